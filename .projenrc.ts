@@ -1,0 +1,156 @@
+import { cdk, javascript } from 'projen';
+
+/**
+ * cdk-model-rollout: safe, typed releases of GPU-served ML models, for Kubernetes (cdk8s) and AWS (cdktf).
+ *
+ * Everything generated from this file (package.json, tsconfig*, .eslintrc.json, .projen/) is owned by
+ * projen: change this file and run `npx projen`.
+ */
+const project = new cdk.JsiiProject({
+  name: 'cdk-model-rollout',
+  description: 'Typed canary rollouts for GPU-served ML models: cdk8s manifests, cdktf Terraform and a step controller from one pure engine.',
+  author: 'cdk-model-rollout maintainers',
+  authorAddress: 'maintainers@cdk-model-rollout.dev',
+  repositoryUrl: 'https://github.com/cdk-model-rollout/cdk-model-rollout.git',
+  defaultReleaseBranch: 'main',
+  jsiiVersion: '~6.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  keywords: ['cdk8s', 'cdktf', 'canary', 'rollout', 'gpu', 'mlops', 'gateway-api', 'karpenter', 'keda'],
+
+  // No hosted CI config or release pipeline: CI is `.ci/run` on a clean clone.
+  github: false,
+  release: false,
+  package: true,
+
+  peerDependencyOptions: { pinnedDevDependency: false },
+  // jsii wants each devDependency at the lowest version its peerDependency allows: keep the pairs in step
+  peerDeps: [
+    'cdk8s@^2.70.106',
+    'cdk8s-plus-33@^2.5.57',
+    'cdktf@^0.21.0',
+    '@cdktf/provider-aws@^21.22.1',
+    '@cdktf/provider-kubernetes@^12.1.1',
+    'constructs@^10.8.1',
+  ],
+  devDeps: [
+    'cdk8s@2.70.106',
+    'cdk8s-plus-33@2.5.57',
+    'cdktf@0.21.0',
+    '@cdktf/provider-aws@21.22.1',
+    '@cdktf/provider-kubernetes@12.1.1',
+    'constructs@10.8.1',
+    // strict schema validation of every synthesized Kubernetes object
+    'kubernetes-models@^5.1.0',
+    '@kubernetes-models/gateway-api@^2.0.0',
+    '@kubernetes-models/keda@^2.0.0',
+    '@kubernetes-models/karpenter@^2.0.0',
+    '@kubernetes-models/istio@^3.0.0',
+    // tests
+    'fast-check@^4.3.0',
+    'aws-sdk-client-mock@^4.1.0',
+    // the controller's runtime (bundled by esbuild; the AWS SDK is provided by the Lambda runtime)
+    'esbuild@^0.25.0',
+    '@aws-sdk/client-elastic-load-balancing-v2@^3.900.0',
+    '@aws-sdk/client-cloudwatch@^3.900.0',
+    '@aws-sdk/client-ssm@^3.900.0',
+    '@types/aws-lambda@^8.10.0',
+  ],
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+      // coverage across the whole tree costs time on a 2-core machine; run `npx jest --coverage` on demand
+      collectCoverage: false,
+    },
+  },
+  tsconfig: {
+    compilerOptions: {
+      lib: ['es2022'],
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runtime bundles: built by esbuild during the projen build (pre-compile), never at synth time.
+// Constructs find them relative to __dirname: <package>/assets/<name>/index.js
+// ---------------------------------------------------------------------------------------------
+const bundles: Array<{ entry: string; platform: 'node'; target: string; externals: string[]; banner?: string }> = [
+  // in-cluster CronJob: plain node:https, no dependencies at all
+  { entry: 'src/controller/k8s/main.ts', platform: 'node', target: 'node20', externals: [] },
+  // Lambda (nodejs22.x): the AWS SDK v3 ships with the runtime
+  { entry: 'src/controller/aws/handler.ts', platform: 'node', target: 'node22', externals: ['@aws-sdk/*'] },
+  // the `model-rollout` CLI: self-contained
+  { entry: 'src/controller/cli/main.ts', platform: 'node', target: 'node20', externals: [] },
+];
+for (const b of bundles) {
+  project.bundler.addBundle(b.entry, {
+    platform: b.platform,
+    target: b.target,
+    externals: b.externals,
+    minify: true,
+    sourcemap: false,
+  });
+}
+project.addBins({ 'model-rollout': 'bin/model-rollout' });
+project.npmignore?.addPatterns('!/assets/', '/bench/', '/examples/', '/.ci/');
+
+// Tests read the bundles (sizes, ConfigMap payloads): build them first. esbuild takes ~1 s.
+const bundleTask = project.tasks.tryFind('bundle')!;
+project.testTask.prependSpawn(bundleTask);
+
+// ---------------------------------------------------------------------------------------------
+// The main job: build, synthesize every example under examples/, print the rollout plans.
+// ---------------------------------------------------------------------------------------------
+project.addTask('synth', {
+  description: 'Build, synthesize every example under examples/ into examples/*/dist, and print the rollout plans',
+  steps: [
+    { spawn: 'pre-compile' },
+    { spawn: 'compile' },
+    { exec: 'ts-node --project examples/tsconfig.json examples/synth-all.ts' },
+  ],
+});
+project.addTask('bench', {
+  description: 'Run the synthesis benchmark and the rollout simulation, print tables, write bench/results/',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project bench/tsconfig.json bench/run.ts' },
+  ],
+});
+
+// ---------------------------------------------------------------------------------------------
+// Lint: layering rules of the repository.
+// ---------------------------------------------------------------------------------------------
+project.eslint?.addLintPattern('examples');
+project.eslint?.addLintPattern('bench');
+const providerRoots = [
+  { name: '@cdktf/provider-aws', message: 'Import provider classes by resource path (@cdktf/provider-aws/lib/<resource>): the package root costs seconds and ~550 MB per process.' },
+  { name: '@cdktf/provider-kubernetes', message: 'Import provider classes by resource path (@cdktf/provider-kubernetes/lib/<resource>): the package root is slow and huge.' },
+];
+project.eslint?.addRules({
+  'no-restricted-imports': ['error', { paths: providerRoots }],
+});
+// only src/aws/ may import Terraform (cdktf today, cdktn tomorrow)
+const terraformPatterns = [{ group: ['cdktf', 'cdktf/*', '@cdktf/*'], message: 'Terraform imports live in src/aws/ only (keeps a cdktn flavor a mechanical change).' }];
+project.eslint?.addOverride({
+  files: ['src/k8s/**/*.ts', 'src/controller/**/*.ts', 'src/private/**/*.ts'],
+  rules: { 'no-restricted-imports': ['error', { paths: providerRoots, patterns: terraformPatterns }] },
+});
+// src/core/ is pure: no construct libraries, no I/O
+project.eslint?.addOverride({
+  files: ['src/core/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      paths: providerRoots,
+      patterns: [
+        ...terraformPatterns,
+        { group: ['cdk8s', 'cdk8s-plus-*', 'constructs', 'fs', 'node:*', 'http', 'https', 'net', 'child_process', '@aws-sdk/*'], message: 'src/core is the pure engine: no cdk imports, no I/O.' },
+      ],
+    }],
+  },
+});
+
+project.gitignore.exclude('/examples/*/dist/', '/examples/*/cdktf.out/', '/bench/.work/');
+
+project.synth();

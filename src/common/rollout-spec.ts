@@ -1,0 +1,78 @@
+/**
+ * Building a validated `RolloutSpec` from construct props: shared by the Kubernetes and AWS rollouts and by
+ * `RolloutPlan.compute()`, so both targets check and plan a rollout the same way.
+ */
+import { Metric } from './analysis';
+import { CanaryOptions, MirrorOptions } from './canary';
+import { Steps } from './steps';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
+import * as errors from '../core/errors';
+import { validateDns1123Label } from '../core/names';
+import { validateGate } from '../core/schedule';
+import { MetricSpec, RolloutSpec, VersionSpec } from '../core/spec';
+import { resolveCanaries } from '../core/weights';
+
+/** What a target passes to `buildRolloutSpec`. */
+export interface RolloutSpecInput {
+  readonly name: string;
+  readonly stable: string;
+  readonly canaries: readonly CanaryOptions[];
+  readonly steps?: Steps;
+  readonly stableReplicas?: number;
+  /** Versions the rollout may name, with their GPUs. Unknown canary/mirror names are errors. */
+  readonly versions: readonly VersionSpec[];
+  readonly mirror?: MirrorOptions;
+  readonly checks?: readonly Metric[];
+  readonly checkFailureLimit?: number;
+  readonly progressDeadlineSeconds?: number;
+  readonly keepPreviousWarmSeconds?: number;
+}
+
+/** Validate and resolve. Throws `RolloutConfigError` naming `path`. */
+export function buildRolloutSpec(path: string, input: RolloutSpecInput): RolloutSpec {
+  validateDns1123Label(path, 'name', input.name);
+  const known = input.versions.map((v) => v.name);
+  const seen = new Set<string>();
+  input.versions.forEach((v, i) => {
+    validateDns1123Label(path, `versions[${i}]`, v.name);
+    if (seen.has(v.name)) throw errors.duplicateVersion(path, `versions[${i}]`, v.name);
+    seen.add(v.name);
+  });
+  if (!seen.has(input.stable)) throw errors.unknownVersion(path, 'stable', input.stable, known);
+  const canaries = resolveCanaries(path, input.stable, input.canaries);
+  canaries.forEach((c, i) => {
+    if (!seen.has(c.version)) throw errors.unknownVersion(path, `canaries[${i}].version`, c.version, known);
+  });
+  if (input.mirror) {
+    const m = input.mirror;
+    if (m.version === input.stable) throw errors.mirrorToStable(path, 'mirror.version', m.version);
+    if (!seen.has(m.version)) throw errors.unknownVersion(path, 'mirror.version', m.version, known);
+    if (!Number.isInteger(m.percent) || m.percent < 1 || m.percent > 100) throw errors.mirrorPercentInvalid(path, 'mirror.percent', m.percent);
+  }
+  const stableReplicas = input.stableReplicas ?? 1;
+  if (!Number.isInteger(stableReplicas) || stableReplicas < 1) throw errors.replicasInvalid(path, 'stableReplicas', stableReplicas, 1);
+
+  const steps = (input.steps ?? Steps.equal())._bind(path, 'steps');
+  const checks: MetricSpec[] = (input.checks ?? []).map((m) => m._spec());
+  const checkFailureLimit = input.checkFailureLimit ?? 1;
+  if (checks.length > 0) {
+    // the same rules as a gate's metrics
+    validateGate(path, 'checks', { name: 'checks', metrics: checks, intervalSeconds: 60, count: 1, failureLimit: checkFailureLimit, inconclusiveLimit: 0 });
+  }
+  const involved = new Set([input.stable, ...canaries.map((c) => c.version), ...(input.mirror ? [input.mirror.version] : [])]);
+  return {
+    name: input.name,
+    path,
+    stable: input.stable,
+    canaries,
+    versions: input.versions.filter((v) => involved.has(v.name)),
+    steps,
+    stableReplicas,
+    checks,
+    checkFailureLimit,
+    progressDeadlineSeconds: input.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    keepPreviousWarmSeconds: input.keepPreviousWarmSeconds ?? 0,
+    mirror: input.mirror ? { version: input.mirror.version, percent: input.mirror.percent } : undefined,
+  };
+}
+

@@ -1,0 +1,64 @@
+/**
+ * Constants shared by the constructs (synth time) and the step controller (run time).
+ * Changing one here changes both sides at once: never spell these strings anywhere else.
+ */
+
+/** The controller ticks once a minute (CronJob `* * * * *`, EventBridge `rate(1 minute)`). */
+export const TICK_SECONDS = 60;
+
+/** Default schedule: 10 equal steps over 10 minutes (Baseten's promotion ramp). */
+export const DEFAULT_STEP_COUNT = 10;
+export const DEFAULT_WINDOW_SECONDS = 600;
+
+/** GPU cold starts are slow: a canary not ready within this window aborts the rollout. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 15 * 60;
+
+/** Node label that GPU node pools set and Model pods select on (Karpenter NodePool / EKS node group labels). */
+export const GPU_PRODUCT_LABEL = 'model-rollout.dev/gpu-product';
+/** Extended resource and taint key of the NVIDIA device plugin. */
+export const NVIDIA_GPU_RESOURCE = 'nvidia.com/gpu';
+
+/** Labels on every object a Model renders. */
+export const LABEL_MODEL = 'model-rollout.dev/model';
+export const LABEL_VERSION = 'model-rollout.dev/version';
+export const LABEL_ENVIRONMENT = 'model-rollout.dev/environment';
+export const LABEL_ROLLOUT = 'model-rollout.dev/rollout';
+
+/** Annotation on objects whose live fields (route weights, replica floors) the controller owns. */
+export const ANNOTATION_CONTROLLER_OWNED = 'model-rollout.dev/controller-owned-fields';
+/** Annotation carrying the rollout spec hash on synthesized objects. */
+export const ANNOTATION_SPEC_HASH = 'model-rollout.dev/spec-hash';
+
+/** Environment variable that carries an environment's name into model pods. */
+export const ENV_MODEL_ENVIRONMENT = 'MODEL_ENVIRONMENT';
+
+/** Keys of the rollout ConfigMap (Kubernetes) / fields of the SSM parameter document (AWS). */
+export const STATE_KEY_SPEC = 'spec.json';
+export const STATE_KEY_STATE = 'state.json';
+export const STATE_KEY_COMMAND = 'command.json';
+
+/** Key of the target document (where the routes and workloads live) beside the spec. */
+export const STATE_KEY_TARGET = 'target.json';
+
+/**
+ * Environment variables the controller entrypoints read.
+ * Kubernetes: the spec ConfigMap is written by the manifests (kubectl/Argo CD/Terraform own it); the state
+ * ConfigMap is synthesized empty and only the controller writes its data, so re-applying never resets progress.
+ * AWS: likewise two SSM parameters; Terraform ignores changes to the state parameter's value.
+ */
+export const ENV_CONTROLLER_NAMESPACE = 'ROLLOUT_NAMESPACE';
+export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
+export const ENV_CONTROLLER_STATE_CONFIGMAP = 'ROLLOUT_STATE_CONFIGMAP';
+export const ENV_CONTROLLER_SSM_SPEC_PARAMETER = 'ROLLOUT_SSM_SPEC_PARAMETER';
+export const ENV_CONTROLLER_SSM_STATE_PARAMETER = 'ROLLOUT_SSM_STATE_PARAMETER';
+export const ENV_CONTROLLER_PROMETHEUS_URL = 'ROLLOUT_PROMETHEUS_URL';
+export const ENV_CONTROLLER_LOG_LEVEL = 'ROLLOUT_LOG_LEVEL';
+
+/** Header the gateway's bucket filter sets from the hash of the sticky key (value 0..99). */
+export const BUCKET_HEADER = 'x-model-rollout-bucket';
+/** Number of hash buckets: one per whole percent of weight. */
+export const BUCKET_COUNT = 100;
+
+/** File suffixes of the plan written beside the manifests. */
+export const PLAN_MARKDOWN_SUFFIX = '.rollout.md';
+export const PLAN_JSON_SUFFIX = '.rollout.json';

@@ -1,0 +1,170 @@
+/**
+ * Every message this library throws or warns with, in one place.
+ *
+ * Each message names: the construct path (or the spec path at run time), the property, the value
+ * received, what is wrong, and the fix. Functions return the error; callers `throw` it, so stack
+ * traces point at the caller.
+ *
+ * Pure module: used at synth time by the constructs and at run time by the bundled controller.
+ */
+
+/** Machine-readable details of a configuration error. */
+export interface RolloutErrorDetails {
+  /** Construct path (synth time) or spec path (run time). */
+  readonly path: string;
+  /** The property at fault, as the user wrote it (`steps.count`, `canaries[1].weight`). */
+  readonly property: string;
+  /** The value received, rendered for humans. */
+  readonly received: string;
+  /** What is wrong. */
+  readonly problem: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+/**
+ * A configuration error: thrown at synth time, before anything is written.
+ */
+export class RolloutConfigError extends Error {
+  public readonly details: RolloutErrorDetails;
+  constructor(details: RolloutErrorDetails) {
+    super(`[${details.path}] ${details.property}: ${details.problem} (received ${details.received}). Fix: ${details.fix}`);
+    this.name = 'RolloutConfigError';
+    this.details = details;
+  }
+}
+
+/** Render a value for an error message. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+function err(path: string, property: string, value: unknown, problem: string, fix: string): RolloutConfigError {
+  return new RolloutConfigError({ path, property, received: show(value), problem, fix });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedules and weights (src/core, src/rollout)
+// ---------------------------------------------------------------------------------------------
+
+export function stepCountInvalid(path: string, property: string, value: number) {
+  return err(path, property, value, 'the step count must be a whole number of at least 1',
+    'use a positive integer, for example `Steps.equal({ count: 10, over: Duration.minutes(10) })`');
+}
+
+export function stepCountTooLarge(path: string, property: string, value: number) {
+  return err(path, property, value, 'at most 100 steps are possible, since weights move in whole percent',
+    'use 100 steps or fewer');
+}
+
+export function weightInvalid(path: string, property: string, value: number) {
+  return err(path, property, value, 'a weight must be a whole number from 0 to 100 (percent of requests)',
+    'round it to an integer between 0 and 100');
+}
+
+export function percentInvalid(path: string, property: string, value: number) {
+  return err(path, property, value, 'the percent per step must be a whole number from 1 to 100',
+    'use an integer between 1 and 100, for example `Steps.linear({ percent: 10, every: Duration.minutes(2) })`');
+}
+
+export function windowTooShort(path: string, property: string, windowSeconds: number, count: number, tickSeconds: number) {
+  return err(path, property, `${windowSeconds} s`,
+    `${count} steps need at least ${count * tickSeconds} s (${count} steps x one controller tick of ${tickSeconds} s), but the window is ${windowSeconds} s`,
+    `make the window at least ${count * tickSeconds} s, or use at most ${Math.max(1, Math.floor(windowSeconds / tickSeconds))} steps`);
+}
+
+export function intervalTooShort(path: string, property: string, seconds: number, tickSeconds: number) {
+  return err(path, property, `${seconds} s`,
+    `the controller ticks once every ${tickSeconds} s, so a step cannot be shorter than ${tickSeconds} s`,
+    `use a duration of at least ${tickSeconds} s, for example \`Duration.minutes(1)\``);
+}
+
+export function stepsEmpty(path: string, property: string) {
+  return err(path, property, [], 'a custom schedule needs at least one step',
+    'add steps, for example `Steps.custom([Step.setWeight(20), Step.pause(Duration.minutes(5)), Step.setWeight(100)])`, or use `Steps.equal()`');
+}
+
+export function pauseAfterFinalStep(path: string, property: string, index: number) {
+  return err(path, property, `step ${index}`,
+    'a pause after the final 100% step holds nothing: the rollout is promoted when the weight reaches 100',
+    'remove the pause, or put it before `Step.setWeight(100)` to bake at a lower weight');
+}
+
+export function weightDecreases(path: string, property: string, index: number, previous: number, value: number) {
+  return err(path, property, value,
+    `step ${index} lowers the canary weight from ${previous} to ${value}; weights only grow during a rollout (an abort is what sends traffic back)`,
+    `use a weight of at least ${previous}, or cancel the rollout to go back`);
+}
+
+export function durationInvalid(path: string, property: string, seconds: number) {
+  return err(path, property, `${seconds} s`, 'a duration must be a positive, finite number of seconds',
+    'use `Duration.seconds(n)`, `Duration.minutes(n)` or `Duration.hours(n)` with n > 0');
+}
+
+export function canaryTotalOver100(path: string, property: string, total: number, parts: string) {
+  return err(path, property, `${parts} = ${total}`,
+    `canary weights add up to ${total}, over 100; the stable version gets what the canaries leave`,
+    'lower the canary weights so they add up to 100 at most');
+}
+
+export function duplicateVersion(path: string, property: string, name: string) {
+  return err(path, property, name, `version "${name}" appears more than once`,
+    'give every version a distinct name, and list each canary once');
+}
+
+export function canaryIsStable(path: string, property: string, name: string) {
+  return err(path, property, name, `"${name}" is the stable version, so it cannot also be a canary`,
+    'name a different version as the canary, or promote it through the environment');
+}
+
+export function noCanaries(path: string, property: string) {
+  return err(path, property, [], 'a rollout needs at least one canary version',
+    "add a canary, for example `canaries: [{ version: 'v2' }]`");
+}
+
+export function replicasInvalid(path: string, property: string, value: number, min: number) {
+  return err(path, property, value, `replicas must be a whole number of at least ${min}`,
+    `use an integer >= ${min}`);
+}
+
+export function gpuCountInvalid(path: string, property: string, value: number) {
+  return err(path, property, value, 'a GPU count must be a whole number of at least 1',
+    'use `Gpu.nvidia({ count: 1, product: GpuProduct.A10G })` or leave `gpu` out for a CPU-only model');
+}
+
+export function nameNotDns1123(path: string, property: string, value: string) {
+  return err(path, property, value,
+    'names must be DNS-1123 labels: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters',
+    `use for example ${JSON.stringify(value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'model-v1')}`);
+}
+
+export function analysisInvalid(path: string, property: string, value: unknown, problem: string, fix: string) {
+  return err(path, property, value, problem, fix);
+}
+
+export function emptyString(path: string, property: string, fix: string) {
+  return err(path, property, '', 'this value must not be empty', fix);
+}
+
+export function mirrorToStable(path: string, property: string, name: string) {
+  return err(path, property, name, `"${name}" is the stable version; mirroring it to itself doubles its load for nothing`,
+    'mirror to a version that is not stable, for example a shadow build of the next release');
+}
+
+export function mirrorPercentInvalid(path: string, property: string, value: number) {
+  return err(path, property, value, 'the mirrored share must be a whole percent from 1 to 100',
+    'use an integer between 1 and 100, for example `mirror: { version: \'v3\', percent: 5 }`');
+}
+
+export function unknownVersion(path: string, property: string, name: string, known: readonly string[]) {
+  return err(path, property, name, `there is no version "${name}"; known versions: ${known.join(', ') || '(none)'}`,
+    `add it first with \`model.addVersion('${name}', { ... })\`, or use one of the known versions`);
+}

@@ -1,0 +1,150 @@
+/**
+ * The rollout plan: the full timeline a spec will produce when every gate passes at once.
+ * Computed at synth time (written beside the manifests for review) and printed by the CLI.
+ */
+import { replicasForWeight } from './capacity';
+import { hashOf } from './hash';
+import { stepSeconds } from './schedule';
+import { RolloutSpec, StepSpec } from './spec';
+import { Weights, weightsAt } from './weights';
+
+/** One row of the plan: the state of traffic while one step runs. */
+export interface PlanRow {
+  /** Index of the step in `spec.steps`, or -1 for the starting row. */
+  readonly step: number;
+  /** What happens at this row, for humans. */
+  readonly description: string;
+  /** Seconds from the start of the rollout when the row begins (gates assumed to pass at once). */
+  readonly atSeconds: number;
+  /** How long the row lasts, nominally. */
+  readonly seconds: number;
+  /** Schedule progress (percent of each canary's target). */
+  readonly progress: number;
+  readonly weights: Weights;
+  /** Replicas every version needs (stable keeps its full count until promotion, so an abort is safe). */
+  readonly replicas: Record<string, number>;
+  /** GPUs in use across all versions. */
+  readonly gpus: number;
+  /** The row waits for a person (`pauseUntilPromoted`): the plan continues as if promoted at once. */
+  readonly waitsForPromotion: boolean;
+  /** The row is an analysis gate: it lasts at least `seconds`, longer while results are inconclusive. */
+  readonly gate?: string;
+}
+
+/** The whole plan. */
+export interface PlanData {
+  readonly name: string;
+  readonly path: string;
+  /** Stable hash of the spec: the controller restarts the schedule when it changes. */
+  readonly hash: string;
+  readonly stable: string;
+  readonly canaries: readonly string[];
+  readonly mirror?: { readonly version: string; readonly percent: number };
+  readonly stableReplicas: number;
+  readonly rows: readonly PlanRow[];
+  /** Nominal duration in seconds, gates passing at once and manual pauses released at once. */
+  readonly totalSeconds: number;
+  /** true when the plan holds at a `pauseUntilPromoted` step: the real duration depends on a person. */
+  readonly waitsForPromotion: boolean;
+  /** GPU-hours the rollout uses over `totalSeconds` (all versions, including the stable one). */
+  readonly gpuHours: number;
+  /** Peak GPUs in use at any time. */
+  readonly peakGpus: number;
+  /** What happens at the end: the only canary becomes the stable version, or the split holds. */
+  readonly ending: 'promote' | 'hold';
+}
+
+/** Compute the plan of a (validated) spec. */
+export function computePlan(spec: RolloutSpec): PlanData {
+  const gpusPer = new Map(spec.versions.map((v) => [v.name, v.gpusPerReplica]));
+  const mirrorReplicas = spec.mirror ? replicasForWeight(spec.mirror.percent, spec.stableReplicas) : 0;
+
+  const rowFor = (step: number, s: StepSpec | undefined, progress: number, atSeconds: number, description: string): PlanRow => {
+    const weights = weightsAt(spec, progress);
+    const replicas: Record<string, number> = {};
+    let gpus = 0;
+    for (const version of Object.keys(weights)) {
+      const r = version === spec.stable ? spec.stableReplicas : replicasForWeight(weights[version], spec.stableReplicas);
+      replicas[version] = r;
+      gpus += r * (gpusPer.get(version) ?? 0);
+    }
+    if (spec.mirror) {
+      replicas[spec.mirror.version] = mirrorReplicas;
+      gpus += mirrorReplicas * (gpusPer.get(spec.mirror.version) ?? 0);
+    }
+    return {
+      step,
+      description,
+      atSeconds,
+      seconds: s ? stepSeconds(s) : 0,
+      progress,
+      weights,
+      replicas,
+      gpus,
+      waitsForPromotion: s?.kind === 'pauseUntilPromoted',
+      gate: s?.kind === 'analysis' ? s.gate.name : undefined,
+    };
+  };
+
+  const rows: PlanRow[] = [rowFor(-1, undefined, 0, 0, 'start')];
+  let t = 0;
+  let progress = 0;
+  spec.steps.forEach((s, i) => {
+    if (s.kind === 'setWeight') progress = s.weight;
+    rows.push(rowFor(i, s, progress, t, describeStep(s)));
+    t += stepSeconds(s);
+  });
+
+  let gpuSeconds = 0;
+  let peakGpus = 0;
+  for (const r of rows) {
+    gpuSeconds += r.gpus * r.seconds;
+    peakGpus = Math.max(peakGpus, r.gpus);
+  }
+  const ending = spec.canaries.length === 1 && spec.canaries[0].targetWeight === 100 && spec.canaries[0].ramp ? 'promote' : 'hold';
+  return {
+    name: spec.name,
+    path: spec.path,
+    hash: specHash(spec),
+    stable: spec.stable,
+    canaries: spec.canaries.map((c) => c.version),
+    mirror: spec.mirror,
+    stableReplicas: spec.stableReplicas,
+    rows,
+    totalSeconds: t,
+    waitsForPromotion: spec.steps.some((s) => s.kind === 'pauseUntilPromoted'),
+    gpuHours: Math.round((gpuSeconds / 3600) * 1000) / 1000,
+    peakGpus,
+    ending,
+  };
+}
+
+/** The hash of everything that shapes the rollout (the construct path is left out: moving code changes nothing). */
+export function specHash(spec: RolloutSpec): string {
+  const { path: _path, ...rest } = spec;
+  return hashOf(rest);
+}
+
+/** Human description of a step. */
+export function describeStep(s: StepSpec): string {
+  switch (s.kind) {
+    case 'setWeight':
+      return `set weight ${s.weight}%${s.note ? ` (${s.note})` : ''}`;
+    case 'pause':
+      return `pause ${formatSeconds(s.seconds)}`;
+    case 'pauseUntilPromoted':
+      return 'pause until promoted';
+    case 'analysis':
+      return `analysis "${s.gate.name}" (${s.gate.count} x ${formatSeconds(s.gate.intervalSeconds)})`;
+  }
+}
+
+/** `m:ss` (or `h:mm:ss`) for offsets and durations. */
+export function formatSeconds(seconds: number): string {
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+  return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
+}

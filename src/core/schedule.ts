@@ -1,0 +1,163 @@
+/**
+ * Step schedules: generation (equal, linear) and validation of step lists. Pure arithmetic.
+ *
+ * Shape of a generated schedule: every step waits one interval, then sets the next weight, so
+ * `equal(10, 600 s)` yields 10 % at 1:00, 20 % at 2:00, ... 100 % at 10:00, and lasts exactly the window.
+ * The wait comes first because the canary needs that time to get its replicas ready (GPU cold start).
+ */
+import { TICK_SECONDS } from './constants';
+import * as errors from './errors';
+import { AnalysisGateSpec, StepSpec } from './spec';
+
+/** `count` equal steps over `overSeconds`. The last step sets exactly 100. */
+export function equalSteps(count: number, overSeconds: number, path = '', property = 'steps'): StepSpec[] {
+  validateCount(path, `${property}.count`, count);
+  validateDuration(path, `${property}.over`, overSeconds);
+  if (overSeconds < count * TICK_SECONDS) {
+    throw errors.windowTooShort(path, `${property}.over`, overSeconds, count, TICK_SECONDS);
+  }
+  const interval = overSeconds / count;
+  const steps: StepSpec[] = [];
+  for (let i = 1; i <= count; i++) {
+    steps.push({ kind: 'pause', seconds: interval });
+    steps.push({ kind: 'setWeight', weight: i === count ? 100 : Math.round((100 * i) / count) });
+  }
+  return steps;
+}
+
+/** `percent` more every `everySeconds`, until 100 (the last step may be smaller). */
+export function linearSteps(percent: number, everySeconds: number, path = '', property = 'steps'): StepSpec[] {
+  if (!Number.isInteger(percent) || percent < 1 || percent > 100) {
+    throw errors.percentInvalid(path, `${property}.percent`, percent);
+  }
+  validateDuration(path, `${property}.every`, everySeconds);
+  if (everySeconds < TICK_SECONDS) {
+    throw errors.intervalTooShort(path, `${property}.every`, everySeconds, TICK_SECONDS);
+  }
+  const steps: StepSpec[] = [];
+  for (let w = percent; ; w += percent) {
+    steps.push({ kind: 'pause', seconds: everySeconds });
+    steps.push({ kind: 'setWeight', weight: Math.min(100, w) });
+    if (w >= 100) break;
+  }
+  return steps;
+}
+
+/**
+ * Check a step list (custom or generated). Throws the first problem found.
+ * Rules: not empty; weights whole 0..100 and never decreasing; pauses at least one tick;
+ * no pause after the final 100 % step; analysis gates well-formed.
+ */
+export function validateSteps(path: string, property: string, steps: readonly StepSpec[]): void {
+  if (steps.length === 0) {
+    throw errors.stepsEmpty(path, property);
+  }
+  let previous = 0;
+  let reached100At = -1;
+  steps.forEach((step, i) => {
+    const p = `${property}[${i}]`;
+    switch (step.kind) {
+      case 'setWeight':
+        validateWeight(path, `${p}.weight`, step.weight);
+        if (step.weight < previous) {
+          throw errors.weightDecreases(path, `${p}.weight`, i, previous, step.weight);
+        }
+        previous = step.weight;
+        if (step.weight === 100 && reached100At < 0) reached100At = i;
+        break;
+      case 'pause':
+        validateDuration(path, `${p}.duration`, step.seconds);
+        if (step.seconds < TICK_SECONDS) {
+          throw errors.intervalTooShort(path, `${p}.duration`, step.seconds, TICK_SECONDS);
+        }
+        if (reached100At >= 0) throw errors.pauseAfterFinalStep(path, p, i);
+        break;
+      case 'pauseUntilPromoted':
+        if (reached100At >= 0) throw errors.pauseAfterFinalStep(path, p, i);
+        break;
+      case 'analysis':
+        validateGate(path, `${p}.gate`, step.gate);
+        break;
+    }
+  });
+}
+
+/** Check an analysis gate's data. */
+export function validateGate(path: string, property: string, gate: AnalysisGateSpec): void {
+  if (gate.metrics.length === 0) {
+    throw errors.analysisInvalid(path, `${property}.metrics`, [], 'an analysis gate needs at least one metric',
+      "add a metric, for example `Metric.prometheus({ name: 'error-rate', query: '...', threshold: 0.01 })`");
+  }
+  validateDuration(path, `${property}.interval`, gate.intervalSeconds);
+  if (gate.intervalSeconds < TICK_SECONDS) {
+    throw errors.intervalTooShort(path, `${property}.interval`, gate.intervalSeconds, TICK_SECONDS);
+  }
+  if (!Number.isInteger(gate.count) || gate.count < 1) {
+    throw errors.analysisInvalid(path, `${property}.count`, gate.count, 'the number of measurements must be a whole number of at least 1', 'use for example `count: 5`');
+  }
+  if (!Number.isInteger(gate.failureLimit) || gate.failureLimit < 0) {
+    throw errors.analysisInvalid(path, `${property}.failureLimit`, gate.failureLimit, 'the failure limit must be a whole number of at least 0', 'use for example `failureLimit: 1` (one failed measurement tolerated)');
+  }
+  if (!Number.isInteger(gate.inconclusiveLimit) || gate.inconclusiveLimit < 0) {
+    throw errors.analysisInvalid(path, `${property}.inconclusiveLimit`, gate.inconclusiveLimit, 'the inconclusive limit must be a whole number of at least 0', 'use for example `inconclusiveLimit: 10`');
+  }
+  const names = new Set<string>();
+  gate.metrics.forEach((m, i) => {
+    if (!m.name) throw errors.emptyString(path, `${property}.metrics[${i}].name`, 'give every metric a name');
+    if (names.has(m.name)) {
+      throw errors.analysisInvalid(path, `${property}.metrics[${i}].name`, m.name, 'metric names must be unique within a gate', 'rename one of the metrics');
+    }
+    names.add(m.name);
+    if (m.provider === 'prometheus') {
+      if (!m.query.trim()) throw errors.emptyString(path, `${property}.metrics[${i}].query`, 'give a PromQL query that returns one sample');
+      if (!Number.isFinite(m.threshold)) {
+        throw errors.analysisInvalid(path, `${property}.metrics[${i}].threshold`, m.threshold, 'the threshold must be a finite number', 'use a number such as 0.01');
+      }
+      if (m.minSamples !== undefined && (!Number.isInteger(m.minSamples) || m.minSamples < 0)) {
+        throw errors.analysisInvalid(path, `${property}.metrics[${i}].minSamples`, m.minSamples, 'the minimum sample count must be a whole number of at least 0', 'use for example `minSamples: 100`');
+      }
+      if (m.minSamples !== undefined && m.minSamples > 0 && !m.sampleQuery) {
+        throw errors.analysisInvalid(path, `${property}.metrics[${i}].sampleQuery`, undefined, 'a minimum sample count needs a query that counts the samples', 'give `sampleQuery`, for example the request count over the same window');
+      }
+    } else if (!m.alarmName) {
+      throw errors.emptyString(path, `${property}.metrics[${i}].alarmName`, 'name the CloudWatch alarm');
+    }
+  });
+}
+
+/** The canary progress (percent of target) after the first `executed` steps ran. */
+export function progressAfter(steps: readonly StepSpec[], executed: number): number {
+  let progress = 0;
+  for (let i = 0; i < Math.min(executed, steps.length); i++) {
+    const s = steps[i];
+    if (s.kind === 'setWeight') progress = s.weight;
+  }
+  return progress;
+}
+
+/** Nominal length of a step in seconds (an analysis gate: its measurements; waiting for promotion: 0). */
+export function stepSeconds(step: StepSpec): number {
+  switch (step.kind) {
+    case 'pause':
+      return step.seconds;
+    case 'analysis':
+      return step.gate.count * step.gate.intervalSeconds;
+    default:
+      return 0;
+  }
+}
+
+export function validateWeight(path: string, property: string, weight: number): void {
+  if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
+    throw errors.weightInvalid(path, property, weight);
+  }
+}
+
+function validateCount(path: string, property: string, count: number): void {
+  if (!Number.isInteger(count) || count < 1) throw errors.stepCountInvalid(path, property, count);
+  if (count > 100) throw errors.stepCountTooLarge(path, property, count);
+}
+
+function validateDuration(path: string, property: string, seconds: number): void {
+  if (!Number.isFinite(seconds) || seconds <= 0) throw errors.durationInvalid(path, property, seconds);
+}

@@ -1,0 +1,98 @@
+/**
+ * The rollout spec: plain, JSON-serializable data that describes one rollout completely.
+ *
+ * The constructs build it at synth time (from `Steps`, `Metric`, versions and environments), the plan is
+ * computed from it, and it travels to the step controller (ConfigMap on Kubernetes, SSM parameter on AWS)
+ * where `decide()` reads it at every tick. Its hash (see `hash.ts`) tells the controller the plan changed.
+ *
+ * Units are always explicit in names (`Seconds`, `Percent`). Nothing here may hold functions or classes.
+ */
+
+/** One step of a schedule. Weights are the canary's share of its target, in percent (see `weights.ts`). */
+export type StepSpec =
+  | { readonly kind: 'setWeight'; readonly weight: number; readonly note?: string }
+  | { readonly kind: 'pause'; readonly seconds: number }
+  | { readonly kind: 'pauseUntilPromoted' }
+  | { readonly kind: 'analysis'; readonly gate: AnalysisGateSpec };
+
+/** How a metric's value is compared with its threshold: the measurement passes when `value <op> threshold`. */
+export type ComparisonSpec = 'lt' | 'lte' | 'gt' | 'gte';
+
+/** One metric checked by an analysis gate or continuously. */
+export type MetricSpec =
+  | {
+    readonly provider: 'prometheus';
+    readonly name: string;
+    /** PromQL instant query returning one sample (scalar or one-element vector). `{{version}}` etc. are substituted. */
+    readonly query: string;
+    readonly comparison: ComparisonSpec;
+    readonly threshold: number;
+    /**
+     * Minimum-sample guard: a PromQL query that counts the requests behind the measurement.
+     * Below `minSamples`, the measurement is inconclusive (wait), never a failure.
+     */
+    readonly sampleQuery?: string;
+    readonly minSamples?: number;
+  }
+  | {
+    readonly provider: 'cloudwatchAlarm';
+    readonly name: string;
+    /** A measurement fails while the alarm is in ALARM; INSUFFICIENT_DATA is inconclusive. */
+    readonly alarmName: string;
+  };
+
+/** An analysis gate: measure `count` times, `intervalSeconds` apart; more than `failureLimit` failures fails it. */
+export interface AnalysisGateSpec {
+  readonly name: string;
+  readonly metrics: readonly MetricSpec[];
+  readonly intervalSeconds: number;
+  readonly count: number;
+  readonly failureLimit: number;
+  /** Inconclusive measurements (too few samples) tolerated before the gate keeps waiting past `count`. */
+  readonly inconclusiveLimit: number;
+}
+
+/** Per-version data the plan and the controller need. */
+export interface VersionSpec {
+  readonly name: string;
+  /** GPUs per replica (0 for CPU-only). */
+  readonly gpusPerReplica: number;
+  /** GPU product, for display (`A10G`), if any. */
+  readonly gpuProduct?: string;
+}
+
+/** A canary of a rollout. */
+export interface CanarySpec {
+  readonly version: string;
+  /** Weight the canary reaches at the end of the schedule (percent of all requests). */
+  readonly targetWeight: number;
+  /** true: follows the schedule up to its target; false: holds its target weight from the start (a fixed split). */
+  readonly ramp: boolean;
+}
+
+/** Everything one rollout needs, provider-neutral. */
+export interface RolloutSpec {
+  /** Name of the rollout (used in file names and logs). */
+  readonly name: string;
+  /** The construct path that declared it, for messages. */
+  readonly path: string;
+  /** The version currently serving the environment. */
+  readonly stable: string;
+  readonly canaries: readonly CanarySpec[];
+  /** Every version the rollout involves (stable first, then canaries, then shadows). */
+  readonly versions: readonly VersionSpec[];
+  /** Steps, in order. After the last step, ramped canaries stand at their targets. */
+  readonly steps: readonly StepSpec[];
+  /** Replicas the stable version runs with before the rollout (the baseline for capacity arithmetic). */
+  readonly stableReplicas: number;
+  /** Checks evaluated at every tick during the whole rollout (in addition to analysis steps). */
+  readonly checks: readonly MetricSpec[];
+  /** Failed continuous-check measurements tolerated before aborting. */
+  readonly checkFailureLimit: number;
+  /** A canary not ready within this many seconds after its replica floor was raised aborts the rollout. */
+  readonly progressDeadlineSeconds: number;
+  /** After promotion, the previous version stays warm this long before it is scaled to zero. */
+  readonly keepPreviousWarmSeconds: number;
+  /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
+  readonly mirror?: { readonly version: string; readonly percent: number };
+}

@@ -1,0 +1,59 @@
+/**
+ * Where a rollout's traffic and workloads live: plain data that the constructs write beside the spec
+ * (`target.json`) and the controller's adapters read. Provider-specific, but free of any SDK.
+ */
+
+/** Sticky or random split of requests between versions. */
+export type RoutingSpec =
+  | { readonly kind: 'random' }
+  /** Hash of a request header's value picks a bucket 0..99; the same value always lands in the same bucket. */
+  | { readonly kind: 'headerHash'; readonly header: string }
+  /** Hash of a query parameter's value picks the bucket. */
+  | { readonly kind: 'queryHash'; readonly param: string };
+
+/** Requests carrying this header or query value always reach `version`, whatever the weights (for testers). */
+export interface PinSpec {
+  readonly version: string;
+  readonly header?: { readonly name: string; readonly value: string };
+  readonly query?: { readonly name: string; readonly value: string };
+}
+
+/** One version's Kubernetes objects. */
+export interface KubernetesBackend {
+  /** Service the route's backendRefs name. */
+  readonly service: string;
+  readonly port: number;
+  /** Deployment whose replicas the controller reads and whose floor it raises. */
+  readonly deployment: string;
+  /** KEDA ScaledObject whose `minReplicaCount` is the replica floor, when the version autoscales with KEDA. */
+  readonly scaledObject?: string;
+  /** HorizontalPodAutoscaler whose `minReplicas` is the floor, when the version autoscales with an HPA. */
+  readonly hpa?: string;
+  /** Replicas the version runs with when no rollout raises its floor (the environment's minimum). */
+  readonly baseReplicas: number;
+}
+
+/** A rollout on Kubernetes: the HTTPRoute the controller rewrites and every version's objects. */
+export interface KubernetesTarget {
+  readonly kind: 'kubernetes';
+  readonly namespace: string;
+  /** HTTPRoute whose `spec.rules` the controller owns during the rollout. */
+  readonly httpRoute: string;
+  /** Path prefix every rule matches (the environment's), if any. */
+  readonly pathPrefix?: string;
+  readonly backends: { readonly [version: string]: KubernetesBackend };
+  readonly routing: RoutingSpec;
+  readonly pins: readonly PinSpec[];
+}
+
+/** A rollout on AWS: the ALB listener rule whose forward action the controller rewrites. */
+export interface AwsTarget {
+  readonly kind: 'aws';
+  readonly listenerRuleArn: string;
+  /** Target group ARN of every version. */
+  readonly targetGroups: { readonly [version: string]: string };
+  /** Target-group stickiness duration; absent: no stickiness. */
+  readonly stickinessSeconds?: number;
+  /** CloudWatch alarms the controller treats as failing checks while in ALARM. */
+  readonly alarmNames: readonly string[];
+}
