@@ -34,8 +34,19 @@ export class RolloutConfigError extends Error {
   }
 }
 
+/** A value already rendered for humans (`300 s`, `step 3`): shown as is, without quotes. */
+export class Rendered {
+  constructor(public readonly text: string) {}
+}
+
+/** Mark a pre-rendered value. */
+export function rendered(text: string): Rendered {
+  return new Rendered(text);
+}
+
 /** Render a value for an error message. */
 export function show(value: unknown): string {
+  if (value instanceof Rendered) return value.text;
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
@@ -76,13 +87,13 @@ export function percentInvalid(path: string, property: string, value: number) {
 }
 
 export function windowTooShort(path: string, property: string, windowSeconds: number, count: number, tickSeconds: number) {
-  return err(path, property, `${windowSeconds} s`,
+  return err(path, property, rendered(`${windowSeconds} s`),
     `${count} steps need at least ${count * tickSeconds} s (${count} steps x one controller tick of ${tickSeconds} s), but the window is ${windowSeconds} s`,
     `make the window at least ${count * tickSeconds} s, or use at most ${Math.max(1, Math.floor(windowSeconds / tickSeconds))} steps`);
 }
 
 export function intervalTooShort(path: string, property: string, seconds: number, tickSeconds: number) {
-  return err(path, property, `${seconds} s`,
+  return err(path, property, rendered(`${seconds} s`),
     `the controller ticks once every ${tickSeconds} s, so a step cannot be shorter than ${tickSeconds} s`,
     `use a duration of at least ${tickSeconds} s, for example \`Duration.minutes(1)\``);
 }
@@ -93,7 +104,7 @@ export function stepsEmpty(path: string, property: string) {
 }
 
 export function pauseAfterFinalStep(path: string, property: string, index: number) {
-  return err(path, property, `step ${index}`,
+  return err(path, property, rendered(`step ${index}`),
     'a pause after the final 100% step holds nothing: the rollout is promoted when the weight reaches 100',
     'remove the pause, or put it before `Step.setWeight(100)` to bake at a lower weight');
 }
@@ -105,12 +116,12 @@ export function weightDecreases(path: string, property: string, index: number, p
 }
 
 export function durationInvalid(path: string, property: string, seconds: number) {
-  return err(path, property, `${seconds} s`, 'a duration must be a positive, finite number of seconds',
+  return err(path, property, rendered(`${seconds} s`), 'a duration must be a positive, finite number of seconds',
     'use `Duration.seconds(n)`, `Duration.minutes(n)` or `Duration.hours(n)` with n > 0');
 }
 
 export function canaryTotalOver100(path: string, property: string, total: number, parts: string) {
-  return err(path, property, `${parts} = ${total}`,
+  return err(path, property, rendered(`${parts} = ${total}`),
     `canary weights add up to ${total}, over 100; the stable version gets what the canaries leave`,
     'lower the canary weights so they add up to 100 at most');
 }

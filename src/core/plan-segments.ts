@@ -22,7 +22,7 @@ export function planSegments(plan: PlanData): PlanSegment[] {
     const last = out[out.length - 1];
     if (last && sameTraffic(last, row)) {
       last.seconds += row.seconds;
-      if (row.gate || row.waitsForPromotion) last.notes.push(row.description);
+      last.notes.push(...notesOf(row));
       continue;
     }
     out.push({
@@ -31,10 +31,24 @@ export function planSegments(plan: PlanData): PlanSegment[] {
       weights: row.weights,
       replicas: row.replicas,
       gpus: row.gpus,
-      notes: row.step < 0 ? ['start'] : row.gate || row.waitsForPromotion ? [row.description] : [],
+      notes: row.step < 0 ? ['start'] : notesOf(row),
     });
   }
+  // a span that lasts no time (the start, when the first step moves traffic at once) folds into the next one
+  for (let i = out.length - 2; i >= 0; i--) {
+    if (out[i].seconds === 0) {
+      out[i + 1].notes.unshift(...out[i].notes);
+      out[i + 1].atSeconds = out[i].atSeconds;
+      out.splice(i, 1);
+    }
+  }
   return out;
+}
+
+/** What a reviewer should see of a row besides its weights: gates, manual pauses, the author's notes. */
+function notesOf(row: PlanRow): string[] {
+  if (row.gate || row.waitsForPromotion) return [row.description];
+  return row.note ? [row.note] : [];
 }
 
 function sameTraffic(a: { weights: Record<string, number>; replicas: Record<string, number> }, b: PlanRow): boolean {

@@ -29,6 +29,8 @@ export interface PlanRow {
   readonly waitsForPromotion: boolean;
   /** The row is an analysis gate: it lasts at least `seconds`, longer while results are inconclusive. */
   readonly gate?: string;
+  /** The author's note on a `setWeight` step. */
+  readonly note?: string;
 }
 
 /** The whole plan. */
@@ -83,6 +85,7 @@ export function computePlan(spec: RolloutSpec): PlanData {
       gpus,
       waitsForPromotion: s?.kind === 'pauseUntilPromoted',
       gate: s?.kind === 'analysis' ? s.gate.name : undefined,
+      note: s?.kind === 'setWeight' ? s.note : undefined,
     };
   };
 

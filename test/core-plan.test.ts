@@ -1,0 +1,101 @@
+import * as fc from 'fast-check';
+import { computePlan, formatSeconds, specHash } from '../src/core/plan';
+import { planSegments } from '../src/core/plan-segments';
+import { equalSteps } from '../src/core/schedule';
+import { RolloutSpec } from '../src/core/spec';
+
+function spec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
+  return {
+    name: 'llama',
+    path: 'App/Chart/Rollout',
+    stable: 'v1',
+    canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
+    versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
+    steps: equalSteps(10, 600),
+    stableReplicas: 4,
+    checks: [],
+    checkFailureLimit: 1,
+    progressDeadlineSeconds: 900,
+    keepPreviousWarmSeconds: 0,
+    ...overrides,
+  };
+}
+
+describe('the plan of the default schedule', () => {
+  const plan = computePlan(spec());
+  const segments = planSegments(plan);
+
+  test('shows weights 10, 20, ..., 100 at one-minute intervals', () => {
+    expect(segments.map((s) => [formatSeconds(s.atSeconds), s.weights.v2])).toEqual([
+      ['0:00', 0], ['1:00', 10], ['2:00', 20], ['3:00', 30], ['4:00', 40], ['5:00', 50],
+      ['6:00', 60], ['7:00', 70], ['8:00', 80], ['9:00', 90], ['10:00', 100],
+    ]);
+    expect(plan.totalSeconds).toBe(600);
+    expect(plan.ending).toBe('promote');
+  });
+
+  test('the canary needs ceil(weight x stable replicas / 100) replicas; stable keeps its count until promotion', () => {
+    expect(segments.map((s) => s.replicas.v2)).toEqual([0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4]);
+    expect(segments.every((s) => s.replicas.v1 === 4)).toBe(true);
+  });
+
+  test('GPU-hours integrate the GPUs in use over the schedule', () => {
+    // 4 stable GPUs throughout, plus the canary's replicas during each minute (the final 100% point lasts no time)
+    const canaryGpuMinutes = [0, 1, 1, 2, 2, 2, 3, 3, 4, 4].reduce((a, b) => a + b, 0);
+    expect(plan.gpuHours).toBeCloseTo((4 * 10 + canaryGpuMinutes) / 60, 3);
+    expect(plan.peakGpus).toBe(8);
+  });
+});
+
+describe('plan shapes', () => {
+  test('a mirror adds the shadow replicas and GPUs but no weight', () => {
+    const plan = computePlan(spec({
+      mirror: { version: 'v3', percent: 5 },
+      versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }, { name: 'v3', gpusPerReplica: 2 }],
+    }));
+    expect(plan.rows[0].replicas.v3).toBe(1);
+    expect(plan.rows[0].gpus).toBe(4 + 2);
+    expect(Object.values(plan.rows[0].weights).reduce((a, b) => a + b, 0)).toBe(100);
+  });
+
+  test('several canaries end holding the split instead of promoting', () => {
+    const plan = computePlan(spec({ canaries: [{ version: 'v2', targetWeight: 30, ramp: true }, { version: 'v3', targetWeight: 20, ramp: true }] }));
+    expect(plan.ending).toBe('hold');
+    expect(plan.rows[plan.rows.length - 1].weights).toEqual({ v1: 50, v2: 30, v3: 20 });
+  });
+
+  test('a manual pause is flagged: the real duration depends on a person', () => {
+    const plan = computePlan(spec({ steps: [{ kind: 'setWeight', weight: 50 }, { kind: 'pauseUntilPromoted' }, { kind: 'setWeight', weight: 100 }] }));
+    expect(plan.waitsForPromotion).toBe(true);
+    expect(plan.rows.find((r) => r.waitsForPromotion)?.weights.v2).toBe(50);
+  });
+
+  test('property: the plan of equal steps lasts exactly the window and ends at 100', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 7200 }), fc.integer({ min: 1, max: 50 }), (count, extra, replicas) => {
+      const over = count * 60 + extra;
+      const plan = computePlan(spec({ steps: equalSteps(count, over), stableReplicas: replicas }));
+      expect(Math.abs(plan.totalSeconds - over)).toBeLessThan(1e-6);
+      const last = plan.rows[plan.rows.length - 1];
+      expect(last.weights.v2).toBe(100);
+      expect(last.replicas.v2).toBe(replicas);
+      expect(plan.rows.filter((r) => r.description.startsWith('set weight'))).toHaveLength(count);
+    }), { numRuns: 1000 });
+  });
+});
+
+describe('spec hash', () => {
+  test('is stable, ignores key order and the construct path, and changes with the schedule', () => {
+    const a = spec();
+    const reverseKeys = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(reverseKeys);
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverseKeys(x)]));
+      return v;
+    };
+    const reordered = reverseKeys({ ...a, path: 'Elsewhere' });
+    expect(Object.keys(reordered as object)[0]).not.toBe(Object.keys(a)[0]);
+    expect(specHash(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(specHash(reordered as RolloutSpec)).toBe(specHash(a));
+    expect(specHash(spec({ steps: equalSteps(5, 600) }))).not.toBe(specHash(a));
+    expect(specHash(spec({ stableReplicas: 5 }))).not.toBe(specHash(a));
+  });
+});
