@@ -13,6 +13,9 @@ export const DEFAULT_WINDOW_SECONDS = 600;
 /** GPU cold starts are slow: a canary not ready within this window aborts the rollout. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 15 * 60;
 
+/** Capacity look-ahead of the controller: floors rise for what the schedule needs within this window. */
+export const DEFAULT_PREWARM_SECONDS = 300;
+
 /** Node label that GPU node pools set and Model pods select on (Karpenter NodePool / EKS node group labels). */
 export const GPU_PRODUCT_LABEL = 'model-rollout.dev/gpu-product';
 /** Extended resource and taint key of the NVIDIA device plugin. */

@@ -91,6 +91,11 @@ export interface RolloutSpec {
   readonly checkFailureLimit: number;
   /** A canary not ready within this many seconds after its replica floor was raised aborts the rollout. */
   readonly progressDeadlineSeconds: number;
+  /**
+   * Capacity look-ahead: the canary's replica floor rises to what the schedule needs within this many seconds,
+   * so GPU cold starts overlap the steps instead of delaying each one. Default 300.
+   */
+  readonly prewarmSeconds?: number;
   /** After promotion, the previous version stays warm this long before it is scaled to zero. */
   readonly keepPreviousWarmSeconds: number;
   /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */

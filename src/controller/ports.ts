@@ -1,0 +1,64 @@
+/**
+ * The step controller's ports: the only I/O it does. Adapters implement them for Kubernetes (node:https) and
+ * AWS (SDK v3); tests implement them in memory. Everything else is the pure `decide()`.
+ */
+import { Command, ControllerState, MetricObservation } from '../core/controller-state';
+import { RolloutSpec } from '../core/spec';
+import { Weights } from '../core/weights';
+
+/** What the state store holds: the spec (owned by the manifests / Terraform) and the controller's state. */
+export interface StoredRollout {
+  readonly spec: RolloutSpec;
+  /** Where the traffic and workloads live (KubernetesTarget or AwsTarget). */
+  readonly target: unknown;
+  readonly state?: ControllerState;
+  readonly command?: Command;
+  /** Opaque version of the state document for optimistic concurrency (resourceVersion, SSM version). */
+  readonly version: string;
+}
+
+/** Raised by `writeState` when someone else wrote since `read()`: the tick backs off and acts on nothing. */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Spec, state and commands. */
+export interface StateStore {
+  read(): Promise<StoredRollout>;
+  /** Write the state if the stored version is still `version`; throws `ConflictError` otherwise. */
+  writeState(state: ControllerState, version: string): Promise<void>;
+}
+
+/** The router: weighted routes (HTTPRoute, ALB listener rule). */
+export interface TrafficRouter {
+  /** Weights served now, or undefined when they cannot be read. */
+  readWeights(): Promise<Weights | undefined>;
+  setWeights(weights: Weights): Promise<void>;
+}
+
+/** Replicas: readiness and floors. */
+export interface Capacity {
+  readyReplicas(versions: readonly string[]): Promise<Record<string, number>>;
+  /** Floors in place now, when the adapter can read them. */
+  floors?(versions: readonly string[]): Promise<Record<string, number>>;
+  setFloor(version: string, replicas: number): Promise<void>;
+  scaleDown(version: string): Promise<void>;
+}
+
+/** Metric measurements of each canary. */
+export interface Metrics {
+  measure(spec: RolloutSpec, versions: readonly string[]): Promise<Record<string, Record<string, MetricObservation>>>;
+}
+
+/** Everything a tick needs. */
+export interface Ports {
+  readonly store: StateStore;
+  readonly router: TrafficRouter;
+  readonly capacity: Capacity;
+  readonly metrics: Metrics;
+  /** One structured log line. */
+  readonly log: (line: Record<string, unknown>) => void;
+}

@@ -1,0 +1,116 @@
+/**
+ * An in-memory world for the step controller (a FAKE of the cluster/cloud, for tests): a router that serves
+ * the weights it is given, replicas that become ready a cold start after their floor rises, metrics per version
+ * computed by a function of time, a state store with versions and optional injected faults. It implements the
+ * controller's ports, so scenario tests run the real `tick()` and `decide()`.
+ */
+import { replicasForWeight } from '../../src/core/capacity';
+import { Command, ControllerState, MetricObservation } from '../../src/core/controller-state';
+import { RolloutSpec } from '../../src/core/spec';
+import { Weights } from '../../src/core/weights';
+import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
+
+export interface WorldOptions {
+  readonly coldStartMs?: number;
+  /** Metrics of a canary at a time. */
+  readonly metrics?: (version: string, now: number) => Record<string, MetricObservation>;
+}
+
+export class RolloutWorld {
+  public now = 0;
+  public router: Weights;
+  public floors: Record<string, number> = {};
+  /** Ready-at times of each version's replicas. */
+  public replicas: Record<string, number[]> = {};
+  public state?: ControllerState;
+  public stateVersion = 1;
+  public command?: Command;
+  public logs: Array<Record<string, unknown>> = [];
+  /** Faults: throw from the next N calls of a port method. */
+  public faults: Record<string, number> = {};
+  /** Router changes lost silently (the API answered 200 but the route did not change). */
+  public dropNextRouterWrites = 0;
+  public readonly coldStartMs: number;
+
+  constructor(public spec: RolloutSpec, private readonly options: WorldOptions = {}) {
+    this.coldStartMs = options.coldStartMs ?? 240_000;
+    this.router = { [spec.stable]: 100, ...Object.fromEntries(spec.canaries.map((c) => [c.version, 0])) };
+    this.replicas[spec.stable] = Array(spec.stableReplicas).fill(-Infinity);
+  }
+
+  public ready(version: string): number {
+    return (this.replicas[version] ?? []).filter((t) => t <= this.now).length;
+  }
+
+  /** Whether every canary's served weight is backed by ready replicas. */
+  public capacityHolds(): boolean {
+    return this.spec.canaries.every((c) => this.ready(c.version) >= replicasForWeight(this.router[c.version] ?? 0, this.spec.stableReplicas));
+  }
+
+  private fault(name: string): void {
+    if ((this.faults[name] ?? 0) > 0) {
+      this.faults[name]--;
+      throw new Error(`injected fault in ${name}`);
+    }
+  }
+
+  private scaleTo(version: string, n: number): void {
+    const list = this.replicas[version] ?? [];
+    while (list.length < n) list.push(this.now + this.coldStartMs);
+    list.length = Math.min(list.length, Math.max(n, version === this.spec.stable ? this.spec.stableReplicas : 0));
+    this.replicas[version] = list;
+  }
+
+  public ports(): Ports {
+    return {
+      store: {
+        read: async (): Promise<StoredRollout> => {
+          this.fault('read');
+          return { spec: this.spec, target: {}, state: this.state, command: this.command, version: String(this.stateVersion) };
+        },
+        writeState: async (state, version) => {
+          this.fault('writeState');
+          if (version !== String(this.stateVersion)) throw new ConflictError(`state version is ${this.stateVersion}, not ${version}`);
+          this.state = state;
+          this.stateVersion++;
+        },
+      },
+      router: {
+        readWeights: async () => {
+          this.fault('readWeights');
+          return { ...this.router };
+        },
+        setWeights: async (w) => {
+          this.fault('setWeights');
+          if (this.dropNextRouterWrites > 0) {
+            this.dropNextRouterWrites--;
+            return;
+          }
+          this.router = { ...w };
+        },
+      },
+      capacity: {
+        readyReplicas: async (versions) => Object.fromEntries(versions.map((v) => [v, this.ready(v)])),
+        floors: async (versions) => Object.fromEntries(versions.map((v) => [v, this.floors[v] ?? 0])),
+        setFloor: async (version, n) => {
+          this.fault('setFloor');
+          this.floors[version] = n;
+          this.scaleTo(version, n);
+        },
+        scaleDown: async (version) => {
+          this.fault('scaleDown');
+          this.floors[version] = 0;
+          this.replicas[version] = [];
+        },
+      },
+      metrics: {
+        measure: async (_spec, versions) => {
+          this.fault('measure');
+          const f = this.options.metrics;
+          return Object.fromEntries(versions.map((v) => [v, f ? f(v, this.now) : {}]));
+        },
+      },
+      log: (line) => this.logs.push(line),
+    };
+  }
+}
