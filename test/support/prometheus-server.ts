@@ -1,0 +1,120 @@
+/**
+ * A REAL Prometheus (the Debian package's binary) started on a loopback port with a temporary config and data
+ * directory, scraping a small test exporter (a node http server on loopback) every second.
+ * The exporter is the only fake: it serves request counters of made-up model versions.
+ */
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+/** Path of the prometheus binary, if installed. */
+export function prometheusBinary(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Requests per second and error share of each version the exporter serves. */
+export type Traffic = Record<string, { readonly rps: number; readonly errorShare: number }>;
+
+/** Exporter + Prometheus; `stop()` ends both and removes the temp directory. */
+export interface PrometheusFixture {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheus(traffic: Traffic): Promise<PrometheusFixture> {
+  const bin = prometheusBinary();
+  if (!bin) throw new Error('prometheus is not installed (apt-get install prometheus); .ci/run installs it');
+  const started = Date.now();
+  const exporter = http.createServer((_req, res) => {
+    const seconds = (Date.now() - started) / 1000;
+    const lines = ['# TYPE model_requests_total counter'];
+    for (const [version, t] of Object.entries(traffic)) {
+      const total = t.rps * seconds;
+      lines.push(`model_requests_total{version="${version}",code="500"} ${Math.floor(total * t.errorShare)}`);
+      lines.push(`model_requests_total{version="${version}",code="200"} ${Math.floor(total * (1 - t.errorShare))}`);
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(`${lines.join('\n')}\n`);
+  });
+  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', () => resolve()));
+  const exporterPort = (exporter.address() as net.AddressInfo).port;
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    '  - job_name: model',
+    '    static_configs:',
+    `      - targets: ['127.0.0.1:${exporterPort}']`,
+    '',
+  ].join('\n'));
+  const port = await freePort();
+  const proc: ChildProcess = spawn(bin, [
+    `--config.file=${path.join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
+  const url = `http://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await new Promise<void>((r) => exporter.close(() => r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  // ready, and at least a few scrapes of every version
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) {
+      await stop();
+      throw new Error(`prometheus exited with ${proc.exitCode}: ${stderr}`);
+    }
+    try {
+      const body = await get(`${url}/api/v1/query?query=${encodeURIComponent('count_over_time(model_requests_total[1m])')}`);
+      const result = JSON.parse(body).data?.result ?? [];
+      if (result.length > 0 && result.every((r: { value: [number, string] }) => Number(r.value[1]) >= 4)) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus did not become ready in 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, stop };
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+    }).on('error', reject);
+  });
+}
