@@ -1,0 +1,98 @@
+/**
+ * A minimal Kubernetes API client over node:https: GET, JSON patch and merge patch, with the in-cluster service
+ * account (token, CA, namespace) or explicit credentials (the CLI's kubeconfig). No dependencies.
+ */
+import * as fs from 'fs';
+import { HttpError, request } from '../http-request';
+
+/** Where the API is and how to authenticate. */
+export interface KubeConnection {
+  readonly server: string;
+  readonly token?: string;
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly insecureSkipTlsVerify?: boolean;
+  readonly timeoutMs?: number;
+}
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The in-cluster connection of a pod's service account. */
+export function inClusterConnection(): KubeConnection {
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
+  if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a cluster');
+  return {
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    token: fs.readFileSync(`${SA_DIR}/token`, 'utf8').trim(),
+    ca: fs.readFileSync(`${SA_DIR}/ca.crt`),
+  };
+}
+
+/** The pod's namespace, from the service account mount. */
+export function inClusterNamespace(): string | undefined {
+  try {
+    return fs.readFileSync(`${SA_DIR}/namespace`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One JSON-patch operation. */
+export type JsonPatchOp =
+  | { readonly op: 'test' | 'add' | 'replace'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string };
+
+/** A Kubernetes object as JSON. */
+export type KubeObject = { metadata: { name: string; namespace?: string; resourceVersion?: string }; [key: string]: any };
+
+/** The API's answer to a failed precondition: 409 Conflict (resourceVersion) or 422 (a failed JSON-patch `test`). */
+export function isConflict(e: unknown): boolean {
+  return e instanceof HttpError && (e.status === 409 || e.status === 422);
+}
+
+export class KubeClient {
+  constructor(private readonly conn: KubeConnection) {}
+
+  public async get(path: string): Promise<KubeObject> {
+    return JSON.parse(await request(this.url(path), this.options('GET')));
+  }
+
+  public async jsonPatch(path: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
+    return JSON.parse(await request(this.url(path), { ...this.options('PATCH', 'application/json-patch+json'), body: JSON.stringify(ops) }));
+  }
+
+  public async mergePatch(path: string, patch: unknown): Promise<KubeObject> {
+    return JSON.parse(await request(this.url(path), { ...this.options('PATCH', 'application/merge-patch+json'), body: JSON.stringify(patch) }));
+  }
+
+  private url(path: string): string {
+    return `${this.conn.server.replace(/\/$/, '')}${path}`;
+  }
+
+  private options(method: string, contentType?: string) {
+    return {
+      method,
+      headers: {
+        ...(this.conn.token ? { authorization: `Bearer ${this.conn.token}` } : {}),
+        ...(contentType ? { 'content-type': contentType } : {}),
+      },
+      ca: this.conn.ca,
+      cert: this.conn.cert,
+      key: this.conn.key,
+      insecureSkipTlsVerify: this.conn.insecureSkipTlsVerify,
+      timeoutMs: this.conn.timeoutMs ?? 10_000,
+    };
+  }
+}
+
+/** API paths of the objects the controller touches. */
+export const paths = {
+  configMap: (ns: string, name: string) => `/api/v1/namespaces/${ns}/configmaps/${name}`,
+  httpRoute: (ns: string, name: string) => `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes/${name}`,
+  deployment: (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
+  deploymentScale: (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}/scale`,
+  scaledObject: (ns: string, name: string) => `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects/${name}`,
+  hpa: (ns: string, name: string) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/${name}`,
+};
