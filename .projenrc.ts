@@ -55,6 +55,10 @@ const project = new cdk.JsiiProject({
     '@aws-sdk/client-cloudwatch@^3.900.0',
     '@aws-sdk/client-ssm@^3.900.0',
     '@types/aws-lambda@^8.10.0',
+    // the reference SigV4 signer the EKS token test compares with
+    '@smithy/signature-v4@^5.0.0',
+    // kubeconfig parsing in the CLI bundle
+    'yaml@^2.3.0',
   ],
 
   jestOptions: {
@@ -136,6 +140,11 @@ const terraformPatterns = [{ group: ['cdktf', 'cdktf/*', '@cdktf/*'], message: '
 project.eslint?.addOverride({
   files: ['src/k8s/**/*.ts', 'src/controller/**/*.ts', 'src/private/**/*.ts'],
   rules: { 'no-restricted-imports': ['error', { paths: providerRoots, patterns: terraformPatterns }] },
+});
+// the controller's runtime dependencies are bundled by esbuild at build time: devDependencies are right there
+project.eslint?.addOverride({
+  files: ['src/controller/**/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 // src/core/ is pure: no construct libraries, no I/O
 project.eslint?.addOverride({

@@ -25,6 +25,7 @@ for (const name of examples) {
   const dist = path.join(__dirname, name, 'dist');
   fs.rmSync(dist, { recursive: true, force: true });
   const started = Date.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(path.join(__dirname, name, 'main.ts'));
   const files = fs.existsSync(dist) ? fs.readdirSync(dist, { recursive: true }).length : 0;
   console.log(`\n=== examples/${name}: ${files} files in ${path.relative(process.cwd(), dist)} (${Date.now() - started} ms)\n`);

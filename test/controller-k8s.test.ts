@@ -2,15 +2,15 @@
  * The Kubernetes adapter and CronJob entrypoint against a FAKE API server on loopback (test/support/fake-kube-api.ts)
  * that enforces authentication, an RBAC allow-list (403), 404s and resourceVersion conflicts (409).
  */
+import { FakeKubeApi } from './support/fake-kube-api';
+import { weightsFromRules } from '../src/controller/k8s/adapter';
+import { paths } from '../src/controller/k8s/kube-client';
+import { runTick } from '../src/controller/k8s/main';
 import { STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
 import { renderHttpRouteRules } from '../src/core/http-route-rules';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 import { KubernetesTarget } from '../src/core/target';
-import { weightsFromRules } from '../src/controller/k8s/adapter';
-import { paths } from '../src/controller/k8s/kube-client';
-import { runTick } from '../src/controller/k8s/main';
-import { FakeKubeApi } from './support/fake-kube-api';
 
 const NS = 'models';
 const MIN = 60_000;

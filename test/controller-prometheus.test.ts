@@ -2,11 +2,11 @@
  * The metric gate against a REAL Prometheus (Debian package, installed by .ci/run) scraping a test exporter on
  * loopback. In CI this must run: it skips only where no prometheus binary exists and CI is not set.
  */
-import { RolloutSpec } from '../src/core/spec';
-import { instantQuery, PrometheusMetrics } from '../src/controller/prometheus';
-import { tick } from '../src/controller/tick';
 import { prometheusBinary, PrometheusFixture, startPrometheus } from './support/prometheus-server';
 import { RolloutWorld } from './support/rollout-world';
+import { instantQuery, PrometheusMetrics } from '../src/controller/prometheus';
+import { tick } from '../src/controller/tick';
+import { RolloutSpec } from '../src/core/spec';
 
 const MIN = 60_000;
 const runs = Boolean(prometheusBinary()) || Boolean(process.env.CI);
@@ -48,7 +48,11 @@ function spec(canary: string): RolloutSpec {
 maybe('metric gate against a real Prometheus', () => {
   let prom: PrometheusFixture;
   beforeAll(async () => {
-    prom = await startPrometheus({ healthy: { rps: 200, errorShare: 0.001 }, failing: { rps: 200, errorShare: 0.3 }, quiet: { rps: 0.5, errorShare: 0.5 } });
+    prom = await startPrometheus({
+      healthy: { rps: 200, errorShare: 0.001 },
+      failing: { rps: 200, errorShare: 0.3 },
+      quiet: { rps: 0.5, errorShare: 0.5 },
+    });
   }, 60_000);
   afterAll(async () => prom?.stop());
 

@@ -2,11 +2,11 @@
  * Scenario and fault tests: the real `tick()` and `decide()` against an in-memory FAKE world
  * (test/support/rollout-world.ts: router, replicas with GPU cold starts, metrics, a versioned state store).
  */
+import { RolloutWorld } from './support/rollout-world';
+import { tick } from '../src/controller/tick';
 import { replicasForWeight } from '../src/core/capacity';
 import { equalSteps } from '../src/core/schedule';
 import { MetricSpec, RolloutSpec } from '../src/core/spec';
-import { tick } from '../src/controller/tick';
-import { RolloutWorld } from './support/rollout-world';
 
 const MIN = 60_000;
 const errorRate: MetricSpec = { provider: 'prometheus', name: 'error-rate', query: 'q', comparison: 'lt', threshold: 0.05, sampleQuery: 's', minSamples: 50 };

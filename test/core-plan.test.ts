@@ -71,7 +71,8 @@ describe('plan shapes', () => {
   });
 
   test('property: the plan of equal steps lasts exactly the window and ends at 100', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 0, max: 7200 }), fc.integer({ min: 1, max: 50 }), (count, extra, replicas) => {
+    const counts = fc.integer({ min: 1, max: 100 });
+    fc.assert(fc.property(counts, fc.integer({ min: 0, max: 7200 }), fc.integer({ min: 1, max: 50 }), (count, extra, replicas) => {
       const over = count * 60 + extra;
       const plan = computePlan(spec({ steps: equalSteps(count, over), stableReplicas: replicas }));
       expect(Math.abs(plan.totalSeconds - over)).toBeLessThan(1e-6);

@@ -82,7 +82,8 @@ describe('decide: one tick', () => {
 
   test('the step completes once the router serves its weights; the next pause counts from when they were sent', () => {
     const s = spec();
-    const d = decide(s, state(s, { stepIndex: 1, weights: { v1: 90, v2: 10 }, floors: { v2: 4 }, weightsSetAt: MIN }), obs({ routerWeights: { v1: 90, v2: 10 } }), MIN + 30_000);
+    const prev = state(s, { stepIndex: 1, weights: { v1: 90, v2: 10 }, floors: { v2: 4 }, weightsSetAt: MIN });
+    const d = decide(s, prev, obs({ routerWeights: { v1: 90, v2: 10 } }), MIN + 30_000);
     expect(d.state.stepIndex).toBe(2);
     expect(d.state.stepStartedAt).toBe(MIN);
     expect(d.actions).toEqual([]);
@@ -138,7 +139,8 @@ describe('decide: one tick', () => {
 
   test('the last step served promotes the canary and scales the previous version down after its keep-warm window', () => {
     const s = spec({ keepPreviousWarmSeconds: 600 });
-    const done = decide(s, state(s, { stepIndex: 19, weights: { v1: 0, v2: 100 }, floors: { v2: 4 }, weightsSetAt: 0 }), obs({ routerWeights: { v1: 0, v2: 100 } }), 10 * MIN);
+    const last = state(s, { stepIndex: 19, weights: { v1: 0, v2: 100 }, floors: { v2: 4 }, weightsSetAt: 0 });
+    const done = decide(s, last, obs({ routerWeights: { v1: 0, v2: 100 } }), 10 * MIN);
     expect(done.state.phase).toBe('promoted');
     expect(done.state.previousVersion).toBe('v1');
     expect(done.actions).toEqual([]);

@@ -3,10 +3,10 @@
  * Every failure (connection refused, timeout, bad status, no series, several series) becomes an observation with
  * `error` or without `value`: the engine treats it as inconclusive, so Prometheus being down never rolls back.
  */
-import { MetricObservation } from '../core/controller-state';
-import { MetricSpec, RolloutSpec } from '../core/spec';
 import { request } from './http-request';
 import { Metrics } from './ports';
+import { MetricObservation } from '../core/controller-state';
+import { MetricSpec, RolloutSpec } from '../core/spec';
 
 /** One instant query's result. */
 export interface QueryResult {

@@ -6,9 +6,9 @@
  * stops), and a crash between actions leaves a state the next tick repairs: it sees the router or a floor differ
  * from what the state records and sends it again.
  */
+import { Ports } from './ports';
 import { Action, Decision } from '../core/controller-state';
 import { decide } from '../core/decide';
-import { Ports } from './ports';
 
 /** The outcome of a tick, also logged as one JSON line. */
 export interface TickResult {

@@ -54,6 +54,24 @@ export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
 export const ENV_CONTROLLER_STATE_CONFIGMAP = 'ROLLOUT_STATE_CONFIGMAP';
 export const ENV_CONTROLLER_SSM_SPEC_PARAMETER = 'ROLLOUT_SSM_SPEC_PARAMETER';
 export const ENV_CONTROLLER_SSM_STATE_PARAMETER = 'ROLLOUT_SSM_STATE_PARAMETER';
+/** Conventional names of a rollout's ConfigMaps (Kubernetes) and SSM parameters (AWS); the CLI defaults to them. */
+export function specConfigMapName(rollout: string): string {
+  return `${rollout}-rollout-spec`;
+}
+export function stateConfigMapName(rollout: string): string {
+  return `${rollout}-rollout-state`;
+}
+export function specParameterName(rollout: string): string {
+  return `/model-rollout/${rollout}/spec`;
+}
+export function stateParameterName(rollout: string): string {
+  return `/model-rollout/${rollout}/state`;
+}
+
+/** EKS cluster of the workloads (AWS target): name, API endpoint and base64 CA, for replica floors. */
+export const ENV_CONTROLLER_EKS_CLUSTER = 'ROLLOUT_EKS_CLUSTER';
+export const ENV_CONTROLLER_EKS_ENDPOINT = 'ROLLOUT_EKS_ENDPOINT';
+export const ENV_CONTROLLER_EKS_CA = 'ROLLOUT_EKS_CA';
 export const ENV_CONTROLLER_PROMETHEUS_URL = 'ROLLOUT_PROMETHEUS_URL';
 export const ENV_CONTROLLER_LOG_LEVEL = 'ROLLOUT_LOG_LEVEL';
 

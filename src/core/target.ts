@@ -54,6 +54,15 @@ export interface AwsTarget {
   readonly targetGroups: { readonly [version: string]: string };
   /** Target-group stickiness duration; absent: no stickiness. */
   readonly stickinessSeconds?: number;
-  /** CloudWatch alarms the controller treats as failing checks while in ALARM. */
+  /**
+   * CloudWatch alarms of the rollout, for display (status, logs). The controller judges them through the spec's
+   * `cloudwatchAlarm` metrics (continuous checks or gates), which name the same alarms.
+   */
   readonly alarmNames: readonly string[];
+  /**
+   * The versions' Kubernetes workloads on EKS, whose replica floors the Lambda raises through the EKS API
+   * (authenticated with its IAM role; the cluster needs an access entry for it). Absent: floors are not managed
+   * and the capacity gate only waits for healthy targets.
+   */
+  readonly workloads?: { readonly namespace: string; readonly backends: KubernetesTarget['backends'] };
 }

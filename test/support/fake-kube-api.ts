@@ -70,14 +70,14 @@ export class FakeKubeApi {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       };
-      if (req.headers.authorization !== `Bearer ${this.token}`) return reply(401, status(401, 'Unauthorized'));
-      if (this.allow && !this.allow.has(`${method} ${path}`)) return reply(403, status(403, `forbidden: ${method} ${path}`));
+      if (req.headers.authorization !== `Bearer ${this.token}`) return reply(401, failure(401, 'Unauthorized'));
+      if (this.allow && !this.allow.has(`${method} ${path}`)) return reply(403, failure(403, `forbidden: ${method} ${path}`));
       const scale = path.endsWith('/scale');
       const objectPath = scale ? path.slice(0, -'/scale'.length) : path;
       const obj = this.objects.get(objectPath);
-      if (!obj) return reply(404, status(404, `${objectPath} not found`));
+      if (!obj) return reply(404, failure(404, `${objectPath} not found`));
       if (method === 'GET') return reply(200, obj);
-      if (method !== 'PATCH') return reply(405, status(405, 'MethodNotAllowed'));
+      if (method !== 'PATCH') return reply(405, failure(405, 'MethodNotAllowed'));
       this.beforePatch?.(objectPath);
       const next: Obj = JSON.parse(JSON.stringify(obj));
       if (contentType === 'application/json-patch+json') {
@@ -87,10 +87,10 @@ export class FakeKubeApi {
           const key = keys[keys.length - 1];
           if (op.op === 'test') {
             if (JSON.stringify(parent?.[key]) !== JSON.stringify(op.value)) {
-              return reply(409, status(409, `Operation cannot be fulfilled: the object has been modified (${op.path} is ${JSON.stringify(parent?.[key])}, not ${JSON.stringify(op.value)})`));
+              return reply(409, failure(409, `Operation cannot be fulfilled: the object has been modified (${op.path} is ${JSON.stringify(parent?.[key])}, not ${JSON.stringify(op.value)})`));
             }
           } else if (parent == null || typeof parent !== 'object') {
-            return reply(422, status(422, `doc is missing path: ${op.path}`));
+            return reply(422, failure(422, `doc is missing path: ${op.path}`));
           } else if (op.op === 'remove') {
             delete parent[key];
           } else {
@@ -101,7 +101,7 @@ export class FakeKubeApi {
         if (scale) next.spec = { ...next.spec, replicas: (body as any).spec.replicas };
         else merge(next, body);
       } else {
-        return reply(415, status(415, `unsupported content type ${contentType}`));
+        return reply(415, failure(415, `unsupported content type ${contentType}`));
       }
       next.metadata.resourceVersion = String(++this.version);
       this.objects.set(objectPath, next);
@@ -118,6 +118,6 @@ function merge(target: any, patch: any): void {
   }
 }
 
-function status(code: number, message: string) {
+function failure(code: number, message: string) {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code };
 }

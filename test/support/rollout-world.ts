@@ -4,11 +4,11 @@
  * computed by a function of time, a state store with versions and optional injected faults. It implements the
  * controller's ports, so scenario tests run the real `tick()` and `decide()`.
  */
+import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
 import { replicasForWeight } from '../../src/core/capacity';
 import { Command, ControllerState, MetricObservation } from '../../src/core/controller-state';
 import { RolloutSpec } from '../../src/core/spec';
 import { Weights } from '../../src/core/weights';
-import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
 
 export interface WorldOptions {
   readonly coldStartMs?: number;

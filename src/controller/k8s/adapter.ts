@@ -171,7 +171,8 @@ export class WorkloadCapacity implements Capacity {
     } else if (b.hpa) {
       const hpa = await this.kube.get(paths.hpa(ns, b.hpa));
       const max = hpa.spec?.maxReplicas ?? replicas;
-      await this.kube.mergePatch(paths.hpa(ns, b.hpa), { spec: { minReplicas: Math.max(1, replicas), ...(max < replicas ? { maxReplicas: replicas } : {}) } });
+      const spec = { minReplicas: Math.max(1, replicas), ...(max < replicas ? { maxReplicas: replicas } : {}) };
+      await this.kube.mergePatch(paths.hpa(ns, b.hpa), { spec });
     } else {
       await this.kube.mergePatch(paths.deploymentScale(ns, b.deployment), { spec: { replicas } });
     }

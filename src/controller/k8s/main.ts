@@ -3,8 +3,8 @@
  * Bundled by the build into assets/controller/k8s/main/index.js and run by a stock Node image.
  */
 import { ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP } from '../../core/constants';
-import { PrometheusMetrics } from '../prometheus';
 import { Metrics } from '../ports';
+import { PrometheusMetrics } from '../prometheus';
 import { tick } from '../tick';
 import { ConfigMapStore, HttpRouteRouter, WorkloadCapacity } from './adapter';
 import { inClusterConnection, inClusterNamespace, KubeClient, KubeConnection } from './kube-client';
@@ -42,7 +42,7 @@ export async function runTick(
 }
 
 if (require.main === module) {
-  runTick(inClusterConnection(), process.env).then(
+  Promise.resolve().then(() => runTick(inClusterConnection(), process.env)).then(
     (r) => { process.exitCode = r.failed ? 1 : 0; },
     (e: Error) => {
       process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', error: e.message })}\n`);

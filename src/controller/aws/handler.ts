@@ -1,0 +1,81 @@
+/**
+ * The Lambda step controller (nodejs22.x), invoked every minute by EventBridge Scheduler.
+ * Bundled by the build into assets/controller/aws/handler/index.js; the AWS SDK v3 comes with the runtime.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL,
+  ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_SSM_STATE_PARAMETER,
+} from '../../core/constants';
+import { MetricObservation } from '../../core/controller-state';
+import { WorkloadCapacity } from '../k8s/adapter';
+import { KubeClient } from '../k8s/kube-client';
+import { Metrics } from '../ports';
+import { PrometheusMetrics } from '../prometheus';
+import { tick, TickResult } from '../tick';
+import { AlarmMetrics, ListenerRuleRouter, SsmStore, TargetGroupCapacity } from './adapter';
+import { credentialsFromEnv, eksToken } from './eks-token';
+
+/** SDK clients, injectable for tests. */
+export interface AwsClients {
+  readonly ssm: SSMClient;
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+/** One tick with the given clients and environment. */
+export async function runTick(
+  clients: AwsClients,
+  env: NodeJS.ProcessEnv,
+  now = Date.now(),
+  log: (line: Record<string, unknown>) => void = defaultLog(now),
+): Promise<TickResult> {
+  const specParameter = env[ENV_CONTROLLER_SSM_SPEC_PARAMETER];
+  const stateParameter = env[ENV_CONTROLLER_SSM_STATE_PARAMETER];
+  if (!specParameter || !stateParameter) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_SSM_STATE_PARAMETER}`);
+  const store = new SsmStore(clients.ssm, specParameter, stateParameter);
+  await store.read();
+  const spec = store.spec!;
+  const target = store.target!;
+
+  let floors: WorkloadCapacity | undefined;
+  const cluster = env[ENV_CONTROLLER_EKS_CLUSTER];
+  if (target.workloads && cluster && env[ENV_CONTROLLER_EKS_ENDPOINT]) {
+    const token = eksToken(cluster, env.AWS_REGION ?? 'us-east-1', credentialsFromEnv(env), new Date(now));
+    const kube = new KubeClient({ server: env[ENV_CONTROLLER_EKS_ENDPOINT]!, token, ca: env[ENV_CONTROLLER_EKS_CA] ? Buffer.from(env[ENV_CONTROLLER_EKS_CA]!, 'base64') : undefined });
+    floors = new WorkloadCapacity(kube, { kind: 'kubernetes', namespace: target.workloads.namespace, httpRoute: '', backends: target.workloads.backends, routing: { kind: 'random' }, pins: [] });
+  }
+
+  const alarms = new AlarmMetrics(clients.cloudwatch);
+  const prometheusUrl = env[ENV_CONTROLLER_PROMETHEUS_URL];
+  const prometheus = prometheusUrl ? new PrometheusMetrics(prometheusUrl) : undefined;
+  const metrics: Metrics = {
+    measure: async (s, versions) => {
+      const none: Record<string, Record<string, MetricObservation>> = {};
+      const [a, p] = await Promise.all([alarms.measure(s, versions), prometheus ? prometheus.measure(s, versions) : Promise.resolve(none)]);
+      return Object.fromEntries(versions.map((v) => [v, { ...(p[v] ?? {}), ...(a[v] ?? {}) }]));
+    },
+  };
+  return tick({
+    store,
+    router: new ListenerRuleRouter(clients.elb, spec, target),
+    capacity: new TargetGroupCapacity(clients.elb, target, floors),
+    metrics,
+    log,
+  }, now);
+}
+
+function defaultLog(now: number) {
+  return (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date(now).toISOString(), ...line })}\n`);
+}
+
+let clients: AwsClients | undefined;
+
+/** The Lambda entrypoint. */
+export async function handler(): Promise<{ phase: string; actions: number; conflict?: string; failed?: string }> {
+  clients = clients ?? { ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}) };
+  const r = await runTick(clients, process.env);
+  return { phase: r.decision?.state.phase ?? 'unknown', actions: r.applied.length, conflict: r.conflict, failed: r.failed?.error };
+}
