@@ -179,3 +179,62 @@ export function unknownVersion(path: string, property: string, name: string, kno
   return err(path, property, name, `there is no version "${name}"; known versions: ${known.join(', ') || '(none)'}`,
     `add it first with \`model.addVersion('${name}', { ... })\`, or use one of the known versions`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes target: Model, Environment, node pools (src/k8s)
+// ---------------------------------------------------------------------------------------------
+
+export function minAboveMax(path: string, property: string, min: number, max: number) {
+  return err(path, property, rendered(`minReplicas ${min} > maxReplicas ${max}`), 'the minimum replica count is above the maximum',
+    `lower minReplicas to ${max} at most, or raise maxReplicas to ${min} or more`);
+}
+
+export function secondProduction(path: string, property: string, name: string, existing: string) {
+  return err(path, property, name, `the model already has a production environment ("${existing}"); a model has exactly one`,
+    'give this environment another kind (EnvironmentKind.STAGING or EnvironmentKind.custom(...)), or promote into the existing production environment');
+}
+
+export function noProduction(path: string) {
+  return err(path, 'environments', [], 'the model has no production environment; every model has exactly one',
+    "add one with `model.addEnvironment('production', { version: 'v1', ... })`");
+}
+
+export function developmentTooManyReplicas(path: string, property: string, value: number) {
+  return err(path, property, value, 'a development environment runs one replica at most',
+    'set maxReplicas (and minReplicas) to 0 or 1, or use EnvironmentKind.STAGING for more');
+}
+
+export function rolloutOnDevelopment(path: string, property: string, env: string) {
+  return err(path, property, env, 'a development environment takes no rollout: it serves one replica of whatever it points at',
+    'promote the version directly with `environment.promote()`, or roll out in a staging or production environment');
+}
+
+export function secondRollout(path: string, property: string, env: string, existing: string) {
+  return err(path, property, env, `environment "${env}" already has a rollout (${existing}); one promotion per environment at a time`,
+    'remove the other rollout, or wait for it to finish and then change its spec');
+}
+
+export function scaleToZeroWithoutNodePool(path: string, property: string, product: string, provided: readonly string[]) {
+  return err(path, property, product,
+    `scaling to zero needs a node pool that can create ${product} nodes from nothing, and none provides it (pools: ${provided.join(', ') || 'none'})`,
+    `add \`new GpuNodePools(chart, 'GpuNodes', { models: [model], ... })\` covering ${product}, declare pools managed elsewhere with \`GpuNodePools.external(chart, [GpuProduct.${product}])\`, or keep minReplicas >= 1`);
+}
+
+export function scaleToZeroNeedsHostname(path: string, property: string) {
+  return err(path, property, [], 'scaling to zero goes through the KEDA HTTP add-on interceptor, which routes requests by host name',
+    "give the environment `hostnames: ['llama.example.com']`, or keep minReplicas >= 1");
+}
+
+export function nameTooLong(path: string, property: string, value: string, max: number) {
+  return err(path, property, value, `the derived object name is ${value.length} characters; Kubernetes allows ${max}`,
+    'shorten the model, environment or version name');
+}
+
+export function productAddedAfterNodePools(path: string, property: string, product: string) {
+  return err(path, property, product, `a version needs ${product} GPUs, but the node pools were derived before that version was added`,
+    'create GpuNodePools after every `addVersion()` call, or list the product in `extraProducts`');
+}
+
+export function duplicateEnvironment(path: string, property: string, name: string) {
+  return err(path, property, name, `the model already has an environment called "${name}"`, 'give every environment of a model a distinct name');
+}

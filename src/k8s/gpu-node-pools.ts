@@ -1,0 +1,149 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { Model } from './model';
+import { GpuProduct } from '../common/gpu';
+import { GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
+import * as errors from '../core/errors';
+
+/** The EC2NodeClass the GPU NodePools launch with. */
+export interface GpuNodeClassOptions {
+  /** IAM role of the nodes (name). */
+  readonly role: string;
+  /**
+   * Value of the `karpenter.sh/discovery` tag on the cluster's subnets and security groups.
+   */
+  readonly discoveryTag: string;
+  /**
+   * AMI alias; AL2023 selects the NVIDIA variant for GPU instance types.
+   * @default 'al2023@latest'
+   */
+  readonly amiAlias?: string;
+  /**
+   * Root volume size in GiB (model images are large).
+   * @default 200
+   */
+  readonly rootVolumeGiB?: number;
+}
+
+/** Props of `GpuNodePools`. */
+export interface GpuNodePoolsProps {
+  /** The models whose versions' GPU products get a pool. */
+  readonly models: Model[];
+  /** The node class. */
+  readonly nodeClass: GpuNodeClassOptions;
+  /**
+   * GPU budget of each pool: Karpenter launches no node past this many GPUs.
+   * @default 16
+   */
+  readonly maxGpus?: number;
+  /**
+   * How long an empty node waits before Karpenter removes it.
+   * @default Duration.minutes(10)
+   */
+  readonly consolidateAfter?: Duration;
+  /**
+   * Products to provide beyond the ones the versions need.
+   * @default - none
+   */
+  readonly extraProducts?: GpuProduct[];
+}
+
+/** Everything in a construct tree that provides GPU nodes of some products. */
+const PROVIDES = Symbol.for('cdk-model-rollout.GpuNodePools.provides');
+
+/**
+ * Karpenter NodePools (and their EC2NodeClass) for the GPU products the models' versions need: GPU instance
+ * families, the `nvidia.com/gpu` taint, the product label Model pods select on, a GPU budget, and disruption
+ * rules that never consolidate a node while it serves (only empty nodes are removed, and drift waits).
+ *
+ * Nodes carry the label `model-rollout.dev/gpu-product=<product>`.
+ * @see https://karpenter.sh/docs/concepts/nodepools/
+ */
+export class GpuNodePools extends Construct {
+  /** Declare GPU products whose nodes are provided outside this app (managed node groups, another chart). */
+  public static external(scope: Construct, products: GpuProduct[]): void {
+    const holder = new Construct(scope, `ExternalGpuNodes${products.map((p) => p.name).join('')}`);
+    (holder as any)[PROVIDES] = products.map((p) => p.name);
+  }
+
+  /** The GPU products provided anywhere in the tree of `scope`'s root. */
+  public static providedProducts(scope: Construct): string[] {
+    const names = new Set<string>();
+    for (const c of scope.node.root.node.findAll()) for (const p of ((c as any)[PROVIDES] ?? []) as string[]) names.add(p);
+    return [...names].sort();
+  }
+
+  /** The products that got a pool. */
+  public readonly products: GpuProduct[];
+
+  constructor(scope: Construct, id: string, props: GpuNodePoolsProps) {
+    super(scope, id);
+    const byName = new Map<string, GpuProduct>();
+    for (const m of props.models) for (const v of m.versions) if (v.gpu) byName.set(v.gpu.product.name, v.gpu.product);
+    for (const p of props.extraProducts ?? []) byName.set(p.name, p);
+    this.products = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    (this as any)[PROVIDES] = this.products.map((p) => p.name);
+    const maxGpus = props.maxGpus ?? 16;
+    if (!Number.isInteger(maxGpus) || maxGpus < 1) throw errors.gpuCountInvalid(this.node.path, 'maxGpus', maxGpus);
+    const classOpts = props.nodeClass;
+    const className = 'model-rollout-gpu';
+
+    new ApiObject(this, 'NodeClass', {
+      apiVersion: 'karpenter.k8s.aws/v1',
+      kind: 'EC2NodeClass',
+      metadata: { name: className },
+      spec: {
+        role: classOpts.role,
+        amiSelectorTerms: [{ alias: classOpts.amiAlias ?? 'al2023@latest' }],
+        subnetSelectorTerms: [{ tags: { 'karpenter.sh/discovery': classOpts.discoveryTag } }],
+        securityGroupSelectorTerms: [{ tags: { 'karpenter.sh/discovery': classOpts.discoveryTag } }],
+        blockDeviceMappings: [{
+          deviceName: '/dev/xvda',
+          ebs: { volumeSize: `${classOpts.rootVolumeGiB ?? 200}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+        }],
+        metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 },
+      },
+    });
+
+    for (const product of this.products) {
+      new ApiObject(this, `Pool${product.name}`, {
+        apiVersion: 'karpenter.sh/v1',
+        kind: 'NodePool',
+        metadata: { name: `gpu-${product.name.toLowerCase()}`, labels: { [GPU_PRODUCT_LABEL]: product.name } },
+        spec: {
+          template: {
+            metadata: { labels: { [GPU_PRODUCT_LABEL]: product.name } },
+            spec: {
+              nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: className },
+              taints: [{ key: NVIDIA_GPU_RESOURCE, value: 'true', effect: 'NoSchedule' }],
+              requirements: [
+                { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: product.instanceFamilies },
+                { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+                { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+              ],
+            },
+          },
+          limits: { [NVIDIA_GPU_RESOURCE]: String(maxGpus) },
+          disruption: {
+            // only empty nodes go: a node serving a model is never consolidated, during a rollout or otherwise
+            consolidationPolicy: 'WhenEmpty',
+            consolidateAfter: `${(props.consolidateAfter ?? Duration.minutes(10)).toSeconds()}s`,
+            budgets: [{ nodes: '1' }, { nodes: '0', reasons: ['Drifted'] }],
+          },
+        },
+      });
+    }
+
+    this.node.addValidation({
+      validate: () => {
+        const out: string[] = [];
+        for (const m of props.models) {
+          for (const v of m.versions) {
+            if (v.gpu && !byName.has(v.gpu.product.name)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product.name).message);
+          }
+        }
+        return out;
+      },
+    });
+  }
+}
