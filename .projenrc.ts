@@ -57,6 +57,8 @@ const project = new cdk.JsiiProject({
     '@types/aws-lambda@^8.10.0',
     // the reference SigV4 signer the EKS token test compares with
     '@smithy/signature-v4@^5.0.0',
+    // runs the gateway's Lua bucket filter in tests, the same source Envoy runs
+    'fengari@^0.1.4',
     // kubeconfig parsing in the CLI bundle
     'yaml@^2.3.0',
   ],

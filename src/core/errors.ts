@@ -32,6 +32,12 @@ export class RolloutConfigError extends Error {
     this.name = 'RolloutConfigError';
     this.details = details;
   }
+
+  /** The message without its `[path]` prefix: for `node.addValidation`, whose caller adds the path itself. */
+  public get withoutPath(): string {
+    const d = this.details;
+    return `${d.property}: ${d.problem} (received ${d.received}). Fix: ${d.fix}`;
+  }
 }
 
 /** A value already rendered for humans (`300 s`, `step 3`): shown as is, without quotes. */

@@ -171,7 +171,7 @@ export class Environment extends Construct {
           const gpu = this.model.version(this._current).gpu;
           if (!gpu) return [];
           const provided = GpuNodePools.providedProducts(this);
-          return provided.includes(gpu.product.name) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product.name, provided).message];
+          return provided.includes(gpu.product.name) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product.name, provided).withoutPath];
         },
       });
     }

@@ -139,7 +139,7 @@ export class GpuNodePools extends Construct {
         const out: string[] = [];
         for (const m of props.models) {
           for (const v of m.versions) {
-            if (v.gpu && !byName.has(v.gpu.product.name)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product.name).message);
+            if (v.gpu && !byName.has(v.gpu.product.name)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product.name).withoutPath);
           }
         }
         return out;

@@ -254,7 +254,7 @@ export class Model extends Construct {
     this.runAsUser = props.runAsUser ?? 1000;
     this.addVersion(props.version ?? 'v1');
     this.node.addValidation({
-      validate: () => (this._environments.some((e) => e.kind.isProduction) ? [] : [errors.noProduction(this.node.path).message]),
+      validate: () => (this._environments.some((e) => e.kind.isProduction) ? [] : [errors.noProduction(this.node.path).withoutPath]),
     });
   }
 

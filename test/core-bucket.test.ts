@@ -1,0 +1,126 @@
+/**
+ * The sticky bucket: the Lua source the gateway runs is executed here with fengari (a Lua VM in JavaScript), and
+ * compared with its TypeScript twin; then the bucket distribution and the stickiness of the ranges are checked.
+ */
+import { createHash } from 'crypto';
+import * as fc from 'fast-check';
+import { bucketOf, LUA_BUCKET_FUNCTION, luaBucketFilter } from '../src/core/bucket';
+import { bucketRanges } from '../src/core/http-route-rules';
+import { weightsAt } from '../src/core/weights';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { lua, lauxlib, lualib, to_luastring } = require('fengari');
+
+/** Run Lua source in a fresh state; returns the state. */
+function luaState(source: string): any {
+  const L = lauxlib.luaL_newstate();
+  lualib.luaL_openlibs(L);
+  if (lauxlib.luaL_dostring(L, to_luastring(source)) !== lua.LUA_OK) throw new Error(lua.lua_tojsstring(L, -1));
+  return L;
+}
+
+function luaBuckets(keys: string[]): number[] {
+  const L = luaState(`${LUA_BUCKET_FUNCTION}\nfunction buckets(...)\n  local out = {}\n  for i, k in ipairs({...}) do out[i] = bucket(k) end\n  return table.concat(out, ",")\nend`);
+  lua.lua_getglobal(L, to_luastring('buckets'));
+  for (const k of keys) lua.lua_pushstring(L, to_luastring(k));
+  if (lua.lua_pcall(L, keys.length, 1, 0) !== lua.LUA_OK) throw new Error(lua.lua_tojsstring(L, -1));
+  return lua.lua_tojsstring(L, -1).split(',').map(Number);
+}
+
+describe('bucket function', () => {
+  test('the Lua the gateway runs and the TypeScript twin agree on every key', () => {
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 50 }), (keys) => {
+      expect(luaBuckets(keys)).toEqual(keys.map(bucketOf));
+    }), { numRuns: 200 });
+    expect(luaBuckets(['user-1', 'user-2', 'ü-ñ'])).toEqual(['user-1', 'user-2', 'ü-ñ'].map(bucketOf));
+  });
+
+  test('is uniform over 100 buckets (chi-square, 50,000 user ids)', () => {
+    const counts = new Array(100).fill(0);
+    const n = 50_000;
+    for (let i = 0; i < n; i++) counts[bucketOf(`user-${i * 7919}`)]++;
+    const expected = n / 100;
+    const chi2 = counts.reduce((s, c) => s + ((c - expected) ** 2) / expected, 0);
+    // 99 degrees of freedom: the 0.999 quantile is 148.2
+    expect(chi2).toBeLessThan(148.2);
+    console.log(`bucket chi-square over ${n} keys: ${chi2.toFixed(1)} (99 dof, 0.999 quantile 148.2)`);
+  });
+
+  test('is uniform for UUID keys and short numeric ids too', () => {
+    for (const keyOf of [
+      (i: number) => { const h = createHash('sha256').update(String(i)).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`; },
+      (i: number) => String(i),
+    ]) {
+      const counts = new Array(100).fill(0);
+      for (let i = 0; i < 20_000; i++) counts[bucketOf(keyOf(i))]++;
+      const chi2 = counts.reduce((s, c) => s + ((c - 200) ** 2) / 200, 0);
+      expect(chi2).toBeLessThan(148.2);
+    }
+  });
+
+  test('property: a key that reached a canary stays on it as weights grow; buckets move one way only', () => {
+    const canaries = fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 })
+      .filter((ts) => ts.reduce((a, b) => a + b, 0) <= 100)
+      .map((ts) => ts.map((t, i) => ({ version: `c${i}`, targetWeight: t, ramp: true })));
+    fc.assert(fc.property(canaries, fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 2, maxLength: 10 }), fc.string({ minLength: 1 }), (cs, progresses, key) => {
+      const spec = { stable: 'v1', canaries: cs };
+      const b = bucketOf(key);
+      let owner: string | undefined;
+      for (const p of [...progresses].sort((x, y) => x - y)) {
+        const range = bucketRanges(spec, weightsAt(spec, p)).find((r) => b >= r.from && b < r.to);
+        if (owner) expect(range?.version).toBe(owner);
+        owner = range?.version ?? owner;
+      }
+    }), { numRuns: 1000 });
+  });
+});
+
+describe('the Envoy Lua filter', () => {
+  function run(filter: string, headers: Record<string, string>): Record<string, string> {
+    const L = luaState(`${filter}
+      function run(h)
+        local handle = {}
+        local hs = {}
+        function hs:get(k) return h[k] end
+        function hs:replace(k, v) h[k] = v end
+        function handle:headers() return hs end
+        function handle:clearRouteCache() h["cleared"] = "yes" end
+        envoy_on_request(handle)
+        return h
+      end`);
+    lua.lua_getglobal(L, to_luastring('run'));
+    lua.lua_newtable(L);
+    for (const [k, v] of Object.entries(headers)) {
+      lua.lua_pushstring(L, to_luastring(v));
+      lua.lua_setfield(L, -2, to_luastring(k));
+    }
+    if (lua.lua_pcall(L, 1, 1, 0) !== lua.LUA_OK) throw new Error(lua.lua_tojsstring(L, -1));
+    const out: Record<string, string> = {};
+    lua.lua_pushnil(L);
+    while (lua.lua_next(L, -2) !== 0) {
+      out[lua.lua_tojsstring(L, -2)] = lua.lua_tojsstring(L, -1);
+      lua.lua_pop(L, 1);
+    }
+    return out;
+  }
+
+  test('sets the bucket of the header key for the environment host and path, overwriting what a client sent', () => {
+    const filter = luaBucketFilter({ header: 'x-user-id' }, ['llama.example.com'], '/v1');
+    const out = run(filter, { ':authority': 'llama.example.com:443', ':path': '/v1/completions', 'x-user-id': 'alice', 'x-model-rollout-bucket': '0' });
+    expect(out['x-model-rollout-bucket']).toBe(String(bucketOf('alice')));
+    expect(out.cleared).toBe('yes');
+  });
+
+  test('takes the key from a query parameter', () => {
+    const filter = luaBucketFilter({ query: 'user' }, [], undefined);
+    const out = run(filter, { ':authority': 'x', ':path': '/predict?lang=en&user=bob' });
+    expect(out['x-model-rollout-bucket']).toBe(String(bucketOf('bob')));
+  });
+
+  test('leaves requests of other hosts alone, and gives keyless requests a random bucket', () => {
+    const filter = luaBucketFilter({ header: 'x-user-id' }, ['llama.example.com'], '/');
+    expect(run(filter, { ':authority': 'other.example.com', ':path': '/', 'x-user-id': 'alice' })['x-model-rollout-bucket']).toBeUndefined();
+    const b = Number(run(filter, { ':authority': 'llama.example.com', ':path': '/' })['x-model-rollout-bucket']);
+    expect(b).toBeGreaterThanOrEqual(0);
+    expect(b).toBeLessThan(100);
+  });
+});
