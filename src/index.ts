@@ -9,3 +9,5 @@ export * from './k8s/model';
 export * from './k8s/environment';
 export * from './k8s/version-workload';
 export * from './k8s/gpu-node-pools';
+export * from './k8s/routing';
+export * from './k8s/canary-rollout';

@@ -47,7 +47,10 @@ describe('bucket function', () => {
 
   test('is uniform for UUID keys and short numeric ids too', () => {
     for (const keyOf of [
-      (i: number) => { const h = createHash('sha256').update(String(i)).digest('hex'); return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`; },
+      (i: number) => {
+        const h = createHash('sha256').update(String(i)).digest('hex');
+        return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+      },
       (i: number) => String(i),
     ]) {
       const counts = new Array(100).fill(0);

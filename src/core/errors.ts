@@ -244,3 +244,27 @@ export function productAddedAfterNodePools(path: string, property: string, produ
 export function duplicateEnvironment(path: string, property: string, name: string) {
   return err(path, property, name, `the model already has an environment called "${name}"`, 'give every environment of a model a distinct name');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes target: CanaryRollout and its step controller (src/k8s)
+// ---------------------------------------------------------------------------------------------
+
+export function emptyHashKey(path: string, property: string) {
+  return err(path, property, '', 'a sticky split needs the name of the header or query parameter whose value is hashed',
+    "name it, for example `Routing.headerHash('x-user-id')` or `Routing.queryHash('user')`");
+}
+
+export function pinShared(path: string, property: string, match: string, first: string, second: string) {
+  return err(path, property, match, `the pin ${match} is given to both "${first}" and "${second}"; a pinned request can reach one version only`,
+    'give each version its own pin value');
+}
+
+export function rolloutOnScaleToZero(path: string, property: string, env: string) {
+  return err(path, property, env, `environment "${env}" scales to zero: at zero replicas the KEDA interceptor, not the weighted route, picks the backend`,
+    'give the environment `autoscaling.minReplicas` of at least 1 for the rollout');
+}
+
+export function bundleMissing(path: string, bundle: string) {
+  return err(path, 'controller', rendered(bundle), 'the step controller bundle is not built',
+    'run `npx projen bundle` (the build and `npm test` do it first)');
+}

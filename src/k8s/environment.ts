@@ -125,10 +125,17 @@ export class Environment extends Construct {
   public readonly hostnames?: string[];
   /** Keep-warm window of the previous version after a promotion, if any. */
   public readonly keepPreviousWarmFor?: Duration;
+  /** The Gateway the route attaches to. */
+  public readonly gateway: GatewayRef;
+  /**
+   * The HTTPRoute (absent when inactive).
+   * @internal
+   */
+  public readonly _route?: ApiObject;
 
   private _current: string;
   private _previous?: string;
-  private readonly workloads = new Map<string, VersionWorkload>();
+  private readonly _workloads = new Map<string, VersionWorkload>();
   private rollout?: AttachedRollout;
 
   constructor(scope: Model, id: string, props: EnvironmentProps) {
@@ -157,6 +164,7 @@ export class Environment extends Construct {
     this.pathPrefix = props.pathPrefix;
     this.hostnames = props.hostnames;
     this.keepPreviousWarmFor = props.keepPreviousWarmFor;
+    this.gateway = props.gateway;
     this.httpRouteName = `${scope.name}-${this.name}`;
     if (this.httpRouteName.length > 63) throw errors.nameTooLong(this.node.path, 'name', this.httpRouteName, 63);
     if (this.scalesToZero && !(props.hostnames && props.hostnames.length > 0)) throw errors.scaleToZeroNeedsHostname(this.node.path, 'hostnames');
@@ -177,7 +185,7 @@ export class Environment extends Construct {
     }
 
     if (this.active) {
-      new ApiObject(this, 'Route', {
+      this._route = new ApiObject(this, 'Route', {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',
         metadata: { name: this.httpRouteName, namespace: this.namespace, labels: this.labels() },
@@ -219,7 +227,7 @@ export class Environment extends Construct {
 
   /** The versions the environment renders, current first. */
   public get renderedVersions(): string[] {
-    return [this._current, ...[...this.workloads.keys()].filter((v) => v !== this._current)];
+    return [this._current, ...[...this._workloads.keys()].filter((v) => v !== this._current)];
   }
 
   /**
@@ -245,10 +253,10 @@ export class Environment extends Construct {
   /** @internal */
   public _ensureVersion(version: string): KubernetesBackend {
     const v = this.model.version(version);
-    let w = this.workloads.get(v.name);
+    let w = this._workloads.get(v.name);
     if (!w) {
       w = new VersionWorkload(this, `Version${pascal(v.name)}`, { environment: this, version: v });
-      this.workloads.set(v.name, w);
+      this._workloads.set(v.name, w);
     }
     return w._backend;
   }
@@ -260,9 +268,14 @@ export class Environment extends Construct {
     this.rollout = rollout;
   }
 
-  /** The version's object (for other constructs of this library). */
+  /** The workload of a version in this environment, if rendered. */
   public workloadOf(version: ModelVersion): VersionWorkload | undefined {
-    return this.workloads.get(version.name);
+    return this._workloads.get(version.name);
+  }
+
+  /** Every version workload the environment renders. */
+  public get workloads(): VersionWorkload[] {
+    return [...this._workloads.values()];
   }
 
   /** Labels of every object of this environment. */
@@ -289,7 +302,7 @@ export class Environment extends Construct {
       namespace: this.namespace ?? 'default',
       httpRoute: this.httpRouteName,
       pathPrefix: this.pathPrefix,
-      backends: { [this._current]: this.workloads.get(this._current)!._backend },
+      backends: { [this._current]: this._workloads.get(this._current)!._backend },
       routing: { kind: 'random' },
       pins: [],
     };

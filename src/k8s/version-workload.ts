@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import type { Environment } from './environment';
 import type { ModelVersion } from './model';
-import { ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
+import { ANNOTATION_CONTROLLER_OWNED, ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
 import * as errors from '../core/errors';
 import { KubernetesBackend } from '../core/target';
 
@@ -42,6 +42,8 @@ export class VersionWorkload extends Construct {
   public readonly _backend: KubernetesBackend;
   /** Name shared by the Deployment, Service, PDB and autoscaler. */
   public readonly objectName: string;
+
+  private autoscalerObject?: ApiObject;
 
   constructor(scope: Construct, id: string, props: VersionWorkloadProps) {
     super(scope, id);
@@ -162,7 +164,7 @@ export class VersionWorkload extends Construct {
       });
     } else if (autoscaler === 'keda') {
       scaledObject = name;
-      new ApiObject(this, 'Autoscaler', {
+      this.autoscalerObject = new ApiObject(this, 'Autoscaler', {
         apiVersion: 'keda.sh/v1alpha1',
         kind: 'ScaledObject',
         metadata: {
@@ -196,7 +198,7 @@ export class VersionWorkload extends Construct {
     } else if (env.active) {
       // an HPA cannot hold zero replicas: an inactive environment has none, and its Deployment is at 0
       hpa = name;
-      new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
+      this.autoscalerObject = new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
         metadata,
         spec: {
           scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
@@ -222,5 +224,15 @@ export class VersionWorkload extends Construct {
       hpa,
       baseReplicas: env.minReplicas,
     };
+  }
+
+  /**
+   * Mark the replica floor as owned by the step controller (Argo CD ignoreDifferences, the Terraform bridge).
+   * @internal
+   */
+  public _markFloorOwned(): void {
+    if (!this.autoscalerObject) return;
+    const field = this.autoscalerObject.kind === 'ScaledObject' ? 'spec.minReplicaCount' : 'spec.minReplicas';
+    this.autoscalerObject.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, field);
   }
 }

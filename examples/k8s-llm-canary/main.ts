@@ -1,0 +1,61 @@
+/**
+ * k8s-llm-canary: a GPU model moving production from v1 to v2 in 10 equal steps over 30 minutes.
+ *
+ * Users stick to a version by the hash of `x-user-id` (an Istio gateway runs the bucket filter); testers reach
+ * v2 at any weight with `x-model-version: v2`; 5 % of requests are mirrored to a v3 shadow whose answers are
+ * discarded. An error-rate check with a minimum-sample guard rolls back a faulty canary. The step controller runs
+ * in the cluster as a CronJob. Writes the manifests and the rollout plan into examples/k8s-llm-canary/dist/.
+ *
+ * Run: npx ts-node --project examples/tsconfig.json examples/k8s-llm-canary/main.ts
+ */
+import * as path from 'path';
+import { App, Chart, Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-33';
+import { CanaryRollout, Gpu, GpuNodePools, GpuProduct, Metric, Model, Pin, Routing, Steps } from '../../src';
+
+export const outdir = path.join(__dirname, 'dist');
+export const app = new App({ outdir });
+const chart = new Chart(app, 'LlmCanary', { namespace: 'models', disableResourceNameHashes: true });
+
+const llm = new Model(chart, 'Llm', {
+  name: 'llm',
+  image: 'vllm/vllm-openai:v0.6.3',
+  args: ['--model', 'meta-llama/Llama-3.1-70B-Instruct', '--tensor-parallel-size', '4', '--port', '8080'],
+  cpu: Cpu.units(16),
+  memory: Size.gibibytes(160),
+  gpu: Gpu.nvidia({ count: 4, product: GpuProduct.L40S }),
+  loadTimeout: Duration.minutes(25),
+});
+llm.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
+llm.addVersion('v3', { image: 'vllm/vllm-openai:v0.7.0' });
+
+const production = llm.addEnvironment('production', {
+  version: 'v1',
+  gateway: { name: 'inference', namespace: 'istio-ingress' },
+  hostnames: ['llm.example.com'],
+  autoscaling: { minReplicas: 4, maxReplicas: 8, concurrencyTarget: 16 },
+});
+
+export const rollout = new CanaryRollout(chart, 'Rollout', {
+  environment: production,
+  canaries: [{ version: 'v2' }],
+  steps: Steps.equal({ count: 10, over: Duration.minutes(30) }),
+  routing: Routing.headerHash('x-user-id'),
+  pins: [Pin.header('x-model-version', 'v2', 'v2')],
+  mirror: { version: 'v3', percent: 5 },
+  checks: [Metric.prometheus({
+    name: 'error-rate',
+    query: 'sum(rate(model_requests_total{version="{{version}}",code=~"5.."}[2m])) / sum(rate(model_requests_total{version="{{version}}"}[2m]))',
+    threshold: 0.02,
+    sampleQuery: 'sum(increase(model_requests_total{version="{{version}}"}[2m]))',
+    minSamples: 100,
+  })],
+});
+
+new GpuNodePools(chart, 'GpuNodes', {
+  models: [llm],
+  nodeClass: { role: 'KarpenterNodeRole-inference', discoveryTag: 'inference' },
+  maxGpus: 64,
+});
+
+app.synth();

@@ -1,0 +1,83 @@
+import * as errors from '../core/errors';
+import { PinSpec, RoutingSpec } from '../core/target';
+
+/**
+ * How requests are split between versions.
+ *
+ * Sticky splits (`headerHash`, `queryHash`) need the gateway's bucket filter, an Envoy Lua filter installed as
+ * an Istio `EnvoyFilter` (supported gateways: Istio's ingress or waypoint gateways implementing Gateway API).
+ */
+export class Routing {
+  /** Plain weights: each request picks a version at random, in proportion to the weights. */
+  public static random(): Routing {
+    return new Routing({ kind: 'random' });
+  }
+
+  /**
+   * Sticky by a request header's value (a user id): the same value always reaches the same version at a given
+   * weight, and a value that reached a canary stays on it as the weight grows.
+   */
+  public static headerHash(header: string): Routing {
+    return new Routing({ kind: 'headerHash', header });
+  }
+
+  /** Sticky by a query parameter's value. */
+  public static queryHash(param: string): Routing {
+    return new Routing({ kind: 'queryHash', param });
+  }
+
+  private constructor(private readonly spec: RoutingSpec) {}
+
+  /** Whether the split is sticky (needs the bucket filter). */
+  public get sticky(): boolean {
+    return this.spec.kind !== 'random';
+  }
+
+  /**
+   * Validated routing data.
+   * @internal
+   */
+  public _bind(path: string): RoutingSpec {
+    if (this.spec.kind === 'headerHash' && !this.spec.header.trim()) throw errors.emptyHashKey(path, 'routing.header');
+    if (this.spec.kind === 'queryHash' && !this.spec.param.trim()) throw errors.emptyHashKey(path, 'routing.param');
+    return this.spec;
+  }
+}
+
+/** Requests carrying a given header or query value always reach one version, whatever the weights (for testers). */
+export class Pin {
+  /** Requests with header `name: value` reach `version`. */
+  public static header(name: string, value: string, version: string): Pin {
+    return new Pin({ version, header: { name: name.toLowerCase(), value } });
+  }
+
+  /** Requests with query parameter `name=value` reach `version`. */
+  public static query(name: string, value: string, version: string): Pin {
+    return new Pin({ version, query: { name, value } });
+  }
+
+  private constructor(private readonly spec: PinSpec) {}
+
+  /** The version the pin leads to. */
+  public get version(): string {
+    return this.spec.version;
+  }
+
+  /** @internal */
+  public _spec(): PinSpec {
+    return this.spec;
+  }
+}
+
+/** Check pins: one version per match, non-empty names. */
+export function validatePins(path: string, pins: readonly PinSpec[]): void {
+  const seen = new Map<string, string>();
+  pins.forEach((p, i) => {
+    const m = p.header ?? p.query!;
+    if (!m.name.trim() || !m.value.trim()) throw errors.emptyString(path, `pins[${i}]`, "give the pin a name and a value, for example `Pin.header('x-model-version', 'v2', 'v2')`");
+    const key = `${p.header ? 'header' : 'query'} ${m.name}=${m.value}`;
+    const first = seen.get(key);
+    if (first !== undefined && first !== p.version) throw errors.pinShared(path, `pins[${i}]`, key, first, p.version);
+    seen.set(key, p.version);
+  });
+}
