@@ -64,7 +64,8 @@ describe('bucket function', () => {
     const canaries = fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 })
       .filter((ts) => ts.reduce((a, b) => a + b, 0) <= 100)
       .map((ts) => ts.map((t, i) => ({ version: `c${i}`, targetWeight: t, ramp: true })));
-    fc.assert(fc.property(canaries, fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 2, maxLength: 10 }), fc.string({ minLength: 1 }), (cs, progresses, key) => {
+    const progressLists = fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 2, maxLength: 10 });
+    fc.assert(fc.property(canaries, progressLists, fc.string({ minLength: 1 }), (cs, progresses, key) => {
       const spec = { stable: 'v1', canaries: cs };
       const b = bucketOf(key);
       let owner: string | undefined;
