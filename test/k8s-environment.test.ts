@@ -67,7 +67,7 @@ describe('Environment', () => {
     model.addEnvironment('staging', { version: 'v2', gateway, hostnames: ['staging.llama.example.com'], autoscaling: { minReplicas: 0, maxReplicas: 2 } });
     GpuNodePools.external(chart, [GpuProduct.A10G]);
     const objects = Testing.synth(chart);
-    const http = find(objects, 'HTTPScaledObject');
+    const http = find(objects, 'HTTPScaledObject', 'llama-staging');
     expect(http.spec).toMatchObject({
       hosts: ['staging.llama.example.com'],
       scaleTargetRef: { name: 'llama-staging-v2', kind: 'Deployment', service: 'llama-staging-v2', port: 8080 },
@@ -79,23 +79,44 @@ describe('Environment', () => {
     expectValid(objects, { allow: HTTP_SCALED_OBJECT });
   });
 
-  test('promotion switches the route; the previous version stays deployed with its settings, scaled to zero', () => {
-    const { chart, model } = setup();
-    const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2 } });
-    prod.promote('v2');
-    const objects = Testing.synth(chart);
-    expect(prod.currentVersion).toBe('v2');
-    expect(find(objects, 'HTTPRoute').spec.rules[0].backendRefs[0].name).toBe('llama-production-v2');
-    expect(find(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(2);
-    expect(find(objects, 'ScaledObject', 'llama-production-v1').spec.minReplicaCount).toBe(0);
-    expect(find(objects, 'Deployment', 'llama-production-v1')).toBeDefined();
-  });
-
-  test('keepPreviousWarmFor keeps the previous version at the minimum', () => {
+  test('promotion is a blue/green switch once the new version is ready: a one-step rollout the controller runs', () => {
     const { chart, model } = setup();
     const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2 }, keepPreviousWarmFor: Duration.minutes(30) });
     prod.promote('v2');
-    expect(find(Testing.synth(chart), 'ScaledObject', 'llama-production-v1').spec.minReplicaCount).toBe(2);
+    const objects = Testing.synth(chart);
+    // traffic stays on v1 until the controller has v2's replicas ready, then moves at once
+    expect(find(objects, 'HTTPRoute').spec.rules[0].backendRefs).toEqual([
+      { name: 'llama-production-v1', port: 8080, weight: 100 },
+      { name: 'llama-production-v2', port: 8080, weight: 0 },
+    ]);
+    const spec = JSON.parse(find(objects, 'ConfigMap', 'llama-production-promote-rollout-spec').data['spec.json']);
+    expect(spec.steps).toEqual([{ kind: 'setWeight', weight: 100 }]);
+    expect(spec.stableReplicas).toBe(2);
+    // the previous version keeps its settings; the controller scales it down after the keep-warm window
+    expect(spec.keepPreviousWarmSeconds).toBe(1800);
+    expect(find(objects, 'Deployment', 'llama-production-v1')).toBeDefined();
+    expect(find(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(0);
+    expectValid(objects);
+  });
+
+  test('one promotion per environment at a time', () => {
+    const { model } = setup();
+    model.addVersion('v3');
+    const prod = model.addEnvironment('production', { version: 'v1', gateway });
+    prod.promote('v2');
+    expect(() => prod.promote('v3')).toThrow(/environment "production" already has a rollout/);
+  });
+
+  test('in a scale-to-zero environment promotion switches at once: the interceptor waits for the new version', () => {
+    const { chart, model } = setup();
+    model.addEnvironment('production', { version: 'v1', gateway });
+    const staging = model.addEnvironment('staging', { version: 'v1', gateway, hostnames: ['s.example.com'], autoscaling: { minReplicas: 0 } });
+    GpuNodePools.external(chart, [GpuProduct.A10G]);
+    staging.promote('v2');
+    const objects = Testing.synth(chart);
+    expect(staging.currentVersion).toBe('v2');
+    expect(find(objects, 'HTTPScaledObject').spec.scaleTargetRef.name).toBe('llama-staging-v2');
+    expect(find(objects, 'Deployment', 'llama-staging-v1').spec.replicas).toBe(0);
   });
 
   test('an inactive environment keeps its objects, scaled to zero, and has no route (404)', () => {

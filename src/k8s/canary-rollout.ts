@@ -2,7 +2,7 @@ import * as path from 'path';
 import { ApiObject, App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { BucketFilter } from './bucket-filter';
-import { Environment } from './environment';
+import type { Environment } from './environment';
 import { Pin, Routing, validatePins } from './routing';
 import { StepController } from './step-controller';
 import { Metric } from '../common/analysis';

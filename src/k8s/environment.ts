@@ -8,10 +8,12 @@
 import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
 import { Construct, Node } from 'constructs';
 import { AutoscalingOptions, Autoscaler } from './autoscaling';
+import { CanaryRollout } from './canary-rollout';
 import { EnvironmentKind } from './environment-kind';
 import { GpuNodePools } from './gpu-node-pools';
 import type { Model, ModelVersion } from './model';
 import { VersionRole, VersionWorkload } from './version-workload';
+import { Step, Steps } from '../common/steps';
 import * as errors from '../core/errors';
 import { HttpRouteRule, renderHttpRouteRules } from '../core/http-route-rules';
 import { validateDns1123Label } from '../core/names';
@@ -196,6 +198,23 @@ export class Environment extends Construct {
         },
       });
       if (this.scalesToZero) {
+        const current = () => this._workloads.get(this._current)!;
+        new ApiObject(this, 'Autoscaler', {
+          apiVersion: 'http.keda.sh/v1alpha1',
+          kind: 'HTTPScaledObject',
+          metadata: { name: this.httpRouteName, namespace: this.namespace, labels: this.labels() },
+          spec: {
+            hosts: props.hostnames,
+            pathPrefixes: this.pathPrefix ? [this.pathPrefix] : undefined,
+            // the interceptor holds requests while the current version wakes up, and routes to it once ready
+            scaleTargetRef: Lazy.any({
+              produce: () => ({ name: current().objectName, kind: 'Deployment', apiVersion: 'apps/v1', service: current().objectName, port: this.model.port }),
+            }),
+            replicas: { min: 0, max: Lazy.any({ produce: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas) }) },
+            scalingMetric: { concurrency: { targetValue: this.concurrencyTarget } },
+            scaledownPeriod: this.scaleDownDelay.toSeconds(),
+          },
+        });
         // the route sends requests to the interceptor in the keda namespace: that namespace must allow it
         new ApiObject(this, 'InterceptorGrant', {
           apiVersion: 'gateway.networking.k8s.io/v1beta1',
@@ -231,16 +250,29 @@ export class Environment extends Construct {
   }
 
   /**
-   * Point the environment at another version (blue/green). The previous version stays deployed with its
-   * settings, scaled to zero, or at the minimum during `keepPreviousWarmFor`. To move traffic gradually and only
-   * onto ready replicas, use a `CanaryRollout` instead.
+   * Point the environment at another version: a blue/green switch once the new version is ready.
+   *
+   * With replicas always up, the step controller does it (a one-step rollout): it raises the new version to the
+   * stable replica count, waits until those replicas are ready, then moves all traffic at once; the previous
+   * version stays deployed with its settings and is scaled to zero, after `keepPreviousWarmFor` if set. One
+   * promotion per environment at a time. In environments that scale to zero (and development ones), the switch is
+   * immediate: the KEDA interceptor holds requests until the new version is ready.
    */
   public promote(version: string): void {
     const v = this.model.version(version).name;
     if (v === this._current) return;
-    this._previous = this._current;
-    this._current = v;
-    this._ensureVersion(v);
+    if (this.scalesToZero || this.kind.isDevelopment) {
+      this._previous = this._current;
+      this._current = v;
+      this._ensureVersion(v);
+      return;
+    }
+    new CanaryRollout(this, `Promote${pascal(v)}`, {
+      environment: this,
+      canaries: [{ version: v }],
+      steps: Steps.custom([Step.setWeight(100)]),
+      name: `${this.httpRouteName}-promote`,
+    });
   }
 
   /** The role of a version in this environment. */

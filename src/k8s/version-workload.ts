@@ -77,7 +77,9 @@ export class VersionWorkload extends Construct {
       metadata,
       spec: {
         // with an autoscaler the replica count is the autoscaler's; without one (HPA absent) the floor
-        replicas: env.active ? undefined : 0,
+        replicas: autoscaler === 'http'
+          ? Lazy.any({ produce: () => (env.active && role() === VersionRole.CURRENT ? undefined : 0) })
+          : env.active ? undefined : 0,
         selector: { matchLabels: selector },
         template: {
           metadata: { labels },
@@ -149,19 +151,7 @@ export class VersionWorkload extends Construct {
     let scaledObject: string | undefined;
     let hpa: string | undefined;
     if (autoscaler === 'http') {
-      new ApiObject(this, 'Autoscaler', {
-        apiVersion: 'http.keda.sh/v1alpha1',
-        kind: 'HTTPScaledObject',
-        metadata: { ...metadata, annotations: env.active ? undefined : { 'httpscaledobject.keda.sh/skip-scaledobject-creation': 'true' } },
-        spec: {
-          hosts: env.hostnames,
-          pathPrefixes: env.pathPrefix ? [env.pathPrefix] : undefined,
-          scaleTargetRef: { name, kind: 'Deployment', apiVersion: 'apps/v1', service: name, port: v.port },
-          replicas: { min: Lazy.any({ produce: () => floor() }), max },
-          scalingMetric: { concurrency: { targetValue: env.concurrencyTarget } },
-          scaledownPeriod: scaleDown,
-        },
-      });
+      // scale to zero: the environment's one HTTPScaledObject targets whichever version is current
     } else if (autoscaler === 'keda') {
       scaledObject = name;
       this.autoscalerObject = new ApiObject(this, 'Autoscaler', {
