@@ -208,7 +208,10 @@ export class Environment extends Construct {
             pathPrefixes: this.pathPrefix ? [this.pathPrefix] : undefined,
             // the interceptor holds requests while the current version wakes up, and routes to it once ready
             scaleTargetRef: Lazy.any({
-              produce: () => ({ name: current().objectName, kind: 'Deployment', apiVersion: 'apps/v1', service: current().objectName, port: this.model.port }),
+              produce: () => {
+                const name = current().objectName;
+                return { name, kind: 'Deployment', apiVersion: 'apps/v1', service: name, port: this.model.port };
+              },
             }),
             replicas: { min: 0, max: Lazy.any({ produce: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas) }) },
             scalingMetric: { concurrency: { targetValue: this.concurrencyTarget } },
