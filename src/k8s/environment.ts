@@ -213,7 +213,10 @@ export class Environment extends Construct {
                 return { name, kind: 'Deployment', apiVersion: 'apps/v1', service: name, port: this.model.port };
               },
             }),
-            replicas: { min: 0, max: Lazy.any({ produce: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas) }) },
+            replicas: {
+              min: 0,
+              max: Lazy.any({ produce: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas) }),
+            },
             scalingMetric: { concurrency: { targetValue: this.concurrencyTarget } },
             scaledownPeriod: this.scaleDownDelay.toSeconds(),
           },
