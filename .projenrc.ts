@@ -66,6 +66,8 @@ const project = new cdk.JsiiProject({
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
+      // tests live in test/ only (src/core/spec.ts is a module, not a test)
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 60_000,
       // coverage across the whole tree costs time on a 2-core machine; run `npx jest --coverage` on demand
       collectCoverage: false,
