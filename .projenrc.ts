@@ -66,8 +66,6 @@ const project = new cdk.JsiiProject({
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
-      // tests live in test/ only (src/core/spec.ts is a module, not a test)
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 60_000,
       // coverage across the whole tree costs time on a 2-core machine; run `npx jest --coverage` on demand
       collectCoverage: false,
@@ -79,6 +77,9 @@ const project = new cdk.JsiiProject({
     },
   },
 });
+
+// tests live in test/ only (src/core/spec.ts is a module, not a test): replace projen's default patterns
+project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
 
 // ---------------------------------------------------------------------------------------------
 // Runtime bundles: built by esbuild during the projen build (pre-compile), never at synth time.
