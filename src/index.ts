@@ -11,3 +11,6 @@ export * from './k8s/version-workload';
 export * from './k8s/gpu-node-pools';
 export * from './k8s/routing';
 export * from './k8s/canary-rollout';
+export * from './aws/gpu-node-group';
+export * from './aws/alb-canary-rollout';
+export * from './aws/kubernetes-manifests';

@@ -268,3 +268,32 @@ export function bundleMissing(path: string, bundle: string) {
   return err(path, 'controller', rendered(bundle), 'the step controller bundle is not built',
     'run `npx projen bundle` (the build and `npm test` do it first)');
 }
+
+// ---------------------------------------------------------------------------------------------
+// AWS target (src/aws)
+// ---------------------------------------------------------------------------------------------
+
+export function notGpuInstanceType(path: string, property: string, value: string, known: string) {
+  return err(path, property, value, `"${value}" is not a GPU instance type this library knows (GPU families: ${known})`,
+    'use a GPU instance type such as g5.2xlarge, g6.xlarge, g6e.12xlarge, p4d.24xlarge or p5.48xlarge');
+}
+
+export function mixedGpuProducts(path: string, property: string, value: string[]) {
+  return err(path, property, value, 'the instance types carry different GPU products; a node group labels its nodes with one product',
+    'use one GPU family per node group (one group per product)');
+}
+
+export function tooManyTargetGroups(path: string, property: string, count: number, max: number) {
+  return err(path, property, count, `an ALB forward action splits between ${max} target groups at most, and this rule would need ${count}`,
+    `keep at most ${max} live versions on one listener rule (stable + ${max - 1} canaries)`);
+}
+
+export function noAlarmNoGate(path: string) {
+  return `[${path}] the rollout has no alarm and no metric gate: a faulty canary is only stopped by \`model-rollout cancel\`. ` +
+    'Add `alarms` thresholds (they are on by default), `rollout.addAlarm(alarm)` or an analysis step.';
+}
+
+export function targetGroupNameTooLong(path: string, property: string, value: string) {
+  return err(path, property, value, `target group names are 32 characters at most, and "${value}" has ${value.length}`,
+    'give the rollout a shorter `name`');
+}

@@ -14,6 +14,7 @@ import { GpuNodePools } from './gpu-node-pools';
 import type { Model, ModelVersion } from './model';
 import { VersionRole, VersionWorkload } from './version-workload';
 import { Step, Steps } from '../common/steps';
+import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
 import * as errors from '../core/errors';
 import { HttpRouteRule, renderHttpRouteRules } from '../core/http-route-rules';
 import { validateDns1123Label } from '../core/names';
@@ -321,8 +322,8 @@ export class Environment extends Construct {
     return {
       'app.kubernetes.io/name': this.model.name,
       'app.kubernetes.io/managed-by': 'cdk-model-rollout',
-      'model-rollout.dev/model': this.model.name,
-      'model-rollout.dev/environment': this.name,
+      [LABEL_MODEL]: this.model.name,
+      [LABEL_ENVIRONMENT]: this.name,
     };
   }
 

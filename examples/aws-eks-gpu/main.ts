@@ -1,0 +1,81 @@
+/**
+ * aws-eks-gpu: one `cdktf deploy` for GPU nodes, model workloads and a canary rollout behind an existing ALB.
+ *
+ * An A10G managed node group (0..4 nodes) joins an existing EKS cluster; the model's Kubernetes workloads (v1
+ * stable, v2 canary) go into the same Terraform stack through the bridge; an ALB listener rule splits traffic
+ * between the versions' target groups, and the Lambda step controller moves it in 10 equal steps over 20 minutes,
+ * rolling back on the 5xx-share and p99 alarms. No terraform binary is needed to synthesize: `cdk.tf.json` and the
+ * rollout plan land in examples/aws-eks-gpu/dist/stacks/gpu-inference/.
+ *
+ * Run: npx ts-node --project examples/tsconfig.json examples/aws-eks-gpu/main.ts
+ * (or `cdktf synth` / `cdktf deploy` in this folder, with the providers configured in your own stack)
+ */
+import * as path from 'path';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { Chart, Duration, Size, App as K8sApp } from 'cdk8s';
+import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { AlbCanaryRollout, Gpu, GpuNodeGroup, GpuProduct, KubernetesManifests, Model, Steps } from '../../src';
+
+export const outdir = path.join(__dirname, 'dist');
+
+class GpuInference extends TerraformStack {
+  public readonly rollout: AlbCanaryRollout;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    // existing infrastructure, by reference
+    const cluster = { name: 'inference', endpoint: 'https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com', ca: 'LS0tLS1CRUdJTi...' };
+    const vpcId = 'vpc-0a1b2c3d4e5f60718';
+    const subnetIds = ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'];
+    const listenerArn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/inference/50dc6c495c0c9188/f2f7dc8efc522ab2';
+
+    // providers are the stack's (the library's constructs create none)
+    new AwsProvider(this, 'Aws', { region: 'us-east-1' });
+    new KubernetesProvider(this, 'Kubernetes', {
+      host: cluster.endpoint,
+      clusterCaCertificate: cluster.ca,
+      exec: [{ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', cluster.name] }],
+    });
+
+    new GpuNodeGroup(this, 'A10G', { clusterName: cluster.name, subnetIds, instanceTypes: ['g5.2xlarge', 'g5.4xlarge'], minSize: 0, maxSize: 4 });
+
+    // the workloads, described with the Kubernetes constructs and shipped through the bridge
+    const chart = new Chart(new K8sApp(), 'Llama', { namespace: 'models', disableResourceNameHashes: true });
+    const llama = new Model(chart, 'Llama', {
+      name: 'llama',
+      image: 'vllm/vllm-openai:v0.6.3',
+      memory: Size.gibibytes(24),
+      gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
+    });
+    llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
+    const production = llama.addEnvironment('production', {
+      version: 'v1',
+      gateway: { name: 'inference', namespace: 'gateways' },
+      autoscaling: { minReplicas: 2, maxReplicas: 4 },
+    });
+
+    this.rollout = new AlbCanaryRollout(this, 'Rollout', {
+      name: 'llama',
+      listenerArn,
+      vpcId,
+      priority: 100,
+      hostHeaders: ['llama.example.com'],
+      versions: llama.versions.map((v) => ({ name: v.name, port: v.port, healthPath: v.healthPath, gpusPerReplica: v.gpusPerReplica })),
+      stableVersion: 'v1',
+      canaries: [{ version: 'v2' }],
+      steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
+      alarms: { errorRate: 0.01, p99Latency: Duration.seconds(8) },
+      environment: production,
+      eks: { clusterName: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.ca },
+    });
+
+    // last: the bridge renders the chart as it stands (the rollout added the canary's workload)
+    new KubernetesManifests(this, 'Workloads', { charts: [chart] });
+  }
+}
+
+export const app = new App({ outdir });
+export const stack = new GpuInference(app, 'gpu-inference');
+app.synth();

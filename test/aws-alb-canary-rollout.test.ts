@@ -1,0 +1,125 @@
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { Duration } from 'cdk8s';
+import { Testing, TerraformStack } from 'cdktf';
+import { AlbCanaryRollout, AlbCanaryRolloutProps, Steps } from '../src';
+
+Testing.setupJest();
+
+const props: AlbCanaryRolloutProps = {
+  name: 'llama',
+  listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/inference/50dc6c495c0c9188/f2f7dc8efc522ab2',
+  vpcId: 'vpc-1',
+  priority: 100,
+  hostHeaders: ['llama.example.com'],
+  versions: [{ name: 'v1', healthPath: '/healthz' }, { name: 'v2', healthPath: '/healthz' }],
+  stableVersion: 'v1',
+  canaries: [{ version: 'v2' }],
+  steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
+};
+
+/** The resources of one type in a synthesized stack. */
+function resources(s: string, type: string): any[] {
+  return Object.values(JSON.parse(s).resource[type] ?? {});
+}
+
+function synth(p: Partial<AlbCanaryRolloutProps> = {}, extra?: (r: AlbCanaryRollout) => void) {
+  return Testing.synthScope((scope) => {
+    const r = new AlbCanaryRollout(scope, 'Rollout', { ...props, ...p });
+    extra?.(r);
+  });
+}
+
+describe('AlbCanaryRollout', () => {
+  test('has a target group per version with the health path, and a rule splitting by weight, all on stable at first', () => {
+    const s = synth({ stickiness: Duration.minutes(10) });
+    expect(s).toHaveResourceWithProperties(LbTargetGroup, { name: 'llama-v2', port: 8080, protocol: 'HTTP', target_type: 'ip' });
+    expect(resources(s, 'aws_lb_target_group').map((t) => [t.name, t.health_check.path, t.health_check.matcher])).toEqual([['llama-v1', '/healthz', '200'], ['llama-v2', '/healthz', '200']]);
+    const [rule] = resources(s, 'aws_lb_listener_rule');
+    expect(rule.priority).toBe(100);
+    expect(rule.condition).toEqual([{ host_header: { values: ['llama.example.com'] } }]);
+    expect(rule.action[0].forward.target_group.map((t: any) => [t.arn.replace(/_[0-9A-F]{8}\.arn/, '.arn'), t.weight])).toEqual([
+      ['${aws_lb_target_group.Rollout_TargetGroupV1.arn}', 100],
+      ['${aws_lb_target_group.Rollout_TargetGroupV2.arn}', 0],
+    ]);
+    expect(rule.action[0].forward.stickiness).toEqual({ enabled: true, duration: 600 });
+    // cdktf deploy mid-rollout must not reset the controller's weights
+    expect(rule.lifecycle).toEqual({ ignore_changes: ['action'] });
+  });
+
+  test('runs the bundled Lambda every minute, with state and spec in SSM; Terraform never resets the state', () => {
+    const s = synth();
+    expect(s).toHaveResourceWithProperties(LambdaFunction, { runtime: 'nodejs22.x', handler: 'index.handler', function_name: 'llama-rollout-controller' });
+    expect(s).toHaveResourceWithProperties(SchedulerSchedule, { schedule_expression: 'rate(1 minute)', flexible_time_window: { mode: 'OFF' } });
+    expect(s).toHaveResourceWithProperties(SsmParameter, { name: '/model-rollout/llama/state', value: '{}', lifecycle: { ignore_changes: ['value'] } });
+    const spec = resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec');
+    const doc = JSON.parse(spec.value);
+    expect(doc.spec.steps.filter((x: any) => x.kind === 'setWeight')).toHaveLength(10);
+    // the alarms' names, resolved by Terraform at apply
+    expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual([
+      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_ErrorRateV2_[0-9A-F]+\.alarm_name\}$/),
+      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_LatencyV2_[0-9A-F]+\.alarm_name\}$/),
+    ]);
+    expect(doc.target.listenerRuleArn).toMatch(/aws_lb_listener_rule\.Rollout_Rule_.*\.arn/);
+  });
+
+  test('alarms watch the canary target group: 5xx share by metric math, p99 response time; thresholds are props', () => {
+    const s = synth({ alarms: { errorRate: 0.05, p99Latency: Duration.seconds(3), evaluationPeriods: 3 } });
+    expect(s).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'llama-v2-5xx-share', threshold: 0.05, evaluation_periods: 3 });
+    expect(s).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'llama-v2-p99-latency', extended_statistic: 'p99', threshold: 3, metric_name: 'TargetResponseTime' });
+  });
+
+  test('addAlarm makes another alarm a check and lets the controller read it', () => {
+    const s = synth({}, (r) => {
+      r.addAlarm(new CloudwatchMetricAlarm(r, 'Queue', { alarmName: 'llama-queue-depth', comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 100 }));
+    });
+    const doc = JSON.parse(resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec').value);
+    expect(doc.spec.checks.map((c: any) => c.alarmName)).toContainEqual(expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Queue_[0-9A-F]+\.alarm_name\}$/));
+    const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('DescribeAlarms')).policy);
+    expect(policy.Statement.find((x: any) => x.Sid === 'ReadAlarms').Resource).toHaveLength(3);
+  });
+
+  test('production resources carry prevent_destroy unless opted out', () => {
+    expect(resources(synth({ production: true }), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'], prevent_destroy: true });
+    expect(resources(synth({ production: true }), 'aws_lb_target_group')[0].lifecycle).toEqual({ prevent_destroy: true });
+    expect(resources(synth({ production: true, allowDestroy: true }), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'] });
+  });
+
+  test('writes the plan beside the stack output', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'plan-stack');
+    new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
+    new AlbCanaryRollout(stack, 'Rollout', props);
+    app.synth();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('fs');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const path = require('path');
+    const plan = JSON.parse(fs.readFileSync(path.join(app.outdir, 'stacks', 'plan-stack', 'llama.rollout.json'), 'utf8')).plan;
+    expect(plan.totalSeconds).toBe(1200);
+  });
+
+  test.each([
+    ['more than 5 versions on one rule', { canaries: ['v2', 'v3', 'v4', 'v5', 'v6'].map((version) => ({ version, weight: 10 })) },
+      /^\[stack\/Rollout\] canaries: an ALB forward action splits between 5 target groups at most, and this rule would need 6 \(received 6\)/],
+    ['weights over 100', { versions: [{ name: 'v1' }, { name: 'v2' }, { name: 'v3' }], canaries: [{ version: 'v2', weight: 60 }, { version: 'v3', weight: 50 }] },
+      /canaries: canary weights add up to 110, over 100/],
+    ['a name too long for target groups', { name: 'a-very-long-rollout-name-for-albs' }, /name: target group names are 32 characters at most/],
+  ])('rejects %s', (_name, p, message) => {
+    expect(() => synth(p as Partial<AlbCanaryRolloutProps>)).toThrow(message);
+  });
+
+  test('a rollout with no alarm and no metric gate synthesizes with a warning', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'warn-stack');
+    new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
+    const r = new AlbCanaryRollout(stack, 'Rollout', { ...props, defaultAlarms: false });
+    app.synth();
+    const warnings = r.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings.join('\n')).toMatch(/\[warn-stack\/Rollout\] the rollout has no alarm and no metric gate/);
+  });
+});

@@ -1,0 +1,37 @@
+import { Chart, Testing as K8sTesting } from 'cdk8s';
+import { Testing } from 'cdktf';
+import { CanaryRollout, Gpu, GpuProduct, KubernetesManifests, Model } from '../src';
+
+function chart() {
+  const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
+  const m = new Model(c, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  m.addVersion('v2');
+  const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
+  m.addEnvironment('staging', { version: 'v1', gateway: { name: 'inference' } });
+  new CanaryRollout(c, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });
+  return c;
+}
+
+describe('KubernetesManifests', () => {
+  test('places every object of the charts as a kubernetes_manifest; controller-owned fields are computed', () => {
+    const c = chart();
+    const count = c.toJson().length;
+    const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [c] }); }));
+    const manifests = Object.values(s.resource.kubernetes_manifest) as any[];
+    expect(manifests).toHaveLength(count);
+    const route = manifests.find((m) => m.manifest.kind === 'HTTPRoute' && m.manifest.metadata.name === 'llama-production');
+    expect(route.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.rules']);
+    const canaryFloor = manifests.find((m) => m.manifest.kind === 'ScaledObject' && m.manifest.metadata.name === 'llama-production-v2');
+    expect(canaryFloor.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.minReplicaCount']);
+  });
+
+  test('production objects cannot be destroyed by accident; staging ones can; the opt-out is a prop', () => {
+    const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()] }); }));
+    const manifests = Object.values(s.resource.kubernetes_manifest) as any[];
+    const env = (m: any) => m.manifest.metadata.labels?.['model-rollout.dev/environment'];
+    expect(manifests.filter((m) => env(m) === 'production').every((m) => m.lifecycle?.prevent_destroy === true)).toBe(true);
+    expect(manifests.filter((m) => env(m) === 'staging').every((m) => m.lifecycle === undefined)).toBe(true);
+    const optOut = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()], allowDestroyProduction: true }); }));
+    expect((Object.values(optOut.resource.kubernetes_manifest) as any[]).every((m) => m.lifecycle === undefined)).toBe(true);
+  });
+});
