@@ -32,6 +32,8 @@ import type { Environment } from '../k8s/environment';
 /** Where the build puts the Lambda handler (see .projenrc.ts); the same path from src/ (tests) and lib/. */
 export const LAMBDA_BUNDLE_DIR = path.join(__dirname, '..', '..', 'assets', 'controller', 'aws', 'handler');
 
+const BUNDLE_ASSET_ID = 'ModelRolloutControllerBundle';
+
 /** A version behind the load balancer. */
 export interface AlbVersion {
   /** Name of the version. */
@@ -187,6 +189,8 @@ export class AlbCanaryRollout extends Construct {
   public readonly bundleBytes: number;
 
   private readonly alarms: CloudwatchMetricAlarm[] = [];
+  private readonly alarmRefs = new Map<CloudwatchMetricAlarm, { name: string; arn: string }>();
+  private tgArns: Record<string, string> = {};
   private readonly baseSpec: RolloutSpec;
 
   constructor(scope: Construct, id: string, props: AlbCanaryRolloutProps) {
@@ -225,10 +229,13 @@ export class AlbCanaryRollout extends Construct {
         lifecycle,
       });
     }
+    // every `.arn` read creates a token (and cdktf captures a stack trace for each): read each one once
+    const tgArns: Record<string, string> = Object.fromEntries(Object.entries(this.targetGroups).map(([v, tg]) => [v, tg.arn]));
+    this.tgArns = tgArns;
     const target = (alarmNames: string[]): AwsTarget => ({
       kind: 'aws',
-      listenerRuleArn: this.listenerRule.arn,
-      targetGroups: Object.fromEntries(Object.entries(this.targetGroups).map(([v, tg]) => [v, tg.arn])),
+      listenerRuleArn: ruleArn,
+      targetGroups: tgArns,
       stickinessSeconds: props.stickiness?.toSeconds(),
       alarmNames,
       workloads: props.environment ? { namespace: props.environment.namespace ?? 'default', backends: this.workloadBackends(props.environment, involved) } : undefined,
@@ -237,11 +244,7 @@ export class AlbCanaryRollout extends Construct {
     if (props.hostHeaders?.length) conditions.push({ hostHeader: { values: props.hostHeaders } });
     if (props.pathPatterns?.length || !props.hostHeaders?.length) conditions.push({ pathPattern: { values: props.pathPatterns ?? ['/*'] } });
     const initial = renderAlbForward(this.baseSpec, {
-      kind: 'aws',
-      listenerRuleArn: '',
-      alarmNames: [],
-      stickinessSeconds: props.stickiness?.toSeconds(),
-      targetGroups: Object.fromEntries(Object.entries(this.targetGroups).map(([v, tg]) => [v, tg.arn])),
+      kind: 'aws', listenerRuleArn: '', alarmNames: [], stickinessSeconds: props.stickiness?.toSeconds(), targetGroups: tgArns,
     }, abortWeights(this.baseSpec));
     this.listenerRule = new LbListenerRule(this, 'Rule', {
       listenerArn: props.listenerArn,
@@ -257,6 +260,7 @@ export class AlbCanaryRollout extends Construct {
       // the controller owns the weights: a deploy mid-rollout must not reset them
       lifecycle: { ignoreChanges: ['action'], ...(lifecycle ?? {}) },
     });
+    const ruleArn = this.listenerRule.arn;
 
     // alarms on every canary's target group
     const a = props.alarms ?? {};
@@ -293,11 +297,14 @@ export class AlbCanaryRollout extends Construct {
     }
 
     // state and spec in SSM
+    let specCache: string | undefined;
     const specDocument = () => {
-      const names = this.alarms.map((x) => x.alarmName);
+      if (specCache) return specCache;
+      const names = this.alarms.map((x) => this.alarmRef(x).name);
       const alarmChecks: MetricSpec[] = names.map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
       const spec: RolloutSpec = { ...this.baseSpec, checks: [...this.baseSpec.checks, ...alarmChecks] };
-      return JSON.stringify({ spec, target: target(names) });
+      specCache = JSON.stringify({ spec, target: target(names) });
+      return specCache;
     };
     const specParam = new SsmParameter(this, 'Spec', {
       name: specParameterName(name),
@@ -317,27 +324,32 @@ export class AlbCanaryRollout extends Construct {
     // the controller
     if (!fs.existsSync(path.join(LAMBDA_BUNDLE_DIR, 'index.js'))) throw errors.bundleMissing(p, path.join(LAMBDA_BUNDLE_DIR, 'index.js'));
     this.bundleBytes = fs.statSync(path.join(LAMBDA_BUNDLE_DIR, 'index.js')).size;
-    const asset = new TerraformAsset(this, 'Bundle', { path: LAMBDA_BUNDLE_DIR, type: AssetType.ARCHIVE });
+    // one archive per stack, shared by every rollout in it (archiving spawns a process: once is enough)
+    const stack = TerraformStack.of(this);
+    const asset = (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
+      ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: LAMBDA_BUNDLE_DIR, type: AssetType.ARCHIVE });
     const functionName = `${name}-rollout-controller`;
     const logGroup = new CloudwatchLogGroup(this, 'Logs', { name: `/aws/lambda/${functionName}`, retentionInDays: props.logRetentionDays ?? 30 });
     const role = new IamRole(this, 'Role', {
       assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
     });
+    const [specArn, stateArn, logGroupArn] = [specParam.arn, stateParam.arn, logGroup.arn];
+    let policyCache: string | undefined;
     new IamRolePolicy(this, 'Policy', {
       role: role.name,
       policy: Lazy.stringValue({
-        produce: () => JSON.stringify({
+        produce: () => policyCache ?? (policyCache = JSON.stringify({
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'ReadSpecAndState', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specParam.arn, stateParam.arn] },
-            { Sid: 'WriteState', Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [stateParam.arn] },
-            { Sid: 'MoveWeights', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule'], Resource: [this.listenerRule.arn] },
+            { Sid: 'ReadSpecAndState', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specArn, stateArn] },
+            { Sid: 'WriteState', Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [stateArn] },
+            { Sid: 'MoveWeights', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule'], Resource: [ruleArn] },
             // Describe* of ELBv2 support no resource-level permissions: "*" is the narrowest the API accepts
             { Sid: 'ReadRouting', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
-            { Sid: 'ReadAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: this.alarms.map((x) => x.arn) },
-            { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroup.arn}:*`] },
+            { Sid: 'ReadAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: this.alarms.map((x) => this.alarmRef(x).arn) },
+            { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] },
           ].filter((s) => s.Resource.length > 0),
-        }),
+        })),
       }),
     });
     this.function = new LambdaFunction(this, 'Function', {
@@ -392,6 +404,16 @@ export class AlbCanaryRollout extends Construct {
     });
   }
 
+  /** The alarm's name and ARN tokens, created once. */
+  private alarmRef(alarm: CloudwatchMetricAlarm): { name: string; arn: string } {
+    let ref = this.alarmRefs.get(alarm);
+    if (!ref) {
+      ref = { name: alarm.alarmName, arn: alarm.arn };
+      this.alarmRefs.set(alarm, ref);
+    }
+    return ref;
+  }
+
   /** Treat another alarm as a check: in ALARM, the canary fails. */
   public addAlarm(alarm: CloudwatchMetricAlarm): void {
     this.alarms.push(alarm);
@@ -418,7 +440,7 @@ export class AlbCanaryRollout extends Construct {
           metadata: { name: backend.service, namespace: env.namespace ?? 'default' },
           spec: {
             serviceRef: { name: backend.service, port: backend.port },
-            targetGroupARN: this.targetGroups[v].arn,
+            targetGroupARN: this.tgArns[v],
             targetType: 'ip',
           },
         },

@@ -54,7 +54,7 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
 
   const steps = (input.steps ?? Steps.equal())._bind(path, 'steps');
   const checks: MetricSpec[] = (input.checks ?? []).map((m) => m._spec());
-  const checkFailureLimit = input.checkFailureLimit ?? 1;
+  const checkFailureLimit = input.checkFailureLimit ?? 0;
   if (checks.length > 0) {
     // the same rules as a gate's metrics
     validateGate(path, 'checks', { name: 'checks', metrics: checks, intervalSeconds: 60, count: 1, failureLimit: checkFailureLimit, inconclusiveLimit: 0 });

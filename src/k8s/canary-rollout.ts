@@ -49,8 +49,9 @@ export interface CanaryRolloutProps {
    */
   readonly checks?: Metric[];
   /**
-   * Failed check measurements tolerated.
-   * @default 1
+   * Failed check measurements tolerated: the default rolls back at the first conclusive failure (the minimum-sample
+   * guard keeps low traffic from counting as failure).
+   * @default 0
    */
   readonly checkFailureLimit?: number;
   /**
