@@ -123,7 +123,8 @@ project.addTask('synth', {
 project.addTask('bench', {
   description: 'Run the synthesis benchmark and the rollout simulation, print tables, write bench/results/',
   steps: [
-    { spawn: 'bundle' },
+    { spawn: 'pre-compile' },
+    { spawn: 'compile' },
     { exec: 'ts-node --project bench/tsconfig.json bench/run.ts' },
   ],
 });

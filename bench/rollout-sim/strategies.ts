@@ -1,11 +1,11 @@
 /**
  * The strategies compared, each parameterized as its system documents it.
  */
+import { Decision, Observation, Scenario, Strategy } from './sim';
 import { ControllerState } from '../../src/core/controller-state';
 import { decide } from '../../src/core/decide';
 import { equalSteps } from '../../src/core/schedule';
 import { RolloutSpec } from '../../src/core/spec';
-import { Decision, Observation, Scenario, Strategy } from './sim';
 
 /**
  * Ours, at default settings: `Steps.equal()` (10 steps over 10 minutes), capacity gate with the default 5-minute
