@@ -64,6 +64,9 @@ const project = new cdk.JsiiProject({
   ],
 
   jestOptions: {
+    // jest 30 and eslint-import-resolver-typescript 3.8+ need unrs-resolver, whose per-platform bindings the npm
+    // registry reachable here does not serve, so `npm ci` cannot validate the lockfile: stay on versions without it
+    jestVersion: '^29',
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 60_000,
@@ -77,6 +80,10 @@ const project = new cdk.JsiiProject({
     },
   },
 });
+
+// eslint-import-resolver-typescript 3.8+ needs unrs-resolver (see jestVersion above): pin the last version without it
+project.deps.removeDependency('eslint-import-resolver-typescript');
+project.addDevDeps('eslint-import-resolver-typescript@~3.7.0');
 
 // tests live in test/ only (src/core/spec.ts is a module, not a test): replace projen's default patterns
 project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
