@@ -54,7 +54,8 @@ describe('AlbCanaryRollout', () => {
   test('runs the bundled Lambda every minute, with state and spec in SSM; Terraform never resets the state', () => {
     const s = synth();
     expect(s).toHaveResourceWithProperties(LambdaFunction, { runtime: 'nodejs22.x', handler: 'index.handler', function_name: 'llama-rollout-controller' });
-    expect(s).toHaveResourceWithProperties(SchedulerSchedule, { schedule_expression: 'rate(1 minute)', flexible_time_window: { mode: 'OFF' } });
+    expect(s).toHaveResourceWithProperties(SchedulerSchedule, { name: 'llama-rollout-tick', state: 'ENABLED', schedule_expression: 'rate(1 minute)', flexible_time_window: { mode: 'OFF' } });
+    expect(resources(s, 'aws_lambda_function')[0].environment.variables.ROLLOUT_SCHEDULE_NAME).toBe('llama-rollout-tick');
     expect(s).toHaveResourceWithProperties(SsmParameter, { name: '/model-rollout/llama/state', value: '{}', lifecycle: { ignore_changes: ['value'] } });
     const spec = resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec');
     const doc = JSON.parse(spec.value);

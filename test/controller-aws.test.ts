@@ -5,6 +5,7 @@
 import { createHash, createHmac } from 'crypto';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -34,13 +35,16 @@ const target: AwsTarget = {
   targetGroups: { v1: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/v1/1', v2: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/v2/2' },
   alarmNames: ['llama-v2-5xx'],
 };
-const env = { ROLLOUT_SSM_SPEC_PARAMETER: '/rollouts/llama/spec', ROLLOUT_SSM_STATE_PARAMETER: '/rollouts/llama/state' };
+const env = { ROLLOUT_SSM_SPEC_PARAMETER: '/rollouts/llama/spec', ROLLOUT_SSM_STATE_PARAMETER: '/rollouts/llama/state', ROLLOUT_SCHEDULE_NAME: 'llama-rollout-tick' };
 
 describe('AWS adapter with mocked SDK clients', () => {
   const ssm = mockClient(SSMClient);
   const elb = mockClient(ElasticLoadBalancingV2Client);
   const cw = mockClient(CloudWatchClient);
-  const clients = { ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}) };
+  const sched = mockClient(SchedulerClient);
+  const clients = {
+    ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), scheduler: new SchedulerClient({}),
+  };
   let state: { value: string; version: number };
   let forward: Array<{ TargetGroupArn: string; Weight: number }>;
   let healthy: Record<string, number>;
@@ -49,7 +53,15 @@ describe('AWS adapter with mocked SDK clients', () => {
   const quiet = () => undefined;
 
   beforeEach(() => {
-    ssm.reset(); elb.reset(); cw.reset();
+    ssm.reset(); elb.reset(); cw.reset(); sched.reset();
+    sched.on(GetScheduleCommand).resolves({
+      Name: 'llama-rollout-tick',
+      State: 'ENABLED',
+      ScheduleExpression: 'rate(1 minute)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: 'arn:aws:lambda:us-east-1:111122223333:function:llama-rollout-controller', RoleArn: 'arn:aws:iam::111122223333:role/tick' },
+    });
+    sched.on(UpdateScheduleCommand).resolves({});
     state = { value: '{}', version: 1 };
     forward = [{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }, { TargetGroupArn: target.targetGroups.v2, Weight: 0 }];
     healthy = { v1: 2, v2: 2 };
@@ -96,6 +108,15 @@ describe('AWS adapter with mocked SDK clients', () => {
     const r = await runTick(clients, env, 2 * MIN, quiet);
     expect(r.decision!.state.phase).toBe('aborted');
     expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    // the rollout is over: the schedule stops ticking (the next deploy enables it again)
+    const update = sched.commandCalls(UpdateScheduleCommand);
+    expect(update).toHaveLength(1);
+    expect(update[0].args[0].input).toMatchObject({ Name: 'llama-rollout-tick', State: 'DISABLED', ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  test('the schedule keeps ticking while the rollout is active', async () => {
+    for (let i = 0; i < 3; i++) await runTick(clients, env, i * MIN, quiet);
+    expect(sched.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
   });
 
   test('another writer between read and write is a conflict: the tick acts on nothing', async () => {

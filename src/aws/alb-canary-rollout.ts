@@ -20,7 +20,7 @@ import { buildRolloutSpec } from '../common/rollout-spec';
 import { Steps } from '../common/steps';
 import { ALB_MAX_TARGET_GROUPS, renderAlbForward } from '../core/alb-forward';
 import {
-  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
+  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
   ENV_CONTROLLER_SSM_STATE_PARAMETER, specParameterName, stateParameterName,
 } from '../core/constants';
 import * as errors from '../core/errors';
@@ -329,11 +329,15 @@ export class AlbCanaryRollout extends Construct {
     const asset = (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
       ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: LAMBDA_BUNDLE_DIR, type: AssetType.ARCHIVE });
     const functionName = `${name}-rollout-controller`;
+    const scheduleName = `${name}-rollout-tick`;
     const logGroup = new CloudwatchLogGroup(this, 'Logs', { name: `/aws/lambda/${functionName}`, retentionInDays: props.logRetentionDays ?? 30 });
     const role = new IamRole(this, 'Role', {
       assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
     });
     const [specArn, stateArn, logGroupArn] = [specParam.arn, stateParam.arn, logGroup.arn];
+    // set below, once the schedule and its role exist (the policy renders at synth)
+    let scheduleArn = '';
+    let schedulerRoleArn = '';
     let policyCache: string | undefined;
     new IamRolePolicy(this, 'Policy', {
       role: role.name,
@@ -348,6 +352,9 @@ export class AlbCanaryRollout extends Construct {
             { Sid: 'ReadRouting', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
             { Sid: 'ReadAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: this.alarms.map((x) => this.alarmRef(x).arn) },
             { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] },
+            { Sid: 'StopTicking', Effect: 'Allow', Action: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], Resource: [scheduleArn] },
+            // UpdateSchedule passes the schedule's own role back to EventBridge Scheduler
+            { Sid: 'KeepScheduleRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [schedulerRoleArn], Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
           ].filter((s) => s.Resource.length > 0),
         })),
       }),
@@ -364,6 +371,7 @@ export class AlbCanaryRollout extends Construct {
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       environment: {
         variables: {
+          [ENV_CONTROLLER_SCHEDULE_NAME]: scheduleName,
           [ENV_CONTROLLER_SSM_SPEC_PARAMETER]: specParam.name,
           [ENV_CONTROLLER_SSM_STATE_PARAMETER]: stateParam.name,
           ...(props.eks ? {
@@ -382,12 +390,16 @@ export class AlbCanaryRollout extends Construct {
       role: schedulerRole.name,
       policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Tick', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [this.function.arn] }] }),
     });
-    new SchedulerSchedule(this, 'Tick', {
-      name: `${name}-rollout-tick`,
+    schedulerRoleArn = schedulerRole.arn;
+    // ENABLED on every deploy; the controller disables it once the rollout is over (ticks only while one is active)
+    const tickSchedule = new SchedulerSchedule(this, 'Tick', {
+      name: scheduleName,
+      state: 'ENABLED',
       scheduleExpression: 'rate(1 minute)',
       flexibleTimeWindow: { mode: 'OFF' },
       target: { arn: this.function.arn, roleArn: schedulerRole.arn, retryPolicy: { maximumRetryAttempts: 0 } },
     });
+    scheduleArn = tickSchedule.arn;
 
     if (props.environment) this.bindTargets(props.environment, involved, lifecycle);
 

@@ -68,6 +68,9 @@ export function stateParameterName(rollout: string): string {
   return `/model-rollout/${rollout}/state`;
 }
 
+/** EventBridge schedule that ticks the Lambda (AWS target): disabled by the controller once the rollout is over. */
+export const ENV_CONTROLLER_SCHEDULE_NAME = 'ROLLOUT_SCHEDULE_NAME';
+
 /** EKS cluster of the workloads (AWS target): name, API endpoint and base64 CA, for replica floors. */
 export const ENV_CONTROLLER_EKS_CLUSTER = 'ROLLOUT_EKS_CLUSTER';
 export const ENV_CONTROLLER_EKS_ENDPOINT = 'ROLLOUT_EKS_ENDPOINT';

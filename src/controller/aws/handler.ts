@@ -4,12 +4,13 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
-  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL,
+  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SCHEDULE_NAME,
   ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_SSM_STATE_PARAMETER,
 } from '../../core/constants';
-import { MetricObservation } from '../../core/controller-state';
+import { ControllerState, MetricObservation } from '../../core/controller-state';
 import { WorkloadCapacity } from '../k8s/adapter';
 import { KubeClient } from '../k8s/kube-client';
 import { Metrics } from '../ports';
@@ -23,6 +24,32 @@ export interface AwsClients {
   readonly ssm: SSMClient;
   readonly elb: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
+  /** EventBridge Scheduler: the controller disables its own schedule once the rollout is over. */
+  readonly scheduler?: SchedulerClient;
+}
+
+/** Nothing left to do: rolled back, holding its final split, or promoted with the previous version scaled down. */
+export function rolloutOver(state: ControllerState): boolean {
+  return state.phase === 'aborted' || state.phase === 'completed' || (state.phase === 'promoted' && state.previousScaledDown === true);
+}
+
+/**
+ * Disable the schedule that ticks this Lambda: it runs only while a rollout is active. The next `cdktf deploy`
+ * enables it again (its state is ENABLED in Terraform), and a new spec starts a new rollout.
+ */
+export async function disableSchedule(scheduler: SchedulerClient, name: string): Promise<boolean> {
+  const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
+  if (current.State === 'DISABLED') return false;
+  await scheduler.send(new UpdateScheduleCommand({
+    Name: name,
+    GroupName: current.GroupName,
+    ScheduleExpression: current.ScheduleExpression!,
+    FlexibleTimeWindow: current.FlexibleTimeWindow!,
+    Target: current.Target!,
+    Description: current.Description,
+    State: 'DISABLED',
+  }));
+  return true;
 }
 
 /** One tick with the given clients and environment. */
@@ -58,13 +85,20 @@ export async function runTick(
       return Object.fromEntries(versions.map((v) => [v, { ...(p[v] ?? {}), ...(a[v] ?? {}) }]));
     },
   };
-  return tick({
+  const result = await tick({
     store,
     router: new ListenerRuleRouter(clients.elb, spec, target),
     capacity: new TargetGroupCapacity(clients.elb, target, floors),
     metrics,
     log,
   }, now);
+  const schedule = env[ENV_CONTROLLER_SCHEDULE_NAME];
+  if (schedule && clients.scheduler && result.decision && !result.conflict && !result.failed && rolloutOver(result.decision.state)) {
+    if (await disableSchedule(clients.scheduler, schedule)) {
+      log({ rollout: spec.name, level: 'info', reason: `rollout over (${result.decision.state.phase}): schedule ${schedule} disabled` });
+    }
+  }
+  return result;
 }
 
 function defaultLog(now: number) {
@@ -75,7 +109,9 @@ let clients: AwsClients | undefined;
 
 /** The Lambda entrypoint. */
 export async function handler(): Promise<{ phase: string; actions: number; conflict?: string; failed?: string }> {
-  clients = clients ?? { ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}) };
+  clients = clients ?? {
+    ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), scheduler: new SchedulerClient({}),
+  };
   const r = await runTick(clients, process.env);
   return { phase: r.decision?.state.phase ?? 'unknown', actions: r.applied.length, conflict: r.conflict, failed: r.failed?.error };
 }
