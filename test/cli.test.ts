@@ -8,29 +8,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { RolloutPlan } from '../src';
 import { FakeKubeApi } from './support/fake-kube-api';
+import { rolloutSpec } from './support/spec-fixture';
 import { main, parseArgs } from '../src/controller/cli/main';
 import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
 import { specConfigMapName, stateConfigMapName, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
 import { renderHttpRouteRules } from '../src/core/http-route-rules';
-import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 import { KubernetesTarget } from '../src/core/target';
 
 const NS = 'models';
-const spec: RolloutSpec = {
-  name: 'llama',
-  path: 'App/Rollout',
-  stable: 'v1',
-  canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-  versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-  steps: equalSteps(10, 600),
-  stableReplicas: 4,
-  checks: [],
-  checkFailureLimit: 1,
-  progressDeadlineSeconds: 900,
-  keepPreviousWarmSeconds: 0,
-};
+const spec: RolloutSpec = rolloutSpec();
 const target: KubernetesTarget = {
   kind: 'kubernetes',
   namespace: NS,

@@ -3,30 +3,18 @@
  * that enforces authentication, an RBAC allow-list (403), 404s and resourceVersion conflicts (409).
  */
 import { FakeKubeApi } from './support/fake-kube-api';
+import { rolloutSpec } from './support/spec-fixture';
 import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
 import { runTick } from '../src/controller/k8s/main';
 import { STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
 import { renderHttpRouteRules } from '../src/core/http-route-rules';
-import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 import { KubernetesTarget } from '../src/core/target';
 
 const NS = 'models';
 const MIN = 60_000;
-const spec: RolloutSpec = {
-  name: 'llama',
-  path: 'App/Rollout',
-  stable: 'v1',
-  canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-  versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-  steps: equalSteps(10, 600),
-  stableReplicas: 4,
-  checks: [],
-  checkFailureLimit: 1,
-  progressDeadlineSeconds: 900,
-  keepPreviousWarmSeconds: 0,
-};
+const spec: RolloutSpec = rolloutSpec();
 const target: KubernetesTarget = {
   kind: 'kubernetes',
   namespace: NS,

@@ -3,29 +3,16 @@
  * (test/support/rollout-world.ts: router, replicas with GPU cold starts, metrics, a versioned state store).
  */
 import { RolloutWorld } from './support/rollout-world';
+import { rolloutSpec } from './support/spec-fixture';
 import { tick } from '../src/controller/tick';
 import { replicasForWeight } from '../src/core/capacity';
-import { equalSteps } from '../src/core/schedule';
 import { MetricSpec, RolloutSpec } from '../src/core/spec';
 
 const MIN = 60_000;
 const errorRate: MetricSpec = { provider: 'prometheus', name: 'error-rate', query: 'q', comparison: 'lt', threshold: 0.05, sampleQuery: 's', minSamples: 50 };
 
 function spec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
-  return {
-    name: 'llama',
-    path: 'App/Rollout',
-    stable: 'v1',
-    canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-    versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-    steps: equalSteps(10, 600),
-    stableReplicas: 4,
-    checks: [errorRate],
-    checkFailureLimit: 1,
-    progressDeadlineSeconds: 900,
-    keepPreviousWarmSeconds: 300,
-    ...overrides,
-  };
+  return rolloutSpec({ checks: [errorRate], keepPreviousWarmSeconds: 300, ...overrides });
 }
 
 const healthy = () => ({ 'error-rate': { value: 0.001, samples: 1000 } });

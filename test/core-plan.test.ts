@@ -1,24 +1,12 @@
 import * as fc from 'fast-check';
+import { rolloutSpec } from './support/spec-fixture';
 import { computePlan, formatSeconds, specHash } from '../src/core/plan';
 import { planSegments } from '../src/core/plan-segments';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 
 function spec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
-  return {
-    name: 'llama',
-    path: 'App/Chart/Rollout',
-    stable: 'v1',
-    canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-    versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-    steps: equalSteps(10, 600),
-    stableReplicas: 4,
-    checks: [],
-    checkFailureLimit: 1,
-    progressDeadlineSeconds: 900,
-    keepPreviousWarmSeconds: 0,
-    ...overrides,
-  };
+  return rolloutSpec({ path: 'App/Chart/Rollout', ...overrides });
 }
 
 describe('the plan of the default schedule', () => {

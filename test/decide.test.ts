@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import { rolloutSpec } from './support/spec-fixture';
 import { replicasForWeight } from '../src/core/capacity';
 import { ControllerState, Decision, Observations } from '../src/core/controller-state';
 import { decide, judge, lookAheadWeights } from '../src/core/decide';
@@ -12,20 +13,7 @@ const MIN = 60_000;
 const errorRate: MetricSpec = { provider: 'prometheus', name: 'error-rate', query: 'q', comparison: 'lt', threshold: 0.05, sampleQuery: 's', minSamples: 50 };
 
 function spec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
-  return {
-    name: 'llama',
-    path: 'App/Rollout',
-    stable: 'v1',
-    canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-    versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-    steps: equalSteps(10, 600),
-    stableReplicas: 4,
-    checks: [],
-    checkFailureLimit: 1,
-    progressDeadlineSeconds: 900,
-    keepPreviousWarmSeconds: 0,
-    ...overrides,
-  };
+  return rolloutSpec(overrides);
 }
 
 function obs(overrides: Partial<Observations> = {}): Observations {
