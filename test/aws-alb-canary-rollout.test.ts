@@ -5,6 +5,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { Duration } from 'cdk8s';
+// typings of the matchers Testing.setupJest() registers
+import 'cdktf/lib/testing/adapters/jest';
 import { Testing, TerraformStack } from 'cdktf';
 import { AlbCanaryRollout, AlbCanaryRolloutProps, Steps } from '../src';
 

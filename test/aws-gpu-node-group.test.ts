@@ -1,5 +1,7 @@
 import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+// typings of the matchers Testing.setupJest() registers
+import 'cdktf/lib/testing/adapters/jest';
 import { Testing } from 'cdktf';
 import { GpuAmiType, GpuNodeGroup } from '../src';
 
