@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderPlanText } from '../src/core/render-plan';
+import { renderPlanText } from '../src/core/plan/render';
 
 function findPlans(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

@@ -13,7 +13,7 @@ import { eksToken } from '../src/controller/aws/eks-token';
 import { runTick } from '../src/controller/aws/handler';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
-import { AwsTarget } from '../src/core/target';
+import { AwsTarget } from '../src/core/contract/target';
 
 const MIN = 60_000;
 const spec: RolloutSpec = {

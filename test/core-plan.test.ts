@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { rolloutSpec } from './support/spec-fixture';
-import { computePlan, formatSeconds, specHash } from '../src/core/plan';
-import { planSegments } from '../src/core/plan-segments';
+import { computePlan, formatSeconds, specHash } from '../src/core/plan/plan';
+import { planSegments } from '../src/core/plan/segments';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 

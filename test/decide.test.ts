@@ -1,10 +1,10 @@
 import * as fc from 'fast-check';
 import { rolloutSpec } from './support/spec-fixture';
 import { replicasForWeight } from '../src/core/capacity';
-import { ControllerState, Decision, Observations } from '../src/core/controller-state';
+import { ControllerState, Decision, Observations } from '../src/core/state';
 import { decide, judge, lookAheadWeights } from '../src/core/decide';
 import { canonicalJson } from '../src/core/hash';
-import { specHash } from '../src/core/plan';
+import { specHash } from '../src/core/plan/plan';
 import { equalSteps, linearSteps, progressAfter } from '../src/core/schedule';
 import { AnalysisGateSpec, MetricSpec, RolloutSpec, StepSpec } from '../src/core/spec';
 import { weightsAt } from '../src/core/weights';

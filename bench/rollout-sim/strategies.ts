@@ -2,7 +2,7 @@
  * The strategies compared, each parameterized as its system documents it.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
-import { ControllerState } from '../../src/core/controller-state';
+import { ControllerState } from '../../src/core/state';
 import { decide } from '../../src/core/decide';
 import { equalSteps } from '../../src/core/schedule';
 import { RolloutSpec } from '../../src/core/spec';

@@ -13,19 +13,19 @@ import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { Duration } from 'cdk8s';
 import { Annotations, App, AssetType, Fn, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Metric } from '../common/analysis';
-import { CanaryOptions } from '../common/canary';
-import { RolloutPlan } from '../common/rollout-plan';
-import { buildRolloutSpec } from '../common/rollout-spec';
-import { Steps } from '../common/steps';
-import { ALB_MAX_TARGET_GROUPS, renderAlbForward } from '../core/alb-forward';
+import { Metric } from '../rollout/analysis';
+import { CanaryOptions } from '../rollout/canary';
+import { RolloutPlan } from '../rollout/rollout-plan';
+import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { Steps } from '../rollout/steps';
+import { ALB_MAX_TARGET_GROUPS, renderAlbForward } from '../core/routes/alb';
 import {
   ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
   ENV_CONTROLLER_SSM_STATE_PARAMETER, specParameterName, stateParameterName,
 } from '../core/constants';
 import * as errors from '../core/errors';
 import { MetricSpec, RolloutSpec } from '../core/spec';
-import { AwsTarget, KubernetesBackend } from '../core/target';
+import { AwsTarget, KubernetesBackend } from '../core/contract/target';
 import { abortWeights } from '../core/weights';
 import type { Environment } from '../k8s/environment';
 

@@ -2,7 +2,7 @@
  * The step controller's ports: the only I/O it does. Adapters implement them for Kubernetes (node:https) and
  * AWS (SDK v3); tests implement them in memory. Everything else is the pure `decide()`.
  */
-import { Command, ControllerState, MetricObservation } from '../core/controller-state';
+import { Command, ControllerState, MetricObservation } from '../core/state';
 import { RolloutSpec } from '../core/spec';
 import { Weights } from '../core/weights';
 

@@ -5,7 +5,7 @@
  */
 import { request } from './http-request';
 import { Metrics } from './ports';
-import { MetricObservation } from '../core/controller-state';
+import { MetricObservation } from '../core/state';
 import { MetricSpec, RolloutSpec } from '../core/spec';
 
 /** One instant query's result. */

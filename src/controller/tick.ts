@@ -7,7 +7,7 @@
  * from what the state records and sends it again.
  */
 import { Ports } from './ports';
-import { Action, Decision } from '../core/controller-state';
+import { Action, Decision } from '../core/state';
 import { decide } from '../core/decide';
 
 /** The outcome of a tick, also logged as one JSON line. */

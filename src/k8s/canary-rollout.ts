@@ -5,16 +5,16 @@ import { BucketFilter } from './bucket-filter';
 import type { Environment } from './environment';
 import { Pin, Routing, validatePins } from './routing';
 import { StepController } from './step-controller';
-import { Metric } from '../common/analysis';
-import { CanaryOptions, MirrorOptions } from '../common/canary';
-import { RolloutPlan } from '../common/rollout-plan';
-import { buildRolloutSpec } from '../common/rollout-spec';
-import { Steps } from '../common/steps';
+import { Metric } from '../rollout/analysis';
+import { CanaryOptions, MirrorOptions } from '../rollout/canary';
+import { RolloutPlan } from '../rollout/rollout-plan';
+import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { Steps } from '../rollout/steps';
 import { ANNOTATION_CONTROLLER_OWNED } from '../core/constants';
 import * as errors from '../core/errors';
-import { HttpRouteRule, renderHttpRouteRules } from '../core/http-route-rules';
+import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
 import { RolloutSpec } from '../core/spec';
-import { KubernetesBackend, KubernetesTarget } from '../core/target';
+import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import { abortWeights } from '../core/weights';
 
 /** Props of a `CanaryRollout`. */

@@ -13,12 +13,12 @@ import { EnvironmentKind } from './environment-kind';
 import { GpuNodePools } from './gpu-node-pools';
 import type { Model, ModelVersion } from './model';
 import { VersionRole, VersionWorkload } from './version-workload';
-import { Step, Steps } from '../common/steps';
+import { Step, Steps } from '../rollout/steps';
 import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
 import * as errors from '../core/errors';
-import { HttpRouteRule, renderHttpRouteRules } from '../core/http-route-rules';
+import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
 import { validateDns1123Label } from '../core/names';
-import { KubernetesBackend, KubernetesTarget } from '../core/target';
+import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 
 /** The Gateway an environment's HTTPRoute attaches to. */
 export interface GatewayRef {

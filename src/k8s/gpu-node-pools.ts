@@ -1,7 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Model } from './model';
-import { GpuProduct } from '../common/gpu';
+import { GpuProduct } from '../rollout/gpu';
 import { GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
 import * as errors from '../core/errors';
 

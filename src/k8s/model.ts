@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { Environment, EnvironmentProps } from './environment';
-import { Gpu } from '../common/gpu';
+import { Gpu } from '../rollout/gpu';
 import * as errors from '../core/errors';
 import { validateDns1123Label } from '../core/names';
 

@@ -1,5 +1,5 @@
 import * as errors from '../core/errors';
-import { PinSpec, RoutingSpec } from '../core/target';
+import { PinSpec, RoutingSpec } from '../core/contract/target';
 
 /**
  * How requests are split between versions.

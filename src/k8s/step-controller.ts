@@ -7,9 +7,9 @@ import {
   ENV_CONTROLLER_STATE_CONFIGMAP, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
 } from '../core/constants';
 import * as errors from '../core/errors';
-import { specHash } from '../core/plan';
+import { specHash } from '../core/plan/plan';
 import { RolloutSpec } from '../core/spec';
-import { KubernetesTarget } from '../core/target';
+import { KubernetesTarget } from '../core/contract/target';
 
 /** Where the build puts the in-cluster controller (see .projenrc.ts); the same path from src/ (tests) and lib/. */
 export const K8S_CONTROLLER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'controller', 'k8s', 'main', 'index.js');

@@ -5,7 +5,7 @@ import type { Environment } from './environment';
 import type { ModelVersion } from './model';
 import { ANNOTATION_CONTROLLER_OWNED, ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
 import * as errors from '../core/errors';
-import { KubernetesBackend } from '../core/target';
+import { KubernetesBackend } from '../core/contract/target';
 
 /** What a version does in an environment. */
 export class VersionRole {

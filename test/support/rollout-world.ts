@@ -6,7 +6,7 @@
  */
 import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
 import { replicasForWeight } from '../../src/core/capacity';
-import { Command, ControllerState, MetricObservation } from '../../src/core/controller-state';
+import { Command, ControllerState, MetricObservation } from '../../src/core/state';
 import { RolloutSpec } from '../../src/core/spec';
 import { Weights } from '../../src/core/weights';
 

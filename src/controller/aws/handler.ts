@@ -10,7 +10,7 @@ import {
   ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SCHEDULE_NAME,
   ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_SSM_STATE_PARAMETER,
 } from '../../core/constants';
-import { ControllerState, MetricObservation } from '../../core/controller-state';
+import { ControllerState, MetricObservation } from '../../core/state';
 import { WorkloadCapacity } from '../k8s/adapter';
 import { KubeClient } from '../k8s/kube-client';
 import { Metrics } from '../ports';

@@ -2,9 +2,9 @@
  * The forward action of an ALB listener rule at given weights: rendered at synth time (initial weights)
  * and by the controller (ModifyRule). ALB allows at most 5 target groups in one forward action.
  */
-import { RolloutSpec } from './spec';
-import { AwsTarget } from './target';
-import { Weights } from './weights';
+import { RolloutSpec } from '../spec';
+import { AwsTarget } from '../contract/target';
+import { Weights } from '../weights';
 
 /** ALB's limit of target groups per forward action. */
 export const ALB_MAX_TARGET_GROUPS = 5;

@@ -3,8 +3,8 @@
  * terminals, and JSON. Pure string building; writing files is the caller's business.
  */
 import { computePlan, formatSeconds, PlanData } from './plan';
-import { planSegments } from './plan-segments';
-import { RolloutSpec } from './spec';
+import { planSegments } from './segments';
+import { RolloutSpec } from '../spec';
 
 /** Versions in display order: stable, canaries, then the shadow. */
 function versionsOf(plan: PlanData): string[] {

@@ -7,7 +7,7 @@
  * h = (h * 4194301 + floor(h / 4096)) mod (2^31 - 1); bucket = floor(h * 100 / (2^31 - 1)). Every product stays
  * below 2^53. The Lua works on floats on purpose (Lua 5.3 VMs with 32-bit integers would overflow).
  */
-import { BUCKET_COUNT, BUCKET_HEADER } from './constants';
+import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
 
 const MULTIPLIER = 4194301;
 const MODULUS = 2147483647;

@@ -3,11 +3,11 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { Metric } from './analysis';
 import { CanaryOptions, MirrorOptions } from './canary';
-import { buildRolloutSpec } from './rollout-spec';
+import { buildRolloutSpec } from './private/build-spec';
 import { Steps } from './steps';
 import { PLAN_JSON_SUFFIX, PLAN_MARKDOWN_SUFFIX } from '../core/constants';
-import { computePlan, PlanData } from '../core/plan';
-import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../core/render-plan';
+import { computePlan, PlanData } from '../core/plan/plan';
+import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../core/plan/render';
 import { RolloutSpec } from '../core/spec';
 
 /** Props of `RolloutPlan.compute()`: a rollout described without any target. */

@@ -1,5 +1,5 @@
-import { computePlan } from '../src/core/plan';
-import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../src/core/render-plan';
+import { computePlan } from '../src/core/plan/plan';
+import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../src/core/plan/render';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 

@@ -11,10 +11,10 @@
  * 3. the default rule: random routing splits by weighted backendRefs; sticky routing sends the rest to stable.
  * The mirror filter goes on every non-pin rule, so its percent is a share of all requests.
  */
-import { BUCKET_COUNT, BUCKET_HEADER } from './constants';
-import { RolloutSpec } from './spec';
-import { KubernetesTarget } from './target';
-import { Weights } from './weights';
+import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
+import { RolloutSpec } from '../spec';
+import { KubernetesTarget } from '../contract/target';
+import { Weights } from '../weights';
 
 /** Gateway API HTTPRoute rule, as plain data (the subset this library renders). */
 export interface HttpRouteRule {

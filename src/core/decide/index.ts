@@ -20,14 +20,14 @@
  *   overlap the steps (only the first one delays the schedule);
  * - the same tick twice changes nothing; every action is recorded in the state.
  */
-import { replicasForWeight } from './capacity';
-import { DEFAULT_PREWARM_SECONDS, TICK_SECONDS } from './constants';
-import { Action, Command, ControllerState, Phase, Decision, MetricObservation, Observations, PauseReason, Verdict } from './controller-state';
-import { canonicalJson } from './hash';
-import { specHash } from './plan';
-import { progressAfter, stepSeconds } from './schedule';
-import { MetricSpec, RolloutSpec } from './spec';
-import { abortWeights, Weights, weightsAt } from './weights';
+import { replicasForWeight } from '../capacity';
+import { DEFAULT_PREWARM_SECONDS, TICK_SECONDS } from '../constants';
+import { Action, Command, ControllerState, Phase, Decision, MetricObservation, Observations, PauseReason, Verdict } from '../state';
+import { canonicalJson } from '../hash';
+import { specHash } from '../plan/plan';
+import { progressAfter, stepSeconds } from '../schedule';
+import { MetricSpec, RolloutSpec } from '../spec';
+import { abortWeights, Weights, weightsAt } from '../weights';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Draft = Mutable<ControllerState>;

@@ -2,11 +2,11 @@
  * The rollout plan: the full timeline a spec will produce when every gate passes at once.
  * Computed at synth time (written beside the manifests for review) and printed by the CLI.
  */
-import { replicasForWeight } from './capacity';
-import { hashOf } from './hash';
-import { stepSeconds } from './schedule';
-import { RolloutSpec, StepSpec } from './spec';
-import { Weights, weightsAt } from './weights';
+import { replicasForWeight } from '../capacity';
+import { hashOf } from '../hash';
+import { stepSeconds } from '../schedule';
+import { RolloutSpec, StepSpec } from '../spec';
+import { Weights, weightsAt } from '../weights';
 
 /** One row of the plan: the state of traffic while one step runs. */
 export interface PlanRow {

@@ -2,15 +2,15 @@
  * Building a validated `RolloutSpec` from construct props: shared by the Kubernetes and AWS rollouts and by
  * `RolloutPlan.compute()`, so both targets check and plan a rollout the same way.
  */
-import { Metric } from './analysis';
-import { CanaryOptions, MirrorOptions } from './canary';
-import { Steps } from './steps';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
-import * as errors from '../core/errors';
-import { validateDns1123Label } from '../core/names';
-import { validateGate } from '../core/schedule';
-import { MetricSpec, RolloutSpec, VersionSpec } from '../core/spec';
-import { resolveCanaries } from '../core/weights';
+import { Metric } from '../analysis';
+import { CanaryOptions, MirrorOptions } from '../canary';
+import { Steps } from '../steps';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../core/constants';
+import * as errors from '../../core/errors';
+import { validateDns1123Label } from '../../core/names';
+import { validateGate } from '../../core/schedule';
+import { MetricSpec, RolloutSpec, VersionSpec } from '../../core/spec';
+import { resolveCanaries } from '../../core/weights';
 
 /** What a target passes to `buildRolloutSpec`. */
 export interface RolloutSpecInput {
