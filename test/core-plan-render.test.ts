@@ -25,9 +25,10 @@ describe('Markdown', () => {
   test('has one table row per span of constant traffic, with weights, replicas and GPUs', () => {
     const rows = md.split('\n').filter((l) => /^\| \d+:\d\d \|/.test(l));
     expect(rows).toEqual([
-      '| 0:00 | 1:00 | 100% | 0% | 5% (mirror) | 2 / 0 / 1 | 3 | start |',
-      '| 1:00 | 1:00 | 75% | 25% | 5% (mirror) | 2 / 1 / 1 | 4 |  |',
-      '| 2:00 | 1:00 | 50% | 50% | 5% (mirror) | 2 / 1 / 1 | 4 |  |',
+      // the canary is pre-warmed at the first tick for the weights of the next 5 minutes (desiredFloors)
+      '| 0:00 | 1:00 | 100% | 0% | 5% (mirror) | 2 / 2 / 1 | 5 | start |',
+      '| 1:00 | 1:00 | 75% | 25% | 5% (mirror) | 2 / 2 / 1 | 5 |  |',
+      '| 2:00 | 1:00 | 50% | 50% | 5% (mirror) | 2 / 2 / 1 | 5 |  |',
       '| 3:00 | 1:00 | 25% | 75% | 5% (mirror) | 2 / 2 / 1 | 5 |  |',
       '| 4:00 | - | 0% | 100% | 5% (mirror) | 2 / 2 / 1 | 5 | promoted |',
     ]);
@@ -56,7 +57,7 @@ describe('text and JSON', () => {
     const rows = lines.slice(header + 2).filter((l) => /^\d+:\d\d/.test(l));
     expect(rows).toHaveLength(5);
     // the GPUs column of every row starts where its header does
-    expect(rows.map((r) => r.slice(column).split(' ')[0])).toEqual(['3', '4', '4', '5', '5']);
+    expect(rows.map((r) => r.slice(column).split(' ')[0])).toEqual(['5', '5', '5', '5', '5']);
   });
 
   test('the JSON document carries the spec the controller runs and the plan', () => {

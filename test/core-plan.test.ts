@@ -1,9 +1,11 @@
 import * as fc from 'fast-check';
 import { rolloutSpec } from './support/spec-fixture';
+import { decide } from '../src/core/decide';
 import { computePlan, formatSeconds, specHash } from '../src/core/plan/plan';
 import { planSegments } from '../src/core/plan/segments';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
+import { ControllerState } from '../src/core/state';
 
 function spec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
   return rolloutSpec({ path: 'App/Chart/Rollout', ...overrides });
@@ -22,14 +24,15 @@ describe('the plan of the default schedule', () => {
     expect(plan.ending).toBe('promote');
   });
 
-  test('the canary needs ceil(weight x stable replicas / 100) replicas; stable keeps its count until promotion', () => {
-    expect(segments.map((s) => s.replicas.v2)).toEqual([0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4]);
+  test('the canary is pre-warmed for the weights of the next 5 minutes; stable keeps its count until promotion', () => {
+    // at 0:00 the schedule reaches 50 % within the look-ahead: ceil(50 x 4 / 100) = 2; at 1:00, 60 %: 3; ...
+    expect(segments.map((s) => s.replicas.v2)).toEqual([2, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4]);
     expect(segments.every((s) => s.replicas.v1 === 4)).toBe(true);
   });
 
   test('GPU-hours integrate the GPUs in use over the schedule', () => {
     // 4 stable GPUs throughout, plus the canary's replicas during each minute (the final 100% point lasts no time)
-    const canaryGpuMinutes = [0, 1, 1, 2, 2, 2, 3, 3, 4, 4].reduce((a, b) => a + b, 0);
+    const canaryGpuMinutes = [2, 3, 3, 4, 4, 4, 4, 4, 4, 4].reduce((a, b) => a + b, 0);
     expect(plan.gpuHours).toBeCloseTo((4 * 10 + canaryGpuMinutes) / 60, 3);
     expect(plan.peakGpus).toBe(8);
   });
@@ -42,7 +45,8 @@ describe('plan shapes', () => {
       versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }, { name: 'v3', gpusPerReplica: 2 }],
     }));
     expect(plan.rows[0].replicas.v3).toBe(1);
-    expect(plan.rows[0].gpus).toBe(4 + 2);
+    // stable 4 + the pre-warmed canary 2 (50 % within 5 minutes) + the shadow's 2 GPUs
+    expect(plan.rows[0].gpus).toBe(4 + 2 + 2);
     expect(Object.values(plan.rows[0].weights).reduce((a, b) => a + b, 0)).toBe(100);
   });
 
@@ -86,5 +90,30 @@ describe('spec hash', () => {
     expect(specHash(reordered as RolloutSpec)).toBe(specHash(a));
     expect(specHash(spec({ steps: equalSteps(5, 600) }))).not.toBe(specHash(a));
     expect(specHash(spec({ stableReplicas: 5 }))).not.toBe(specHash(a));
+  });
+});
+
+describe('one capacity computation', () => {
+  test('the plan shows, minute by minute, the floors decide() sets when every replica is ready at once', () => {
+    // GIVEN a rollout whose replicas become ready as soon as they are asked for
+    const s = spec();
+    const plan = computePlan(s);
+    let state: ControllerState | undefined;
+    const floors: Record<string, number> = { v1: 4 };
+    const router: Record<string, number> = { v1: 100, v2: 0 };
+    const seen: number[] = [];
+    // WHEN the controller ticks once a minute
+    for (let minute = 0; minute <= 10; minute++) {
+      const d = decide(s, state, { readyReplicas: { ...floors }, routerWeights: { ...router }, floors: { ...floors }, metrics: {} }, minute * 60_000);
+      for (const a of d.actions) {
+        if (a.kind === 'setFloor') floors[a.version] = a.replicas;
+        if (a.kind === 'setWeights') Object.assign(router, a.weights);
+      }
+      state = d.state;
+      seen.push(floors.v2 ?? 0);
+    }
+    // THEN the canary's floor at each minute is the plan's (segments start one per minute)
+    const planned = planSegments(plan).map((x) => x.replicas.v2);
+    expect(seen.slice(0, planned.length)).toEqual(planned);
   });
 });

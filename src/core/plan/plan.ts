@@ -2,7 +2,8 @@
  * The rollout plan: the full timeline a spec will produce when every gate passes at once.
  * Computed at synth time (written beside the manifests for review) and printed by the CLI.
  */
-import { replicasForWeight } from '../capacity';
+import { desiredFloors } from '../capacity';
+import { TICK_SECONDS } from '../constants';
 import { hashOf } from '../hash';
 import { stepSeconds } from '../schedule';
 import { RolloutSpec, StepSpec } from '../spec';
@@ -21,7 +22,10 @@ export interface PlanRow {
   /** Schedule progress (percent of each canary's target). */
   readonly progress: number;
   readonly weights: Weights;
-  /** Replicas every version needs (stable keeps its full count until promotion, so an abort is safe). */
+  /**
+   * Replica floors the controller holds by the end of the row (`desiredFloors()`, the same function the controller
+   * calls): canaries pre-warmed for the look-ahead window, the stable version at its full count until promotion.
+   */
   readonly replicas: Record<string, number>;
   /** GPUs in use across all versions. */
   readonly gpus: number;
@@ -59,30 +63,34 @@ export interface PlanData {
 /** Compute the plan of a (validated) spec. */
 export function computePlan(spec: RolloutSpec): PlanData {
   const gpusPer = new Map(spec.versions.map((v) => [v.name, v.gpusPerReplica]));
-  const mirrorReplicas = spec.mirror ? replicasForWeight(spec.mirror.percent, spec.stableReplicas) : 0;
+  const gpusOf = (replicas: Record<string, number>) => Object.entries(replicas).reduce((sum, [v, r]) => sum + r * (gpusPer.get(v) ?? 0), 0);
+  // the floors the controller holds: raised at each tick to `desiredFloors()`, never lowered while progressing
+  const floors: Record<string, number> = {};
+  let gpuSeconds = 0;
+  let peakGpus = 0;
+  /** Floors while step `index` runs for `seconds`, sampled at every tick as the controller does. */
+  const runStep = (index: number, seconds: number): Record<string, number> => {
+    for (let elapsed = 0; elapsed < Math.max(seconds, 1); elapsed += TICK_SECONDS) {
+      for (const [v, n] of Object.entries(desiredFloors(spec, index, elapsed))) floors[v] = Math.max(floors[v] ?? 0, n);
+      const gpus = gpusOf(floors);
+      gpuSeconds += gpus * Math.min(TICK_SECONDS, seconds - elapsed > 0 ? seconds - elapsed : 0);
+      peakGpus = Math.max(peakGpus, gpus);
+    }
+    return { ...floors };
+  };
 
   const rowFor = (step: number, s: StepSpec | undefined, progress: number, atSeconds: number, description: string): PlanRow => {
-    const weights = weightsAt(spec, progress);
-    const replicas: Record<string, number> = {};
-    let gpus = 0;
-    for (const version of Object.keys(weights)) {
-      const r = version === spec.stable ? spec.stableReplicas : replicasForWeight(weights[version], spec.stableReplicas);
-      replicas[version] = r;
-      gpus += r * (gpusPer.get(version) ?? 0);
-    }
-    if (spec.mirror) {
-      replicas[spec.mirror.version] = mirrorReplicas;
-      gpus += mirrorReplicas * (gpusPer.get(spec.mirror.version) ?? 0);
-    }
+    const seconds = s ? stepSeconds(s) : 0;
+    const replicas = runStep(Math.max(0, step), seconds);
     return {
       step,
       description,
       atSeconds,
-      seconds: s ? stepSeconds(s) : 0,
+      seconds,
       progress,
-      weights,
+      weights: weightsAt(spec, progress),
       replicas,
-      gpus,
+      gpus: gpusOf(replicas),
       waitsForPromotion: s?.kind === 'pauseUntilPromoted',
       gate: s?.kind === 'analysis' ? s.gate.name : undefined,
       note: s?.kind === 'setWeight' ? s.note : undefined,
@@ -98,12 +106,6 @@ export function computePlan(spec: RolloutSpec): PlanData {
     t += stepSeconds(s);
   });
 
-  let gpuSeconds = 0;
-  let peakGpus = 0;
-  for (const r of rows) {
-    gpuSeconds += r.gpus * r.seconds;
-    peakGpus = Math.max(peakGpus, r.gpus);
-  }
   const ending = spec.canaries.length === 1 && spec.canaries[0].targetWeight === 100 && spec.canaries[0].ramp ? 'promote' : 'hold';
   return {
     name: spec.name,
