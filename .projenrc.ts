@@ -17,6 +17,10 @@ const project = new cdk.JsiiProject({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   keywords: ['cdk8s', 'cdktf', 'canary', 'rollout', 'gpu', 'mlops', 'gateway-api', 'karpenter', 'keda'],
+  // no release yet: the API may change between versions
+  stability: 'experimental',
+  // the CronJob runs node:22; the CLI, the synthesis and the tests run on Node 20 (what this project's machines have)
+  minNodeVersion: '20.0.0',
 
   // No hosted CI config or release pipeline: CI is `.ci/run` on a clean clone.
   github: false,
@@ -24,14 +28,16 @@ const project = new cdk.JsiiProject({
   package: true,
 
   peerDependencyOptions: { pinnedDevDependency: false },
-  // jsii wants each devDependency at the lowest version its peerDependency allows: keep the pairs in step
+  // Floors users can meet: the synthesized output was measured byte-identical with cdk8s 2.68.12,
+  // cdk8s-plus-33 2.3.5 and constructs 10.4.2; constructs must admit cdktn's `>=10.6.0 <10.8.0`.
+  // The Terraform packages are optional (peerDependenciesMeta below): only the `aws` submodule loads them.
   peerDeps: [
-    'cdk8s@^2.70.106',
-    'cdk8s-plus-33@^2.5.57',
+    'cdk8s@^2.68.12',
+    'cdk8s-plus-33@^2.3.5',
     'cdktf@^0.21.0',
     '@cdktf/provider-aws@^21.22.1',
     '@cdktf/provider-kubernetes@^12.1.1',
-    'constructs@^10.8.1',
+    'constructs@^10.4.2',
   ],
   devDeps: [
     'cdk8s@2.70.106',
@@ -85,6 +91,28 @@ const project = new cdk.JsiiProject({
 // eslint-import-resolver-typescript 3.8+ needs unrs-resolver (see jestVersion above): pin the last version without it
 project.deps.removeDependency('eslint-import-resolver-typescript');
 project.addDevDeps('eslint-import-resolver-typescript@~3.7.0');
+
+// ---------------------------------------------------------------------------------------------
+// Entry points: the root (target-neutral vocabulary) and two jsii submodules, `k8s` and `aws`. A Kubernetes-only
+// app installs and loads no Terraform package: they are optional peers, and the root loads each submodule only
+// when first used (see projenrc/lazy-submodules.js, run after the jsii compile).
+// ---------------------------------------------------------------------------------------------
+project.package.addField('peerDependenciesMeta', {
+  'cdktf': { optional: true },
+  '@cdktf/provider-aws': { optional: true },
+  '@cdktf/provider-kubernetes': { optional: true },
+});
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './k8s': { types: './lib/k8s/index.d.ts', default: './lib/k8s/index.js' },
+  './aws': { types: './lib/aws/index.d.ts', default: './lib/aws/index.js' },
+  './.jsii': './.jsii',
+  './package.json': './package.json',
+  './bin/*': './bin/*',
+});
+// TypeScript with `moduleResolution: node` (cdk8s and cdktf templates) ignores `exports`: map the subpaths too
+project.package.addField('typesVersions', { '*': { k8s: ['lib/k8s/index.d.ts'], aws: ['lib/aws/index.d.ts'] } });
+project.postCompileTask.exec('node projenrc/lazy-submodules.js lib/index.js');
 
 // tests live in test/ only (src/core/spec.ts is a module, not a test): replace projen's default patterns
 project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
@@ -152,7 +180,7 @@ project.eslint?.addRules({
 // only src/aws/ may import Terraform (cdktf today, cdktn tomorrow)
 const terraformPatterns = [{ group: ['cdktf', 'cdktf/*', '@cdktf/*'], message: 'Terraform imports live in src/aws/ only (keeps a cdktn flavor a mechanical change).' }];
 project.eslint?.addOverride({
-  files: ['src/k8s/**/*.ts', 'src/controller/**/*.ts', 'src/private/**/*.ts'],
+  files: ['src/k8s/**/*.ts', 'src/rollout/**/*.ts', 'src/controller/**/*.ts', 'src/private/**/*.ts'],
   rules: { 'no-restricted-imports': ['error', { paths: providerRoots, patterns: terraformPatterns }] },
 });
 // the controller's runtime dependencies are bundled by esbuild at build time: devDependencies are right there

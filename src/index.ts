@@ -1,16 +1,13 @@
-export * from './rollout/steps';
-export * from './rollout/analysis';
-export * from './rollout/canary';
-export * from './rollout/rollout-plan';
-export * from './rollout/gpu';
-export * from './k8s/environment-kind';
-export * from './k8s/autoscaling';
-export * from './k8s/model';
-export * from './k8s/environment';
-export * from './k8s/version-workload';
-export * from './k8s/gpu-node-pools';
-export * from './k8s/routing';
-export * from './k8s/canary-rollout';
-export * from './aws/gpu-node-group';
-export * from './aws/alb-canary-rollout';
-export * from './aws/kubernetes-manifests';
+/**
+ * cdk-model-rollout.
+ *
+ * The root holds the target-neutral vocabulary (`Steps`, `Metric`, `Gpu`, `RolloutPlan`, ...). The targets are
+ * submodules, each loaded only when first used:
+ * - `k8s`: cdk8s constructs (`Model`, `Environment`, `CanaryRollout`, `GpuNodePools`); needs cdk8s only;
+ * - `aws`: cdktf constructs (`AlbCanaryRollout`, `GpuNodeGroup`, `KubernetesManifests`); needs cdktf and the
+ *   providers, which are optional peers of this package.
+ * `import { k8s } from 'cdk-model-rollout'` or `import { Model } from 'cdk-model-rollout/k8s'`.
+ */
+export * from './rollout';
+export * as k8s from './k8s';
+export * as aws from './aws';

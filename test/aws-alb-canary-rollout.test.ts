@@ -8,7 +8,8 @@ import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing, TerraformStack } from 'cdktf';
-import { AlbCanaryRollout, AlbCanaryRolloutProps, Steps } from '../src';
+import { Steps } from '../src';
+import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
 
 Testing.setupJest();
 
@@ -45,8 +46,8 @@ describe('AlbCanaryRollout', () => {
     expect(rule.priority).toBe(100);
     expect(rule.condition).toEqual([{ host_header: { values: ['llama.example.com'] } }]);
     expect(rule.action[0].forward.target_group.map((t: any) => [t.arn.replace(/_[0-9A-F]{8}\.arn/, '.arn'), t.weight])).toEqual([
-      ['${aws_lb_target_group.Rollout_TargetGroupV1.arn}', 100],
-      ['${aws_lb_target_group.Rollout_TargetGroupV2.arn}', 0],
+      ['${aws_lb_target_group.Rollout_Rule_TargetGroups_V1.arn}', 100],
+      ['${aws_lb_target_group.Rollout_Rule_TargetGroups_V2.arn}', 0],
     ]);
     expect(rule.action[0].forward.stickiness).toEqual({ enabled: true, duration: 600 });
     // cdktf deploy mid-rollout must not reset the controller's weights
@@ -64,8 +65,8 @@ describe('AlbCanaryRollout', () => {
     expect(doc.spec.steps.filter((x: any) => x.kind === 'setWeight')).toHaveLength(10);
     // the alarms' names, resolved by Terraform at apply
     expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual([
-      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_ErrorRateV2_[0-9A-F]+\.alarm_name\}$/),
-      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_LatencyV2_[0-9A-F]+\.alarm_name\}$/),
+      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Alarms_V2_ErrorRate_[0-9A-F]+\.alarm_name\}$/),
+      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Alarms_V2_Latency_[0-9A-F]+\.alarm_name\}$/),
     ]);
     expect(doc.target.listenerRuleArn).toMatch(/aws_lb_listener_rule\.Rollout_Rule_.*\.arn/);
   });
@@ -86,10 +87,10 @@ describe('AlbCanaryRollout', () => {
     expect(policy.Statement.find((x: any) => x.Sid === 'ReadAlarms').Resource).toHaveLength(3);
   });
 
-  test('production resources carry prevent_destroy unless opted out', () => {
-    expect(resources(synth({ production: true }), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'], prevent_destroy: true });
-    expect(resources(synth({ production: true }), 'aws_lb_target_group')[0].lifecycle).toEqual({ prevent_destroy: true });
-    expect(resources(synth({ production: true, allowDestroy: true }), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'] });
+  test('destroy protection puts prevent_destroy on the rollout\'s resources; it is off without it', () => {
+    expect(resources(synth({ destroyProtection: true }), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'], prevent_destroy: true });
+    expect(resources(synth({ destroyProtection: true }), 'aws_lb_target_group')[0].lifecycle).toEqual({ prevent_destroy: true });
+    expect(resources(synth({}), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'] });
   });
 
   test('writes the plan beside the stack output', () => {

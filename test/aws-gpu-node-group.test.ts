@@ -3,7 +3,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing } from 'cdktf';
-import { GpuAmiType, GpuNodeGroup } from '../src';
+import { GpuAmiType, GpuNodeGroup } from '../src/aws';
 
 Testing.setupJest();
 
@@ -39,7 +39,7 @@ describe('GpuNodeGroup', () => {
 
   test('Bottlerocket NVIDIA is the other AMI', () => {
     const synthesized = Testing.synthScope((scope) => {
-      new GpuNodeGroup(scope, 'H100', { ...base, instanceTypes: ['p5.48xlarge'], amiType: GpuAmiType.BOTTLEROCKET_NVIDIA, preventDestroy: true });
+      new GpuNodeGroup(scope, 'H100', { ...base, instanceTypes: ['p5.48xlarge'], amiType: GpuAmiType.BOTTLEROCKET_NVIDIA, destroyProtection: true });
     });
     expect(synthesized).toHaveResourceWithProperties(EksNodeGroup, { ami_type: 'BOTTLEROCKET_x86_64_NVIDIA', labels: { 'model-rollout.dev/gpu-product': 'H100' } });
   });
@@ -48,7 +48,7 @@ describe('GpuNodeGroup', () => {
     ['a non-GPU instance type', { instanceTypes: ['m5.xlarge'] },
       /^\[stack\/Bad\] instanceTypes\[0\]: "m5\.xlarge" is not a GPU instance type this library knows .*\(received "m5\.xlarge"\)\. Fix: use a GPU instance type such as g5\.2xlarge/],
     ['mixed GPU products', { instanceTypes: ['g5.xlarge', 'g6.xlarge'] }, /instanceTypes: the instance types carry different GPU products/],
-    ['min above max', { instanceTypes: ['g5.xlarge'], minSize: 5, maxSize: 2 }, /minSize: the minimum replica count is above the maximum \(received minReplicas 5 > maxReplicas 2\)/],
+    ['min above max', { instanceTypes: ['g5.xlarge'], minSize: 5, maxSize: 2 }, /minSize: the node group's minimum size is above its maximum \(received minSize 5 > maxSize 2\)\. Fix: lower minSize to 2 at most/],
   ])('rejects %s', (_name, props, message) => {
     expect(() => Testing.synthScope((scope) => { new GpuNodeGroup(scope, 'Bad', { ...base, ...props }); })).toThrow(message);
   });

@@ -1,6 +1,8 @@
 import { Chart, Testing as K8sTesting } from 'cdk8s';
 import { Testing } from 'cdktf';
-import { CanaryRollout, Gpu, GpuProduct, KubernetesManifests, Model } from '../src';
+import { Gpu, GpuProduct } from '../src';
+import { KubernetesManifests } from '../src/aws';
+import { CanaryRollout, EnvironmentKind, Model } from '../src/k8s';
 
 function chart() {
   const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
@@ -25,13 +27,26 @@ describe('KubernetesManifests', () => {
     expect(canaryFloor.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.minReplicaCount']);
   });
 
-  test('production objects cannot be destroyed by accident; staging ones can; the opt-out is a prop', () => {
+  test('production objects (and the production rollout\'s) cannot be destroyed by accident; staging ones can', () => {
     const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()] }); }));
     const manifests = Object.values(s.resource.kubernetes_manifest) as any[];
     const env = (m: any) => m.manifest.metadata.labels?.['model-rollout.dev/environment'];
-    expect(manifests.filter((m) => env(m) === 'production').every((m) => m.lifecycle?.prevent_destroy === true)).toBe(true);
+    const rollout = (m: any) => m.manifest.metadata.labels?.['model-rollout.dev/rollout'];
+    expect(manifests.filter((m) => env(m) === 'production' || rollout(m) === 'llama-production').every((m) => m.lifecycle?.prevent_destroy === true)).toBe(true);
     expect(manifests.filter((m) => env(m) === 'staging').every((m) => m.lifecycle === undefined)).toBe(true);
-    const optOut = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()], allowDestroyProduction: true }); }));
-    expect((Object.values(optOut.resource.kubernetes_manifest) as any[]).every((m) => m.lifecycle === undefined)).toBe(true);
+  });
+
+  test('"production" is the environment\'s kind, not its name; destroyProtection is the one switch', () => {
+    // GIVEN an environment named "prod" of kind production, and a production environment opted out
+    const synthOf = (destroyProtection?: boolean) => {
+      const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
+      const m = new Model(c, 'Llama', { image: 'vllm/vllm-openai:v0.6.3' });
+      m.addEnvironment('prod', { version: 'v1', kind: EnvironmentKind.PRODUCTION, gateway: { name: 'inference' }, destroyProtection });
+      const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [c] }); }));
+      return Object.values(s.resource.kubernetes_manifest) as any[];
+    };
+    // THEN the kind decides by default, and the prop overrides it
+    expect(synthOf().every((m) => m.lifecycle?.prevent_destroy === true)).toBe(true);
+    expect(synthOf(false).every((m) => m.lifecycle === undefined)).toBe(true);
   });
 });

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'crypto';
 import * as fc from 'fast-check';
-import { bucketOf, LUA_BUCKET_FUNCTION, luaBucketFilter } from '../src/core/routes/sticky-bucket';
 import { bucketRanges } from '../src/core/routes/gateway-api';
+import { bucketOf, LUA_BUCKET_FUNCTION, luaBucketFilter } from '../src/core/routes/sticky-bucket';
 import { weightsAt } from '../src/core/weights';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { lua, lauxlib, lualib, to_luastring } = require('fengari');

@@ -118,7 +118,7 @@ describe('errors name the path, the property, the value and the fix', () => {
     ['a gate without metrics', () => validateSteps('App/Rollout', 'steps', [{ kind: 'analysis', gate: { ...gate, metrics: [] } }]), /steps\[0\]\.gate\.metrics: an analysis gate needs at least one metric/],
     ['a gate with a negative failure limit', () => validateSteps('App/Rollout', 'steps', [{ kind: 'analysis', gate: { ...gate, failureLimit: -1 } }]), /steps\[0\]\.gate\.failureLimit: .* \(received -1\)/],
     ['a gate with an empty query', () => validateSteps('App/Rollout', 'steps', [{ kind: 'analysis', gate: { ...gate, metrics: [{ provider: 'prometheus', name: 'm', query: ' ', comparison: 'lt', threshold: 1 }] } }]),
-      /steps\[0\]\.gate\.metrics\[0\]\.query: this value must not be empty/],
+      /steps\[0\]\.gate\.metrics\[0\]\.query: a Prometheus metric needs a query/],
   ])('%s is rejected', (_name, fn, message) => {
     expect(fn).toThrow(message);
   });

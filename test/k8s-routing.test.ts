@@ -1,5 +1,5 @@
-import { Pin, Routing } from '../src';
-import { validatePins } from '../src/k8s/routing';
+import { Pin, Routing } from '../src/k8s';
+import { validatePins } from '../src/k8s/private/pins';
 
 describe('Routing and pins', () => {
   test.each([
@@ -19,6 +19,6 @@ describe('Routing and pins', () => {
     const pins = [Pin.header('X-Model-Version', 'v2', 'v2'), Pin.header('x-model-version', 'v3', 'v3'), Pin.query('version', 'v2', 'v2')];
     expect(pins[0]._spec()).toEqual({ version: 'v2', header: { name: 'x-model-version', value: 'v2' } });
     expect(() => validatePins('App/R', pins.map((p) => p._spec()))).not.toThrow();
-    expect(() => validatePins('App/R', [Pin.query('v', '', 'v2')._spec()])).toThrow(/pins\[0\]: this value must not be empty/);
+    expect(() => validatePins('App/R', [Pin.query('v', '', 'v2')._spec()])).toThrow(/pins\[0\]: a pin needs the name and the value/);
   });
 });

@@ -2,10 +2,10 @@
  * The strategies compared, each parameterized as its system documents it.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
-import { ControllerState } from '../../src/core/state';
 import { decide } from '../../src/core/decide';
 import { equalSteps } from '../../src/core/schedule';
 import { RolloutSpec } from '../../src/core/spec';
+import { ControllerState } from '../../src/core/state';
 
 /**
  * Ours, at default settings: `Steps.equal()` (10 steps over 10 minutes), capacity gate with the default 5-minute

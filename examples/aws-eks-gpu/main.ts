@@ -16,7 +16,9 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Chart, Duration, Size, App as K8sApp } from 'cdk8s';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { AlbCanaryRollout, Gpu, GpuNodeGroup, GpuProduct, KubernetesManifests, Model, Steps } from '../../src';
+import { Gpu, GpuProduct, Steps } from '../../src';
+import { AlbCanaryRollout, GpuNodeGroup, KubernetesManifests } from '../../src/aws';
+import { Model } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 
@@ -50,9 +52,9 @@ class GpuInference extends TerraformStack {
       gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
     });
     llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
+    // no gateway: the ALB routes to the versions' pods through TargetGroupBindings, so no HTTPRoute is rendered
     const production = llama.addEnvironment('production', {
       version: 'v1',
-      gateway: { name: 'inference', namespace: 'gateways' },
       autoscaling: { minReplicas: 2, maxReplicas: 4 },
     });
 
@@ -62,8 +64,7 @@ class GpuInference extends TerraformStack {
       vpcId,
       priority: 100,
       hostHeaders: ['llama.example.com'],
-      versions: llama.versions.map((v) => ({ name: v.name, port: v.port, healthPath: v.healthPath, gpusPerReplica: v.gpusPerReplica })),
-      stableVersion: 'v1',
+      // versions, ports, health paths, GPUs, the stable version and destroy protection come from the environment
       canaries: [{ version: 'v2' }],
       steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
       alarms: { errorRate: 0.01, p99Latency: Duration.seconds(8) },

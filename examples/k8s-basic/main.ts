@@ -10,7 +10,8 @@
 import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
-import { Gpu, GpuNodePools, GpuProduct, Model } from '../../src';
+import { Gpu, GpuProduct } from '../../src';
+import { GpuNodePools, Model } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 export const app = new App({ outdir });

@@ -11,7 +11,8 @@
 import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
-import { CanaryRollout, Gpu, GpuNodePools, GpuProduct, Metric, Model, Pin, Routing, Steps } from '../../src';
+import { Gpu, GpuProduct, Metric, Steps } from '../../src';
+import { CanaryRollout, GpuNodePools, Model, Pin, Routing } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 export const app = new App({ outdir });

@@ -1,10 +1,11 @@
 import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { GpuProduct } from '../rollout/gpu';
+import * as errors from './errors';
 import { GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
-import * as errors from '../core/errors';
+import { GpuProduct } from '../rollout/gpu';
 
 /** The AMI of GPU nodes. */
 export class GpuAmiType {
@@ -87,20 +88,20 @@ export interface GpuNodeGroupProps {
    */
   readonly amiType?: GpuAmiType;
   /**
-   * Root disk in GiB (model images are large).
-   * @default 200
+   * Root disk (model images are large).
+   * @default Size.gibibytes(200)
    */
-  readonly diskSizeGiB?: number;
+  readonly diskSize?: Size;
   /**
    * Name of the node group.
    * @default - '<cluster>-gpu-<product>'
    */
   readonly nodeGroupName?: string;
   /**
-   * Keep Terraform from destroying the group (production capacity).
+   * Refuse to destroy the group (Terraform `prevent_destroy`): production capacity.
    * @default false
    */
-  readonly preventDestroy?: boolean;
+  readonly destroyProtection?: boolean;
 }
 
 /**
@@ -132,9 +133,9 @@ export class GpuNodeGroup extends Construct {
     const min = props.minSize ?? 0;
     const max = props.maxSize ?? 4;
     for (const [prop, v] of [['minSize', min], ['maxSize', max]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw errors.replicasInvalid(p, prop, v, 0);
+      if (!Number.isInteger(v) || v < 0) throw errors.nodeGroupSizeInvalid(p, prop, v);
     }
-    if (min > max) throw errors.minAboveMax(p, 'minSize', min, max);
+    if (min > max) throw errors.nodeGroupMinAboveMax(p, 'minSize', min, max);
     const desired = props.desiredSize ?? min;
 
     this.nodeRole = new IamRole(this, 'NodeRole', {
@@ -157,7 +158,7 @@ export class GpuNodeGroup extends Construct {
       instanceTypes: props.instanceTypes,
       amiType: (props.amiType ?? GpuAmiType.AL2023_NVIDIA).value,
       capacityType: 'ON_DEMAND',
-      diskSize: props.diskSizeGiB ?? 200,
+      diskSize: (props.diskSize ?? Size.gibibytes(200)).toGibibytes(),
       scalingConfig: { minSize: min, maxSize: max, desiredSize: desired },
       updateConfig: { maxUnavailable: 1 },
       labels: { [GPU_PRODUCT_LABEL]: label },
@@ -173,7 +174,7 @@ export class GpuNodeGroup extends Construct {
       lifecycle: {
         // the autoscaler moves desired size; Terraform must not move it back
         ignoreChanges: ['scaling_config[0].desired_size'],
-        preventDestroy: props.preventDestroy ?? false,
+        preventDestroy: props.destroyProtection ?? false,
       },
     });
   }

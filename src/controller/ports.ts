@@ -2,8 +2,8 @@
  * The step controller's ports: the only I/O it does. Adapters implement them for Kubernetes (node:https) and
  * AWS (SDK v3); tests implement them in memory. Everything else is the pure `decide()`.
  */
-import { Command, ControllerState, MetricObservation } from '../core/state';
 import { RolloutSpec } from '../core/spec';
+import { Command, ControllerState, MetricObservation } from '../core/state';
 import { Weights } from '../core/weights';
 
 /** What the state store holds: the spec (owned by the manifests / Terraform) and the controller's state. */

@@ -7,8 +7,8 @@
  * from what the state records and sends it again.
  */
 import { Ports } from './ports';
-import { Action, Decision } from '../core/state';
 import { decide } from '../core/decide';
+import { Action, Decision } from '../core/state';
 
 /** The outcome of a tick, also logged as one JSON line. */
 export interface TickResult {

@@ -15,3 +15,8 @@ export function isDns1123Label(name: string): boolean {
 export function validateDns1123Label(path: string, property: string, name: string): void {
   if (!isDns1123Label(name)) throw errors.nameNotDns1123(path, property, name);
 }
+
+/** A construct id from a name: `llama-3.1` -> `Llama31`, `v2` -> `V2` (ids are PascalCase and stable). */
+export function pascalCase(name: string, fallback = 'Default'): string {
+  return name.split(/[^a-zA-Z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('') || fallback;
+}

@@ -85,42 +85,41 @@ export function validateSteps(path: string, property: string, steps: readonly St
 /** Check an analysis gate's data. */
 export function validateGate(path: string, property: string, gate: AnalysisGateSpec): void {
   if (gate.metrics.length === 0) {
-    throw errors.analysisInvalid(path, `${property}.metrics`, [], 'an analysis gate needs at least one metric',
-      "add a metric, for example `Metric.prometheus({ name: 'error-rate', query: '...', threshold: 0.01 })`");
+    throw errors.gateWithoutMetrics(path, `${property}.metrics`);
   }
   validateDuration(path, `${property}.interval`, gate.intervalSeconds);
   if (gate.intervalSeconds < TICK_SECONDS) {
     throw errors.intervalTooShort(path, `${property}.interval`, gate.intervalSeconds, TICK_SECONDS);
   }
   if (!Number.isInteger(gate.count) || gate.count < 1) {
-    throw errors.analysisInvalid(path, `${property}.count`, gate.count, 'the number of measurements must be a whole number of at least 1', 'use for example `count: 5`');
+    throw errors.gateCountInvalid(path, `${property}.count`, gate.count);
   }
   if (!Number.isInteger(gate.failureLimit) || gate.failureLimit < 0) {
-    throw errors.analysisInvalid(path, `${property}.failureLimit`, gate.failureLimit, 'the failure limit must be a whole number of at least 0', 'use for example `failureLimit: 1` (one failed measurement tolerated)');
+    throw errors.failureLimitInvalid(path, `${property}.failureLimit`, gate.failureLimit);
   }
   if (!Number.isInteger(gate.inconclusiveLimit) || gate.inconclusiveLimit < 0) {
-    throw errors.analysisInvalid(path, `${property}.inconclusiveLimit`, gate.inconclusiveLimit, 'the inconclusive limit must be a whole number of at least 0', 'use for example `inconclusiveLimit: 10`');
+    throw errors.inconclusiveLimitInvalid(path, `${property}.inconclusiveLimit`, gate.inconclusiveLimit);
   }
   const names = new Set<string>();
   gate.metrics.forEach((m, i) => {
-    if (!m.name) throw errors.emptyString(path, `${property}.metrics[${i}].name`, 'give every metric a name');
+    if (!m.name) throw errors.metricNameEmpty(path, `${property}.metrics[${i}].name`);
     if (names.has(m.name)) {
-      throw errors.analysisInvalid(path, `${property}.metrics[${i}].name`, m.name, 'metric names must be unique within a gate', 'rename one of the metrics');
+      throw errors.metricNameDuplicate(path, `${property}.metrics[${i}].name`, m.name);
     }
     names.add(m.name);
     if (m.provider === 'prometheus') {
-      if (!m.query.trim()) throw errors.emptyString(path, `${property}.metrics[${i}].query`, 'give a PromQL query that returns one sample');
+      if (!m.query.trim()) throw errors.queryEmpty(path, `${property}.metrics[${i}].query`);
       if (!Number.isFinite(m.threshold)) {
-        throw errors.analysisInvalid(path, `${property}.metrics[${i}].threshold`, m.threshold, 'the threshold must be a finite number', 'use a number such as 0.01');
+        throw errors.thresholdNotFinite(path, `${property}.metrics[${i}].threshold`, m.threshold);
       }
       if (m.minSamples !== undefined && (!Number.isInteger(m.minSamples) || m.minSamples < 0)) {
-        throw errors.analysisInvalid(path, `${property}.metrics[${i}].minSamples`, m.minSamples, 'the minimum sample count must be a whole number of at least 0', 'use for example `minSamples: 100`');
+        throw errors.minSamplesInvalid(path, `${property}.metrics[${i}].minSamples`, m.minSamples);
       }
       if (m.minSamples !== undefined && m.minSamples > 0 && !m.sampleQuery) {
-        throw errors.analysisInvalid(path, `${property}.metrics[${i}].sampleQuery`, undefined, 'a minimum sample count needs a query that counts the samples', 'give `sampleQuery`, for example the request count over the same window');
+        throw errors.minSamplesWithoutQuery(path, `${property}.metrics[${i}].sampleQuery`);
       }
     } else if (!m.alarmName) {
-      throw errors.emptyString(path, `${property}.metrics[${i}].alarmName`, 'name the CloudWatch alarm');
+      throw errors.alarmNameEmpty(path, `${property}.metrics[${i}].alarmName`);
     }
   });
 }

@@ -101,3 +101,12 @@ export interface RolloutSpec {
   /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
   readonly mirror?: { readonly version: string; readonly percent: number };
 }
+
+/**
+ * The versions a rollout involves, each once, in a fixed order: stable, canaries, the mirror, then `extra`
+ * (pinned versions). Every target renders, binds and grants exactly these.
+ */
+export function rolloutVersions(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'>, extra: readonly string[] = []): string[] {
+  const all = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []), ...extra];
+  return all.filter((v, i) => all.indexOf(v) === i);
+}

@@ -1,26 +1,29 @@
 import * as path from 'path';
 import { ApiObject, App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BucketFilter } from './bucket-filter';
-import type { Environment } from './environment';
-import { Pin, Routing, validatePins } from './routing';
-import { StepController } from './step-controller';
+import { IEnvironment } from './contracts';
+import * as errors from './errors';
+import { BucketFilter } from './private/bucket-filter';
+import { environmentHost, registerMember } from './private/hosts';
+import { validatePins } from './private/pins';
+import { StepController } from './private/step-controller';
+import { Pin, Routing } from './routing';
+import { ANNOTATION_CONTROLLER_OWNED } from '../core/constants';
+import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
+import * as coreErrors from '../core/errors';
+import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
+import { rolloutVersions, RolloutSpec } from '../core/spec';
+import { abortWeights } from '../core/weights';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
-import { RolloutPlan } from '../rollout/rollout-plan';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { RolloutPlan } from '../rollout/rollout-plan';
 import { Steps } from '../rollout/steps';
-import { ANNOTATION_CONTROLLER_OWNED } from '../core/constants';
-import * as errors from '../core/errors';
-import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
-import { RolloutSpec } from '../core/spec';
-import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
-import { abortWeights } from '../core/weights';
 
 /** Props of a `CanaryRollout`. */
 export interface CanaryRolloutProps {
   /** The environment whose traffic moves from its current version to the canaries. */
-  readonly environment: Environment;
+  readonly environment: IEnvironment;
   /** The canaries: one, or several each with a weight (total 100 at most; the rest stays on stable). */
   readonly canaries: CanaryOptions[];
   /**
@@ -107,29 +110,41 @@ export interface CanaryRolloutProps {
  * Argo CD: add `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`).
  */
 export class CanaryRollout extends Construct {
-  /** The rollout's plan: timeline, duration, GPU-hours, spec hash. */
-  public readonly plan: RolloutPlan;
   /** Name of the rollout. */
   public readonly name: string;
   /** Size of the bundled controller in the manifests, in bytes. */
   public readonly controllerBundleBytes: number;
 
-  private readonly spec: RolloutSpec;
+  private readonly spec: () => RolloutSpec;
+  private specCache?: RolloutSpec;
   private readonly target: KubernetesTarget;
+  private readonly checks: Metric[] = [];
+  private planWritten = false;
+  private planCache?: RolloutPlan;
 
   constructor(scope: Construct, id: string, props: CanaryRolloutProps) {
     super(scope, id);
     const env = props.environment;
     const p = this.node.path;
-    if (env.scalesToZero && !env.kind.isDevelopment) throw errors.rolloutOnScaleToZero(p, 'environment', env.name);
+    const host = environmentHost(env, p, 'environment');
+    registerMember(this, env);
+    if (host.scalesToZero && !env.kind.isDevelopment) throw errors.rolloutOnScaleToZero(p, 'environment', env.name);
+    const endpoint = host.endpoint;
+    if (!endpoint) throw errors.rolloutWithoutEndpoint(p, 'environment', env.name);
     this.name = props.name ?? `${env.model.name}-${env.name}`;
     const routing = (props.routing ?? Routing.random())._bind(p);
     const pins = (props.pins ?? []).map((pin) => pin._spec());
     validatePins(p, pins);
+    this.checks.push(...(props.checks ?? []));
 
     const model = env.model;
     const stable = env.currentVersion;
-    this.spec = buildRolloutSpec(p, {
+    const known = model.versions.map((v) => v.name);
+    pins.forEach((pin, i) => {
+      if (!known.includes(pin.version)) throw coreErrors.unknownVersion(p, `pins[${i}].version`, pin.version, known);
+    });
+    // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
+    const spec = (): RolloutSpec => this.specCache ?? (this.specCache = buildRolloutSpec(p, {
       name: this.name,
       stable,
       canaries: props.canaries,
@@ -137,74 +152,85 @@ export class CanaryRollout extends Construct {
       stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
       versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
       mirror: props.mirror,
-      checks: props.checks,
+      checks: this.checks,
       checkFailureLimit: props.checkFailureLimit,
       progressDeadlineSeconds: props.progressDeadline?.toSeconds(),
+      prewarmSeconds: props.prewarm?.toSeconds(),
       keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
-    });
-    const prewarm = props.prewarm?.toSeconds();
-    if (prewarm !== undefined) this.spec = { ...this.spec, prewarmSeconds: prewarm };
-    pins.forEach((pin, i) => {
-      if (!model.versions.some((v) => v.name === pin.version)) throw errors.unknownVersion(p, `pins[${i}].version`, pin.version, model.versions.map((v) => v.name));
-    });
+    }));
+    // validate the props now (errors at construction point at the caller), render from the same builder later
+    const initial = spec();
+    this.specCache = undefined;
 
     // the environment attaches first: a development environment or a second rollout is refused here
-    env._attachRollout({ node: this.node, rules: () => this.rules() });
-    const involved = [stable, ...this.spec.canaries.map((c) => c.version), ...pins.map((x) => x.version)];
-    if (this.spec.mirror) involved.push(this.spec.mirror.version);
+    host.attachRollout({ node: this.node, rules: () => this.rules() });
     const backends: Record<string, KubernetesBackend> = {};
-    for (const v of involved) backends[v] = env._ensureVersion(v);
+    for (const v of rolloutVersions(initial, pins.map((x) => x.version))) backends[v] = host.backendOf(v);
     this.target = {
       kind: 'kubernetes',
-      namespace: env.namespace ?? 'default',
-      httpRoute: env.httpRouteName,
-      pathPrefix: env.pathPrefix,
+      namespace: host.namespace,
+      httpRoute: endpoint.httpRouteName,
+      pathPrefix: endpoint.pathPrefix,
       backends,
       routing,
       pins,
     };
+    this.spec = spec;
 
-    const prometheusUrl = props.prometheusUrl ?? env.autoscaler.prometheusUrl;
     const controller = new StepController(this, 'Controller', {
       image: props.controllerImage,
-      prometheusUrl,
-      rollout: { spec: this.spec, target: this.target },
+      prometheusUrl: props.prometheusUrl ?? host.prometheusUrl,
+      rollout: { spec, target: this.target },
     });
     this.controllerBundleBytes = controller.bundleBytes;
 
     if (routing.kind !== 'random') {
-      const gatewayName = env.gateway.name;
       new BucketFilter(this, 'BucketFilter', {
         name: `${this.name}-bucket`,
-        namespace: props.gatewayNamespace ?? env.gateway.namespace ?? env.namespace,
-        gatewayLabels: props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': gatewayName },
+        namespace: props.gatewayNamespace ?? endpoint.gateway.namespace ?? env.namespace,
+        gatewayLabels: props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
         key: routing.kind === 'headerHash' ? { header: routing.header } : { query: routing.param },
-        hostnames: env.hostnames ?? [],
-        pathPrefix: env.pathPrefix,
+        hostnames: endpoint.hostnames ?? [],
+        pathPrefix: endpoint.pathPrefix,
       });
     }
 
     // fields the controller owns are marked on the objects, for Argo CD ignoreDifferences and the Terraform bridge
-    const route = env._route;
-    if (route) ApiObject.of(route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
-    for (const b of Object.values(backends)) {
-      const w = env.workloads.find((x) => x._backend === b);
-      w?._markFloorOwned();
-    }
+    if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
+    for (const v of Object.keys(backends)) host.claimFloor(v);
 
-    this.plan = RolloutPlan._fromSpec(this.spec);
-    // the plan goes beside the manifests: written when the app synthesizes (cdk8s validates, then writes)
+    // the plan goes beside the manifests, once, when the app synthesizes (validation runs once per synth)
     this.node.addValidation({
       validate: () => {
         const root = this.node.root;
-        if (root instanceof App) this.plan.writeFiles(path.resolve(root.outdir));
+        if (root instanceof App && !this.planWritten) {
+          this.planWritten = true;
+          this.plan.writeFiles(path.resolve(root.outdir));
+        }
         return [];
       },
     });
   }
 
+  /** The rollout's plan: timeline, duration, GPU-hours, spec hash (checks added with `addCheck()` included). */
+  public get plan(): RolloutPlan {
+    const spec = this.spec();
+    if (this.planCache?._spec() !== spec) this.planCache = RolloutPlan._fromSpec(spec);
+    return this.planCache;
+  }
+
+  /**
+   * Check another metric at every tick of the rollout (like `checks`): a failure holds the weights, more than
+   * `checkFailureLimit` roll back.
+   */
+  public addCheck(metric: Metric): void {
+    this.checks.push(metric);
+    this.specCache = undefined;
+  }
+
   /** The route rules the manifests carry: every canary at 0 until the controller has their capacity ready. */
   private rules(): HttpRouteRule[] {
-    return renderHttpRouteRules(this.spec, this.target, abortWeights(this.spec));
+    const spec = this.spec();
+    return renderHttpRouteRules(spec, this.target, abortWeights(spec));
   }
 }

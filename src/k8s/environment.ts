@@ -1,40 +1,26 @@
 /**
- * Environment: a stable endpoint for a model (a Gateway API HTTPRoute) with its own autoscaling, pointing at one
- * version. Contract used by CanaryRollout (src/k8s/canary-rollout.ts):
- * - `_ensureVersion(version)` renders that version's workload in this environment (a canary starts with a floor
- *   of 0 replicas; the step controller raises it) and returns its `KubernetesBackend`;
- * - `_attachRollout({ node, rules() })` hands the HTTPRoute's `spec.rules` to the rollout (rendered late).
+ * Environment: a stable endpoint for a model with its own autoscaling, pointing at one version. It renders every
+ * version it serves (`private/version-workload.ts`), its HTTP endpoint when it has a gateway
+ * (`private/endpoint.ts`) and, with `minReplicas: 0`, scale to zero (`private/scale-to-zero.ts`). Rollouts reach
+ * it through the narrow `EnvironmentHost` contract (`contracts.ts`), never through this class.
  */
-import { ApiObject, Chart, Duration, Lazy } from 'cdk8s';
-import { Construct, Node } from 'constructs';
+import { Chart, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
 import { AutoscalingOptions, Autoscaler } from './autoscaling';
 import { CanaryRollout } from './canary-rollout';
+import { GatewayRef, IEnvironment, IModel } from './contracts';
 import { EnvironmentKind } from './environment-kind';
+import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
-import type { Model, ModelVersion } from './model';
-import { VersionRole, VersionWorkload } from './version-workload';
-import { Step, Steps } from '../rollout/steps';
+import { Endpoint } from './private/endpoint';
+import { EndpointInfo, EnvironmentHost, modelRegistry, registerEnvironmentHost, RolloutRouter } from './private/hosts';
+import { ScaleToZero } from './private/scale-to-zero';
+import { VersionRole, VersionWorkload } from './private/version-workload';
 import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
-import * as errors from '../core/errors';
-import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
-import { validateDns1123Label } from '../core/names';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
-
-/** The Gateway an environment's HTTPRoute attaches to. */
-export interface GatewayRef {
-  /** Name of the Gateway. */
-  readonly name: string;
-  /**
-   * Namespace of the Gateway.
-   * @default - the route's namespace
-   */
-  readonly namespace?: string;
-  /**
-   * Listener of the Gateway.
-   * @default - every listener that allows the route
-   */
-  readonly sectionName?: string;
-}
+import { validateDns1123Label, pascalCase } from '../core/names';
+import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
+import { Step, Steps } from '../rollout/steps';
 
 /** Props of an `Environment`. */
 export interface EnvironmentProps {
@@ -50,8 +36,11 @@ export interface EnvironmentProps {
    * @default - from the name: production, staging, development, otherwise custom
    */
   readonly kind?: EnvironmentKind;
-  /** The Gateway the HTTPRoute attaches to. */
-  readonly gateway: GatewayRef;
+  /**
+   * The Gateway the environment's HTTPRoute attaches to.
+   * @default - no HTTPRoute: the environment is reached some other way (behind an ALB through `AlbCanaryRollout`)
+   */
+  readonly gateway?: GatewayRef;
   /**
    * Host names of the endpoint. Required to scale to zero (the KEDA interceptor routes by host).
    * @default - any host the Gateway accepts
@@ -79,27 +68,24 @@ export interface EnvironmentProps {
    */
   readonly keepPreviousWarmFor?: Duration;
   /**
+   * Refuse to destroy the environment's resources where the target can (Terraform `prevent_destroy` on the
+   * objects the bridge renders and on the AWS rollout's resources). The one switch for destroy protection.
+   * @default - true for a production environment, false otherwise
+   */
+  readonly destroyProtection?: boolean;
+  /**
    * Namespace of the environment's objects.
    * @default - the chart's namespace
    */
   readonly namespace?: string;
 }
 
-/** The KEDA HTTP add-on's interceptor, which holds requests while a scaled-to-zero version starts. */
-export const KEDA_INTERCEPTOR = { name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 };
-
-/** A rollout that owns an environment's route rules. */
-interface AttachedRollout {
-  readonly node: Node;
-  rules(): HttpRouteRule[];
-}
-
 /**
  * A stable endpoint for a model, independent of the version serving it, with its own autoscaling.
  */
-export class Environment extends Construct {
+export class Environment extends Construct implements IEnvironment {
   /** The model. */
-  public readonly model: Model;
+  public readonly model: IModel;
   /** Name of the environment. */
   public readonly name: string;
   /** Kind of the environment. */
@@ -120,32 +106,31 @@ export class Environment extends Construct {
   public readonly autoscaler: Autoscaler;
   /** Whether the environment serves traffic. */
   public readonly active: boolean;
-  /** Name of the HTTPRoute. */
-  public readonly httpRouteName: string;
+  /** Whether targets that can refuse to destroy the environment's resources. */
+  public readonly destroyProtection: boolean;
+  /** Name of the HTTPRoute, when the environment has a gateway. */
+  public readonly httpRouteName?: string;
   /** Path prefix, if any. */
   public readonly pathPrefix?: string;
   /** Host names, if any. */
   public readonly hostnames?: string[];
   /** Keep-warm window of the previous version after a promotion, if any. */
   public readonly keepPreviousWarmFor?: Duration;
-  /** The Gateway the route attaches to. */
-  public readonly gateway: GatewayRef;
-  /**
-   * The HTTPRoute (absent when inactive).
-   * @internal
-   */
-  public readonly _route?: ApiObject;
+  /** The Gateway the route attaches to, if any. */
+  public readonly gateway?: GatewayRef;
 
   private _current: string;
   private _previous?: string;
   private readonly _workloads = new Map<string, VersionWorkload>();
-  private rollout?: AttachedRollout;
+  private readonly endpoint?: EndpointInfo;
+  private rollout?: RolloutRouter;
 
-  constructor(scope: Model, id: string, props: EnvironmentProps) {
+  constructor(scope: IModel, id: string, props: EnvironmentProps) {
     super(scope, id);
     this.model = scope;
+    const p = this.node.path;
     this.name = props.name ?? id.toLowerCase();
-    validateDns1123Label(this.node.path, 'name', this.name);
+    validateDns1123Label(p, 'name', this.name);
     this.kind = props.kind ?? EnvironmentKind.fromName(this.name);
     this.namespace = props.namespace ?? Chart.of(this).namespace;
     const a = props.autoscaling ?? {};
@@ -153,87 +138,65 @@ export class Environment extends Construct {
     this.minReplicas = a.minReplicas ?? (dev ? 0 : 1);
     this.maxReplicas = a.maxReplicas ?? (dev ? 1 : 4);
     for (const [prop, v] of [['autoscaling.minReplicas', this.minReplicas], ['autoscaling.maxReplicas', this.maxReplicas]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw errors.replicasInvalid(this.node.path, prop, v, 0);
+      if (!Number.isInteger(v) || v < 0) throw errors.replicaCountInvalid(p, prop, v);
     }
-    if (this.minReplicas > this.maxReplicas) throw errors.minAboveMax(this.node.path, 'autoscaling.minReplicas', this.minReplicas, this.maxReplicas);
-    if (dev && this.maxReplicas > 1) throw errors.developmentTooManyReplicas(this.node.path, 'autoscaling.maxReplicas', this.maxReplicas);
-    if (this.maxReplicas < 1) throw errors.replicasInvalid(this.node.path, 'autoscaling.maxReplicas', this.maxReplicas, 1);
+    if (this.minReplicas > this.maxReplicas) throw errors.minAboveMax(p, 'autoscaling.minReplicas', this.minReplicas, this.maxReplicas);
+    if (dev && this.maxReplicas > 1) throw errors.developmentTooManyReplicas(p, 'autoscaling.maxReplicas', this.maxReplicas);
+    if (this.maxReplicas < 1) throw errors.maxReplicasZero(p, 'autoscaling.maxReplicas', this.maxReplicas);
     this.concurrencyTarget = a.concurrencyTarget ?? 4;
-    if (!(this.concurrencyTarget > 0)) throw errors.replicasInvalid(this.node.path, 'autoscaling.concurrencyTarget', this.concurrencyTarget, 1);
+    if (!(this.concurrencyTarget > 0)) throw errors.concurrencyTargetInvalid(p, 'autoscaling.concurrencyTarget', this.concurrencyTarget);
     this.scaleUpWindow = a.scaleUpWindow ?? Duration.seconds(60);
     this.scaleDownDelay = a.scaleDownDelay ?? Duration.seconds(900);
     this.autoscaler = a.autoscaler ?? Autoscaler.keda();
     this.active = props.active ?? true;
+    this.destroyProtection = props.destroyProtection ?? this.kind.isProduction;
     this.pathPrefix = props.pathPrefix;
     this.hostnames = props.hostnames;
     this.keepPreviousWarmFor = props.keepPreviousWarmFor;
     this.gateway = props.gateway;
-    this.httpRouteName = `${scope.name}-${this.name}`;
-    if (this.httpRouteName.length > 63) throw errors.nameTooLong(this.node.path, 'name', this.httpRouteName, 63);
-    if (this.scalesToZero && !(props.hostnames && props.hostnames.length > 0)) throw errors.scaleToZeroNeedsHostname(this.node.path, 'hostnames');
-
-    scope._register(this);
-    this._current = scope.version(props.version).name;
-    this._ensureVersion(this._current);
-    if (this.scalesToZero) {
-      // waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing
-      this.node.addValidation({
-        validate: () => {
-          const gpu = this.model.version(this._current).gpu;
-          if (!gpu) return [];
-          const provided = GpuNodePools.providedProducts(this);
-          return provided.includes(gpu.product.name) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product.name, provided).withoutPath];
-        },
-      });
+    const objectName = `${scope.name}-${this.name}`;
+    if (props.gateway) {
+      this.httpRouteName = objectName;
+      if (objectName.length > 63) throw errors.nameTooLong(p, 'name', objectName, 63);
     }
+    if (this.scalesToZero && !props.gateway) throw errors.scaleToZeroNeedsGateway(p, 'gateway');
+    if (this.scalesToZero && !(props.hostnames && props.hostnames.length > 0)) throw errors.scaleToZeroNeedsHostname(p, 'hostnames');
 
-    if (this.active) {
-      this._route = new ApiObject(this, 'Route', {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: this.httpRouteName, namespace: this.namespace, labels: this.labels() },
-        spec: {
-          parentRefs: [{ name: props.gateway.name, namespace: props.gateway.namespace, sectionName: props.gateway.sectionName }],
-          hostnames: props.hostnames,
-          rules: Lazy.any({ produce: () => this.routeRules() }),
-        },
+    modelRegistry(scope, p).register(this);
+    this._current = scope.version(props.version).name;
+    this.ensureVersion(this._current);
+    if (this.scalesToZero) this.node.addValidation({ validate: () => this.checkNodePoolForZero() });
+
+    if (this.active && props.gateway) {
+      const endpoint = new Endpoint(this, 'Endpoint', {
+        name: objectName,
+        namespace: this.namespace,
+        labels: this.labels(),
+        gateway: props.gateway,
+        hostnames: props.hostnames,
+        rules: () => this.routeRules(),
       });
       if (this.scalesToZero) {
-        const current = () => this._workloads.get(this._current)!;
-        new ApiObject(this, 'Autoscaler', {
-          apiVersion: 'http.keda.sh/v1alpha1',
-          kind: 'HTTPScaledObject',
-          metadata: { name: this.httpRouteName, namespace: this.namespace, labels: this.labels() },
-          spec: {
-            hosts: props.hostnames,
-            pathPrefixes: this.pathPrefix ? [this.pathPrefix] : undefined,
-            // the interceptor holds requests while the current version wakes up, and routes to it once ready
-            scaleTargetRef: Lazy.any({
-              produce: () => {
-                const name = current().objectName;
-                return { name, kind: 'Deployment', apiVersion: 'apps/v1', service: name, port: this.model.port };
-              },
-            }),
-            replicas: {
-              min: 0,
-              max: Lazy.any({ produce: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas) }),
-            },
-            scalingMetric: { concurrency: { targetValue: this.concurrencyTarget } },
-            scaledownPeriod: this.scaleDownDelay.toSeconds(),
-          },
-        });
-        // the route sends requests to the interceptor in the keda namespace: that namespace must allow it
-        new ApiObject(this, 'InterceptorGrant', {
-          apiVersion: 'gateway.networking.k8s.io/v1beta1',
-          kind: 'ReferenceGrant',
-          metadata: { name: `${this.httpRouteName}-to-keda`, namespace: KEDA_INTERCEPTOR.namespace, labels: this.labels() },
-          spec: {
-            from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: this.namespace ?? 'default' }],
-            to: [{ group: '', kind: 'Service', name: KEDA_INTERCEPTOR.name }],
-          },
+        new ScaleToZero(this, 'ScaleToZero', {
+          name: objectName,
+          namespace: this.namespace,
+          labels: this.labels(),
+          hostnames: props.hostnames!,
+          pathPrefix: this.pathPrefix,
+          port: scope.port,
+          concurrencyTarget: this.concurrencyTarget,
+          scaleDownDelay: this.scaleDownDelay,
+          currentObjectName: () => this._workloads.get(this._current)!.objectName,
+          maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
         });
       }
+      this.endpoint = {
+        httpRouteName: objectName, gateway: props.gateway, hostnames: props.hostnames, pathPrefix: props.pathPrefix, route: endpoint.route,
+      };
+    } else if (props.gateway) {
+      this.endpoint = { httpRouteName: objectName, gateway: props.gateway, hostnames: props.hostnames, pathPrefix: props.pathPrefix };
     }
+    registerEnvironmentHost(this, this.host());
   }
 
   /** Whether the environment scales to zero (through the KEDA HTTP add-on). */
@@ -246,14 +209,9 @@ export class Environment extends Construct {
     return this._current;
   }
 
-  /** The version it served before the last promotion, if any. */
+  /** The version it served before the last `promote()`, if any. */
   public get previousVersion(): string | undefined {
     return this._previous;
-  }
-
-  /** The versions the environment renders, current first. */
-  public get renderedVersions(): string[] {
-    return [this._current, ...[...this._workloads.keys()].filter((v) => v !== this._current)];
   }
 
   /**
@@ -271,50 +229,15 @@ export class Environment extends Construct {
     if (this.scalesToZero || this.kind.isDevelopment) {
       this._previous = this._current;
       this._current = v;
-      this._ensureVersion(v);
+      this.ensureVersion(v);
       return;
     }
-    new CanaryRollout(this, `Promote${pascal(v)}`, {
+    new CanaryRollout(this, `Promote${pascalCase(v)}`, {
       environment: this,
       canaries: [{ version: v }],
       steps: Steps.custom([Step.setWeight(100)]),
-      name: `${this.httpRouteName}-promote`,
+      name: `${this.model.name}-${this.name}-promote`,
     });
-  }
-
-  /** The role of a version in this environment. */
-  public roleOf(version: string): VersionRole {
-    if (version === this._current) return VersionRole.CURRENT;
-    if (version === this._previous) return this.keepPreviousWarmFor ? VersionRole.WARM : VersionRole.IDLE;
-    return VersionRole.IDLE;
-  }
-
-  /** @internal */
-  public _ensureVersion(version: string): KubernetesBackend {
-    const v = this.model.version(version);
-    let w = this._workloads.get(v.name);
-    if (!w) {
-      w = new VersionWorkload(this, `Version${pascal(v.name)}`, { environment: this, version: v });
-      this._workloads.set(v.name, w);
-    }
-    return w._backend;
-  }
-
-  /** @internal */
-  public _attachRollout(rollout: AttachedRollout): void {
-    if (this.kind.isDevelopment) throw errors.rolloutOnDevelopment(rollout.node.path, 'environment', this.name);
-    if (this.rollout) throw errors.secondRollout(rollout.node.path, 'environment', this.name, this.rollout.node.path);
-    this.rollout = rollout;
-  }
-
-  /** The workload of a version in this environment, if rendered. */
-  public workloadOf(version: ModelVersion): VersionWorkload | undefined {
-    return this._workloads.get(version.name);
-  }
-
-  /** Every version workload the environment renders. */
-  public get workloads(): VersionWorkload[] {
-    return [...this._workloads.values()];
   }
 
   /** Labels of every object of this environment. */
@@ -327,28 +250,73 @@ export class Environment extends Construct {
     };
   }
 
+  /** What rollouts need from this environment (see `contracts.ts`). */
+  private host(): EnvironmentHost {
+    return {
+      env: this,
+      namespace: this.namespace ?? 'default',
+      scalesToZero: this.scalesToZero,
+      endpoint: this.endpoint,
+      prometheusUrl: this.autoscaler.prometheusUrl,
+      backendOf: (version) => this.ensureVersion(version).backend,
+      claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
+      attachRollout: (router) => {
+        if (this.kind.isDevelopment) throw errors.rolloutOnDevelopment(router.node.path, 'environment', this.name);
+        if (this.rollout) throw errors.secondRollout(router.node.path, 'environment', this.name, this.rollout.node.path);
+        this.rollout = router;
+      },
+    };
+  }
+
+  /** The role of a version in this environment. */
+  private roleOf(version: string): VersionRole {
+    if (version === this._current) return VersionRole.CURRENT;
+    if (version === this._previous) return this.keepPreviousWarmFor ? VersionRole.WARM : VersionRole.IDLE;
+    return VersionRole.IDLE;
+  }
+
+  /** Render `version`'s workload in this environment, once. */
+  private ensureVersion(version: string): VersionWorkload {
+    const v = this.model.version(version);
+    let w = this._workloads.get(v.name);
+    if (!w) {
+      w = new VersionWorkload(this, `Version${pascalCase(v.name)}`, {
+        model: this.model,
+        version: v,
+        environment: { ...this.workloadSettings(), labels: this.labels() },
+        role: () => this.roleOf(v.name),
+      });
+      this._workloads.set(v.name, w);
+    }
+    return w;
+  }
+
+  private workloadSettings() {
+    const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
+    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
+  }
+
+  /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */
+  private checkNodePoolForZero(): string[] {
+    const gpu = this.model.version(this._current).gpu;
+    if (!gpu) return [];
+    const provided = GpuNodePools.providedProducts(this);
+    return provided.includes(gpu.product.name) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product.name, provided).withoutPath];
+  }
+
   /** The route rules: the rollout's when one is attached, else everything to the current version. */
   private routeRules(): HttpRouteRule[] | unknown[] {
     if (this.rollout) return this.rollout.rules();
-    if (this.scalesToZero) {
-      return [{
-        matches: [{ path: { type: 'PathPrefix', value: this.pathPrefix ?? '/' } }],
-        backendRefs: [{ name: KEDA_INTERCEPTOR.name, namespace: KEDA_INTERCEPTOR.namespace, port: KEDA_INTERCEPTOR.port, weight: 1 }],
-      }];
-    }
+    if (this.scalesToZero) return [ScaleToZero.interceptorRule(this.pathPrefix)];
     const target: KubernetesTarget = {
       kind: 'kubernetes',
       namespace: this.namespace ?? 'default',
-      httpRoute: this.httpRouteName,
+      httpRoute: this.httpRouteName!,
       pathPrefix: this.pathPrefix,
-      backends: { [this._current]: this._workloads.get(this._current)!._backend },
+      backends: { [this._current]: this.ensureVersion(this._current).backend as KubernetesBackend },
       routing: { kind: 'random' },
       pins: [],
     };
     return renderHttpRouteRules({ stable: this._current, canaries: [], mirror: undefined }, target, { [this._current]: 100 });
   }
-}
-
-function pascal(s: string): string {
-  return s.split(/[^a-zA-Z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
 }

@@ -1,9 +1,9 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { Model } from './model';
-import { GpuProduct } from '../rollout/gpu';
+import { IModel } from './contracts';
+import * as errors from './errors';
 import { GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
-import * as errors from '../core/errors';
+import { GpuProduct } from '../rollout/gpu';
 
 /** The EC2NodeClass the GPU NodePools launch with. */
 export interface GpuNodeClassOptions {
@@ -19,16 +19,16 @@ export interface GpuNodeClassOptions {
    */
   readonly amiAlias?: string;
   /**
-   * Root volume size in GiB (model images are large).
-   * @default 200
+   * Root volume size (model images are large).
+   * @default Size.gibibytes(200)
    */
-  readonly rootVolumeGiB?: number;
+  readonly rootVolumeSize?: Size;
 }
 
 /** Props of `GpuNodePools`. */
 export interface GpuNodePoolsProps {
   /** The models whose versions' GPU products get a pool. */
-  readonly models: Model[];
+  readonly models: IModel[];
   /** The node class. */
   readonly nodeClass: GpuNodeClassOptions;
   /**
@@ -84,7 +84,7 @@ export class GpuNodePools extends Construct {
     this.products = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
     (this as any)[PROVIDES] = this.products.map((p) => p.name);
     const maxGpus = props.maxGpus ?? 16;
-    if (!Number.isInteger(maxGpus) || maxGpus < 1) throw errors.gpuCountInvalid(this.node.path, 'maxGpus', maxGpus);
+    if (!Number.isInteger(maxGpus) || maxGpus < 1) throw errors.maxGpusInvalid(this.node.path, 'maxGpus', maxGpus);
     const classOpts = props.nodeClass;
     const className = 'model-rollout-gpu';
 
@@ -99,7 +99,7 @@ export class GpuNodePools extends Construct {
         securityGroupSelectorTerms: [{ tags: { 'karpenter.sh/discovery': classOpts.discoveryTag } }],
         blockDeviceMappings: [{
           deviceName: '/dev/xvda',
-          ebs: { volumeSize: `${classOpts.rootVolumeGiB ?? 200}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+          ebs: { volumeSize: `${(classOpts.rootVolumeSize ?? Size.gibibytes(200)).toGibibytes()}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
         }],
         metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 },
       },

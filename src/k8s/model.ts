@@ -1,10 +1,13 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
+import { IEnvironment, IModel, IModelVersion } from './contracts';
 import { Environment, EnvironmentProps } from './environment';
+import * as errors from './errors';
+import { registerModel } from './private/hosts';
+import * as coreErrors from '../core/errors';
+import { pascalCase, validateDns1123Label } from '../core/names';
 import { Gpu } from '../rollout/gpu';
-import * as errors from '../core/errors';
-import { validateDns1123Label } from '../core/names';
 
 /** What a version may override (BentoCloud's per-version overrides). Everything defaults to the model's value. */
 export interface VersionOptions {
@@ -134,7 +137,7 @@ export interface ModelProps {
 }
 
 /** A version of a model: the unit environments point at and rollouts move traffic between. */
-export class ModelVersion {
+export class ModelVersion implements IModelVersion {
   /** @internal */
   public static _of(model: Model, name: string, o: VersionOptions): ModelVersion {
     return new ModelVersion(model, name, o);
@@ -201,7 +204,7 @@ export class ModelVersion {
  * previous version), a Deployment, a Service, a PodDisruptionBudget and an autoscaler; and an HTTPRoute as its
  * stable endpoint. Versions are rendered per environment so each environment scales on its own.
  */
-export class Model extends Construct {
+export class Model extends Construct implements IModel {
   /** Name of the model. */
   public readonly name: string;
   /** Default image. */
@@ -231,8 +234,8 @@ export class Model extends Construct {
   /** User id of the container. */
   public readonly runAsUser: number;
 
-  private readonly _versions = new Map<string, ModelVersion>();
-  private readonly _environments: Environment[] = [];
+  private readonly _versions = new Map<string, IModelVersion>();
+  private readonly _environments: IEnvironment[] = [];
 
   constructor(scope: Construct, id: string, props: ModelProps) {
     super(scope, id);
@@ -252,6 +255,7 @@ export class Model extends Construct {
     this.loadTimeout = props.loadTimeout ?? Duration.minutes(15);
     this.allowRoot = props.allowRoot ?? false;
     this.runAsUser = props.runAsUser ?? 1000;
+    registerModel(this, { register: (env) => this.registerEnvironment(env) });
     this.addVersion(props.version ?? 'v1');
     this.node.addValidation({
       validate: () => (this._environments.some((e) => e.kind.isProduction) ? [] : [errors.noProduction(this.node.path).withoutPath]),
@@ -261,7 +265,7 @@ export class Model extends Construct {
   /** Add a version with per-version overrides. */
   public addVersion(name: string, options: VersionOptions = {}): ModelVersion {
     validateDns1123Label(this.node.path, `versions.${name}`, name);
-    if (this._versions.has(name)) throw errors.duplicateVersion(this.node.path, 'versions', name);
+    if (this._versions.has(name)) throw coreErrors.duplicateVersion(this.node.path, 'versions', name);
     options.gpu?._validate(this.node.path, `versions.${name}.gpu`);
     const version = ModelVersion._of(this, name, options);
     this._versions.set(name, version);
@@ -269,33 +273,32 @@ export class Model extends Construct {
   }
 
   /** The version called `name`; throws when there is none. */
-  public version(name: string): ModelVersion {
+  public version(name: string): IModelVersion {
     const v = this._versions.get(name);
-    if (!v) throw errors.unknownVersion(this.node.path, 'version', name, [...this._versions.keys()]);
+    if (!v) throw coreErrors.unknownVersion(this.node.path, 'version', name, [...this._versions.keys()]);
     return v;
   }
 
   /** Every version, in the order added. */
-  public get versions(): ModelVersion[] {
+  public get versions(): IModelVersion[] {
     return [...this._versions.values()];
   }
 
   /** Every environment, in the order added. */
-  public get environments(): Environment[] {
+  public get environments(): IEnvironment[] {
     return [...this._environments];
   }
 
   /** Add an environment: a stable endpoint with its own autoscaling, pointing at one version. */
   public addEnvironment(environmentName: string, props: EnvironmentProps): Environment {
-    const id = environmentName.split(/[^a-zA-Z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('') || 'Environment';
-    return new Environment(this, id, { ...props, name: props.name ?? environmentName });
+    const name = props.name ?? environmentName;
+    // checked here too, so a duplicate is reported by this library and not as the constructs library's id clash
+    if (this._environments.some((e) => e.name === name)) throw errors.duplicateEnvironment(`${this.node.path}/${pascalCase(environmentName, 'Environment')}`, 'name', name);
+    return new Environment(this, pascalCase(environmentName, 'Environment'), { ...props, name });
   }
 
-  /**
-   * Record an environment (called by its constructor).
-   * @internal
-   */
-  public _register(env: Environment): void {
+  /** Record an environment (through the registry its constructor looks up). */
+  private registerEnvironment(env: IEnvironment): void {
     if (env.kind.isProduction) {
       const existing = this._environments.find((e) => e.kind.isProduction);
       if (existing) throw errors.secondProduction(env.node.path, 'kind', env.name, existing.name);

@@ -1,4 +1,4 @@
-import * as errors from '../core/errors';
+import * as errors from './errors';
 import { PinSpec, RoutingSpec } from '../core/contract/target';
 
 /**
@@ -67,17 +67,4 @@ export class Pin {
   public _spec(): PinSpec {
     return this.spec;
   }
-}
-
-/** Check pins: one version per match, non-empty names. */
-export function validatePins(path: string, pins: readonly PinSpec[]): void {
-  const seen = new Map<string, string>();
-  pins.forEach((p, i) => {
-    const m = p.header ?? p.query!;
-    if (!m.name.trim() || !m.value.trim()) throw errors.emptyString(path, `pins[${i}]`, "give the pin a name and a value, for example `Pin.header('x-model-version', 'v2', 'v2')`");
-    const key = `${p.header ? 'header' : 'query'} ${m.name}=${m.value}`;
-    const first = seen.get(key);
-    if (first !== undefined && first !== p.version) throw errors.pinShared(path, `pins[${i}]`, key, first, p.version);
-    seen.set(key, p.version);
-  });
 }

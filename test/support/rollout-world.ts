@@ -6,8 +6,8 @@
  */
 import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
 import { replicasForWeight } from '../../src/core/capacity';
-import { Command, ControllerState, MetricObservation } from '../../src/core/state';
 import { RolloutSpec } from '../../src/core/spec';
+import { Command, ControllerState, MetricObservation } from '../../src/core/state';
 import { Weights } from '../../src/core/weights';
 
 export interface WorldOptions {

@@ -5,10 +5,10 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { renderAlbForward } from '../../core/routes/alb';
-import { Command, ControllerState, MetricObservation } from '../../core/state';
-import { RolloutSpec } from '../../core/spec';
 import { AwsTarget } from '../../core/contract/target';
+import { renderAlbForward } from '../../core/routes/alb';
+import { RolloutSpec } from '../../core/spec';
+import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 

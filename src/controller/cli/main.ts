@@ -18,12 +18,12 @@ import { parse as parseYaml } from 'yaml';
 import {
   specConfigMapName, specParameterName, stateConfigMapName, stateParameterName,
 } from '../../core/constants';
-import { Command, ControllerState } from '../../core/state';
+import { AwsTarget, KubernetesTarget } from '../../core/contract/target';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec } from '../../core/spec';
-import { AwsTarget, KubernetesTarget } from '../../core/contract/target';
+import { Command, ControllerState } from '../../core/state';
 import { abortWeights, Weights } from '../../core/weights';
 import { ListenerRuleRouter, SsmStore } from '../aws/adapter';
 import { ConfigMapStore, HttpRouteRouter } from '../k8s/adapter';

@@ -1,14 +1,14 @@
 /**
  * The Kubernetes adapter: the controller's ports over the API (see ../README.md for the exact calls and RBAC).
  */
+import { isConflict, KubeClient, paths } from './kube-client';
 import { BUCKET_HEADER, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
-import { Command, ControllerState } from '../../core/state';
+import { KubernetesTarget } from '../../core/contract/target';
 import { HttpRouteRule, renderHttpRouteRules } from '../../core/routes/gateway-api';
 import { RolloutSpec } from '../../core/spec';
-import { KubernetesTarget } from '../../core/contract/target';
+import { Command, ControllerState } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
-import { isConflict, KubeClient, paths } from './kube-client';
 
 /** Where the rollout's ConfigMaps are. */
 export interface KubeRolloutLocation {

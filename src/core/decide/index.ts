@@ -23,8 +23,8 @@
  * there; the same tick twice changes nothing; every action is recorded in the state.
  */
 import { runContinuousChecks } from './analysis';
-import { Draft, TickContext } from './context';
 import { applyCommand } from './commands';
+import { Draft, TickContext } from './context';
 import { holdMirrorFloor, prewarm, repairFloors } from './floors';
 import { afterPromotion, holdAbort, runSteps } from './steps';
 import { progressAfter } from '../schedule';

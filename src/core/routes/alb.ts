@@ -2,8 +2,8 @@
  * The forward action of an ALB listener rule at given weights: rendered at synth time (initial weights)
  * and by the controller (ModifyRule). ALB allows at most 5 target groups in one forward action.
  */
-import { RolloutSpec } from '../spec';
 import { AwsTarget } from '../contract/target';
+import { RolloutSpec } from '../spec';
 import { Weights } from '../weights';
 
 /** ALB's limit of target groups per forward action. */

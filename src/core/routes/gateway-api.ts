@@ -12,8 +12,8 @@
  * The mirror filter goes on every non-pin rule, so its percent is a share of all requests.
  */
 import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
-import { RolloutSpec } from '../spec';
 import { KubernetesTarget } from '../contract/target';
+import { RolloutSpec } from '../spec';
 import { Weights } from '../weights';
 
 /** Gateway API HTTPRoute rule, as plain data (the subset this library renders). */

@@ -2,15 +2,15 @@
  * Building a validated `RolloutSpec` from construct props: shared by the Kubernetes and AWS rollouts and by
  * `RolloutPlan.compute()`, so both targets check and plan a rollout the same way.
  */
-import { Metric } from '../analysis';
-import { CanaryOptions, MirrorOptions } from '../canary';
-import { Steps } from '../steps';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../core/constants';
 import * as errors from '../../core/errors';
 import { validateDns1123Label } from '../../core/names';
 import { validateGate } from '../../core/schedule';
-import { MetricSpec, RolloutSpec, VersionSpec } from '../../core/spec';
+import { MetricSpec, rolloutVersions, RolloutSpec, VersionSpec } from '../../core/spec';
 import { resolveCanaries } from '../../core/weights';
+import { Metric } from '../analysis';
+import { CanaryOptions, MirrorOptions } from '../canary';
+import { Steps } from '../steps';
 
 /** What a target passes to `buildRolloutSpec`. */
 export interface RolloutSpecInput {
@@ -26,6 +26,8 @@ export interface RolloutSpecInput {
   readonly checkFailureLimit?: number;
   readonly progressDeadlineSeconds?: number;
   readonly keepPreviousWarmSeconds?: number;
+  /** Capacity look-ahead; absent: the engine's default. */
+  readonly prewarmSeconds?: number;
 }
 
 /** Validate and resolve. Throws `RolloutConfigError` naming `path`. */
@@ -59,7 +61,7 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     // the same rules as a gate's metrics
     validateGate(path, 'checks', { name: 'checks', metrics: checks, intervalSeconds: 60, count: 1, failureLimit: checkFailureLimit, inconclusiveLimit: 0 });
   }
-  const involved = new Set([input.stable, ...canaries.map((c) => c.version), ...(input.mirror ? [input.mirror.version] : [])]);
+  const involved = new Set(rolloutVersions({ stable: input.stable, canaries, mirror: input.mirror }));
   return {
     name: input.name,
     path,
@@ -73,6 +75,7 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     progressDeadlineSeconds: input.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
     keepPreviousWarmSeconds: input.keepPreviousWarmSeconds ?? 0,
     mirror: input.mirror ? { version: input.mirror.version, percent: input.mirror.percent } : undefined,
+    ...(input.prewarmSeconds !== undefined ? { prewarmSeconds: input.prewarmSeconds } : {}),
   };
 }
 

@@ -1,18 +1,14 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import {
   ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP,
   ENV_CONTROLLER_STATE_CONFIGMAP, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
-} from '../core/constants';
-import * as errors from '../core/errors';
-import { specHash } from '../core/plan/plan';
-import { RolloutSpec } from '../core/spec';
-import { KubernetesTarget } from '../core/contract/target';
-
-/** Where the build puts the in-cluster controller (see .projenrc.ts); the same path from src/ (tests) and lib/. */
-export const K8S_CONTROLLER_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'controller', 'k8s', 'main', 'index.js');
+} from '../../core/constants';
+import { KubernetesTarget } from '../../core/contract/target';
+import { specHash } from '../../core/plan/plan';
+import { RolloutSpec } from '../../core/spec';
+import { readBundle } from '../../private/bundles';
 
 /** Props of a `StepController`. */
 export interface StepControllerProps {
@@ -30,7 +26,8 @@ export interface StepControllerProps {
 
 /** What the controller works on (internal data of the rollout). */
 interface ControllerTarget {
-  readonly spec: RolloutSpec;
+  /** The spec, read when the manifests render (checks may be added after construction). */
+  readonly spec: () => RolloutSpec;
   readonly target: KubernetesTarget;
 }
 
@@ -55,26 +52,25 @@ export class StepController extends Construct {
     super(scope, id);
     const { spec, target } = props.rollout;
     const ns = target.namespace;
-    const name = spec.name;
+    const name = spec().name;
     this.specConfigMapName = specConfigMapName(name);
     this.stateConfigMapName = stateConfigMapName(name);
     this.controllerName = `${name}-rollout-controller`;
     const labels = { [LABEL_ROLLOUT]: name, 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.kubernetes.io/component': 'step-controller' };
     const metadata = (n: string) => ({ name: n, namespace: ns, labels });
 
-    if (!fs.existsSync(K8S_CONTROLLER_BUNDLE)) throw errors.bundleMissing(this.node.path, K8S_CONTROLLER_BUNDLE);
-    const bundle = fs.readFileSync(K8S_CONTROLLER_BUNDLE, 'utf8');
-    this.bundleBytes = Buffer.byteLength(bundle);
+    const bundle = readBundle('kubernetes', this.node.path);
+    this.bundleBytes = bundle.bytes;
 
     new k8s.KubeConfigMap(this, 'Spec', {
-      metadata: { ...metadata(this.specConfigMapName), annotations: { [ANNOTATION_SPEC_HASH]: specHash(spec) } },
-      data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) },
+      metadata: { ...metadata(this.specConfigMapName), annotations: { [ANNOTATION_SPEC_HASH]: Lazy.any({ produce: () => specHash(spec()) }) } },
+      data: { [STATE_KEY_SPEC]: Lazy.any({ produce: () => JSON.stringify(spec()) }), [STATE_KEY_TARGET]: JSON.stringify(target) },
     });
     // no data on purpose: the controller writes state.json, the CLI command.json; apply never touches them
     new k8s.KubeConfigMap(this, 'State', { metadata: metadata(this.stateConfigMapName) });
     new k8s.KubeConfigMap(this, 'Code', {
       metadata: metadata(this.controllerName),
-      data: { 'controller.js': bundle },
+      data: { 'controller.js': bundle.source },
     });
 
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.controllerName), automountServiceAccountToken: true });

@@ -1,45 +1,55 @@
-import { ApiObject, Lazy } from 'cdk8s';
+/**
+ * One version's workload in one environment: Deployment, Service, PodDisruptionBudget and autoscaler (KEDA
+ * ScaledObject, or an HPA; with scale to zero the environment's one HTTPScaledObject scales whichever version is
+ * current). Internal: environments create it; users reach its objects through `node.findChild()` (the escape
+ * hatch), e.g. `environment.node.findChild('VersionV2').node.findChild('Resource')` for the Deployment.
+ */
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
-import type { Environment } from './environment';
-import type { ModelVersion } from './model';
-import { ANNOTATION_CONTROLLER_OWNED, ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
-import * as errors from '../core/errors';
-import { KubernetesBackend } from '../core/contract/target';
+import { ANNOTATION_CONTROLLER_OWNED, ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../../core/constants';
+import { KubernetesBackend } from '../../core/contract/target';
+import { Autoscaler } from '../autoscaling';
+import { IModel, IModelVersion } from '../contracts';
+import * as errors from '../errors';
 
 /** What a version does in an environment. */
-export class VersionRole {
+export enum VersionRole {
   /** Serves the environment: autoscaled between the environment's minimum and maximum. */
-  public static readonly CURRENT = new VersionRole('current');
+  CURRENT = 'current',
   /** The previous version, kept warm at the environment's minimum during its keep-warm window. */
-  public static readonly WARM = new VersionRole('warm');
+  WARM = 'warm',
   /** Deployed but without a floor (a demoted version, or a canary before the controller raises its floor). */
-  public static readonly IDLE = new VersionRole('idle');
+  IDLE = 'idle',
+}
 
-  private constructor(
-    /** The role's name. */
-    public readonly name: string,
-  ) {}
+/** The environment settings a workload renders with. */
+export interface WorkloadEnvironment {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly active: boolean;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly scalesToZero: boolean;
+  readonly autoscaler: Autoscaler;
+  readonly concurrencyTarget: number;
+  readonly scaleUpWindow: Duration;
+  readonly scaleDownDelay: Duration;
+  readonly labels: { [key: string]: string };
 }
 
 /** Props of a `VersionWorkload`. */
 export interface VersionWorkloadProps {
-  /** The environment. */
-  readonly environment: Environment;
-  /** The version. */
-  readonly version: ModelVersion;
+  readonly model: IModel;
+  readonly version: IModelVersion;
+  readonly environment: WorkloadEnvironment;
+  /** The version's role, read when the manifests render (promotion may change it after construction). */
+  readonly role: () => VersionRole;
 }
 
-/**
- * One version's workload in one environment: Deployment, Service, PodDisruptionBudget and autoscaler
- * (KEDA ScaledObject, HPA, or the KEDA HTTP add-on's HTTPScaledObject when the environment scales to zero).
- */
 export class VersionWorkload extends Construct {
-  /**
-   * Names of the objects, for routes and the step controller.
-   * @internal
-   */
-  public readonly _backend: KubernetesBackend;
+  /** Names of the objects, for routes and the step controller. */
+  public readonly backend: KubernetesBackend;
   /** Name shared by the Deployment, Service, PDB and autoscaler. */
   public readonly objectName: string;
 
@@ -47,16 +57,13 @@ export class VersionWorkload extends Construct {
 
   constructor(scope: Construct, id: string, props: VersionWorkloadProps) {
     super(scope, id);
-    const env = props.environment;
-    const v = props.version;
-    const model = env.model;
+    const { model, version: v, environment: env, role } = props;
     this.objectName = `${model.name}-${env.name}-${v.name}`;
     if (this.objectName.length > 63) throw errors.nameTooLong(this.node.path, 'name', this.objectName, 63);
     const name = this.objectName;
-    const labels = { ...env.labels(), 'model-rollout.dev/version': v.name };
+    const labels = { ...env.labels, 'model-rollout.dev/version': v.name };
     const selector = { 'model-rollout.dev/model': model.name, 'model-rollout.dev/environment': env.name, 'model-rollout.dev/version': v.name };
     const metadata = { name, namespace: env.namespace, labels };
-    const role = () => env.roleOf(v.name);
     const floor = () => {
       if (!env.active) return 0;
       const r = role();
@@ -206,7 +213,7 @@ export class VersionWorkload extends Construct {
       });
     }
 
-    this._backend = {
+    this.backend = {
       service: name,
       port: v.port,
       deployment: name,
@@ -216,11 +223,8 @@ export class VersionWorkload extends Construct {
     };
   }
 
-  /**
-   * Mark the replica floor as owned by the step controller (Argo CD ignoreDifferences, the Terraform bridge).
-   * @internal
-   */
-  public _markFloorOwned(): void {
+  /** Mark the replica floor as owned by the step controller (Argo CD ignoreDifferences, the Terraform bridge). */
+  public markFloorOwned(): void {
     if (!this.autoscalerObject) return;
     const field = this.autoscalerObject.kind === 'ScaledObject' ? 'spec.minReplicaCount' : 'spec.minReplicas';
     this.autoscalerObject.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, field);

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BucketKeySource, luaBucketFilter } from '../core/routes/sticky-bucket';
+import { BucketKeySource, luaBucketFilter } from '../../core/routes/sticky-bucket';
 
 /** Props of a `BucketFilter`. */
 export interface BucketFilterProps {

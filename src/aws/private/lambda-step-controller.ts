@@ -1,0 +1,145 @@
+/**
+ * The step controller on AWS: a Lambda (the bundled handler) invoked every minute by EventBridge Scheduler, the
+ * rollout's spec and state in SSM parameters, a log group, and least-privilege IAM for exactly the calls the
+ * handler makes. The handler disables its schedule once the rollout is over; every deploy enables it again.
+ */
+import * as path from 'path';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { Duration } from 'cdk8s';
+import { AssetType, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import {
+  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
+  ENV_CONTROLLER_SSM_STATE_PARAMETER, specParameterName, stateParameterName,
+} from '../../core/constants';
+import { BUNDLES, readBundle } from '../../private/bundles';
+import { EksAccess } from '../options';
+
+
+/** Props of a `LambdaStepController`. */
+export interface LambdaStepControllerProps {
+  /** Name of the rollout: the function is `<name>-rollout-controller`, the schedule `<name>-rollout-tick`. */
+  readonly name: string;
+  /** The spec document (spec and target as JSON), rendered late. */
+  readonly specDocument: () => string;
+  /** The listener rule whose action the controller modifies. */
+  readonly ruleArn: string;
+  /** ARNs of the alarms the controller reads, rendered late. */
+  readonly alarmArns: () => string[];
+  readonly eks?: EksAccess;
+  readonly logRetention?: Duration;
+  readonly lifecycle?: { preventDestroy: boolean };
+}
+
+/** One archive per stack, shared by every rollout in it (archiving spawns a process: once is enough). */
+const BUNDLE_ASSET_ID = 'ModelRolloutControllerBundle';
+
+export class LambdaStepController extends Construct {
+  public readonly function: LambdaFunction;
+  /** Size of the Lambda bundle in bytes. */
+  public readonly bundleBytes: number;
+
+  constructor(scope: Construct, id: string, props: LambdaStepControllerProps) {
+    super(scope, id);
+    const { name, lifecycle } = props;
+    const specParam = new SsmParameter(this, 'Spec', {
+      name: specParameterName(name),
+      type: 'String',
+      tier: 'Intelligent-Tiering',
+      value: Lazy.stringValue({ produce: props.specDocument }),
+      lifecycle,
+    });
+    const stateParam = new SsmParameter(this, 'State', {
+      name: stateParameterName(name),
+      type: 'String',
+      value: '{}',
+      // the controller owns the value: a deploy must never reset the rollout's progress
+      lifecycle: { ignoreChanges: ['value'], ...(lifecycle ?? {}) },
+    });
+
+    this.bundleBytes = readBundle('lambda', this.node.path).bytes;
+    const stack = TerraformStack.of(this);
+    const asset = (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
+      ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: path.dirname(BUNDLES.lambda), type: AssetType.ARCHIVE });
+    const functionName = `${name}-rollout-controller`;
+    const scheduleName = `${name}-rollout-tick`;
+    const logGroup = new CloudwatchLogGroup(this, 'Logs', {
+      name: `/aws/lambda/${functionName}`,
+      retentionInDays: (props.logRetention ?? Duration.days(30)).toDays(),
+    });
+    const role = new IamRole(this, 'Role', {
+      assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    });
+    const [specArn, stateArn, logGroupArn] = [specParam.arn, stateParam.arn, logGroup.arn];
+    // set below, once the schedule and its role exist (the policy renders at synth)
+    let scheduleArn = '';
+    let schedulerRoleArn = '';
+    let policyCache: string | undefined;
+    new IamRolePolicy(this, 'Policy', {
+      role: role.name,
+      policy: Lazy.stringValue({
+        produce: () => policyCache ?? (policyCache = JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'ReadSpecAndState', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specArn, stateArn] },
+            { Sid: 'WriteState', Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [stateArn] },
+            { Sid: 'MoveWeights', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule'], Resource: [props.ruleArn] },
+            // Describe* of ELBv2 support no resource-level permissions: "*" is the narrowest the API accepts
+            { Sid: 'ReadRouting', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
+            { Sid: 'ReadAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: props.alarmArns() },
+            { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] },
+            { Sid: 'StopTicking', Effect: 'Allow', Action: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], Resource: [scheduleArn] },
+            // UpdateSchedule passes the schedule's own role back to EventBridge Scheduler
+            { Sid: 'KeepScheduleRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [schedulerRoleArn], Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+          ].filter((s) => s.Resource.length > 0),
+        })),
+      }),
+    });
+    this.function = new LambdaFunction(this, 'Function', {
+      functionName,
+      role: role.arn,
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      filename: asset.path,
+      sourceCodeHash: asset.assetHash,
+      timeout: 50,
+      memorySize: 256,
+      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      environment: {
+        variables: {
+          [ENV_CONTROLLER_SCHEDULE_NAME]: scheduleName,
+          [ENV_CONTROLLER_SSM_SPEC_PARAMETER]: specParam.name,
+          [ENV_CONTROLLER_SSM_STATE_PARAMETER]: stateParam.name,
+          ...(props.eks ? {
+            [ENV_CONTROLLER_EKS_CLUSTER]: props.eks.clusterName,
+            [ENV_CONTROLLER_EKS_ENDPOINT]: props.eks.endpoint,
+            [ENV_CONTROLLER_EKS_CA]: props.eks.certificateAuthority,
+          } : {}),
+        },
+      },
+      dependsOn: [logGroup],
+    });
+    const schedulerRole = new IamRole(this, 'SchedulerRole', {
+      assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    });
+    new IamRolePolicy(this, 'SchedulerPolicy', {
+      role: schedulerRole.name,
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Tick', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [this.function.arn] }] }),
+    });
+    schedulerRoleArn = schedulerRole.arn;
+    // ENABLED on every deploy; the controller disables it once the rollout is over (ticks only while one is active)
+    const tick = new SchedulerSchedule(this, 'Tick', {
+      name: scheduleName,
+      state: 'ENABLED',
+      scheduleExpression: 'rate(1 minute)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: { arn: this.function.arn, roleArn: schedulerRole.arn, retryPolicy: { maximumRetryAttempts: 0 } },
+    });
+    scheduleArn = tick.arn;
+  }
+}

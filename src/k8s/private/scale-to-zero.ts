@@ -1,0 +1,72 @@
+/**
+ * Scale to zero through the KEDA HTTP add-on: one HTTPScaledObject per environment scales whichever version is
+ * current between 0 and the maximum on concurrent requests, and its interceptor holds requests while a replica
+ * starts; a ReferenceGrant lets the environment's HTTPRoute send requests to the interceptor's Service in the
+ * `keda` namespace.
+ * @see https://github.com/kedacore/http-add-on/blob/main/docs/ref/v0.8.0/http_scaled_object.md
+ * @see https://gateway-api.sigs.k8s.io/api-types/referencegrant/
+ */
+import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+
+/** The KEDA HTTP add-on's interceptor Service (Helm chart defaults). */
+export const KEDA_INTERCEPTOR = { name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 };
+
+/** Props of `ScaleToZero`. */
+export interface ScaleToZeroProps {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels: { [key: string]: string };
+  readonly hostnames: string[];
+  readonly pathPrefix?: string;
+  readonly port: number;
+  readonly concurrencyTarget: number;
+  readonly scaleDownDelay: Duration;
+  /** The current version's Deployment and Service name, read late (promotion changes it). */
+  readonly currentObjectName: () => string;
+  /** The most replicas of the current version, read late. */
+  readonly maxReplicas: () => number;
+}
+
+export class ScaleToZero extends Construct {
+  /** The route rule that sends every request to the interceptor. */
+  public static interceptorRule(pathPrefix: string | undefined): unknown {
+    return {
+      matches: [{ path: { type: 'PathPrefix', value: pathPrefix ?? '/' } }],
+      backendRefs: [{ name: KEDA_INTERCEPTOR.name, namespace: KEDA_INTERCEPTOR.namespace, port: KEDA_INTERCEPTOR.port, weight: 1 }],
+    };
+  }
+
+  constructor(scope: Construct, id: string, props: ScaleToZeroProps) {
+    super(scope, id);
+    new ApiObject(this, 'Resource', {
+      apiVersion: 'http.keda.sh/v1alpha1',
+      kind: 'HTTPScaledObject',
+      metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
+      spec: {
+        hosts: props.hostnames,
+        pathPrefixes: props.pathPrefix ? [props.pathPrefix] : undefined,
+        // the interceptor holds requests while the current version wakes up, and routes to it once ready
+        scaleTargetRef: Lazy.any({
+          produce: () => {
+            const name = props.currentObjectName();
+            return { name, kind: 'Deployment', apiVersion: 'apps/v1', service: name, port: props.port };
+          },
+        }),
+        replicas: { min: 0, max: Lazy.any({ produce: () => props.maxReplicas() }) },
+        scalingMetric: { concurrency: { targetValue: props.concurrencyTarget } },
+        scaledownPeriod: props.scaleDownDelay.toSeconds(),
+      },
+    });
+    // the route sends requests to the interceptor in the keda namespace: that namespace must allow it
+    new ApiObject(this, 'InterceptorGrant', {
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: `${props.name}-to-keda`, namespace: KEDA_INTERCEPTOR.namespace, labels: props.labels },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: props.namespace ?? 'default' }],
+        to: [{ group: '', kind: 'Service', name: KEDA_INTERCEPTOR.name }],
+      },
+    });
+  }
+}

@@ -1,0 +1,6 @@
+/** Target-neutral vocabulary: schedules, gates, metrics, canaries, GPUs and the plan. */
+export * from './analysis';
+export * from './canary';
+export * from './gpu';
+export * from './rollout-plan';
+export * from './steps';
