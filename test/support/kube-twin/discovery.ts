@@ -6,9 +6,17 @@
  * kubectl (client-go discovery) first asks for the aggregated form with an Accept header naming
  * `g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList` and falls back to these documents when the server
  * answers plain `application/json` - so the aggregated form is not served.
- * `/openapi/v2` and `/openapi/v3` answer 404: kubectl 1.32 then builds client-side-apply patches from its
- * compiled-in types (strategic merge for built-in kinds, JSON merge patch for custom resources; kubectl
- * pkg/cmd/apply/patcher.go) and skips the server-side field-validation support check.
+ *
+ * OpenAPI: kubectl cannot work without it. With `--validate=strict` (the default) it first checks whether the
+ * server supports the `fieldValidation` query parameter by looking, in `/openapi/v3` (then `/openapi/v2`), for the
+ * PATCH operation of the object's GVK (`x-kubernetes-group-version-kind`) listing a `fieldValidation` query
+ * parameter (k8s.io/cli-runtime/pkg/resource/query_param_verifier_v3.go); when both 404 it fails with "failed to
+ * download openapi" (tried with `kubectl -v=6`). So the twin serves the minimum OpenAPI v3: the root
+ * (`{"paths": {"apis/apps/v1": {"serverRelativeURL": ...}}}`, https://kubernetes.io/docs/concepts/overview/kubernetes-api/#openapi-v3)
+ * and, per group/version, one PATCH operation per resource with that parameter and NO request body. Without a
+ * request body listing `application/strategic-merge-patch+json`, kubectl's client-side apply does not take patch
+ * metadata from OpenAPI (pkg/cmd/apply/patcher.go gvkSupportsPatchOpenAPIV3) and falls back to its compiled-in
+ * types: strategic merge patch for built-in kinds, JSON merge patch for custom resources. `/openapi/v2` is 404.
  */
 import { groupVersion, RESOURCES, RESOURCE_VERBS, ResourceDef } from './resources';
 
@@ -56,4 +64,36 @@ function resourceEntries(r: ResourceDef): Record<string, unknown>[] {
     ? { name: `${r.resource}/scale`, singularName: '', namespaced: r.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }
     : { name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
   return [main, ...subs];
+}
+
+/** The OpenAPI v3 root: one entry per served group/version; `prefix` keeps the token path prefix (server.ts). */
+export function openApiV3Root(prefix: string): Record<string, unknown> {
+  const gvs = [...new Set(RESOURCES.map((r) => groupVersion(r)))];
+  return {
+    paths: Object.fromEntries(gvs.map((gv) => {
+      const p = gv.includes('/') ? `apis/${gv}` : `api/${gv}`;
+      return [p, { serverRelativeURL: `${prefix}/openapi/v3/${p}?hash=twin` }];
+    })),
+  };
+}
+
+/** The OpenAPI v3 document of one group/version: PATCH operations that declare `fieldValidation`, nothing else. */
+export function openApiV3Doc(group: string, version: string): Record<string, unknown> | undefined {
+  const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (defs.length === 0) return undefined;
+  const base = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+  const paths: Record<string, unknown> = {};
+  for (const r of defs) {
+    const p = r.namespaced ? `${base}/namespaces/{namespace}/${r.resource}/{name}` : `${base}/${r.resource}/{name}`;
+    paths[p] = {
+      patch: {
+        operationId: `patch${r.kind}`,
+        parameters: ['fieldValidation', 'fieldManager', 'force', 'dryRun'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
+        responses: { 200: { description: 'OK' } },
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group, version, kind: r.kind },
+      },
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes (kube-twin)', version: 'v1.32.0' }, paths, components: { schemas: {} } };
 }

@@ -17,6 +17,10 @@
  *   the twin has no schemas, so it does not reject unknown fields;
  * - server-side apply requires `fieldManager` (422 `PatchOptions.meta.k8s.io "" is invalid: fieldManager:
  *   Required value: is required for apply patch`), see apply.ts.
+ * Credentials over plain HTTP: kubectl drops a kubeconfig's token when the server URL is not TLS (client-go
+ * tools/clientcmd/client_config.go: "only try to read the auth information if we are secure"), so the
+ * kubeconfigs written by `writeKubeconfig` carry the token in a server-URL path prefix, `/token/<token>`, which
+ * client-go keeps in front of every request path. Plain HTTP clients may send `Authorization: Bearer <token>`.
  * Not served: watch (405 MethodNotAllowed), aggregated discovery, OpenAPI (see discovery.ts), protobuf.
  */
 import * as fs from 'fs';
@@ -26,7 +30,7 @@ import * as path from 'path';
 import { URL } from 'url';
 import YAML from 'yaml';
 import { serverSideApply, trackUpdate } from './apply';
-import { apiGroupList, apiResourceList, coreVersions, versionInfo } from './discovery';
+import { apiGroupList, apiResourceList, coreVersions, openApiV3Doc, openApiV3Root, versionInfo } from './discovery';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone, isObject, Json, JsonObject } from './patch';
 import { ADMIN, authorize, forbidden, RequestAttributes, serviceAccountUser, UserInfo } from './rbac';
 import { findKind, findResource, groupVersion, listTypeAt, ResourceDef, RESOURCES } from './resources';
@@ -118,7 +122,7 @@ export class KubeTwin {
     fs.writeFileSync(file, YAML.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'twin', cluster: { server: this.url } }],
+      clusters: [{ name: 'twin', cluster: { server: `${this.url}/token/${encodeURIComponent(token)}` } }],
       users: [{ name: 'twin-user', user: { token } }],
       contexts: [{ name: 'twin', context: { cluster: 'twin', user: 'twin-user', namespace } }],
       'current-context': 'twin',
@@ -158,7 +162,8 @@ export class KubeTwin {
   // ---------------------------------------------------------------- HTTP
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://twin');
+    const prefixed = /^\/token\/([^/]+)(\/.*)?$/.exec(req.url ?? '/');
+    const url = new URL(prefixed ? prefixed[2] ?? '/' : req.url ?? '/', 'http://twin');
     const method = req.method ?? 'GET';
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
     const raw = await readBody(req);
@@ -174,11 +179,10 @@ export class KubeTwin {
       const fault = this.takeFault(method, url.pathname);
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault?.status) throw new ApiError(fault.status, 'InternalError', `injected fault: ${method} ${url.pathname} answers ${fault.status}`);
-      const user = this.authenticate(req);
+      const user = this.authenticate(req, prefixed?.[1]);
       log.user = user.name;
-      const discovery = this.discovery(url.pathname);
+      const discovery = this.discovery(url.pathname, prefixed ? `/token/${prefixed[1]}` : '');
       if (discovery !== undefined) return send(200, discovery);
-      if (url.pathname.startsWith('/openapi/')) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       const target = parseTarget(url.pathname);
       const attrs = attributesOf(method, url, target);
       log.verb = attrs.verb;
@@ -206,15 +210,20 @@ export class KubeTwin {
     return f;
   }
 
-  private authenticate(req: http.IncomingMessage): UserInfo {
+  private authenticate(req: http.IncomingMessage, pathToken: string | undefined): UserInfo {
     const m = /^Bearer\s+(.+)$/.exec(String(req.headers.authorization ?? ''));
-    const user = m ? this.tokens.get(m[1].trim()) : undefined;
+    const token = m ? m[1].trim() : pathToken && decodeURIComponent(pathToken);
+    const user = token ? this.tokens.get(token) : undefined;
     if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     return user;
   }
 
-  private discovery(p: string): unknown {
+  private discovery(p: string, prefix: string): unknown {
     if (p === '/version') return versionInfo();
+    if (p === '/openapi/v3') return openApiV3Root(prefix);
+    const oa = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(p);
+    if (oa) return (oa[1] ? openApiV3Doc('', oa[1]) : openApiV3Doc(oa[2], oa[3])) ?? notFoundPath();
+    if (p.startsWith('/openapi/')) return notFoundPath();
     if (p === '/api') return coreVersions();
     if (p === '/apis') return apiGroupList();
     if (p === '/healthz' || p === '/readyz' || p === '/livez') return 'ok';
