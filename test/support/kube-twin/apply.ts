@@ -227,15 +227,21 @@ export function serverSideApply(ctx: WriteContext, live: KubeObject | undefined,
 
   const mine = entryFor(entries, ctx, 'Apply');
   const result: KubeObject = live ? clone(live) : { metadata: {} };
-  for (const [k, path] of mine.fields) {
-    if (appliedLeaves.has(k) || ownedByOthers(entries, mine, path)) continue;
-    removePath(result, path);
-  }
+  // Shortest paths first: a removed map-list element takes its fields with it; the key field of an element that
+  // stays (another manager owns part of it) is never removed.
+  const stale = [...mine.fields.entries()].filter(([k, path]) => !appliedLeaves.has(k) && !isElementKey(path) && !ownedByOthers(entries, mine, path));
+  for (const [, path] of stale.sort((a, b) => a[1].length - b[1].length)) removePath(result, path);
   mergeApplied(ctx.def, result, applied, []);
   mine.fields = new Map([...appliedLeaves.values()].map((l) => [pk(l.path), l.path]));
   mine.time = rfc3339(ctx.now);
   writeManagers(result, entries);
   return result;
+}
+
+function isElementKey(path: FieldPath): boolean {
+  const parent = path[path.length - 2];
+  const last = path[path.length - 1];
+  return parent !== undefined && parent.startsWith('k:') && last.startsWith('f:') && last.slice(2) in (JSON.parse(parent.slice(2)) as JsonObject);
 }
 
 function ownedByOthers(entries: ManagerEntry[], mine: ManagerEntry, path: FieldPath): boolean {

@@ -22,7 +22,7 @@
  *   `requestRate.targetValue` (or legacy `targetPendingRequests`), scale to zero when idle.
  * - Istio EnvoyFilter (https://istio.io/latest/docs/reference/config/networking/envoy-filter/): the inline Lua of
  *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order.
- * Load is "requests routed to the Deployment in the last simulated second".
+ * Load is "requests routed to the Deployment in the last simulated second", whether or not they were served.
  */
 import { isObject, Json, JsonObject } from './patch';
 import { findResource } from './resources';
@@ -90,8 +90,9 @@ export class World {
       const requests = this.options.traffic?.(this.time) ?? [];
       this.lastLoad = new Map();
       for (const o of this.routeBatch(requests)) {
-        if (o.backend && o.status === 200) {
-          // load is counted on the Deployment that served the request
+        if (o.backend && o.backend.deployments.length > 0) {
+          // demand counts on the Deployment the request was routed to, served or not (a version at zero
+          // replicas must see its queued requests to wake up, like the KEDA HTTP add-on's interceptor)
           const d = `${o.backend.namespace}/${o.backend.deployments[0]}`;
           this.lastLoad.set(d, (this.lastLoad.get(d) ?? 0) + 1);
         }
