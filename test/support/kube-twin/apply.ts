@@ -264,19 +264,27 @@ function applyConflict(conflicts: { path: FieldPath; entry: ManagerEntry }[]): A
   return new ApiError(409, 'Conflict', message, { causes });
 }
 
-/** Removes the field at `path` (a map key, a map-list element or a set value); missing paths are ignored. */
+/**
+ * Removes the field at `path` (a map key, a map-list element or a set value), then the lists and maps that this
+ * left empty (a dropped last env entry leaves no `env: []`); missing paths are ignored.
+ */
 function removePath(obj: JsonObject, path: FieldPath): void {
-  let node: Json = obj;
+  const chain: Json[] = [obj];
   for (let i = 0; i < path.length - 1; i++) {
-    const next = step(node, path[i]);
+    const next = step(chain[i], path[i]);
     if (next === undefined) return;
-    node = next;
+    chain.push(next);
   }
-  const last = path[path.length - 1];
-  if (last.startsWith('f:') && isObject(node)) delete node[last.slice(2)];
-  else if (Array.isArray(node)) {
-    const i = node.findIndex((e) => matches(e, last));
-    if (i >= 0) node.splice(i, 1);
+  for (let i = path.length - 1; i >= 0; i--) {
+    const node = chain[i];
+    const token = path[i];
+    if (token.startsWith('f:') && isObject(node)) delete node[token.slice(2)];
+    else if (Array.isArray(node)) {
+      const at = node.findIndex((e) => matches(e, token));
+      if (at >= 0) node.splice(at, 1);
+    }
+    const emptied = Array.isArray(node) ? node.length === 0 : isObject(node) && Object.keys(node).length === 0;
+    if (!emptied || i <= 1) return;
   }
 }
 
