@@ -87,6 +87,8 @@ export class World {
   /** Moves the clock `seconds` forward, one simulated second at a time. */
   public advance(seconds: number): void {
     for (let i = 0; i < seconds; i++) {
+      // changes made between steps (a test scaling a Deployment) take effect at the current time
+      this.reconcile();
       const requests = this.options.traffic?.(this.time) ?? [];
       this.lastLoad = new Map();
       for (const o of this.routeBatch(requests)) {
