@@ -129,10 +129,19 @@ if (kubectl) {
     });
 
     test('a service-account kubeconfig limited by resourceNames: 403 on other names, allowed on its own', async () => {
-      twin.seed({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'cfg', namespace: 'default' },
-        rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['model-config'], verbs: ['get', 'patch'] }] });
-      twin.seed({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'cfg', namespace: 'default' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cfg' }, subjects: [{ kind: 'ServiceAccount', name: 'ctl', namespace: 'default' }] });
+      twin.seed({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'cfg', namespace: 'default' },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['model-config'], verbs: ['get', 'patch'] }],
+      });
+      twin.seed({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'cfg', namespace: 'default' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cfg' },
+        subjects: [{ kind: 'ServiceAccount', name: 'ctl', namespace: 'default' }],
+      });
       const saKc = twin.writeKubeconfig(dir, twin.serviceAccountToken('default', 'ctl'));
       const own = await run(saKc, ['get', 'configmap', 'model-config', '-o', 'json']);
       expect(own.code).toBe(0);

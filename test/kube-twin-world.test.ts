@@ -2,9 +2,9 @@
  * The kube-twin world: Deployment cold starts, autoscalers, the Gateway API router (precedence, weights,
  * failures at zero ready replicas, mirrors) and Envoy Lua filters run by the real LuaJIT.
  */
+import { findTool, KubeTwin, runLuaFilter, World } from './support/kube-twin';
 import { bucketOf, luaBucketFilter } from '../src/core/bucket';
 import { BUCKET_HEADER } from '../src/core/constants';
-import { findTool, KubeTwin, runLuaFilter, World } from './support/kube-twin';
 
 const luajit = findTool('luajit');
 
@@ -17,8 +17,12 @@ afterEach(async () => {
 });
 
 function version(name: string, replicas: number): void {
-  twin.seed({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } });
+  twin.seed({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+  });
   twin.seed({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { selector: { app: name }, ports: [{ port: 80 }] } });
 }
 
@@ -53,8 +57,12 @@ describe('deployments and autoscalers', () => {
   test('a KEDA ScaledObject sets replicas to clamp(ceil(load / threshold)); paused-replicas pins them', () => {
     version('v1', 1);
     route('r', [{ backendRefs: [{ name: 'v1', port: 80 }] }]);
-    twin.seed({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'v1', namespace: 'default' },
-      spec: { scaleTargetRef: { name: 'v1' }, minReplicaCount: 1, maxReplicaCount: 4, triggers: [{ type: 'prometheus', metadata: { threshold: '10' } }] } });
+    twin.seed({
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'v1', namespace: 'default' },
+      spec: { scaleTargetRef: { name: 'v1' }, minReplicaCount: 1, maxReplicaCount: 4, triggers: [{ type: 'prometheus', metadata: { threshold: '10' } }] },
+    });
     let rps = 25;
     const world = new World(twin, { traffic: () => Array.from({ length: rps }, () => ({ host: 'm.example.com', path: '/' })) });
     world.reconcile();
@@ -71,8 +79,12 @@ describe('deployments and autoscalers', () => {
   test('an HTTPScaledObject scales from zero: requests fail until the cold start is over', () => {
     version('v1', 0);
     route('r', [{ backendRefs: [{ name: 'v1', port: 80 }] }]);
-    twin.seed({ apiVersion: 'http.keda.sh/v1alpha1', kind: 'HTTPScaledObject', metadata: { name: 'v1', namespace: 'default' },
-      spec: { scaleTargetRef: { name: 'v1' }, replicas: { min: 0, max: 5 }, scalingMetric: { concurrency: { targetValue: 10 } } } });
+    twin.seed({
+      apiVersion: 'http.keda.sh/v1alpha1',
+      kind: 'HTTPScaledObject',
+      metadata: { name: 'v1', namespace: 'default' },
+      spec: { scaleTargetRef: { name: 'v1' }, replicas: { min: 0, max: 5 }, scalingMetric: { concurrency: { targetValue: 10 } } },
+    });
     const world = new World(twin, { traffic: () => Array.from({ length: 15 }, () => ({ host: 'm.example.com', path: '/' })) });
     world.setColdStart('default', 'v1', 5);
     world.advance(1);
@@ -116,8 +128,10 @@ describe('gateway router', () => {
     version('canary', 1);
     version('dark', 1);
     new World(twin).reconcile();
-    route('w', [{ backendRefs: [{ name: 'stable', port: 80, weight: 80 }, { name: 'canary', port: 80, weight: 20 }, { name: 'dark', port: 80, weight: 0 }],
-      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'dark', port: 80 } } }] }]);
+    route('w', [{
+      backendRefs: [{ name: 'stable', port: 80, weight: 80 }, { name: 'canary', port: 80, weight: 20 }, { name: 'dark', port: 80, weight: 0 }],
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'dark', port: 80 } } }],
+    }]);
     const world = new World(twin, { seed: 7 });
     const n = 4000;
     world.routeBatch(Array.from({ length: n }, () => ({ host: 'm.example.com', path: '/' })));
@@ -161,9 +175,23 @@ if (luajit) {
       version('stable', 1);
       version('canary', 1);
       new World(twin).reconcile();
-      twin.seed({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'bucket', namespace: 'default' },
-        spec: { configPatches: [{ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.lua',
-          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', 'default_source_code': { inline_string: luaBucketFilter({ header: 'x-user-id' }, ['m.example.com'], '/') } } } } }] } });
+      twin.seed({
+        apiVersion: 'networking.istio.io/v1alpha3',
+        kind: 'EnvoyFilter',
+        metadata: { name: 'bucket', namespace: 'default' },
+        spec: {
+          configPatches: [{
+            applyTo: 'HTTP_FILTER',
+            patch: {
+              operation: 'INSERT_BEFORE',
+              value: {
+                name: 'envoy.filters.http.lua',
+                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', 'default_source_code': { inline_string: luaBucketFilter({ header: 'x-user-id' }, ['m.example.com'], '/') } },
+              },
+            },
+          }],
+        },
+      });
       route('sticky', [
         { matches: [{ headers: [{ name: BUCKET_HEADER, type: 'RegularExpression', value: '^[0-9]$' }] }], backendRefs: [{ name: 'canary', port: 80 }] },
         { backendRefs: [{ name: 'stable', port: 80 }] },

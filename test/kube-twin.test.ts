@@ -29,9 +29,12 @@ const DEPLOY = '/apis/apps/v1/namespaces/default/deployments';
 
 function deployment(name: string, replicas = 1): Record<string, unknown> {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels: { app: name } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels: { app: name } },
     spec: {
-      replicas, selector: { matchLabels: { app: name } },
+      replicas,
+      selector: { matchLabels: { app: name } },
       template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'm:1', env: [{ name: 'A', value: '1' }] }, { name: 'side', image: 's:1' }] } },
     },
   };
@@ -147,14 +150,18 @@ describe('patches', () => {
   test('strategic merge: containers and env merge by name, $patch: delete removes, $setElementOrder orders', async () => {
     await api('POST', DEPLOY, deployment('smp'));
     const r = await api('PATCH', `${DEPLOY}/smp`, {
-      spec: { template: { spec: {
-        '$setElementOrder/containers': [{ name: 'side' }, { name: 'main' }],
-        'containers': [
-          { name: 'main', image: 'm:2', env: [{ name: 'B', value: '2' }] },
-          { name: 'side', $patch: 'delete' },
-          { name: 'new', image: 'n:1' },
-        ],
-      } } },
+      spec: {
+        template: {
+          spec: {
+            '$setElementOrder/containers': [{ name: 'side' }, { name: 'main' }],
+            'containers': [
+              { name: 'main', image: 'm:2', env: [{ name: 'B', value: '2' }] },
+              { name: 'side', $patch: 'delete' },
+              { name: 'new', image: 'n:1' },
+            ],
+          },
+        },
+      },
     }, 'application/strategic-merge-patch+json');
     expect(r.status).toBe(200);
     const cs = r.body.spec.template.spec.containers;
@@ -209,8 +216,12 @@ describe('server-side apply', () => {
 
   test('HTTPRoute spec.rules is atomic: a second applier changing one rule conflicts on the whole list', async () => {
     const path = '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/atomic';
-    const route = (w: number) => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'atomic' },
-      spec: { rules: [{ backendRefs: [{ name: 'a', port: 80, weight: w }] }] } });
+    const route = (w: number) => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'atomic' },
+      spec: { rules: [{ backendRefs: [{ name: 'a', port: 80, weight: w }] }] },
+    });
     expect((await api('PATCH', `${path}?fieldManager=one`, route(1), 'application/apply-patch+yaml')).status).toBe(201);
     const clash = await api('PATCH', `${path}?fieldManager=two`, route(2), 'application/apply-patch+yaml');
     expect(clash.status).toBe(409);
@@ -225,12 +236,16 @@ describe('RBAC from stored Roles', () => {
     await api('POST', '/api/v1/namespaces/team/configmaps', cm('mine'));
     await api('POST', '/api/v1/namespaces/team/configmaps', cm('theirs'));
     await api('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'one-cm' },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'one-cm' },
       rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['mine', 'new'], verbs: ['get', 'patch', 'create'] },
         { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['patch'] }],
     });
     await api('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/team/rolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'one-cm' },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'one-cm' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'one-cm' },
       subjects: [{ kind: 'ServiceAccount', name: 'ctl', namespace: 'team' }],
     });

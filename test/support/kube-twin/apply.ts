@@ -278,8 +278,7 @@ function removePath(obj: JsonObject, path: FieldPath): void {
   for (let i = path.length - 1; i >= 0; i--) {
     const node = chain[i];
     const token = path[i];
-    if (token.startsWith('f:') && isObject(node)) delete node[token.slice(2)];
-    else if (Array.isArray(node)) {
+    if (token.startsWith('f:') && isObject(node)) {delete node[token.slice(2)];} else if (Array.isArray(node)) {
       const at = node.findIndex((e) => matches(e, token));
       if (at >= 0) node.splice(at, 1);
     }

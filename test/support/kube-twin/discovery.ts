@@ -22,8 +22,15 @@ import { groupVersion, RESOURCES, RESOURCE_VERBS, ResourceDef } from './resource
 
 export function versionInfo(): Record<string, string> {
   return {
-    major: '1', minor: '32', gitVersion: 'v1.32.0-twin', gitCommit: 'twin', gitTreeState: 'clean',
-    buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.23', compiler: 'gc', platform: 'linux/amd64',
+    major: '1',
+    minor: '32',
+    gitVersion: 'v1.32.0-twin',
+    gitCommit: 'twin',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'go1.23',
+    compiler: 'gc',
+    platform: 'linux/amd64',
   };
 }
 
@@ -59,7 +66,14 @@ export function apiResourceList(group: string, version: string): Record<string, 
 }
 
 function resourceEntries(r: ResourceDef): Record<string, unknown>[] {
-  const main = { name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: RESOURCE_VERBS, shortNames: r.shortNames?.length ? r.shortNames : undefined };
+  const main = {
+    name: r.resource,
+    singularName: r.singular,
+    namespaced: r.namespaced,
+    kind: r.kind,
+    verbs: RESOURCE_VERBS,
+    shortNames: r.shortNames?.length ? r.shortNames : undefined,
+  };
   const subs = (r.subresources ?? []).map((s) => s === 'scale'
     ? { name: `${r.resource}/scale`, singularName: '', namespaced: r.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }
     : { name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
@@ -87,9 +101,9 @@ export function openApiV3Doc(group: string, version: string): Record<string, unk
     const p = r.namespaced ? `${base}/namespaces/{namespace}/${r.resource}/{name}` : `${base}/${r.resource}/{name}`;
     paths[p] = {
       patch: {
-        operationId: `patch${r.kind}`,
-        parameters: ['fieldValidation', 'fieldManager', 'force', 'dryRun'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
-        responses: { 200: { description: 'OK' } },
+        'operationId': `patch${r.kind}`,
+        'parameters': ['fieldValidation', 'fieldManager', 'force', 'dryRun'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
+        'responses': { 200: { description: 'OK' } },
         'x-kubernetes-action': 'patch',
         'x-kubernetes-group-version-kind': { group, version, kind: r.kind },
       },

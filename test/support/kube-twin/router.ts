@@ -49,15 +49,16 @@ const GRANTS = def('gateway.networking.k8s.io', 'v1beta1', 'referencegrants');
 const SERVICES = def('', 'v1', 'services');
 const DEPLOYMENTS = def('apps', 'v1', 'deployments');
 
-/** Deterministic PRNG (mulberry32) so weighted choices repeat for a seed. */
+/**
+ * Deterministic PRNG (Park-Miller "minimal standard" LCG, multiplier 48271 mod 2^31 - 1) so weighted choices
+ * repeat for a seed; every product stays below 2^53, so plain doubles are exact.
+ */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
+  const m = 2147483647;
+  let a = (Math.abs(Math.floor(seed)) % (m - 1)) + 1;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    a = (a * 48271) % m;
+    return (a - 1) / (m - 1);
   };
 }
 

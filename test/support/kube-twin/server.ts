@@ -74,6 +74,16 @@ const NS_DEF = findResource('', 'v1', 'namespaces')!;
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export class KubeTwin {
+  /** Starts a twin on 127.0.0.1 at a random port. */
+  public static async start(): Promise<KubeTwin> {
+    const twin = new KubeTwin();
+    const server = http.createServer((req, res) => void twin.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    twin.server = server;
+    twin.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return twin;
+  }
+
   public readonly store = new Store();
   public readonly requests: TwinRequestLog[] = [];
   /** Called before every write is computed: change the store here to simulate a concurrent writer. */
@@ -87,15 +97,6 @@ export class KubeTwin {
   private constructor() {
     this.tokens.set(this.adminToken, ADMIN);
     for (const ns of ['default', 'kube-system', 'kube-public']) this.store.create(NS_DEF, '', { metadata: { name: ns } });
-  }
-
-  public static async start(): Promise<KubeTwin> {
-    const twin = new KubeTwin();
-    const server = http.createServer((req, res) => void twin.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    twin.server = server;
-    twin.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return twin;
   }
 
   public async stop(): Promise<void> {
@@ -120,11 +121,11 @@ export class KubeTwin {
   public writeKubeconfig(dir: string, token = this.adminToken, namespace = 'default'): string {
     const file = path.join(dir, `kubeconfig-${token}.yaml`);
     fs.writeFileSync(file, YAML.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'twin', cluster: { server: `${this.url}/token/${encodeURIComponent(token)}` } }],
-      users: [{ name: 'twin-user', user: { token } }],
-      contexts: [{ name: 'twin', context: { cluster: 'twin', user: 'twin-user', namespace } }],
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'clusters': [{ name: 'twin', cluster: { server: `${this.url}/token/${encodeURIComponent(token)}` } }],
+      'users': [{ name: 'twin-user', user: { token } }],
+      'contexts': [{ name: 'twin', context: { cluster: 'twin', user: 'twin-user', namespace } }],
       'current-context': 'twin',
     }));
     return file;
@@ -136,7 +137,8 @@ export class KubeTwin {
   }
 
   /** Creates or replaces an object directly (no HTTP, no RBAC), tracked as an Update by `manager`. */
-  public seed(obj: JsonObject, manager = 'twin-seed'): KubeObject {
+  public seed(input: Record<string, unknown>, manager = 'twin-seed'): KubeObject {
+    const obj = clone(input) as JsonObject;
     const def = kindDef(String(obj.apiVersion), String(obj.kind));
     const meta = isObject(obj.metadata) ? obj.metadata : {};
     const ns = def.namespaced ? String(meta.namespace ?? 'default') : '';
@@ -149,7 +151,10 @@ export class KubeTwin {
   }
 
   /** Read-modify-write of a stored object (used by the world): `mutate` edits a copy in place. */
-  public modify(apiVersion: string, kind: string, namespace: string, name: string, mutate: (o: KubeObject) => void, manager: string, subresource?: string): KubeObject {
+  public modify(
+    apiVersion: string, kind: string, namespace: string, name: string,
+    mutate: (o: KubeObject) => void, manager: string, subresource?: string,
+  ): KubeObject {
     const def = kindDef(apiVersion, kind);
     const current = this.store.get(def, namespace, name);
     if (!current) throw notFound(def.resource, def.group, name);
@@ -167,7 +172,8 @@ export class KubeTwin {
     const method = req.method ?? 'GET';
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
     const raw = await readBody(req);
-    const log = { method, path: url.pathname, query: url.search, contentType: contentType || undefined } as { -readonly [K in keyof TwinRequestLog]: TwinRequestLog[K] };
+    type Mutable = { -readonly [K in keyof TwinRequestLog]: TwinRequestLog[K] };
+    const log = { method, path: url.pathname, query: url.search, contentType: contentType || undefined } as Mutable;
     const send = (status: number, body: unknown): void => {
       log.status = status;
       this.requests.push(log);
@@ -189,7 +195,11 @@ export class KubeTwin {
       if (!authorize(this.store, user, attrs)) throw forbidden(user, attrs);
       const body = raw.length === 0 ? undefined : parseBody(raw, contentType);
       const call: Call = {
-        method, url, target, contentType, body,
+        method,
+        url,
+        target,
+        contentType,
+        body,
         manager: url.searchParams.get('fieldManager') ?? prefixFromUserAgent(String(req.headers['user-agent'] ?? '')),
         dryRun: url.searchParams.getAll('dryRun').includes('All'),
       };
@@ -462,7 +472,8 @@ function attributesOf(method: string, url: URL, t: Target): RequestAttributes {
   if (!collection && verb === 'create') throw new ApiError(405, 'MethodNotAllowed', 'POST to an object URL is not allowed');
   if (!t.def.namespaced && t.namespace) notFoundPath();
   if (t.def.namespaced && !t.namespace && verb !== 'list' && verb !== 'watch') notFoundPath();
-  return { verb, group: t.def.group, resource: t.def.resource, subresource: t.subresource, namespace: t.def.namespaced ? t.namespace || undefined : undefined, name: t.name };
+  const namespace = t.def.namespaced ? t.namespace || undefined : undefined;
+  return { verb, group: t.def.group, resource: t.def.resource, subresource: t.subresource, namespace, name: t.name };
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -516,7 +527,8 @@ function scaleOf(obj: KubeObject): JsonObject {
   const sel = isObject(spec.selector) && isObject(spec.selector.matchLabels) ? spec.selector.matchLabels : {};
   const m = obj.metadata;
   return {
-    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
     spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 1 },
     status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, selector: Object.entries(sel).map(([k, v]) => `${k}=${String(v)}`).join(',') },

@@ -24,9 +24,9 @@
  *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order.
  * Load is "requests routed to the Deployment in the last simulated second", whether or not they were served.
  */
+import { LuaRequest, runLuaFilter } from './lua';
 import { isObject, Json, JsonObject } from './patch';
 import { findResource } from './resources';
-import { LuaRequest, runLuaFilter } from './lua';
 import { GatewayRequest, GatewayRouter, prng, RouteOutcome } from './router';
 import { KubeTwin } from './server';
 import { KubeObject } from './store';
@@ -210,8 +210,12 @@ export class World {
     this.pods.set(key, pods);
     const ready = pods.filter((p) => p.readyAt <= this.time).length;
     const status = {
-      observedGeneration: d.metadata.generation ?? 1, replicas: pods.length, updatedReplicas: pods.length,
-      readyReplicas: ready, availableReplicas: ready, unavailableReplicas: pods.length - ready,
+      observedGeneration: d.metadata.generation ?? 1,
+      replicas: pods.length,
+      updatedReplicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      unavailableReplicas: pods.length - ready,
     };
     const old = isObject(d.status) ? d.status : {};
     if (Object.entries(status).every(([k, v]) => old[k] === v)) return;
