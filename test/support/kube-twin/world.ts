@@ -1,0 +1,261 @@
+/**
+ * A deterministic simulation over the twin's objects, on a clock the test moves with `advance(seconds)` (no
+ * timers). Each simulated second: the traffic of that second goes through the Envoy Lua filters and the
+ * Gateway router; autoscalers set Deployment replicas from the per-Deployment load; Deployments reconcile pods.
+ *
+ * Follows (simplified, documented per item):
+ * - Deployment status (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status):
+ *   `replicas`, `readyReplicas`, `availableReplicas`, `updatedReplicas`, `observedGeneration`; a pod created at t
+ *   becomes ready at t + coldStart (per Deployment, default 0); scale-down removes not-ready pods first, at once
+ *   (no termination grace).
+ * - KEDA ScaledObject (https://keda.sh/docs/latest/reference/scaledobject-spec/): target
+ *   `spec.scaleTargetRef.name`, `minReplicaCount` (default 0), `maxReplicaCount` (default 100), the first
+ *   trigger's `metadata.threshold`/`targetValue`/`value` as per-replica target; the
+ *   `autoscaling.keda.sh/paused-replicas` annotation pins the replicas
+ *   (https://keda.sh/docs/latest/concepts/scaling-deployments/#pause-autoscaling). No cooldown/stabilisation.
+ * - HPA autoscaling/v2 (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details):
+ *   desired = ceil(current * metric / target); with a per-pod average metric (load / current) that is
+ *   ceil(load / target), clamped to minReplicas (default 1)..maxReplicas; target from the first metric's
+ *   `averageValue`/`value`. No stabilisation window.
+ * - KEDA HTTP add-on HTTPScaledObject (https://github.com/kedacore/http-add-on docs/ref/v0.8.0/http_scaled_object.md):
+ *   `spec.scaleTargetRef.name`, `spec.replicas.min/max`, target `spec.scalingMetric.concurrency.targetValue` or
+ *   `requestRate.targetValue` (or legacy `targetPendingRequests`), scale to zero when idle.
+ * - Istio EnvoyFilter (https://istio.io/latest/docs/reference/config/networking/envoy-filter/): the inline Lua of
+ *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order.
+ * Load is "requests routed to the Deployment in the last simulated second", whether or not they were served.
+ */
+import { LuaRequest, runLuaFilter } from './lua';
+import { isObject, Json, JsonObject } from './patch';
+import { findResource } from './resources';
+import { GatewayRequest, GatewayRouter, prng, RouteOutcome } from './router';
+import { KubeTwin } from './server';
+import { KubeObject } from './store';
+
+export interface WorldStats {
+  total: number;
+  ok: number;
+  failed: number;
+  notFound: number;
+  byDeployment: Record<string, number>; // namespace/name -> requests served
+  mirrored: Record<string, number>; // namespace/service -> mirrored copies
+}
+
+export interface WorldOptions {
+  readonly seed?: number;
+  /** Wall-clock start of the simulation (creationTimestamps and managedFields times follow the simulated clock). */
+  readonly start?: Date;
+  /** Requests sent during simulated second `t` (t counts from 0). */
+  readonly traffic?: (t: number) => readonly GatewayRequest[];
+  readonly luajit?: string;
+}
+
+interface Pod { readonly readyAt: number }
+
+const D = (g: string, v: string, r: string) => findResource(g, v, r)!;
+const DEPLOYMENTS = D('apps', 'v1', 'deployments');
+const SCALED_OBJECTS = D('keda.sh', 'v1alpha1', 'scaledobjects');
+const HPAS = D('autoscaling', 'v2', 'horizontalpodautoscalers');
+const HTTP_SCALED = D('http.keda.sh', 'v1alpha1', 'httpscaledobjects');
+const ENVOY_FILTERS = D('networking.istio.io', 'v1alpha3', 'envoyfilters');
+const HTTPROUTES = D('gateway.networking.k8s.io', 'v1', 'httproutes');
+const PAUSED = 'autoscaling.keda.sh/paused-replicas';
+
+export class World {
+  /** Seconds since the start. */
+  public time = 0;
+  public readonly stats: WorldStats = { total: 0, ok: 0, failed: 0, notFound: 0, byDeployment: {}, mirrored: {} };
+  private readonly pods = new Map<string, Pod[]>();
+  private readonly coldStarts = new Map<string, number>();
+  private readonly router: GatewayRouter;
+  private readonly start: Date;
+  private readonly seed: number;
+  private batch = 0;
+  private lastLoad = new Map<string, number>();
+
+  constructor(private readonly twin: KubeTwin, private readonly options: WorldOptions = {}) {
+    this.seed = options.seed ?? 1;
+    this.start = options.start ?? new Date('2025-01-01T00:00:00Z');
+    this.router = new GatewayRouter(twin.store, prng(this.seed));
+    twin.store.now = () => new Date(this.start.getTime() + this.time * 1000);
+  }
+
+  /** Cold start (seconds until a new pod is ready) of one Deployment. */
+  public setColdStart(namespace: string, deployment: string, seconds: number): void {
+    this.coldStarts.set(`${namespace}/${deployment}`, seconds);
+  }
+
+  /** Moves the clock `seconds` forward, one simulated second at a time. */
+  public advance(seconds: number): void {
+    for (let i = 0; i < seconds; i++) {
+      // changes made between steps (a test scaling a Deployment) take effect at the current time
+      this.reconcile();
+      const requests = this.options.traffic?.(this.time) ?? [];
+      this.lastLoad = new Map();
+      for (const o of this.routeBatch(requests)) {
+        if (o.backend && o.backend.deployments.length > 0) {
+          // demand counts on the Deployment the request was routed to, served or not (a version at zero
+          // replicas must see its queued requests to wake up, like the KEDA HTTP add-on's interceptor)
+          const d = `${o.backend.namespace}/${o.backend.deployments[0]}`;
+          this.lastLoad.set(d, (this.lastLoad.get(d) ?? 0) + 1);
+        }
+      }
+      this.time += 1;
+      this.autoscale();
+      this.reconcile();
+    }
+  }
+
+  /** Routes requests through the Lua filters (one LuaJIT run per batch) and the router; updates `stats`. */
+  public routeBatch(requests: readonly GatewayRequest[]): RouteOutcome[] {
+    const filtered = this.applyFilters(requests);
+    return filtered.map((r) => this.record(r));
+  }
+
+  /** Reconciles Deployment status now (call after creating Deployments so time-0 pods exist). */
+  public reconcile(): void {
+    for (const d of this.twin.store.list(DEPLOYMENTS)) this.reconcileDeployment(d);
+  }
+
+  private record(req: GatewayRequest | undefined): RouteOutcome {
+    const o: RouteOutcome = req ? this.router.route(req) : { status: 200, mirrors: [] };
+    this.stats.total++;
+    for (const m of o.mirrors) this.stats.mirrored[`${m.namespace}/${m.service}`] = (this.stats.mirrored[`${m.namespace}/${m.service}`] ?? 0) + 1;
+    if (o.status === 404) this.stats.notFound++;
+    if (o.status === 200 && o.backend) {
+      this.stats.ok++;
+      const d = `${o.backend.namespace}/${o.backend.deployments[0]}`;
+      this.stats.byDeployment[d] = (this.stats.byDeployment[d] ?? 0) + 1;
+    } else {
+      this.stats.failed++;
+    }
+    return o;
+  }
+
+  /** The Lua of every EnvoyFilter in a namespace holding HTTPRoutes, applied in order; a `respond()` ends the request. */
+  private applyFilters(requests: readonly GatewayRequest[]): GatewayRequest[] {
+    const routeNamespaces = new Set(this.twin.store.list(HTTPROUTES).map((r) => String(r.metadata.namespace)));
+    const sources = this.twin.store.list(ENVOY_FILTERS)
+      .filter((f) => routeNamespaces.has(String(f.metadata.namespace)))
+      .flatMap(luaSources);
+    let current: GatewayRequest[] = [...requests];
+    if (requests.length === 0) return current;
+    for (const source of sources) {
+      const results = runLuaFilter(source, current.map(toLua), this.seed * 1000 + this.batch++, this.options.luajit);
+      current = current.map((r, i) => {
+        const res = results[i];
+        if (res.error) throw new Error(`Lua filter failed: ${res.error}`);
+        const headers: Record<string, string> = {};
+        for (const [k, vs] of Object.entries(res.headers)) if (!k.startsWith(':')) headers[k] = vs.join(',');
+        return { host: res.headers[':authority']?.[0] ?? r.host, path: res.headers[':path']?.[0] ?? r.path, method: res.headers[':method']?.[0] ?? r.method, headers };
+      });
+    }
+    return current;
+  }
+
+  private autoscale(): void {
+    const store = this.twin.store;
+    for (const so of store.list(SCALED_OBJECTS)) {
+      const spec = specOf(so);
+      const annotations = isObject(so.metadata.annotations) ? so.metadata.annotations : {};
+      const target = numberIn(firstOf(spec.triggers), ['metadata', 'threshold'], ['metadata', 'targetValue'], ['metadata', 'value']) ?? 1;
+      const paused = annotations[PAUSED];
+      const desired = paused !== undefined
+        ? Number(paused)
+        : this.desired(so, target, num(spec.minReplicaCount, 0), num(spec.maxReplicaCount, 100));
+      this.setReplicas(so, desired, 'keda-operator');
+    }
+    for (const hpa of store.list(HPAS)) {
+      const spec = specOf(hpa);
+      const m = firstOf(spec.metrics);
+      const kind = isObject(m) ? String(m.type ?? '').replace(/^./, (c) => c.toLowerCase()) : '';
+      const target = numberIn(isObject(m) ? m[kind] : undefined, ['target', 'averageValue'], ['target', 'value']) ?? 1;
+      this.setReplicas(hpa, this.desired(hpa, target, num(spec.minReplicas, 1), num(spec.maxReplicas, 1)), 'horizontal-pod-autoscaler');
+    }
+    for (const hso of store.list(HTTP_SCALED)) {
+      const spec = specOf(hso);
+      const target = numberIn(spec, ['scalingMetric', 'concurrency', 'targetValue'], ['scalingMetric', 'requestRate', 'targetValue'], ['targetPendingRequests']) ?? 100;
+      const replicas = isObject(spec.replicas) ? spec.replicas : {};
+      this.setReplicas(hso, this.desired(hso, target, num(replicas.min, 0), num(replicas.max, 100)), 'keda-add-ons-http');
+    }
+  }
+
+  private desired(scaler: KubeObject, target: number, min: number, max: number): number {
+    const load = this.lastLoad.get(`${String(scaler.metadata.namespace)}/${targetName(scaler)}`) ?? 0;
+    return Math.min(max, Math.max(min, Math.ceil(load / target)));
+  }
+
+  private setReplicas(scaler: KubeObject, replicas: number, manager: string): void {
+    const ns = String(scaler.metadata.namespace);
+    const name = targetName(scaler);
+    const d = this.twin.store.get(DEPLOYMENTS, ns, name);
+    if (!d || (isObject(d.spec) && d.spec.replicas === replicas)) return;
+    this.twin.modify('apps/v1', 'Deployment', ns, name, (o) => {
+      o.spec = { ...(isObject(o.spec) ? o.spec : {}), replicas };
+    }, manager, 'scale');
+  }
+
+  private reconcileDeployment(d: KubeObject): void {
+    const ns = String(d.metadata.namespace);
+    const name = String(d.metadata.name);
+    const key = `${ns}/${name}`;
+    const want = isObject(d.spec) && typeof d.spec.replicas === 'number' ? d.spec.replicas : 1;
+    const pods = this.pods.get(key) ?? [];
+    const cold = this.coldStarts.get(key) ?? 0;
+    while (pods.length < want) pods.push({ readyAt: this.time + cold });
+    if (pods.length > want) {
+      // not-ready (latest readyAt) pods go first
+      pods.sort((a, b) => a.readyAt - b.readyAt);
+      pods.length = want;
+    }
+    this.pods.set(key, pods);
+    const ready = pods.filter((p) => p.readyAt <= this.time).length;
+    const status = {
+      observedGeneration: d.metadata.generation ?? 1,
+      replicas: pods.length,
+      updatedReplicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      unavailableReplicas: pods.length - ready,
+    };
+    const old = isObject(d.status) ? d.status : {};
+    if (Object.entries(status).every(([k, v]) => old[k] === v)) return;
+    this.twin.modify('apps/v1', 'Deployment', ns, name, (o) => {
+      o.status = status;
+    }, 'kube-controller-manager', 'status');
+  }
+}
+
+function luaSources(filter: KubeObject): string[] {
+  const patches = isObject(filter.spec) && Array.isArray(filter.spec.configPatches) ? filter.spec.configPatches.filter(isObject) : [];
+  return patches.flatMap((p) => {
+    const value = isObject(p.patch) && isObject(p.patch.value) ? p.patch.value : {};
+    if (value.name !== 'envoy.filters.http.lua' || !isObject(value.typed_config)) return [];
+    const tc = value.typed_config;
+    const src = isObject(tc.default_source_code) ? tc.default_source_code.inline_string : tc.inline_code;
+    return typeof src === 'string' && src.length > 0 ? [src] : [];
+  });
+}
+
+function toLua(r: GatewayRequest): LuaRequest {
+  return { headers: { ':authority': r.host, ':path': r.path, ':method': r.method ?? 'GET', ...(r.headers ?? {}) } };
+}
+
+const specOf = (o: KubeObject): JsonObject => (isObject(o.spec) ? o.spec : {});
+const firstOf = (v: Json | undefined): Json | undefined => (Array.isArray(v) ? v[0] : undefined);
+const num = (v: Json | undefined, dflt: number): number => (typeof v === 'number' ? v : dflt);
+
+function targetName(scaler: KubeObject): string {
+  const ref = specOf(scaler).scaleTargetRef;
+  return isObject(ref) ? String(ref.name ?? ref.deployment) : '';
+}
+
+/** The first of several paths holding a number (or numeric string / quantity like "10"). */
+function numberIn(v: Json | undefined, ...paths: string[][]): number | undefined {
+  for (const p of paths) {
+    let cur: Json | undefined = v;
+    for (const k of p) cur = isObject(cur) ? cur[k] : undefined;
+    const n = typeof cur === 'number' ? cur : typeof cur === 'string' ? Number(cur) : NaN;
+    if (Number.isFinite(n) && n > 0) return n;
+  }
+  return undefined;
+}
