@@ -68,6 +68,8 @@ const project = new cdk.JsiiProject({
     'fengari@^0.1.4',
     // kubeconfig parsing in the CLI bundle
     'yaml@^2.3.0',
+    // renders the plan's chart in headless Chromium in a test (the same mermaid GitHub uses for `.rollout.md`)
+    'mermaid@^12',
   ],
 
   jestOptions: {

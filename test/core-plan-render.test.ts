@@ -34,12 +34,36 @@ describe('Markdown', () => {
     ]);
   });
 
-  test('has a mermaid xychart with one line per weighted version', () => {
+  test('has a mermaid xychart on a proportional time axis: one line per weighted version and one for the mirror', () => {
     const chart = md.slice(md.indexOf('```mermaid'));
     expect(chart).toContain('xychart-beta');
-    expect(chart).toContain('x-axis ["0:00", "1:00", "2:00", "3:00", "4:00"]');
-    expect(chart).toContain('line [100, 75, 50, 25, 0]');
-    expect(chart).toContain('line [0, 25, 50, 75, 100]');
+    // 4 minutes sampled every 2 s (at most 120 samples): 121 points from 0:00 to 4:00
+    expect(chart).toContain('x-axis "minutes" 0 --> 4');
+    const lines = [...chart.matchAll(/^ {2}line \[(.*)\]$/gm)].map((m) => m[1].split(', ').map(Number));
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.length === 121)).toBe(true);
+    // the canary holds 0 % for the first minute, then 25 %: a step, not a ramp between labels
+    expect(lines[1].slice(0, 30).every((w) => w === 0)).toBe(true);
+    expect(lines[1][30]).toBe(25);
+    expect(lines[0][120]).toBe(0);
+    expect(lines[2].every((w) => w === 5)).toBe(true);
+    expect(md).toContain('Legend: v1 (stable) blue, v2 red, v3 (mirror, copies) green.');
+  });
+
+  test('says what stops or holds the rollout: checks, gates, deadlines, pre-warm, GPUs and the end', () => {
+    const section = md.slice(md.indexOf('## What stops or holds this rollout'));
+    expect(section).toContain('checks at every tick: none');
+    expect(section).toContain('pre-warmed for the weights the schedule reaches within 5:00');
+    expect(section).toContain('not ready within 15:00 aborts the rollout');
+    expect(section).toContain('GPUs per replica: v1 1, v2 1, v3 1');
+    expect(section).toContain('after the last step: v2 is the stable version; v1 is scaled to zero and kept deployed');
+  });
+
+  test('a fixed split that lasts no time is drawn as bars of the split', () => {
+    const fixed = computePlan({ ...spec, mirror: undefined, canaries: [{ version: 'v2', targetWeight: 30, ramp: false }], steps: [{ kind: 'setWeight', weight: 100 }] });
+    const text = renderPlanMarkdown(fixed);
+    expect(text).toContain('bar [70, 30]');
+    expect(text).toContain('The split holds from the start');
   });
 
   test('summarises duration, GPU-hours, the mirror and the spec hash', () => {

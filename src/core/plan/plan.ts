@@ -2,11 +2,11 @@
  * The rollout plan: the full timeline a spec will produce when every gate passes at once.
  * Computed at synth time (written beside the manifests for review) and printed by the CLI.
  */
-import { desiredFloors } from '../capacity';
+import { desiredFloors, prewarmSeconds } from '../capacity';
 import { TICK_SECONDS } from '../constants';
 import { hashOf } from '../hash';
 import { stepSeconds } from '../schedule';
-import { RolloutSpec, StepSpec } from '../spec';
+import { AnalysisGateSpec, MetricSpec, RolloutSpec, StepSpec } from '../spec';
 import { Weights, weightsAt } from '../weights';
 
 /** One row of the plan: the state of traffic while one step runs. */
@@ -58,6 +58,26 @@ export interface PlanData {
   readonly peakGpus: number;
   /** What happens at the end: the only canary becomes the stable version, or the split holds. */
   readonly ending: 'promote' | 'hold';
+  /** What a reviewer must see besides the timeline: checks, gates, deadlines, GPUs (from the spec). */
+  readonly safety: PlanSafety;
+}
+
+/** The rules that stop or hold a rollout, and the capacity it asks for, as the plan shows them. */
+export interface PlanSafety {
+  /** Checks measured at every tick while a canary has traffic. */
+  readonly checks: readonly MetricSpec[];
+  /** Failed check measurements tolerated before the rollout aborts. */
+  readonly checkFailureLimit: number;
+  /** The analysis steps' gates, by step index. */
+  readonly gates: ReadonlyArray<{ readonly step: number; readonly gate: AnalysisGateSpec }>;
+  /** How far ahead canaries are pre-warmed. */
+  readonly prewarmSeconds: number;
+  /** A canary not ready this long after its floor rose aborts the rollout. */
+  readonly progressDeadlineSeconds: number;
+  /** After promotion, the previous version stays warm this long. */
+  readonly keepPreviousWarmSeconds: number;
+  /** GPUs per replica and product, by version. */
+  readonly gpus: ReadonlyArray<{ readonly version: string; readonly gpusPerReplica: number; readonly product?: string }>;
 }
 
 /** Compute the plan of a (validated) spec. */
@@ -121,6 +141,15 @@ export function computePlan(spec: RolloutSpec): PlanData {
     gpuHours: Math.round((gpuSeconds / 3600) * 1000) / 1000,
     peakGpus,
     ending,
+    safety: {
+      checks: spec.checks,
+      checkFailureLimit: spec.checkFailureLimit,
+      gates: spec.steps.flatMap((x, i) => (x.kind === 'analysis' ? [{ step: i, gate: x.gate }] : [])),
+      prewarmSeconds: prewarmSeconds(spec),
+      progressDeadlineSeconds: spec.progressDeadlineSeconds,
+      keepPreviousWarmSeconds: spec.keepPreviousWarmSeconds,
+      gpus: spec.versions.map((v) => ({ version: v.name, gpusPerReplica: v.gpusPerReplica, ...(v.gpuProduct ? { product: v.gpuProduct } : {}) })),
+    },
   };
 }
 

@@ -2,9 +2,10 @@
  * Rendering of a plan: Markdown (table + mermaid `xychart-beta`, renders in pull requests), plain text for
  * terminals, and JSON. Pure string building; writing files is the caller's business.
  */
+import { renderChart } from './chart';
 import { computePlan, formatSeconds, PlanData } from './plan';
 import { planSegments } from './segments';
-import { RolloutSpec } from '../spec';
+import { MetricSpec, RolloutSpec } from '../spec';
 
 /** Versions in display order: stable, canaries, then the shadow. */
 function versionsOf(plan: PlanData): string[] {
@@ -45,13 +46,10 @@ function tableHeader(plan: PlanData): string[] {
   return ['at', 'for', ...versions, `replicas (${versions.join(' / ')})`, 'GPUs', 'note'];
 }
 
-/** The plan as Markdown: summary, table, and a mermaid chart of weight over time. */
+/** The plan as Markdown: summary, table, a mermaid chart of weight over time, and what stops or holds it. */
 export function renderPlanMarkdown(plan: PlanData): string {
   const header = tableHeader(plan);
   const rows = tableRows(plan);
-  const segments = planSegments(plan);
-  const weighted = [plan.stable, ...plan.canaries];
-  const labels = segments.map((s) => JSON.stringify(formatSeconds(s.atSeconds)));
   const out = [
     `# Rollout plan: ${plan.name}`,
     '',
@@ -63,18 +61,45 @@ export function renderPlanMarkdown(plan: PlanData): string {
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
-    `Lines in the chart, in order: ${weighted.join(', ')}. Times assume every gate passes at once and manual pauses are released at once.`,
+    ...renderChart(plan),
     '',
-    '```mermaid',
-    'xychart-beta',
-    `  title "${plan.name}: traffic weight (%) over time"`,
-    `  x-axis [${labels.join(', ')}]`,
-    '  y-axis "weight %" 0 --> 100',
-    ...weighted.map((v) => `  line [${segments.map((s) => s.weights[v]).join(', ')}]`),
-    '```',
+    '## What stops or holds this rollout',
+    '',
+    ...safetyLines(plan).map((l) => `- ${l}`),
     '',
   ];
   return out.join('\n');
+}
+
+/** Checks, gates, deadlines, capacity and the end, in words a reviewer can check against the spec. */
+function safetyLines(plan: PlanData): string[] {
+  const s = plan.safety;
+  const lines: string[] = [];
+  if (s.checks.length === 0) {
+    lines.push('checks at every tick: none (only analysis steps and `model-rollout cancel` stop a faulty canary)');
+  } else {
+    lines.push(`checks at every tick while a canary has traffic (a failure holds the weights; more than ${s.checkFailureLimit} failed measurement(s) abort):`);
+    for (const m of s.checks) lines.push(`  ${describeMetric(m)}`);
+  }
+  for (const { step, gate } of s.gates) {
+    lines.push(`analysis "${gate.name}" at step ${step}: ${gate.count} measurement(s) ${formatSeconds(gate.intervalSeconds)} apart; more than ${gate.failureLimit} failure(s) abort; ` +
+      `more than ${gate.inconclusiveLimit} inconclusive measurement(s) pause until resumed:`);
+    for (const m of gate.metrics) lines.push(`  ${describeMetric(m)}`);
+  }
+  lines.push(`capacity: canaries are pre-warmed for the weights the schedule reaches within ${formatSeconds(s.prewarmSeconds)}; a weight rises only onto ready replicas; ` +
+    `a canary not ready within ${formatSeconds(s.progressDeadlineSeconds)} aborts the rollout (every canary to 0 %, the stable floor restored first)`);
+  lines.push(`GPUs per replica: ${s.gpus.map((g) => `${g.version} ${g.gpusPerReplica}${g.product ? ` x ${g.product}` : ''}`).join(', ')}`);
+  lines.push(plan.ending === 'promote'
+    ? `after the last step: ${plan.canaries[0]} is the stable version; ${plan.stable} ${s.keepPreviousWarmSeconds > 0 ? `stays warm for ${formatSeconds(s.keepPreviousWarmSeconds)}, then` : 'is'} scaled to zero and kept deployed`
+    : 'after the last step: the split holds until the spec changes; nothing is scaled down');
+  return lines;
+}
+
+function describeMetric(m: MetricSpec): string {
+  if (m.provider === 'cloudwatchAlarm') return `\`${m.name}\`: fails while the CloudWatch alarm \`${m.alarmName}\` is in ALARM; INSUFFICIENT_DATA is inconclusive`;
+  const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[m.comparison];
+  const guard = m.minSamples ? `; inconclusive below ${m.minSamples} samples of \`${m.sampleQuery}\`` : '';
+  return `\`${m.name}\`: passes when \`${m.query}\` ${op} ${m.threshold}${guard}; no data is inconclusive`;
 }
 
 /** The plan as an aligned plain-text table for terminals. */
