@@ -8,7 +8,7 @@ import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing, TerraformStack } from 'cdktf';
-import { Steps } from '../src';
+import { Metric, Steps } from '../src';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
 
 Testing.setupJest();
@@ -64,10 +64,8 @@ describe('AlbCanaryRollout', () => {
     const doc = JSON.parse(spec.value);
     expect(doc.spec.steps.filter((x: any) => x.kind === 'setWeight')).toHaveLength(10);
     // the alarms' names, resolved by Terraform at apply
-    expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual([
-      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Alarms_V2_ErrorRate_[0-9A-F]+\.alarm_name\}$/),
-      expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Alarms_V2_Latency_[0-9A-F]+\.alarm_name\}$/),
-    ]);
+    expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual(['ErrorRate', 'ConnectionErrors', 'UnhealthyTargets', 'Latency'].map((a) =>
+      expect.stringMatching(new RegExp(`^\\$\\{aws_cloudwatch_metric_alarm\\.Rollout_Alarms_V2_${a}_[0-9A-F]+\\.alarm_name\\}$`))));
     expect(doc.target.listenerRuleArn).toMatch(/aws_lb_listener_rule\.Rollout_Rule_.*\.arn/);
   });
 
@@ -84,7 +82,50 @@ describe('AlbCanaryRollout', () => {
     const doc = JSON.parse(resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec').value);
     expect(doc.spec.checks.map((c: any) => c.alarmName)).toContainEqual(expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Queue_[0-9A-F]+\.alarm_name\}$/));
     const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('DescribeAlarms')).policy);
-    expect(policy.Statement.find((x: any) => x.Sid === 'ReadAlarms').Resource).toHaveLength(3);
+    expect(policy.Statement.find((x: any) => x.Sid === 'ReadAlarms').Resource).toHaveLength(5);
+  });
+
+  test('the controller may read every alarm the spec judges, also those its checks name but it did not create', () => {
+    // GIVEN a check on an alarm created elsewhere
+    const s = synth({ checks: [Metric.cloudWatchAlarm('llama-xid-errors')] });
+    // THEN DescribeAlarms allows it by ARN (a denied read would leave the canary unjudged)
+    const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('DescribeAlarms')).policy);
+    const arns: string[] = policy.Statement.find((x: any) => x.Sid === 'ReadAlarms').Resource;
+    const named = arns.filter((a) => a.endsWith(':alarm:llama-xid-errors'));
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(/^arn:\$\{data\.aws_partition\..*:cloudwatch:\$\{data\.aws_region\..*\}:\$\{data\.aws_caller_identity\./);
+  });
+
+  test('one tick at a time: reserved concurrency 1, no async retries, late events dropped', () => {
+    const s = synth();
+    expect(resources(s, 'aws_lambda_function')[0].reserved_concurrent_executions).toBe(1);
+    expect(resources(s, 'aws_lambda_function_event_invoke_config')[0]).toMatchObject({ maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 });
+  });
+
+  test('the schedule waits for its invoke permission; its role trusts only this account; the Lambda may stop it by name', () => {
+    const s = synth();
+    const schedule = resources(s, 'aws_scheduler_schedule')[0];
+    expect(schedule.depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\.Rollout_Controller_SchedulerPolicy/)]);
+    const trust = (resources(s, 'aws_iam_role') as any[]).map((r) => JSON.parse(r.assume_role_policy)).find((d) => d.Statement[0].Principal.Service === 'scheduler.amazonaws.com');
+    expect(trust.Statement[0].Condition.StringEquals['aws:SourceAccount']).toMatch(/data\.aws_caller_identity/);
+    const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('UpdateSchedule')).policy);
+    expect(policy.Statement.find((x: any) => x.Sid === 'StopTicking').Resource[0]).toMatch(/:scheduler:.*:schedule\/default\/llama-rollout-tick$/);
+  });
+
+  test('default alarms catch a crashing canary: connection errors, unhealthy targets while serving, and a minimum request count', () => {
+    const s = synth({ alarms: { minRequests: 50, connectionErrors: 3 } });
+    const alarms = resources(s, 'aws_cloudwatch_metric_alarm');
+    const share = alarms.find((a) => a.alarm_name === 'llama-v2-5xx-share');
+    expect(share.metric_query.find((q: any) => q.id === 'share').expression).toBe('IF(requests >= 50, errors / requests, 0)');
+    expect(alarms.find((a) => a.alarm_name === 'llama-v2-connection-errors')).toMatchObject({ metric_name: 'TargetConnectionErrorCount', threshold: 3 });
+    const unhealthy = alarms.find((a) => a.alarm_name === 'llama-v2-unhealthy-targets');
+    expect(unhealthy.metric_query.find((q: any) => q.return_data).expression).toBe('IF(requests > 0, unhealthy, 0)');
+  });
+
+  test('draining: a 5-minute deregistration delay by default and least outstanding requests', () => {
+    const tgs = resources(synth(), 'aws_lb_target_group');
+    expect(tgs.every((t) => t.deregistration_delay === '300' && t.load_balancing_algorithm_type === 'least_outstanding_requests')).toBe(true);
+    expect(resources(synth({ deregistrationDelay: Duration.minutes(10) }), 'aws_lb_target_group')[0].deregistration_delay).toBe('600');
   });
 
   test('destroy protection puts prevent_destroy on the rollout\'s resources; it is off without it', () => {
@@ -113,6 +154,8 @@ describe('AlbCanaryRollout', () => {
     ['weights over 100', { versions: [{ name: 'v1' }, { name: 'v2' }, { name: 'v3' }], canaries: [{ version: 'v2', weight: 60 }, { version: 'v3', weight: 50 }] },
       /canaries: canary weights add up to 110, over 100/],
     ['a name too long for target groups', { name: 'a-very-long-rollout-name-for-albs' }, /name: target group names are 32 characters at most/],
+    ['a priority out of range', { priority: 0 }, /priority: listener rule priorities are whole numbers from 1 to 50000 \(received 0\)/],
+    ['stickiness over 7 days', { stickiness: Duration.days(8) }, /stickiness: target-group stickiness lasts from 1 second to 7 days/],
   ])('rejects %s', (_name, p, message) => {
     expect(() => synth(p as Partial<AlbCanaryRolloutProps>)).toThrow(message);
   });

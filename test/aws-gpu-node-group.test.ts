@@ -10,6 +10,23 @@ Testing.setupJest();
 const base = { clusterName: 'inference', subnetIds: ['subnet-1', 'subnet-2'] };
 
 describe('GpuNodeGroup', () => {
+  test('the node-template tags also go on the Auto Scaling group, where the cluster-autoscaler reads them', () => {
+    const s = JSON.parse(Testing.synthScope((scope) => { new GpuNodeGroup(scope, 'A10G', { ...base, instanceTypes: ['g5.12xlarge'] }); }));
+    const tags = Object.values(s.resource.aws_autoscaling_group_tag) as any[];
+    expect(tags.map((t) => t.tag.key).sort()).toEqual([
+      'k8s.io/cluster-autoscaler/node-template/label/model-rollout.dev/gpu-product',
+      'k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu',
+      'k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu',
+    ]);
+    expect(tags.every((t) => /aws_eks_node_group\.A10G_.*\.resources\[0\]\.autoscaling_groups\[0\]\.name/.test(t.autoscaling_group_name))).toBe(true);
+  });
+
+  test('rejects a node group name over 63 characters', () => {
+    expect(() => Testing.synthScope((scope) => {
+      new GpuNodeGroup(scope, 'A10G', { ...base, clusterName: 'a-cluster-name-that-is-rather-long-for-a-node-group-name', instanceTypes: ['g5.xlarge'] });
+    })).toThrow(/clusterName: node group names are 63 characters at most/);
+  });
+
   test('is a managed node group of GPU instances with the taint, the product label, scale from zero and autoscaler tags', () => {
     const synthesized = Testing.synthScope((scope) => {
       new GpuNodeGroup(scope, 'A10G', { ...base, instanceTypes: ['g5.2xlarge', 'g5.12xlarge'], maxSize: 6 });
@@ -17,7 +34,8 @@ describe('GpuNodeGroup', () => {
     expect(synthesized).toHaveResourceWithProperties(EksNodeGroup, {
       cluster_name: 'inference',
       node_group_name: 'inference-gpu-a10g',
-      ami_type: 'AL2023_x86_64_NVIDIA',
+      // Bottlerocket NVIDIA includes the device plugin; AL2023 NVIDIA does not
+      ami_type: 'BOTTLEROCKET_x86_64_NVIDIA',
       instance_types: ['g5.2xlarge', 'g5.12xlarge'],
       scaling_config: { min_size: 0, max_size: 6, desired_size: 0 },
       update_config: { max_unavailable: 1 },
@@ -37,11 +55,11 @@ describe('GpuNodeGroup', () => {
     }
   });
 
-  test('Bottlerocket NVIDIA is the other AMI', () => {
+  test('AL2023 NVIDIA is the other AMI (with the device plugin installed by the cluster)', () => {
     const synthesized = Testing.synthScope((scope) => {
-      new GpuNodeGroup(scope, 'H100', { ...base, instanceTypes: ['p5.48xlarge'], amiType: GpuAmiType.BOTTLEROCKET_NVIDIA, destroyProtection: true });
+      new GpuNodeGroup(scope, 'H100', { ...base, instanceTypes: ['p5.48xlarge'], amiType: GpuAmiType.AL2023_NVIDIA, destroyProtection: true });
     });
-    expect(synthesized).toHaveResourceWithProperties(EksNodeGroup, { ami_type: 'BOTTLEROCKET_x86_64_NVIDIA', labels: { 'model-rollout.dev/gpu-product': 'H100' } });
+    expect(synthesized).toHaveResourceWithProperties(EksNodeGroup, { ami_type: 'AL2023_x86_64_NVIDIA', labels: { 'model-rollout.dev/gpu-product': 'H100' } });
   });
 
   test.each([

@@ -12,9 +12,9 @@ describe('examples/aws-eks-gpu', () => {
 
   test('synthesizes cdk.tf.json and the rollout plan without a terraform binary', () => {
     expect(Object.keys(tf.resource).sort()).toEqual([
-      'aws_cloudwatch_log_group', 'aws_cloudwatch_metric_alarm', 'aws_eks_node_group', 'aws_iam_role', 'aws_iam_role_policy',
-      'aws_iam_role_policy_attachment', 'aws_lambda_function', 'aws_lb_listener_rule', 'aws_lb_target_group', 'aws_scheduler_schedule',
-      'aws_ssm_parameter', 'kubernetes_manifest',
+      'aws_autoscaling_group_tag', 'aws_cloudwatch_log_group', 'aws_cloudwatch_metric_alarm', 'aws_eks_access_entry', 'aws_eks_node_group',
+      'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policy_attachment', 'aws_lambda_function', 'aws_lambda_function_event_invoke_config',
+      'aws_lb_listener_rule', 'aws_lb_target_group', 'aws_scheduler_schedule', 'aws_ssm_parameter', 'kubernetes_manifest',
     ]);
     const plan = JSON.parse(fs.readFileSync(path.join(stackDir, 'llama.rollout.json'), 'utf8')).plan;
     expect(plan.totalSeconds).toBe(1200);
@@ -47,5 +47,19 @@ describe('examples/aws-eks-gpu', () => {
 
   test('providers come from the example stack, not from the library constructs', () => {
     expect(Object.keys(tf.provider).sort()).toEqual(['aws', 'kubernetes']);
+  });
+
+  test('the Kubernetes provider gets the cluster CA decoded (PEM), and the backend path is relative', () => {
+    expect(tf.provider.kubernetes[0].cluster_ca_certificate).toMatch(/^\$\{base64decode\("LS0t/);
+    expect(path.isAbsolute(tf.terraform.backend.local.path)).toBe(false);
+  });
+
+  test('probes, target groups and the server agree on the port vLLM listens on', () => {
+    const tgs = Object.values(tf.resource.aws_lb_target_group) as any[];
+    expect(tgs.every((t) => t.port === 8000)).toBe(true);
+    const deployment = (Object.values(tf.resource.kubernetes_manifest) as any[]).map((m) => m.manifest).find((m) => m.kind === 'Deployment');
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.args).toEqual(expect.arrayContaining(['--port', '8000', '--max-model-len']));
+    expect(container.readinessProbe.httpGet.port).toBe(8000);
   });
 });

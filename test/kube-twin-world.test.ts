@@ -3,8 +3,8 @@
  * failures at zero ready replicas, mirrors) and Envoy Lua filters run by the real LuaJIT.
  */
 import { findTool, KubeTwin, runLuaFilter, World } from './support/kube-twin';
-import { bucketOf, luaBucketFilter } from '../src/core/routes/sticky-bucket';
 import { BUCKET_HEADER } from '../src/core/constants';
+import { bucketOf, luaBucketFilter } from '../src/core/routes/sticky-bucket';
 
 const luajit = findTool('luajit');
 

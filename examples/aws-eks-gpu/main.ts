@@ -1,20 +1,32 @@
 /**
  * aws-eks-gpu: one `cdktf deploy` for GPU nodes, model workloads and a canary rollout behind an existing ALB.
  *
- * An A10G managed node group (0..4 nodes) joins an existing EKS cluster; the model's Kubernetes workloads (v1
- * stable, v2 canary) go into the same Terraform stack through the bridge; an ALB listener rule splits traffic
- * between the versions' target groups, and the Lambda step controller moves it in 10 equal steps over 20 minutes,
- * rolling back on the 5xx-share and p99 alarms. No terraform binary is needed to synthesize: `cdk.tf.json` and the
+ * An A10G managed node group (0..4 nodes, Bottlerocket NVIDIA: the device plugin is built in) joins an existing
+ * EKS cluster; the model's Kubernetes workloads (v1 stable, v2 canary) go into the same Terraform stack through
+ * the bridge; an ALB listener rule splits traffic between the versions' target groups, and the Lambda step
+ * controller moves it in 10 equal steps over 20 minutes, rolling back on the canary's alarms (5xx share,
+ * connection errors, unhealthy targets, p99). No terraform binary is needed to synthesize: `cdk.tf.json` and the
  * rollout plan land in examples/aws-eks-gpu/dist/stacks/gpu-inference/.
  *
+ * Prerequisites this example assumes (replace the references below with yours):
+ * - an EKS cluster whose `authentication_mode` is `API` or `API_AND_CONFIG_MAP` (the rollout creates an access
+ *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, and Prometheus at
+ *   `http://prometheus-server.monitoring.svc:80` (the KEDA trigger's default);
+ * - the namespace `models`, labelled `elbv2.k8s.aws/pod-readiness-gate-inject=enabled` so that a pod takes
+ *   traffic only once the ALB sees it healthy;
+ * - an ALB with an HTTPS listener and its security group (the bindings open the pods to it);
+ * - a Hugging Face token in the Secret `hf-token` (key `token`) of `models`: Llama 3.1 is gated;
+ * - credentials for the `aws` CLI where Terraform runs (the Kubernetes provider authenticates with
+ *   `aws eks get-token`).
+ *
  * Run: npx ts-node --project examples/tsconfig.json examples/aws-eks-gpu/main.ts
- * (or `cdktf synth` / `cdktf deploy` in this folder, with the providers configured in your own stack)
+ * (or `cdktf synth` / `cdktf deploy` in this folder)
  */
 import * as path from 'path';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Chart, Duration, Size, App as K8sApp } from 'cdk8s';
-import { App, TerraformStack } from 'cdktf';
+import { App, Fn, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Gpu, GpuProduct, Steps } from '../../src';
 import { AlbCanaryRollout, GpuNodeGroup, KubernetesManifests } from '../../src/aws';
@@ -27,17 +39,22 @@ class GpuInference extends TerraformStack {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // the state beside the stack, by a path relative to where `cdktf deploy` runs it (never an absolute path)
+    new LocalBackend(this, { path: 'terraform.gpu-inference.tfstate' });
+
     // existing infrastructure, by reference
     const cluster = { name: 'inference', endpoint: 'https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com', ca: 'LS0tLS1CRUdJTi...' };
     const vpcId = 'vpc-0a1b2c3d4e5f60718';
     const subnetIds = ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'];
     const listenerArn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/inference/50dc6c495c0c9188/f2f7dc8efc522ab2';
+    const albSecurityGroupId = 'sg-0123456789abcdef0';
 
     // providers are the stack's (the library's constructs create none)
     new AwsProvider(this, 'Aws', { region: 'us-east-1' });
     new KubernetesProvider(this, 'Kubernetes', {
       host: cluster.endpoint,
-      clusterCaCertificate: cluster.ca,
+      // EKS gives the CA base64-encoded; the provider wants PEM
+      clusterCaCertificate: Fn.base64decode(cluster.ca),
       exec: [{ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', cluster.name] }],
     });
 
@@ -48,6 +65,10 @@ class GpuInference extends TerraformStack {
     const llama = new Model(chart, 'Llama', {
       name: 'llama',
       image: 'vllm/vllm-openai:v0.6.3',
+      // vLLM's OpenAI server listens on 8000; probes and the target groups' health checks follow `port`
+      port: 8000,
+      // Llama-3.1-8B in bf16 is 16 GB of the A10G's 24 GB: cap the context so the KV cache fits in what is left
+      args: ['--model', 'meta-llama/Llama-3.1-8B-Instruct', '--port', '8000', '--max-model-len', '8192'],
       memory: Size.gibibytes(24),
       gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
     });
@@ -70,6 +91,7 @@ class GpuInference extends TerraformStack {
       alarms: { errorRate: 0.01, p99Latency: Duration.seconds(8) },
       environment: production,
       eks: { clusterName: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.ca },
+      loadBalancerSecurityGroupId: albSecurityGroupId,
     });
 
     // last: the bridge renders the chart as it stands (the rollout added the canary's workload)

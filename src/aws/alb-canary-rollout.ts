@@ -9,10 +9,11 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
-import { Duration } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import { Annotations, App, TerraformStack } from 'cdktf';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import * as errors from './errors';
+import { bridgeOf } from './kubernetes-manifests';
 import { CanaryAlarmOptions, EksAccess } from './options';
 import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
@@ -93,10 +94,23 @@ export interface AlbCanaryRolloutProps {
    */
   readonly pathPatterns?: string[];
   /**
-   * Target-group stickiness.
+   * Target-group stickiness (1 second to 7 days).
    * @default - none
    */
   readonly stickiness?: Duration;
+  /**
+   * How long the ALB lets in-flight requests of a deregistered pod finish (scale-in, rollback, promotion): long
+   * generations take minutes. Keep it at most the pods' termination grace period.
+   * @default Duration.minutes(5)
+   */
+  readonly deregistrationDelay?: Duration;
+  /**
+   * Security group of the load balancer: the TargetGroupBindings then let the AWS Load Balancer Controller open
+   * the pods' security group to it (`spec.networking`). Without it, the pods' security group must already accept
+   * the ALB on the model's port.
+   * @default - no networking rules: a prerequisite of the cluster (a warning says so)
+   */
+  readonly loadBalancerSecurityGroupId?: string;
   /**
    * Alarms on the canary target groups (failed checks for the controller).
    * @default - 5xx share > 2 % and p99 > 5 s, over 2 minutes
@@ -133,7 +147,9 @@ export interface AlbCanaryRolloutProps {
    */
   readonly logRetention?: Duration;
   /**
-   * Name of the rollout (DNS-1123; target group names are `<name>-<version>`, 32 characters at most).
+   * Name of the rollout (DNS-1123). With an environment, the environment's name is appended, so staging and
+   * production of one model coexist in an account: target groups are `<name>-<environment>-<version>` (32
+   * characters at most), and the SSM parameters, function, schedule and alarms follow.
    */
   readonly name: string;
 }
@@ -164,9 +180,14 @@ export class AlbCanaryRollout extends Construct {
   constructor(scope: Construct, id: string, props: AlbCanaryRolloutProps) {
     super(scope, id);
     const p = this.node.path;
-    const name = props.name;
     const env = props.environment;
+    const name = env && !props.name.endsWith(`-${env.name}`) ? `${props.name}-${env.name}` : props.name;
     const host = env ? environmentHost(env, p, 'environment') : undefined;
+    if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
+    if (env) checkBridgeOrder(p, env);
+    checkRulePriority(this, props.listenerArn, props.priority);
+    const stickiness = props.stickiness?.toSeconds();
+    if (stickiness !== undefined && (stickiness < 1 || stickiness > 604800)) throw errors.stickinessOutOfRange(p, 'stickiness', stickiness);
     const stable = props.stableVersion ?? env?.currentVersion;
     if (!stable) throw errors.stableVersionMissing(p, 'stableVersion');
     const albVersions = resolveVersions(p, props, env);
@@ -195,7 +216,8 @@ export class AlbCanaryRollout extends Construct {
       priority: props.priority,
       hostHeaders: props.hostHeaders,
       pathPatterns: props.pathPatterns,
-      stickinessSeconds: props.stickiness?.toSeconds(),
+      stickinessSeconds: stickiness,
+      deregistrationDelaySeconds: (props.deregistrationDelay ?? Duration.minutes(5)).toSeconds(),
       versions: involved.map((v) => albVersions.find((x) => x.name === v)!).map((v): WeightedVersion => ({ name: v.name, port: v.port ?? 8080, healthPath: v.healthPath ?? '/health' })),
       spec,
       lifecycle,
@@ -214,7 +236,10 @@ export class AlbCanaryRollout extends Construct {
       const backends = Object.fromEntries(involved.map((v) => [v, host.backendOf(v)]));
       for (const v of involved) host.claimFloor(v);
       workloads = { namespace: host.namespace, backends };
-      new TargetGroupBindings(this, 'Bindings', { namespace: host.namespace, backends, targetGroupArns: weighted.targetGroupArns, lifecycle });
+      new TargetGroupBindings(this, 'Bindings', {
+        namespace: host.namespace, backends, targetGroupArns: weighted.targetGroupArns, lifecycle, loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
+      });
+      if (!props.loadBalancerSecurityGroupId) Annotations.of(this).addWarning(errors.noLoadBalancerSecurityGroup(p));
     }
 
     let specDocument: string | undefined;
@@ -222,7 +247,9 @@ export class AlbCanaryRollout extends Construct {
       name,
       ruleArn: weighted.ruleArn,
       eks: props.eks,
+      workloads,
       logRetention: props.logRetention,
+      checkedAlarmNames: () => alarmsNamedBy(this.spec()),
       lifecycle,
       alarmArns: () => this.alarms.map((x) => this.alarmRef(x).arn),
       specDocument: () => {
@@ -230,7 +257,7 @@ export class AlbCanaryRollout extends Construct {
         const names = this.alarms.map((x) => this.alarmRef(x).name);
         const alarmChecks: MetricSpec[] = names.map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
         const base = this.spec();
-        const target = { kind: 'aws' as const, listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: props.stickiness?.toSeconds(), alarmNames: names, workloads };
+        const target = { kind: 'aws' as const, listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness, alarmNames: names, workloads };
         specDocument = JSON.stringify({ spec: { ...base, checks: [...base.checks, ...alarmChecks] }, target });
         return specDocument;
       },
@@ -290,4 +317,31 @@ function resolveVersions(scopePath: string, props: AlbCanaryRolloutProps, env: I
   if (props.versions) return props.versions;
   if (!env) throw errors.versionsMissing(scopePath, 'versions');
   return env.model.versions.map((v) => ({ name: v.name, port: v.port, healthPath: v.healthPath, gpusPerReplica: v.gpusPerReplica }));
+}
+
+/** Names of the CloudWatch alarms a spec's checks and gates judge. */
+function alarmsNamedBy(spec: RolloutSpec): string[] {
+  const metrics = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
+  return [...new Set(metrics.flatMap((m) => (m.provider === 'cloudwatchAlarm' ? [m.alarmName] : [])))].sort();
+}
+
+/** The bridge renders a chart once: a rollout that adds workloads to it afterwards would be left out. */
+function checkBridgeOrder(scopePath: string, env: IEnvironment): void {
+  const bridge = bridgeOf(Chart.of(env));
+  if (bridge) throw errors.bridgeBeforeRollout(scopePath, 'environment', bridge);
+}
+
+const PRIORITIES = new WeakMap<IConstruct, Map<string, string>>();
+
+/** Listener rule priorities are 1..50000 and unique per listener (checked within one app). */
+function checkRulePriority(scope: Construct, listenerArn: string, priority: number): void {
+  const p = scope.node.path;
+  if (!Number.isInteger(priority) || priority < 1 || priority > 50000) throw errors.priorityOutOfRange(p, 'priority', priority);
+  const root = scope.node.root;
+  const used = PRIORITIES.get(root) ?? new Map<string, string>();
+  PRIORITIES.set(root, used);
+  const key = `${listenerArn}#${priority}`;
+  const other = used.get(key);
+  if (other) throw errors.priorityTaken(p, 'priority', priority, other);
+  used.set(key, p);
 }

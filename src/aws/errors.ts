@@ -51,3 +51,37 @@ export function versionsMissing(path: string, property: string) {
   return configError(path, property, undefined, 'the rollout does not know the versions behind the load balancer',
     "give `environment` (versions, ports and GPUs come from its model) or `versions: [{ name: 'v1', port: 8000 }, ...]`");
 }
+
+export function environmentWithoutEks(path: string, property: string, env: string) {
+  return configError(path, property, undefined, `the rollout raises the replica floors of environment "${env}" through the EKS API, and no cluster is given: its canary would never get replicas and would abort at the progress deadline`,
+    'give `eks: { clusterName, endpoint, certificateAuthority }` of the cluster that runs the environment');
+}
+
+export function bridgeBeforeRollout(path: string, property: string, bridge: string) {
+  return configError(path, property, undefined, `the chart of this environment was already rendered into Terraform by ${bridge}, so the canary's workloads this rollout adds would be missing while its target group is bound`,
+    'create the KubernetesManifests bridge after every rollout of its charts');
+}
+
+export function priorityOutOfRange(path: string, property: string, value: number) {
+  return configError(path, property, value, 'listener rule priorities are whole numbers from 1 to 50000', 'use a free priority of the listener, for example `priority: 100`');
+}
+
+export function priorityTaken(path: string, property: string, value: number, other: string) {
+  return configError(path, property, value, `${other} already uses this priority on the same listener; an ALB refuses two rules with one priority`,
+    'give each rollout on a listener its own priority');
+}
+
+export function stickinessOutOfRange(path: string, property: string, seconds: number) {
+  return configError(path, property, rendered(`${seconds} s`), 'target-group stickiness lasts from 1 second to 7 days (604800 s)',
+    'use for example `stickiness: Duration.hours(1)`, or leave it out');
+}
+
+export function noLoadBalancerSecurityGroup(path: string) {
+  return `[${path}] no loadBalancerSecurityGroupId: the TargetGroupBindings carry no networking rules, so the pods' security group must already accept the load balancer on the model's port, or no target ever becomes healthy. ` +
+    'Give `loadBalancerSecurityGroupId` to let the AWS Load Balancer Controller open it.';
+}
+
+export function nodeGroupNameTooLong(path: string, property: string, value: string) {
+  return configError(path, property, value, `node group names are 63 characters at most, and "${value}" has ${value.length}`,
+    'give a shorter `nodeGroupName`');
+}

@@ -1,3 +1,4 @@
+import { AutoscalingGroupTagA } from '@cdktf/provider-aws/lib/autoscaling-group-tag';
 import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
@@ -9,9 +10,18 @@ import { GpuProduct } from '../rollout/gpu';
 
 /** The AMI of GPU nodes. */
 export class GpuAmiType {
-  /** Amazon Linux 2023 with the NVIDIA driver and device plugin. */
+  /**
+   * Amazon Linux 2023 with the NVIDIA driver. The NVIDIA Kubernetes device plugin is NOT included: install it
+   * (Helm chart `nvdp/nvidia-device-plugin`, or the NVIDIA GPU Operator), or no node advertises `nvidia.com/gpu`
+   * and GPU pods stay Pending.
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html
+   */
   public static readonly AL2023_NVIDIA = new GpuAmiType('AL2023_x86_64_NVIDIA');
-  /** Bottlerocket with the NVIDIA driver. */
+  /**
+   * Bottlerocket with the NVIDIA driver and the NVIDIA Kubernetes device plugin built in: GPU pods schedule with
+   * nothing else installed.
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html
+   */
   public static readonly BOTTLEROCKET_NVIDIA = new GpuAmiType('BOTTLEROCKET_x86_64_NVIDIA');
 
   private constructor(
@@ -84,7 +94,7 @@ export interface GpuNodeGroupProps {
   readonly desiredSize?: number;
   /**
    * AMI.
-   * @default GpuAmiType.AL2023_NVIDIA
+   * @default GpuAmiType.BOTTLEROCKET_NVIDIA - the device plugin is built in
    */
   readonly amiType?: GpuAmiType;
   /**
@@ -150,32 +160,46 @@ export class GpuNodeGroup extends Construct {
 
     const gpus = Math.max(...props.instanceTypes.map((t) => GPUS_PER_INSTANCE[t] ?? 0));
     const label = this.product.name;
+    const nodeGroupName = props.nodeGroupName ?? `${props.clusterName}-gpu-${label.toLowerCase()}`;
+    if (nodeGroupName.length > 63) throw errors.nodeGroupNameTooLong(p, props.nodeGroupName ? 'nodeGroupName' : 'clusterName', nodeGroupName);
+    // the cluster-autoscaler builds a node template from these when the group is at zero
+    const templateTags: Record<string, string> = {
+      'k8s.io/cluster-autoscaler/enabled': 'true',
+      [`k8s.io/cluster-autoscaler/${props.clusterName}`]: 'owned',
+      [`k8s.io/cluster-autoscaler/node-template/label/${GPU_PRODUCT_LABEL}`]: label,
+      [`k8s.io/cluster-autoscaler/node-template/taint/${NVIDIA_GPU_RESOURCE}`]: 'true:NoSchedule',
+      ...(gpus > 0 ? { [`k8s.io/cluster-autoscaler/node-template/resources/${NVIDIA_GPU_RESOURCE}`]: String(gpus) } : {}),
+    };
     this.resource = new EksNodeGroup(this, 'Resource', {
       clusterName: props.clusterName,
-      nodeGroupName: props.nodeGroupName ?? `${props.clusterName}-gpu-${label.toLowerCase()}`,
+      nodeGroupName,
       nodeRoleArn: this.nodeRole.arn,
       subnetIds: props.subnetIds,
       instanceTypes: props.instanceTypes,
-      amiType: (props.amiType ?? GpuAmiType.AL2023_NVIDIA).value,
+      amiType: (props.amiType ?? GpuAmiType.BOTTLEROCKET_NVIDIA).value,
       capacityType: 'ON_DEMAND',
       diskSize: (props.diskSize ?? Size.gibibytes(200)).toGibibytes(),
       scalingConfig: { minSize: min, maxSize: max, desiredSize: desired },
       updateConfig: { maxUnavailable: 1 },
       labels: { [GPU_PRODUCT_LABEL]: label },
       taint: [{ key: NVIDIA_GPU_RESOURCE, value: 'true', effect: 'NO_SCHEDULE' }],
-      tags: {
-        // the cluster-autoscaler builds a node template from these when the group is at zero
-        'k8s.io/cluster-autoscaler/enabled': 'true',
-        [`k8s.io/cluster-autoscaler/${props.clusterName}`]: 'owned',
-        [`k8s.io/cluster-autoscaler/node-template/label/${GPU_PRODUCT_LABEL}`]: label,
-        [`k8s.io/cluster-autoscaler/node-template/taint/${NVIDIA_GPU_RESOURCE}`]: 'true:NoSchedule',
-        ...(gpus > 0 ? { [`k8s.io/cluster-autoscaler/node-template/resources/${NVIDIA_GPU_RESOURCE}`]: String(gpus) } : {}),
-      },
+      tags: templateTags,
       lifecycle: {
         // the autoscaler moves desired size; Terraform must not move it back
         ignoreChanges: ['scaling_config[0].desired_size'],
         preventDestroy: props.destroyProtection ?? false,
       },
     });
+    // A managed node group's tags stay on the node group: the cluster-autoscaler reads its node template from the
+    // Auto Scaling group's tags, so the template tags go there too (EKS tags the group for discovery only).
+    // https://docs.aws.amazon.com/eks/latest/userguide/autoscaling.html
+    const asgName = this.resource.resources.get(0).autoscalingGroups.get(0).name;
+    const asgTags = new Construct(this, 'AutoScalingGroupTags');
+    for (const [key, value] of Object.entries(templateTags).filter(([k]) => k.includes('/node-template/'))) {
+      new AutoscalingGroupTagA(asgTags, key.split('/').slice(2).join('-').replace(/[^A-Za-z0-9-]/g, '-'), {
+        autoscalingGroupName: asgName,
+        tag: { key, value, propagateAtLaunch: false },
+      });
+    }
   }
 }

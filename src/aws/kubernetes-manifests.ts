@@ -18,6 +18,13 @@ export interface KubernetesManifestsProps {
  * (production by default) carry `prevent_destroy`. A kubernetes provider must be configured by the stack.
  * @see https://registry.terraform.io/providers/hashicorp/kubernetes/latest/docs/resources/manifest
  */
+const BRIDGES = new WeakMap<Chart, string>();
+
+/** The path of the bridge that rendered `chart`, if one did. */
+export function bridgeOf(chart: Chart): string | undefined {
+  return BRIDGES.get(chart);
+}
+
 export class KubernetesManifests extends Construct {
   /** The manifests, by `<kind>/<namespace>/<name>`. */
   public readonly manifests: { [key: string]: Manifest } = {};
@@ -25,6 +32,7 @@ export class KubernetesManifests extends Construct {
   constructor(scope: Construct, id: string, props: KubernetesManifestsProps) {
     super(scope, id);
     for (const chart of props.charts) {
+      BRIDGES.set(chart, this.node.path);
       // which objects an environment with destroy protection renders (found by construct, not by label or name)
       const protectedKeys = new Set<string>();
       for (const c of chart.node.findAll()) {

@@ -9,23 +9,53 @@ export interface CanaryAlarmOptions {
    */
   readonly errorRate?: number;
   /**
+   * Requests a minute below which the 5xx share counts as 0: one error among a handful of requests must not abort.
+   * @default 20
+   */
+  readonly minRequests?: number;
+  /**
    * p99 target response time above which the canary fails.
    * @default Duration.seconds(5)
    */
   readonly p99Latency?: Duration;
   /**
-   * Consecutive one-minute periods over the threshold before the alarm fires.
+   * Connections the load balancer could not open to the canary's pods in a minute above which the canary fails.
+   * A crashing or OOM-killed model server shows here and as ALB-generated 502/503/504, which
+   * `HTTPCode_Target_5XX_Count` does not count.
+   * @default 5
+   */
+  readonly connectionErrors?: number;
+  /**
+   * Consecutive one-minute periods over the threshold before an alarm fires.
    * @default 2
    */
   readonly evaluationPeriods?: number;
 }
 
-/** The EKS cluster whose workloads' replica floors the controller raises. */
+/** Subnets and security groups of the controller's Lambda, for an EKS API endpoint that is private. */
+export interface LambdaVpcOptions {
+  /** Subnets with a route to the cluster's private endpoint (and to the AWS APIs, through endpoints or NAT). */
+  readonly subnetIds: string[];
+  /** Security groups the cluster's endpoint accepts. */
+  readonly securityGroupIds: string[];
+}
+
+/**
+ * The EKS cluster whose workloads' replica floors the controller raises. The rollout creates an EKS access entry
+ * for the controller's role and a namespaced Role for it, so the cluster's `authentication_mode` must include
+ * the access-entry API (`API` or `API_AND_CONFIG_MAP`).
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html
+ */
 export interface EksAccess {
   /** Cluster name. */
   readonly clusterName: string;
   /** API server endpoint. */
   readonly endpoint: string;
-  /** Base64 certificate authority data. */
+  /** Base64 certificate authority data (as `aws_eks_cluster.certificate_authority[0].data` gives it). */
   readonly certificateAuthority: string;
+  /**
+   * Run the controller in the VPC, for a cluster whose API endpoint is private.
+   * @default - outside any VPC: the cluster's public endpoint must allow the controller
+   */
+  readonly vpc?: LambdaVpcOptions;
 }

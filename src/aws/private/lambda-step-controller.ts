@@ -5,11 +5,17 @@
  */
 import * as path from 'path';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { Duration } from 'cdk8s';
 import { AssetType, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -17,6 +23,8 @@ import {
   ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
   ENV_CONTROLLER_SSM_STATE_PARAMETER, specParameterName, stateParameterName,
 } from '../../core/constants';
+import { KubernetesBackend } from '../../core/contract/target';
+import { workloadPolicyRules } from '../../k8s/private/rbac';
 import { BUNDLES, readBundle } from '../../private/bundles';
 import { EksAccess } from '../options';
 
@@ -31,7 +39,11 @@ export interface LambdaStepControllerProps {
   readonly ruleArn: string;
   /** ARNs of the alarms the controller reads, rendered late. */
   readonly alarmArns: () => string[];
+  /** Names of alarms the spec's checks and gates name (not created here), rendered late. */
+  readonly checkedAlarmNames: () => string[];
   readonly eks?: EksAccess;
+  /** The versions' workloads whose floors the controller sets through the EKS API (with `eks`). */
+  readonly workloads?: { readonly namespace: string; readonly backends: { [version: string]: KubernetesBackend } };
   readonly logRetention?: Duration;
   readonly lifecycle?: { preventDestroy: boolean };
 }
@@ -41,6 +53,8 @@ const BUNDLE_ASSET_ID = 'ModelRolloutControllerBundle';
 
 export class LambdaStepController extends Construct {
   public readonly function: LambdaFunction;
+  public readonly role: IamRole;
+  private readonly functionName: string;
   /** Size of the Lambda bundle in bytes. */
   public readonly bundleBytes: number;
 
@@ -67,17 +81,24 @@ export class LambdaStepController extends Construct {
     const asset = (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
       ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: path.dirname(BUNDLES.lambda), type: AssetType.ARCHIVE });
     const functionName = `${name}-rollout-controller`;
+    this.functionName = functionName;
     const scheduleName = `${name}-rollout-tick`;
     const logGroup = new CloudwatchLogGroup(this, 'Logs', {
       name: `/aws/lambda/${functionName}`,
       retentionInDays: (props.logRetention ?? Duration.days(30)).toDays(),
     });
+    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const partition = new DataAwsPartition(this, 'Partition').partition;
+    const region = new DataAwsRegion(this, 'Region').region;
     const role = new IamRole(this, 'Role', {
       assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
     });
+    this.role = role;
+    // built as a string, not from the schedule resource: the policy must exist before the schedule first fires
+    const scheduleArn = `arn:${partition}:scheduler:${region}:${account}:schedule/default/${scheduleName}`;
+    const alarmArn = (n: string) => `arn:${partition}:cloudwatch:${region}:${account}:alarm:${n}`;
     const [specArn, stateArn, logGroupArn] = [specParam.arn, stateParam.arn, logGroup.arn];
-    // set below, once the schedule and its role exist (the policy renders at synth)
-    let scheduleArn = '';
+    // set below, once the schedule's role exists (the policy renders at synth)
     let schedulerRoleArn = '';
     let policyCache: string | undefined;
     new IamRolePolicy(this, 'Policy', {
@@ -91,7 +112,9 @@ export class LambdaStepController extends Construct {
             { Sid: 'MoveWeights', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule'], Resource: [props.ruleArn] },
             // Describe* of ELBv2 support no resource-level permissions: "*" is the narrowest the API accepts
             { Sid: 'ReadRouting', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
-            { Sid: 'ReadAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: props.alarmArns() },
+            // every alarm the spec judges: the rollout's own and those its checks and gates name (a denied read
+            // would leave a failing canary unjudged)
+            { Sid: 'ReadAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms'], Resource: [...props.alarmArns(), ...props.checkedAlarmNames().map(alarmArn)] },
             { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] },
             { Sid: 'StopTicking', Effect: 'Allow', Action: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], Resource: [scheduleArn] },
             // UpdateSchedule passes the schedule's own role back to EventBridge Scheduler
@@ -103,6 +126,10 @@ export class LambdaStepController extends Construct {
     this.function = new LambdaFunction(this, 'Function', {
       functionName,
       role: role.arn,
+      // one tick at a time: EventBridge Scheduler invokes asynchronously and at least once, so two deliveries of
+      // one tick (or a slow tick and the next) must not run side by side; an extra invocation is throttled
+      reservedConcurrentExecutions: 1,
+      vpcConfig: props.eks?.vpc ? { subnetIds: props.eks.vpc.subnetIds, securityGroupIds: props.eks.vpc.securityGroupIds } : undefined,
       runtime: 'nodejs22.x',
       handler: 'index.handler',
       filename: asset.path,
@@ -124,22 +151,69 @@ export class LambdaStepController extends Construct {
       },
       dependsOn: [logGroup],
     });
-    const schedulerRole = new IamRole(this, 'SchedulerRole', {
-      assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    // a failed or throttled tick is not retried and a late one is dropped: the next minute's tick decides again
+    // from fresh observations (Lambda retries async invocations twice by default, up to 6 hours later)
+    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    new LambdaFunctionEventInvokeConfig(this, 'AsyncInvoke', {
+      functionName: this.function.functionName,
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: 60,
     });
-    new IamRolePolicy(this, 'SchedulerPolicy', {
+    if (props.eks && props.workloads) this.grantKubernetes(props.eks, props.workloads, role.arn, props.lifecycle);
+    // only schedules of this account may use the role (the confused-deputy guard EventBridge Scheduler documents)
+    // https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
+    const schedulerRole = new IamRole(this, 'SchedulerRole', {
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': account } } }],
+      }),
+    });
+    const schedulerPolicy = new IamRolePolicy(this, 'SchedulerPolicy', {
       role: schedulerRole.name,
       policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Tick', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [this.function.arn] }] }),
     });
     schedulerRoleArn = schedulerRole.arn;
     // ENABLED on every deploy; the controller disables it once the rollout is over (ticks only while one is active)
-    const tick = new SchedulerSchedule(this, 'Tick', {
+    new SchedulerSchedule(this, 'Tick', {
       name: scheduleName,
       state: 'ENABLED',
       scheduleExpression: 'rate(1 minute)',
       flexibleTimeWindow: { mode: 'OFF' },
       target: { arn: this.function.arn, roleArn: schedulerRole.arn, retryPolicy: { maximumRetryAttempts: 0 } },
+      // the first tick must find its permission to invoke the function
+      dependsOn: [schedulerPolicy],
     });
-    scheduleArn = tick.arn;
+  }
+
+  /**
+   * The controller's Kubernetes identity: an EKS access entry maps its IAM role to a group, and a namespaced Role
+   * bound to that group allows exactly the reads and patches of the rollout's workloads (by name), like the
+   * in-cluster controller's Role.
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html
+   */
+  private grantKubernetes(eks: EksAccess, workloads: NonNullable<LambdaStepControllerProps['workloads']>, roleArn: string, lifecycle?: { preventDestroy: boolean }): void {
+    const group = `model-rollout:${this.functionName}`;
+    new EksAccessEntry(this, 'AccessEntry', {
+      clusterName: eks.clusterName,
+      principalArn: roleArn,
+      type: 'STANDARD',
+      kubernetesGroups: [group],
+      lifecycle,
+    });
+    const metadata = { name: this.functionName, namespace: workloads.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk-model-rollout' } };
+    new Manifest(this, 'KubernetesRole', {
+      manifest: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: workloadPolicyRules(Object.values(workloads.backends)) },
+      lifecycle,
+    });
+    new Manifest(this, 'KubernetesRoleBinding', {
+      manifest: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.functionName },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+      },
+      lifecycle,
+    });
   }
 }

@@ -16,6 +16,8 @@ export interface TargetGroupBindingsProps {
   /** The versions' target group ARNs. */
   readonly targetGroupArns: { [version: string]: string };
   readonly lifecycle?: { preventDestroy: boolean };
+  /** The load balancer's security group: the controller opens the pods to it on the Service's port. */
+  readonly loadBalancerSecurityGroupId?: string;
 }
 
 export class TargetGroupBindings extends Construct {
@@ -31,6 +33,10 @@ export class TargetGroupBindings extends Construct {
             serviceRef: { name: backend.service, port: backend.port },
             targetGroupARN: props.targetGroupArns[version],
             targetType: 'ip',
+            // the AWS Load Balancer Controller adds an ingress rule from the ALB to the pods' security group
+            ...(props.loadBalancerSecurityGroupId ? {
+              networking: { ingress: [{ from: [{ securityGroup: { groupID: props.loadBalancerSecurityGroupId } }], ports: [{ port: backend.port, protocol: 'TCP' }] }] },
+            } : {}),
           },
         },
         lifecycle: props.lifecycle,

@@ -29,6 +29,7 @@ export interface WeightedRuleProps {
   readonly hostHeaders?: string[];
   readonly pathPatterns?: string[];
   readonly stickinessSeconds?: number;
+  readonly deregistrationDelaySeconds: number;
   /** The versions the rule splits between (stable first). */
   readonly versions: WeightedVersion[];
   /** The rollout's spec: the rule starts at its abort weights (everything on stable). */
@@ -56,7 +57,11 @@ export class WeightedRule extends Construct {
         protocol: 'HTTP',
         targetType: 'ip',
         vpcId: props.vpcId,
-        deregistrationDelay: '30',
+        // in-flight generations finish before a deregistered pod is dropped
+        deregistrationDelay: String(props.deregistrationDelaySeconds),
+        // a long generation keeps a replica busy: send new requests where fewest are outstanding, not round robin
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#modify-routing-algorithm
+        loadBalancingAlgorithmType: 'least_outstanding_requests',
         healthCheck: { path: v.healthPath, matcher: '200', interval: 15, healthyThreshold: 2, unhealthyThreshold: 3, timeout: 5 },
         lifecycle: props.lifecycle,
       });

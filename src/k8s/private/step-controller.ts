@@ -1,6 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
+import { workloadPolicyRules } from './rbac';
 import {
   ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP,
   ENV_CONTROLLER_STATE_CONFIGMAP, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
@@ -75,19 +76,12 @@ export class StepController extends Construct {
 
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.controllerName), automountServiceAccountToken: true });
 
-    const versions = Object.values(target.backends);
     const rules: k8s.PolicyRule[] = [
       { apiGroups: [''], resources: ['configmaps'], resourceNames: [this.specConfigMapName], verbs: ['get'] },
       { apiGroups: [''], resources: ['configmaps'], resourceNames: [this.stateConfigMapName], verbs: ['get', 'patch'] },
       { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], resourceNames: [target.httpRoute], verbs: ['get', 'patch'] },
-      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: uniq(versions.map((b) => b.deployment)), verbs: ['get'] },
+      ...workloadPolicyRules(Object.values(target.backends)),
     ];
-    const scaled = uniq(versions.filter((b) => !b.scaledObject && !b.hpa).map((b) => b.deployment));
-    if (scaled.length > 0) rules.push({ apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: scaled, verbs: ['patch'] });
-    const scaledObjects = uniq(versions.flatMap((b) => (b.scaledObject ? [b.scaledObject] : [])));
-    if (scaledObjects.length > 0) rules.push({ apiGroups: ['keda.sh'], resources: ['scaledobjects'], resourceNames: scaledObjects, verbs: ['get', 'patch'] });
-    const hpas = uniq(versions.flatMap((b) => (b.hpa ? [b.hpa] : [])));
-    if (hpas.length > 0) rules.push({ apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], resourceNames: hpas, verbs: ['get', 'patch'] });
     new k8s.KubeRole(this, 'Role', { metadata: metadata(this.controllerName), rules });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: metadata(this.controllerName),
@@ -148,8 +142,4 @@ export class StepController extends Construct {
       },
     });
   }
-}
-
-function uniq(xs: string[]): string[] {
-  return [...new Set(xs)].sort();
 }
