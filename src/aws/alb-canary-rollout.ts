@@ -257,7 +257,9 @@ export class AlbCanaryRollout extends Construct {
         const names = this.alarms.map((x) => this.alarmRef(x).name);
         const alarmChecks: MetricSpec[] = names.map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
         const base = this.spec();
-        const target = { kind: 'aws' as const, listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness, alarmNames: names, workloads };
+        const target = {
+          kind: 'aws' as const, listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness, alarmNames: names, workloads,
+        };
         specDocument = JSON.stringify({ spec: { ...base, checks: [...base.checks, ...alarmChecks] }, target });
         return specDocument;
       },
