@@ -237,7 +237,11 @@ export class AlbCanaryRollout extends Construct {
       for (const v of involved) host.claimFloor(v);
       workloads = { namespace: host.namespace, backends };
       new TargetGroupBindings(this, 'Bindings', {
-        namespace: host.namespace, backends, targetGroupArns: weighted.targetGroupArns, lifecycle, loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
+        namespace: host.namespace,
+        backends,
+        targetGroupArns: weighted.targetGroupArns,
+        lifecycle,
+        loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
       });
       if (!props.loadBalancerSecurityGroupId) Annotations.of(this).addWarning(errors.noLoadBalancerSecurityGroup(p));
     }
