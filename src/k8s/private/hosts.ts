@@ -29,6 +29,10 @@ export interface EndpointInfo {
 /** What a rollout needs from an environment (internal collaboration, not public API). */
 export interface EnvironmentHost {
   readonly env: IEnvironment;
+  /** false: the environment keeps its objects but serves nothing (no route, no replicas). */
+  readonly active: boolean;
+  /** How long `version` may take to load (its `loadTimeout`). */
+  loadTimeoutSeconds(version: string): number;
   /** Namespace of the environment's objects (`default` when the chart has none). */
   readonly namespace: string;
   readonly scalesToZero: boolean;
@@ -75,9 +79,25 @@ export function enclosingEnvironment(scope: IConstruct): IEnvironment | undefine
   return undefined;
 }
 
-/** What an environment needs from its model: a place to register (unique names, one production). */
+/** Pod settings every version of a model shares, resolved (internal data of the model). */
+export interface PodSettings {
+  /** Where HOME and every cache live: an emptyDir (sized, with an ephemeral-storage request) or a PVC. */
+  readonly cache: { readonly sizeGiB?: number; readonly claimName?: string };
+  readonly secretEnv: ReadonlyArray<{ readonly name: string; readonly secretName: string; readonly key: string }>;
+  readonly envFromSecrets: readonly string[];
+  readonly envFromConfigMaps: readonly string[];
+  readonly imagePullSecrets: readonly string[];
+  readonly serviceAccountName?: string;
+  readonly annotations: { readonly [key: string]: string };
+  readonly probeTimeoutSeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+  readonly drainDelaySeconds: number;
+}
+
+/** What an environment needs from its model: a place to register (unique names, one production), pod settings. */
 export interface ModelRegistry {
   register(env: IEnvironment): void;
+  readonly pod: PodSettings;
 }
 
 const REGISTRIES = new WeakMap<IModel, ModelRegistry>();
