@@ -4,8 +4,8 @@
  */
 import { createHash } from 'crypto';
 import * as fc from 'fast-check';
-import { bucketRanges } from '../src/core/routes/gateway-api';
 import { findTool, runLuaFilter } from './support/kube-twin';
+import { bucketRanges } from '../src/core/routes/gateway-api';
 import { bucketOf, hostMatches, LUA_BUCKET_FUNCTION, luaBucketFilter, queryParamOf } from '../src/core/routes/sticky-bucket';
 import { weightsAt } from '../src/core/weights';
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -6,9 +6,10 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { Gpu, GpuProduct } from '../src';
 import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing } from '../src/k8s';
-import { KubeTwin, World } from './support/kube-twin';
 import { expectValid } from './support/k8s-validate';
+import { KubeTwin, World } from './support/kube-twin';
 import { BUCKET_HEADER } from '../src/core/constants';
+import { renderHttpRouteRules } from '../src/core/routes/gateway-api';
 import { bucketOf } from '../src/core/routes/sticky-bucket';
 
 const gateway = { name: 'inference', namespace: 'istio-ingress' };
@@ -136,7 +137,6 @@ describe('routing', () => {
     const objects = Testing.synth(chart);
     // the manifest starts every canary at 0: move to the held 30 % as the controller would
     const route = find(objects, 'HTTPRoute');
-    const { renderHttpRouteRules } = require('../src/core/routes/gateway-api');
     const target = JSON.parse(find(objects, 'ConfigMap', 'llm-production-rollout-spec').data['target.json']);
     const spec = JSON.parse(find(objects, 'ConfigMap', 'llm-production-rollout-spec').data['spec.json']);
     route.spec.rules = renderHttpRouteRules(spec, target, { v1: 70, v2: 30 });
@@ -159,9 +159,8 @@ describe('routing', () => {
   });
 
   test('after promotion (canary at 100) every bucket and every untagged request reach the canary, none the old stable', () => {
-    const { renderHttpRouteRules } = require('../src/core/routes/gateway-api');
     const target = { kind: 'kubernetes', namespace: 'models', httpRoute: 'r', backends: { v1: { service: 's1', port: 80, deployment: 's1', baseReplicas: 1 }, v2: { service: 's2', port: 80, deployment: 's2', baseReplicas: 1 } }, routing: { kind: 'headerHash', header: 'x-user-id' }, pins: [] };
-    const rules = renderHttpRouteRules({ stable: 'v1', canaries: [{ version: 'v2', targetWeight: 100, ramp: true }] }, target, { v1: 0, v2: 100 });
+    const rules = renderHttpRouteRules({ stable: 'v1', canaries: [{ version: 'v2', targetWeight: 100, ramp: true }], mirror: undefined }, target as any, { v1: 0, v2: 100 });
     expect(rules.flatMap((r: any) => r.backendRefs.filter((b: any) => b.weight > 0).map((b: any) => b.name))).toEqual(['s2', 's2']);
   });
 

@@ -7,8 +7,8 @@ import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
 import { validatePins } from './private/pins';
 import { StepController } from './private/step-controller';
-import { Pin, Routing } from './routing';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
+import { Pin, Routing } from './routing';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
@@ -209,14 +209,17 @@ export class CanaryRollout extends Construct {
     };
     this.spec = spec;
     const limits = routeLimits(initial.canaries.length, this.target);
-    if (limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE || limits.matches > HTTPROUTE_MAX_TOTAL_MATCHES) {
+    const overLimit = limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE;
+    if (overLimit || limits.matches > HTTPROUTE_MAX_TOTAL_MATCHES) {
       throw errors.tooManyRouteRules(p, 'pins', limits.rules, limits.matches);
     }
 
     // Jobs of a CronJob are named <cronjob>-<minutes since epoch, 8+ digits>, within 63: CronJob names stop at 52
     // (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec)
     const fullName = `${this.name}-rollout-controller`;
-    const controllerName = fullName.length <= 52 ? fullName : `${this.name.slice(0, 52 - 9 - 19).replace(/-+$/, '')}-${shortHash(this.name)}-rollout-controller`;
+    const controllerName = fullName.length <= 52
+      ? fullName
+      : `${this.name.slice(0, 52 - 9 - 19).replace(/-+$/, '')}-${shortHash(this.name)}-rollout-controller`;
 
     const controller = new StepController(this, 'Controller', {
       image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
@@ -283,9 +286,9 @@ function olderThan(version: string, min: [number, number]): boolean {
   return major < min[0] || (major === min[0] && (minor ?? 0) < min[1]);
 }
 
-/** 8 hex digits of FNV-1a: keeps a shortened name unique. */
+/** 8 hex digits of a polynomial hash mod 2^32: keeps a shortened name unique. */
 function shortHash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  let h = 7;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) % 4294967296;
   return h.toString(16).padStart(8, '0');
 }

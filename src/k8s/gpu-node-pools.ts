@@ -128,7 +128,8 @@ export class GpuNodePools extends Construct {
 
     const drift = props.driftWindow ?? { startHourUtc: 2, length: Duration.hours(4) };
     const hours = drift.length.toHours({ integral: false });
-    if (!Number.isInteger(drift.startHourUtc) || drift.startHourUtc < 0 || drift.startHourUtc > 23 || !Number.isInteger(hours) || hours < 1 || hours > 23) {
+    const badStart = !Number.isInteger(drift.startHourUtc) || drift.startHourUtc < 0 || drift.startHourUtc > 23;
+    if (badStart || !Number.isInteger(hours) || hours < 1 || hours > 23) {
       throw errors.driftWindowInvalid(this.node.path, 'driftWindow', `start ${drift.startHourUtc}, ${hours} h`);
     }
     const expireAfter = props.expireAfter ? `${props.expireAfter.toSeconds()}s` : 'Never';

@@ -97,7 +97,7 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
 
   const sticky = target.routing.kind !== 'random';
-  const tagged = { type: 'RegularExpression' as const, name: BUCKET_HEADER, value: `^[0-9]+$` };
+  const tagged = { type: 'RegularExpression' as const, name: BUCKET_HEADER, value: '^[0-9]+$' };
   const byVersion = new Map<string, Array<HttpRouteRule['matches'][number]>>();
   for (const pin of target.pins) {
     const exact = {

@@ -31,8 +31,6 @@ export interface EnvironmentHost {
   readonly env: IEnvironment;
   /** false: the environment keeps its objects but serves nothing (no route, no replicas). */
   readonly active: boolean;
-  /** How long `version` may take to load (its `loadTimeout`). */
-  loadTimeoutSeconds(version: string): number;
   /** Namespace of the environment's objects (`default` when the chart has none). */
   readonly namespace: string;
   readonly scalesToZero: boolean;
@@ -40,6 +38,8 @@ export interface EnvironmentHost {
   readonly endpoint?: EndpointInfo;
   /** Prometheus of the environment's autoscaler, if any. */
   readonly prometheusUrl?: string;
+  /** How long `version` may take to load (its `loadTimeout`). */
+  loadTimeoutSeconds(version: string): number;
   /** Render `version`'s workload in this environment (once) and return its objects' names. */
   backendOf(version: string): KubernetesBackend;
   /** The step controller owns `version`'s replica floor from now on (marked for Argo CD and the bridge). */
@@ -96,8 +96,8 @@ export interface PodSettings {
 
 /** What an environment needs from its model: a place to register (unique names, one production), pod settings. */
 export interface ModelRegistry {
-  register(env: IEnvironment): void;
   readonly pod: PodSettings;
+  register(env: IEnvironment): void;
 }
 
 const REGISTRIES = new WeakMap<IModel, ModelRegistry>();

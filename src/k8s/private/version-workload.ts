@@ -155,7 +155,7 @@ export class VersionWorkload extends Construct {
             serviceAccountName: pod.serviceAccountName,
             // no API token unless the pods run as a ServiceAccount the user chose (IRSA / Pod Identity need it)
             automountServiceAccountToken: pod.serviceAccountName !== undefined,
-            imagePullSecrets: pod.imagePullSecrets.length > 0 ? pod.imagePullSecrets.map((name) => ({ name })) : undefined,
+            imagePullSecrets: pod.imagePullSecrets.length > 0 ? pod.imagePullSecrets.map((secret) => ({ name: secret })) : undefined,
             // long generations finish before the kill (the default 30 s cuts them)
             terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds,
             securityContext: restricted
@@ -182,7 +182,10 @@ export class VersionWorkload extends Construct {
                 { name: ENV_MODEL_ENVIRONMENT, value: env.name },
               ],
               envFrom: pod.envFromSecrets.length + pod.envFromConfigMaps.length > 0
-                ? [...pod.envFromSecrets.map((name) => ({ secretRef: { name } })), ...pod.envFromConfigMaps.map((name) => ({ configMapRef: { name } }))]
+                ? [
+                  ...pod.envFromSecrets.map((secret) => ({ secretRef: { name: secret } })),
+                  ...pod.envFromConfigMaps.map((configMap) => ({ configMapRef: { name: configMap } })),
+                ]
                 : undefined,
               resources: { requests: resources, limits: resources },
               // large models load for minutes: the startup probe gives them `loadTimeout` before any restart
