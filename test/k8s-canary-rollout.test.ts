@@ -33,7 +33,7 @@ describe('CanaryRollout', () => {
     expect(route.metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.rules' });
     // the canaries' floors start at 0; the controller raises them ahead of the weight
     expect(find(objects, 'ScaledObject', 'llm-production-v2').spec.minReplicaCount).toBe(0);
-    expect(find(objects, 'ScaledObject', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.minReplicaCount' });
+    expect(find(objects, 'ScaledObject', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.minReplicaCount,spec.maxReplicaCount' });
     expectValid(objects);
   });
 
@@ -62,7 +62,9 @@ describe('CanaryRollout', () => {
     expect(cron.spec).toMatchObject({ schedule: '* * * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 50, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3 });
     const pod = cron.spec.jobTemplate.spec.template.spec;
     const c = pod.containers[0];
-    expect(c.image).toBe('node:22-alpine');
+    // pinned by digest, overridable with controllerImage
+    expect(c.image).toBe(CanaryRollout.DEFAULT_CONTROLLER_IMAGE);
+    expect(c.image).toMatch(/^node:22[.0-9a-z-]*@sha256:[0-9a-f]{64}$/);
     expect(c.command).toEqual(['node', '/controller/controller.js']);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(c.resources.limits).toEqual({ cpu: '250m', memory: '128Mi' });
@@ -92,12 +94,25 @@ describe('CanaryRollout', () => {
     });
     const objects = Testing.synth(chart);
     const rules = find(objects, 'HTTPRoute').spec.rules;
-    expect(rules[0]).toEqual({ matches: [{ headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }] }], backendRefs: [{ name: 'llm-production-v2', port: 8080, weight: 1 }] });
-    // at 0 % the canary has no bucket rule yet; everything else goes to stable, 5 % mirrored to v3
+    // the pin outranks bucket rules: tagged requests match two headers, untagged ones the pin alone
+    expect(rules[0]).toEqual({
+      matches: [
+        { headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }, { type: 'RegularExpression', name: BUCKET_HEADER, value: '^[0-9]+$' }] },
+        { headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }] },
+      ],
+      backendRefs: [{ name: 'llm-production-v2', port: 8080, weight: 1 }],
+    });
+    // at 0 % the canary has no bucket rule yet; every bucket goes to stable, untagged requests to the weights,
+    // 5 % mirrored to v3
+    const mirror = [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'llm-production-v3', port: 8080 }, percent: 5 } }];
     expect(rules.slice(1)).toEqual([{
-      matches: [{}],
+      matches: [{ headers: [{ type: 'RegularExpression', name: BUCKET_HEADER, value: `^(${Array.from({ length: 100 }, (_, i) => i).join('|')})$` }] }],
       backendRefs: [{ name: 'llm-production-v1', port: 8080, weight: 1 }],
-      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'llm-production-v3', port: 8080 }, percent: 5 } }],
+      filters: mirror,
+    }, {
+      matches: [{}],
+      backendRefs: [{ name: 'llm-production-v1', port: 8080, weight: 100 }, { name: 'llm-production-v2', port: 8080, weight: 0 }],
+      filters: mirror,
     }]);
     const filter = find(objects, 'EnvoyFilter');
     expect(filter.metadata.namespace).toBe('istio-ingress');

@@ -148,7 +148,7 @@ describe('Environment', () => {
       m.addEnvironment('prod-eu', { version: 'v1', gateway, kind: EnvironmentKind.PRODUCTION });
     }, /\[Chart\/Llama\/ProdEu\] kind: the model already has a production environment \("production"\); a model has exactly one/],
     ['promoting a version that does not exist', (m: Model) => m.addEnvironment('production', { version: 'v1', gateway }).promote('v7'),
-      /\[Chart\/Llama\] version: there is no version "v7"; known versions: v1, v2/],
+      /\[Chart\/Llama\/Production\] promote\(version\): there is no version "v7"; known versions: v1, v2/],
     ['a development environment with more than one replica', (m: Model) => m.addEnvironment('development', { version: 'v1', gateway, autoscaling: { maxReplicas: 3 } }),
       /\[Chart\/Llama\/Development\] autoscaling\.maxReplicas: a development environment runs one replica at most \(received 3\)/],
     ['scale to zero without host names', (m: Model) => m.addEnvironment('staging', { version: 'v1', gateway, autoscaling: { minReplicas: 0 } }),

@@ -30,7 +30,7 @@ describe('GpuNodePools', () => {
     expect(h100.template.spec.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' }]);
     expect(h100.template.spec.requirements[0]).toEqual({ key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: ['p5'] });
     expect(h100.limits).toEqual({ 'nvidia.com/gpu': '32' });
-    expect(h100.disruption).toEqual({ consolidationPolicy: 'WhenEmpty', consolidateAfter: '300s', budgets: [{ nodes: '1' }, { nodes: '0', reasons: ['Drifted'] }] });
+    expect(h100.disruption).toEqual({ consolidationPolicy: 'WhenEmpty', consolidateAfter: '300s', budgets: [{ nodes: '1' }, { nodes: '0', reasons: ['Drifted'], schedule: '0 6 * * *', duration: '20h' }] });
     const nodeClassObj = objects.find((o) => o.kind === 'EC2NodeClass');
     expect(nodeClassObj.spec.role).toBe('KarpenterNodeRole-inference');
     expectValid(objects);

@@ -24,17 +24,19 @@ describe('Model', () => {
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
     expect(deployment.metadata.name).toBe('llama-production-v1');
-    expect(container.resources.limits).toEqual({ 'cpu': '8', 'memory': '65536Mi', 'nvidia.com/gpu': 2 });
+    expect(container.resources.limits).toEqual({ 'cpu': '8', 'memory': '65536Mi', 'ephemeral-storage': '100Gi', 'nvidia.com/gpu': 2 });
     expect(container.resources.requests).toEqual(container.resources.limits);
     expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions)
       .toEqual([{ key: 'model-rollout.dev/gpu-product', operator: 'In', values: ['L40S'] }]);
-    expect(container.startupProbe).toEqual({ httpGet: { path: '/health', port: 8080 }, periodSeconds: 10, failureThreshold: 120 });
+    expect(container.startupProbe).toEqual({ httpGet: { path: '/health', port: 8080 }, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 120 });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/health', port: 8080 });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(container.env).toEqual([{ name: 'HF_HOME', value: '/tmp/hf' }, { name: 'MODEL_ENVIRONMENT', value: 'production' }]);
-    expect(byKind(objects, 'PodDisruptionBudget')[0].spec.maxUnavailable).toBe(1);
+    // the user's HF_HOME wins over the cache default
+    expect(container.env.filter((e: any) => e.name === 'HF_HOME')).toEqual([{ name: 'HF_HOME', value: '/tmp/hf' }]);
+    expect(container.env[container.env.length - 1]).toEqual({ name: 'MODEL_ENVIRONMENT', value: 'production' });
+    expect(byKind(objects, 'PodDisruptionBudget')[0].spec.minAvailable).toBe(1);
     expect(byKind(objects, 'Service')[0].spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
     expectValid(objects);
   });
@@ -56,7 +58,7 @@ describe('Model', () => {
     const c = v2Deployment.spec.template.spec.containers[0];
     expect(v2.gpusPerReplica).toBe(1);
     expect(c.image).toBe('vllm/vllm-openai:v0.6.4');
-    expect(c.env.map((e: any) => e.name)).toEqual(['A', 'B', 'MODEL_ENVIRONMENT']);
+    expect(c.env.map((e: any) => e.name).filter((n: string) => /^[AB]$|MODEL_ENV/.test(n))).toEqual(['A', 'B', 'MODEL_ENVIRONMENT']);
     expect(c.resources.limits['nvidia.com/gpu']).toBe(1);
     expect(model.versions.map((v) => v.name)).toEqual(['v1', 'v2']);
   });

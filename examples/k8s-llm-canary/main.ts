@@ -6,13 +6,22 @@
  * discarded. An error-rate check with a minimum-sample guard rolls back a faulty canary. The step controller runs
  * in the cluster as a CronJob. Writes the manifests and the rollout plan into examples/k8s-llm-canary/dist/.
  *
+ * Serving arguments four L40S on a g6e.12xlarge need (vLLM):
+ * - `--tensor-parallel-size 4`: the 70B weights (about 140 GB in bf16) are split over the four 48 GB GPUs;
+ * - `--max-model-len 16384`: what is left for the KV cache does not hold the declared 128k context, and vLLM
+ *   refuses to start without a shorter limit;
+ * - `--port 8000` and `port: 8000`: the probes, Service and routes use the model's `port`;
+ * - `HF_TOKEN` from the Secret `hf-token`: Llama 3.1 is gated on Hugging Face;
+ * - a 200 GiB model cache for the weights, and node root volumes of 300 GiB to hold it beside the image;
+ * - a 25-minute load timeout: the rollout's progress deadline is derived from it (25 + 10 minutes of node launch).
+ *
  * Run: npx ts-node --project examples/tsconfig.json examples/k8s-llm-canary/main.ts
  */
 import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Gpu, GpuProduct, Metric, Steps } from '../../src';
-import { CanaryRollout, GpuNodePools, Model, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GpuNodePools, Model, ModelCache, Pin, Routing } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 export const app = new App({ outdir });
@@ -21,7 +30,10 @@ const chart = new Chart(app, 'LlmCanary', { namespace: 'models', disableResource
 const llm = new Model(chart, 'Llm', {
   name: 'llm',
   image: 'vllm/vllm-openai:v0.6.3',
-  args: ['--model', 'meta-llama/Llama-3.1-70B-Instruct', '--tensor-parallel-size', '4', '--port', '8080'],
+  port: 8000,
+  args: ['--model', 'meta-llama/Llama-3.1-70B-Instruct', '--tensor-parallel-size', '4', '--max-model-len', '16384', '--port', '8000'],
+  secretEnv: { HF_TOKEN: { secretName: 'hf-token', key: 'token' } },
+  modelCache: ModelCache.emptyDir(Size.gibibytes(200)),
   cpu: Cpu.units(16),
   memory: Size.gibibytes(160),
   gpu: Gpu.nvidia({ count: 4, product: GpuProduct.L40S }),
@@ -55,7 +67,7 @@ export const rollout = new CanaryRollout(chart, 'Rollout', {
 
 new GpuNodePools(chart, 'GpuNodes', {
   models: [llm],
-  nodeClass: { role: 'KarpenterNodeRole-inference', discoveryTag: 'inference' },
+  nodeClass: { role: 'KarpenterNodeRole-inference', discoveryTag: 'inference', rootVolumeSize: Size.gibibytes(300) },
   maxGpus: 64,
 });
 

@@ -225,3 +225,22 @@ export function unknownVersion(path: string, property: string, name: string, kno
   return configError(path, property, name, `there is no version "${name}"; known versions: ${known.join(', ') || '(none)'}`,
     `add it first with \`model.addVersion('${name}', { ... })\`, or use one of the known versions`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Spec rules added for issue 13 (GPU clusters): canary weight 0, mirror to a canary, GPUs per node
+// ---------------------------------------------------------------------------------------------
+
+export function canaryWeightZero(path: string, property: string, version: string) {
+  return configError(path, property, 0, `canary "${version}" would never receive a request: its weight is 0 (the other canaries take all 100)`,
+    `give it a weight of at least 1, lower the other canaries' weights, or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`);
+}
+
+export function mirrorToCanary(path: string, property: string, version: string) {
+  return configError(path, property, version, `"${version}" is already a canary: mirroring to it doubles its requests and skews its checks`,
+    'mirror to a version that is neither stable nor a canary (a shadow build), or drop the mirror');
+}
+
+export function gpuCountAboveNode(path: string, property: string, count: number, product: string, maxPerNode: number) {
+  return configError(path, property, count, `a replica asks for ${count} ${product} GPUs, but the largest node with ${product} has ${maxPerNode}; a pod cannot span nodes, so it never schedules`,
+    `use at most ${maxPerNode} GPUs per replica (tensor parallelism within one node), a product with more memory per GPU, or \`GpuProduct.custom(...)\` with the right maxPerNode`);
+}

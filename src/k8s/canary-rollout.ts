@@ -7,11 +7,12 @@ import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
 import { validatePins } from './private/pins';
 import { StepController } from './private/step-controller';
+import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { Pin, Routing } from './routing';
-import { ANNOTATION_CONTROLLER_OWNED } from '../core/constants';
+import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
-import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
+import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, routeLimits } from '../core/routes/gateway-api';
 import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights } from '../core/weights';
 import { Metric } from '../rollout/analysis';
@@ -59,7 +60,8 @@ export interface CanaryRolloutProps {
   readonly checkFailureLimit?: number;
   /**
    * A canary not ready this long after its replica floor rose rolls the rollout back (GPU loads are slow).
-   * @default Duration.minutes(15)
+   * Must be at least the slowest canary's `loadTimeout`.
+   * @default - the slowest canary's loadTimeout plus 10 minutes of node provisioning, at least 15 minutes
    */
   readonly progressDeadline?: Duration;
   /**
@@ -78,10 +80,19 @@ export interface CanaryRolloutProps {
    */
   readonly prometheusUrl?: string;
   /**
-   * Stock Node image running the bundled controller.
-   * @default 'node:22-alpine'
+   * Stock Node image running the bundled controller. The default is pinned by digest, so a re-pushed tag never
+   * changes what runs; override it to follow your own patch cadence or registry mirror (for example
+   * `'123456789012.dkr.ecr.us-east-1.amazonaws.com/node:22-alpine@sha256:...'`).
+   * @default CanaryRollout.DEFAULT_CONTROLLER_IMAGE
    */
   readonly controllerImage?: string;
+  /**
+   * Gateway API version of the cluster's CRDs (`major.minor`). A partial mirror (`mirror.percent` below 100)
+   * needs `RequestMirror.percent`, standard since v1.3 (Istio 1.24+); on older CRDs the API server prunes it and
+   * the shadow receives every request. Declaring an older version refuses such a mirror at synth.
+   * @default '1.3'
+   */
+  readonly gatewayApiVersion?: string;
   /**
    * Labels of the Istio gateway pods that run the bucket filter (sticky routing only).
    * @default { 'gateway.networking.k8s.io/gateway-name': <the environment's Gateway> }
@@ -110,6 +121,13 @@ export interface CanaryRolloutProps {
  * Argo CD: add `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`).
  */
 export class CanaryRollout extends Construct {
+  /**
+   * Default image of the step controller: `node:22-alpine` pinned by digest (node 22.2, Alpine 3.19), as recorded
+   * in a public digest-tracking Dockerfile (jauderho/sandbox). Verify it against your registry with
+   * `docker buildx imagetools inspect` and override `controllerImage` to track newer patches.
+   */
+  public static readonly DEFAULT_CONTROLLER_IMAGE = 'node:22.2-alpine3.19@sha256:e6d449575e1696cbaee6ec1adce2ac220dc138c4b7bc053379b53c68a6bd2799';
+
   /** Name of the rollout. */
   public readonly name: string;
   /** Size of the bundled controller in the manifests, in bytes. */
@@ -128,6 +146,7 @@ export class CanaryRollout extends Construct {
     const p = this.node.path;
     const host = environmentHost(env, p, 'environment');
     registerMember(this, env);
+    if (!host.active) throw errors.rolloutOnInactive(p, 'environment', env.name);
     if (host.scalesToZero && !env.kind.isDevelopment) throw errors.rolloutOnScaleToZero(p, 'environment', env.name);
     const endpoint = host.endpoint;
     if (!endpoint) throw errors.rolloutWithoutEndpoint(p, 'environment', env.name);
@@ -143,6 +162,19 @@ export class CanaryRollout extends Construct {
     pins.forEach((pin, i) => {
       if (!known.includes(pin.version)) throw coreErrors.unknownVersion(p, `pins[${i}].version`, pin.version, known);
     });
+    // the deadline covers a node launch and the slowest canary's load; shorter, every rollout would abort
+    const slowest = props.canaries
+      .filter((c) => known.includes(c.version))
+      .map((c) => ({ version: c.version, seconds: host.loadTimeoutSeconds(c.version) }))
+      .sort((a, b) => b.seconds - a.seconds)[0];
+    const progressDeadlineSeconds = props.progressDeadline?.toSeconds()
+      ?? Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, (slowest?.seconds ?? 0) + NODE_PROVISIONING_SECONDS);
+    if (slowest && progressDeadlineSeconds < slowest.seconds) {
+      throw errors.progressDeadlineBelowLoad(p, 'progressDeadline', progressDeadlineSeconds, slowest.version, slowest.seconds);
+    }
+    if (props.mirror && props.mirror.percent < 100 && olderThan(props.gatewayApiVersion ?? '1.3', [1, 3])) {
+      throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
+    }
     // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
     const spec = (): RolloutSpec => this.specCache ?? (this.specCache = buildRolloutSpec(p, {
       name: this.name,
@@ -154,7 +186,7 @@ export class CanaryRollout extends Construct {
       mirror: props.mirror,
       checks: this.checks,
       checkFailureLimit: props.checkFailureLimit,
-      progressDeadlineSeconds: props.progressDeadline?.toSeconds(),
+      progressDeadlineSeconds,
       prewarmSeconds: props.prewarm?.toSeconds(),
       keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
     }));
@@ -176,9 +208,22 @@ export class CanaryRollout extends Construct {
       pins,
     };
     this.spec = spec;
+    const limits = routeLimits(initial.canaries.length, this.target);
+    const overLimit = limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE;
+    if (overLimit || limits.matches > HTTPROUTE_MAX_TOTAL_MATCHES) {
+      throw errors.tooManyRouteRules(p, 'pins', limits.rules, limits.matches);
+    }
+
+    // Jobs of a CronJob are named <cronjob>-<minutes since epoch, 8+ digits>, within 63: CronJob names stop at 52
+    // (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec)
+    const fullName = `${this.name}-rollout-controller`;
+    const controllerName = fullName.length <= 52
+      ? fullName
+      : `${this.name.slice(0, 52 - 9 - 19).replace(/-+$/, '')}-${shortHash(this.name)}-rollout-controller`;
 
     const controller = new StepController(this, 'Controller', {
-      image: props.controllerImage,
+      image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
+      controllerName,
       prometheusUrl: props.prometheusUrl ?? host.prometheusUrl,
       rollout: { spec, target: this.target },
     });
@@ -233,4 +278,17 @@ export class CanaryRollout extends Construct {
     const spec = this.spec();
     return renderHttpRouteRules(spec, this.target, abortWeights(spec));
   }
+}
+
+/** Whether a `major.minor` version is older than `min`. */
+function olderThan(version: string, min: [number, number]): boolean {
+  const [major, minor] = version.replace(/^v/, '').split('.').map((x) => parseInt(x, 10));
+  return major < min[0] || (major === min[0] && (minor ?? 0) < min[1]);
+}
+
+/** 8 hex digits of a polynomial hash mod 2^32: keeps a shortened name unique. */
+function shortHash(s: string): string {
+  let h = 7;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) % 4294967296;
+  return h.toString(16).padStart(8, '0');
 }

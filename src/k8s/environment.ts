@@ -4,7 +4,7 @@
  * (`private/endpoint.ts`) and, with `minReplicas: 0`, scale to zero (`private/scale-to-zero.ts`). Rollouts reach
  * it through the narrow `EnvironmentHost` contract (`contracts.ts`), never through this class.
  */
-import { Chart, Duration } from 'cdk8s';
+import { ApiObject, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AutoscalingOptions, Autoscaler } from './autoscaling';
 import { CanaryRollout } from './canary-rollout';
@@ -13,11 +13,13 @@ import { EnvironmentKind } from './environment-kind';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
 import { Endpoint } from './private/endpoint';
-import { EndpointInfo, EnvironmentHost, modelRegistry, registerEnvironmentHost, RolloutRouter } from './private/hosts';
+import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
+import { validateHostname, validatePathPrefix } from './private/inputs';
 import { ScaleToZero } from './private/scale-to-zero';
 import { VersionRole, VersionWorkload } from './private/version-workload';
 import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
+import * as coreErrors from '../core/errors';
 import { validateDns1123Label, pascalCase } from '../core/names';
 import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
 import { Step, Steps } from '../rollout/steps';
@@ -124,6 +126,7 @@ export class Environment extends Construct implements IEnvironment {
   private readonly _workloads = new Map<string, VersionWorkload>();
   private readonly endpoint?: EndpointInfo;
   private rollout?: RolloutRouter;
+  private readonly pod: PodSettings;
 
   constructor(scope: IModel, id: string, props: EnvironmentProps) {
     super(scope, id);
@@ -151,7 +154,9 @@ export class Environment extends Construct implements IEnvironment {
     this.active = props.active ?? true;
     this.destroyProtection = props.destroyProtection ?? this.kind.isProduction;
     this.pathPrefix = props.pathPrefix;
+    if (props.pathPrefix !== undefined) validatePathPrefix(p, 'pathPrefix', props.pathPrefix);
     this.hostnames = props.hostnames;
+    (props.hostnames ?? []).forEach((h, i) => validateHostname(p, `hostnames[${i}]`, h));
     this.keepPreviousWarmFor = props.keepPreviousWarmFor;
     this.gateway = props.gateway;
     const objectName = `${scope.name}-${this.name}`;
@@ -162,8 +167,11 @@ export class Environment extends Construct implements IEnvironment {
     if (this.scalesToZero && !props.gateway) throw errors.scaleToZeroNeedsGateway(p, 'gateway');
     if (this.scalesToZero && !(props.hostnames && props.hostnames.length > 0)) throw errors.scaleToZeroNeedsHostname(p, 'hostnames');
 
-    modelRegistry(scope, p).register(this);
-    this._current = scope.version(props.version).name;
+    const registry = modelRegistry(scope, p);
+    registry.register(this);
+    this.pod = registry.pod;
+    // an unknown version is reported here, at the environment's `version`, not inside the model
+    this._current = this.versionName(p, 'version', props.version);
     this.ensureVersion(this._current);
     if (this.scalesToZero) this.node.addValidation({ validate: () => this.checkNodePoolForZero() });
 
@@ -187,6 +195,8 @@ export class Environment extends Construct implements IEnvironment {
           concurrencyTarget: this.concurrencyTarget,
           scaleDownDelay: this.scaleDownDelay,
           currentObjectName: () => this._workloads.get(this._current)!.objectName,
+          loadTimeout: () => this.model.version(this._current).loadTimeout,
+          responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
           maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
         });
       }
@@ -224,7 +234,7 @@ export class Environment extends Construct implements IEnvironment {
    * immediate: the KEDA interceptor holds requests until the new version is ready.
    */
   public promote(version: string): void {
-    const v = this.model.version(version).name;
+    const v = this.versionName(this.node.path, 'promote(version)', version);
     if (v === this._current) return;
     if (this.scalesToZero || this.kind.isDevelopment) {
       this._previous = this._current;
@@ -240,6 +250,15 @@ export class Environment extends Construct implements IEnvironment {
     });
   }
 
+  /**
+   * The Deployment of `version` in this environment (rendered if it was not yet): the escape hatch to fields this
+   * library does not model, e.g. `env.deploymentOf('v1').addJsonPatch(JsonPatch.add('/spec/template/spec/priorityClassName', 'gpu'))`.
+   * Its Service, PodDisruptionBudget and autoscaler are siblings: `env.node.findChild('Version<V>')`.
+   */
+  public deploymentOf(version: string): ApiObject {
+    return this.ensureVersion(this.versionName(this.node.path, 'deploymentOf(version)', version)).deployment;
+  }
+
   /** Labels of every object of this environment. */
   public labels(): { [key: string]: string } {
     return {
@@ -250,10 +269,19 @@ export class Environment extends Construct implements IEnvironment {
     };
   }
 
+  /** The name of a known version, or an error at this environment's `property`. */
+  private versionName(path: string, property: string, version: string): string {
+    const known = this.model.versions.map((v) => v.name);
+    if (!known.includes(version)) throw coreErrors.unknownVersion(path, property, version, known);
+    return version;
+  }
+
   /** What rollouts need from this environment (see `contracts.ts`). */
   private host(): EnvironmentHost {
     return {
       env: this,
+      active: this.active,
+      loadTimeoutSeconds: (version) => this.model.version(version).loadTimeout.toSeconds(),
       namespace: this.namespace ?? 'default',
       scalesToZero: this.scalesToZero,
       endpoint: this.endpoint,
@@ -285,6 +313,7 @@ export class Environment extends Construct implements IEnvironment {
         version: v,
         environment: { ...this.workloadSettings(), labels: this.labels() },
         role: () => this.roleOf(v.name),
+        pod: this.pod,
       });
       this._workloads.set(v.name, w);
     }

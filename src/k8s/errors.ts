@@ -120,3 +120,85 @@ export function scaleToZeroNeedsGateway(path: string, property: string) {
   return configError(path, property, undefined, 'scaling to zero routes requests through the KEDA HTTP add-on interceptor, which needs the environment\'s HTTPRoute',
     "give the environment `gateway: { name: 'inference', namespace: 'gateways' }` and `hostnames`, or keep minReplicas >= 1");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Input a real cluster rejects or misreads (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+export function serviceNameNotDns1035(path: string, property: string, value: string) {
+  return configError(path, property, value, 'every object name starts with the model name, and Service names must start with a letter (DNS-1035 label)',
+    `start the name with a letter, for example ${JSON.stringify(`m-${value}`)} or ${JSON.stringify(value.replace(/^[0-9-]+/, '') || 'model')}`);
+}
+
+export function imageInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'the container image is empty or contains whitespace', "give an image reference, for example 'vllm/vllm-openai:v0.6.3'");
+}
+
+export function portInvalid(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a port is a whole number from 1 to 65535', 'use the port the server listens on, for example 8000 for vLLM (pass the same `--port` in args)');
+}
+
+export function durationTooShort(path: string, property: string, seconds: number) {
+  return configError(path, property, rendered(`${seconds} s`), 'this duration must be at least 1 second (probes, deadlines and timeouts are derived from it)',
+    'use for example `Duration.minutes(15)`');
+}
+
+export function objectNameInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'names of Secrets, ConfigMaps, ServiceAccounts and claims are DNS-1123 subdomains: lowercase letters, digits, "-" and ".", at most 253 characters',
+    'use the name of the existing object exactly as `kubectl get` shows it');
+}
+
+export function secretKeyEmpty(path: string, property: string) {
+  return configError(path, property, '', 'a Secret reference needs the key whose value becomes the variable', "give the key, for example `{ secretName: 'hf-token', key: 'token' }`");
+}
+
+export function cacheSizeInvalid(path: string, property: string, gib: number) {
+  return configError(path, property, rendered(`${gib} GiB`), 'the model cache must have room for the weights', 'use for example `ModelCache.emptyDir(Size.gibibytes(100))` (about 2 bytes per parameter in fp16, plus compile caches)');
+}
+
+export function drainDelayNotBelowGrace(path: string, property: string, drain: number, grace: number) {
+  return configError(path, property, rendered(`${drain} s`), `the preStop delay uses up the termination grace period (${grace} s), so the server would be killed before it drains`,
+    'make drainDelay a few seconds and terminationGracePeriod long enough for your longest generation');
+}
+
+export function headerNameInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'header and query parameter names are HTTP tokens (letters, digits and !#$%&\'*+-.^_`|~; no spaces), as Gateway API requires',
+    "use for example 'x-user-id'");
+}
+
+export function hostnameInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'a host name is a lowercase DNS name, optionally starting with "*." (no scheme, port, path or IP address)',
+    `use for example ${JSON.stringify(value.replace(/^[a-z]+:\/\//i, '').replace(/[:/].*$/, '').toLowerCase() || 'llama.example.com')}`);
+}
+
+export function pathInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'a path must start with "/" and carry no query, fragment, whitespace or "//"', `use for example ${JSON.stringify(`/${value.replace(/^\/*/, '').replace(/[?#\s].*$/, '')}`)}`);
+}
+
+export function rolloutOnInactive(path: string, property: string, env: string) {
+  return configError(path, property, env, `environment "${env}" is inactive (\`active: false\`): it has no route and no replicas to move traffic between`,
+    'activate the environment, or remove the rollout');
+}
+
+export function tooManyRouteRules(path: string, property: string, rules: number, matches: number) {
+  return configError(path, property, rendered(`${rules} rules, ${matches} matches`),
+    'the HTTPRoute would exceed Gateway API limits: at most 16 rules, 64 matches per rule and fewer than 128 matches in all (the API server rejects it)',
+    'use fewer pin versions, canaries or pin values (pins to one version share a rule), or pin through `pinEndpoint` on a separate route');
+}
+
+export function progressDeadlineBelowLoad(path: string, property: string, seconds: number, version: string, loadSeconds: number) {
+  return configError(path, property, rendered(`${seconds} s`),
+    `canary "${version}" may take ${loadSeconds} s to load (its loadTimeout), plus node provisioning; a shorter progress deadline aborts every rollout of it`,
+    `leave progressDeadline out (derived from the canaries' load timeouts) or make it at least ${loadSeconds} s`);
+}
+
+export function mirrorPercentNeedsGatewayApi13(path: string, property: string, percent: number) {
+  return configError(path, property, percent,
+    'a partial mirror needs `RequestMirror.percent`, standard since Gateway API v1.3 (Istio 1.24+): on older CRDs the API server prunes it and the shadow gets 100 % of requests',
+    'install Gateway API v1.3+ standard CRDs and declare `gatewayApiVersion: \'1.3\'` (the default), or mirror 100 percent to a shadow sized for all traffic');
+}
+
+export function driftWindowInvalid(path: string, property: string, value: string) {
+  return configError(path, property, rendered(value), 'the drift window is a start hour 0..23 (UTC) and a whole number of hours from 1 to 23',
+    'use for example `driftWindow: { startHourUtc: 2, length: Duration.hours(4) }`');
+}

@@ -25,6 +25,14 @@ export interface GpuNodeClassOptions {
   readonly rootVolumeSize?: Size;
 }
 
+/** The daily window in which Karpenter may replace drifted nodes (new AMI, changed node class), one at a time. */
+export interface DriftWindow {
+  /** Hour (UTC, 0..23) the window opens. */
+  readonly startHourUtc: number;
+  /** Length of the window, in whole hours (1..23). */
+  readonly length: Duration;
+}
+
 /** Props of `GpuNodePools`. */
 export interface GpuNodePoolsProps {
   /** The models whose versions' GPU products get a pool. */
@@ -46,6 +54,36 @@ export interface GpuNodePoolsProps {
    * @default - none
    */
   readonly extraProducts?: GpuProduct[];
+  /**
+   * Node lifetime: Karpenter v1 expires nodes forcefully, ignoring disruption budgets and waiting for PDBs only up
+   * to the node's terminationGracePeriod, so nodes serving a model are drained at this age. Its default (720h)
+   * drains serving GPU nodes every 30 days; nodes are replaced by drift in the drift window instead.
+   * @default - never: nodes are replaced through drift, in the drift window
+   */
+  readonly expireAfter?: Duration;
+  /**
+   * When drifted nodes (new AMI from `al2023@latest`, changed node class) may be replaced, one node at a time;
+   * outside the window drift waits. A node whose only replica has a PodDisruptionBudget waits for a scale-up.
+   * @default { startHourUtc: 2, length: Duration.hours(4) }
+   */
+  readonly driftWindow?: DriftWindow;
+  /**
+   * How long Karpenter waits for a draining node's pods (blocked PDBs included) before deleting them.
+   * @default Duration.hours(2)
+   */
+  readonly terminationGracePeriod?: Duration;
+}
+
+/**
+ * A cluster-scoped object: cdk8s gives every ApiObject the chart's namespace, which the API server ignores but
+ * the Terraform bridge rejects ("Cluster level resource cannot take namespace").
+ */
+class ClusterScopedObject extends ApiObject {
+  public toJson(): any {
+    const json = super.toJson();
+    if (json.metadata) delete json.metadata.namespace;
+    return json;
+  }
 }
 
 /** Everything in a construct tree that provides GPU nodes of some products. */
@@ -88,7 +126,16 @@ export class GpuNodePools extends Construct {
     const classOpts = props.nodeClass;
     const className = 'model-rollout-gpu';
 
-    new ApiObject(this, 'NodeClass', {
+    const drift = props.driftWindow ?? { startHourUtc: 2, length: Duration.hours(4) };
+    const hours = drift.length.toHours({ integral: false });
+    const badStart = !Number.isInteger(drift.startHourUtc) || drift.startHourUtc < 0 || drift.startHourUtc > 23;
+    if (badStart || !Number.isInteger(hours) || hours < 1 || hours > 23) {
+      throw errors.driftWindowInvalid(this.node.path, 'driftWindow', `start ${drift.startHourUtc}, ${hours} h`);
+    }
+    const expireAfter = props.expireAfter ? `${props.expireAfter.toSeconds()}s` : 'Never';
+    const tgp = `${(props.terminationGracePeriod ?? Duration.hours(2)).toSeconds()}s`;
+
+    new ClusterScopedObject(this, 'NodeClass', {
       apiVersion: 'karpenter.k8s.aws/v1',
       kind: 'EC2NodeClass',
       metadata: { name: className },
@@ -106,7 +153,7 @@ export class GpuNodePools extends Construct {
     });
 
     for (const product of this.products) {
-      new ApiObject(this, `Pool${product.name}`, {
+      new ClusterScopedObject(this, `Pool${product.name}`, {
         apiVersion: 'karpenter.sh/v1',
         kind: 'NodePool',
         metadata: { name: `gpu-${product.name.toLowerCase()}`, labels: { [GPU_PRODUCT_LABEL]: product.name } },
@@ -115,6 +162,9 @@ export class GpuNodePools extends Construct {
             metadata: { labels: { [GPU_PRODUCT_LABEL]: product.name } },
             spec: {
               nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: className },
+              // https://karpenter.sh/docs/concepts/disruption/#expiration (forceful in v1, budgets do not apply)
+              expireAfter,
+              terminationGracePeriod: tgp,
               taints: [{ key: NVIDIA_GPU_RESOURCE, value: 'true', effect: 'NoSchedule' }],
               requirements: [
                 { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: product.instanceFamilies },
@@ -128,7 +178,13 @@ export class GpuNodePools extends Construct {
             // only empty nodes go: a node serving a model is never consolidated, during a rollout or otherwise
             consolidationPolicy: 'WhenEmpty',
             consolidateAfter: `${(props.consolidateAfter ?? Duration.minutes(10)).toSeconds()}s`,
-            budgets: [{ nodes: '1' }, { nodes: '0', reasons: ['Drifted'] }],
+            // one node at a time; drift (AMI updates) only in the daily window: a budget of 0 for Drifted is active
+            // from the window's end for the rest of the day (the most restrictive active budget wins)
+            // https://karpenter.sh/docs/concepts/disruption/#disruption-budgets
+            budgets: [
+              { nodes: '1' },
+              { nodes: '0', reasons: ['Drifted'], schedule: `0 ${(drift.startHourUtc + hours) % 24} * * *`, duration: `${24 - hours}h` },
+            ],
           },
         },
       });

@@ -1,13 +1,57 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { IEnvironment, IModel, IModelVersion } from './contracts';
 import { Environment, EnvironmentProps } from './environment';
 import * as errors from './errors';
-import { registerModel } from './private/hosts';
+import { PodSettings, registerModel } from './private/hosts';
 import * as coreErrors from '../core/errors';
 import { pascalCase, validateDns1123Label } from '../core/names';
+import { validateDns1123Subdomain, validateDuration, validateImage, validatePort } from './private/inputs';
 import { Gpu } from '../rollout/gpu';
+
+/** A value of an environment variable read from a Secret (`HF_TOKEN` for gated models). */
+export interface SecretKeyRef {
+  /** Name of the Secret, in the environment's namespace. */
+  readonly secretName: string;
+  /** Key in the Secret. */
+  readonly key: string;
+}
+
+/**
+ * Where the model server's HOME and caches live (Hugging Face downloads, vLLM/Triton/torch compile caches).
+ *
+ * The pods run as a non-root user (1000 by default) with no home directory in the image: HOME is `/`, which is
+ * not writable, and vLLM, Hugging Face and Triton crash-loop writing `/.cache` (vllm-project/vllm#10185, #9118).
+ * The cache volume is mounted at `/cache`, and HOME, XDG_CACHE_HOME, XDG_CONFIG_HOME, HF_HOME, VLLM_CACHE_ROOT,
+ * VLLM_CONFIG_ROOT and TRITON_CACHE_DIR point into it.
+ */
+export class ModelCache {
+  /**
+   * A pod-local emptyDir of `size`, with an equal `ephemeral-storage` request so the pod only lands on a node with
+   * room for the weights (the kubelet evicts a pod whose emptyDir outgrows its sizeLimit). Downloaded again by
+   * every new pod.
+   * @see https://kubernetes.io/docs/concepts/storage/volumes/#emptydir
+   */
+  public static emptyDir(size: Size): ModelCache {
+    return new ModelCache(size, undefined);
+  }
+
+  /**
+   * An existing PersistentVolumeClaim (ReadWriteMany, for example EFS or FSx for Lustre, when several replicas share
+   * it): weights survive restarts, so only the first pod downloads.
+   */
+  public static persistentVolumeClaim(claimName: string): ModelCache {
+    return new ModelCache(undefined, claimName);
+  }
+
+  private constructor(
+    /** Size of the emptyDir, if one. */
+    public readonly size?: Size,
+    /** Name of the claim, if one. */
+    public readonly claimName?: string,
+  ) {}
+}
 
 /** What a version may override (BentoCloud's per-version overrides). Everything defaults to the model's value. */
 export interface VersionOptions {
@@ -134,6 +178,61 @@ export interface ModelProps {
    * @default 1000
    */
   readonly runAsUser?: number;
+  /**
+   * Where HOME and the caches (weights, compile caches) live; see `ModelCache`.
+   * @default ModelCache.emptyDir(Size.gibibytes(100))
+   */
+  readonly modelCache?: ModelCache;
+  /**
+   * Environment variables read from Secrets, by variable name: `{ HF_TOKEN: { secretName: 'hf-token', key: 'token' } }`
+   * for gated models such as Llama 3.1.
+   * @default - none
+   */
+  readonly secretEnv?: { [name: string]: SecretKeyRef };
+  /**
+   * Secrets whose every key becomes an environment variable (`envFrom`).
+   * @default - none
+   */
+  readonly envFromSecrets?: string[];
+  /**
+   * ConfigMaps whose every key becomes an environment variable (`envFrom`).
+   * @default - none
+   */
+  readonly envFromConfigMaps?: string[];
+  /**
+   * Secrets of type `kubernetes.io/dockerconfigjson` to pull the image with.
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * ServiceAccount the pods run as, for example one bound to an IAM role (IRSA or EKS Pod Identity) that reads the
+   * weights from S3. Its token is mounted; without it the pods mount no token.
+   * @default - the namespace's `default` ServiceAccount, no token mounted
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Annotations of the pods (metrics scraping, sidecar injection).
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+  /**
+   * Timeout of every probe request. A saturated vLLM answers `/health` late; Kubernetes' 1 s default marks busy
+   * pods unready (scaleapi/llm-engine#255).
+   * @default Duration.seconds(10)
+   */
+  readonly probeTimeout?: Duration;
+  /**
+   * How long a stopping pod may finish its in-flight generations before it is killed
+   * (`terminationGracePeriodSeconds`; Kubernetes' default of 30 s cuts long completions).
+   * @default Duration.minutes(5)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * How long a stopping pod keeps serving before it gets SIGTERM (a `preStop` sleep), so that gateways and
+   * kube-proxy have removed it from their endpoints before the server stops accepting requests.
+   * @default Duration.seconds(15)
+   */
+  readonly drainDelay?: Duration;
 }
 
 /** A version of a model: the unit environments point at and rollouts move traffic between. */
@@ -234,17 +333,28 @@ export class Model extends Construct implements IModel {
   /** User id of the container. */
   public readonly runAsUser: number;
 
+  /** Pod settings shared by every version (internal). */
+  private readonly pod: PodSettings;
   private readonly _versions = new Map<string, IModelVersion>();
   private readonly _environments: IEnvironment[] = [];
 
   constructor(scope: Construct, id: string, props: ModelProps) {
     super(scope, id);
+    const p = this.node.path;
     this.name = props.name ?? id.toLowerCase();
-    validateDns1123Label(this.node.path, 'name', this.name);
+    validateDns1123Label(p, 'name', this.name);
+    // every object name starts with the model's name, and Service names are DNS-1035 labels: they must start with
+    // a letter (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#rfc-1035-label-names)
+    if (!/^[a-z]/.test(this.name)) throw errors.serviceNameNotDns1035(p, 'name', this.name);
     this.image = props.image;
+    validateImage(p, 'image', this.image);
     this.port = props.port ?? 8080;
+    validatePort(p, 'port', this.port);
     this.healthPath = props.healthPath ?? '/health';
     this.predictPath = props.predictPath ?? '/v1/completions';
+    for (const [prop, v] of [['healthPath', this.healthPath], ['predictPath', this.predictPath]] as const) {
+      if (!v.startsWith('/')) throw errors.pathInvalid(p, prop, v);
+    }
     this.gpu = props.gpu;
     this.gpu?._validate(this.node.path, 'gpu');
     this.cpu = props.cpu ?? Cpu.units(4);
@@ -253,9 +363,11 @@ export class Model extends Construct implements IModel {
     this.command = props.command;
     this.args = props.args;
     this.loadTimeout = props.loadTimeout ?? Duration.minutes(15);
+    validateDuration(p, 'loadTimeout', this.loadTimeout);
     this.allowRoot = props.allowRoot ?? false;
     this.runAsUser = props.runAsUser ?? 1000;
-    registerModel(this, { register: (env) => this.registerEnvironment(env) });
+    this.pod = podSettings(p, props);
+    registerModel(this, { register: (env) => this.registerEnvironment(env), pod: this.pod });
     this.addVersion(props.version ?? 'v1');
     this.node.addValidation({
       validate: () => (this._environments.some((e) => e.kind.isProduction) ? [] : [errors.noProduction(this.node.path).withoutPath]),
@@ -267,6 +379,8 @@ export class Model extends Construct implements IModel {
     validateDns1123Label(this.node.path, `versions.${name}`, name);
     if (this._versions.has(name)) throw coreErrors.duplicateVersion(this.node.path, 'versions', name);
     options.gpu?._validate(this.node.path, `versions.${name}.gpu`);
+    if (options.image !== undefined) validateImage(this.node.path, `versions.${name}.image`, options.image);
+    if (options.loadTimeout) validateDuration(this.node.path, `versions.${name}.loadTimeout`, options.loadTimeout);
     const version = ModelVersion._of(this, name, options);
     this._versions.set(name, version);
     return version;
@@ -306,4 +420,39 @@ export class Model extends Construct implements IModel {
     if (this._environments.some((e) => e.name === env.name)) throw errors.duplicateEnvironment(env.node.path, 'name', env.name);
     this._environments.push(env);
   }
+}
+
+/** Resolve and check the pod settings of a model. */
+function podSettings(path: string, props: ModelProps): PodSettings {
+  const cache = props.modelCache ?? ModelCache.emptyDir(Size.gibibytes(100));
+  if (cache.size && !(cache.size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) throw errors.cacheSizeInvalid(path, 'modelCache', cache.size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }));
+  if (cache.claimName !== undefined) validateDns1123Subdomain(path, 'modelCache.claimName', cache.claimName);
+  const secretEnv = Object.entries(props.secretEnv ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, ref]) => {
+    validateDns1123Subdomain(path, `secretEnv.${name}.secretName`, ref.secretName);
+    if (!ref.key) throw errors.secretKeyEmpty(path, `secretEnv.${name}.key`);
+    return { name, secretName: ref.secretName, key: ref.key };
+  });
+  for (const [prop, names] of [['envFromSecrets', props.envFromSecrets], ['envFromConfigMaps', props.envFromConfigMaps], ['imagePullSecrets', props.imagePullSecrets]] as const) {
+    (names ?? []).forEach((n, i) => validateDns1123Subdomain(path, `${prop}[${i}]`, n));
+  }
+  if (props.serviceAccountName !== undefined) validateDns1123Subdomain(path, 'serviceAccountName', props.serviceAccountName);
+  const probeTimeout = props.probeTimeout ?? Duration.seconds(10);
+  const grace = props.terminationGracePeriod ?? Duration.minutes(5);
+  const drain = props.drainDelay ?? Duration.seconds(15);
+  validateDuration(path, 'probeTimeout', probeTimeout);
+  validateDuration(path, 'terminationGracePeriod', grace);
+  validateDuration(path, 'drainDelay', drain);
+  if (drain.toSeconds() >= grace.toSeconds()) throw errors.drainDelayNotBelowGrace(path, 'drainDelay', drain.toSeconds(), grace.toSeconds());
+  return {
+    cache: cache.claimName ? { claimName: cache.claimName } : { sizeGiB: cache.size!.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) },
+    secretEnv,
+    envFromSecrets: [...(props.envFromSecrets ?? [])],
+    envFromConfigMaps: [...(props.envFromConfigMaps ?? [])],
+    imagePullSecrets: [...(props.imagePullSecrets ?? [])],
+    serviceAccountName: props.serviceAccountName,
+    annotations: { ...(props.podAnnotations ?? {}) },
+    probeTimeoutSeconds: probeTimeout.toSeconds(),
+    terminationGracePeriodSeconds: grace.toSeconds(),
+    drainDelaySeconds: drain.toSeconds(),
+  };
 }

@@ -1,4 +1,5 @@
 import * as errors from './errors';
+import { validateHeaderName } from './private/inputs';
 import { PinSpec, RoutingSpec } from '../core/contract/target';
 
 /**
@@ -40,6 +41,8 @@ export class Routing {
   public _bind(path: string): RoutingSpec {
     if (this.spec.kind === 'headerHash' && !this.spec.header.trim()) throw errors.emptyHashKey(path, 'routing.header');
     if (this.spec.kind === 'queryHash' && !this.spec.param.trim()) throw errors.emptyHashKey(path, 'routing.param');
+    if (this.spec.kind === 'headerHash') validateHeaderName(path, 'routing.header', this.spec.header);
+    if (this.spec.kind === 'queryHash') validateHeaderName(path, 'routing.param', this.spec.param);
     return this.spec;
   }
 }

@@ -3,13 +3,22 @@
  * the controller at every weight change. One function, so what the tests check is what the cluster gets.
  *
  * Layout of the rules, in precedence order:
- * 1. pins: one rule per pin (header or query match) to its version, whatever the weights;
+ * 1. pins: one rule per pinned version, one match per pin value, whatever the weights. Gateway API (and Istio)
+ *    rank a match with more header matches first, then more query-param matches, and only then rule order
+ *    (HTTPRouteRule.Matches). A bucket rule has one header match, so with sticky routing each pin also gets a
+ *    match that adds "bucket header present": 2 headers (header pin) or 1 header + 1 query param (query pin),
+ *    both above a bucket rule; the pin's plain match serves requests the filter did not tag;
  * 2. sticky routing (header/query hash): one rule per canary with weight > 0, matching the bucket header the
  *    gateway's bucket filter sets (`x-model-rollout-bucket`, 0..99) against the canary's bucket range. Each
  *    canary owns a fixed region of buckets starting at the sum of the earlier canaries' targets, and its range
- *    grows from the start of that region: a key that reached a canary stays on it as its weight grows;
- * 3. the default rule: random routing splits by weighted backendRefs; sticky routing sends the rest to stable.
+ *    grows from the start of that region: a key that reached a canary stays on it as its weight grows. Tagged
+ *    requests in no canary range go to stable (a rule for exactly those buckets, absent when stable has none);
+ * 3. the default rule: weighted backendRefs at the current weights. With random routing that is the split; with
+ *    sticky routing it only serves requests the filter did not tag (another listener or host), which then get
+ *    the weights rather than a version that may be scaled to zero after promotion.
  * The mirror filter goes on every non-pin rule, so its percent is a share of all requests.
+ * Limits (HTTPRoute CRD, standard channel): at most 16 rules, 64 matches per rule, fewer than 128 matches in all;
+ * `routeLimits()` computes what a layout needs.
  */
 import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
 import { KubernetesTarget } from '../contract/target';
@@ -47,6 +56,33 @@ export function bucketRegex(from: number, to: number): string {
   return `^(${values.join('|')})$`;
 }
 
+/** An RE2 regular expression matching exactly the buckets in no range (stable's buckets), or undefined if none. */
+export function complementRegex(ranges: ReadonlyArray<{ from: number; to: number }>): string | undefined {
+  const values: string[] = [];
+  for (let b = 0; b < BUCKET_COUNT; b++) if (!ranges.some((r) => b >= r.from && b < r.to)) values.push(String(b));
+  return values.length > 0 ? `^(${values.join('|')})$` : undefined;
+}
+
+/** Gateway API limits of one HTTPRoute's rules (standard channel CRD: spec.rules maxItems 16, matches 64, total < 128). */
+export const HTTPROUTE_MAX_RULES = 16;
+export const HTTPROUTE_MAX_MATCHES_PER_RULE = 64;
+export const HTTPROUTE_MAX_TOTAL_MATCHES = 127;
+
+/** Rules and matches the rollout's route needs at most (every canary and stable tagged at once). */
+export function routeLimits(canaries: number, target: Pick<KubernetesTarget, 'pins' | 'routing'>): { rules: number; matches: number; maxMatchesPerRule: number } {
+  const sticky = target.routing.kind !== 'random';
+  const perPin = sticky ? 2 : 1;
+  const pinVersions = new Map<string, number>();
+  for (const p of target.pins) pinVersions.set(p.version, (pinVersions.get(p.version) ?? 0) + perPin);
+  const pinMatches = [...pinVersions.values()];
+  const bodyRules = sticky ? canaries + 2 : 1;
+  return {
+    rules: pinVersions.size + bodyRules,
+    matches: pinMatches.reduce((a, b) => a + b, 0) + bodyRules,
+    maxMatchesPerRule: Math.max(1, ...pinMatches),
+  };
+}
+
 /** The rules of the rollout's HTTPRoute at `weights`. */
 export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'>, target: KubernetesTarget, weights: Weights): HttpRouteRule[] {
   const path = target.pathPrefix ? { path: { type: 'PathPrefix' as const, value: target.pathPrefix } } : {};
@@ -60,27 +96,44 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
     : undefined;
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
 
-  const rules: HttpRouteRule[] = target.pins.map((pin) => ({
-    matches: [{
+  const sticky = target.routing.kind !== 'random';
+  const tagged = { type: 'RegularExpression' as const, name: BUCKET_HEADER, value: '^[0-9]+$' };
+  const byVersion = new Map<string, Array<HttpRouteRule['matches'][number]>>();
+  for (const pin of target.pins) {
+    const exact = {
       ...path,
       ...(pin.header ? { headers: [{ type: 'Exact' as const, name: pin.header.name, value: pin.header.value }] } : {}),
       ...(pin.query ? { queryParams: [{ type: 'Exact' as const, name: pin.query.name, value: pin.query.value }] } : {}),
-    }],
-    backendRefs: [ref(pin.version, 1)],
-  }));
+    };
+    const list = byVersion.get(pin.version) ?? [];
+    // sticky: the tagged variant outranks every bucket rule (more header or query matches), see above
+    if (sticky) list.push({ ...exact, headers: [...(exact.headers ?? []), tagged] });
+    list.push(exact);
+    byVersion.set(pin.version, list);
+  }
+  const rules: HttpRouteRule[] = [...byVersion.entries()].map(([version, matches]) => ({ matches, backendRefs: [ref(version, 1)] }));
 
   const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
-  if (target.routing.kind === 'random') {
-    rules.push(withFilters({ matches: [{ ...path }], backendRefs: versions.map((v) => ref(v, weights[v] ?? 0)) }));
+  const split = () => withFilters({ matches: [{ ...path }], backendRefs: versions.map((v) => ref(v, weights[v] ?? 0)) });
+  if (!sticky) {
+    rules.push(split());
     return rules;
   }
-  for (const range of bucketRanges(spec, weights)) {
+  const ranges = bucketRanges(spec, weights);
+  for (const range of ranges) {
     if (range.to <= range.from) continue;
     rules.push(withFilters({
       matches: [{ ...path, headers: [{ type: 'RegularExpression', name: BUCKET_HEADER, value: bucketRegex(range.from, range.to) }] }],
       backendRefs: [ref(range.version, 1)],
     }));
   }
-  rules.push(withFilters({ matches: [{ ...path }], backendRefs: [ref(spec.stable, 1)] }));
+  const rest = complementRegex(ranges);
+  if (rest) {
+    rules.push(withFilters({
+      matches: [{ ...path, headers: [{ type: 'RegularExpression', name: BUCKET_HEADER, value: rest }] }],
+      backendRefs: [ref(spec.stable, 1)],
+    }));
+  }
+  rules.push(split());
   return rules;
 }

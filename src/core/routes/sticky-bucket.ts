@@ -23,6 +23,44 @@ export function bucketOf(key: string): number {
   return Math.floor((h * BUCKET_COUNT) / MODULUS);
 }
 
+/**
+ * The value of query parameter `name` in a request path, form-decoded (`+` is a space, `%XX` a byte), the first
+ * occurrence: the TypeScript twin of the Lua `query_param()`. `a%40b` and `a@b` are the same key
+ * (WHATWG URL `application/x-www-form-urlencoded` parsing, https://url.spec.whatwg.org/#urlencoded-parsing).
+ */
+export function queryParamOf(path: string, name: string): string | undefined {
+  const q = path.indexOf('?');
+  if (q < 0) return undefined;
+  for (const pair of path.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    if (formDecode(pair.slice(0, eq)) === name) return formDecode(pair.slice(eq + 1));
+  }
+  return undefined;
+}
+
+function formDecode(s: string): string {
+  const raw = new TextEncoder().encode(s.replace(/\+/g, ' '));
+  const bytes: number[] = [];
+  const hex = (b: number) => (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102);
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x25 && i + 2 < raw.length && hex(raw[i + 1]) && hex(raw[i + 2])) {
+      bytes.push(parseInt(String.fromCharCode(raw[i + 1], raw[i + 2]), 16));
+      i += 2;
+    } else {
+      bytes.push(raw[i]);
+    }
+  }
+  // keys that decode to invalid UTF-8 differ from the Lua filter, which hashes the raw bytes
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** Whether `host` (lower-case, no port) matches an HTTPRoute hostname: exact, or `*.x` for one or more labels before `.x`. */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return pattern === host;
+}
+
 /** Where the sticky key comes from. */
 export type BucketKeySource = { readonly header: string } | { readonly query: string };
 
@@ -40,9 +78,12 @@ local function bucket(key)
 end`;
 
 /**
- * The Envoy Lua filter: for requests of the environment (host and path prefix), set the bucket header from the
- * key's hash; requests without the key get a random bucket. The header is always overwritten, so clients cannot
- * pick a bucket, and the route cache is cleared so route matching sees the header.
+ * The Envoy Lua filter. For every request, first remove any client-sent bucket header (so no client can pick a
+ * version, whatever host or path it uses); then, for requests of the environment (host, wildcards included, and
+ * path prefix), set the bucket header from the key's hash; requests without the key get a random bucket. The
+ * route cache is cleared so route matching sees the header.
+ * Query keys are form-decoded (`a%40b` = `a@b`), like `queryParamOf()`.
+ * @see https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/lua_filter
  */
 export function luaBucketFilter(source: BucketKeySource, hosts: readonly string[], pathPrefix: string | undefined): string {
   const hostList = hosts.map((h) => JSON.stringify(h.toLowerCase())).join(', ');
@@ -54,28 +95,47 @@ export function luaBucketFilter(source: BucketKeySource, hosts: readonly string[
 local hosts = { ${hostList} }
 local prefix = ${JSON.stringify(pathPrefix ?? '/')}
 
+local function form_decode(s)
+  s = string.gsub(s, "%+", " ")
+  return (string.gsub(s, "%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
 local function query_param(path, name)
-  local q = string.match(path, "?(.*)$")
+  local q = string.match(path, "%?(.*)$")
   if q == nil then return nil end
-  for k, v in string.gmatch(q, "([^&=]+)=([^&]*)") do
-    if k == name then return v end
+  for pair in string.gmatch(q, "[^&]+") do
+    local k, v = string.match(pair, "^([^=]+)=(.*)$")
+    if k ~= nil and form_decode(k) == name then return form_decode(v) end
   end
   return nil
+end
+
+local function host_matches(pattern, host)
+  if string.sub(pattern, 1, 2) == "*." then
+    local suffix = string.sub(pattern, 2)
+    return #host > #suffix and string.sub(host, -#suffix) == suffix
+  end
+  return pattern == host
 end
 
 local function ours(handle)
   local path = handle:headers():get(":path") or "/"
   if string.sub(path, 1, #prefix) ~= prefix then return false end
   if #hosts == 0 then return true end
-  local authority = string.lower(string.gsub(handle:headers():get(":authority") or "", ":%d+$", ""))
+  local authority = string.lower((string.gsub(handle:headers():get(":authority") or "", ":%d+$", "")))
   for _, h in ipairs(hosts) do
-    if h == authority then return true end
+    if host_matches(h, authority) then return true end
   end
   return false
 end
 
 function envoy_on_request(handle)
-  if not ours(handle) then return end
+  -- unconditionally: a client-sent bucket would otherwise pick the canary on any request we do not tag
+  handle:headers():remove(${JSON.stringify(BUCKET_HEADER)})
+  if not ours(handle) then
+    handle:clearRouteCache()
+    return
+  end
   local key = ${keyExpr}
   local b
   if key == nil or key == "" then

@@ -29,6 +29,8 @@ export interface EndpointInfo {
 /** What a rollout needs from an environment (internal collaboration, not public API). */
 export interface EnvironmentHost {
   readonly env: IEnvironment;
+  /** false: the environment keeps its objects but serves nothing (no route, no replicas). */
+  readonly active: boolean;
   /** Namespace of the environment's objects (`default` when the chart has none). */
   readonly namespace: string;
   readonly scalesToZero: boolean;
@@ -36,6 +38,8 @@ export interface EnvironmentHost {
   readonly endpoint?: EndpointInfo;
   /** Prometheus of the environment's autoscaler, if any. */
   readonly prometheusUrl?: string;
+  /** How long `version` may take to load (its `loadTimeout`). */
+  loadTimeoutSeconds(version: string): number;
   /** Render `version`'s workload in this environment (once) and return its objects' names. */
   backendOf(version: string): KubernetesBackend;
   /** The step controller owns `version`'s replica floor from now on (marked for Argo CD and the bridge). */
@@ -75,8 +79,24 @@ export function enclosingEnvironment(scope: IConstruct): IEnvironment | undefine
   return undefined;
 }
 
-/** What an environment needs from its model: a place to register (unique names, one production). */
+/** Pod settings every version of a model shares, resolved (internal data of the model). */
+export interface PodSettings {
+  /** Where HOME and every cache live: an emptyDir (sized, with an ephemeral-storage request) or a PVC. */
+  readonly cache: { readonly sizeGiB?: number; readonly claimName?: string };
+  readonly secretEnv: ReadonlyArray<{ readonly name: string; readonly secretName: string; readonly key: string }>;
+  readonly envFromSecrets: readonly string[];
+  readonly envFromConfigMaps: readonly string[];
+  readonly imagePullSecrets: readonly string[];
+  readonly serviceAccountName?: string;
+  readonly annotations: { readonly [key: string]: string };
+  readonly probeTimeoutSeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+  readonly drainDelaySeconds: number;
+}
+
+/** What an environment needs from its model: a place to register (unique names, one production), pod settings. */
 export interface ModelRegistry {
+  readonly pod: PodSettings;
   register(env: IEnvironment): void;
 }
 

@@ -3,11 +3,17 @@
  * current between 0 and the maximum on concurrent requests, and its interceptor holds requests while a replica
  * starts; a ReferenceGrant lets the environment's HTTPRoute send requests to the interceptor's Service in the
  * `keda` namespace.
+ *
+ * Supported add-on versions: v0.11 to v0.15. `spec.timeouts` (per-object interceptor timeouts) came with v0.11
+ * (kedacore/http-add-on#1285); without it the global defaults apply (20 s condition wait and 500 ms response
+ * header in v0.13 and earlier), and every cold start of a GPU model answers 502. HTTPScaledObject is deprecated
+ * from v0.14 in favour of InterceptorRoute; it is still served by v0.15.
  * @see https://github.com/kedacore/http-add-on/blob/main/docs/ref/v0.8.0/http_scaled_object.md
  * @see https://gateway-api.sigs.k8s.io/api-types/referencegrant/
  */
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { NODE_PROVISIONING_SECONDS } from './version-workload';
 
 /** The KEDA HTTP add-on's interceptor Service (Helm chart defaults). */
 export const KEDA_INTERCEPTOR = { name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 };
@@ -26,6 +32,10 @@ export interface ScaleToZeroProps {
   readonly currentObjectName: () => string;
   /** The most replicas of the current version, read late. */
   readonly maxReplicas: () => number;
+  /** The current version's load timeout, read late. */
+  readonly loadTimeout: () => Duration;
+  /** Longest a request may wait for its response headers (a non-streaming completion sends them at the end). */
+  readonly responseTimeout: Duration;
 }
 
 export class ScaleToZero extends Construct {
@@ -56,6 +66,12 @@ export class ScaleToZero extends Construct {
         replicas: { min: 0, max: Lazy.any({ produce: () => props.maxReplicas() }) },
         scalingMetric: { concurrency: { targetValue: props.concurrencyTarget } },
         scaledownPeriod: props.scaleDownDelay.toSeconds(),
+        // a request at zero waits for a GPU node and the model load; a non-streaming completion sends its headers
+        // only when the whole answer is generated (Go durations)
+        timeouts: {
+          conditionWait: Lazy.any({ produce: () => `${props.loadTimeout().toSeconds() + NODE_PROVISIONING_SECONDS}s` }),
+          responseHeader: `${props.responseTimeout.toSeconds()}s`,
+        },
       },
     });
     // the route sends requests to the interceptor in the keda namespace: that namespace must allow it

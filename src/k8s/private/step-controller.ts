@@ -23,6 +23,11 @@ export interface StepControllerProps {
    * @default - none: the spec must have no Prometheus metric
    */
   readonly prometheusUrl?: string;
+  /**
+   * Name of the ServiceAccount, Role, RoleBinding and CronJob (CronJob names are limited to 52 characters).
+   * @default '<rollout>-rollout-controller'
+   */
+  readonly controllerName?: string;
 }
 
 /** What the controller works on (internal data of the rollout). */
@@ -56,7 +61,7 @@ export class StepController extends Construct {
     const name = spec().name;
     this.specConfigMapName = specConfigMapName(name);
     this.stateConfigMapName = stateConfigMapName(name);
-    this.controllerName = `${name}-rollout-controller`;
+    this.controllerName = props.controllerName ?? `${name}-rollout-controller`;
     const labels = { [LABEL_ROLLOUT]: name, 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.kubernetes.io/component': 'step-controller' };
     const metadata = (n: string) => ({ name: n, namespace: ns, labels });
 

@@ -44,10 +44,13 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
   const canaries = resolveCanaries(path, input.stable, input.canaries);
   canaries.forEach((c, i) => {
     if (!seen.has(c.version)) throw errors.unknownVersion(path, `canaries[${i}].version`, c.version, known);
+    // a canary at weight 0 never gets a request, so its checks never conclude and its GPUs idle
+    if (c.targetWeight === 0) throw errors.canaryWeightZero(path, `canaries[${i}].weight`, c.version);
   });
   if (input.mirror) {
     const m = input.mirror;
     if (m.version === input.stable) throw errors.mirrorToStable(path, 'mirror.version', m.version);
+    if (canaries.some((c) => c.version === m.version)) throw errors.mirrorToCanary(path, 'mirror.version', m.version);
     if (!seen.has(m.version)) throw errors.unknownVersion(path, 'mirror.version', m.version, known);
     if (!Number.isInteger(m.percent) || m.percent < 1 || m.percent > 100) throw errors.mirrorPercentInvalid(path, 'mirror.percent', m.percent);
   }
