@@ -9,7 +9,7 @@
  *      `@cdktf/provider-kubernetes/lib/manifest` -> the hand-written `Manifest` (flavors/cdktn/manifest.ts, copied
  *      to src/aws/manifest.ts and exported from the aws submodule, since `KubernetesManifests.manifests` is public);
  *      any other Terraform import fails the build;
- *   2. --transpile (default): transpile-only (esbuild, no type check) into .build/lib/ and copies assets/ beside it,
+ *   2. --transpile (default): transpile-only (TypeScript's transpileModule, no type check) into .build/lib/ and copies assets/ beside it,
  *      plus the examples/aws-eks-gpu app rewritten the same way, for the flavor test (test/flavor-cdktn.test.ts);
  *   3. --package: the real package: package.json from flavors/cdktn/package.template.json, a jsii compile against
  *      cdktn's assemblies, lazy submodules, and `npm pack` into dist/cdktn/.
@@ -26,6 +26,11 @@ const { execFileSync } = require('child_process');
 const ROOT = path.resolve(__dirname, '..', '..');
 const HERE = __dirname;
 const BUILD = path.join(HERE, '.build');
+/**
+ * The reference build for the flavor test: the same transpile of src/ without rewriting. It lives in flavors/.build/,
+ * where `cdktf`, its providers, constructs 10.8 and cdk8s resolve from the repository's node_modules.
+ */
+const BUILD_CDKTF = path.join(ROOT, 'flavors', '.build', 'cdktf');
 
 /** Rewrites one TypeScript file's Terraform imports; `rel` is its path under src/ (posix). Throws on unknown ones. */
 function rewriteImports(code, rel) {
@@ -48,6 +53,27 @@ function rewriteImports(code, rel) {
   return out;
 }
 
+/** The two flavors: where each is built, how its sources and the example are rewritten, and what it adds. */
+const FLAVORS = {
+  cdktn: {
+    dir: BUILD,
+    rewrite: (code, rel) => rewriteImports(code, rel) + (rel === 'aws/index.ts' ? "export * from './manifest';\n" : ''),
+    extraSources: { 'aws/manifest.ts': path.join(HERE, 'manifest.ts') },
+    example: (code) => code
+      .replace(/'@cdktf\/provider-kubernetes\/lib\/provider'/g, "'../kubernetes-provider'")
+      .replace(/'@cdktf\/provider-aws\/lib\/([\w-]+)'/g, "'@cdktn/provider-aws/lib/$1'")
+      .replace(/'cdktf'/g, "'cdktn'"),
+    exampleExtras: { 'kubernetes-provider.ts': path.join(HERE, 'kubernetes-provider.ts') },
+  },
+  cdktf: {
+    dir: BUILD_CDKTF,
+    rewrite: (code) => code,
+    extraSources: {},
+    example: (code) => code,
+    exampleExtras: {},
+  },
+};
+
 function walk(dir, base = dir) {
   const files = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -58,55 +84,58 @@ function walk(dir, base = dir) {
   return files;
 }
 
+/** Writes `content` unless the file already holds it; returns whether it wrote. */
 function writeIfChanged(file, content) {
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return;
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return false;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, content);
+  return true;
 }
 
-/** Step 1: the rewritten copy of src/ in .build/src. Returns the list of files (posix, relative to src/). */
-function copySources() {
+/** Step 1: the rewritten copy of src/ in <dir>/src. Returns the files (posix, relative to src/) and which changed. */
+function copySources(flavor) {
   const srcDir = path.join(ROOT, 'src');
-  const outDir = path.join(BUILD, 'src');
-  const files = walk(srcDir).filter((f) => f.endsWith('.ts'));
-  const wanted = new Set(files.concat('aws/manifest.ts'));
-  for (const rel of files) {
-    let code = rewriteImports(fs.readFileSync(path.join(srcDir, rel), 'utf8'), rel);
-    if (rel === 'aws/index.ts') code += "export * from './manifest';\n";
-    writeIfChanged(path.join(outDir, rel), code);
+  const outDir = path.join(flavor.dir, 'src');
+  const sources = {};
+  for (const rel of walk(srcDir).filter((f) => f.endsWith('.ts'))) sources[rel] = flavor.rewrite(fs.readFileSync(path.join(srcDir, rel), 'utf8'), rel);
+  for (const [rel, from] of Object.entries(flavor.extraSources)) sources[rel] = fs.readFileSync(from, 'utf8');
+  const changed = Object.keys(sources).filter((rel) => writeIfChanged(path.join(outDir, rel), sources[rel]));
+  // files removed from src/ since the last build, and their JavaScript
+  for (const rel of walk(outDir)) {
+    if (sources[rel] !== undefined) continue;
+    fs.rmSync(path.join(outDir, rel));
+    fs.rmSync(path.join(flavor.dir, 'lib', rel.replace(/\.ts$/, '.js')), { force: true });
   }
-  writeIfChanged(path.join(outDir, 'aws', 'manifest.ts'), fs.readFileSync(path.join(HERE, 'manifest.ts'), 'utf8'));
-  // files removed from src/ since the last build
-  if (fs.existsSync(outDir)) for (const rel of walk(outDir)) if (!wanted.has(rel)) fs.rmSync(path.join(outDir, rel));
-  return [...wanted];
+  return { files: Object.keys(sources), changed };
 }
 
 /** The controller bundles (assets/), which src/private/bundles.ts finds at <package>/assets. */
-function copyAssets() {
+function copyAssets(flavor) {
   const from = path.join(ROOT, 'assets');
   if (!fs.existsSync(path.join(from, 'controller'))) {
     console.log('flavors/cdktn: assets/ missing, running `npx projen bundle`');
     execFileSync('npx', ['projen', 'bundle'], { cwd: ROOT, stdio: 'inherit' });
   }
-  fs.rmSync(path.join(BUILD, 'assets'), { recursive: true, force: true });
-  fs.cpSync(from, path.join(BUILD, 'assets'), { recursive: true });
+  for (const rel of walk(from)) {
+    const to = path.join(flavor.dir, 'assets', rel);
+    const content = fs.readFileSync(path.join(from, rel));
+    if (fs.existsSync(to) && fs.readFileSync(to).equals(content)) continue;
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.writeFileSync(to, content);
+  }
 }
 
-/** The aws-eks-gpu example, against the transpiled flavor (lib/) and cdktn. */
-function exampleSource() {
+/** The aws-eks-gpu example of a flavor, against its transpiled lib/. */
+function exampleSource(flavor) {
   const code = fs.readFileSync(path.join(ROOT, 'examples', 'aws-eks-gpu', 'main.ts'), 'utf8');
-  return code
-    .replace(/'@cdktf\/provider-kubernetes\/lib\/provider'/g, "'../kubernetes-provider'")
-    .replace(/'@cdktf\/provider-aws\/lib\/([\w-]+)'/g, "'@cdktn/provider-aws/lib/$1'")
-    .replace(/'cdktf'/g, "'cdktn'")
-    .replace(/'\.\.\/\.\.\/src((?:\/[\w-]+)?)'/g, "'../../lib$1'");
+  return flavor.example(code).replace(/'\.\.\/\.\.\/src((?:\/[\w-]+)?)'/g, "'../../lib$1'");
 }
 
 /**
- * Step 2: transpile-only build of .build/src into .build/lib (TypeScript's transpileModule: the same JavaScript as
- * the jsii compile, without type checking, in about a second), and the example.
+ * Step 2: transpile-only build of <dir>/src into <dir>/lib (TypeScript's transpileModule: the same JavaScript as
+ * the jsii compile, without type checking; only files whose source changed), and the example in <dir>/examples.
  */
-function transpile(files) {
+function transpile(flavor, { files, changed }) {
   const ts = require('typescript');
   const options = {
     module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true,
@@ -116,14 +145,20 @@ function transpile(files) {
     const { outputText } = ts.transpileModule(fs.readFileSync(from, 'utf8'), { compilerOptions: options, fileName: from });
     writeIfChanged(to, outputText);
   };
-  for (const f of files) emit(path.join(BUILD, 'src', f), path.join(BUILD, 'lib', f.replace(/\.ts$/, '.js')));
-  // same lazy submodules as the package (the root must not load cdktn for Kubernetes users)
-  execFileSync(process.execPath, [path.join(ROOT, 'projenrc', 'lazy-submodules.js'), path.join(BUILD, 'lib', 'index.js')], { stdio: 'ignore' });
-  const exDir = path.join(BUILD, 'examples');
-  writeIfChanged(path.join(exDir, 'aws-eks-gpu', 'main.ts'), exampleSource());
-  writeIfChanged(path.join(exDir, 'kubernetes-provider.ts'), fs.readFileSync(path.join(HERE, 'kubernetes-provider.ts'), 'utf8'));
-  emit(path.join(exDir, 'aws-eks-gpu', 'main.ts'), path.join(exDir, 'aws-eks-gpu', 'main.js'));
-  emit(path.join(exDir, 'kubernetes-provider.ts'), path.join(exDir, 'kubernetes-provider.js'));
+  const lib = (f) => path.join(flavor.dir, 'lib', f.replace(/\.ts$/, '.js'));
+  const todo = new Set(changed);
+  for (const f of files) if (!fs.existsSync(lib(f))) todo.add(f);
+  for (const f of todo) emit(path.join(flavor.dir, 'src', f), lib(f));
+  // same lazy submodules as the package (the root must not load Terraform for Kubernetes users)
+  if (todo.has('index.ts')) execFileSync(process.execPath, [path.join(ROOT, 'projenrc', 'lazy-submodules.js'), lib('index.ts')], { stdio: 'ignore' });
+  const exDir = path.join(flavor.dir, 'examples');
+  const examples = { 'aws-eks-gpu/main.ts': exampleSource(flavor) };
+  for (const [rel, from] of Object.entries(flavor.exampleExtras)) examples[rel] = fs.readFileSync(from, 'utf8');
+  for (const [rel, code] of Object.entries(examples)) {
+    const js = path.join(exDir, rel.replace(/\.ts$/, '.js'));
+    if (writeIfChanged(path.join(exDir, rel), code) || !fs.existsSync(js)) emit(path.join(exDir, rel), js);
+  }
+  return todo.size;
 }
 
 /** Step 3: the publishable package, compiled by jsii, packed into dist/cdktn/. */
@@ -141,8 +176,9 @@ function buildPackage() {
   writeIfChanged(path.join(BUILD, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   fs.copyFileSync(path.join(ROOT, 'LICENSE'), path.join(BUILD, 'LICENSE'));
   fs.copyFileSync(path.join(HERE, 'README.md'), path.join(BUILD, 'README.md'));
-  fs.copyFileSync(path.join(ROOT, 'tsconfig.json'), path.join(BUILD, 'tsconfig.dev.json'));
-  writeIfChanged(path.join(BUILD, '.npmignore'), ['/src/', '/examples/', '/tsconfig.json', '/tsconfig.dev.json', '*.tsbuildinfo', '!/lib/**/*.d.ts', '!/assets/', '!/.jsii', ''].join('\n'));
+  // the root's compiler options (rootDir src, outDir lib, strict), which jsii validates
+  fs.copyFileSync(path.join(ROOT, 'tsconfig.json'), path.join(BUILD, 'tsconfig.json'));
+  writeIfChanged(path.join(BUILD, '.npmignore'), ['/src/', '/examples/', '/tsconfig.json', '*.tsbuildinfo', '!/lib/**/*.d.ts', '!/assets/', '!/.jsii', ''].join('\n'));
   fs.rmSync(path.join(BUILD, 'lib'), { recursive: true, force: true });
   const jsii = path.join(ROOT, 'node_modules', '.bin', 'jsii');
   console.log('flavors/cdktn: jsii compile of .build (against cdktn, @cdktn/provider-aws, constructs 10.7)');
@@ -155,15 +191,31 @@ function buildPackage() {
   console.log(`flavors/cdktn: ${path.join('dist', 'cdktn', info.filename)}: ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${info.entryCount} files`);
 }
 
-function main(argv) {
+/**
+ * Builds a flavor. `--package` (cdktn only): the publishable package; otherwise the transpile-only build.
+ * Returns the build folder.
+ */
+function build(argv = [], name = 'cdktn') {
+  const flavor = FLAVORS[name];
   const pack = argv.includes('--package');
   const t0 = Date.now();
-  const files = copySources();
-  copyAssets();
-  if (pack) buildPackage();
-  else transpile(files);
-  console.log(`flavors/cdktn: ${pack ? 'package' : 'transpile-only'} build in ${Date.now() - t0} ms (${path.relative(ROOT, BUILD)})`);
+  const sources = copySources(flavor);
+  copyAssets(flavor);
+  let what;
+  if (pack) {
+    if (name !== 'cdktn') throw new Error('only the cdktn flavor is packaged here (the main package is the projen build)');
+    buildPackage();
+    what = 'package';
+  } else {
+    what = `transpile-only, ${transpile(flavor, sources)} file(s) transpiled`;
+  }
+  console.log(`flavors: ${name} ${what} in ${Date.now() - t0} ms (${path.relative(ROOT, flavor.dir)})`);
+  return flavor.dir;
 }
 
-module.exports = { rewriteImports, exampleSource, BUILD, build: main };
-if (require.main === module) main(process.argv.slice(2));
+module.exports = { rewriteImports, exampleSource: (name) => exampleSource(FLAVORS[name]), build, BUILD, BUILD_CDKTF };
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const flavor = argv.find((a) => a.startsWith('--flavor='))?.slice('--flavor='.length) ?? 'cdktn';
+  build(argv, flavor);
+}
