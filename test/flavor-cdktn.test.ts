@@ -14,8 +14,8 @@ import * as path from 'path';
 import { promisify } from 'util';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { ensureDeps } = require('../flavors/cdktn/deps');
 const { build, rewriteImports } = require('../flavors/cdktn/build');
+const { ensureDeps } = require('../flavors/cdktn/deps');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const run = promisify(execFile);
