@@ -17,7 +17,10 @@
  * resolve from flavors/cdktn/node_modules (installed by `node flavors/cdktn/deps.js`), and build tools (esbuild,
  * jsii, @types) from the repository's node_modules further up.
  *
- * Usage: node flavors/cdktn/build.js [--transpile] [--package]
+ * The same transpile without any rewrite, `--flavor=cdktf`, is the reference build the flavor test compares with
+ * (flavors/.build/cdktf, resolving cdktf, its providers and constructs 10.8 from the repository's node_modules).
+ *
+ * Usage: node flavors/cdktn/build.js [--flavor=cdktn|cdktf] [--package]
  */
 const fs = require('fs');
 const path = require('path');
