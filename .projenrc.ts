@@ -206,4 +206,26 @@ project.eslint?.addOverride({
 
 project.gitignore.exclude('/examples/*/dist/', '/examples/*/cdktf.out/', '/bench/.work/');
 
+// ---------------------------------------------------------------------------------------------
+// Flavors (issue 18): the cdktn package and the Python target. Everything for them lives in flavors/.
+// ---------------------------------------------------------------------------------------------
+// Python target of the main package (jsii-pacmak; the wheel is built by flavors/python/build.sh).
+project.package.file.addOverride('jsii.targets.python', { distName: 'cdk-model-rollout', module: 'cdk_model_rollout' });
+project.addTask('package:cdktn', {
+  description: 'Build the cdktn flavor (cdk-model-rollout-cdktn) from a rewritten copy of src/ into dist/cdktn/',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'node flavors/cdktn/deps.js' },
+    { exec: 'node flavors/cdktn/build.js --package' },
+  ],
+});
+project.addTask('package:python-flavor', {
+  description: 'Generate the Python package with jsii-pacmak and build its wheel with the system setuptools into dist/python/',
+  steps: [{ exec: 'bash flavors/python/build.sh' }],
+});
+project.gitignore.exclude('/flavors/.build/', '/flavors/cdktn/.build/', '/flavors/python/.build/');
+project.npmignore?.addPatterns('/flavors/');
+// the flavors' build folders hold package.json files and node_modules jest must not index
+project.package.file.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/flavors/']);
+
 project.synth();
