@@ -24,7 +24,7 @@ describe('KubernetesManifests', () => {
     const route = manifests.find((m) => m.manifest.kind === 'HTTPRoute' && m.manifest.metadata.name === 'llama-production');
     expect(route.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.rules']);
     const canaryFloor = manifests.find((m) => m.manifest.kind === 'ScaledObject' && m.manifest.metadata.name === 'llama-production-v2');
-    expect(canaryFloor.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.minReplicaCount']);
+    expect(canaryFloor.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.minReplicaCount', 'spec.maxReplicaCount']);
   });
 
   test('production objects (and the production rollout\'s) cannot be destroyed by accident; staging ones can', () => {
