@@ -1,5 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Gpu, GpuProduct } from '../src';
+import { Gpu, GpuProduct, Steps } from '../src';
 import { Autoscaler, EnvironmentKind, GpuNodePools, Model } from '../src/k8s';
 import { expectValid } from './support/k8s-validate';
 
@@ -96,8 +96,28 @@ describe('Environment', () => {
     // the previous version keeps its settings; the controller scales it down after the keep-warm window
     expect(spec.keepPreviousWarmSeconds).toBe(1800);
     expect(find(objects, 'Deployment', 'llama-production-v1')).toBeDefined();
-    expect(find(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(0);
+    // Baseten's gate: the new version starts at production's minimum; the old one keeps it while it serves
+    expect(find(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(2);
+    expect(find(objects, 'ScaledObject', 'llama-production-v1').spec.minReplicaCount).toBe(2);
+    // the environment tells the truth: it now points at v2, and v1 is the previous version
+    expect([prod.currentVersion, prod.previousVersion]).toEqual(['v2', 'v1']);
     expectValid(objects);
+  });
+
+  test('promote() with a ramp: Baseten\'s rolling promotion along the given steps', () => {
+    const { chart, model } = setup();
+    const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2 } });
+    prod.promote('v2', { steps: Steps.equal({ count: 10, over: Duration.minutes(10) }) });
+    const spec = JSON.parse(find(Testing.synth(chart), 'ConfigMap', 'llama-production-promote-rollout-spec').data['spec.json']);
+    expect(spec.stable).toBe('v1');
+    expect(spec.canaries).toEqual([{ version: 'v2', targetWeight: 100, ramp: true }]);
+    expect(spec.steps.filter((x: any) => x.kind === 'setWeight').map((x: any) => x.weight)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+  });
+
+  test('a ramp cannot apply where versions switch at once (scale to zero, development)', () => {
+    const { model } = setup();
+    const dev = model.addEnvironment('development', { version: 'v1', gateway, hostnames: ['llama.dev.example.com'] });
+    expect(() => dev.promote('v2', { steps: Steps.equal() })).toThrow(/promote\(options\.steps\): environment "development" switches versions at once/);
   });
 
   test('one promotion per environment at a time', () => {

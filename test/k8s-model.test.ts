@@ -75,9 +75,9 @@ describe('Model', () => {
     expect(fn).toThrow(message);
   });
 
-  test('a model without a production environment fails validation at synth', () => {
+  test('a model with only a staging (or development) environment synthesizes: production is not required', () => {
     const { chart, model } = setup();
     model.addEnvironment('staging', { version: 'v1', gateway });
-    expect(() => Testing.synth(chart)).toThrow(/\[Chart\/Llama\] environments: the model has no production environment/);
+    expect(Testing.synth(chart).filter((o: any) => o.kind === 'Deployment').map((o: any) => o.metadata.name)).toEqual(['llama-staging-v1']);
   });
 });

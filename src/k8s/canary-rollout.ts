@@ -9,17 +9,18 @@ import { validatePins } from './private/pins';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { Pin, Routing } from './routing';
+import { mirrorReplicas, replicasForWeight } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, routeLimits } from '../core/routes/gateway-api';
 import { rolloutVersions, RolloutSpec } from '../core/spec';
-import { abortWeights } from '../core/weights';
+import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
 import { RolloutPlan } from '../rollout/rollout-plan';
-import { Steps } from '../rollout/steps';
+import { Step, Steps } from '../rollout/steps';
 
 /** Props of a `CanaryRollout`. */
 export interface CanaryRolloutProps {
@@ -138,6 +139,7 @@ export class CanaryRollout extends Construct {
   private readonly target: KubernetesTarget;
   private readonly checks: Metric[] = [];
   private planWritten = false;
+  private fixed = false;
   private planCache?: RolloutPlan;
 
   constructor(scope: Construct, id: string, props: CanaryRolloutProps) {
@@ -157,7 +159,11 @@ export class CanaryRollout extends Construct {
     this.checks.push(...(props.checks ?? []));
 
     const model = env.model;
-    const stable = env.currentVersion;
+    const stable = host.servingVersion();
+    // a fixed split (BentoCloud's weighted versions): every canary holds its weight from the start, so the split is
+    // rendered into the route and the floors into the manifests, and no controller runs
+    const fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false);
+    if (fixed && props.steps) throw errors.stepsWithFixedSplit(p, 'steps');
     const known = model.versions.map((v) => v.name);
     pins.forEach((pin, i) => {
       if (!known.includes(pin.version)) throw coreErrors.unknownVersion(p, `pins[${i}].version`, pin.version, known);
@@ -180,7 +186,7 @@ export class CanaryRollout extends Construct {
       name: this.name,
       stable,
       canaries: props.canaries,
-      steps: props.steps,
+      steps: fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
       stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
       versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
       mirror: props.mirror,
@@ -214,20 +220,29 @@ export class CanaryRollout extends Construct {
       throw errors.tooManyRouteRules(p, 'pins', limits.rules, limits.matches);
     }
 
-    // Jobs of a CronJob are named <cronjob>-<minutes since epoch, 8+ digits>, within 63: CronJob names stop at 52
-    // (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec)
-    const fullName = `${this.name}-rollout-controller`;
-    const controllerName = fullName.length <= 52
-      ? fullName
-      : `${this.name.slice(0, 52 - 9 - 19).replace(/-+$/, '')}-${shortHash(this.name)}-rollout-controller`;
+    this.fixed = fixed;
+    if (fixed) {
+      // the manifests hold the split and the replicas it needs: nothing for a controller to do
+      const weights = weightsAt(initial, 100);
+      for (const c of initial.canaries) host.holdFixedFloor(c.version, replicasForWeight(weights[c.version], initial.stableReplicas));
+      if (initial.mirror) host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
+      this.controllerBundleBytes = 0;
+    } else {
+      // Jobs of a CronJob are named <cronjob>-<minutes since epoch, 8+ digits>, within 63: CronJob names stop at 52
+      // (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec)
+      const fullName = `${this.name}-rollout-controller`;
+      const controllerName = fullName.length <= 52
+        ? fullName
+        : `${this.name.slice(0, 52 - 9 - 19).replace(/-+$/, '')}-${shortHash(this.name)}-rollout-controller`;
 
-    const controller = new StepController(this, 'Controller', {
-      image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
-      controllerName,
-      prometheusUrl: props.prometheusUrl ?? host.prometheusUrl,
-      rollout: { spec, target: this.target },
-    });
-    this.controllerBundleBytes = controller.bundleBytes;
+      const controller = new StepController(this, 'Controller', {
+        image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
+        controllerName,
+        prometheusUrl: props.prometheusUrl ?? host.prometheusUrl,
+        rollout: { spec, target: this.target },
+      });
+      this.controllerBundleBytes = controller.bundleBytes;
+    }
 
     if (routing.kind !== 'random') {
       new BucketFilter(this, 'BucketFilter', {
@@ -241,8 +256,10 @@ export class CanaryRollout extends Construct {
     }
 
     // fields the controller owns are marked on the objects, for Argo CD ignoreDifferences and the Terraform bridge
-    if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
-    for (const v of Object.keys(backends)) host.claimFloor(v);
+    if (!fixed) {
+      if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
+      for (const v of Object.keys(backends)) host.claimFloor(v);
+    }
 
     // the plan goes beside the manifests, once, when the app synthesizes (validation runs once per synth)
     this.node.addValidation({
@@ -276,7 +293,8 @@ export class CanaryRollout extends Construct {
   /** The route rules the manifests carry: every canary at 0 until the controller has their capacity ready. */
   private rules(): HttpRouteRule[] {
     const spec = this.spec();
-    return renderHttpRouteRules(spec, this.target, abortWeights(spec));
+    // a fixed split is the route itself; a ramp starts with every canary at 0 until its capacity is ready
+    return renderHttpRouteRules(spec, this.target, this.fixed ? weightsAt(spec, 100) : abortWeights(spec));
   }
 }
 

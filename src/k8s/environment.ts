@@ -85,6 +85,15 @@ export interface EnvironmentProps {
 /**
  * A stable endpoint for a model, independent of the version serving it, with its own autoscaling.
  */
+/** Options of `Environment.promote()`. */
+export interface PromoteOptions {
+  /**
+   * The ramp (Baseten's rolling promotion: for example `Steps.equal({ count: 10, over: Duration.minutes(10) })`).
+   * @default - all traffic at once, when the new version's replicas are ready
+   */
+  readonly steps?: Steps;
+}
+
 export class Environment extends Construct implements IEnvironment {
   /** The model. */
   public readonly model: IModel;
@@ -123,6 +132,10 @@ export class Environment extends Construct implements IEnvironment {
 
   private _current: string;
   private _previous?: string;
+  /** The version the route serves before any rollout moves traffic (a promotion's stable version). */
+  private _serving: string;
+  /** Replica floors the manifests hold for versions of a fixed split (no controller sets them). */
+  private readonly fixedFloors = new Map<string, number>();
   private readonly _workloads = new Map<string, VersionWorkload>();
   private readonly endpoint?: EndpointInfo;
   private rollout?: RolloutRouter;
@@ -172,6 +185,7 @@ export class Environment extends Construct implements IEnvironment {
     this.pod = registry.pod;
     // an unknown version is reported here, at the environment's `version`, not inside the model
     this._current = this.versionName(p, 'version', props.version);
+    this._serving = this._current;
     this.ensureVersion(this._current);
     if (this.scalesToZero) this.node.addValidation({ validate: () => this.checkNodePoolForZero() });
 
@@ -225,29 +239,38 @@ export class Environment extends Construct implements IEnvironment {
   }
 
   /**
-   * Point the environment at another version: a blue/green switch once the new version is ready.
+   * Point the environment at another version (Baseten's promotion): the new version is raised to the stable
+   * replica count and traffic moves once its replicas are ready, at once or along `options.steps`; `cancel` sends
+   * it all back. Afterwards `currentVersion` is the new version and `previousVersion` the old one.
    *
-   * With replicas always up, the step controller does it (a one-step rollout): it raises the new version to the
-   * stable replica count, waits until those replicas are ready, then moves all traffic at once; the previous
-   * version stays deployed with its settings and is scaled to zero, after `keepPreviousWarmFor` if set. One
-   * promotion per environment at a time. In environments that scale to zero (and development ones), the switch is
-   * immediate: the KEDA interceptor holds requests until the new version is ready.
+   * With replicas always up, the step controller runs it (a rollout named `<model>-<environment>-promote`); both
+   * versions keep the environment's minimum in the manifests while the code says `promote()`, so re-applying them at
+   * any moment never leaves traffic on a version without replicas: the previous version is scaled to zero by the
+   * controller after `keepPreviousWarmFor`, and for good once the code names the new version as the environment's
+   * `version`. One promotion per environment at a time. In environments that scale to zero (and development ones)
+   * the switch is immediate: the KEDA interceptor holds requests until the new version is ready.
    */
-  public promote(version: string): void {
+  public promote(version: string, options: PromoteOptions = {}): void {
     const v = this.versionName(this.node.path, 'promote(version)', version);
     if (v === this._current) return;
+    const previous = this._current;
     if (this.scalesToZero || this.kind.isDevelopment) {
-      this._previous = this._current;
+      if (options.steps) throw errors.promoteStepsWithoutController(this.node.path, 'promote(options.steps)', this.name);
+      this._previous = previous;
       this._current = v;
+      this._serving = v;
       this.ensureVersion(v);
       return;
     }
+    // the rollout reads the serving version as its stable one: switch current/previous only after it exists
     new CanaryRollout(this, `Promote${pascalCase(v)}`, {
       environment: this,
       canaries: [{ version: v }],
-      steps: Steps.custom([Step.setWeight(100)]),
+      steps: options.steps ?? Steps.custom([Step.setWeight(100)]),
       name: `${this.model.name}-${this.name}-promote`,
     });
+    this._previous = previous;
+    this._current = v;
   }
 
   /**
@@ -286,6 +309,11 @@ export class Environment extends Construct implements IEnvironment {
       scalesToZero: this.scalesToZero,
       endpoint: this.endpoint,
       prometheusUrl: this.autoscaler.prometheusUrl,
+      servingVersion: () => this._serving,
+      holdFixedFloor: (version, replicas) => {
+        this.ensureVersion(version);
+        this.fixedFloors.set(version, replicas);
+      },
       backendOf: (version) => this.ensureVersion(version).backend,
       claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
       attachRollout: (router) => {
@@ -298,7 +326,8 @@ export class Environment extends Construct implements IEnvironment {
 
   /** The role of a version in this environment. */
   private roleOf(version: string): VersionRole {
-    if (version === this._current) return VersionRole.CURRENT;
+    // the version the route serves keeps its replicas too: during a promotion, and until the code moves on
+    if (version === this._current || version === this._serving) return VersionRole.CURRENT;
     if (version === this._previous) return this.keepPreviousWarmFor ? VersionRole.WARM : VersionRole.IDLE;
     return VersionRole.IDLE;
   }
@@ -313,6 +342,7 @@ export class Environment extends Construct implements IEnvironment {
         version: v,
         environment: { ...this.workloadSettings(), labels: this.labels() },
         role: () => this.roleOf(v.name),
+        fixedFloor: () => this.fixedFloors.get(v.name),
         pod: this.pod,
       });
       this._workloads.set(v.name, w);

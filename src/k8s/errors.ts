@@ -18,11 +18,6 @@ export function secondProduction(path: string, property: string, name: string, e
     'give this environment another kind (EnvironmentKind.STAGING or EnvironmentKind.custom(...)), or promote into the existing production environment');
 }
 
-export function noProduction(path: string) {
-  return configError(path, 'environments', [], 'the model has no production environment; every model has exactly one',
-    "add one with `model.addEnvironment('production', { version: 'v1', ... })`");
-}
-
 export function developmentTooManyReplicas(path: string, property: string, value: number) {
   return configError(path, property, value, 'a development environment runs one replica at most',
     'set maxReplicas (and minReplicas) to 0 or 1, or use EnvironmentKind.STAGING for more');
@@ -201,4 +196,14 @@ export function mirrorPercentNeedsGatewayApi13(path: string, property: string, p
 export function driftWindowInvalid(path: string, property: string, value: string) {
   return configError(path, property, rendered(value), 'the drift window is a start hour 0..23 (UTC) and a whole number of hours from 1 to 23',
     'use for example `driftWindow: { startHourUtc: 2, length: Duration.hours(4) }`');
+}
+
+export function promoteStepsWithoutController(path: string, property: string, env: string) {
+  return configError(path, property, undefined, `environment "${env}" switches versions at once (it scales to zero, or is a development environment): there is no weighted route to ramp`,
+    'promote without `steps`, or give the environment `autoscaling.minReplicas` of at least 1');
+}
+
+export function stepsWithFixedSplit(path: string, property: string) {
+  return configError(path, property, undefined, 'every canary holds a fixed weight (`ramp: false`), so the split is rendered into the route and no step runs',
+    'leave `steps` out, or let a canary ramp (`ramp: true`)');
 }

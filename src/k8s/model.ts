@@ -369,9 +369,6 @@ export class Model extends Construct implements IModel {
     this.pod = podSettings(p, props);
     registerModel(this, { register: (env) => this.registerEnvironment(env), pod: this.pod });
     this.addVersion(props.version ?? 'v1');
-    this.node.addValidation({
-      validate: () => (this._environments.some((e) => e.kind.isProduction) ? [] : [errors.noProduction(this.node.path).withoutPath]),
-    });
   }
 
   /** Add a version with per-version overrides. */

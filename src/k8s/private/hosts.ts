@@ -40,6 +40,10 @@ export interface EnvironmentHost {
   readonly prometheusUrl?: string;
   /** How long `version` may take to load (its `loadTimeout`). */
   loadTimeoutSeconds(version: string): number;
+  /** The version the route serves before a rollout moves traffic: a rollout's stable version. */
+  servingVersion(): string;
+  /** A fixed split: the manifests hold `version` at `replicas` (no controller sets its floor). */
+  holdFixedFloor(version: string, replicas: number): void;
   /** Render `version`'s workload in this environment (once) and return its objects' names. */
   backendOf(version: string): KubernetesBackend;
   /** The step controller owns `version`'s replica floor from now on (marked for Argo CD and the bridge). */

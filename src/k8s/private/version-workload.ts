@@ -76,6 +76,8 @@ export interface VersionWorkloadProps {
   readonly environment: WorkloadEnvironment;
   /** The version's role, read when the manifests render (promotion may change it after construction). */
   readonly role: () => VersionRole;
+  /** The replica floor of a fixed split, held by the manifests (no controller raises it). */
+  readonly fixedFloor?: () => number | undefined;
   /** Pod settings of the model. */
   readonly pod: PodSettings;
 }
@@ -102,6 +104,8 @@ export class VersionWorkload extends Construct {
     const metadata = { name, namespace: env.namespace, labels };
     const floor = () => {
       if (!env.active) return 0;
+      const fixed = props.fixedFloor?.();
+      if (fixed !== undefined) return fixed;
       const r = role();
       return r === VersionRole.CURRENT || r === VersionRole.WARM ? env.minReplicas : 0;
     };
@@ -140,7 +144,7 @@ export class VersionWorkload extends Construct {
             if (!env.active) return 0;
             const r = role();
             if (autoscaler === 'http') return r === VersionRole.CURRENT ? undefined : 0;
-            if (autoscaler === 'keda') return r === VersionRole.IDLE ? 0 : undefined;
+            if (autoscaler === 'keda') return r === VersionRole.IDLE && props.fixedFloor?.() === undefined ? 0 : undefined;
             return hasHpa && r === VersionRole.CURRENT ? undefined : floor();
           },
         }),
