@@ -47,8 +47,11 @@ describe('CanaryRollout', () => {
       { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], resourceNames: ['llm-production'], verbs: ['get', 'patch'] },
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['llm-production-v1', 'llm-production-v2'], verbs: ['get'] },
       { apiGroups: ['keda.sh'], resources: ['scaledobjects'], resourceNames: ['llm-production-v1', 'llm-production-v2'], verbs: ['get', 'patch'] },
+      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
-    for (const rule of role.rules) {
+    // bound to the namespace's one controller
+    expect(find(Testing.synth(chart), 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'model-rollout-controller', namespace: 'models' }]);
+    for (const rule of role.rules.filter((r: any) => r.resources[0] !== 'events')) {
       expect(rule.resourceNames.length).toBeGreaterThan(0);
       expect([...rule.verbs, ...rule.resources, ...rule.apiGroups, ...rule.resourceNames].some((x: string) => x.includes('*'))).toBe(false);
     }
@@ -68,13 +71,14 @@ describe('CanaryRollout', () => {
     expect(c.command).toEqual(['node', '/controller/controller.js']);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(c.resources.limits).toEqual({ cpu: '250m', memory: '128Mi' });
-    expect(c.env).toEqual([
-      { name: 'ROLLOUT_NAMESPACE', value: 'models' },
-      { name: 'ROLLOUT_SPEC_CONFIGMAP', value: 'llm-production-rollout-spec' },
-      { name: 'ROLLOUT_STATE_CONFIGMAP', value: 'llm-production-rollout-state' },
-      { name: 'ROLLOUT_PROMETHEUS_URL', value: 'http://prometheus.monitoring:9090' },
-    ]);
-    const code = find(objects, 'ConfigMap', 'llm-production-rollout-controller');
+    // one controller per namespace: it finds its rollouts through the Roles it is granted; each rollout's target
+    // carries its own Prometheus
+    expect(c.env).toEqual([{ name: 'ROLLOUT_NAMESPACE', value: 'models' }]);
+    expect(cron.metadata.name).toBe('model-rollout-controller');
+    expect(JSON.parse(find(objects, 'ConfigMap', 'llm-production-rollout-spec').data['target.json']).prometheusUrl).toBe('http://prometheus.monitoring:9090');
+    const code = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('model-rollout-controller-'));
+    expect(code.metadata.name).toBe(`model-rollout-controller-${code.metadata.annotations['model-rollout.dev/bundle-sha256'].slice(0, 10)}`);
+    expect(pod.volumes[0].configMap.name).toBe(code.metadata.name);
     expect(code.data['controller.js'].length).toBe(rollout.controllerBundleBytes);
     // the state ConfigMap carries no data: re-applying manifests never resets progress
     expect(find(objects, 'ConfigMap', 'llm-production-rollout-state').data).toBeUndefined();

@@ -212,6 +212,8 @@ export class CanaryRollout extends Construct {
       backends,
       routing,
       pins,
+      // the namespace's controller serves many rollouts: each carries its own Prometheus
+      ...(fixed ? {} : { prometheusUrl: props.prometheusUrl ?? host.prometheusUrl }),
     };
     this.spec = spec;
     const limits = routeLimits(initial.canaries.length, this.target);
@@ -228,17 +230,10 @@ export class CanaryRollout extends Construct {
       if (initial.mirror) host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
       this.controllerBundleBytes = 0;
     } else {
-      // Jobs of a CronJob are named <cronjob>-<minutes since epoch, 8+ digits>, within 63: CronJob names stop at 52
-      // (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec)
-      const fullName = `${this.name}-rollout-controller`;
-      const controllerName = fullName.length <= 52
-        ? fullName
-        : `${this.name.slice(0, 52 - 9 - 19).replace(/-+$/, '')}-${shortHash(this.name)}-rollout-controller`;
-
+      // one controller per namespace ticks every rollout of it (private/step-controller.ts): its CronJob is
+      // `model-rollout-controller`, within the 52 characters CronJob names allow
       const controller = new StepController(this, 'Controller', {
         image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
-        controllerName,
-        prometheusUrl: props.prometheusUrl ?? host.prometheusUrl,
         rollout: { spec, target: this.target },
       });
       this.controllerBundleBytes = controller.bundleBytes;
@@ -305,8 +300,3 @@ function olderThan(version: string, min: [number, number]): boolean {
 }
 
 /** 8 hex digits of a polynomial hash mod 2^32: keeps a shortened name unique. */
-function shortHash(s: string): string {
-  let h = 7;
-  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) % 4294967296;
-  return h.toString(16).padStart(8, '0');
-}

@@ -207,3 +207,8 @@ export function stepsWithFixedSplit(path: string, property: string) {
   return configError(path, property, undefined, 'every canary holds a fixed weight (`ramp: false`), so the split is rendered into the route and no step runs',
     'leave `steps` out, or let a canary ramp (`ramp: true`)');
 }
+
+export function controllerImageConflict(path: string, property: string, value: string, existing: string, namespace: string) {
+  return configError(path, property, value, `the rollouts of namespace "${namespace}" share one controller, which already runs ${existing}`,
+    'give every rollout of the namespace the same `controllerImage` (or none)');
+}

@@ -44,6 +44,8 @@ export interface KubernetesTarget {
   readonly backends: { readonly [version: string]: KubernetesBackend };
   readonly routing: RoutingSpec;
   readonly pins: readonly PinSpec[];
+  /** Prometheus the rollout's metric gates query (the namespace's controller serves many rollouts). */
+  readonly prometheusUrl?: string;
 }
 
 /** A rollout on AWS: the ALB listener rule whose forward action the controller rewrites. */

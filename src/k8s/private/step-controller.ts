@@ -1,33 +1,41 @@
-import { Lazy } from 'cdk8s';
+/**
+ * The in-cluster step controller, shared by every rollout of a namespace (issue: one tick per namespace):
+ *
+ * - per namespace, once (`NamespaceController`): a ServiceAccount, the bundled controller in a ConfigMap named by
+ *   the bundle's hash (reviewers see the hash, not 22 KB of minified code per rollout), and one CronJob ticking
+ *   every minute that ticks every rollout it serves;
+ * - per rollout (`StepController`): the spec ConfigMap (owned by the manifests), the state ConfigMap (synthesized
+ *   empty: only the controller writes its data), and a Role limited by `resourceNames` to this rollout's objects,
+ *   bound to the namespace's ServiceAccount.
+ *
+ * How the controller learns which rollouts it serves: it asks the API server what it may do
+ * (`SelfSubjectRulesReview`, allowed to every authenticated user by the default `system:basic-user` role) and
+ * takes the spec ConfigMaps its Roles name. Each rollout adds its own Role and RoleBinding, so two apps (or
+ * teams) sharing a namespace never overwrite each other's list, least privilege holds (no `list` on ConfigMaps),
+ * and removing a rollout's objects removes it from the controller.
+ * @see https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
+ */
+import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { workloadPolicyRules } from './rbac';
 import {
-  ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP,
-  ENV_CONTROLLER_STATE_CONFIGMAP, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
+  ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
 } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { specHash } from '../../core/plan/plan';
 import { RolloutSpec } from '../../core/spec';
 import { readBundle } from '../../private/bundles';
+import * as errors from '../errors';
+
+/** Name of the namespace controller's ServiceAccount and CronJob. */
+export const NAMESPACE_CONTROLLER_NAME = 'model-rollout-controller';
+const COMPONENT = { 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.kubernetes.io/component': 'step-controller' };
 
 /** Props of a `StepController`. */
 export interface StepControllerProps {
-  /**
-   * Stock Node.js image that runs the bundled controller (no custom image to build).
-   * @default 'node:22-alpine'
-   */
-  readonly image?: string;
-  /**
-   * Prometheus the metric gates query.
-   * @default - none: the spec must have no Prometheus metric
-   */
-  readonly prometheusUrl?: string;
-  /**
-   * Name of the ServiceAccount, Role, RoleBinding and CronJob (CronJob names are limited to 52 characters).
-   * @default '<rollout>-rollout-controller'
-   */
-  readonly controllerName?: string;
+  /** Stock Node.js image that runs the bundled controller (no custom image to build). */
+  readonly image: string;
 }
 
 /** What the controller works on (internal data of the rollout). */
@@ -37,21 +45,15 @@ interface ControllerTarget {
   readonly target: KubernetesTarget;
 }
 
-/**
- * The in-cluster step controller of one rollout: a CronJob ticking every minute that runs the controller bundled
- * with this package (shipped in a ConfigMap, run by a stock Node image), a ServiceAccount, a Role limited by
- * `resourceNames` to this rollout's objects with only the verbs the controller uses, the spec ConfigMap (owned by
- * the manifests) and the state ConfigMap (synthesized empty: only the controller writes its data, so re-applying
- * the manifests never resets a rollout).
- */
+/** One rollout's part: its spec and state ConfigMaps, and its grant to the namespace's controller. */
 export class StepController extends Construct {
   /** Name of the spec ConfigMap. */
   public readonly specConfigMapName: string;
   /** Name of the state ConfigMap. */
   public readonly stateConfigMapName: string;
-  /** Name of the ServiceAccount, Role, RoleBinding and CronJob. */
-  public readonly controllerName: string;
-  /** Size of the bundled controller in bytes. */
+  /** Name of the namespace's ServiceAccount and CronJob. */
+  public readonly controllerName = NAMESPACE_CONTROLLER_NAME;
+  /** Size of the bundled controller in bytes (shipped once per namespace). */
   public readonly bundleBytes: number;
 
   constructor(scope: Construct, id: string, props: StepControllerProps & { readonly rollout: ControllerTarget }) {
@@ -61,12 +63,9 @@ export class StepController extends Construct {
     const name = spec().name;
     this.specConfigMapName = specConfigMapName(name);
     this.stateConfigMapName = stateConfigMapName(name);
-    this.controllerName = props.controllerName ?? `${name}-rollout-controller`;
-    const labels = { [LABEL_ROLLOUT]: name, 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.kubernetes.io/component': 'step-controller' };
+    const labels = { [LABEL_ROLLOUT]: name, ...COMPONENT };
     const metadata = (n: string) => ({ name: n, namespace: ns, labels });
-
-    const bundle = readBundle('kubernetes', this.node.path);
-    this.bundleBytes = bundle.bytes;
+    this.bundleBytes = NamespaceController.of(this, ns, props.image).bundleBytes;
 
     new k8s.KubeConfigMap(this, 'Spec', {
       metadata: { ...metadata(this.specConfigMapName), annotations: { [ANNOTATION_SPEC_HASH]: Lazy.any({ produce: () => specHash(spec()) }) } },
@@ -74,34 +73,55 @@ export class StepController extends Construct {
     });
     // no data on purpose: the controller writes state.json, the CLI command.json; apply never touches them
     new k8s.KubeConfigMap(this, 'State', { metadata: metadata(this.stateConfigMapName) });
-    new k8s.KubeConfigMap(this, 'Code', {
-      metadata: metadata(this.controllerName),
-      data: { 'controller.js': bundle.source },
-    });
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(this.controllerName), automountServiceAccountToken: true });
-
+    const grant = `${name}-rollout`;
     const rules: k8s.PolicyRule[] = [
       { apiGroups: [''], resources: ['configmaps'], resourceNames: [this.specConfigMapName], verbs: ['get'] },
       { apiGroups: [''], resources: ['configmaps'], resourceNames: [this.stateConfigMapName], verbs: ['get', 'patch'] },
       { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], resourceNames: [target.httpRoute], verbs: ['get', 'patch'] },
       ...workloadPolicyRules(Object.values(target.backends)),
+      // Kubernetes Events about the rollout's objects (phase changes), created by the controller
+      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ];
-    new k8s.KubeRole(this, 'Role', { metadata: metadata(this.controllerName), rules });
+    new k8s.KubeRole(this, 'Role', { metadata: metadata(grant), rules });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
-      metadata: metadata(this.controllerName),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: this.controllerName },
-      subjects: [{ kind: 'ServiceAccount', name: this.controllerName, namespace: ns }],
+      metadata: metadata(grant),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: grant },
+      subjects: [{ kind: 'ServiceAccount', name: NAMESPACE_CONTROLLER_NAME, namespace: ns }],
     });
+  }
+}
 
-    const env = [
-      { name: ENV_CONTROLLER_NAMESPACE, value: ns },
-      { name: ENV_CONTROLLER_SPEC_CONFIGMAP, value: this.specConfigMapName },
-      { name: ENV_CONTROLLER_STATE_CONFIGMAP, value: this.stateConfigMapName },
-      ...(props.prometheusUrl ? [{ name: ENV_CONTROLLER_PROMETHEUS_URL, value: props.prometheusUrl }] : []),
-    ];
+/** The controller of one namespace within one chart: created by the first rollout of that namespace. */
+export class NamespaceController extends Construct {
+  /** The namespace controller of `namespace` in the chart of `scope` (created with `image` on first use). */
+  public static of(scope: Construct, namespace: string, image: string): NamespaceController {
+    const chart = Chart.of(scope);
+    const id = `ModelRolloutController-${namespace}`;
+    const existing = chart.node.tryFindChild(id) as NamespaceController | undefined;
+    if (existing) {
+      if (existing.image !== image) throw errors.controllerImageConflict(scope.node.path, 'controllerImage', image, existing.image, namespace);
+      return existing;
+    }
+    return new NamespaceController(chart, id, namespace, image);
+  }
+
+  public readonly bundleBytes: number;
+
+  private constructor(scope: Construct, id: string, namespace: string, public readonly image: string) {
+    super(scope, id);
+    const bundle = readBundle('kubernetes', this.node.path);
+    this.bundleBytes = bundle.bytes;
+    const labels = { ...COMPONENT, 'app.kubernetes.io/name': NAMESPACE_CONTROLLER_NAME };
+    // named by content: a new library version ships a new ConfigMap (and a one-line change in the CronJob)
+    const codeName = `${NAMESPACE_CONTROLLER_NAME}-${bundle.sha256.slice(0, 10)}`;
+    new k8s.KubeConfigMap(this, 'Code', {
+      metadata: { name: codeName, namespace, labels, annotations: { 'model-rollout.dev/bundle-sha256': bundle.sha256 } },
+      data: { 'controller.js': bundle.source },
+    });
+    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: NAMESPACE_CONTROLLER_NAME, namespace, labels }, automountServiceAccountToken: true });
     new k8s.KubeCronJob(this, 'Resource', {
-      metadata: metadata(this.controllerName),
+      metadata: { name: NAMESPACE_CONTROLLER_NAME, namespace, labels },
       spec: {
         schedule: '* * * * *',
         // one tick at a time; a tick that could not start within 50 s is skipped, the next one comes
@@ -112,19 +132,20 @@ export class StepController extends Construct {
         jobTemplate: {
           spec: {
             backoffLimit: 0,
+            // a tick is bounded: the next one never overlaps (Forbid), and a stuck one is ended before it
             activeDeadlineSeconds: 55,
             ttlSecondsAfterFinished: 600,
             template: {
               metadata: { labels },
               spec: {
-                serviceAccountName: this.controllerName,
+                serviceAccountName: NAMESPACE_CONTROLLER_NAME,
                 restartPolicy: 'Never',
                 securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
                 containers: [{
                   name: 'controller',
-                  image: props.image ?? 'node:22-alpine',
+                  image,
                   command: ['node', '/controller/controller.js'],
-                  env,
+                  env: [{ name: ENV_CONTROLLER_NAMESPACE, value: namespace }],
                   resources: {
                     requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
                     limits: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString('128Mi') },
@@ -139,7 +160,7 @@ export class StepController extends Construct {
                   },
                   volumeMounts: [{ name: 'code', mountPath: '/controller', readOnly: true }],
                 }],
-                volumes: [{ name: 'code', configMap: { name: this.controllerName } }],
+                volumes: [{ name: 'code', configMap: { name: codeName } }],
               },
             },
           },
