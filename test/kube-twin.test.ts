@@ -263,6 +263,12 @@ describe('RBAC from stored Roles', () => {
     expect(scale.status).toBe(404); // allowed by RBAC, then not found
     expect((await api('PATCH', '/apis/apps/v1/namespaces/team/deployments/x', {}, 'application/merge-patch+json', token)).status).toBe(403);
     expect((await api('GET', '/api/v1/namespaces/team/configmaps/mine', undefined, undefined, 'bogus')).status).toBe(401);
+    // any authenticated user may ask what it may do: the rules of every Role bound to it, names included
+    const review = await api('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'team' } }, undefined, token);
+    expect(review.status).toBe(201);
+    expect(review.body.status.resourceRules).toContainEqual({ verbs: ['get', 'patch', 'create'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['mine', 'new'] });
+    const elsewhere = await api('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'default' } }, undefined, token);
+    expect(elsewhere.body.status.resourceRules.filter((r: any) => r.resources.includes('configmaps'))).toEqual([]);
   });
 });
 

@@ -49,6 +49,23 @@ export function authorize(store: Store, user: UserInfo, attrs: RequestAttributes
   return rulesFor(store, user, attrs.namespace).some((r) => ruleAllows(r, attrs));
 }
 
+/**
+ * A SelfSubjectRulesReview's answer: the rules that apply to `user` in `namespace` (cluster-wide ones included),
+ * as the real authorizer lists them. Every authenticated user may ask (the default `system:basic-user` ClusterRole
+ * grants `create` on selfsubjectrulesreviews).
+ * https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access
+ */
+export function selfSubjectRules(store: Store, user: UserInfo, namespace: string): JsonObject {
+  const rules = user.groups.includes('system:masters')
+    ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]
+    : rulesFor(store, user, namespace).map((r) => ({ verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) }));
+  return {
+    resourceRules: [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }, ...rules],
+    nonResourceRules: [],
+    incomplete: false,
+  };
+}
+
 function rulesFor(store: Store, user: UserInfo, namespace: string | undefined): JsonObject[] {
   const rules: JsonObject[] = [];
   const add = (role: JsonObject | undefined): void => {

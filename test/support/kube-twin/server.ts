@@ -32,7 +32,7 @@ import YAML from 'yaml';
 import { serverSideApply, trackUpdate } from './apply';
 import { apiGroupList, apiResourceList, coreVersions, openApiV3Doc, openApiV3Root, versionInfo } from './discovery';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone, isObject, Json, JsonObject } from './patch';
-import { ADMIN, authorize, forbidden, RequestAttributes, serviceAccountUser, UserInfo } from './rbac';
+import { ADMIN, authorize, forbidden, RequestAttributes, selfSubjectRules, serviceAccountUser, UserInfo } from './rbac';
 import { findKind, findResource, groupVersion, listTypeAt, ResourceDef, RESOURCES } from './resources';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './status';
 import { KubeObject, Store } from './store';
@@ -189,6 +189,11 @@ export class KubeTwin {
       log.user = user.name;
       const discovery = this.discovery(url.pathname, prefixed ? `/token/${prefixed[1]}` : '');
       if (discovery !== undefined) return send(200, discovery);
+      if (method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews') {
+        const review = JSON.parse(raw || '{}');
+        const namespace = String(review?.spec?.namespace ?? '');
+        return send(201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace }, status: selfSubjectRules(this.store, user, namespace) });
+      }
       const target = parseTarget(url.pathname);
       const attrs = attributesOf(method, url, target);
       log.verb = attrs.verb;
