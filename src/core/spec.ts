@@ -7,6 +7,8 @@
  *
  * Units are always explicit in names (`Seconds`, `Percent`). Nothing here may hold functions or classes.
  */
+import type { BaselineSpec, NoDataPolicySpec } from './gates';
+import type { SequentialTestSpec } from './sequential';
 
 /** One step of a schedule. Weights are the canary's share of its target, in percent (see `weights.ts`). */
 export type StepSpec =
@@ -33,6 +35,16 @@ export type MetricSpec =
      */
     readonly sampleQuery?: string;
     readonly minSamples?: number;
+    /**
+     * Canary versus stable: the same measurement of the stable version over the same window; the canary fails when
+     * it is worse by more than both `maxRatio` and `maxDifference` (see `gates.ts`, `judgeWithBaseline`).
+     */
+    readonly baseline?: BaselineSpec;
+    /**
+     * A sequential test of canary errors against stable errors (see `sequential.ts`). When set, the metric's verdict
+     * is the test's (`sequentialStep`); `query`/`threshold` remain an absolute ceiling judged as before.
+     */
+    readonly sequential?: SequentialTestSpec;
   }
   | {
     readonly provider: 'cloudwatchAlarm';
@@ -100,6 +112,11 @@ export interface RolloutSpec {
   readonly keepPreviousWarmSeconds: number;
   /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
   readonly mirror?: { readonly version: string; readonly percent: number };
+  /**
+   * A canary with weight and no data: hold after `holdAfterSeconds`, abort after `abortAfterSeconds`
+   * (`gates.ts`, `noDataDecision`). Absent: `DEFAULT_NO_DATA` once wired; measurement errors always hold.
+   */
+  readonly noData?: NoDataPolicySpec;
 }
 
 /**
