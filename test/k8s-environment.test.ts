@@ -47,6 +47,8 @@ describe('Environment', () => {
       serverAddress: 'http://prometheus-server.monitoring.svc:80',
       query: 'sum(model_inflight_requests{model="llama",environment="production",version="v1"})',
       threshold: '6',
+      // issue 16: an empty answer is an error (then KEDA's fallback), never zero load
+      ignoreNullValues: 'false',
     });
   });
 
