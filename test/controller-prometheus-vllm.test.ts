@@ -9,10 +9,10 @@ import { App, Chart, Testing } from 'cdk8s';
 import { prometheusBinary, PrometheusFixture, RelabelConfig, startPrometheusScraping } from './support/prometheus-server';
 import { vllmExposition, VllmPod } from './support/vllm-exporter';
 import { instantQuery, PrometheusMetrics, substitute } from '../src/controller/prometheus';
+import { judge } from '../src/core/decide';
 import { judgeComparison, judgeWithBaseline } from '../src/core/gates';
 import { DEFAULT_SEQUENTIAL, sequentialStep } from '../src/core/sequential';
 import { RolloutSpec } from '../src/core/spec';
-import { judge } from '../src/core/decide';
 import { Model } from '../src/k8s';
 import { ServingEngine } from '../src/rollout';
 
@@ -43,7 +43,9 @@ if (!binary && !process.env.CI) {
       model.addEnvironment('production', { version: 'v1' });
       const monitor = Testing.synth(chart).find((o) => o.kind === 'PodMonitor');
       relabelings = monitor.spec.podMetricsEndpoints[0].relabelings;
-      const relabelConfigs: RelabelConfig[] = relabelings.map((r) => ({ source_labels: r.sourceLabels, target_label: r.targetLabel, action: r.action }));
+      const relabelConfigs: RelabelConfig[] = relabelings.map((r) => ({
+        source_labels: r.sourceLabels, target_label: r.targetLabel, action: r.action,
+      }));
       prom = await startPrometheusScraping({
         // what Kubernetes service discovery attaches to each pod (its labels, sanitized)
         targets: Object.keys(pods).map((version) => ({

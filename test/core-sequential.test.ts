@@ -2,10 +2,10 @@
  * The pure gate functions of issue 16: the SPRT of canary errors against stable errors, the canary-versus-stable
  * comparison, and the no-data policy.
  */
+import { binomial, rng } from '../bench/rollout-sim/sim';
 import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../src/core/gates';
 import { DEFAULT_SEQUENTIAL, hypotheses, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../src/core/sequential';
 import { MetricSpec } from '../src/core/spec';
-import { binomial, rng } from '../bench/rollout-sim/sim';
 
 describe('sequential test (SPRT, canary vs stable errors)', () => {
   test('Wald bounds from alpha and beta', () => {

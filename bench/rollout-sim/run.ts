@@ -54,7 +54,9 @@ function median(xs: number[]): number | undefined {
 }
 
 /** Run every strategy over `seeds` seeds (healthy canaries over `healthySeeds`) at every traffic level and canary. */
-export function runAll(options: { seeds: number; healthySeeds: number; rps?: number[]; overrides?: Partial<Scenario> }): { cells: Cell[]; sample: RunResult[] } {
+export function runAll(
+  options: { seeds: number; healthySeeds: number; rps?: number[]; overrides?: Partial<Scenario> },
+): { cells: Cell[]; sample: RunResult[] } {
   const cells: Cell[] = [];
   const sample: RunResult[] = [];
   for (const rps of options.rps ?? RPS_LEVELS) {
@@ -165,7 +167,7 @@ if (require.main === module) {
   const doc = [
     '# Rollout simulation',
     '',
-    `Seeded, 10 s steps, one hour. Every request is sampled (Poisson arrivals, binomial errors) for the canary and the`,
+    'Seeded, 10 s steps, one hour. Every request is sampled (Poisson arrivals, binomial errors) for the canary and the',
     'stable version; stable errs 0.1 % of the time. Traffic 5, 50 or 500 requests/s, 5 requests/s per GPU replica, stable',
     `sized for the traffic, 4-minute cold start, 60 s autoscaler lag. ${seeds} seeded runs per faulty cell, ${healthySeeds} per healthy`,
     'cell. Exposure = requests routed to the new version until it was rolled back (a canary that is promoted keeps',

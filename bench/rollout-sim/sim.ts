@@ -88,6 +88,7 @@ export interface RunResult {
 export const DT = 10;
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */
+/* eslint-disable no-bitwise */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -98,6 +99,7 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+/* eslint-enable no-bitwise */
 
 function normal(u: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());

@@ -14,11 +14,11 @@
  *    the window's error ratio, which judge() checks against the ceiling as it does today.
  * After the merge, replace `wire()` by passing the counts as observations and calling `decide()` alone.
  */
+import { Counts } from './sim';
 import { DataWatch, DEFAULT_NO_DATA, noDataDecision, watchData } from '../../src/core/gates';
 import { sequentialStep, SequentialState } from '../../src/core/sequential';
 import { MetricSpec, RolloutSpec } from '../../src/core/spec';
 import { MetricObservation } from '../../src/core/state';
-import { Counts } from './sim';
 
 /** What the stand-in carries between ticks (the engine will keep it in ControllerState). */
 export interface WiringState {

@@ -22,11 +22,14 @@ export interface BaselineSpec {
  * Verdict of a canary's value against the stable version's. Lower is better for `lt`/`lte` metrics (latency, error
  * rate), higher for `gt`/`gte`. Missing or non-finite values: inconclusive (never a pass).
  */
-export function judgeComparison(baseline: BaselineSpec, comparison: 'lt' | 'lte' | 'gt' | 'gte', canary: number | undefined, stable: number | undefined): Verdict {
+export function judgeComparison(
+  baseline: BaselineSpec, comparison: 'lt' | 'lte' | 'gt' | 'gte', canary: number | undefined, stable: number | undefined,
+): Verdict {
   if (canary === undefined || stable === undefined || !Number.isFinite(canary) || !Number.isFinite(stable)) return 'inconclusive';
   const lowerIsBetter = comparison === 'lt' || comparison === 'lte';
   const worseBy = lowerIsBetter ? canary - stable : stable - canary;
-  const ratio = lowerIsBetter ? (stable > 0 ? canary / stable : canary > 0 ? Infinity : 1) : (canary > 0 ? stable / canary : stable > 0 ? Infinity : 1);
+  const [worse, better] = lowerIsBetter ? [canary, stable] : [stable, canary];
+  const ratio = better > 0 ? worse / better : worse > 0 ? Infinity : 1;
   return worseBy > baseline.maxDifference && ratio > baseline.maxRatio ? 'fail' : 'pass';
 }
 
@@ -74,7 +77,9 @@ export interface DataWatch {
 }
 
 /** Update the watch with one tick's observation. */
-export function watchData(previous: DataWatch | undefined, input: { readonly now: number; readonly canaryWeight: number; readonly canaryRequests?: number }): DataWatch {
+export function watchData(
+  previous: DataWatch | undefined, input: { readonly now: number; readonly canaryWeight: number; readonly canaryRequests?: number },
+): DataWatch {
   if (input.canaryWeight <= 0) return {};
   const weightSince = previous?.weightSince ?? input.now;
   const lastDataAt = (input.canaryRequests ?? 0) > 0 ? input.now : previous?.lastDataAt;
@@ -92,7 +97,9 @@ export interface NoDataDecision {
  * `abortAfterSeconds` aborts. A measurement error (Prometheus unreachable, bad answer) holds and never aborts by
  * itself: the monitoring being down must not roll back a healthy canary, nor let a silent one proceed.
  */
-export function noDataDecision(policy: NoDataPolicySpec, watch: DataWatch, input: { readonly now: number; readonly canaryWeight: number; readonly measurementError?: boolean }): NoDataDecision {
+export function noDataDecision(
+  policy: NoDataPolicySpec, watch: DataWatch, input: { readonly now: number; readonly canaryWeight: number; readonly measurementError?: boolean },
+): NoDataDecision {
   if (input.canaryWeight <= 0 || watch.weightSince === undefined) return { action: 'proceed' };
   if (input.measurementError) return { action: 'hold', reason: 'metrics could not be measured: holding the weights until they can' };
   const silentSince = Math.max(watch.weightSince, watch.lastDataAt ?? watch.weightSince);

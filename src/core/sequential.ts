@@ -137,11 +137,10 @@ export function sequentialStep(
   let llr = prev.llr + e * Math.log(p1 / p0) + (n - e) * Math.log((1 - p1) / (1 - p0));
   const failed = prev.failed || llr >= upper;
   let verdict: Verdict;
-  if (failed) verdict = 'fail';
-  else if (llr <= lower) {
+  if (failed) {verdict = 'fail';} else if (llr <= lower) {
     llr = lower;
     verdict = 'pass';
-  } else verdict = 'inconclusive';
+  } else {verdict = 'inconclusive';}
   const pct = (x: number) => `${(x * 100).toFixed(3)} %`;
   const reason = `SPRT canary ${canary.errors.toFixed(0)}/${canary.requests.toFixed(0)} errors vs stable ${stable.errors.toFixed(0)}/${stable.requests.toFixed(0)}: `
     + `LLR ${llr.toFixed(2)} in [${lower.toFixed(2)}, ${upper.toFixed(2)}] (H0 ${pct(p0)}, H1 ${pct(p1)}) -> ${verdict}`;

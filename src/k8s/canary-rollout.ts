@@ -12,8 +12,8 @@ import { Pin, Routing } from './routing';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
-import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, routeLimits } from '../core/routes/gateway-api';
 import { DEFAULT_NO_DATA } from '../core/gates';
+import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, routeLimits } from '../core/routes/gateway-api';
 import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights } from '../core/weights';
 import { Metric } from '../rollout/analysis';
@@ -175,7 +175,7 @@ export class CanaryRollout extends Construct {
     const engine = host.servingEngine;
     if (props.defaultChecks !== false) {
       if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
-      else this.node.addMetadata('cdk-model-rollout:warning', `the model's serving engine is not recognisable from its image, so this rollout has NO default checks; set \`servingEngine\` on the Model, or \`defaultChecks: false\` to say so`);
+      else this.node.addMetadata('cdk-model-rollout:warning', 'the model\'s serving engine is not recognisable from its image, so this rollout has NO default checks; set `servingEngine` on the Model, or `defaultChecks: false` to say so');
     }
     this.checks.push(...(props.checks ?? []));
     const noData = {
@@ -206,20 +206,23 @@ export class CanaryRollout extends Construct {
       throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
     }
     // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
-    const spec = (): RolloutSpec => this.specCache ?? (this.specCache = { ...buildRolloutSpec(p, {
-      name: this.name,
-      stable,
-      canaries: props.canaries,
-      steps: props.steps,
-      stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
-      versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
-      mirror: props.mirror,
-      checks: this.checks,
-      checkFailureLimit: props.checkFailureLimit,
-      progressDeadlineSeconds,
-      prewarmSeconds: props.prewarm?.toSeconds(),
-      keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
-    }), noData });
+    const spec = (): RolloutSpec => this.specCache ?? (this.specCache = {
+      ...buildRolloutSpec(p, {
+        name: this.name,
+        stable,
+        canaries: props.canaries,
+        steps: props.steps,
+        stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
+        versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
+        mirror: props.mirror,
+        checks: this.checks,
+        checkFailureLimit: props.checkFailureLimit,
+        progressDeadlineSeconds,
+        prewarmSeconds: props.prewarm?.toSeconds(),
+        keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
+      }),
+      noData,
+    });
     // validate the props now (errors at construction point at the caller), render from the same builder later
     const initial = spec();
     this.specCache = undefined;

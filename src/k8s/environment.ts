@@ -210,8 +210,14 @@ export class Environment extends Construct implements IEnvironment {
     if (this.pod.monitoring) {
       const m = this.pod.monitoring;
       new PodMonitor(this, 'Monitor', {
-        name: objectName, namespace: this.namespace, labels: { ...this.labels(), ...m.labels },
-        model: scope.name, environment: this.name, port: m.port, path: m.path, intervalSeconds: m.intervalSeconds,
+        name: objectName,
+        namespace: this.namespace,
+        labels: { ...this.labels(), ...m.labels },
+        model: scope.name,
+        environment: this.name,
+        port: m.port,
+        path: m.path,
+        intervalSeconds: m.intervalSeconds,
       });
     }
     registerEnvironmentHost(this, this.host());

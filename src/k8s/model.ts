@@ -8,7 +8,6 @@ import { PodSettings, registerModel } from './private/hosts';
 import * as coreErrors from '../core/errors';
 import { pascalCase, validateDns1123Label } from '../core/names';
 import { validateDns1123Subdomain, validateDuration, validateImage, validatePort } from './private/inputs';
-import { MonitoringOptions } from './monitoring';
 import { Gpu } from '../rollout/gpu';
 import { ServingEngine } from '../rollout/serving-engine';
 
@@ -53,6 +52,26 @@ export class ModelCache {
     /** Name of the claim, if one. */
     public readonly claimName?: string,
   ) {}
+}
+
+/** Options of the synthesized PodMonitor (on the Model: `monitoring`). */
+export interface MonitoringOptions {
+  /**
+   * Synthesize a PodMonitor for every environment of the model.
+   * @default true when the model has a serving engine (set or recognised from its image), false otherwise
+   */
+  readonly enabled?: boolean;
+  /**
+   * Labels of the PodMonitor, so that your Prometheus' `podMonitorSelector` picks it up
+   * (kube-prometheus-stack selects `release: <its release name>` by default).
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+  /**
+   * Scrape interval.
+   * @default Duration.seconds(15)
+   */
+  readonly interval?: Duration;
 }
 
 /** What a version may override (BentoCloud's per-version overrides). Everything defaults to the model's value. */

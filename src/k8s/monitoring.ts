@@ -9,29 +9,9 @@
  * `replacement`). No typed model of the CRD ships in node_modules, so `test/k8s-monitoring.test.ts` validates the
  * rendered object against that field list.
  */
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { LABEL_ENVIRONMENT, LABEL_MODEL, LABEL_VERSION } from '../core/constants';
-
-/** Options of the synthesized PodMonitor (on the Model: `monitoring`). */
-export interface MonitoringOptions {
-  /**
-   * Synthesize a PodMonitor for every environment of the model.
-   * @default true when the model has a serving engine (set or recognised from its image), false otherwise
-   */
-  readonly enabled?: boolean;
-  /**
-   * Labels of the PodMonitor, so that your Prometheus' `podMonitorSelector` picks it up
-   * (kube-prometheus-stack selects `release: <its release name>` by default).
-   * @default - none
-   */
-  readonly labels?: { [key: string]: string };
-  /**
-   * Scrape interval.
-   * @default Duration.seconds(15)
-   */
-  readonly interval?: Duration;
-}
 
 /** Prometheus' name of a pod label in service discovery: non-alphanumerics become `_`. */
 export function podLabelMeta(label: string): string {

@@ -7,9 +7,9 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct, Node } from 'constructs';
 import { KubernetesBackend } from '../../core/contract/target';
 import { HttpRouteRule } from '../../core/routes/gateway-api';
+import type { ServingEngine } from '../../rollout/serving-engine';
 import { GatewayRef, IEnvironment, IModel } from '../contracts';
 import * as errors from '../errors';
-import type { ServingEngine } from '../../rollout/serving-engine';
 
 /** A construct that owns an environment's route rules while it exists (a rollout). */
 export interface RolloutRouter {
@@ -98,7 +98,12 @@ export interface PodSettings {
   /** The model's serving engine (metrics presets), if set or recognised from its image. */
   readonly servingEngine?: ServingEngine;
   /** The PodMonitor every environment synthesizes, when enabled. */
-  readonly monitoring?: { readonly labels: { readonly [key: string]: string }; readonly intervalSeconds: number; readonly port: string; readonly path: string };
+  readonly monitoring?: {
+    readonly labels: { readonly [key: string]: string };
+    readonly intervalSeconds: number;
+    readonly port: string;
+    readonly path: string;
+  };
 }
 
 /** What an environment needs from its model: a place to register (unique names, one production), pod settings. */

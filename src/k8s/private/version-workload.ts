@@ -287,7 +287,9 @@ export class VersionWorkload extends Construct {
           // The fallback works through the HPA, which still clamps to minReplicaCount (the controller's floor).
           fallback: {
             failureThreshold: env.autoscaler.fallbackFailureThreshold ?? 3,
-            replicas: Lazy.any({ produce: () => (role() === VersionRole.CURRENT ? Math.min(max, Math.max(floor(), env.autoscaler.fallbackReplicas ?? max)) : floor()) }),
+            replicas: Lazy.any({
+              produce: () => (role() === VersionRole.CURRENT ? Math.min(max, Math.max(floor(), env.autoscaler.fallbackReplicas ?? max)) : floor()),
+            }),
           },
           triggers: [{
             type: 'prometheus',
