@@ -2,21 +2,8 @@
  * Fail-safe gate rules, pure: canary-versus-stable comparison of a measured value, and what to do when a canary with
  * traffic reports no data. No I/O, no clock (the caller passes `now`).
  */
-import type { MetricSpec } from './spec';
+import type { BaselineSpec, MetricSpec, NoDataPolicySpec } from './spec';
 import type { Verdict } from './state';
-
-/** Compare a canary's value with the stable version's over the same window (spec data, JSON). */
-export interface BaselineSpec {
-  /**
-   * PromQL of the stable version's value; absent: the metric's own query with `{{version}}` set to the stable version
-   * (the adapter also substitutes `{{stable}}` in every query).
-   */
-  readonly query?: string;
-  /** The canary fails when its value is worse than stable's by more than this factor ... */
-  readonly maxRatio: number;
-  /** ... and by more than this absolute difference (both must be exceeded: tiny values do not fail on ratio alone). */
-  readonly maxDifference: number;
-}
 
 /**
  * Verdict of a canary's value against the stable version's. Lower is better for `lt`/`lte` metrics (latency, error
@@ -55,14 +42,6 @@ export function judgeWithBaseline(metric: Extract<MetricSpec, { provider: 'prome
   if (!absolute) return 'fail';
   if (!metric.baseline) return 'pass';
   return judgeComparison(metric.baseline, metric.comparison, v, m.baseline);
-}
-
-/** What happens when a canary with traffic reports no data (spec data, JSON). */
-export interface NoDataPolicySpec {
-  /** Seconds of silence (canary with weight, zero requests measured) after which the weights hold. */
-  readonly holdAfterSeconds: number;
-  /** Seconds of silence after which the rollout aborts. */
-  readonly abortAfterSeconds: number;
 }
 
 /** Default: hold after 2 minutes of silence (two ticks), abort after 10 minutes. */
@@ -108,3 +87,5 @@ export function noDataDecision(
   if (silent >= policy.holdAfterSeconds) return { action: 'hold', reason: `canary at ${input.canaryWeight} % reported no requests for ${Math.round(silent)} s: holding (aborts at ${policy.abortAfterSeconds} s)` };
   return { action: 'proceed' };
 }
+
+export type { BaselineSpec, NoDataPolicySpec } from './spec';

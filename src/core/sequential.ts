@@ -19,27 +19,8 @@
  * `tolerance` absorbs its sampling noise); error counts come from monotonic counters (`increase()` over a window).
  * No I/O, no clock: the caller passes the per-window counts and keeps the returned state.
  */
+import type { SequentialTestSpec } from './spec';
 import type { Verdict } from './state';
-
-/** The sequential error test of a metric (spec data, JSON). */
-export interface SequentialTestSpec {
-  /** PromQL: errors of `{{version}}` over the last `{{window}}` (an `increase()`), one sample. */
-  readonly errorsQuery: string;
-  /** PromQL: requests of `{{version}}` over the last `{{window}}`, one sample. */
-  readonly requestsQuery: string;
-  /** alpha: probability of aborting a canary whose error rate is at most p0 (Wald's bound). */
-  readonly falseAbortRate: number;
-  /** beta: probability of passing a canary at p1 (only relevant to the pass bound). */
-  readonly missRate: number;
-  /** Lowest baseline error rate assumed (stable often has no error at all in a window). */
-  readonly baselineFloor: number;
-  /** H0 is `baseline * (1 + tolerance)`: the canary may be that much worse than stable and still pass. */
-  readonly tolerance: number;
-  /** H1 is `p0 * detectRatio`. */
-  readonly detectRatio: number;
-  /** Below this many stable requests, the baseline is the floor alone. */
-  readonly minStableRequests: number;
-}
 
 /** Requests and errors (of one version, in one window or cumulated). */
 export interface ErrorCounts {
@@ -146,3 +127,5 @@ export function sequentialStep(
     + `LLR ${llr.toFixed(2)} in [${lower.toFixed(2)}, ${upper.toFixed(2)}] (H0 ${pct(p0)}, H1 ${pct(p1)}) -> ${verdict}`;
   return { state: { llr, canary, stable, ...(failed ? { failed: true } : {}) }, verdict, p0, p1, reason };
 }
+
+export type { SequentialTestSpec } from './spec';

@@ -7,8 +7,6 @@
  *
  * Units are always explicit in names (`Seconds`, `Percent`). Nothing here may hold functions or classes.
  */
-import type { BaselineSpec, NoDataPolicySpec } from './gates';
-import type { SequentialTestSpec } from './sequential';
 
 /** One step of a schedule. Weights are the canary's share of its target, in percent (see `weights.ts`). */
 export type StepSpec =
@@ -52,6 +50,47 @@ export type MetricSpec =
     /** A measurement fails while the alarm is in ALARM; INSUFFICIENT_DATA is inconclusive. */
     readonly alarmName: string;
   };
+
+/** Compare a canary's value with the stable version's over the same window (spec data, JSON). */
+export interface BaselineSpec {
+  /**
+   * PromQL of the stable version's value; absent: the metric's own query with `{{version}}` set to the stable version
+   * (the adapter also substitutes `{{stable}}` in every query).
+   */
+  readonly query?: string;
+  /** The canary fails when its value is worse than stable's by more than this factor ... */
+  readonly maxRatio: number;
+  /** ... and by more than this absolute difference (both must be exceeded: tiny values do not fail on ratio alone). */
+  readonly maxDifference: number;
+}
+
+/** What happens when a canary with traffic reports no data (spec data, JSON). */
+export interface NoDataPolicySpec {
+  /** Seconds of silence (canary with weight, zero requests measured) after which the weights hold. */
+  readonly holdAfterSeconds: number;
+  /** Seconds of silence after which the rollout aborts. */
+  readonly abortAfterSeconds: number;
+}
+
+/** The sequential error test of a metric (spec data, JSON). */
+export interface SequentialTestSpec {
+  /** PromQL: errors of `{{version}}` over the last `{{window}}` (an `increase()`), one sample. */
+  readonly errorsQuery: string;
+  /** PromQL: requests of `{{version}}` over the last `{{window}}`, one sample. */
+  readonly requestsQuery: string;
+  /** alpha: probability of aborting a canary whose error rate is at most p0 (Wald's bound). */
+  readonly falseAbortRate: number;
+  /** beta: probability of passing a canary at p1 (only relevant to the pass bound). */
+  readonly missRate: number;
+  /** Lowest baseline error rate assumed (stable often has no error at all in a window). */
+  readonly baselineFloor: number;
+  /** H0 is `baseline * (1 + tolerance)`: the canary may be that much worse than stable and still pass. */
+  readonly tolerance: number;
+  /** H1 is `p0 * detectRatio`. */
+  readonly detectRatio: number;
+  /** Below this many stable requests, the baseline is the floor alone. */
+  readonly minStableRequests: number;
+}
 
 /** An analysis gate: measure `count` times, `intervalSeconds` apart; more than `failureLimit` failures fails it. */
 export interface AnalysisGateSpec {
