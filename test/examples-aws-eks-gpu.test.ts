@@ -5,6 +5,8 @@ import * as path from 'path';
 const NO_RESOURCE_LEVEL = new Set(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth']);
 
 describe('examples/aws-eks-gpu', () => {
+  // a fresh output: files left by an earlier run must not answer for this one
+  fs.rmSync(path.join(__dirname, '..', 'examples', 'aws-eks-gpu', 'dist'), { recursive: true, force: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { outdir } = require('../examples/aws-eks-gpu/main');
   const stackDir = path.join(outdir, 'stacks', 'gpu-inference');
@@ -16,7 +18,9 @@ describe('examples/aws-eks-gpu', () => {
       'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policy_attachment', 'aws_lambda_function', 'aws_lambda_function_event_invoke_config',
       'aws_lb_listener_rule', 'aws_lb_target_group', 'aws_scheduler_schedule', 'aws_ssm_parameter', 'kubernetes_manifest',
     ]);
-    const plan = JSON.parse(fs.readFileSync(path.join(stackDir, 'llama.rollout.json'), 'utf8')).plan;
+    // the rollout's names carry its environment (staging and production of one model coexist in an account)
+    expect(fs.readdirSync(stackDir).filter((f) => f.includes('.rollout.'))).toEqual(['llama-production.rollout.json', 'llama-production.rollout.md']);
+    const plan = JSON.parse(fs.readFileSync(path.join(stackDir, 'llama-production.rollout.json'), 'utf8')).plan;
     expect(plan.totalSeconds).toBe(1200);
     const kinds = (Object.values(tf.resource.kubernetes_manifest) as any[]).map((m) => m.manifest.kind);
     expect(kinds.filter((k) => k === 'TargetGroupBinding')).toHaveLength(2);

@@ -15,7 +15,7 @@ describe('examples/k8s-basic', () => {
     const objects = fs.readdirSync(outdir).filter((f: string) => f.endsWith('.yaml')).flatMap((f: string) => Yaml.load(path.join(outdir, f)));
     expect(objects.map((o: any) => o.kind).sort()).toEqual([
       'Deployment', 'Deployment', 'EC2NodeClass', 'HTTPRoute', 'HTTPRoute', 'HTTPScaledObject', 'NodePool',
-      'PodDisruptionBudget', 'PodDisruptionBudget', 'ReferenceGrant', 'ScaledObject', 'Service', 'Service',
+      'PodDisruptionBudget', 'PodDisruptionBudget', 'PodMonitor', 'PodMonitor', 'ReferenceGrant', 'ScaledObject', 'Service', 'Service',
     ]);
     expectValid(objects, { allow: HTTP_SCALED_OBJECT });
     console.log(`examples/k8s-basic: ${objects.length} objects validated strictly`);

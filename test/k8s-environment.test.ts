@@ -45,8 +45,11 @@ describe('Environment', () => {
     });
     expect(so.spec.triggers[0].metadata).toEqual({
       serverAddress: 'http://prometheus-server.monitoring.svc:80',
-      query: 'sum(model_inflight_requests{model="llama",environment="production",version="v1"})',
+      // issue 16: the vLLM image's own metrics (running + waiting), not a metric nothing exports
+      query: 'sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",model="llama",environment="production",version="v1"})',
       threshold: '6',
+      // issue 16: an empty answer is an error (then KEDA's fallback), never zero load
+      ignoreNullValues: 'false',
     });
   });
 

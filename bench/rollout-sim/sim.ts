@@ -1,23 +1,24 @@
 /**
- * A deterministic discrete-time simulation of one canary rollout (10 s steps): traffic, per-replica capacity,
- * GPU cold starts, an autoscaler with a lag, a canary that is healthy, faulty from the start or degrading later,
- * and a strategy that sets weights and replica counts. "Ours" is the real `decide()`; the others are written here
- * from their systems' documented behaviour (see strategies.ts).
+ * A seeded discrete-time simulation of one canary rollout (10 s steps): traffic with per-request sampling noise
+ * (Poisson arrivals, binomial errors, for the canary AND the stable version), per-replica capacity, GPU cold starts,
+ * an autoscaler with a lag, and a strategy that sets weights and replica counts. Deterministic for a given seed.
  */
 
 /** The world a strategy runs in. */
 export interface Scenario {
   readonly name: string;
-  /** Requests per second at time t (seconds). */
-  readonly rps: (t: number) => number;
+  /** Requests per second (all versions). */
+  readonly rps: number;
   /** Requests one replica answers per second. */
   readonly perReplicaRps: number;
   /** Seconds from a replica's creation to ready (GPU node, image pull, model load). */
   readonly coldStartSeconds: number;
   /** Seconds an autoscaler takes to react to load. */
   readonly autoscalerLagSeconds: number;
-  /** Error rate of the canary at time t (0 healthy). */
-  readonly canaryErrorRate: (t: number) => number;
+  /** Error rate of the stable version. */
+  readonly stableErrorRate: number;
+  /** Error rate of the canary. */
+  readonly canaryErrorRate: number;
   /** Replicas of the stable version (sized for the traffic). */
   readonly stableReplicas: number;
   /** GPUs per replica. */
@@ -26,15 +27,20 @@ export interface Scenario {
   readonly horizonSeconds: number;
 }
 
+/** Requests and errors of one version. */
+export interface Counts {
+  readonly requests: number;
+  readonly errors: number;
+}
+
 /** What a strategy sees at a decision point. */
 export interface Observation {
   readonly t: number;
   readonly canaryReady: number;
   readonly canaryReplicas: number;
   readonly canaryWeight: number;
-  /** Canary requests and errors over the last 60 s. */
-  readonly canaryRequests60: number;
-  readonly canaryErrors60: number;
+  /** Requests and errors over the last `seconds` (a Prometheus `increase()` over that range). */
+  counts(version: 'canary' | 'stable', seconds: number): Counts;
 }
 
 /** What a strategy decides. */
@@ -49,7 +55,7 @@ export interface Decision {
   readonly done?: 'promoted' | 'aborted';
 }
 
-/** A strategy: called every `intervalSeconds`. */
+/** A strategy: called every `intervalSeconds`. A fresh instance per run. */
 export interface Strategy {
   readonly name: string;
   /** How the strategy is parameterized, with its source. */
@@ -62,56 +68,112 @@ export interface Strategy {
 export interface RunResult {
   readonly strategy: string;
   readonly scenario: string;
-  /** Requests answered by the canary while it was faulty. */
-  readonly blastRadius: number;
+  readonly seed: number;
+  /** Requests routed to the canary until it was rolled back (or until the end: then `outcome` is not aborted). */
+  readonly exposed: number;
+  /** Errors the canary returned. */
+  readonly canaryErrors: number;
   /** Seconds until the canary served 100 % (undefined if never). */
   readonly timeTo100?: number;
   /** Requests that found no ready capacity (canary or stable). */
   readonly overload: number;
   readonly gpuHours: number;
-  readonly outcome: string;
+  readonly outcome: 'promoted' | 'aborted' | 'running';
+  /** When the rollout ended (s). */
+  readonly endedAt?: number;
   /** Per-step samples for charts. */
   readonly series: Array<{ t: number; weight: number; canaryReady: number; canaryReplicas: number; errors: number }>;
 }
 
-const DT = 10;
+export const DT = 10;
 
-/** Run `strategy` in `scenario`. Deterministic: no randomness, fractional requests are kept as expectations. */
-export function simulate(scenario: Scenario, strategy: Strategy): RunResult {
+/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
+/* eslint-disable no-bitwise */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+/* eslint-enable no-bitwise */
+
+function normal(u: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** Poisson sample (Knuth below 30, normal approximation above). */
+export function poisson(u: () => number, mean: number): number {
+  if (mean <= 0) return 0;
+  if (mean < 30) {
+    const l = Math.exp(-mean);
+    let k = 0;
+    let p = 1;
+    do {
+      k++;
+      p *= u();
+    } while (p > l);
+    return k - 1;
+  }
+  return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(u)));
+}
+
+/** Binomial sample: exact below 60 trials, Poisson for rare events, normal otherwise. */
+export function binomial(u: () => number, n: number, p: number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (n < 60) {
+    let k = 0;
+    for (let i = 0; i < n; i++) if (u() < p) k++;
+    return k;
+  }
+  if (n * p < 30) return Math.min(n, poisson(u, n * p));
+  const sd = Math.sqrt(n * p * (1 - p));
+  return Math.min(n, Math.max(0, Math.round(n * p + sd * normal(u))));
+}
+
+/** Run `strategy` in `scenario` with `seed`. */
+export function simulate(scenario: Scenario, strategy: Strategy, seed: number): RunResult {
+  const u = rng(seed);
   let weight = 0;
-  // canary replicas: creation times; stable: always ready
   const canary: number[] = [];
-  let wanted = 0;
+  let wanted = -1;
   let minWanted = 0;
   let autoscalerWant = 0;
-  let blast = 0;
+  let exposed = 0;
+  let canaryErrors = 0;
   let overload = 0;
   let gpuSeconds = 0;
   let timeTo100: number | undefined;
   let done: Decision['done'];
-  const window: Array<{ t: number; req: number; err: number }> = [];
+  let endedAt: number | undefined;
+  const log: Array<{ t: number; cr: number; ce: number; sr: number; se: number }> = [];
   const series: RunResult['series'] = [];
-  let errorsThisMinute = 0;
+  const counts = (t: number) => (version: 'canary' | 'stable', seconds: number): Counts => {
+    let requests = 0;
+    let errors = 0;
+    for (let i = log.length - 1; i >= 0 && log[i].t >= t - seconds; i--) {
+      requests += version === 'canary' ? log[i].cr : log[i].sr;
+      errors += version === 'canary' ? log[i].ce : log[i].se;
+    }
+    return { requests, errors };
+  };
 
   for (let t = 0; t <= scenario.horizonSeconds; t += DT) {
     const ready = canary.filter((c) => t - c >= scenario.coldStartSeconds).length;
     if (t % strategy.intervalSeconds === 0 && !done) {
-      const recent = window.filter((w) => w.t > t - 60);
-      const d = strategy.decide({
-        t,
-        canaryReady: ready,
-        canaryReplicas: canary.length,
-        canaryWeight: weight,
-        canaryRequests60: recent.reduce((s, w) => s + w.req, 0),
-        canaryErrors60: recent.reduce((s, w) => s + w.err, 0),
-      });
+      const d = strategy.decide({ t, canaryReady: ready, canaryReplicas: canary.length, canaryWeight: weight, counts: counts(t) });
       weight = d.weight;
       wanted = d.canaryReplicas ?? -1;
       minWanted = d.canaryMinReplicas ?? 0;
-      if (d.done) done = d.done;
+      if (d.done) {
+        done = d.done;
+        endedAt = t;
+      }
     }
-    // replicas: explicit, or the autoscaler following the canary's load with a lag
-    const rps = scenario.rps(t);
+    const rps = scenario.rps;
     const canaryRps = (rps * weight) / 100;
     if (Math.floor(t / scenario.autoscalerLagSeconds) !== Math.floor((t - DT) / scenario.autoscalerLagSeconds)) {
       autoscalerWant = Math.ceil(canaryRps / scenario.perReplicaRps);
@@ -121,28 +183,34 @@ export function simulate(scenario: Scenario, strategy: Strategy): RunResult {
     if (canary.length > target) canary.splice(target);
 
     const readyNow = canary.filter((c) => t - c >= scenario.coldStartSeconds).length;
-    const canaryCap = readyNow * scenario.perReplicaRps;
-    const served = Math.min(canaryRps, canaryCap);
-    const stableRps = rps - canaryRps;
-    const stableCap = scenario.stableReplicas * scenario.perReplicaRps;
-    overload += (Math.max(0, canaryRps - canaryCap) + Math.max(0, stableRps - stableCap)) * DT;
-    const errRate = scenario.canaryErrorRate(t);
-    // faulty: clearly above a healthy model's error rate (the healthy canaries here err 0.1 % of the time)
-    if (errRate > 0.01) blast += served * DT;
-    window.push({ t, req: served * DT, err: served * errRate * DT });
-    errorsThisMinute = served * errRate * DT;
+    // requests arriving in this step (the interval after t), split by weight
+    const total = poisson(u, rps * DT);
+    // after promotion the new version serves everything (Flagger: as the primary), so a missed canary keeps exposing
+    const cr = done === 'promoted' ? total : binomial(u, total, weight / 100);
+    const sr = total - cr;
+    const ce = binomial(u, cr, scenario.canaryErrorRate);
+    const se = binomial(u, sr, scenario.stableErrorRate);
+    log.push({ t: t + DT, cr, ce, sr, se });
+    exposed += cr;
+    canaryErrors += ce;
+    const canaryCap = readyNow * scenario.perReplicaRps * DT;
+    const stableCap = scenario.stableReplicas * scenario.perReplicaRps * DT;
+    if (done !== 'promoted') overload += Math.max(0, cr - canaryCap) + Math.max(0, sr - stableCap);
     gpuSeconds += (canary.length + scenario.stableReplicas) * scenario.gpusPerReplica * DT;
     if (weight >= 100 && timeTo100 === undefined) timeTo100 = t;
-    series.push({ t, weight, canaryReady: readyNow, canaryReplicas: canary.length, errors: errorsThisMinute });
+    series.push({ t, weight, canaryReady: readyNow, canaryReplicas: canary.length, errors: ce });
   }
   return {
     strategy: strategy.name,
     scenario: scenario.name,
-    blastRadius: Math.round(blast),
+    seed,
+    exposed,
+    canaryErrors,
     timeTo100,
     overload: Math.round(overload),
     gpuHours: Math.round((gpuSeconds / 3600) * 100) / 100,
     outcome: done ?? (weight >= 100 ? 'promoted' : 'running'),
+    endedAt,
     series,
   };
 }

@@ -1,18 +1,23 @@
 /**
- * The strategies compared, each parameterized as its system documents it.
+ * The strategies compared, each parameterized as its system documents it, with the source of every figure.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
+import { wire, WiringState } from './wiring';
 import { decide } from '../../src/core/decide';
+import { DEFAULT_NO_DATA } from '../../src/core/gates';
 import { equalSteps } from '../../src/core/schedule';
 import { RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';
+import { ServingEngine } from '../../src/rollout/serving-engine';
 
 /**
- * Ours, at default settings: `Steps.equal()` (10 steps over 10 minutes), capacity gate with the default 5-minute
- * look-ahead, one continuous error-rate check (< 5 %) with a minimum-sample guard of 50 requests, the default
- * check failure limit (0). Driven by the real `decide()`.
+ * Ours, as shipped: `Steps.equal()` (10 steps over 10 minutes), the capacity gate with its 300 s look-ahead, the
+ * vLLM preset's default checks (SPRT of canary vs stable errors: alpha 0.5 %, H0 = 1.5 x stable, H1 = 5 x H0; latency
+ * vs stable), `checkFailureLimit` 0, the default no-data policy. Steps, capacity and aborts: the real `decide()`;
+ * the sequential test: the pure function the engine will call, through the stand-in wiring (wiring.ts).
  */
 export function ours(scenario: Scenario): Strategy {
+  const engine = ServingEngine.VLLM;
   const spec: RolloutSpec = {
     name: 'sim',
     path: 'bench/rollout-sim',
@@ -21,23 +26,29 @@ export function ours(scenario: Scenario): Strategy {
     versions: [{ name: 'v1', gpusPerReplica: scenario.gpusPerReplica }, { name: 'v2', gpusPerReplica: scenario.gpusPerReplica }],
     steps: equalSteps(10, 600),
     stableReplicas: scenario.stableReplicas,
-    checks: [{ provider: 'prometheus', name: 'error-rate', query: '(simulated)', comparison: 'lt', threshold: 0.05, sampleQuery: '(simulated)', minSamples: 50 }],
+    checks: [engine.errorCheck()._spec(), engine.latencyCheck()._spec()],
     checkFailureLimit: 0,
     progressDeadlineSeconds: 900,
     keepPreviousWarmSeconds: 0,
+    noData: DEFAULT_NO_DATA,
   };
   let state: ControllerState | undefined;
+  let wiring: WiringState = { sequential: {}, watch: {} };
   let floor = 0;
   return {
-    name: 'ours (capacity + metric gates)',
-    description: 'Steps.equal() default, capacity gate with 300 s look-ahead, error-rate check < 5 % with minSamples 50, failure limit 0',
+    name: 'ours (defaults as shipped)',
+    description: 'Steps.equal() default; vLLM preset checks: SPRT canary vs stable (alpha 0.5 %), latency vs stable; failure limit 0',
     intervalSeconds: 60,
     decide(o: Observation): Decision {
       const weight = o.canaryWeight;
+      const w = wire(spec, wiring, { now: o.t * 1000, canaryWeight: weight, canary: o.counts('canary', 60), stable: o.counts('stable', 60) });
+      wiring = w.state;
+      if (w.action === 'abort') return { weight: 0, canaryReplicas: 0, done: 'aborted' };
+      if (w.action === 'hold') return { weight, canaryReplicas: floor };
       const d = decide(spec, state, {
         readyReplicas: { v1: scenario.stableReplicas, v2: o.canaryReady },
         routerWeights: { v1: 100 - weight, v2: weight },
-        metrics: { v2: { 'error-rate': o.canaryRequests60 > 0 ? { value: o.canaryErrors60 / o.canaryRequests60, samples: o.canaryRequests60 } : {} } },
+        metrics: { v2: w.metrics },
       }, o.t * 1000);
       state = d.state;
       for (const a of d.actions) if (a.kind === 'setFloor' && a.version === 'v2') floor = a.replicas;
@@ -47,50 +58,47 @@ export function ours(scenario: Scenario): Strategy {
   };
 }
 
-/**
- * Baseten-like: promotion ramps in 10 equal steps over the window (default 600 s); no automated analysis; a
- * person cancels (all traffic back at once) after a detection delay, default 5 minutes. Replicas follow load
- * through the autoscaler.
- */
-export function basetenLike(detectionDelaySeconds = 300): Strategy {
-  let failingSince: number | undefined;
-  return {
-    name: 'Baseten-like (10 steps / 10 min, manual cancel)',
-    description: `10 equal steps over 600 s; cancel by a person ${detectionDelaySeconds} s after the canary starts failing`,
-    intervalSeconds: 10,
-    decide(o: Observation): Decision {
-      if (o.canaryErrors60 > 0 && o.canaryErrors60 / Math.max(1, o.canaryRequests60) > 0.05 && failingSince === undefined) failingSince = o.t;
-      // the person reverts even after the ramp finished (Baseten: promote the previous deployment back)
-      if (failingSince !== undefined && o.t >= failingSince + detectionDelaySeconds) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
-      return { weight: Math.min(100, 10 * Math.floor(o.t / 60)) };
-    },
-  };
+/** Options of `flagger()`. */
+export interface FlaggerOptions {
+  readonly label: string;
+  /** `analysis.interval`; code default 60 s (fluxcd/flagger pkg/apis/flagger/v1beta1/canary.go, GetAnalysisInterval). */
+  readonly intervalSeconds: number;
+  /** `analysis.threshold`; code default 1 (same file, GetAnalysisThreshold: "default 1"). */
+  readonly threshold: number;
 }
 
 /**
- * Flagger, as its podinfo canary example documents it: `interval: 1m`, `threshold: 5` (failed checks before
- * rollback), `maxWeight: 50`, `stepWeight: 10`, request-success-rate `min: 99`. It waits for the canary
- * Deployment to be ready (HPA minReplicas 1) before starting; after that the HPA follows load.
- * Promotion after a successful check at maxWeight routes everything to the new version.
+ * Flagger. Figures: `stepWeight: 10`, `maxWeight: 50` (docs/gitbook/how-it-works.md, podinfo canary; Flagger has no
+ * code default for them), request-success-rate `min: 99` over the metric `interval: 1m` (docs/gitbook/usage/metrics.md,
+ * builtin checks), `threshold` and `interval` as given (code defaults 1 and 60 s: pkg/apis/flagger/v1beta1/canary.go).
+ * Behaviour: the canary Deployment scales through its HPA (minReplicas 1); while it is not ready Flagger halts (no
+ * check, no step); a query with no values halts; a failed check does not advance; `failedChecks >= threshold` rolls
+ * back; a passing check at maxWeight promotes: the primary gets the canary's spec and takes all traffic with its own
+ * capacity (so promotion never overloads).
  */
-export function flagger(): Strategy {
+export function flagger(o: FlaggerOptions): Strategy {
   let weight = 0;
   let failed = 0;
   let started = false;
   return {
-    name: 'Flagger (podinfo example)',
-    description: 'interval 1m, stepWeight 10, maxWeight 50, threshold 5 failed checks, success rate >= 99 %',
-    intervalSeconds: 60,
-    decide(o: Observation): Decision {
+    name: `Flagger ${o.label} (threshold ${o.threshold}, interval ${o.intervalSeconds} s)`,
+    description: `interval ${o.intervalSeconds} s, threshold ${o.threshold}, stepWeight 10, maxWeight 50, success rate >= 99 % over 1m`,
+    intervalSeconds: o.intervalSeconds,
+    decide(obs: Observation): Decision {
+      const notReady = obs.canaryReady < Math.max(1, obs.canaryReplicas);
       if (!started) {
-        started = o.canaryReady >= 1;
+        started = !notReady;
         return { weight: 0, canaryMinReplicas: 1 };
       }
-      const failing = o.canaryRequests60 > 0 && o.canaryErrors60 / o.canaryRequests60 > 0.01;
-      if (weight > 0 && failing) {
-        failed++;
-        if (failed >= 5) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
-        return { weight, canaryMinReplicas: 1 };
+      if (notReady) return { weight, canaryMinReplicas: 1 };
+      if (weight > 0) {
+        const c = obs.counts('canary', 60);
+        if (c.requests === 0) return { weight, canaryMinReplicas: 1 };
+        if ((1 - c.errors / c.requests) * 100 < 99) {
+          failed++;
+          if (failed >= o.threshold) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
+          return { weight, canaryMinReplicas: 1 };
+        }
       }
       if (weight >= 50) return { weight: 100, canaryMinReplicas: 1, done: 'promoted' };
       weight += 10;
@@ -99,52 +107,101 @@ export function flagger(): Strategy {
   };
 }
 
+/** Options of `argoRollouts()`. */
+export interface ArgoOptions {
+  readonly label: string;
+  /** Weights of the `setWeight` steps, each followed by `pauseSeconds`. */
+  readonly weights: number[];
+  readonly pauseSeconds: number;
+  /** Background analysis `interval`. */
+  readonly intervalSeconds: number;
+  /** `failureLimit` (default 0: docs/features/analysis.md; the docs example uses 3). */
+  readonly failureLimit: number;
+  /** `successCondition: result >= minSuccess` (docs example: 0.95). */
+  readonly minSuccess: number;
+}
+
 /**
- * An Argo Rollouts canary as the background-analysis example of its docs: setWeight 20, 40, 60, 80 with a 10-minute
- * pause after each, a success-rate AnalysisTemplate measured every 5 minutes (>= 95 %) with `failureLimit: 3`.
- * With traffic routing, the canary ReplicaSet is scaled to the weight's share and the weight moves once it is available.
+ * Argo Rollouts with traffic routing and `setCanaryScale` (`matchTrafficWeight`): the canary ReplicaSet is scaled to
+ * the weight's share of the stable replicas and the weight moves once those are available; a background
+ * AnalysisRun measures the success rate every `interval` over the same window and aborts at `failures >
+ * failureLimit` (argoproj/argo-rollouts docs/features/analysis.md, "Background Analysis"; docs/features/canary.md,
+ * setCanaryScale). No values (0/0) is an error measurement, not a failure (consecutiveErrorLimit 4).
  */
-export function argoRollouts(scenario: Scenario): Strategy {
-  const weights = [20, 40, 60, 80, 100];
+export function argoRollouts(scenario: Scenario, o: ArgoOptions): Strategy {
+  const weights = [...o.weights, 100];
   let index = 0;
   let weight = 0;
   let since = 0;
   let failures = 0;
   let lastAnalysis = 0;
+  const replicasFor = (w: number) => Math.ceil((w * scenario.stableReplicas) / 100);
   return {
-    name: 'Argo Rollouts (docs background analysis)',
-    description: 'setWeight 20/40/60/80 with 10 m pauses; success rate >= 95 % every 5 m, failureLimit 3',
+    name: `Argo Rollouts ${o.label} (failureLimit ${o.failureLimit}, ${o.intervalSeconds} s)`,
+    description: `setWeight ${o.weights.join('/')} with ${o.pauseSeconds} s pauses, setCanaryScale; success >= ${o.minSuccess * 100} % every ${o.intervalSeconds} s, failureLimit ${o.failureLimit}`,
     intervalSeconds: 10,
-    decide(o: Observation): Decision {
-      if (o.t - lastAnalysis >= 300 && weight > 0) {
-        lastAnalysis = o.t;
-        if (o.canaryRequests60 > 0 && o.canaryErrors60 / o.canaryRequests60 > 0.05) failures++;
-        if (failures > 3) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
+    decide(obs: Observation): Decision {
+      if (weight > 0 && obs.t - lastAnalysis >= o.intervalSeconds) {
+        lastAnalysis = obs.t;
+        const c = obs.counts('canary', o.intervalSeconds);
+        if (c.requests > 0 && 1 - c.errors / c.requests < o.minSuccess) failures++;
+        if (failures > o.failureLimit) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
       }
       const next = weights[index];
-      const replicas = Math.ceil((next * scenario.stableReplicas) / 100);
-      const paused = index > 0 && o.t - since < 600;
-      if (!paused && o.canaryReady >= replicas) {
+      const paused = index > 0 && obs.t - since < o.pauseSeconds;
+      if (!paused && obs.canaryReady >= replicasFor(next)) {
         weight = next;
-        since = o.t;
+        since = obs.t;
         index++;
+        if (weight === 0 || lastAnalysis === 0) lastAnalysis = obs.t;
         if (weight >= 100) return { weight, canaryReplicas: scenario.stableReplicas, done: 'promoted' };
       }
-      const want = Math.ceil((weights[Math.min(index, weights.length - 1)] * scenario.stableReplicas) / 100);
-      return { weight, canaryReplicas: Math.max(want, Math.ceil((weight * scenario.stableReplicas) / 100)) };
+      return { weight, canaryReplicas: Math.max(replicasFor(weights[Math.min(index, weights.length - 1)]), replicasFor(weight)) };
     },
   };
 }
 
-/** A naive ramp: 10 % more every minute, no capacity gate (replicas follow load through the autoscaler), no analysis. */
-export function naiveRamp(): Strategy {
+/**
+ * Baseten: a promotion first scales the new deployment to the environment's min replicas and only then shifts traffic
+ * (https://docs.baseten.co/deployment/environments, "Promoting deployments to environments"); a rolling promotion
+ * shifts in steps and can be cancelled at any point (https://docs.baseten.co/deployment/rolling-deployments). No
+ * automated metric analysis: a person cancels `cancelAfterSeconds` after a faulty canary first gets traffic (modelled
+ * as an oracle: the person always notices a faulty canary, never cancels a healthy one). Steps: 10 % a minute (an
+ * assumption: the step size is configured per promotion).
+ */
+export function baseten(scenario: Scenario, cancelAfterSeconds: number): Strategy {
+  let firstTraffic: number | undefined;
+  let rampStart: number | undefined;
+  const faulty = scenario.canaryErrorRate > scenario.stableErrorRate * 2;
   return {
-    name: 'naive ramp (no capacity gate)',
-    description: '10 % per minute, autoscaler only, no analysis',
+    name: `Baseten (min-replica gate, human cancel after ${cancelAfterSeconds / 60} min)`,
+    description: `scale to production's min replicas first, then 10 % a minute; a person cancels ${cancelAfterSeconds} s after a faulty canary gets traffic`,
     intervalSeconds: 10,
     decide(o: Observation): Decision {
-      const weight = Math.min(100, 10 * Math.floor(o.t / 60));
-      return { weight, done: weight >= 100 ? 'promoted' : undefined };
+      if (rampStart === undefined) {
+        if (o.canaryReady >= scenario.stableReplicas) rampStart = o.t;
+        else return { weight: 0, canaryReplicas: scenario.stableReplicas };
+      }
+      const weight = Math.min(100, 10 * (1 + Math.floor((o.t - rampStart) / 60)));
+      if (firstTraffic === undefined) firstTraffic = o.t;
+      if (faulty && o.t >= firstTraffic + cancelAfterSeconds) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
+      return { weight, canaryReplicas: scenario.stableReplicas, done: weight >= 100 && !faulty ? 'promoted' : undefined };
     },
   };
+}
+
+/** Every strategy, fresh, for one scenario: ours, then each competitor at its defaults and at its best documented configuration. */
+export function strategies(scenario: Scenario): Strategy[] {
+  return [
+    ours(scenario),
+    flagger({ label: 'defaults', intervalSeconds: 60, threshold: 1 }),
+    flagger({ label: 'best', intervalSeconds: 30, threshold: 1 }),
+    flagger({ label: 'best', intervalSeconds: 30, threshold: 2 }),
+    argoRollouts(scenario, { label: 'docs example', weights: [20, 40, 60, 80], pauseSeconds: 600, intervalSeconds: 300, failureLimit: 3, minSuccess: 0.95 }),
+    argoRollouts(scenario, { label: 'best', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90], pauseSeconds: 60, intervalSeconds: 60, failureLimit: 0, minSuccess: 0.95 }),
+    argoRollouts(scenario, { label: 'best', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90], pauseSeconds: 60, intervalSeconds: 60, failureLimit: 1, minSuccess: 0.95 }),
+    baseten(scenario, 60),
+    baseten(scenario, 120),
+    baseten(scenario, 300),
+  ];
 }

@@ -33,6 +33,16 @@ export type MetricSpec =
      */
     readonly sampleQuery?: string;
     readonly minSamples?: number;
+    /**
+     * Canary versus stable: the same measurement of the stable version over the same window; the canary fails when
+     * it is worse by more than both `maxRatio` and `maxDifference` (see `gates.ts`, `judgeWithBaseline`).
+     */
+    readonly baseline?: BaselineSpec;
+    /**
+     * A sequential test of canary errors against stable errors (see `sequential.ts`). When set, the metric's verdict
+     * is the test's (`sequentialStep`); `query`/`threshold` remain an absolute ceiling judged as before.
+     */
+    readonly sequential?: SequentialTestSpec;
   }
   | {
     readonly provider: 'cloudwatchAlarm';
@@ -40,6 +50,47 @@ export type MetricSpec =
     /** A measurement fails while the alarm is in ALARM; INSUFFICIENT_DATA is inconclusive. */
     readonly alarmName: string;
   };
+
+/** Compare a canary's value with the stable version's over the same window (spec data, JSON). */
+export interface BaselineSpec {
+  /**
+   * PromQL of the stable version's value; absent: the metric's own query with `{{version}}` set to the stable version
+   * (the adapter also substitutes `{{stable}}` in every query).
+   */
+  readonly query?: string;
+  /** The canary fails when its value is worse than stable's by more than this factor ... */
+  readonly maxRatio: number;
+  /** ... and by more than this absolute difference (both must be exceeded: tiny values do not fail on ratio alone). */
+  readonly maxDifference: number;
+}
+
+/** What happens when a canary with traffic reports no data (spec data, JSON). */
+export interface NoDataPolicySpec {
+  /** Seconds of silence (canary with weight, zero requests measured) after which the weights hold. */
+  readonly holdAfterSeconds: number;
+  /** Seconds of silence after which the rollout aborts. */
+  readonly abortAfterSeconds: number;
+}
+
+/** The sequential error test of a metric (spec data, JSON). */
+export interface SequentialTestSpec {
+  /** PromQL: errors of `{{version}}` over the last `{{window}}` (an `increase()`), one sample. */
+  readonly errorsQuery: string;
+  /** PromQL: requests of `{{version}}` over the last `{{window}}`, one sample. */
+  readonly requestsQuery: string;
+  /** alpha: probability of aborting a canary whose error rate is at most p0 (Wald's bound). */
+  readonly falseAbortRate: number;
+  /** beta: probability of passing a canary at p1 (only relevant to the pass bound). */
+  readonly missRate: number;
+  /** Lowest baseline error rate assumed (stable often has no error at all in a window). */
+  readonly baselineFloor: number;
+  /** H0 is `baseline * (1 + tolerance)`: the canary may be that much worse than stable and still pass. */
+  readonly tolerance: number;
+  /** H1 is `p0 * detectRatio`. */
+  readonly detectRatio: number;
+  /** Below this many stable requests, the baseline is the floor alone. */
+  readonly minStableRequests: number;
+}
 
 /** An analysis gate: measure `count` times, `intervalSeconds` apart; more than `failureLimit` failures fails it. */
 export interface AnalysisGateSpec {
@@ -100,6 +151,11 @@ export interface RolloutSpec {
   readonly keepPreviousWarmSeconds: number;
   /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
   readonly mirror?: { readonly version: string; readonly percent: number };
+  /**
+   * A canary with weight and no data: hold after `holdAfterSeconds`, abort after `abortAfterSeconds`
+   * (`gates.ts`, `noDataDecision`). Absent: `DEFAULT_NO_DATA` once wired; measurement errors always hold.
+   */
+  readonly noData?: NoDataPolicySpec;
 }
 
 /**

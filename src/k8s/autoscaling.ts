@@ -9,10 +9,39 @@ export interface KedaAutoscalerOptions {
   readonly prometheusUrl?: string;
   /**
    * PromQL query of the in-flight requests of one version in one environment. `{{model}}`, `{{environment}}`,
-   * `{{version}}` and `{{namespace}}` are substituted at synth time.
-   * @default 'sum(model_inflight_requests{model="{{model}}",environment="{{environment}}",version="{{version}}"})'
+   * `{{version}}` and `{{namespace}}` are substituted at synth time. An empty answer is an error, not zero load.
+   * @default - the model's serving engine's (vLLM: running + waiting requests); without one,
+   * 'sum(model_inflight_requests{model="{{model}}",environment="{{environment}}",version="{{version}}"})'
    */
   readonly inFlightQuery?: string;
+  /**
+   * Replicas of the serving version while the query fails (no data, Prometheus down) `fallbackFailureThreshold`
+   * times in a row. Other versions fall back to their floor.
+   * @default - the environment's maximum: unknown load is served at full capacity
+   */
+  readonly fallbackReplicas?: number;
+  /**
+   * Consecutive failed queries before the fallback applies.
+   * @default 3
+   */
+  readonly fallbackFailureThreshold?: number;
+  /**
+   * Name of a KEDA `TriggerAuthentication` in the environment's namespace holding the Prometheus credentials and CA
+   * (`bearerToken`, `username`/`password`, `ca`, `cert`/`key`).
+   * @see https://keda.sh/docs/2.16/scalers/prometheus/#authentication-parameters
+   * @default - no authentication
+   */
+  readonly triggerAuthentication?: string;
+  /**
+   * KEDA `authModes` of the trigger (`bearer`, `basic`, `tls`, `custom`, comma-separated), with `triggerAuthentication`.
+   * @default - none
+   */
+  readonly authModes?: string;
+  /**
+   * Headers sent with every query (`X-Scope-OrgID=tenant`), KEDA's `customHeaders` format (`k=v,k2=v2`).
+   * @default - none
+   */
+  readonly customHeaders?: string;
 }
 
 /** Options of `Autoscaler.hpa()`. */
@@ -36,8 +65,13 @@ export class Autoscaler {
   public static keda(options: KedaAutoscalerOptions = {}): Autoscaler {
     return new Autoscaler('keda',
       options.prometheusUrl ?? 'http://prometheus-server.monitoring.svc:80',
-      options.inFlightQuery ?? 'sum(model_inflight_requests{model="{{model}}",environment="{{environment}}",version="{{version}}"})',
-      undefined);
+      options.inFlightQuery,
+      undefined,
+      options.fallbackReplicas,
+      options.fallbackFailureThreshold,
+      options.triggerAuthentication,
+      options.authModes,
+      options.customHeaders);
   }
 
   /**
@@ -54,10 +88,20 @@ export class Autoscaler {
     public readonly kind: string,
     /** KEDA: the Prometheus URL. */
     public readonly prometheusUrl?: string,
-    /** KEDA: the in-flight query template. */
+    /** KEDA: the in-flight query template (undefined: the serving engine's). */
     public readonly inFlightQuery?: string,
     /** HPA: the per-pod metric name. */
     public readonly metricName?: string,
+    /** KEDA: replicas of the serving version while the query fails. */
+    public readonly fallbackReplicas?: number,
+    /** KEDA: failed queries before the fallback. */
+    public readonly fallbackFailureThreshold?: number,
+    /** KEDA: TriggerAuthentication name. */
+    public readonly triggerAuthentication?: string,
+    /** KEDA: authModes. */
+    public readonly authModes?: string,
+    /** KEDA: customHeaders. */
+    public readonly customHeaders?: string,
   ) {}
 }
 

@@ -13,6 +13,7 @@ import { mirrorReplicas, replicasForWeight } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
+import { DEFAULT_NO_DATA } from '../core/gates';
 import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, routeLimits } from '../core/routes/gateway-api';
 import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
@@ -53,6 +54,23 @@ export interface CanaryRolloutProps {
    * @default - none
    */
   readonly checks?: Metric[];
+  /**
+   * The serving engine's default checks, added to `checks`: a sequential test of the canary's errors against the
+   * stable version's (SPRT, 0.5 % false aborts) and its latency against stable's. Only an explicit `false` removes
+   * them. A model with no recognisable engine has none, and the rollout records a `cdk-model-rollout:warning` metadata entry.
+   * @default true
+   */
+  readonly defaultChecks?: boolean;
+  /**
+   * A canary with weight that reports no requests this long holds the weights.
+   * @default Duration.minutes(2)
+   */
+  readonly noDataHoldAfter?: Duration;
+  /**
+   * A canary with weight that reports no requests this long rolls back. Measurement errors (Prometheus down) only hold.
+   * @default Duration.minutes(10)
+   */
+  readonly noDataAbortAfter?: Duration;
   /**
    * Failed check measurements tolerated: the default rolls back at the first conclusive failure (the minimum-sample
    * guard keeps low traffic from counting as failure).
@@ -156,7 +174,19 @@ export class CanaryRollout extends Construct {
     const routing = (props.routing ?? Routing.random())._bind(p);
     const pins = (props.pins ?? []).map((pin) => pin._spec());
     validatePins(p, pins);
+    const engine = host.servingEngine;
+    if (props.defaultChecks !== false) {
+      if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
+      else this.node.addMetadata('cdk-model-rollout:warning', 'the model\'s serving engine is not recognisable from its image, so this rollout has NO default checks; set `servingEngine` on the Model, or `defaultChecks: false` to say so');
+    }
     this.checks.push(...(props.checks ?? []));
+    const noData = {
+      holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
+      abortAfterSeconds: props.noDataAbortAfter?.toSeconds() ?? DEFAULT_NO_DATA.abortAfterSeconds,
+    };
+    if (!(noData.holdAfterSeconds > 0 && noData.abortAfterSeconds >= noData.holdAfterSeconds)) {
+      throw errors.noDataWindowsInvalid(p, 'noDataAbortAfter', noData.holdAfterSeconds, noData.abortAfterSeconds);
+    }
 
     const model = env.model;
     const stable = host.servingVersion();
@@ -182,20 +212,23 @@ export class CanaryRollout extends Construct {
       throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
     }
     // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
-    const spec = (): RolloutSpec => this.specCache ?? (this.specCache = buildRolloutSpec(p, {
-      name: this.name,
-      stable,
-      canaries: props.canaries,
-      steps: fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
-      stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
-      versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
-      mirror: props.mirror,
-      checks: this.checks,
-      checkFailureLimit: props.checkFailureLimit,
-      progressDeadlineSeconds,
-      prewarmSeconds: props.prewarm?.toSeconds(),
-      keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
-    }));
+    const spec = (): RolloutSpec => this.specCache ?? (this.specCache = {
+      ...buildRolloutSpec(p, {
+        name: this.name,
+        stable,
+        canaries: props.canaries,
+        steps: fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
+        stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
+        versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
+        mirror: props.mirror,
+        checks: this.checks,
+        checkFailureLimit: props.checkFailureLimit,
+        progressDeadlineSeconds,
+        prewarmSeconds: props.prewarm?.toSeconds(),
+        keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
+      }),
+      noData,
+    });
     // validate the props now (errors at construction point at the caller), render from the same builder later
     const initial = spec();
     this.specCache = undefined;

@@ -12,6 +12,7 @@ import { GatewayRef, IEnvironment, IModel } from './contracts';
 import { EnvironmentKind } from './environment-kind';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
+import { PodMonitor } from './monitoring';
 import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
 import { validateHostname, validatePathPrefix } from './private/inputs';
@@ -220,6 +221,19 @@ export class Environment extends Construct implements IEnvironment {
     } else if (props.gateway) {
       this.endpoint = { httpRouteName: objectName, gateway: props.gateway, hostnames: props.hostnames, pathPrefix: props.pathPrefix };
     }
+    if (this.pod.monitoring) {
+      const m = this.pod.monitoring;
+      new PodMonitor(this, 'Monitor', {
+        name: objectName,
+        namespace: this.namespace,
+        labels: { ...this.labels(), ...m.labels },
+        model: scope.name,
+        environment: this.name,
+        port: m.port,
+        path: m.path,
+        intervalSeconds: m.intervalSeconds,
+      });
+    }
     registerEnvironmentHost(this, this.host());
   }
 
@@ -314,6 +328,7 @@ export class Environment extends Construct implements IEnvironment {
         this.ensureVersion(version);
         this.fixedFloors.set(version, replicas);
       },
+      servingEngine: this.pod.servingEngine,
       backendOf: (version) => this.ensureVersion(version).backend,
       claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
       attachRollout: (router) => {

@@ -212,3 +212,9 @@ export function controllerImageConflict(path: string, property: string, value: s
   return configError(path, property, value, `the rollouts of namespace "${namespace}" share one controller, which already runs ${existing}`,
     'give every rollout of the namespace the same `controllerImage` (or none)');
 }
+
+export function noDataWindowsInvalid(path: string, property: string, holdSeconds: number, abortSeconds: number) {
+  return configError(path, property, rendered(`hold after ${holdSeconds} s, abort after ${abortSeconds} s`),
+    'a canary without data first holds, then aborts: the abort must come no earlier than the hold, and both after some time',
+    'use for example `noDataHoldAfter: Duration.minutes(2), noDataAbortAfter: Duration.minutes(10)`');
+}

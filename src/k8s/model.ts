@@ -9,6 +9,7 @@ import * as coreErrors from '../core/errors';
 import { pascalCase, validateDns1123Label } from '../core/names';
 import { validateDns1123Subdomain, validateDuration, validateImage, validatePort } from './private/inputs';
 import { Gpu } from '../rollout/gpu';
+import { ServingEngine } from '../rollout/serving-engine';
 
 /** A value of an environment variable read from a Secret (`HF_TOKEN` for gated models). */
 export interface SecretKeyRef {
@@ -51,6 +52,26 @@ export class ModelCache {
     /** Name of the claim, if one. */
     public readonly claimName?: string,
   ) {}
+}
+
+/** Options of the synthesized PodMonitor (on the Model: `monitoring`). */
+export interface MonitoringOptions {
+  /**
+   * Synthesize a PodMonitor for every environment of the model.
+   * @default true when the model has a serving engine (set or recognised from its image), false otherwise
+   */
+  readonly enabled?: boolean;
+  /**
+   * Labels of the PodMonitor, so that your Prometheus' `podMonitorSelector` picks it up
+   * (kube-prometheus-stack selects `release: <its release name>` by default).
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+  /**
+   * Scrape interval.
+   * @default Duration.seconds(15)
+   */
+  readonly interval?: Duration;
 }
 
 /** What a version may override (BentoCloud's per-version overrides). Everything defaults to the model's value. */
@@ -233,6 +254,16 @@ export interface ModelProps {
    * @default Duration.seconds(15)
    */
   readonly drainDelay?: Duration;
+  /**
+   * The serving engine: its metrics scale the environments (KEDA) and give every rollout its default checks.
+   * @default - recognised from `image` (vLLM, TGI, Triton); none when not recognisable
+   */
+  readonly servingEngine?: ServingEngine;
+  /**
+   * The PodMonitor (prometheus-operator) that scrapes the pods with `model`, `environment` and `version` labels.
+   * @default - a PodMonitor per environment when the model has a serving engine
+   */
+  readonly monitoring?: MonitoringOptions;
 }
 
 /** A version of a model: the unit environments point at and rollouts move traffic between. */
@@ -332,6 +363,8 @@ export class Model extends Construct implements IModel {
   public readonly allowRoot: boolean;
   /** User id of the container. */
   public readonly runAsUser: number;
+  /** The serving engine (metrics presets), if set or recognised from the image. */
+  public readonly servingEngine?: ServingEngine;
 
   /** Pod settings shared by every version (internal). */
   private readonly pod: PodSettings;
@@ -366,7 +399,8 @@ export class Model extends Construct implements IModel {
     validateDuration(p, 'loadTimeout', this.loadTimeout);
     this.allowRoot = props.allowRoot ?? false;
     this.runAsUser = props.runAsUser ?? 1000;
-    this.pod = podSettings(p, props);
+    this.servingEngine = props.servingEngine ?? ServingEngine.fromImage(props.image);
+    this.pod = podSettings(p, props, this.servingEngine);
     registerModel(this, { register: (env) => this.registerEnvironment(env), pod: this.pod });
     this.addVersion(props.version ?? 'v1');
   }
@@ -420,7 +454,7 @@ export class Model extends Construct implements IModel {
 }
 
 /** Resolve and check the pod settings of a model. */
-function podSettings(path: string, props: ModelProps): PodSettings {
+function podSettings(path: string, props: ModelProps, engine: ServingEngine | undefined): PodSettings {
   const cache = props.modelCache ?? ModelCache.emptyDir(Size.gibibytes(100));
   if (cache.size && !(cache.size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) throw errors.cacheSizeInvalid(path, 'modelCache', cache.size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }));
   if (cache.claimName !== undefined) validateDns1123Subdomain(path, 'modelCache.claimName', cache.claimName);
@@ -451,5 +485,20 @@ function podSettings(path: string, props: ModelProps): PodSettings {
     probeTimeoutSeconds: probeTimeout.toSeconds(),
     terminationGracePeriodSeconds: grace.toSeconds(),
     drainDelaySeconds: drain.toSeconds(),
+    servingEngine: engine,
+    monitoring: monitoringSettings(path, props.monitoring, engine),
+  };
+}
+
+/** The PodMonitor's settings, when enabled (by default whenever the model has a serving engine). */
+function monitoringSettings(path: string, o: MonitoringOptions | undefined, engine: ServingEngine | undefined): PodSettings['monitoring'] {
+  if (!(o?.enabled ?? engine !== undefined)) return undefined;
+  const interval = o?.interval ?? Duration.seconds(15);
+  validateDuration(path, 'monitoring.interval', interval);
+  return {
+    labels: { ...(o?.labels ?? {}) },
+    intervalSeconds: interval.toSeconds(),
+    port: engine?.metricsPort !== undefined ? 'metrics' : 'http',
+    path: engine?.metricsPath ?? '/metrics',
   };
 }

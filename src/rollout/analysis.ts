@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { TICK_SECONDS } from '../core/constants';
+import { DEFAULT_SEQUENTIAL, sequentialSpecProblem } from '../core/sequential';
 import { AnalysisGateSpec, ComparisonSpec, MetricSpec } from '../core/spec';
 
 /** How a measurement compares with its threshold. The measurement passes when `value <comparison> threshold`. */
@@ -47,6 +48,68 @@ export interface PrometheusMetricOptions {
    * @default 0
    */
   readonly minSamples?: number;
+  /**
+   * Canary versus stable: also measure the stable version over the same window (the same query with `{{version}}`
+   * set to the stable version, or `baselineQuery`), and fail when the canary is worse by more than `maxRatio` and
+   * `maxDifference`. `threshold` stays an absolute ceiling.
+   * @default false
+   */
+  readonly compareWithStable?: boolean;
+  /**
+   * PromQL of the stable version's value (with `compareWithStable`). `{{stable}}` is the stable version's name.
+   * @default - `query` with `{{version}}` set to the stable version
+   */
+  readonly baselineQuery?: string;
+  /**
+   * With `compareWithStable`: worse than stable by more than this factor (and `maxDifference`) fails.
+   * @default 1.5
+   */
+  readonly maxRatio?: number;
+  /**
+   * With `compareWithStable`: worse than stable by more than this difference (and `maxRatio`) fails.
+   * @default 0
+   */
+  readonly maxDifference?: number;
+}
+
+/** Options of `Metric.sequentialErrorRate()`. */
+export interface SequentialErrorRateOptions {
+  /** Name of the metric in logs and status. */
+  readonly name: string;
+  /** PromQL: errors of `{{version}}` over the last minute (`sum(increase(...[1m]))`); empty reads as no data. */
+  readonly errorsQuery: string;
+  /** PromQL: requests of `{{version}}` over the last minute. */
+  readonly requestsQuery: string;
+  /**
+   * Probability of aborting a canary no worse than stable within the tolerance (alpha).
+   * @default 0.005
+   */
+  readonly falseAbortRate?: number;
+  /**
+   * Probability of passing a canary at the detected rate (beta).
+   * @default 0.1
+   */
+  readonly missRate?: number;
+  /**
+   * Lowest error rate assumed for stable.
+   * @default 0.001
+   */
+  readonly baselineFloor?: number;
+  /**
+   * How much worse than stable the canary may be and still pass: H0 = stable x (1 + tolerance).
+   * @default 0.5
+   */
+  readonly tolerance?: number;
+  /**
+   * The rate the test detects: H1 = H0 x detectRatio.
+   * @default 5
+   */
+  readonly detectRatio?: number;
+  /**
+   * Absolute ceiling of the canary's error rate over one window (judged with at least 50 requests).
+   * @default 0.05
+   */
+  readonly ceiling?: number;
 }
 
 /** A metric a gate measures. */
@@ -61,6 +124,43 @@ export class Metric {
       comparison: (options.comparison ?? Comparison.LESS_THAN).operator as ComparisonSpec,
       sampleQuery: options.sampleQuery,
       minSamples: options.minSamples,
+      ...(options.compareWithStable || options.baselineQuery ? {
+        baseline: {
+          ...(options.baselineQuery ? { query: options.baselineQuery } : {}),
+          maxRatio: options.maxRatio ?? 1.5,
+          maxDifference: options.maxDifference ?? 0,
+        },
+      } : {}),
+    });
+  }
+
+  /**
+   * Canary errors against stable errors, as a sequential test (Wald's SPRT; see the README, "Metrics and gates"):
+   * it aborts as soon as the evidence says the canary is worse than stable, with a stated false-abort rate, and
+   * passes once it says the canary is no worse. The error ratio over one window also has an absolute `ceiling`.
+   */
+  public static sequentialErrorRate(options: SequentialErrorRateOptions): Metric {
+    const test = {
+      errorsQuery: options.errorsQuery,
+      requestsQuery: options.requestsQuery,
+      falseAbortRate: options.falseAbortRate ?? DEFAULT_SEQUENTIAL.falseAbortRate,
+      missRate: options.missRate ?? DEFAULT_SEQUENTIAL.missRate,
+      baselineFloor: options.baselineFloor ?? DEFAULT_SEQUENTIAL.baselineFloor,
+      tolerance: options.tolerance ?? DEFAULT_SEQUENTIAL.tolerance,
+      detectRatio: options.detectRatio ?? DEFAULT_SEQUENTIAL.detectRatio,
+      minStableRequests: DEFAULT_SEQUENTIAL.minStableRequests,
+    };
+    const problem = sequentialSpecProblem(test);
+    if (problem) throw new Error(`Metric.sequentialErrorRate(${options.name}): ${problem}`);
+    return new Metric({
+      provider: 'prometheus',
+      name: options.name,
+      query: `(${options.errorsQuery}) / (${options.requestsQuery})`,
+      threshold: options.ceiling ?? 0.05,
+      comparison: 'lt',
+      sampleQuery: options.requestsQuery,
+      minSamples: 50,
+      sequential: test,
     });
   }
 

@@ -3,4 +3,5 @@ export * from './analysis';
 export * from './canary';
 export * from './gpu';
 export * from './rollout-plan';
+export * from './serving-engine';
 export * from './steps';

@@ -14,6 +14,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
+import { validatePodMonitor } from './prometheus-operator-schema';
 
 const ROOT = path.join(__dirname, '..', '..');
 const WORK = path.join(ROOT, 'node_modules', '.cache', 'k8s-validate');
@@ -66,6 +67,11 @@ export function validateStrict(objects: readonly any[], options: ValidateOptions
     const label = `${obj?.kind}/${obj?.metadata?.name}`;
     const id = `${obj?.apiVersion}/${obj?.kind}`;
     const module = typeof obj?.apiVersion === 'string' ? modelModule(obj.apiVersion) : undefined;
+    if (id === 'monitoring.coreos.com/v1/PodMonitor') {
+      // no upstream typed model installed: checked against the operator's field list (prometheus-operator-schema.ts)
+      errors.push(...validatePodMonitor(obj));
+      continue;
+    }
     if (!module) {
       if (!options.allow?.[id]) errors.push(`${label}: no upstream model for ${id}; allow-list it with a reason if that is expected`);
       continue;

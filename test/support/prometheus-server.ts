@@ -109,6 +109,91 @@ export async function startPrometheus(traffic: Traffic): Promise<PrometheusFixtu
   return { url, stop };
 }
 
+/** A scrape target of `startPrometheusScraping`: a path on the loopback exporter and the target's labels. */
+export interface ScrapeTarget {
+  /** Path on the exporter (`/metrics/v1`). */
+  readonly path: string;
+  /** Target labels, `__meta_*` included (what Kubernetes service discovery would attach to a pod). */
+  readonly labels: Record<string, string>;
+}
+
+/** A Prometheus relabel config, in Prometheus' own YAML field names. */
+export interface RelabelConfig {
+  readonly source_labels?: string[];
+  readonly target_label?: string;
+  readonly action?: string;
+  readonly regex?: string;
+  readonly replacement?: string;
+}
+
+/**
+ * A real Prometheus scraping a loopback exporter that answers `body(path, secondsSinceStart)`, with one static target
+ * per `targets` entry and the given `relabel_configs` (translated from a synthesized PodMonitor by the caller), so the
+ * relabeling runs in Prometheus itself. Ready once `readyQuery` returns at least `readySeries` series.
+ */
+export async function startPrometheusScraping(options: {
+  readonly targets: readonly ScrapeTarget[];
+  readonly relabelConfigs: readonly RelabelConfig[];
+  readonly body: (path: string, seconds: number) => string;
+  readonly readyQuery: string;
+  readonly readySeries: number;
+}): Promise<PrometheusFixture> {
+  const bin = prometheusBinary();
+  if (!bin) throw new Error('prometheus is not installed (apt-get install prometheus); .ci/run installs it');
+  const started = Date.now();
+  const exporter = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(options.body(req.url ?? '/', (Date.now() - started) / 1000));
+  });
+  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', () => resolve()));
+  const exporterPort = (exporter.address() as net.AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
+  // JSON is YAML: the config is written as JSON to avoid a YAML writer
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify({
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    scrape_configs: [{
+      job_name: 'pods',
+      static_configs: options.targets.map((t) => ({ targets: [`127.0.0.1:${exporterPort}`], labels: { ...t.labels, __metrics_path__: t.path } })),
+      relabel_configs: options.relabelConfigs,
+    }],
+  }, null, 1));
+  const port = await freePort();
+  const proc: ChildProcess = spawn(bin, [
+    `--config.file=${path.join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await new Promise<void>((r) => exporter.close(() => r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) {
+      await stop();
+      throw new Error(`prometheus exited with ${proc.exitCode}: ${stderr}`);
+    }
+    try {
+      const result = JSON.parse(await get(`${url}/api/v1/query?query=${encodeURIComponent(options.readyQuery)}`)).data?.result ?? [];
+      if (result.length >= options.readySeries) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus did not become ready in 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, stop };
+}
+
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     http.get(url, (res) => {

@@ -7,6 +7,7 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct, Node } from 'constructs';
 import { KubernetesBackend } from '../../core/contract/target';
 import { HttpRouteRule } from '../../core/routes/gateway-api';
+import type { ServingEngine } from '../../rollout/serving-engine';
 import { GatewayRef, IEnvironment, IModel } from '../contracts';
 import * as errors from '../errors';
 
@@ -38,6 +39,8 @@ export interface EnvironmentHost {
   readonly endpoint?: EndpointInfo;
   /** Prometheus of the environment's autoscaler, if any. */
   readonly prometheusUrl?: string;
+  /** The model's serving engine (default checks), if any. */
+  readonly servingEngine?: ServingEngine;
   /** How long `version` may take to load (its `loadTimeout`). */
   loadTimeoutSeconds(version: string): number;
   /** The version the route serves before a rollout moves traffic: a rollout's stable version. */
@@ -96,6 +99,15 @@ export interface PodSettings {
   readonly probeTimeoutSeconds: number;
   readonly terminationGracePeriodSeconds: number;
   readonly drainDelaySeconds: number;
+  /** The model's serving engine (metrics presets), if set or recognised from its image. */
+  readonly servingEngine?: ServingEngine;
+  /** The PodMonitor every environment synthesizes, when enabled. */
+  readonly monitoring?: {
+    readonly labels: { readonly [key: string]: string };
+    readonly intervalSeconds: number;
+    readonly port: string;
+    readonly path: string;
+  };
 }
 
 /** What an environment needs from its model: a place to register (unique names, one production), pod settings. */

@@ -14,6 +14,9 @@ import { IModel, IModelVersion } from '../contracts';
 import * as errors from '../errors';
 import { PodSettings } from './hosts';
 
+/** The in-flight query of a model with no serving engine: a metric the model server must export itself. */
+export const LEGACY_IN_FLIGHT_QUERY = 'sum(model_inflight_requests{model="{{model}}",environment="{{environment}}",version="{{version}}"})';
+
 /** Where the cache volume is mounted; HOME and every cache directory point into it. */
 export const CACHE_MOUNT = '/cache';
 
@@ -178,7 +181,12 @@ export class VersionWorkload extends Construct {
               image: v.image,
               command: v.command,
               args: v.args,
-              ports: [{ name: 'http', containerPort: v.port }],
+              ports: [
+                { name: 'http', containerPort: v.port },
+                // an engine serving metrics on another port (Triton: 8002) gets it named for the PodMonitor
+                ...(pod.servingEngine?.metricsPort !== undefined && pod.servingEngine.metricsPort !== v.port
+                  ? [{ name: 'metrics', containerPort: pod.servingEngine.metricsPort }] : []),
+              ],
               env: [
                 ...baseEnv.map(([n, value]) => ({ name: n, value })),
                 ...Object.entries(v.env).sort(([a], [b]) => a.localeCompare(b)).map(([n, value]) => ({ name: n, value })),
@@ -277,13 +285,27 @@ export class VersionWorkload extends Construct {
               },
             },
           },
+          // an empty answer is not zero load: KEDA's default (ignoreNullValues true) reads it as 0 and never scales
+          // up; with false the scaler errors, and after `failureThreshold` errors KEDA applies the fallback
+          // (https://keda.sh/docs/2.16/scalers/prometheus/, https://keda.sh/docs/2.16/reference/scaledobject-spec/#fallback).
+          // The fallback works through the HPA, which still clamps to minReplicaCount (the controller's floor).
+          fallback: {
+            failureThreshold: env.autoscaler.fallbackFailureThreshold ?? 3,
+            replicas: Lazy.any({
+              produce: () => (role() === VersionRole.CURRENT ? Math.min(max, Math.max(floor(), env.autoscaler.fallbackReplicas ?? max)) : floor()),
+            }),
+          },
           triggers: [{
             type: 'prometheus',
             metadata: {
               serverAddress: env.autoscaler.prometheusUrl!,
-              query: substitute(env.autoscaler.inFlightQuery!),
+              query: substitute(env.autoscaler.inFlightQuery ?? pod.servingEngine?.inFlightQuery ?? LEGACY_IN_FLIGHT_QUERY),
               threshold: String(env.concurrencyTarget),
+              ignoreNullValues: 'false',
+              ...(env.autoscaler.authModes ? { authModes: env.autoscaler.authModes } : {}),
+              ...(env.autoscaler.customHeaders ? { customHeaders: env.autoscaler.customHeaders } : {}),
             },
+            ...(env.autoscaler.triggerAuthentication ? { authenticationRef: { name: env.autoscaler.triggerAuthentication } } : {}),
           }],
         },
       });

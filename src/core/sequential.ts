@@ -1,0 +1,131 @@
+/**
+ * Sequential test of the canary's errors against the stable version's: Wald's SPRT on Bernoulli outcomes, pure.
+ *
+ * Each request of the canary is an independent Bernoulli trial that fails with probability p. The stable version,
+ * serving the same traffic over the same windows, gives the baseline error rate b (its cumulative errors over its
+ * cumulative requests, never below `baselineFloor`, and the floor alone until stable has `minStableRequests`).
+ *
+ *   H0: p = p0 = b * (1 + tolerance)        the canary is no worse than stable, within the tolerance
+ *   H1: p = p1 = p0 * detectRatio           the canary is clearly worse
+ *
+ * After every window the log-likelihood ratio grows by  e * ln(p1/p0) + (n - e) * ln((1 - p1)/(1 - p0))  for the
+ * canary's n requests and e errors in that window. Wald's bounds: A = ln((1 - beta)/alpha), B = ln(beta/(1 - alpha)).
+ * LLR >= A: fail (abort; the false-abort probability of a canary at p0 or better is at most about alpha). LLR <= B:
+ * pass; the LLR is then held at B (a CUSUM-style floor) instead of stopping, so a canary that degrades later is still
+ * caught quickly, and evidence of past health never masks a later failure. In between: no verdict yet.
+ *
+ * Assumptions (stated in the README, "Metrics and gates"): requests are independent; canary and stable see the same
+ * request mix (random routing) over the same windows; the stable rate is the baseline (estimated, not known: the
+ * `tolerance` absorbs its sampling noise); error counts come from monotonic counters (`increase()` over a window).
+ * No I/O, no clock: the caller passes the per-window counts and keeps the returned state.
+ */
+import type { SequentialTestSpec } from './spec';
+import type { Verdict } from './state';
+
+/** Requests and errors (of one version, in one window or cumulated). */
+export interface ErrorCounts {
+  readonly requests: number;
+  readonly errors: number;
+}
+
+/** What the sequential test carries from one measurement to the next (persist it in the controller state). */
+export interface SequentialState {
+  /** Log-likelihood ratio so far (H1 against H0). */
+  readonly llr: number;
+  /** Canary requests and errors so far. */
+  readonly canary: ErrorCounts;
+  /** Stable requests and errors so far (the baseline). */
+  readonly stable: ErrorCounts;
+  /** Set once the test failed: a failed test stays failed. */
+  readonly failed?: boolean;
+}
+
+/** Outcome of one step of the test. */
+export interface SequentialOutcome {
+  readonly state: SequentialState;
+  /** fail: abort; pass: the canary is no worse than stable so far; inconclusive: not enough evidence yet, or bad input. */
+  readonly verdict: Verdict;
+  readonly p0: number;
+  readonly p1: number;
+  /** One line for the log. */
+  readonly reason: string;
+}
+
+/**
+ * Defaults: alpha 0.5 % per rollout (false abort), beta 10 %, baseline floor 0.1 %, tolerance +50 %, H1 at 5x H0,
+ * 1000 stable requests before the stable rate replaces the floor. With a 0.1 % stable rate: p0 = 0.15 %, p1 = 0.75 %.
+ */
+export const DEFAULT_SEQUENTIAL: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'> = {
+  falseAbortRate: 0.005,
+  missRate: 0.1,
+  baselineFloor: 0.001,
+  tolerance: 0.5,
+  detectRatio: 5,
+  minStableRequests: 1000,
+};
+
+/** Wald's bounds: fail at or above `upper`, pass at or below `lower`. */
+export function sprtBounds(falseAbortRate: number, missRate: number): { upper: number; lower: number } {
+  return { upper: Math.log((1 - missRate) / falseAbortRate), lower: Math.log(missRate / (1 - falseAbortRate)) };
+}
+
+/** H0 and H1 error rates given the stable version's counts so far. */
+export function hypotheses(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts): { p0: number; p1: number } {
+  const observed = stable.requests >= test.minStableRequests && stable.requests > 0 ? stable.errors / stable.requests : 0;
+  const baseline = Math.max(test.baselineFloor, observed);
+  const p0 = Math.min(0.5, baseline * (1 + test.tolerance));
+  const p1 = Math.min(0.99, Math.max(p0 * test.detectRatio, p0 + 1e-9));
+  return { p0, p1 };
+}
+
+/** Check a spec's numbers; returns the first problem, or undefined. */
+export function sequentialSpecProblem(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>): string | undefined {
+  const unit = (n: number) => Number.isFinite(n) && n > 0 && n < 1;
+  if (!unit(test.falseAbortRate)) return `falseAbortRate must be in (0, 1), got ${test.falseAbortRate}`;
+  if (!unit(test.missRate)) return `missRate must be in (0, 1), got ${test.missRate}`;
+  if (!unit(test.baselineFloor)) return `baselineFloor must be in (0, 1), got ${test.baselineFloor}`;
+  if (!(Number.isFinite(test.tolerance) && test.tolerance >= 0)) return `tolerance must be at least 0, got ${test.tolerance}`;
+  if (!(Number.isFinite(test.detectRatio) && test.detectRatio > 1)) return `detectRatio must be above 1, got ${test.detectRatio}`;
+  if (!(Number.isFinite(test.minStableRequests) && test.minStableRequests >= 0)) return `minStableRequests must be at least 0, got ${test.minStableRequests}`;
+  return undefined;
+}
+
+function validCounts(c: ErrorCounts | undefined): c is ErrorCounts {
+  return !!c && Number.isFinite(c.requests) && Number.isFinite(c.errors) && c.requests >= 0 && c.errors >= 0 && c.errors <= c.requests + 1e-9;
+}
+
+/**
+ * One step of the test: add one window's counts of canary and stable, return the new state and the verdict.
+ * Invalid counts (negative, NaN, more errors than requests: a counter reset mid-window, a bad query) change nothing
+ * and are inconclusive. Fractional counts (Prometheus `increase()` extrapolates) are used as they are.
+ */
+export function sequentialStep(
+  test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>,
+  previous: SequentialState | undefined,
+  window: { readonly canary: ErrorCounts; readonly stable: ErrorCounts },
+): SequentialOutcome {
+  const prev: SequentialState = previous ?? { llr: 0, canary: { requests: 0, errors: 0 }, stable: { requests: 0, errors: 0 } };
+  const { upper, lower } = sprtBounds(test.falseAbortRate, test.missRate);
+  if (!validCounts(window.canary) || !validCounts(window.stable)) {
+    const { p0, p1 } = hypotheses(test, prev.stable);
+    return { state: prev, verdict: prev.failed ? 'fail' : 'inconclusive', p0, p1, reason: 'invalid counts: no evidence added' };
+  }
+  const stable = { requests: prev.stable.requests + window.stable.requests, errors: prev.stable.errors + window.stable.errors };
+  const canary = { requests: prev.canary.requests + window.canary.requests, errors: prev.canary.errors + window.canary.errors };
+  const { p0, p1 } = hypotheses(test, stable);
+  const e = window.canary.errors;
+  const n = window.canary.requests;
+  let llr = prev.llr + e * Math.log(p1 / p0) + (n - e) * Math.log((1 - p1) / (1 - p0));
+  const failed = prev.failed || llr >= upper;
+  let verdict: Verdict;
+  if (failed) {verdict = 'fail';} else if (llr <= lower) {
+    llr = lower;
+    verdict = 'pass';
+  } else {verdict = 'inconclusive';}
+  const pct = (x: number) => `${(x * 100).toFixed(3)} %`;
+  const reason = `SPRT canary ${canary.errors.toFixed(0)}/${canary.requests.toFixed(0)} errors vs stable ${stable.errors.toFixed(0)}/${stable.requests.toFixed(0)}: `
+    + `LLR ${llr.toFixed(2)} in [${lower.toFixed(2)}, ${upper.toFixed(2)}] (H0 ${pct(p0)}, H1 ${pct(p1)}) -> ${verdict}`;
+  return { state: { llr, canary, stable, ...(failed ? { failed: true } : {}) }, verdict, p0, p1, reason };
+}
+
+export type { SequentialTestSpec } from './spec';

@@ -1,0 +1,206 @@
+/**
+ * Presets of the serving engines our users run: the metrics each engine exports under its real names, the
+ * in-flight query the autoscaler scales on, and the default checks (an error check and a latency check, both canary
+ * against stable). Every query selects `model`, `environment` and `version` labels: the PodMonitor this library
+ * synthesizes (`k8s/monitoring.ts`) puts them on every series it scrapes from the pods' `model-rollout.dev/*` labels.
+ *
+ * Placeholders `{{model}}`, `{{environment}}`, `{{version}}`, `{{namespace}}` are substituted at synth time (KEDA) or
+ * by the controller (checks). Windows are one controller tick (`[1m]`) for counts and five for latency quantiles.
+ */
+import { Comparison, Metric } from './analysis';
+
+const SEL = 'model="{{model}}",environment="{{environment}}",version="{{version}}"';
+
+/** Options of a preset's error check. */
+export interface ErrorCheckOptions {
+  /**
+   * Probability of aborting a canary no worse than stable (the SPRT's alpha).
+   * @default 0.005
+   */
+  readonly falseAbortRate?: number;
+  /**
+   * How much worse than stable the canary may be and still pass (H0 = stable rate x (1 + tolerance)).
+   * @default 0.5
+   */
+  readonly tolerance?: number;
+  /**
+   * Absolute ceiling of the canary's error rate over one window, judged even before the sequential test concludes.
+   * @default 0.05
+   */
+  readonly ceiling?: number;
+}
+
+/** Options of a preset's latency check. */
+export interface LatencyCheckOptions {
+  /**
+   * The canary fails when its latency exceeds stable's by this factor and by `maxIncrease`.
+   * @default 1.5
+   */
+  readonly maxRatio?: number;
+  /**
+   * ... and by this many seconds.
+   * @default 0.25
+   */
+  readonly maxIncreaseSeconds?: number;
+  /**
+   * Absolute ceiling of the canary's latency, in seconds.
+   * @default 30
+   */
+  readonly ceilingSeconds?: number;
+}
+
+/** Options of `ServingEngine.custom()`. */
+export interface CustomServingEngineOptions {
+  /** Name of the engine (logs, plan). */
+  readonly name: string;
+  /** PromQL of the in-flight requests of `{{version}}` (the autoscaler's load). One sample; empty means no data. */
+  readonly inFlightQuery: string;
+  /** PromQL of errors of `{{version}}` over the last minute (`sum(increase(...[1m]))`). */
+  readonly errorsQuery: string;
+  /** PromQL of requests of `{{version}}` over the last minute. */
+  readonly requestsQuery: string;
+  /** PromQL of a latency of `{{version}}`, in seconds (lower is better). */
+  readonly latencyQuery: string;
+  /**
+   * PromQL counting the requests behind `latencyQuery` (the minimum-sample guard).
+   * @default - no guard
+   */
+  readonly latencySampleQuery?: string;
+  /**
+   * Port serving `/metrics`.
+   * @default - the model's port
+   */
+  readonly metricsPort?: number;
+  /**
+   * Path of the metrics endpoint.
+   * @default '/metrics'
+   */
+  readonly metricsPath?: string;
+}
+
+/**
+ * A serving engine's metrics: what the autoscaler scales on and what the default checks measure. Selected on the
+ * Model (`servingEngine`) or recognised from its image (`ServingEngine.fromImage`).
+ */
+export class ServingEngine {
+  /**
+   * vLLM: scales on `vllm:num_requests_running` + `vllm:num_requests_waiting`; errors are finished requests whose
+   * `finished_reason` is neither `stop` nor `length` (`vllm:request_success_total`); latency is p95 time to first token
+   * (`vllm:time_to_first_token_seconds`).
+   * @see https://github.com/vllm-project/vllm/blob/main/docs/design/metrics.md (vllm-project/vllm docs/source/design/v1/metrics.md)
+   */
+  public static readonly VLLM = new ServingEngine({
+    name: 'vllm',
+    inFlightQuery: `sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",${SEL}})`,
+    errorsQuery: `(sum(increase(vllm:request_success_total{${SEL},finished_reason!~"stop|length"}[1m])) or vector(0))`,
+    requestsQuery: `sum(increase(vllm:request_success_total{${SEL}}[1m]))`,
+    latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{${SEL}}[5m])))`,
+    latencySampleQuery: `sum(increase(vllm:time_to_first_token_seconds_count{${SEL}}[5m]))`,
+  });
+
+  /**
+   * Hugging Face TGI: scales on `tgi_queue_size` + `tgi_batch_current_size`; errors are `tgi_request_failure` over
+   * `tgi_request_count`; latency is p95 `tgi_request_duration`.
+   * @see https://huggingface.co/docs/text-generation-inference/reference/metrics
+   */
+  public static readonly TGI = new ServingEngine({
+    name: 'tgi',
+    inFlightQuery: `sum({__name__=~"tgi_queue_size|tgi_batch_current_size",${SEL}})`,
+    errorsQuery: `(sum(increase(tgi_request_failure{${SEL}}[1m])) or vector(0))`,
+    requestsQuery: `sum(increase(tgi_request_count{${SEL}}[1m]))`,
+    latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(tgi_request_duration_bucket{${SEL}}[5m])))`,
+    latencySampleQuery: `sum(increase(tgi_request_duration_count{${SEL}}[5m]))`,
+  });
+
+  /**
+   * NVIDIA Triton: scales on `nv_inference_pending_request_count`; errors are `nv_inference_request_failure` over
+   * success + failure; latency is the mean `nv_inference_request_duration_us` per request, in seconds. Metrics are on
+   * port 8002. Triton's own `model`/`version` labels become `exported_model`/`exported_version` (Prometheus keeps the
+   * target's labels when `honor_labels` is false, the default).
+   * @see https://github.com/triton-inference-server/server/blob/main/docs/user_guide/metrics.md
+   */
+  public static readonly TRITON = new ServingEngine({
+    name: 'triton',
+    inFlightQuery: `sum(nv_inference_pending_request_count{${SEL}})`,
+    errorsQuery: `(sum(increase(nv_inference_request_failure{${SEL}}[1m])) or vector(0))`,
+    requestsQuery: `sum(increase({__name__=~"nv_inference_request_success|nv_inference_request_failure",${SEL}}[1m]))`,
+    latencyQuery: `sum(increase(nv_inference_request_duration_us{${SEL}}[5m])) / sum(increase(nv_inference_request_success{${SEL}}[5m])) / 1000000`,
+    latencySampleQuery: `sum(increase(nv_inference_request_success{${SEL}}[5m]))`,
+    metricsPort: 8002,
+  });
+
+  /** An engine of your own, with your queries. */
+  public static custom(options: CustomServingEngineOptions): ServingEngine {
+    return new ServingEngine(options);
+  }
+
+  /**
+   * The engine an image runs, recognised from its repository name (`vllm/vllm-openai`, `.../text-generation-inference`,
+   * `nvcr.io/nvidia/tritonserver`); undefined when not recognisable.
+   */
+  public static fromImage(image: string): ServingEngine | undefined {
+    const repository = image.split('@')[0].replace(/:[^/]*$/, '').toLowerCase();
+    if (/(^|[/_-])vllm([/_-]|$)/.test(repository)) return ServingEngine.VLLM;
+    if (/text-generation-inference|(^|[/_-])tgi([/_-]|$)/.test(repository)) return ServingEngine.TGI;
+    if (/tritonserver|(^|[/_-])triton([/_-]|$)/.test(repository)) return ServingEngine.TRITON;
+    return undefined;
+  }
+
+  /** Name of the engine. */
+  public readonly name: string;
+  /** PromQL of in-flight requests of `{{version}}`. */
+  public readonly inFlightQuery: string;
+  /** PromQL of errors of `{{version}}` over one minute. */
+  public readonly errorsQuery: string;
+  /** PromQL of requests of `{{version}}` over one minute. */
+  public readonly requestsQuery: string;
+  /** PromQL of the latency of `{{version}}`, in seconds. */
+  public readonly latencyQuery: string;
+  /** PromQL counting the requests behind the latency, if any. */
+  public readonly latencySampleQuery?: string;
+  /** Port of the metrics endpoint, when not the model's. */
+  public readonly metricsPort?: number;
+  /** Path of the metrics endpoint. */
+  public readonly metricsPath: string;
+
+  private constructor(o: CustomServingEngineOptions) {
+    this.name = o.name;
+    this.inFlightQuery = o.inFlightQuery;
+    this.errorsQuery = o.errorsQuery;
+    this.requestsQuery = o.requestsQuery;
+    this.latencyQuery = o.latencyQuery;
+    this.latencySampleQuery = o.latencySampleQuery;
+    this.metricsPort = o.metricsPort;
+    this.metricsPath = o.metricsPath ?? '/metrics';
+  }
+
+  /**
+   * The default error check: a sequential test (SPRT) of the canary's errors against the stable version's over the
+   * same windows, with an absolute ceiling.
+   */
+  public errorCheck(options: ErrorCheckOptions = {}): Metric {
+    return Metric.sequentialErrorRate({
+      name: `${this.name}-error-rate`,
+      errorsQuery: this.errorsQuery,
+      requestsQuery: this.requestsQuery,
+      falseAbortRate: options.falseAbortRate,
+      tolerance: options.tolerance,
+      ceiling: options.ceiling,
+    });
+  }
+
+  /** The default latency check: the canary's latency against the stable version's over the same window. */
+  public latencyCheck(options: LatencyCheckOptions = {}): Metric {
+    return Metric.prometheus({
+      name: `${this.name}-latency`,
+      query: this.latencyQuery,
+      threshold: options.ceilingSeconds ?? 30,
+      comparison: Comparison.LESS_THAN,
+      sampleQuery: this.latencySampleQuery,
+      minSamples: this.latencySampleQuery ? 20 : undefined,
+      compareWithStable: true,
+      maxRatio: options.maxRatio ?? 1.5,
+      maxDifference: options.maxIncreaseSeconds ?? 0.25,
+    });
+  }
+}

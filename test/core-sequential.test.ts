@@ -1,0 +1,133 @@
+/**
+ * The pure gate functions of issue 16: the SPRT of canary errors against stable errors, the canary-versus-stable
+ * comparison, and the no-data policy.
+ */
+import { binomial, rng } from '../bench/rollout-sim/sim';
+import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../src/core/gates';
+import { DEFAULT_SEQUENTIAL, hypotheses, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../src/core/sequential';
+import { MetricSpec } from '../src/core/spec';
+
+describe('sequential test (SPRT, canary vs stable errors)', () => {
+  test('Wald bounds from alpha and beta', () => {
+    const { upper, lower } = sprtBounds(0.005, 0.1);
+    expect(upper).toBeCloseTo(Math.log(0.9 / 0.005));
+    expect(lower).toBeCloseTo(Math.log(0.1 / 0.995));
+  });
+
+  test('hypotheses: the floor until stable has enough requests, then stable x (1 + tolerance); H1 = 5 x H0', () => {
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.0075 });
+    const { p0, p1 } = hypotheses(DEFAULT_SEQUENTIAL, { requests: 10_000, errors: 100 });
+    expect(p0).toBeCloseTo(0.015);
+    expect(p1).toBeCloseTo(0.075);
+  });
+
+  test('a 20 % canary fails at once; the failure is sticky', () => {
+    const stable = { requests: 5000, errors: 5 };
+    const out = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 10 }, stable });
+    expect(out.verdict).toBe('fail');
+    expect(out.state.failed).toBe(true);
+    const later = sequentialStep(DEFAULT_SEQUENTIAL, out.state, { canary: { requests: 1000, errors: 0 }, stable });
+    expect(later.verdict).toBe('fail');
+  });
+
+  test('a healthy canary passes once the evidence is enough, and the LLR is held at the pass bound (later degradation still caught)', () => {
+    let state: SequentialState | undefined;
+    const stable = { requests: 10_000, errors: 10 };
+    let verdict = 'inconclusive';
+    for (let i = 0; i < 10 && verdict !== 'pass'; i++) {
+      const out = sequentialStep(DEFAULT_SEQUENTIAL, state, { canary: { requests: 300, errors: 0 }, stable });
+      state = out.state;
+      verdict = out.verdict;
+    }
+    expect(verdict).toBe('pass');
+    expect(state!.llr).toBeCloseTo(sprtBounds(0.005, 0.1).lower);
+    // now the canary breaks: 2 % errors are caught within a few windows
+    let fails = 0;
+    for (let i = 0; i < 10 && fails === 0; i++) {
+      const out = sequentialStep(DEFAULT_SEQUENTIAL, state, { canary: { requests: 300, errors: 6 }, stable });
+      state = out.state;
+      if (out.verdict === 'fail') fails = i + 1;
+    }
+    expect(fails).toBeGreaterThan(0);
+    expect(fails).toBeLessThanOrEqual(3);
+  });
+
+  test('invalid counts add no evidence and are inconclusive', () => {
+    const prev = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 100, errors: 0 }, stable: { requests: 100, errors: 0 } }).state;
+    for (const canary of [{ requests: -1, errors: 0 }, { requests: 10, errors: 11 }, { requests: NaN, errors: 0 }]) {
+      const out = sequentialStep(DEFAULT_SEQUENTIAL, prev, { canary, stable: { requests: 100, errors: 0 } });
+      expect(out.verdict).toBe('inconclusive');
+      expect(out.state).toBe(prev);
+    }
+  });
+
+  test('spec validation names the bad number', () => {
+    expect(sequentialSpecProblem(DEFAULT_SEQUENTIAL)).toBeUndefined();
+    expect(sequentialSpecProblem({ ...DEFAULT_SEQUENTIAL, falseAbortRate: 0 })).toMatch(/falseAbortRate/);
+    expect(sequentialSpecProblem({ ...DEFAULT_SEQUENTIAL, detectRatio: 1 })).toMatch(/detectRatio/);
+  });
+
+  test('seeded: false aborts at the baseline rate stay under alpha; a 2 % canary is always caught', () => {
+    const run = (p: number, seed: number) => {
+      const u = rng(seed);
+      let state: SequentialState | undefined;
+      for (let w = 0; w < 20; w++) {
+        const n = 300;
+        const out = sequentialStep(DEFAULT_SEQUENTIAL, state, {
+          canary: { requests: n, errors: binomial(u, n, p) },
+          stable: { requests: 2700, errors: binomial(u, 2700, 0.001) },
+        });
+        state = out.state;
+        if (out.verdict === 'fail') return true;
+      }
+      return false;
+    };
+    let falseAborts = 0;
+    for (let s = 1; s <= 400; s++) if (run(0.001, s)) falseAborts++;
+    expect(falseAborts / 400).toBeLessThanOrEqual(0.01);
+    for (let s = 1; s <= 100; s++) expect(run(0.02, 10_000 + s)).toBe(true);
+  });
+});
+
+describe('canary versus stable', () => {
+  const baseline = { maxRatio: 1.5, maxDifference: 0.25 };
+  test('fails only when worse by both the ratio and the difference; missing values are inconclusive', () => {
+    expect(judgeComparison(baseline, 'lt', 0.9, 0.08)).toBe('fail');
+    expect(judgeComparison(baseline, 'lt', 0.2, 0.08)).toBe('pass'); // 2.5x but only +0.12 s
+    expect(judgeComparison(baseline, 'lt', 10.3, 10)).toBe('pass'); // +0.3 s but only 1.03x
+    expect(judgeComparison(baseline, 'gt', 0.5, 0.99)).toBe('fail'); // higher is better: success rate fell
+    expect(judgeComparison(baseline, 'lt', undefined, 0.1)).toBe('inconclusive');
+    expect(judgeComparison(baseline, 'lt', 0.1, undefined)).toBe('inconclusive');
+  });
+
+  test('the absolute ceiling and the comparison must both pass; few samples are inconclusive', () => {
+    const metric: Extract<MetricSpec, { provider: 'prometheus' }> = { provider: 'prometheus', name: 'ttft', query: 'q', comparison: 'lt', threshold: 30, minSamples: 20, baseline };
+    expect(judgeWithBaseline(metric, { value: 0.1, samples: 100, baseline: 0.1 })).toBe('pass');
+    expect(judgeWithBaseline(metric, { value: 40, samples: 100, baseline: 40 })).toBe('fail');
+    expect(judgeWithBaseline(metric, { value: 2, samples: 100, baseline: 0.1 })).toBe('fail');
+    expect(judgeWithBaseline(metric, { value: 2, samples: 5, baseline: 0.1 })).toBe('inconclusive');
+    expect(judgeWithBaseline(metric, { error: 'down' })).toBe('inconclusive');
+  });
+});
+
+describe('no data from a canary with weight', () => {
+  const MIN = 60_000;
+  test('holds after holdAfterSeconds of silence, aborts after abortAfterSeconds; data resets the clock', () => {
+    let w = watchData(undefined, { now: 0, canaryWeight: 10, canaryRequests: 0 });
+    const at = (now: number, requests = 0) => {
+      w = watchData(w, { now, canaryWeight: 10, canaryRequests: requests });
+      return noDataDecision(DEFAULT_NO_DATA, w, { now, canaryWeight: 10 }).action;
+    };
+    expect(at(1 * MIN)).toBe('proceed');
+    expect(at(2 * MIN)).toBe('hold');
+    expect(at(5 * MIN, 30)).toBe('proceed');
+    expect(at(7 * MIN)).toBe('hold');
+    expect(at(15 * MIN)).toBe('abort');
+  });
+
+  test('measurement errors hold and never abort; no weight, no rule', () => {
+    const w = watchData(undefined, { now: 0, canaryWeight: 10 });
+    expect(noDataDecision(DEFAULT_NO_DATA, w, { now: 60 * MIN, canaryWeight: 10, measurementError: true }).action).toBe('hold');
+    expect(noDataDecision(DEFAULT_NO_DATA, watchData(w, { now: 60 * MIN, canaryWeight: 0 }), { now: 60 * MIN, canaryWeight: 0 }).action).toBe('proceed');
+  });
+});
