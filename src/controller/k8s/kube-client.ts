@@ -67,6 +67,11 @@ export class KubeClient {
     return JSON.parse(await request(this.url(path), { ...this.options('PATCH', 'application/merge-patch+json'), body: JSON.stringify(patch) }));
   }
 
+  /** POST an object (a create, or a review such as SelfSubjectRulesReview). */
+  public async create(path: string, body: unknown): Promise<KubeObject> {
+    return JSON.parse(await request(this.url(path), { ...this.options('POST', 'application/json'), body: JSON.stringify(body) }));
+  }
+
   private url(path: string): string {
     return `${this.conn.server.replace(/\/$/, '')}${path}`;
   }
