@@ -9,7 +9,8 @@
  * object) is logged and recorded on its own, and never stops the others.
  */
 import {
-  ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP, specConfigMapName, stateConfigMapName,
+  ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP,
+  specConfigMapName, stateConfigMapName,
 } from '../../core/constants';
 import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
@@ -79,7 +80,7 @@ export async function runNamespace(
   conn: KubeConnection,
   env: NodeJS.ProcessEnv,
   now = Date.now(),
-  log: (line: Record<string, unknown>) => void = (line) => process.stdout.write(`${JSON.stringify({ time: new Date(now).toISOString(), ...line })}\n`),
+  log: (line: Record<string, unknown>) => void = defaultLog(now),
 ): Promise<NamespaceTickResult> {
   const namespace = env[ENV_CONTROLLER_NAMESPACE] || inClusterNamespace();
   if (!namespace) throw new Error(`set ${ENV_CONTROLLER_NAMESPACE}`);
@@ -91,7 +92,12 @@ export async function runNamespace(
   const names = await discoverRollouts(new KubeClient(conn), namespace);
   const rollouts: Array<{ name: string; ok: boolean; error?: string }> = [];
   for (const name of names) {
-    const one = { ...env, [ENV_CONTROLLER_NAMESPACE]: namespace, [ENV_CONTROLLER_SPEC_CONFIGMAP]: specConfigMapName(name), [ENV_CONTROLLER_STATE_CONFIGMAP]: stateConfigMapName(name) };
+    const one = {
+      ...env,
+      [ENV_CONTROLLER_NAMESPACE]: namespace,
+      [ENV_CONTROLLER_SPEC_CONFIGMAP]: specConfigMapName(name),
+      [ENV_CONTROLLER_STATE_CONFIGMAP]: stateConfigMapName(name),
+    };
     try {
       const r = await runTick(conn, one, now, (line) => log({ rollout: name, ...line }));
       rollouts.push({ name, ok: !r.failed });
@@ -113,4 +119,8 @@ if (require.main === module) {
       process.exitCode = 1;
     },
   );
+}
+
+function defaultLog(now: number): (line: Record<string, unknown>) => void {
+  return (line) => process.stdout.write(`${JSON.stringify({ time: new Date(now).toISOString(), ...line })}\n`);
 }

@@ -58,7 +58,12 @@ export function authorize(store: Store, user: UserInfo, attrs: RequestAttributes
 export function selfSubjectRules(store: Store, user: UserInfo, namespace: string): JsonObject {
   const rules = user.groups.includes('system:masters')
     ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }]
-    : rulesFor(store, user, namespace).map((r) => ({ verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) }));
+    : rulesFor(store, user, namespace).map((r) => ({
+      verbs: r.verbs ?? [],
+      apiGroups: r.apiGroups ?? [],
+      resources: r.resources ?? [],
+      ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
+    }));
   return {
     resourceRules: [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }, ...rules],
     nonResourceRules: [],
