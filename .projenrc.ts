@@ -90,6 +90,9 @@ project.addDevDeps('eslint-import-resolver-typescript@~3.7.0');
 
 // tests live in test/ only (src/core/spec.ts is a module, not a test): replace projen's default patterns
 project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
+// transpile-only with esbuild instead of ts-jest (which ran transpile-only too, `isolatedModules`): no TypeScript
+// compiler in every jest worker; `npm test` type-checks with tsc beside jest
+project.package.file.addOverride('jest.transform', { '^.+\\.[t]sx?$': '<rootDir>/test/support/esbuild-jest.js' });
 
 // ---------------------------------------------------------------------------------------------
 // Runtime bundles: built by esbuild during the projen build (pre-compile), never at synth time.
