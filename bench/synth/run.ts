@@ -15,7 +15,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { Yaml } from 'cdk8s';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const root = path.join(__dirname, '..', '..');
@@ -50,7 +50,7 @@ function once<T>(name: string, args: string[], into: Sample, inspect?: (outdir: 
 /** The Kubernetes objects a cdk8s app wrote (every document of every manifest). */
 function k8sObjects(outdir: string): any[] {
   return fs.readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml')).sort()
-    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJS()).filter((o) => o));
+    .flatMap((f) => Yaml.load(path.join(outdir, f)).filter((o) => o));
 }
 
 /** The resources of the stack a cdktf app wrote, by type and name. */
