@@ -90,8 +90,13 @@ function validatorThread(): ValidatorThread {
   port1.unref();
   const created: ValidatorThread = { worker, port: port1, flag: new Int32Array(signal), batches: 0 };
   threads[KEY] = created;
+  // warm up (parse the models' declarations, import the model classes) while the test file loads and synthesizes
+  const warmup = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'warmup' } };
+  worker.postMessage({ warmup: true, file: path.join(WORK, `warmup-${process.pid}.mts`), items: [{ obj: warmup, module: 'kubernetes-models/apps/v1', label: 'warmup' }] });
   return created;
 }
+// started when a test file imports this module, not at its first batch
+validatorThread();
 
 /** Runs both checks on `items` in the validator thread, waiting synchronously for the answer. */
 function checkInThread(items: ReadonlyArray<{ obj: any; module: string; label: string }>): string[] {
