@@ -9,8 +9,8 @@
  * 2. values: the models' own ajv validators (`new Model(obj).validate()`: required fields, formats, enums).
  * Objects of kinds without an upstream model are errors unless the caller allow-lists the kind with a reason.
  *
- * Both checks run in one validator thread per jest worker process (./k8s-validate-worker.mjs), started on first
- * use and shared by every test file that worker runs: the models' declaration files are parsed and bound once,
+ * Both checks run in one validator thread per jest worker process (./k8s-validate-worker.mjs), started when a test
+ * file first imports this module and shared by every test file that worker runs: the models' declaration files are parsed and bound once,
  * and the ESM-only model packages imported once, instead of once per batch. Calls stay synchronous.
  */
 import * as fs from 'fs';
@@ -68,15 +68,17 @@ interface ValidatorThread {
   batches: number;
 }
 const KEY = Symbol.for('cdk-model-rollout/test/k8s-validator');
+/** The `worker_threads` core module itself (`import * as` would give this test file's own wrapper of it). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const coreThreads = () => require('worker_threads') as typeof import('worker_threads') & Record<symbol, ValidatorThread | undefined>;
 
 /**
- * The validator thread of this jest worker process, started on first use. Jest gives every test file its own
- * module registry, so a module-level variable would start one thread per file: the handles are kept on the
- * `worker_threads` core module instead, which is one object per process.
+ * The validator thread of this jest worker process, started when a test file first imports this module. Jest gives
+ * every test file its own module registry, so a module-level variable would start one thread per file: the handles
+ * are kept on the `worker_threads` core module instead, which is one object per process.
  */
 function validatorThread(): ValidatorThread {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const threads = require('worker_threads') as typeof import('worker_threads') & Record<symbol, ValidatorThread | undefined>;
+  const threads = coreThreads();
   const existing = threads[KEY];
   if (existing && existing.worker.threadId !== -1) return existing;
   const signal = new SharedArrayBuffer(4);
@@ -101,13 +103,16 @@ validatorThread();
 /** Runs both checks on `items` in the validator thread, waiting synchronously for the answer. */
 function checkInThread(items: ReadonlyArray<{ obj: any; module: string; label: string }>): string[] {
   const thread = validatorThread();
-  const { receiveMessageOnPort } = require('worker_threads') as typeof import('worker_threads'); // eslint-disable-line @typescript-eslint/no-require-imports
+  const threads = coreThreads();
   Atomics.store(thread.flag, 0, 0);
   thread.worker.postMessage({ file: path.join(WORK, `batch-${process.pid}-${thread.batches++}.mts`), items });
   if (Atomics.wait(thread.flag, 0, 0, TIMEOUT_MS) === 'timed-out') {
+    // a late answer must not be taken for the next batch's: the next call starts a new thread
+    threads[KEY] = undefined;
+    void thread.worker.terminate();
     throw new Error(`the k8s validator thread did not answer in ${TIMEOUT_MS / 1000} s`);
   }
-  const reply = receiveMessageOnPort(thread.port);
+  const reply = threads.receiveMessageOnPort(thread.port);
   if (!reply) throw new Error('the k8s validator thread answered without a message');
   const answer = JSON.parse(reply.message as string) as { errors?: string[]; failure?: string };
   if (answer.failure !== undefined) throw new Error(`the k8s validator thread failed: ${answer.failure}`);
