@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 
-for (const script of ['synth/run.ts', 'rollout-sim/run.ts']) {
+for (const script of ['synth/run.ts', 'rollout-sim/run.ts', 'namespace/run.ts']) {
   console.log(`\n== bench/${script}\n`);
   const r = spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(__dirname, script)], {
     stdio: 'inherit',

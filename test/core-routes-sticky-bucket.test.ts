@@ -30,7 +30,8 @@ function luaBuckets(keys: string[]): number[] {
 describe('bucket function', () => {
   test('the Lua the gateway runs and the TypeScript twin agree on every key', () => {
     fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 50 }), (keys) => {
-      expect(luaBuckets(keys)).toEqual(keys.map(bucketOf));
+      const fromLua = luaBuckets(keys);
+      return fromLua.length === keys.length && keys.every((k, i) => fromLua[i] === bucketOf(k));
     }), { numRuns: 200 });
     expect(luaBuckets(['user-1', 'user-2', 'ü-ñ'])).toEqual(['user-1', 'user-2', 'ü-ñ'].map(bucketOf));
   });
@@ -72,9 +73,10 @@ describe('bucket function', () => {
       let owner: string | undefined;
       for (const p of [...progresses].sort((x, y) => x - y)) {
         const range = bucketRanges(spec, weightsAt(spec, p)).find((r) => b >= r.from && b < r.to);
-        if (owner) expect(range?.version).toBe(owner);
+        if (owner && range?.version !== owner) return false;
         owner = range?.version ?? owner;
       }
+      return true;
     }), { numRuns: 1000 });
   });
 });

@@ -1,33 +1,19 @@
-// One synthesis measured as a whole process: `node bench/synth/case.js <k8s|aws|bare-k8s|bare-tf> <N> <outdir>`.
-// Uses the compiled library (lib/, built by `npm run bench`). Prints {"ms":..., "maxRssKb":..., "objects":...}.
-const started = process.hrtime.bigint();
-const [, , kind, nArg, outdir] = process.argv;
-const n = Number(nArg);
-let objects = 0;
+// One synthesis measured as a whole process: `node bench/synth/case.js <case> <N> [<floor input>] <outdir>`.
+//   k8s, aws              the library: N models x 3 environments x 1 rollout (compiled library, see ./library.js)
+//   floor-k8s, floor-aws  the same-size floor: the bare framework (cdk8s / cdktf) building the very objects the
+//                         library synthesized for the same N (read from <floor input>, written by run.ts), so
+//                         library / floor is what the library costs over the framework for the same output
+// Prints {"maxRssKb":...}; the caller times the process and counts what it wrote into <outdir>.
+const fs = require('fs');
 
-if (kind === 'bare-k8s') {
-  const { App, Chart, ApiObject } = require('cdk8s');
-  const app = new App({ outdir });
-  const chart = new Chart(app, 'Bare');
-  new ApiObject(chart, 'Deployment', {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bare' },
-    spec: { selector: { matchLabels: { app: 'bare' } }, template: { metadata: { labels: { app: 'bare' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
-  });
-  app.synth();
-  objects = 1;
-} else if (kind === 'bare-tf') {
-  const { App, TerraformStack } = require('cdktf');
-  const { AwsProvider } = require('@cdktf/provider-aws/lib/provider');
-  const { SsmParameter } = require('@cdktf/provider-aws/lib/ssm-parameter');
-  const app = new App({ outdir });
-  const stack = new TerraformStack(app, 'bare');
-  new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
-  new SsmParameter(stack, 'Param', { name: '/bare', type: 'String', value: 'x' });
-  app.synth();
-  objects = 1;
-} else if (kind === 'k8s') {
+const [kind, nArg, ...rest] = process.argv.slice(2);
+const n = Number(nArg);
+const outdir = rest.pop();
+const floorInput = rest[0];
+
+if (kind === 'k8s') {
   const { App, Chart } = require('cdk8s');
-  const lib = require('../../lib');
+  const lib = require('./library').k8s();
   const app = new App({ outdir });
   const chart = new Chart(app, 'Models', { namespace: 'models', disableResourceNameHashes: true });
   const models = [];
@@ -42,11 +28,10 @@ if (kind === 'bare-k8s') {
   }
   new lib.GpuNodePools(chart, 'Pools', { models, nodeClass: { role: 'r', discoveryTag: 't' } });
   app.synth();
-  objects = chart.toJson().length;
 } else if (kind === 'aws') {
   const { App, TerraformStack } = require('cdktf');
   const { AwsProvider } = require('@cdktf/provider-aws/lib/provider');
-  const lib = require('../../lib');
+  const lib = require('./library').aws();
   const app = new App({ outdir });
   const stack = new TerraformStack(app, 'models');
   new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
@@ -62,9 +47,38 @@ if (kind === 'bare-k8s') {
     }
   }
   app.synth();
-  objects = Object.values(require(`${outdir}/stacks/models/cdk.tf.json`).resource).reduce((s, r) => s + Object.keys(r).length, 0);
+} else if (kind === 'floor-k8s') {
+  // the objects as plain ApiObjects in one chart: cdk8s with nothing of the library
+  const { App, Chart, ApiObject } = require('cdk8s');
+  const objects = JSON.parse(fs.readFileSync(floorInput, 'utf8'));
+  const app = new App({ outdir });
+  const chart = new Chart(app, 'Models', { namespace: 'models', disableResourceNameHashes: true });
+  objects.forEach((obj, i) => new ApiObject(chart, `o${i}`, obj));
+  app.synth();
+} else if (kind === 'floor-aws') {
+  // the resources as the provider's resource classes (loaded by resource path, as the library does) in one stack,
+  // their attributes set as written: cdktf and its providers with nothing of the library
+  const { App, TerraformStack } = require('cdktf');
+  const { AwsProvider } = require('@cdktf/provider-aws/lib/provider');
+  const packages = { aws: '@cdktf/provider-aws', kubernetes: '@cdktf/provider-kubernetes' };
+  const classOf = (type) => {
+    const [provider, ...words] = type.split('_');
+    return require(`${packages[provider]}/lib/${words.join('-')}`)[words.map((w) => w[0].toUpperCase() + w.slice(1)).join('')];
+  };
+  const resources = JSON.parse(fs.readFileSync(floorInput, 'utf8'));
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, 'models');
+  new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
+  for (const [type, byName] of Object.entries(resources)) {
+    const Resource = classOf(type);
+    for (const [name, attributes] of Object.entries(byName)) {
+      const r = new Resource(stack, name, {});
+      r.overrideLogicalId(name);
+      for (const [key, value] of Object.entries(attributes)) if (key !== '//') r.addOverride(key, value);
+    }
+  }
+  app.synth();
 } else {
   throw new Error(`unknown case ${kind}`);
 }
-const ms = Number(process.hrtime.bigint() - started) / 1e6;
-process.stdout.write(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS, objects }) + '\n');
+process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\n');

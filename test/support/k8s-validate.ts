@@ -6,18 +6,23 @@
  * 1. unknown fields: every object becomes an object literal typed with its model's interface (`IDeployment`,
  *    `IHTTPRoute`, ...) in a generated `.mts` file that the TypeScript compiler checks; excess-property checking on
  *    fresh literals is recursive, so a misspelled field anywhere is an error, as are wrong types;
- * 2. values: the models' own ajv validators (`new Model(obj).validate()`: required fields, formats, enums), run
- *    in an ESM child process (the packages are ESM-only; jest runs CommonJS).
+ * 2. values: the models' own ajv validators (`new Model(obj).validate()`: required fields, formats, enums).
  * Objects of kinds without an upstream model are errors unless the caller allow-lists the kind with a reason.
+ *
+ * Both checks run in one validator thread per jest worker process (./k8s-validate-worker.mjs), started when a test
+ * file first imports this module and shared by every test file that worker runs: the models' declaration files are parsed and bound once,
+ * and the ESM-only model packages imported once, instead of once per batch. Calls stay synchronous.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as ts from 'typescript';
+import type { MessagePort, Worker as WorkerThread } from 'worker_threads';
 import { validatePodMonitor } from './prometheus-operator-schema';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** Where the generated batch files live (in memory only; the path decides how their imports resolve). */
 const WORK = path.join(ROOT, 'node_modules', '.cache', 'k8s-validate');
+/** How long a batch may take before the validator thread is taken for dead. */
+const TIMEOUT_MS = 120_000;
 
 /** Upstream model packages of API groups that are not built into Kubernetes. */
 const THIRD_PARTY: Record<string, string> = {
@@ -56,8 +61,64 @@ export interface ValidateOptions {
   readonly allow?: Record<string, string>;
 }
 
-let previous: ts.Program | undefined;
-let batch = 0;
+/** The validator thread's handles: realm-neutral, so sharing them does not keep a test file's realm alive. */
+interface ValidatorThread {
+  readonly worker: WorkerThread;
+  readonly port: MessagePort;
+  readonly flag: Int32Array;
+  batches: number;
+}
+const KEY = Symbol.for('cdk-model-rollout/test/k8s-validator');
+/** The `worker_threads` core module itself (`import * as` would give this test file's own wrapper of it). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const coreThreads = () => require('worker_threads') as typeof import('worker_threads') & Record<symbol, ValidatorThread | undefined>;
+
+/**
+ * The validator thread of this jest worker process, started when a test file first imports this module. Jest gives
+ * every test file its own module registry, so a module-level variable would start one thread per file: the handles
+ * are kept on the `worker_threads` core module instead, which is one object per process.
+ */
+function validatorThread(): ValidatorThread {
+  const threads = coreThreads();
+  const existing = threads[KEY];
+  if (existing && existing.worker.threadId !== -1) return existing;
+  const signal = new SharedArrayBuffer(4);
+  const { port1, port2 } = new threads.MessageChannel();
+  const worker = new threads.Worker(path.join(__dirname, 'k8s-validate-worker.mjs'), {
+    workerData: { port: port2, signal },
+    transferList: [port2],
+  });
+  // never keeps a jest worker alive; ends with it
+  worker.unref();
+  port1.unref();
+  const created: ValidatorThread = { worker, port: port1, flag: new Int32Array(signal), batches: 0 };
+  threads[KEY] = created;
+  // warm up (parse the models' declarations, import the model classes) while the test file loads and synthesizes
+  const warmup = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'warmup' } };
+  worker.postMessage({ warmup: true, file: path.join(WORK, `warmup-${process.pid}.mts`), items: [{ obj: warmup, module: 'kubernetes-models/apps/v1', label: 'warmup' }] });
+  return created;
+}
+// started when a test file imports this module, not at its first batch
+validatorThread();
+
+/** Runs both checks on `items` in the validator thread, waiting synchronously for the answer. */
+function checkInThread(items: ReadonlyArray<{ obj: any; module: string; label: string }>): string[] {
+  const thread = validatorThread();
+  const threads = coreThreads();
+  Atomics.store(thread.flag, 0, 0);
+  thread.worker.postMessage({ file: path.join(WORK, `batch-${process.pid}-${thread.batches++}.mts`), items });
+  if (Atomics.wait(thread.flag, 0, 0, TIMEOUT_MS) === 'timed-out') {
+    // a late answer must not be taken for the next batch's: the next call starts a new thread
+    threads[KEY] = undefined;
+    void thread.worker.terminate();
+    throw new Error(`the k8s validator thread did not answer in ${TIMEOUT_MS / 1000} s`);
+  }
+  const reply = threads.receiveMessageOnPort(thread.port);
+  if (!reply) throw new Error('the k8s validator thread answered without a message');
+  const answer = JSON.parse(reply.message as string) as { errors?: string[]; failure?: string };
+  if (answer.failure !== undefined) throw new Error(`the k8s validator thread failed: ${answer.failure}`);
+  return answer.errors!;
+}
 
 /** Every problem found in `objects`, as `Kind/name: message` lines. Empty when all are valid. */
 export function validateStrict(objects: readonly any[], options: ValidateOptions = {}): string[] {
@@ -79,79 +140,7 @@ export function validateStrict(objects: readonly any[], options: ValidateOptions
     checked.push({ obj, module, label });
   }
   if (checked.length === 0) return errors;
-
-  // 1. unknown fields and types: TypeScript excess-property checks against the upstream interfaces
-  fs.mkdirSync(WORK, { recursive: true });
-  const file = path.join(WORK, `batch-${process.pid}-${batch++}.mts`);
-  const imports = new Map<string, Set<string>>();
-  checked.forEach(({ obj, module }) => {
-    if (!imports.has(module)) imports.set(module, new Set());
-    imports.get(module)!.add(`I${obj.kind}`);
-  });
-  const lines: string[] = [];
-  for (const [module, names] of imports) lines.push(`import type { ${[...names].join(', ')} } from '${module}';`);
-  const starts: number[] = [];
-  checked.forEach(({ obj }, i) => {
-    starts.push(lines.length);
-    lines.push(`export const o${i}: I${obj.kind} = ${JSON.stringify(obj, null, 1)};`.split('\n').join('\n'));
-    // count the lines the statement took
-    const extra = lines[lines.length - 1].split('\n').length - 1;
-    for (let k = 0; k < extra; k++) lines.push('');
-  });
-  const text = lines.join('\n');
-  fs.writeFileSync(file, text);
-  try {
-    const program = ts.createProgram([file], {
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      target: ts.ScriptTarget.ES2022,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: [],
-    }, undefined, previous);
-    previous = program;
-    const source = program.getSourceFile(file)!;
-    const objectAt = (pos: number) => {
-      const line = source.getLineAndCharacterOfPosition(pos).line;
-      let idx = 0;
-      while (idx + 1 < checked.length && starts[idx + 1] <= line) idx++;
-      return idx;
-    };
-    for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
-      const idx = d.start === undefined ? 0 : objectAt(d.start);
-      errors.push(`${checked[idx].label}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
-    }
-  } finally {
-    fs.rmSync(file, { force: true });
-  }
-
-  // 2. values: the models' own validators, in an ESM child process
-  const script = `
-    let input = '';
-    process.stdin.on('data', (c) => { input += c; });
-    process.stdin.on('end', async () => {
-      const items = JSON.parse(input);
-      const out = [];
-      for (const { obj, module, label } of items) {
-        try {
-          const mod = await import(module);
-          const Model = mod[obj.kind];
-          if (!Model) { out.push(label + ': no model class ' + obj.kind + ' in ' + module); continue; }
-          new Model(obj).validate();
-        } catch (e) {
-          out.push(label + ': ' + String(e.message).replace(/\\s+/g, ' ').slice(0, 500));
-        }
-      }
-      process.stdout.write(JSON.stringify(out));
-    });`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: ROOT,
-    input: JSON.stringify(checked),
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  errors.push(...(JSON.parse(out) as string[]));
+  errors.push(...checkInThread(checked));
   return errors;
 }
 
