@@ -47,7 +47,7 @@ describe('one controller per namespace', () => {
     expect(first.rollouts.map((r) => [r.name, r.ok])).toEqual([['llama-production', true], ['mistral-production', false], ['qwen-production', true]]);
     expect(first.failed).toBe(true);
     for (const n of ['llama', 'qwen']) {
-      expect(JSON.parse(twin.object('v1', 'ConfigMap', NS, `${n}-production-rollout-state`)!.data['state.json']).phase).toBe('progressing');
+      expect(JSON.parse((twin.object('v1', 'ConfigMap', NS, `${n}-production-rollout-state`) as any).data['state.json']).phase).toBe('progressing');
     }
     // no request was refused by the synthesized RBAC
     expect(twin.requests.filter((r) => r.status === 403)).toEqual([]);
@@ -60,7 +60,7 @@ describe('one controller per namespace', () => {
     new World(twin).reconcile();
     await runNamespace(conn(), { ROLLOUT_NAMESPACE: NS }, 0, quiet);
     for (const n of ['llama', 'qwen']) {
-      twin.modify('v1', 'ConfigMap', NS, `${n}-production-rollout-state`, (cm) => {
+      twin.modify('v1', 'ConfigMap', NS, `${n}-production-rollout-state`, (cm: any) => {
         const state = JSON.parse(cm.data['state.json']);
         cm.data['state.json'] = JSON.stringify({ ...state, phase: 'aborted', reason: 'test', finishedAt: 0 });
       }, 'test');

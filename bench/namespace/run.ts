@@ -7,8 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
-import { stringify } from 'yaml';
+import { Chart, Testing, Yaml } from 'cdk8s';
 import { runNamespace } from '../../src/controller/k8s/main';
 import { CanaryRollout, Model } from '../../src/k8s';
 import { KubeTwin, World } from '../../test/support/kube-twin';
@@ -30,7 +29,7 @@ function synth(n: number): any[] {
 
 async function measure(n: number) {
   const objects = synth(n);
-  const yamlBytes = Buffer.byteLength(objects.map((o) => stringify(o)).join('---\n'));
+  const yamlBytes = Buffer.byteLength(Yaml.stringify(...objects));
   const cronJobs = objects.filter((o) => o.kind === 'CronJob').length;
   const twin = await KubeTwin.start();
   try {
@@ -49,7 +48,7 @@ async function measure(n: number) {
     const active = await tick(0);
     // every rollout over: aborted, as after a cancel
     for (let i = 0; i < n; i++) {
-      twin.modify('v1', 'ConfigMap', NS, `m${i}-production-rollout-state`, (cm) => {
+      twin.modify('v1', 'ConfigMap', NS, `m${i}-production-rollout-state`, (cm: any) => {
         cm.data['state.json'] = JSON.stringify({ ...JSON.parse(cm.data['state.json']), phase: 'aborted', reason: 'bench', finishedAt: 0 });
       }, 'bench');
     }
