@@ -5,7 +5,12 @@
  * Writing before acting means two ticks at once cannot both act (the second write conflicts and that tick
  * stops), and a crash between actions leaves a state the next tick repairs: it sees the router or a floor differ
  * from what the state records and sends it again.
+ *
+ * Fencing: before each action the tick checks the stored state is still the version it wrote. A command (a
+ * cancel) or another tick writing in between stops it: actions decided before a cancel never run after it.
+ * A conflicting write is normal (exit 0); a write the store refuses for good (`rejected`) is an error.
  */
+import { isRuntimeError } from '../core/runtime-errors';
 import { Ports } from './ports';
 import { Action, Decision } from '../core/state';
 import { decide } from '../core/decide';
@@ -17,6 +22,8 @@ export interface TickResult {
   readonly applied: readonly Action[];
   /** Why the tick did nothing: a conflicting write. */
   readonly conflict?: string;
+  /** Why the tick stopped acting: the state changed after its write (a command or another tick). */
+  readonly fenced?: string;
   /** The action that failed, with its error: the next tick repairs. */
   readonly failed?: { readonly action: Action; readonly error: string };
   readonly millis: number;
@@ -27,7 +34,12 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
   const started = Date.now();
   const stored = await ports.store.read();
   const { spec } = stored;
-  const versions = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : [])];
+  const prior = stored.state;
+  // versions leaving the spec stay observed until they are scaled down (their floors are repaired too)
+  const versions = [...new Set([
+    spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []),
+    ...Object.keys(prior?.floors ?? {}), ...Object.keys(prior?.lowering ?? {}),
+  ])];
   const canaries = spec.canaries.map((c) => c.version);
   const [routerWeights, readyReplicas, floors, metrics] = await Promise.all([
     ports.router.readWeights(),
@@ -35,7 +47,7 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
     ports.capacity.floors ? ports.capacity.floors(versions) : Promise.resolve(undefined),
     ports.metrics.measure(spec, canaries),
   ]);
-  const decision = decide(spec, stored.state, { routerWeights, readyReplicas, floors, metrics, command: stored.command }, now);
+  const decision = decide(spec, stored.state, { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands }, now);
 
   const base = {
     rollout: spec.name,
@@ -49,11 +61,12 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
     wakeAt: new Date(decision.wakeAt).toISOString(),
   };
 
+  let written = stored.version;
   if (decision.state !== stored.state) {
     try {
-      await ports.store.writeState(decision.state, stored.version);
+      written = (await ports.store.writeState(decision.state, stored.version)) ?? written;
     } catch (e) {
-      if ((e as Error).name === 'ConflictError') {
+      if (isRuntimeError(e, 'conflict') || (e as Error).name === 'ConflictError') {
         const result: TickResult = { decision, applied: [], conflict: (e as Error).message, millis: Date.now() - started };
         ports.log({ ...base, level: 'warn', conflict: result.conflict, actions: [], millis: result.millis });
         return result;
@@ -64,6 +77,15 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
 
   const applied: Action[] = [];
   for (const action of decision.actions) {
+    if (ports.store.currentVersion) {
+      const current = await ports.store.currentVersion();
+      if (current !== written) {
+        const fenced = `the state changed after this tick wrote it (version ${written} -> ${current}): a command or another tick came in; stopping before ${action.kind}`;
+        const result: TickResult = { decision, applied, fenced, millis: Date.now() - started };
+        ports.log({ ...base, level: 'warn', fenced, actions: applied, millis: result.millis });
+        return result;
+      }
+    }
     try {
       await apply(ports, action);
       applied.push(action);
