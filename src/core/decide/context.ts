@@ -140,7 +140,8 @@ export class TickContext {
       this.reasons.push(`holding the route: ${stable} has no ready replica to take the traffic back yet (floor ${this.s.floors[stable] ?? 0})`);
       return;
     }
-    this.sendWeights(back);
+    if (this.routerServes(back)) this.s.weights = back;
+    else this.sendWeights(back);
   }
 
   public pause(why: PauseReason, reason: string): void {

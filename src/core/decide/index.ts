@@ -98,7 +98,7 @@ function start(spec: RolloutSpec, previous: ControllerState | undefined, hash: s
   const known = new Set([spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : [])]);
   const floors: Record<string, number> = { ...(previous?.floors ?? {}) };
   const lowering: Record<string, number> = { ...(previous?.lowering ?? {}) };
-  for (const [v, n] of Object.entries(floors)) if (!known.has(v) && n > 0) lowering[v] = Math.min(lowering[v] ?? now, now);
+  for (const [v, n] of Object.entries(floors)) if (!known.has(v) && n > 0) lowering[v] = lowering[v] ?? now;
   // a deploy during the keep-warm window must not forget the previous version
   if (previous?.previousVersion && !previous.previousScaledDown && !known.has(previous.previousVersion)) {
     lowering[previous.previousVersion] = lowering[previous.previousVersion] ?? now;
