@@ -29,8 +29,28 @@ export interface TickResult {
   readonly millis: number;
 }
 
-/** Run one tick at `now` (ms since epoch). */
+/** Passes of one tick: a pass stopped by a conflict or the fence reads again, so a cancel lands within seconds. */
+const PASSES = 3;
+
+/**
+ * Run one tick at `now` (ms since epoch). A pass that a conflict or the fence stopped (someone wrote the state:
+ * usually a command) is followed by another, at most `PASSES` in all: the command is decided at once instead of
+ * a minute later, and a pass that finds nothing to change writes and does nothing.
+ */
 export async function tick(ports: Ports, now: number): Promise<TickResult> {
+  let first: TickResult | undefined;
+  let applied: Action[] = [];
+  for (let pass = 1; ; pass++) {
+    const r = await tickPass(ports, now);
+    applied = [...applied, ...r.applied];
+    first = first ?? r;
+    if (!(r.conflict || r.fenced) || pass >= PASSES) {
+      return { ...r, applied, conflict: first.conflict ?? r.conflict, fenced: first.fenced ?? r.fenced };
+    }
+  }
+}
+
+async function tickPass(ports: Ports, now: number): Promise<TickResult> {
   const started = Date.now();
   const stored = await ports.store.read();
   const { spec } = stored;
@@ -76,16 +96,18 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
   }
 
   const applied: Action[] = [];
+  const fence = async (next: string): Promise<TickResult | undefined> => {
+    if (!ports.store.currentVersion || decision.actions.length === 0) return undefined;
+    const current = await ports.store.currentVersion();
+    if (current === written) return undefined;
+    const fenced = `the state changed after this tick wrote it (version ${written} -> ${current}): a command or another tick came in; ${next}`;
+    const result: TickResult = { decision, applied, fenced, millis: Date.now() - started };
+    ports.log({ ...base, level: 'warn', fenced, actions: applied, millis: result.millis });
+    return result;
+  };
   for (const action of decision.actions) {
-    if (ports.store.currentVersion) {
-      const current = await ports.store.currentVersion();
-      if (current !== written) {
-        const fenced = `the state changed after this tick wrote it (version ${written} -> ${current}): a command or another tick came in; stopping before ${action.kind}`;
-        const result: TickResult = { decision, applied, fenced, millis: Date.now() - started };
-        ports.log({ ...base, level: 'warn', fenced, actions: applied, millis: result.millis });
-        return result;
-      }
-    }
+    const stopped = await fence(`stopping before ${action.kind}`);
+    if (stopped) return stopped;
     try {
       await apply(ports, action);
       applied.push(action);
@@ -95,6 +117,9 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
       return result;
     }
   }
+  // a command that landed during the last action: decide again now rather than at the next tick
+  const late = await fence('deciding again');
+  if (late) return late;
   const result: TickResult = { decision, applied, millis: Date.now() - started };
   ports.log({ ...base, level: 'info', actions: applied, millis: result.millis });
   return result;
