@@ -43,6 +43,8 @@ export interface ControllerState {
   readonly weights: Weights;
   /** When `weights` were last sent (ms), to retry an unverified change once per tick, not more. */
   readonly weightsSetAt?: number;
+  /** The latest time weights were sent (ms; never goes back with a skewed clock): scale-downs wait a delay after it. */
+  readonly routeChangedAt?: number;
   /**
    * Replica floors last set, by version; 0 means the controller scaled it down and keeps it down (repaired when
    * found up). Versions leaving the spec stay here until scaled down.

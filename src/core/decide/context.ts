@@ -77,6 +77,7 @@ export class TickContext {
     this.actions.push({ kind: 'setWeights', weights });
     this.s.weights = { ...weights };
     this.s.weightsSetAt = this.now;
+    this.s.routeChangedAt = Math.max(this.s.routeChangedAt ?? this.now, this.now);
   }
 
   /** Share the router sends to `version` now: 0 when it cannot be read (nothing counts as served then). */

@@ -8,20 +8,32 @@ import { TickContext } from './context';
 import { desiredFloors, mirrorReplicas, prewarmSeconds } from '../capacity';
 
 /**
- * Floors found different from the recorded ones (a crash, a failed action, an operator between ticks) are set
- * again, once per tick. Up: any recorded floor above what is in place. Down: a version recorded at 0 found
- * above 1 (an HPA's minReplicas cannot go below 1), only when it may go down now (see `mayScaleDown`).
+ * Floors found below the recorded ones (a crash, a failed action, an operator between ticks) are set again,
+ * once per tick, in every phase. Runs first: capacity before traffic.
  */
 export function repairFloors(t: TickContext): void {
   const { s, obs } = t;
   if (!obs.floors || !t.tickSince(s.floorsSetAt)) return;
   for (const [version, floor] of Object.entries(s.floors)) {
     const seen = obs.floors[version];
-    if (seen === undefined) continue;
-    if (floor > 0 && seen < floor) {
+    if (seen !== undefined && floor > 0 && seen < floor) {
       t.reasons.push(`floor of ${version} is ${seen}, recorded ${floor}: setting it again`);
       t.setFloor(version, floor);
-    } else if (floor === 0 && seen > 1 && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
+    }
+  }
+}
+
+/**
+ * A version recorded at 0 (scaled down) found above 1 (a failed scale-down; an HPA's minReplicas cannot go below
+ * 1) is scaled down again, once per tick, when it may go down now (see `mayScaleDown`). Runs last: after the
+ * phase decided whether this tick changes the route.
+ */
+function repairScaleDowns(t: TickContext): void {
+  const { s, obs } = t;
+  if (!obs.floors || !t.tickSince(s.floorsSetAt)) return;
+  for (const [version, floor] of Object.entries(s.floors)) {
+    const seen = obs.floors[version];
+    if (seen !== undefined && floor === 0 && seen > 1 && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
       t.reasons.push(`floor of ${version} is ${seen}, recorded 0 (scaled down): scaling it down again`);
       t.setFloor(version, 0);
     }
@@ -57,7 +69,7 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   if (t.routeChanging() || !t.routerServes(s.weights) || (s.weights[version] ?? 0) > 0) return false;
   if (version === (s.phase === 'promoted' ? s.servingVersion : spec.stable)) return false;
   if (spec.mirror?.version === version && s.phase !== 'aborted') return false;
-  const settled = (s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
+  const settled = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
   if (t.now < settled) {
     t.wakeAt = Math.min(t.wakeAt, settled);
     return false;
@@ -65,9 +77,10 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   return true;
 }
 
-/** The scale-downs that are due and safe now; the others wait (and say when). */
+/** The scale-downs that are due and safe now (the others wait, and say when), then the failed ones again. */
 export function lowerFloors(t: TickContext): void {
   const { s, now } = t;
+  repairScaleDowns(t);
   for (const [version, after] of Object.entries(s.lowering ?? {})) {
     if (now < after) {
       if (s.phase === 'promoted' || s.phase === 'completed') t.wakeAt = after;

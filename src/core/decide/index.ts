@@ -114,6 +114,10 @@ function start(spec: RolloutSpec, previous: ControllerState | undefined, hash: s
     ...(Object.keys(lowering).length > 0 ? { lowering } : {}),
     checkFailures: 0,
     servingVersion: spec.stable,
+    // when the route last changed survives the restart: nothing goes down before the gateway propagated it
+    ...(previous?.weightsSetAt !== undefined ? { weightsSetAt: previous.weightsSetAt } : {}),
+    ...(previous?.routeChangedAt !== undefined || previous?.weightsSetAt !== undefined
+      ? { routeChangedAt: Math.max(previous.routeChangedAt ?? -Infinity, previous.weightsSetAt ?? -Infinity) } : {}),
     ...(previous?.lastCommandId !== undefined ? { lastCommandId: previous.lastCommandId } : {}),
     ...(previous?.commandSeq !== undefined ? { commandSeq: previous.commandSeq } : {}),
     ...(previous?.previousVersion && !previous.previousScaledDown && !known.has(previous.previousVersion)
