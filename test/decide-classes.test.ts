@@ -122,7 +122,7 @@ describe('class 5: commands are not dropped', () => {
 
   test('class 5: a command arriving with a spec change is handled', () => {
     const s = rolloutSpec();
-    const prev = state(s, { stepIndex: 3, weights: { v1: 80, v2: 20 }, floors: { v2: 2 }, lastCommandId: 'old' });
+    const prev = state(s, { stepIndex: 3, weights: { v1: 80, v2: 20 }, floors: { v2: 2 } });
     const d = decide(rolloutSpec({ checkFailureLimit: 3 }), prev, obs({ routerWeights: { v1: 80, v2: 20 }, command: { id: 'c', kind: 'cancel', at: 0 } }), 5 * MIN);
     expect(d.state.phase).toBe('aborted');
   });
@@ -143,7 +143,7 @@ describe('class 6: failed or forgotten scale-downs and floors are repaired', () 
   test('class 6: a failed scale-down after promotion is found and repaired', () => {
     const s = rolloutSpec();
     const d = decide(s, promoted(s), { ...afterPromotion, floors: { v1: 4, v2: 4 } }, 30 * MIN);
-    expect(d.actions).toEqual([{ kind: 'setFloor', version: 'v1', replicas: 0 }]);
+    expect(d.actions).toEqual([{ kind: 'scaleDown', version: 'v1' }]);
   });
 
   test('class 6: a lost floor is repaired after promotion too', () => {

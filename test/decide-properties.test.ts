@@ -158,7 +158,7 @@ function checkDecision(model: Model, o: Observations, prev: ControllerState | un
       } else if (ready < replicasForWeight(x, spec.stableReplicas)) {
         return { ok: false, why: `${v} raised ${served} -> ${x} with ${ready} ready (router model)` };
       }
-      if (checkFailed && spec.canaries.some((c) => c.version === v) && !isAbort) return { ok: false, why: `${v} raised while a continuous check fails` };
+      if (checkFailed && next.phase !== 'promoted' && spec.canaries.some((c) => c.version === v) && !isAbort) return { ok: false, why: `${v} raised while a continuous check fails` };
     }
   }
   for (const a of actions) {
@@ -185,6 +185,7 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
     // time
     if (e.gap === 'retry' && lastObs && st) {
       const again = decide(spec, st, lastObs, now);
+      if (process.env.PROPERTY_DEBUG) console.log(JSON.stringify({ retry: now, state: st, actions: again.actions, reason: again.reason }));
       if (again.actions.length > 0) return { ok: false, why: `a retried tick acted: ${JSON.stringify(again.actions)}` };
       continue;
     }
@@ -278,6 +279,13 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
   }
   for (const [v, w] of served) if (model.ready(v, now) < 1) return { ok: false, why: `${v} serves ${w} % with no ready replica` };
   return { ok: true };
+}
+
+if (process.env.PROPERTY_CASE) {
+  test('replay one counterexample (PROPERTY_CASE=file.json)', () => {
+    const [init, events] = JSON.parse(require('fs').readFileSync(process.env.PROPERTY_CASE!, 'utf8'));
+    expect(runRollout(init, events)).toEqual({ ok: true });
+  });
 }
 
 test(`properties: ${RUNS} random rollouts with faults, checked against the router and the replicas`, () => {

@@ -38,6 +38,8 @@ export class RolloutWorld {
     this.coldStartMs = options.coldStartMs ?? 240_000;
     this.router = { [spec.stable]: 100, ...Object.fromEntries(spec.canaries.map((c) => [c.version, 0])) };
     this.replicas[spec.stable] = Array(spec.stableReplicas).fill(-Infinity);
+    // the environment's minimum keeps the stable version's floor (its autoscaler's minReplicas)
+    this.floors[spec.stable] = spec.stableReplicas;
   }
 
   /** Append a command as the CLI does (one store write: bumps the version). */

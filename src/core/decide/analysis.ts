@@ -70,6 +70,14 @@ export function runContinuousChecks(t: TickContext): boolean {
   return true;
 }
 
+/** Whether the continuous checks hold the canaries at this tick, measured without counting (a completed split). */
+export function checksHold(t: TickContext): boolean {
+  const { spec, s } = t;
+  if (spec.checks.length === 0) return false;
+  const verdict = measure(t, spec.checks);
+  return verdict === 'fail' || (verdict === 'inconclusive' && s.checkFailing === true);
+}
+
 /**
  * One analysis step: one measurement per interval, the first one interval after the step started. Returns true
  * when the gate passed (the step is done).

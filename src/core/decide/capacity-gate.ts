@@ -12,6 +12,8 @@ import { Weights } from '../weights';
 export interface MoveOptions {
   /** Count the wait toward the progress deadline (progressing only: paused time never counts). */
   readonly deadline?: boolean;
+  /** A continuous check fails at this tick: no canary's share rises (a repair included). */
+  readonly holdCanaries?: boolean;
 }
 
 /**
@@ -22,13 +24,23 @@ export interface MoveOptions {
 export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = { deadline: true }): boolean {
   const { spec, s, now } = t;
   const same = sameWeights(desired, s.weights);
-  if (same && t.routerServes(desired)) {
+  if (t.routerServes(desired)) {
+    // already served (a write the state thought lost, a restart): record it, nothing to send; deciding the same
+    // tick again then gives the same answer (a send here would stop this tick short of what a retry does)
+    if (!same) {
+      s.weights = { ...desired };
+      s.weightsSetAt = now;
+    }
     s.capacityWaitSince = undefined;
     return true;
   }
   // sent within this tick: give the router until the next one
   if (same && !t.tickSince(s.weightsSetAt)) return false;
   const gaining = Object.keys(desired).filter((v) => desired[v] > t.served(v));
+  if (options.holdCanaries && gaining.some((v) => spec.canaries.some((c) => c.version === v))) {
+    t.reasons.push('a continuous check fails: no canary share rises, not even to repair the route');
+    return false;
+  }
   const need = (version: string) => replicasForWeight(desired[version], spec.stableReplicas);
   let waiting = false;
   for (const v of gaining) {

@@ -42,7 +42,7 @@ export class TickContext {
     start: (hash: string) => Draft,
   ) {
     this.wakeAt = now + TICK_MS;
-    this.hash = specHash(spec);
+    this.hash = hashOfSpec(spec);
     this.s = previous && previous.specHash === this.hash ? copy(previous) : start(this.hash);
     if (!previous) this.reasons.push('rollout started');
   }
@@ -187,6 +187,21 @@ export class TickContext {
       verdicts: this.verdicts,
     };
   }
+}
+
+/**
+ * The spec's hash, memoized per spec object: hashing the whole spec is most of a tick's CPU, and a caller that
+ * decides many times over one (readonly) spec object (the property suite, a simulator) hashes it once. Same
+ * input, same output: `decide` stays pure.
+ */
+const hashes = new WeakMap<RolloutSpec, string>();
+function hashOfSpec(spec: RolloutSpec): string {
+  let h = hashes.get(spec);
+  if (h === undefined) {
+    h = specHash(spec);
+    hashes.set(spec, h);
+  }
+  return h;
 }
 
 /** A mutable copy of a state. */

@@ -35,7 +35,12 @@ function repairScaleDowns(t: TickContext): void {
     const seen = obs.floors[version];
     if (seen !== undefined && floor === 0 && seen > 1 && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
       t.reasons.push(`floor of ${version} is ${seen}, recorded 0 (scaled down): scaling it down again`);
-      t.setFloor(version, 0);
+      if (version === s.previousVersion) {
+        t.actions.push({ kind: 'scaleDown', version });
+        s.floorsSetAt = t.now;
+      } else {
+        t.setFloor(version, 0);
+      }
     }
   }
 }

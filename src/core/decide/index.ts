@@ -28,7 +28,7 @@
  * and sends every canary to 0 at once once the stable has a ready replica; paused time does not count toward
  * the progress deadline; the same tick twice changes nothing; every action is recorded in the state.
  */
-import { runContinuousChecks } from './analysis';
+import { checksHold, runContinuousChecks } from './analysis';
 import { copy, Draft, TickContext } from './context';
 import { applyCommands } from './commands';
 import { holdMirrorFloor, lowerFloors, prewarm, repairFloors } from './floors';
@@ -53,17 +53,23 @@ export function decide(spec: RolloutSpec, previous: ControllerState | undefined,
       holdAbort(t);
       break;
     case 'promoted':
-    case 'completed':
+      // the promoted canary serves: holding it back on a failing check would send traffic to a scaled-down version
       holdFinal(t);
+      break;
+    case 'completed':
+      holdFinal(t, checksHold(t));
       break;
     case 'progressing':
       if (runContinuousChecks(t) || t.s.phase !== 'progressing') break;
       prewarm(t);
       runSteps(t);
       break;
-    case 'paused':
-      holdPaused(t);
+    case 'paused': {
+      // a paused canary still serves: its checks still run (and may abort), and hold any repair that raises it
+      const hold = runContinuousChecks(t);
+      if (t.s.phase === 'paused') holdPaused(t, hold);
       break;
+    }
   }
   lowerFloors(t);
   return t.result();

@@ -78,8 +78,8 @@ export function holdAbort(t: TickContext): void {
  * Promoted or completed: the router must keep serving the final weights the state records; repaired toward the
  * state through the capacity gate (a version that lost its replicas does not get traffic back blindly).
  */
-export function holdFinal(t: TickContext): void {
-  if (!t.routerServes(t.s.weights)) moveTo(t, t.s.weights, { deadline: false });
+export function holdFinal(t: TickContext, holdCanaries = false): void {
+  if (!t.routerServes(t.s.weights)) moveTo(t, t.s.weights, { deadline: false, holdCanaries });
 }
 
 /**
@@ -87,7 +87,7 @@ export function holdFinal(t: TickContext): void {
  * allows at this step (after a spec change, the weights served at the restart come down to the plan here too).
  * Through the capacity gate; paused time never counts toward the progress deadline.
  */
-export function holdPaused(t: TickContext): void {
+export function holdPaused(t: TickContext, holdCanaries = false): void {
   const { spec, s } = t;
   const allowed = weightsAt(spec, s.stepIndex >= spec.steps.length ? 100 : progressAfter(spec.steps, s.stepIndex + 1));
   const desired: Weights = { [spec.stable]: 0 };
@@ -98,5 +98,5 @@ export function holdPaused(t: TickContext): void {
   }
   desired[spec.stable] = 100 - total;
   const target = sameWeights(desired, s.weights) ? s.weights : desired;
-  if (!sameWeights(target, s.weights) || !t.routerServes(target)) moveTo(t, target, { deadline: false });
+  if (!sameWeights(target, s.weights) || !t.routerServes(target)) moveTo(t, target, { deadline: false, holdCanaries });
 }
