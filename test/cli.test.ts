@@ -13,9 +13,9 @@ import { main, parseArgs } from '../src/controller/cli/main';
 import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
 import { specConfigMapName, stateConfigMapName, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
+import { KubernetesTarget } from '../src/core/contract/target';
 import { renderHttpRouteRules } from '../src/core/routes/gateway-api';
 import { RolloutSpec } from '../src/core/spec';
-import { KubernetesTarget } from '../src/core/contract/target';
 
 const NS = 'models';
 const spec: RolloutSpec = rolloutSpec();

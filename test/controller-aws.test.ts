@@ -11,9 +11,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
 import { eksToken } from '../src/controller/aws/eks-token';
 import { runTick } from '../src/controller/aws/handler';
+import { AwsTarget } from '../src/core/contract/target';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
-import { AwsTarget } from '../src/core/contract/target';
 
 const MIN = 60_000;
 const spec: RolloutSpec = {

@@ -8,9 +8,9 @@ import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
 import { runTick } from '../src/controller/k8s/main';
 import { STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
+import { KubernetesTarget } from '../src/core/contract/target';
 import { renderHttpRouteRules } from '../src/core/routes/gateway-api';
 import { RolloutSpec } from '../src/core/spec';
-import { KubernetesTarget } from '../src/core/contract/target';
 
 const NS = 'models';
 const MIN = 60_000;

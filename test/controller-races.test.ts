@@ -14,14 +14,18 @@ import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
 import { runTick } from '../src/controller/k8s/main';
 import { STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
-import { renderHttpRouteRules } from '../src/core/routes/gateway-api';
 import { KubernetesTarget } from '../src/core/contract/target';
+import { renderHttpRouteRules } from '../src/core/routes/gateway-api';
 
 const NS = 'models';
 const MIN = 60_000;
 const spec = rolloutSpec();
 const target: KubernetesTarget = {
-  kind: 'kubernetes', namespace: NS, httpRoute: 'llama', routing: { kind: 'random' }, pins: [],
+  kind: 'kubernetes',
+  namespace: NS,
+  httpRoute: 'llama',
+  routing: { kind: 'random' },
+  pins: [],
   backends: {
     v1: { service: 'llama-v1', port: 8080, deployment: 'llama-v1', scaledObject: 'llama-v1', baseReplicas: 4 },
     v2: { service: 'llama-v2', port: 8080, deployment: 'llama-v2', scaledObject: 'llama-v2', baseReplicas: 0 },
@@ -37,7 +41,8 @@ const p = {
 async function world(token = 'tok') {
   const api = new FakeKubeApi(token);
   await api.start();
-  api.put(p.spec, { metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP }, data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) } } as any);
+  const specData = { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) };
+  api.put(p.spec, { metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP }, data: specData } as any);
   api.put(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP } } as any);
   api.put(p.route, { metadata: { name: 'llama' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 100, v2: 0 }) } } as any);
   for (const v of ['v1', 'v2']) {

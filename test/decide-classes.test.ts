@@ -25,8 +25,14 @@ const sends = (actions: readonly Action[]) => actions.filter((a): a is Extract<A
 /** A promoted rollout: v2 serves 100 %, v1 (the previous stable) was scaled to zero. */
 function promoted(s: RolloutSpec): ControllerState {
   return state(s, {
-    phase: 'promoted', stepIndex: s.steps.length, weights: { v1: 0, v2: 100 }, floors: { v1: 0, v2: 4 }, weightsSetAt: 0,
-    finishedAt: MIN, previousVersion: 'v1', previousScaledDown: true,
+    phase: 'promoted',
+    stepIndex: s.steps.length,
+    weights: { v1: 0, v2: 100 },
+    floors: { v1: 0, v2: 4 },
+    weightsSetAt: 0,
+    finishedAt: MIN,
+    previousVersion: 'v1',
+    previousScaledDown: true,
   });
 }
 const afterPromotion = obs({ readyReplicas: { v1: 0, v2: 4 }, routerWeights: { v1: 0, v2: 100 }, floors: { v1: 0, v2: 4 } });
@@ -89,7 +95,7 @@ describe('class 3: a replaced or removed canary on the route', () => {
   test('class 3: a backend outside the target is not "served": the step waits and the weights are sent again', () => {
     const s = rolloutSpec();
     const prev = state(s, { stepIndex: 1, weights: { v1: 90, v2: 10 }, floors: { v2: 4 }, weightsSetAt: MIN });
-    const d = decide(s, prev, obs({ routerWeights: { 'v1': 70, 'v2': 0, [UNKNOWN]: 30 } }), 3 * MIN);
+    const d = decide(s, prev, obs({ routerWeights: { v1: 70, v2: 0, [UNKNOWN]: 30 } }), 3 * MIN);
     expect(d.state.stepIndex).toBe(1);
     expect(sends(d.actions)).toEqual([{ v1: 90, v2: 10 }]);
   });
@@ -104,7 +110,7 @@ describe('class 3: a replaced or removed canary on the route', () => {
   test('class 3: behind pauseUntilPromoted, a removed canary still on the route is taken off', () => {
     const s = rolloutSpec({ steps: [{ kind: 'setWeight', weight: 30 }, { kind: 'pauseUntilPromoted' }, { kind: 'setWeight', weight: 100 }] });
     const paused = state(s, { phase: 'paused', pauseReason: 'manualStep', stepIndex: 1, weights: { v1: 70, v2: 30 }, floors: { v2: 2 }, weightsSetAt: MIN });
-    const d = decide(s, paused, obs({ routerWeights: { 'v1': 70, 'v2': 0, 'v9': 30 } }), 5 * MIN);
+    const d = decide(s, paused, obs({ routerWeights: { v1: 70, v2: 0, v9: 30 } }), 5 * MIN);
     expect(sends(d.actions)).toEqual([{ v1: 70, v2: 30 }]);
   });
 });
@@ -169,10 +175,12 @@ describe('class 6: failed or forgotten scale-downs and floors are repaired', () 
     const s = rolloutSpec();
     const prev = state(s, { stepIndex: 5, weights: { v1: 70, v2: 30 }, floors: { v2: 2 }, weightsSetAt: 0 });
     const next = rolloutSpec({ canaries: [{ version: 'v3', targetWeight: 100, ramp: true }], versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v3', gpusPerReplica: 1 }] });
-    const first = decide(next, prev, obs({ readyReplicas: { v1: 4, v2: 2, v3: 0 }, routerWeights: { v1: 70, v2: 30 }, floors: { v1: 4, v2: 2, v3: 0 } }), 10 * MIN);
+    const ready = { v1: 4, v2: 2, v3: 0 };
+    const floors = { v1: 4, v2: 2, v3: 0 };
+    const first = decide(next, prev, obs({ readyReplicas: ready, routerWeights: { v1: 70, v2: 30 }, floors }), 10 * MIN);
     expect(sends(first.actions)).toEqual([{ v1: 100, v3: 0 }]);
     expect(first.actions).not.toContainEqual({ kind: 'setFloor', version: 'v2', replicas: 0 });
-    const later = decide(next, first.state, obs({ readyReplicas: { v1: 4, v2: 2, v3: 0 }, routerWeights: { v1: 100, v3: 0 }, floors: { v1: 4, v2: 2, v3: 2 } }), 11 * MIN);
+    const later = decide(next, first.state, obs({ readyReplicas: ready, routerWeights: { v1: 100, v3: 0 }, floors: { ...floors, v3: 2 } }), 11 * MIN);
     expect(later.actions).toContainEqual({ kind: 'setFloor', version: 'v2', replicas: 0 });
   });
 

@@ -17,6 +17,7 @@
  * Properties return booleans (fast-check reports the counterexample and the failing rule's message).
  * PROPERTY_RUNS sets the number of rollouts (default 5,000).
  */
+import { readFileSync } from 'fs';
 import * as fc from 'fast-check';
 import { rolloutSpec } from './support/spec-fixture';
 import { replicasForWeight } from '../src/core/capacity';
@@ -59,7 +60,17 @@ const eventArb: fc.Arbitrary<Event> = fc.record({
   specChange: fc.option(fc.constantFrom<SpecChange>('steps', 'replaceCanary', 'removeCanary', 'stableToServing', 'lowerWeights', 'stableReplicas', 'mirror', 'threshold'), { freq: 25, nil: undefined }),
 });
 
-const initialArb = fc.record({
+interface Initial {
+  readonly steps: StepSpec[];
+  readonly twoCanaries: boolean;
+  readonly stableReplicas: number;
+  readonly checks: boolean;
+  readonly coldTicks: number;
+  readonly keepWarm: number;
+  readonly commandsBeforeStart: Array<Command['kind']>;
+}
+
+const initialArb: fc.Arbitrary<Initial> = fc.record({
   steps: fc.oneof(
     fc.integer({ min: 1, max: 6 }).map((n) => equalSteps(n, n * 60)),
     fc.constant<StepSpec[]>([{ kind: 'setWeight', weight: 20 }, { kind: 'pauseUntilPromoted' }, { kind: 'setWeight', weight: 100 }]),
@@ -141,7 +152,9 @@ class Model {
 
 interface Verdict { ok: boolean; why?: string }
 
-function checkDecision(model: Model, o: Observations, prev: ControllerState | undefined, actions: readonly Action[], next: ControllerState, spec: RolloutSpec, now: number, checkFailed: boolean): Verdict {
+function checkDecision(
+  model: Model, o: Observations, actions: readonly Action[], next: ControllerState, spec: RolloutSpec, now: number, checkFailed: boolean,
+): Verdict {
   const sendsW = actions.filter((a): a is Extract<Action, { kind: 'setWeights' }> => a.kind === 'setWeights');
   const stable = spec.stable;
   for (const a of sendsW) {
@@ -170,11 +183,10 @@ function checkDecision(model: Model, o: Observations, prev: ControllerState | un
     if ((model.router[v] ?? 0) > 0 || !o.routerWeights) return { ok: false, why: `${v} scaled down while the router may send it ${model.router[v]}` };
     if (now < model.lastRouteChangeAt + 30_000) return { ok: false, why: `${v} scaled down ${now - model.lastRouteChangeAt} ms after a route change` };
   }
-  void prev;
   return { ok: true };
 }
 
-function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[]): Verdict {
+function runRollout(init: Initial, events: readonly Event[]): Verdict {
   let spec = baseSpec(init);
   const model = new Model(spec, init.coldTicks * MIN);
   let st: ControllerState | undefined;
@@ -195,7 +207,7 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
     for (const k of e.commands) model.command(k, now);
     if (e.nodeLoss > 0) {
       const victims = Object.keys(model.replicas).filter((v) => model.ready(v, now) > 0);
-      const v = victims[(e.jitterMs >> 3) % Math.max(1, victims.length)];
+      const v = victims[Math.floor(e.jitterMs / 8) % Math.max(1, victims.length)];
       if (v) {
         const list = model.replicas[v];
         for (let i = 0; i < Math.min(e.nodeLoss, list.length); i++) list[i] = now + model['coldMs' as never] as unknown as number + MIN;
@@ -204,7 +216,8 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
     if (e.unknownBackend && (model.router[spec.stable] ?? 0) >= 10) {
       model.router = { ...model.router, [spec.stable]: model.router[spec.stable] - 10, [UNKNOWN]: (model.router[UNKNOWN] ?? 0) + 10 };
     }
-    const versions = [...new Set([spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []), ...Object.keys(model.floors)])];
+    const inSpec = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : [])];
+    const versions = [...new Set([...inSpec, ...Object.keys(model.floors)])];
     const metric = (): MetricObservation => {
       switch (e.health) {
         case 'good': return { value: 0.001, samples: 1000 };
@@ -223,8 +236,12 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
     };
     lastObs = o;
     const d = decide(spec, st, o, now);
-    if (process.env.PROPERTY_DEBUG) console.log(JSON.stringify({ now, spec: [spec.stable, spec.canaries.map((c) => c.version)], o: { r: o.routerWeights, ready: o.readyReplicas }, prev: st?.weights, phase: d.state.phase, w: d.state.weights, actions: d.actions, reason: d.reason }));
-    const verdict = checkDecision(model, o, st, d.actions, d.state, spec, now, spec.checks.length > 0 && e.health === 'bad');
+    if (process.env.PROPERTY_DEBUG) {
+      const versionsNow = [spec.stable, spec.canaries.map((c) => c.version)];
+      const seen = { r: o.routerWeights, ready: o.readyReplicas };
+      console.log(JSON.stringify({ now, spec: versionsNow, o: seen, prev: st?.weights, w: d.state.weights, actions: d.actions, reason: d.reason }));
+    }
+    const verdict = checkDecision(model, o, d.actions, d.state, spec, now, spec.checks.length > 0 && e.health === 'bad');
     if (!verdict.ok) return verdict;
     st = d.state;
     // act, with faults
@@ -256,14 +273,14 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
       commands: [...model.commands],
     };
     const d = decide(spec, st, o, now);
-    const verdict = checkDecision(model, o, st, d.actions, d.state, spec, now, false);
+    const verdict = checkDecision(model, o, d.actions, d.state, spec, now, false);
     if (!verdict.ok) return verdict;
     st = d.state;
     for (const a of d.actions) {
       if (a.kind === 'setWeights') {
         if (JSON.stringify(a.weights) !== JSON.stringify(model.router)) model.lastRouteChangeAt = now;
         model.router = { ...a.weights };
-      } else model.scale(a.version, a.kind === 'setFloor' ? a.replicas : 0, now);
+      } else {model.scale(a.version, a.kind === 'setFloor' ? a.replicas : 0, now);}
     }
     model.commands = model.commands.filter((c) => (c.seq ?? 0) > (st!.commandSeq ?? 0));
   }
@@ -283,7 +300,7 @@ function runRollout(init: fc.Infer<typeof initialArb>, events: readonly Event[])
 
 if (process.env.PROPERTY_CASE) {
   test('replay one counterexample (PROPERTY_CASE=file.json)', () => {
-    const [init, events] = JSON.parse(require('fs').readFileSync(process.env.PROPERTY_CASE!, 'utf8'));
+    const [init, events] = JSON.parse(readFileSync(process.env.PROPERTY_CASE!, 'utf8'));
     expect(runRollout(init, events)).toEqual({ ok: true });
   });
 }
@@ -297,8 +314,13 @@ test(`properties: ${RUNS} random rollouts with faults, checked against the route
     const v = runRollout(init, events);
     if (!v.ok) why = v.why;
     return v.ok;
-  }), { numRuns: RUNS, seed: process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : undefined, path: process.env.PROPERTY_PATH, reporter: (out) => {
-    if (out.failed) throw new Error(`${why}\n${fc.defaultReportMessage(out)}`);
-  } });
+  }), {
+    numRuns: RUNS,
+    seed: process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : undefined,
+    path: process.env.PROPERTY_PATH,
+    reporter: (out) => {
+      if (out.failed) throw new Error(`${why}\n${fc.defaultReportMessage(out)}`);
+    },
+  });
   console.log(`property suite: ${RUNS} rollouts, ${ticks} ticks in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });

@@ -1,12 +1,12 @@
 import * as fc from 'fast-check';
 import { rolloutSpec } from './support/spec-fixture';
 import { replicasForWeight } from '../src/core/capacity';
-import { ControllerState, Decision, Observations } from '../src/core/state';
 import { decide, judge, lookAheadWeights } from '../src/core/decide';
 import { canonicalJson } from '../src/core/hash';
 import { specHash } from '../src/core/plan/plan';
 import { equalSteps, linearSteps, progressAfter } from '../src/core/schedule';
 import { AnalysisGateSpec, MetricSpec, RolloutSpec, StepSpec } from '../src/core/spec';
+import { ControllerState, Decision, Observations } from '../src/core/state';
 import { weightsAt } from '../src/core/weights';
 
 const MIN = 60_000;

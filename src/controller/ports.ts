@@ -3,8 +3,8 @@
  * AWS (SDK v3); tests implement them in memory. Everything else is the pure `decide()`.
  */
 import { RolloutRuntimeError } from '../core/runtime-errors';
-import { Command, ControllerState, MetricObservation } from '../core/state';
 import { RolloutSpec } from '../core/spec';
+import { Command, ControllerState, MetricObservation } from '../core/state';
 import { Weights } from '../core/weights';
 
 /** What the state store holds: the spec (owned by the manifests / Terraform) and the controller's state. */

@@ -5,8 +5,8 @@
  */
 import { request } from './http-request';
 import { Metrics } from './ports';
-import { MetricObservation } from '../core/state';
 import { MetricSpec, RolloutSpec } from '../core/spec';
+import { MetricObservation } from '../core/state';
 
 /** One instant query's result. */
 export interface QueryResult {

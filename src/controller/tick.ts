@@ -10,10 +10,10 @@
  * cancel) or another tick writing in between stops it: actions decided before a cancel never run after it.
  * A conflicting write is normal (exit 0); a write the store refuses for good (`rejected`) is an error.
  */
-import { isRuntimeError } from '../core/runtime-errors';
 import { Ports } from './ports';
-import { Action, Decision } from '../core/state';
 import { decide } from '../core/decide';
+import { isRuntimeError } from '../core/runtime-errors';
+import { Action, Decision } from '../core/state';
 
 /** The outcome of a tick, also logged as one JSON line. */
 export interface TickResult {
@@ -67,7 +67,8 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
     ports.capacity.floors ? ports.capacity.floors(versions) : Promise.resolve(undefined),
     ports.metrics.measure(spec, canaries),
   ]);
-  const decision = decide(spec, stored.state, { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands }, now);
+  const observed = { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands };
+  const decision = decide(spec, stored.state, observed, now);
 
   const base = {
     rollout: spec.name,

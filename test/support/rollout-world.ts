@@ -6,8 +6,8 @@
  */
 import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
 import { replicasForWeight } from '../../src/core/capacity';
-import { Command, ControllerState, MetricObservation } from '../../src/core/state';
 import { RolloutSpec } from '../../src/core/spec';
+import { Command, ControllerState, MetricObservation } from '../../src/core/state';
 import { Weights } from '../../src/core/weights';
 
 export interface WorldOptions {
@@ -85,7 +85,8 @@ export class RolloutWorld {
       store: {
         read: async (): Promise<StoredRollout> => {
           this.fault('read');
-          return { spec: this.spec, target: {}, state: this.state, command: this.command, commands: [...this.commands], version: String(this.stateVersion) };
+          const version = String(this.stateVersion);
+          return { spec: this.spec, target: {}, state: this.state, command: this.command, commands: [...this.commands], version };
         },
         writeState: async (state, version) => {
           this.fault('writeState');

@@ -5,11 +5,11 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AwsTarget } from '../../core/contract/target';
 import { renderAlbForward } from '../../core/routes/alb';
 import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
-import { Command, ControllerState, MetricObservation, UNKNOWN_BACKEND } from '../../core/state';
 import { RolloutSpec } from '../../core/spec';
-import { AwsTarget } from '../../core/contract/target';
+import { Command, ControllerState, MetricObservation, UNKNOWN_BACKEND } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
@@ -40,7 +40,8 @@ export class SsmStore implements StateStore {
     this.spec = specDoc.spec;
     this.target = specDoc.target;
     this.doc = state.doc;
-    return { spec: this.spec, target: this.target, state: this.doc.state, command: this.doc.command, commands: this.doc.commands, version: state.version };
+    const { state: st, command, commands } = this.doc;
+    return { spec: this.spec, target: this.target, state: st, command, commands, version: state.version };
   }
 
   /**

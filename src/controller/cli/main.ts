@@ -20,11 +20,11 @@ import { parse as parseYaml } from 'yaml';
 import {
   specConfigMapName, specParameterName, stateConfigMapName, stateParameterName,
 } from '../../core/constants';
-import { Command, ControllerState } from '../../core/state';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec } from '../../core/spec';
+import { Command, ControllerState } from '../../core/state';
 import { SsmStore } from '../aws/adapter';
 import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection } from '../k8s/kube-client';

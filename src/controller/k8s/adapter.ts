@@ -1,16 +1,16 @@
 /**
  * The Kubernetes adapter: the controller's ports over the API (see ../README.md for the exact calls and RBAC).
  */
-import { BUCKET_HEADER, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
-import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
-import { Command, ControllerState, UNKNOWN_BACKEND } from '../../core/state';
-import { HttpError } from '../http-request';
-import { HttpRouteRule, renderHttpRouteRules } from '../../core/routes/gateway-api';
-import { RolloutSpec } from '../../core/spec';
-import { KubernetesTarget } from '../../core/contract/target';
-import { Weights } from '../../core/weights';
-import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
 import { KubeClient, movedOn, paths } from './kube-client';
+import { BUCKET_HEADER, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
+import { KubernetesTarget } from '../../core/contract/target';
+import { HttpRouteRule, renderHttpRouteRules } from '../../core/routes/gateway-api';
+import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
+import { RolloutSpec } from '../../core/spec';
+import { Command, ControllerState, UNKNOWN_BACKEND } from '../../core/state';
+import { Weights } from '../../core/weights';
+import { HttpError } from '../http-request';
+import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
 /** Where the rollout's ConfigMaps are. */
 export interface KubeRolloutLocation {
@@ -188,7 +188,8 @@ export class HttpRouteRouter implements TrafficRouter {
         return;
       } catch (e) {
         // someone else (kubectl apply, Argo CD) changed the route between our read and write: read again, once
-        if (attempt >= 1 || !(await movedOn(this.kube, paths.httpRoute(this.target.namespace, this.target.httpRoute), e, route.metadata.resourceVersion))) throw e;
+        const where = paths.httpRoute(this.target.namespace, this.target.httpRoute);
+        if (attempt >= 1 || !(await movedOn(this.kube, where, e, route.metadata.resourceVersion))) throw e;
       }
     }
   }

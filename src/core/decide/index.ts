@@ -29,8 +29,8 @@
  * the progress deadline; the same tick twice changes nothing; every action is recorded in the state.
  */
 import { checksHold, runContinuousChecks } from './analysis';
-import { copy, Draft, TickContext } from './context';
 import { applyCommands } from './commands';
+import { copy, Draft, TickContext } from './context';
 import { holdMirrorFloor, lowerFloors, prewarm, repairFloors } from './floors';
 import { holdAbort, holdFinal, holdPaused, runSteps } from './steps';
 import { RolloutSpec } from '../spec';
