@@ -225,7 +225,8 @@ project.eslint?.addOverride({
   },
 });
 
-project.gitignore.exclude('/examples/*/dist/', '/examples/*/cdktf.out/', '/bench/.work/');
+// a node_modules symlink (a worktree's) is ignored too: `/node_modules/` matches directories only
+project.gitignore.exclude('/node_modules', '/examples/*/dist/', '/examples/*/cdktf.out/', '/bench/.work/');
 
 // ---------------------------------------------------------------------------------------------
 // Flavors (issue 18): the cdktn package and the Python target. Everything for them lives in flavors/.

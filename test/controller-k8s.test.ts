@@ -84,7 +84,7 @@ describe('Kubernetes adapter against a fake API server', () => {
     console.log(`tick against the fake API: median ${durations[Math.floor(durations.length / 2)]} ms over ${durations.length} ticks`);
   });
 
-  test('a concurrent write to the state (409) stops the tick before it acts', async () => {
+  test('a concurrent write to the state (a failed resourceVersion test: 422, as the API server answers it) stops the tick before it acts', async () => {
     seed(api, 4);
     await runTick(conn(), env, 0, quiet);
     const routeBefore = JSON.stringify(api.objects.get(p.route));
@@ -93,7 +93,7 @@ describe('Kubernetes adapter against a fake API server', () => {
     expect(r.conflict).toMatch(/changed since resourceVersion/);
     expect(r.applied).toEqual([]);
     expect(JSON.stringify(api.objects.get(p.route))).toBe(routeBefore);
-    expect(api.requests.some((q) => q.status === 409)).toBe(true);
+    expect(api.requests.some((q) => q.status === 422)).toBe(true);
   });
 
   test('a route changed by someone else between read and write is read again and patched', async () => {

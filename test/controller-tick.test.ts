@@ -49,14 +49,15 @@ describe('scenarios', () => {
     expect(world.logs.every((l) => typeof l.reason === 'string' && typeof l.phase === 'string')).toBe(true);
   });
 
-  test('a faulty canary is rolled back at its first weights: every canary to 0', async () => {
+  test('a faulty canary is rolled back before it gets any weight: checks are measured at every tick that could raise one', async () => {
     const world = new RolloutWorld(spec(), { coldStartMs: 2 * MIN, metrics: faulty });
     let maxCanary = 0;
     await run(world, 12, (w) => { maxCanary = Math.max(maxCanary, w.router.v2); });
     expect(world.state!.phase).toBe('aborted');
     expect(world.state!.reason).toMatch(/continuous checks failed 2 times/);
     expect(world.router).toEqual({ v1: 100, v2: 0 });
-    expect(maxCanary).toBe(10);
+    // its pinned/mirrored requests already fail: the first weight never goes out
+    expect(maxCanary).toBe(0);
   });
 
   test('the weight follows the plan: 10 % steps a minute apart once capacity is warm', async () => {

@@ -97,16 +97,19 @@ describe('decide: one tick', () => {
     expect(d.state.lastCommandId).toBe('c1');
   });
 
-  test('cancel restores the stable floor first, then sends every canary to 0 at once, then scales the canary down', () => {
+  test('cancel restores the stable floor first, then sends every canary to 0 at once; the canary goes down a tick later, once the router serves it', () => {
     const s = spec();
     const d = decide(s, state(s, { stepIndex: 5, weights: { v1: 70, v2: 30 }, floors: { v2: 2 } }),
       obs({ routerWeights: { v1: 70, v2: 30 }, command: { id: 'c1', kind: 'cancel', at: 0 } }), 10 * MIN);
     expect(d.actions).toEqual([
       { kind: 'setFloor', version: 'v1', replicas: 4 },
       { kind: 'setWeights', weights: { v1: 100, v2: 0 } },
-      { kind: 'setFloor', version: 'v2', replicas: 0 },
     ]);
     expect(d.state.reason).toBe('cancelled by command');
+    // the gateway propagates first (scaleDownDelaySeconds, default 30 s): not before, and not while the router still sends to it
+    expect(decide(s, d.state, obs({ routerWeights: { v1: 100, v2: 0 } }), 10 * MIN + 20_000).actions).toEqual([]);
+    expect(decide(s, d.state, obs({ routerWeights: { v1: 70, v2: 30 } }), 11 * MIN).actions).toEqual([{ kind: 'setWeights', weights: { v1: 100, v2: 0 } }]);
+    expect(decide(s, d.state, obs({ routerWeights: { v1: 100, v2: 0 } }), 11 * MIN).actions).toEqual([{ kind: 'setFloor', version: 'v2', replicas: 0 }]);
   });
 
   test('a command is handled once', () => {
@@ -146,7 +149,8 @@ describe('decide: one tick', () => {
     expect(d.state.specHash).toBe(specHash(changed));
     expect(d.state.stepIndex).toBe(0);
     expect(d.state.weights).toEqual({ v1: 100, v2: 0 });
-    expect(d.actions).toContainEqual({ kind: 'setWeights', weights: { v1: 100, v2: 0 } });
+    // the stable version takes the traffic back: its floor first (it is ready), then the weights
+    expect(d.actions.slice(-2)).toEqual([{ kind: 'setFloor', version: 'v1', replicas: 4 }, { kind: 'setWeights', weights: { v1: 100, v2: 0 } }]);
     expect(d.reason).toMatch(/spec changed/);
   });
 

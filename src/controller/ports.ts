@@ -2,6 +2,7 @@
  * The step controller's ports: the only I/O it does. Adapters implement them for Kubernetes (node:https) and
  * AWS (SDK v3); tests implement them in memory. Everything else is the pure `decide()`.
  */
+import { RolloutRuntimeError } from '../core/runtime-errors';
 import { RolloutSpec } from '../core/spec';
 import { Command, ControllerState, MetricObservation } from '../core/state';
 import { Weights } from '../core/weights';
@@ -12,15 +13,18 @@ export interface StoredRollout {
   /** Where the traffic and workloads live (KubernetesTarget or AwsTarget). */
   readonly target: unknown;
   readonly state?: ControllerState;
+  /** Legacy single command slot. */
   readonly command?: Command;
+  /** The command queue (oldest first). */
+  readonly commands?: readonly Command[];
   /** Opaque version of the state document for optimistic concurrency (resourceVersion, SSM version). */
   readonly version: string;
 }
 
 /** Raised by `writeState` when someone else wrote since `read()`: the tick backs off and acts on nothing. */
-export class ConflictError extends Error {
+export class ConflictError extends RolloutRuntimeError {
   constructor(message: string) {
-    super(message);
+    super('conflict', message, 409);
     this.name = 'ConflictError';
   }
 }
@@ -28,8 +32,16 @@ export class ConflictError extends Error {
 /** Spec, state and commands. */
 export interface StateStore {
   read(): Promise<StoredRollout>;
-  /** Write the state if the stored version is still `version`; throws `ConflictError` otherwise. */
-  writeState(state: ControllerState, version: string): Promise<void>;
+  /**
+   * Write the state if the stored version is still `version`; throws `ConflictError` otherwise, a `rejected`
+   * `RolloutRuntimeError` when the store refuses the write for good. Resolves with the new version.
+   */
+  writeState(state: ControllerState, version: string): Promise<string | void>;
+  /**
+   * The stored version now (one cheap read), for fencing: before each action the tick checks nobody (a
+   * command, another tick) wrote since its own write, and stops acting if someone did.
+   */
+  currentVersion?(): Promise<string>;
 }
 
 /** The router: weighted routes (HTTPRoute, ALB listener rule). */

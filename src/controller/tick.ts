@@ -5,9 +5,14 @@
  * Writing before acting means two ticks at once cannot both act (the second write conflicts and that tick
  * stops), and a crash between actions leaves a state the next tick repairs: it sees the router or a floor differ
  * from what the state records and sends it again.
+ *
+ * Fencing: before each action the tick checks the stored state is still the version it wrote. A command (a
+ * cancel) or another tick writing in between stops it: actions decided before a cancel never run after it.
+ * A conflicting write is normal (exit 0); a write the store refuses for good (`rejected`) is an error.
  */
 import { Ports } from './ports';
 import { decide } from '../core/decide';
+import { isRuntimeError } from '../core/runtime-errors';
 import { Action, Decision } from '../core/state';
 
 /** The outcome of a tick, also logged as one JSON line. */
@@ -17,17 +22,44 @@ export interface TickResult {
   readonly applied: readonly Action[];
   /** Why the tick did nothing: a conflicting write. */
   readonly conflict?: string;
+  /** Why the tick stopped acting: the state changed after its write (a command or another tick). */
+  readonly fenced?: string;
   /** The action that failed, with its error: the next tick repairs. */
   readonly failed?: { readonly action: Action; readonly error: string };
   readonly millis: number;
 }
 
-/** Run one tick at `now` (ms since epoch). */
+/** Passes of one tick: a pass stopped by a conflict or the fence reads again, so a cancel lands within seconds. */
+const PASSES = 3;
+
+/**
+ * Run one tick at `now` (ms since epoch). A pass that a conflict or the fence stopped (someone wrote the state:
+ * usually a command) is followed by another, at most `PASSES` in all: the command is decided at once instead of
+ * a minute later, and a pass that finds nothing to change writes and does nothing.
+ */
 export async function tick(ports: Ports, now: number): Promise<TickResult> {
+  let first: TickResult | undefined;
+  let applied: Action[] = [];
+  for (let pass = 1; ; pass++) {
+    const r = await tickPass(ports, now);
+    applied = [...applied, ...r.applied];
+    first = first ?? r;
+    if (!(r.conflict || r.fenced) || pass >= PASSES) {
+      return { ...r, applied, conflict: first.conflict ?? r.conflict, fenced: first.fenced ?? r.fenced };
+    }
+  }
+}
+
+async function tickPass(ports: Ports, now: number): Promise<TickResult> {
   const started = Date.now();
   const stored = await ports.store.read();
   const { spec } = stored;
-  const versions = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : [])];
+  const prior = stored.state;
+  // versions leaving the spec stay observed until they are scaled down (their floors are repaired too)
+  const versions = [...new Set([
+    spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []),
+    ...Object.keys(prior?.floors ?? {}), ...Object.keys(prior?.lowering ?? {}),
+  ])];
   const canaries = spec.canaries.map((c) => c.version);
   const [routerWeights, readyReplicas, floors, metrics] = await Promise.all([
     ports.router.readWeights(),
@@ -35,7 +67,8 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
     ports.capacity.floors ? ports.capacity.floors(versions) : Promise.resolve(undefined),
     ports.metrics.measure(spec, canaries),
   ]);
-  const decision = decide(spec, stored.state, { routerWeights, readyReplicas, floors, metrics, command: stored.command }, now);
+  const observed = { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands };
+  const decision = decide(spec, stored.state, observed, now);
 
   const base = {
     rollout: spec.name,
@@ -49,11 +82,12 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
     wakeAt: new Date(decision.wakeAt).toISOString(),
   };
 
+  let written = stored.version;
   if (decision.state !== stored.state) {
     try {
-      await ports.store.writeState(decision.state, stored.version);
+      written = (await ports.store.writeState(decision.state, stored.version)) ?? written;
     } catch (e) {
-      if ((e as Error).name === 'ConflictError') {
+      if (isRuntimeError(e, 'conflict') || (e as Error).name === 'ConflictError') {
         const result: TickResult = { decision, applied: [], conflict: (e as Error).message, millis: Date.now() - started };
         ports.log({ ...base, level: 'warn', conflict: result.conflict, actions: [], millis: result.millis });
         return result;
@@ -63,7 +97,18 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
   }
 
   const applied: Action[] = [];
+  const fence = async (next: string): Promise<TickResult | undefined> => {
+    if (!ports.store.currentVersion || decision.actions.length === 0) return undefined;
+    const current = await ports.store.currentVersion();
+    if (current === written) return undefined;
+    const fenced = `the state changed after this tick wrote it (version ${written} -> ${current}): a command or another tick came in; ${next}`;
+    const result: TickResult = { decision, applied, fenced, millis: Date.now() - started };
+    ports.log({ ...base, level: 'warn', fenced, actions: applied, millis: result.millis });
+    return result;
+  };
   for (const action of decision.actions) {
+    const stopped = await fence(`stopping before ${action.kind}`);
+    if (stopped) return stopped;
     try {
       await apply(ports, action);
       applied.push(action);
@@ -73,6 +118,9 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
       return result;
     }
   }
+  // a command that landed during the last action: decide again now rather than at the next tick
+  const late = await fence('deciding again');
+  if (late) return late;
   const result: TickResult = { decision, applied, millis: Date.now() - started };
   ports.log({ ...base, level: 'info', actions: applied, millis: result.millis });
   return result;

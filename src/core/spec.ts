@@ -149,6 +149,13 @@ export interface RolloutSpec {
   readonly prewarmSeconds?: number;
   /** After promotion, the previous version stays warm this long before it is scaled to zero. */
   readonly keepPreviousWarmSeconds: number;
+  /**
+   * After the route stops sending traffic to a version (abort, promotion, a replaced canary), wait this long
+   * before scaling it down, so the gateway has propagated the route and in-flight requests finish. Default 30
+   * (Argo Rollouts' `abortScaleDownDelaySeconds` / `scaleDownDelaySeconds` default). Optional: the constructs
+   * may leave it out.
+   */
+  readonly scaleDownDelaySeconds?: number;
   /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
   readonly mirror?: { readonly version: string; readonly percent: number };
   /**

@@ -39,11 +39,16 @@ export interface ControllerState {
   readonly stepIndex: number;
   /** When the current step started (ms since epoch). */
   readonly stepStartedAt: number;
-  /** Weights last sent to the router. */
+  /** Weights last sent to the router (or, right after a (re)start, the weights it served then). */
   readonly weights: Weights;
   /** When `weights` were last sent (ms), to retry an unverified change once per tick, not more. */
   readonly weightsSetAt?: number;
-  /** Replica floors last set, by version. */
+  /** The latest time weights were sent (ms; never goes back with a skewed clock): scale-downs wait a delay after it. */
+  readonly routeChangedAt?: number;
+  /**
+   * Replica floors last set, by version; 0 means the controller scaled it down and keeps it down (repaired when
+   * found up). Versions leaving the spec stay here until scaled down.
+   */
   readonly floors: Record<string, number>;
   /** Since when the controller waits for a canary's replicas (ms); over the progress deadline it aborts. */
   readonly capacityWaitSince?: number;
@@ -54,8 +59,26 @@ export interface ControllerState {
   readonly lastCheckAt?: number;
   /** When floors were last sent (ms), to repair a lost floor once per tick, not more. */
   readonly floorsSetAt?: number;
-  /** Id of the last command handled (commands are handled once). */
+  /** Id of the last command handled (legacy single-slot commands without `seq`). */
   readonly lastCommandId?: string;
+  /**
+   * Sequence number of the last command handled: the queue's commands with a higher `seq` are new. Carried over
+   * a spec change, so a command recorded before the first tick or with a new spec is handled, never dropped.
+   */
+  readonly commandSeq?: number;
+  /** A cancel was handled: sticky until the spec changes (a new deploy), nothing resumes or promotes. */
+  readonly cancelled?: boolean;
+  /** When the rollout was paused (ms): time paused does not count toward the progress deadline. */
+  readonly pausedAt?: number;
+  /**
+   * The version that serves the environment: the spec's stable until promotion, then the promoted canary. A spec
+   * change after promotion starts from it, so no traffic goes back to a version that was scaled down.
+   */
+  readonly servingVersion?: string;
+  /** Whether the last continuous-check measurement failed: the weights hold at every tick until one passes. */
+  readonly checkFailing?: boolean;
+  /** When a continuous-check failure was last counted (ms): counted once per tick, so a retried tick is idempotent. */
+  readonly checkCountedAt?: number;
   /** Why the rollout aborted, or why it is paused. */
   readonly reason?: string;
   /** When the rollout finished (ms): start of the previous version's keep-warm window. */
@@ -63,17 +86,28 @@ export interface ControllerState {
   /** The version that was stable before promotion (scaled down after its keep-warm window). */
   readonly previousVersion?: string;
   readonly previousScaledDown?: boolean;
+  /**
+   * Versions to scale down, with the earliest time (ms): canaries after an abort, the previous version after its
+   * keep-warm window, versions that left the spec. Each goes down once the router serves the recorded weights
+   * without it and the propagation delay after the last route change has passed.
+   */
+  readonly lowering?: Record<string, number>;
   /** When this state was decided (ms). */
   readonly updatedAt: number;
 }
 
-/** A command from a person (CLI): handled once, by id. */
+/** A command from a person (CLI): handled once, in `seq` order (or by id, for a legacy single command). */
 export interface Command {
   readonly id: string;
   readonly kind: 'pause' | 'resume' | 'promote' | 'cancel';
   /** When it was issued (ms). */
   readonly at: number;
+  /** Position in the command queue (1, 2, ...), set by the CLI under optimistic concurrency. */
+  readonly seq?: number;
 }
+
+/** Key of `Observations.routerWeights` for the share served by backends outside the rollout's target. */
+export const UNKNOWN_BACKEND = '(unknown backend)';
 
 /** One metric's measurement for one canary. */
 export interface MetricObservation {
@@ -91,14 +125,20 @@ export interface MetricObservation {
 export interface Observations {
   /** Ready replicas of each version. */
   readonly readyReplicas: Record<string, number>;
-  /** Weights the router serves now; absent when the router cannot be read (then changes count as verified). */
+  /**
+   * Weights the router serves now, by version: every backend it sends to, including versions outside the spec
+   * and `UNKNOWN_BACKEND` for backends outside the target. Absent when the route cannot be read: then nothing
+   * counts as served (a change is not verified and is sent again, through the capacity gate).
+   */
   readonly routerWeights?: Weights;
   /** Replica floors in place now, by version, when the adapter can read them. */
   readonly floors?: Record<string, number>;
   /** Measurements by canary version, then by metric name. */
   readonly metrics: Record<string, Record<string, MetricObservation>>;
-  /** The pending command, if any. */
+  /** The pending command (legacy single slot), if any. */
   readonly command?: Command;
+  /** The command queue, oldest first; the ones the state has handled are skipped. */
+  readonly commands?: readonly Command[];
 }
 
 /** What the adapters must do, in order. */

@@ -4,9 +4,14 @@
  * - bearer-token authentication (401 otherwise);
  * - RBAC as an allow-list of (verb, path) pairs: anything else is 403 Forbidden;
  * - 404 for unknown objects;
- * - resourceVersion: bumped on every write; a JSON-patch `test` of `/metadata/resourceVersion` that does not
- *   match fails with 409 Conflict (the real API server answers a failed `test` with 422; the adapter treats
- *   both as a conflict);
+ * - resourceVersion: bumped on every write. A JSON-patch `test` that does not match fails with 422
+ *   Unprocessable Entity, as the real API server answers it (kubernetes/kubernetes#68346: "kube-apiserver would
+ *   return 422 Unprocessable Entity when a json patch couldn't be applied"; message from evanphx/json-patch,
+ *   "testing value <path> failed"), whichever path was tested. A PUT (update) whose `metadata.resourceVersion`
+ *   is stale fails with 409 Conflict ("the object has been modified; please apply your changes to the latest
+ *   version and try again"), like the real one;
+ * - `immutable: true` ConfigMaps refuse every change to `data` with 422 (field is immutable);
+ * - `faults`: scripted answers (status, Retry-After, slow trickle) for the next requests to a path;
  * - JSON patch (add/replace/remove/test on object paths), JSON merge patch, and the Deployment `scale`
  *   subresource (PATCH sets the Deployment's `spec.replicas`).
  */
@@ -28,8 +33,12 @@ export class FakeKubeApi {
   public readonly requests: FakeRequest[] = [];
   /** Allowed `VERB path` pairs; undefined allows everything. */
   public allow?: Set<string>;
-  /** Called before a PATCH is applied (to simulate a concurrent writer). */
-  public beforePatch?: (path: string) => void;
+  /** Called before a PATCH is applied (to simulate a concurrent writer); may be async (a race at that point). */
+  public beforePatch?: (path: string) => void | Promise<void>;
+  /** Called before any request is answered (a race at every API call). */
+  public beforeRequest?: (method: string, path: string) => void | Promise<void>;
+  /** Scripted answers for the next requests to a path: status (with Retry-After seconds), or a slow trickle. */
+  public readonly faults: Array<{ path: string; status?: number; retryAfter?: string; trickleMs?: number }> = [];
   private server?: http.Server;
   private version = 100;
   public url = '';
@@ -60,7 +69,11 @@ export class FakeKubeApi {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     let raw = '';
     req.on('data', (c) => { raw += c; });
-    req.on('end', () => {
+    req.on('end', () => void this.answer(req, res, raw));
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+    {
       const method = req.method ?? 'GET';
       const path = (req.url ?? '').split('?')[0];
       const contentType = req.headers['content-type'];
@@ -71,15 +84,42 @@ export class FakeKubeApi {
         res.end(JSON.stringify(payload));
       };
       if (req.headers.authorization !== `Bearer ${this.token}`) return reply(401, failure(401, 'Unauthorized'));
+      await this.beforeRequest?.(method, path);
+      const fault = this.faults.findIndex((f) => f.path === path);
+      if (fault >= 0) {
+        const f = this.faults.splice(fault, 1)[0];
+        if (f.trickleMs) {
+          // headers now, then one byte per interval: an idle timeout never fires
+          this.requests.push({ method, path, contentType, body, status: 200 });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const timer = setInterval(() => { if (!res.writableEnded) res.write(' '); }, f.trickleMs);
+          res.on('close', () => clearInterval(timer));
+          return;
+        }
+        this.requests.push({ method, path, contentType, body, status: f.status! });
+        res.writeHead(f.status!, { 'content-type': 'application/json', ...(f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {}) });
+        res.end(JSON.stringify(failure(f.status!, 'scripted fault')));
+        return;
+      }
       if (this.allow && !this.allow.has(`${method} ${path}`)) return reply(403, failure(403, `forbidden: ${method} ${path}`));
       const scale = path.endsWith('/scale');
       const objectPath = scale ? path.slice(0, -'/scale'.length) : path;
       const obj = this.objects.get(objectPath);
       if (!obj) return reply(404, failure(404, `${objectPath} not found`));
       if (method === 'GET') return reply(200, obj);
+      if (method === 'PUT') {
+        const sent = body as Obj;
+        if (sent.metadata?.resourceVersion !== undefined && sent.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+          return reply(409, { ...failure(409, `Operation cannot be fulfilled on ${objectPath}: the object has been modified; please apply your changes to the latest version and try again`), reason: 'Conflict' });
+        }
+        const next = { ...sent, metadata: { ...sent.metadata, resourceVersion: String(++this.version) } };
+        this.objects.set(objectPath, next);
+        return reply(200, next);
+      }
       if (method !== 'PATCH') return reply(405, failure(405, 'MethodNotAllowed'));
-      this.beforePatch?.(objectPath);
-      const next: Obj = JSON.parse(JSON.stringify(obj));
+      await this.beforePatch?.(objectPath);
+      const current = this.objects.get(objectPath)!;
+      const next: Obj = JSON.parse(JSON.stringify(current));
       if (contentType === 'application/json-patch+json') {
         for (const op of body as Array<{ op: string; path: string; value?: unknown }>) {
           const keys = op.path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -87,7 +127,7 @@ export class FakeKubeApi {
           const key = keys[keys.length - 1];
           if (op.op === 'test') {
             if (JSON.stringify(parent?.[key]) !== JSON.stringify(op.value)) {
-              return reply(409, failure(409, `Operation cannot be fulfilled: the object has been modified (${op.path} is ${JSON.stringify(parent?.[key])}, not ${JSON.stringify(op.value)})`));
+              return reply(422, { ...failure(422, `the server rejected our request due to an error in our request: testing value ${op.path} failed: test failed`), reason: 'Invalid' });
             }
           } else if (parent == null || typeof parent !== 'object') {
             return reply(422, failure(422, `doc is missing path: ${op.path}`));
@@ -103,10 +143,13 @@ export class FakeKubeApi {
       } else {
         return reply(415, failure(415, `unsupported content type ${contentType}`));
       }
+      if (current.immutable === true && JSON.stringify(current.data) !== JSON.stringify(next.data)) {
+        return reply(422, { ...failure(422, `ConfigMap "${current.metadata.name}" is invalid: data: Forbidden: field is immutable when \`immutable\` is set`), reason: 'Invalid' });
+      }
       next.metadata.resourceVersion = String(++this.version);
       this.objects.set(objectPath, next);
       return reply(200, next);
-    });
+    }
   }
 }
 

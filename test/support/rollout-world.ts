@@ -25,6 +25,8 @@ export class RolloutWorld {
   public state?: ControllerState;
   public stateVersion = 1;
   public command?: Command;
+  /** The command queue (what the CLI appends to). */
+  public commands: Command[] = [];
   public logs: Array<Record<string, unknown>> = [];
   /** Faults: throw from the next N calls of a port method. */
   public faults: Record<string, number> = {};
@@ -36,6 +38,23 @@ export class RolloutWorld {
     this.coldStartMs = options.coldStartMs ?? 240_000;
     this.router = { [spec.stable]: 100, ...Object.fromEntries(spec.canaries.map((c) => [c.version, 0])) };
     this.replicas[spec.stable] = Array(spec.stableReplicas).fill(-Infinity);
+    // the environment's minimum keeps the stable version's floor (its autoscaler's minReplicas)
+    this.floors[spec.stable] = spec.stableReplicas;
+  }
+
+  /** Append a command as the CLI does (one store write: bumps the version). */
+  public appendCommand(kind: Command['kind']): Command {
+    const seq = Math.max(this.state?.commandSeq ?? 0, ...this.commands.map((c) => c.seq ?? 0)) + 1;
+    const command: Command = { id: `cmd-${seq}`, kind, at: this.now, seq };
+    this.commands.push(command);
+    this.stateVersion++;
+    return command;
+  }
+
+  /** Replicas lost (a node died): the newest `n` replicas of `version` are gone. */
+  public loseReplicas(version: string, n: number): void {
+    const list = this.replicas[version] ?? [];
+    list.length = Math.max(0, list.length - n);
   }
 
   public ready(version: string): number {
@@ -66,14 +85,17 @@ export class RolloutWorld {
       store: {
         read: async (): Promise<StoredRollout> => {
           this.fault('read');
-          return { spec: this.spec, target: {}, state: this.state, command: this.command, version: String(this.stateVersion) };
+          const version = String(this.stateVersion);
+          return { spec: this.spec, target: {}, state: this.state, command: this.command, commands: [...this.commands], version };
         },
         writeState: async (state, version) => {
           this.fault('writeState');
           if (version !== String(this.stateVersion)) throw new ConflictError(`state version is ${this.stateVersion}, not ${version}`);
           this.state = state;
           this.stateVersion++;
+          return String(this.stateVersion);
         },
+        currentVersion: async () => String(this.stateVersion),
       },
       router: {
         readWeights: async () => {

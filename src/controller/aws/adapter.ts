@@ -7,18 +7,22 @@ import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancing
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AwsTarget } from '../../core/contract/target';
 import { renderAlbForward } from '../../core/routes/alb';
+import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
-import { Command, ControllerState, MetricObservation } from '../../core/state';
+import { Command, ControllerState, MetricObservation, UNKNOWN_BACKEND } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
 /** The state parameter's document. */
 export interface StateDocument {
   readonly state?: ControllerState;
+  /** Legacy single command slot (older CLIs). */
   readonly command?: Command;
+  /** The command queue, oldest first (this CLI). */
+  readonly commands?: Command[];
 }
 
-/** Spec and target in one SSM parameter (Terraform-owned); state and command in another (controller-owned). */
+/** Spec and target in one SSM parameter (Terraform-owned); state and commands in another (controller and CLI). */
 export class SsmStore implements StateStore {
   public spec?: RolloutSpec;
   public target?: AwsTarget;
@@ -27,40 +31,80 @@ export class SsmStore implements StateStore {
   constructor(private readonly ssm: SSMClient, private readonly specParameter: string, private readonly stateParameter: string) {}
 
   public async read(): Promise<StoredRollout> {
-    const [specOut, stateOut] = await Promise.all([
+    const [specOut, state] = await Promise.all([
       this.ssm.send(new GetParameterCommand({ Name: this.specParameter })),
-      this.ssm.send(new GetParameterCommand({ Name: this.stateParameter })),
+      this.readState(),
     ]);
     const specDoc = JSON.parse(specOut.Parameter?.Value ?? '{}') as { spec?: RolloutSpec; target?: AwsTarget };
     if (!specDoc.spec || !specDoc.target) throw new Error(`SSM parameter ${this.specParameter} lacks "spec" or "target"`);
     this.spec = specDoc.spec;
     this.target = specDoc.target;
-    const raw = stateOut.Parameter?.Value ?? '{}';
-    this.doc = raw.trim().startsWith('{') ? JSON.parse(raw) as StateDocument : {};
-    const version = String(stateOut.Parameter?.Version ?? 0);
-    return { spec: this.spec, target: this.target, state: this.doc.state, command: this.doc.command, version };
+    this.doc = state.doc;
+    const { state: st, command, commands } = this.doc;
+    return { spec: this.spec, target: this.target, state: st, command, commands, version: state.version };
   }
 
   /**
-   * PutParameter has no compare-and-swap: write with Overwrite and check the new version is exactly one more
-   * than the one read; anything else means another writer came between (a conflict).
+   * PutParameter has no compare-and-swap. The version is read again right before writing (a command or a tick
+   * that came between is a conflict, and nothing is overwritten), and the new version must be exactly one more
+   * than the one read; anything else means another writer came between (a conflict). The commands written back
+   * are the ones of that last read, so a command stored before it is kept.
    */
-  public async writeState(state: ControllerState, version: string): Promise<void> {
-    await this.put({ ...this.doc, state }, version);
+  public async writeState(state: ControllerState, version: string): Promise<string> {
+    const fresh = await this.readState();
+    if (fresh.version !== version) throw this.conflict(fresh.version, version);
+    return this.put({ ...fresh.doc, state }, version);
   }
 
-  /** Record a command (the CLI); the state and its version come from a fresh read. */
-  public async writeCommand(command: Command): Promise<void> {
-    const stored = await this.read();
-    await this.put({ ...this.doc, command }, stored.version);
+  public async currentVersion(): Promise<string> {
+    return (await this.readState()).version;
   }
 
-  private async put(doc: StateDocument, version: string): Promise<void> {
-    const out = await this.ssm.send(new PutParameterCommand({ Name: this.stateParameter, Value: JSON.stringify(doc), Overwrite: true, Type: 'String' }));
-    if (String(out.Version) !== String(Number(version) + 1)) {
-      throw new ConflictError(`SSM parameter ${this.stateParameter} is at version ${out.Version}, expected ${Number(version) + 1}: another writer came between`);
+  /**
+   * Append a command (the CLI): drop the handled ones, append with the next `seq`, write, then read back after
+   * `settleMs` to check it is still there (or already handled): without compare-and-swap a concurrent writer can
+   * overwrite it, and then it is written again. Resolves only once the command is stored.
+   */
+  public async appendCommand(kind: Command['kind'], id: string, at: number, attempts = 5, settleMs = 1500): Promise<Command> {
+    let command: Command | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const { doc, version } = await this.readState();
+      const queue = doc.commands ?? [];
+      if (command && (queue.some((c) => c.id === id) || (doc.state?.commandSeq ?? 0) >= command.seq!)) return command;
+      const pending = [...queue, ...(doc.command ? [doc.command] : [])].filter((c) => !handledBy(c, doc.state));
+      command = { id, kind, at, seq: Math.max(doc.state?.commandSeq ?? 0, ...queue.map((c) => c.seq ?? 0)) + 1 };
+      try {
+        await this.put({ state: doc.state, commands: [...pending, command] }, version);
+      } catch (e) {
+        if (!isRuntimeError(e, 'conflict')) throw e;
+      }
+      await new Promise((r) => setTimeout(r, settleMs));
     }
+    const { doc } = await this.readState();
+    if (command && ((doc.commands ?? []).some((c) => c.id === id) || (doc.state?.commandSeq ?? 0) >= command.seq!)) return command;
+    throw new RolloutRuntimeError('conflict', `could not store the ${kind} command in ${this.stateParameter} after ${attempts} attempts: other writers keep coming between; try again`);
   }
+
+  private async readState(): Promise<{ doc: StateDocument; version: string }> {
+    const out = await this.ssm.send(new GetParameterCommand({ Name: this.stateParameter }));
+    const raw = out.Parameter?.Value ?? '{}';
+    return { doc: raw.trim().startsWith('{') ? JSON.parse(raw) as StateDocument : {}, version: String(out.Parameter?.Version ?? 0) };
+  }
+
+  private conflict(now: string | number | undefined, read: string): ConflictError {
+    return new ConflictError(`SSM parameter ${this.stateParameter} is at version ${now}, expected ${Number(read) + 1}: another writer came between`);
+  }
+
+  private async put(doc: StateDocument, version: string): Promise<string> {
+    const out = await this.ssm.send(new PutParameterCommand({ Name: this.stateParameter, Value: JSON.stringify(doc), Overwrite: true, Type: 'String' }));
+    if (String(out.Version) !== String(Number(version) + 1)) throw this.conflict(out.Version, version);
+    return String(out.Version);
+  }
+}
+
+function handledBy(c: Command, state: ControllerState | undefined): boolean {
+  if (!state) return false;
+  return c.seq !== undefined ? c.seq <= (state.commandSeq ?? 0) : c.id === state.lastCommandId;
 }
 
 /** The listener rule as the router. */
@@ -71,11 +115,12 @@ export class ListenerRuleRouter implements TrafficRouter {
     const out = await this.elb.send(new DescribeRulesCommand({ RuleArns: [this.target.listenerRuleArn] }));
     const forward = out.Rules?.[0]?.Actions?.find((a) => a.Type === 'forward')?.ForwardConfig;
     if (!forward?.TargetGroups) return undefined;
+    // every target group the rule forwards to is reported: one outside the spec or the target is not "served"
     const byArn = new Map(Object.entries(this.target.targetGroups).map(([v, arn]) => [arn, v]));
     const weights: Weights = Object.fromEntries([this.spec.stable, ...this.spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
     for (const tg of forward.TargetGroups) {
-      const v = byArn.get(tg.TargetGroupArn ?? '');
-      if (v && v in weights) weights[v] = tg.Weight ?? 0;
+      const v = byArn.get(tg.TargetGroupArn ?? '') ?? UNKNOWN_BACKEND;
+      if ((tg.Weight ?? 0) > 0 || v in weights) weights[v] = (weights[v] ?? 0) + (tg.Weight ?? 0);
     }
     return weights;
   }

@@ -5,30 +5,29 @@
  *   model-rollout status|pause|resume|promote|cancel <rollout> --kube [--context C] [--namespace N]
  *   model-rollout status|pause|resume|promote|cancel <rollout> --aws [--region R]
  *
- * Commands are recorded in the rollout's state (the next tick handles them). `cancel` also moves the route to the
- * stable version itself, so it takes effect within seconds, not at the next tick.
+ * Commands are appended to the rollout's command queue under optimistic concurrency (retried on a conflict) and
+ * reported done only once stored; the controller handles every stored command, in order, at its next tick (within
+ * a minute). `cancel` does not move the route itself: a route moved behind the controller's back was undone by a
+ * tick in flight, and after promotion it sent all traffic to a version scaled to zero. Ticks are fenced instead:
+ * a tick that wrote its state before the cancel stops acting as soon as the cancel is stored.
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import {
   specConfigMapName, specParameterName, stateConfigMapName, stateParameterName,
 } from '../../core/constants';
-import { AwsTarget, KubernetesTarget } from '../../core/contract/target';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
-import { abortWeights, Weights } from '../../core/weights';
-import { ListenerRuleRouter, SsmStore } from '../aws/adapter';
-import { ConfigMapStore, HttpRouteRouter } from '../k8s/adapter';
+import { SsmStore } from '../aws/adapter';
+import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection } from '../k8s/kube-client';
-import { TrafficRouter } from '../ports';
 
 const USAGE = `usage:
   model-rollout plan <name>.rollout.json
@@ -37,11 +36,10 @@ const USAGE = `usage:
   model-rollout <status|pause|resume|promote|cancel> <rollout> --aws [--region REGION]
       [--spec-parameter NAME] [--state-parameter NAME]`;
 
-/** A rollout's store and router, whichever the target. */
+/** A rollout's store, whichever the target. */
 interface Backend {
   read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>;
-  writeCommand(command: Command): Promise<void>;
-  router(spec: RolloutSpec, target: unknown): TrafficRouter;
+  appendCommand(kind: Command['kind'], id: string, at: number): Promise<Command>;
 }
 
 /** Parsed command line. */
@@ -103,11 +101,7 @@ function kubeBackend(rollout: string, flags: CliArgs['flags'], env: NodeJS.Proce
     specConfigMap: typeof flags['spec-configmap'] === 'string' ? flags['spec-configmap'] : specConfigMapName(rollout),
     stateConfigMap: typeof flags['state-configmap'] === 'string' ? flags['state-configmap'] : stateConfigMapName(rollout),
   });
-  return {
-    read: async () => store.read(),
-    writeCommand: (c) => store.writeCommand(c),
-    router: (spec, target) => new HttpRouteRouter(kube, spec, target as KubernetesTarget),
-  };
+  return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
 }
 
 function awsBackend(rollout: string, flags: CliArgs['flags']): Backend {
@@ -115,12 +109,7 @@ function awsBackend(rollout: string, flags: CliArgs['flags']): Backend {
   const store = new SsmStore(new SSMClient({ region }),
     typeof flags['spec-parameter'] === 'string' ? flags['spec-parameter'] : specParameterName(rollout),
     typeof flags['state-parameter'] === 'string' ? flags['state-parameter'] : stateParameterName(rollout));
-  const elb = new ElasticLoadBalancingV2Client({ region });
-  return {
-    read: async () => store.read(),
-    writeCommand: (c) => store.writeCommand(c),
-    router: (spec, target) => new ListenerRuleRouter(elb, spec, target as AwsTarget),
-  };
+  return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
 }
 
 /** `status`: phase, weights, step, next change and a progress bar. */
@@ -175,15 +164,13 @@ export async function main(
     out(`${renderStatus(stored.spec, stored.state, now())}\n`);
     return 0;
   }
-  const command: Command = { id: randomUUID(), kind: args.verb as Command['kind'], at: now() };
-  if (command.kind === 'cancel') {
-    // the route first: traffic is back on stable within seconds; the next tick records the abort
-    const weights: Weights = abortWeights(stored.spec);
-    await backend.router(stored.spec, stored.target).setWeights(weights);
-    out(`route: ${Object.entries(weights).map(([v, w]) => `${v} ${w}%`).join(', ')}\n`);
+  const kind = args.verb as Command['kind'];
+  const phase = stored.state?.phase;
+  if (kind === 'cancel' && phase === 'promoted') {
+    out(`note: ${stored.spec.name} is promoted: the controller ignores cancel now (traffic stays where it is); deploy the previous version as stable to go back\n`);
   }
-  await backend.writeCommand(command);
-  out(`${command.kind}: recorded as ${command.id}; the controller handles it at its next tick\n`);
+  const command = await backend.appendCommand(kind, randomUUID(), now());
+  out(`${command.kind}: stored as #${command.seq} (${command.id}); the controller handles it at its next tick (within a minute)\n`);
   return 0;
 }
 

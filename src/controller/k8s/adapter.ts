@@ -1,13 +1,15 @@
 /**
  * The Kubernetes adapter: the controller's ports over the API (see ../README.md for the exact calls and RBAC).
  */
-import { isConflict, KubeClient, paths } from './kube-client';
+import { KubeClient, movedOn, paths } from './kube-client';
 import { BUCKET_HEADER, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { HttpRouteRule, renderHttpRouteRules } from '../../core/routes/gateway-api';
+import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
-import { Command, ControllerState } from '../../core/state';
+import { Command, ControllerState, UNKNOWN_BACKEND } from '../../core/state';
 import { Weights } from '../../core/weights';
+import { HttpError } from '../http-request';
 import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
 /** Where the rollout's ConfigMaps are. */
@@ -17,19 +19,23 @@ export interface KubeRolloutLocation {
   readonly stateConfigMap: string;
 }
 
-/** Spec and target from the spec ConfigMap; state and command from the state ConfigMap. */
+/** Spec and target from the spec ConfigMap; state and the command queue from the state ConfigMap. */
 export class ConfigMapStore implements StateStore {
   /** The target read with the spec (the other ports need it). */
   public target?: KubernetesTarget;
   public spec?: RolloutSpec;
-  private stateData: Record<string, string> = {};
+  private hasData = false;
 
   constructor(private readonly kube: KubeClient, private readonly where: KubeRolloutLocation) {}
+
+  private get statePath(): string {
+    return paths.configMap(this.where.namespace, this.where.stateConfigMap);
+  }
 
   public async read(): Promise<StoredRollout> {
     const [specCm, stateCm] = await Promise.all([
       this.kube.get(paths.configMap(this.where.namespace, this.where.specConfigMap)),
-      this.kube.get(paths.configMap(this.where.namespace, this.where.stateConfigMap)),
+      this.kube.get(this.statePath),
     ]);
     const data = specCm.data ?? {};
     if (!data[STATE_KEY_SPEC] || !data[STATE_KEY_TARGET]) {
@@ -38,68 +44,126 @@ export class ConfigMapStore implements StateStore {
     this.spec = JSON.parse(data[STATE_KEY_SPEC]) as RolloutSpec;
     this.target = JSON.parse(data[STATE_KEY_TARGET]) as KubernetesTarget;
     const stateData: Record<string, string> = stateCm.data ?? {};
-    this.stateData = stateData;
+    this.hasData = stateCm.data !== undefined && stateCm.data !== null;
+    const queue = parseCommands(stateData[STATE_KEY_COMMAND]);
     return {
       spec: this.spec,
       target: this.target,
       state: stateData[STATE_KEY_STATE] ? JSON.parse(stateData[STATE_KEY_STATE]) as ControllerState : undefined,
-      command: stateData[STATE_KEY_COMMAND] ? JSON.parse(stateData[STATE_KEY_COMMAND]) as Command : undefined,
+      ...queue,
       version: stateCm.metadata.resourceVersion ?? '',
     };
   }
 
-  public async writeState(state: ControllerState, version: string): Promise<void> {
-    // `add /data` replaces the whole map: keep what was read (the command), the resourceVersion test guards it
-    try {
-      await this.kube.jsonPatch(paths.configMap(this.where.namespace, this.where.stateConfigMap), [
-        { op: 'test', path: '/metadata/resourceVersion', value: version },
-        { op: 'add', path: '/data', value: { ...this.stateData, [STATE_KEY_STATE]: JSON.stringify(state) } },
-      ]);
-    } catch (e) {
-      if (isConflict(e)) throw new ConflictError(`state ConfigMap ${this.where.stateConfigMap} changed since resourceVersion ${version}`);
-      throw e;
+  /**
+   * Only the state key is written (the command queue is the CLI's), guarded by a `test` of the resourceVersion
+   * read: a concurrent tick or command makes it fail. Resolves with the new resourceVersion.
+   */
+  public async writeState(state: ControllerState, version: string): Promise<string> {
+    const rv = await this.patchGuarded(version, STATE_KEY_STATE, JSON.stringify(state), this.hasData);
+    return rv;
+  }
+
+  public async currentVersion(): Promise<string> {
+    return (await this.kube.get(this.statePath)).metadata.resourceVersion ?? '';
+  }
+
+  /**
+   * Append a command to the queue (the CLI): read, drop the commands the state has handled, append with the next
+   * `seq`, write guarded by the resourceVersion; on a conflict (a tick or another CLI wrote between), read again
+   * and retry. Resolves only once the command is stored.
+   */
+  public async appendCommand(kind: Command['kind'], id: string, at: number, attempts = 8): Promise<Command> {
+    for (let attempt = 1; ; attempt++) {
+      const cm = await this.kube.get(this.statePath);
+      const data: Record<string, string> = cm.data ?? {};
+      const state = data[STATE_KEY_STATE] ? JSON.parse(data[STATE_KEY_STATE]) as ControllerState : undefined;
+      const { command: legacy, commands = [] } = parseCommands(data[STATE_KEY_COMMAND]);
+      const queue = [...commands, ...(legacy ? [legacy] : [])].filter((c) => !handled(c, state));
+      const seq = Math.max(state?.commandSeq ?? 0, ...commands.map((c) => c.seq ?? 0)) + 1;
+      const command: Command = { id, kind, at, seq };
+      try {
+        await this.patchGuarded(cm.metadata.resourceVersion ?? '', STATE_KEY_COMMAND, JSON.stringify([...queue, command]), cm.data !== undefined && cm.data !== null);
+        return command;
+      } catch (e) {
+        if (!isRuntimeError(e, 'conflict') || attempt >= attempts) throw e;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
     }
   }
 
-  /** Record a command for the next tick (the CLI). */
-  public async writeCommand(command: Command): Promise<void> {
-    const cm = await this.kube.get(paths.configMap(this.where.namespace, this.where.stateConfigMap));
-    await this.kube.jsonPatch(paths.configMap(this.where.namespace, this.where.stateConfigMap), [
-      { op: 'test', path: '/metadata/resourceVersion', value: cm.metadata.resourceVersion },
-      { op: 'add', path: '/data', value: { ...(cm.data ?? {}), [STATE_KEY_COMMAND]: JSON.stringify(command) } },
-    ]);
+  /** JSON patch of one key of the state ConfigMap, guarded by a `test` of `/metadata/resourceVersion`. */
+  private async patchGuarded(version: string, key: string, value: string, hasData: boolean): Promise<string> {
+    const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
+    try {
+      const out = await this.kube.jsonPatch(this.statePath, [
+        { op: 'test', path: '/metadata/resourceVersion', value: version },
+        hasData ? { op: 'add', path: `/data/${escaped}`, value } : { op: 'add', path: '/data', value: { [key]: value } },
+      ]);
+      return out.metadata?.resourceVersion ?? '';
+    } catch (e) {
+      // a failed `test` of the resourceVersion is a conflict; any other 422 is the API refusing the patch for good
+      if (await movedOn(this.kube, this.statePath, e, version)) {
+        throw new ConflictError(`state ConfigMap ${this.where.stateConfigMap} changed since resourceVersion ${version}`);
+      }
+      if (e instanceof HttpError && e.status === 422) {
+        throw new RolloutRuntimeError('rejected', `state ConfigMap ${this.where.stateConfigMap} refuses writes (${e.message}): is it immutable?`, 422);
+      }
+      throw e;
+    }
   }
 }
 
-/** Weights from HTTPRoute rules rendered by `renderHttpRouteRules` (random: backendRef weights; sticky: bucket ranges). */
+/** The command key: a queue (array, this CLI) or a single command (older CLIs). */
+export function parseCommands(raw: string | undefined): { command?: Command; commands?: Command[] } {
+  if (!raw) return {};
+  const parsed = JSON.parse(raw) as Command | Command[];
+  return Array.isArray(parsed) ? { commands: parsed } : { command: parsed };
+}
+
+/** Whether a command was handled by the state (by `seq`, or by id for a legacy one). */
+export function handled(c: Command, state: ControllerState | undefined): boolean {
+  if (!state) return false;
+  return c.seq !== undefined ? c.seq <= (state.commandSeq ?? 0) : c.id === state.lastCommandId;
+}
+
+/**
+ * Weights from HTTPRoute rules rendered by `renderHttpRouteRules` (random: backendRef weights; sticky: bucket
+ * ranges). Every backend the route sends to is reported: the spec's versions (0 when absent), other versions of
+ * the target by name, and backends outside the target as `UNKNOWN_BACKEND`, so a replaced or removed canary
+ * still on the route is seen, never counted as the stable version. Undefined when no split rule is found.
+ */
 export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, rules: readonly HttpRouteRule[]): Weights | undefined {
   const byService = new Map(Object.entries(target.backends).map(([v, b]) => [b.service, v]));
-  const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
-  const weights: Weights = Object.fromEntries(versions.map((v) => [v, 0]));
+  const versionOf = (service: string | undefined) => (service !== undefined && byService.get(service)) || UNKNOWN_BACKEND;
+  const weights: Weights = Object.fromEntries([spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
+  const add = (v: string, n: number) => { weights[v] = (weights[v] ?? 0) + n; };
   const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.type === 'Exact') || (m.queryParams ?? []).length > 0);
   const body = rules.filter((r) => !isPin(r));
   if (target.routing.kind === 'random') {
     const split = body.find((r) => r.backendRefs.length > 0);
     if (!split) return undefined;
-    for (const ref of split.backendRefs) {
-      const v = byService.get(ref.name);
-      if (v && v in weights) weights[v] = ref.weight ?? 1;
-    }
-    const total = Object.values(weights).reduce((a, b) => a + b, 0);
-    return total === 100 ? weights : undefined;
+    const total = split.backendRefs.reduce((sum, ref) => sum + (ref.weight ?? 1), 0);
+    if (total <= 0) return undefined;
+    // Gateway API weights are relative: read them as percent of their total
+    for (const ref of split.backendRefs) add(versionOf(ref.name), Math.round(((ref.weight ?? 1) * 100) / total));
+    return weights;
   }
-  let canaryTotal = 0;
+  let bucketed = 0;
+  let rest: string | undefined;
   for (const r of body) {
     const header = r.matches.flatMap((m) => m.headers ?? []).find((h) => h.name === BUCKET_HEADER);
-    if (!header) continue;
-    const v = byService.get(r.backendRefs[0]?.name ?? '');
-    const buckets = /^\^\((.*)\)\$$/.exec(header.value)?.[1].split('|').filter((x) => x !== '').length ?? 0;
-    if (v && v !== spec.stable) {
-      weights[v] = buckets;
-      canaryTotal += buckets;
+    if (!header) {
+      rest = rest ?? (r.backendRefs.length > 0 ? versionOf(r.backendRefs[0]?.name) : undefined);
+      continue;
     }
+    const buckets = /^\^\((.*)\)\$$/.exec(header.value)?.[1].split('|').filter((x) => x !== '').length ?? 0;
+    add(versionOf(r.backendRefs[0]?.name), buckets);
+    bucketed += buckets;
   }
-  weights[spec.stable] = 100 - canaryTotal;
+  if (rest === undefined) return undefined;
+  add(rest, 100 - bucketed);
+  for (const v of Object.keys(weights)) if (weights[v] === 0 && v !== spec.stable && !spec.canaries.some((c) => c.version === v)) delete weights[v];
   return weights;
 }
 
@@ -124,7 +188,8 @@ export class HttpRouteRouter implements TrafficRouter {
         return;
       } catch (e) {
         // someone else (kubectl apply, Argo CD) changed the route between our read and write: read again, once
-        if (!isConflict(e) || attempt >= 1) throw e;
+        const where = paths.httpRoute(this.target.namespace, this.target.httpRoute);
+        if (attempt >= 1 || !(await movedOn(this.kube, where, e, route.metadata.resourceVersion))) throw e;
       }
     }
   }
@@ -160,6 +225,8 @@ export class WorkloadCapacity implements Capacity {
 
   public async setFloor(version: string, replicas: number): Promise<void> {
     const b = this.target.backends[version];
+    // a version that left the target is no longer rendered: its objects go with the next apply (prune)
+    if (!b && replicas === 0) return;
     if (!b) throw new Error(`no Kubernetes backend for version "${version}" in the rollout target`);
     const ns = this.target.namespace;
     if (b.scaledObject) {

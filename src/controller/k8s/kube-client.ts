@@ -47,9 +47,21 @@ export type JsonPatchOp =
 /** A Kubernetes object as JSON. */
 export type KubeObject = { metadata: { name: string; namespace?: string; resourceVersion?: string }; [key: string]: any };
 
-/** The API's answer to a failed precondition: 409 Conflict (resourceVersion) or 422 (a failed JSON-patch `test`). */
+/** 409 Conflict: the API's answer to a stale resourceVersion on update. */
 export function isConflict(e: unknown): boolean {
-  return e instanceof HttpError && (e.status === 409 || e.status === 422);
+  return e instanceof HttpError && e.status === 409;
+}
+
+/**
+ * Whether a failed guarded write failed because the object moved on since `version`. The API server answers a
+ * failed JSON-patch `test` with 422 Unprocessable Entity (kubernetes/kubernetes#68346), the same status as a
+ * patch it refuses for good (an immutable ConfigMap, an invalid object): re-read the resourceVersion to tell.
+ */
+export async function movedOn(kube: KubeClient, path: string, e: unknown, version: string | undefined): Promise<boolean> {
+  if (isConflict(e)) return true;
+  if (!(e instanceof HttpError) || e.status !== 422) return false;
+  const now = await kube.get(path).then((o) => o.metadata.resourceVersion, () => undefined);
+  return now !== undefined && now !== version;
 }
 
 export class KubeClient {

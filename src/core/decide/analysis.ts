@@ -2,7 +2,7 @@
  * Analysis: continuous checks at every tick and the analysis gates of `analysis` steps. A measurement with no
  * data, an error or too few samples is inconclusive, never a failure.
  */
-import { TickContext } from './context';
+import { ONCE_PER_TICK_MS, TickContext } from './context';
 import { AnalysisGateSpec, MetricSpec } from '../spec';
 import { MetricObservation, Verdict } from '../state';
 
@@ -13,8 +13,9 @@ export function judge(metric: MetricSpec, m: MetricObservation | undefined): Ver
     if (m.alarmState === 'ALARM') return 'fail';
     return m.alarmState === 'OK' ? 'pass' : 'inconclusive';
   }
-  if (m.value === undefined || Number.isNaN(m.value)) return 'inconclusive';
-  if (metric.minSamples && (m.samples === undefined || m.samples < metric.minSamples)) return 'inconclusive';
+  if (typeof m.value !== 'number' || Number.isNaN(m.value)) return 'inconclusive';
+  // NaN (Prometheus' scalar() of an empty vector) is not a count: `NaN < minSamples` is false, so test finiteness
+  if (metric.minSamples && !(typeof m.samples === 'number' && Number.isFinite(m.samples) && m.samples >= metric.minSamples)) return 'inconclusive';
   switch (metric.comparison) {
     case 'lt': return m.value < metric.threshold ? 'pass' : 'fail';
     case 'lte': return m.value <= metric.threshold ? 'pass' : 'fail';
@@ -41,18 +42,40 @@ export function measure(t: TickContext, metrics: readonly MetricSpec[]): Verdict
 }
 
 /**
- * Continuous checks, at most once per tick while a canary has traffic. Returns true when a failing check holds
- * the weights at this tick; more failures than `checkFailureLimit` abort.
+ * Continuous checks, measured at every tick that could raise a weight (every progressing tick): a tick that
+ * skipped them could raise a weight while the error rate is still high. Returns true when the weights hold at
+ * this tick: the measurement failed, or it was inconclusive after a failure (no data is no all-clear). A
+ * failure counts toward `checkFailureLimit` once per tick, so a retried tick with the same inputs is idempotent.
  */
 export function runContinuousChecks(t: TickContext): boolean {
   const { spec, s, now } = t;
-  if (spec.checks.length === 0 || !t.tickSince(s.lastCheckAt) || !spec.canaries.some((c) => (s.weights[c.version] ?? 0) > 0)) return false;
+  if (spec.checks.length === 0) return false;
   s.lastCheckAt = now;
-  if (measure(t, spec.checks) !== 'fail') return false;
-  s.checkFailures += 1;
+  const verdict = measure(t, spec.checks);
+  if (verdict === 'pass') {
+    s.checkFailing = undefined;
+    return false;
+  }
+  if (verdict === 'inconclusive') {
+    if (s.checkFailing) t.reasons.push('continuous check inconclusive after a failure: holding the weights until it passes');
+    return s.checkFailing === true;
+  }
+  s.checkFailing = true;
+  if (s.checkCountedAt === undefined || now - s.checkCountedAt >= ONCE_PER_TICK_MS) {
+    s.checkFailures += 1;
+    s.checkCountedAt = now;
+  }
   t.reasons.push(`continuous check failed (${s.checkFailures}/${spec.checkFailureLimit} tolerated): holding the weights`);
   if (s.checkFailures > spec.checkFailureLimit) t.abort(`continuous checks failed ${s.checkFailures} times`);
   return true;
+}
+
+/** Whether the continuous checks hold the canaries at this tick, measured without counting (a completed split). */
+export function checksHold(t: TickContext): boolean {
+  const { spec, s } = t;
+  if (spec.checks.length === 0) return false;
+  const verdict = measure(t, spec.checks);
+  return verdict === 'fail' || (verdict === 'inconclusive' && s.checkFailing === true);
 }
 
 /**

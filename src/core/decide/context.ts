@@ -17,6 +17,15 @@ export type Draft = Mutable<ControllerState>;
 /** One tick, in milliseconds. */
 export const TICK_MS = TICK_SECONDS * 1000;
 
+/**
+ * "Once per tick" means at least half a tick apart: a CronJob starts up to seconds late (a tick 58 s after the
+ * previous one is the next tick, not the same one), while a retried tick comes within seconds (the same tick).
+ */
+export const ONCE_PER_TICK_MS = TICK_MS / 2;
+
+/** Default of `scaleDownDelaySeconds`: Argo Rollouts' `abortScaleDownDelaySeconds`/`scaleDownDelaySeconds` default. */
+export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
+
 export class TickContext {
   public readonly actions: Action[] = [];
   public readonly reasons: string[] = [];
@@ -33,17 +42,14 @@ export class TickContext {
     start: (hash: string) => Draft,
   ) {
     this.wakeAt = now + TICK_MS;
-    this.hash = specHash(spec);
-    this.s = previous && previous.specHash === this.hash
-      ? { ...previous, weights: { ...previous.weights }, floors: { ...previous.floors } }
-      : start(this.hash);
+    this.hash = hashOfSpec(spec);
+    this.s = previous && previous.specHash === this.hash ? copy(previous) : start(this.hash);
     if (!previous) this.reasons.push('rollout started');
-    else if (previous.specHash !== this.hash) this.reasons.push(`spec changed (${previous.specHash} -> ${this.hash}): restarting from the first step`);
   }
 
   /** Whether at least one tick has passed since `at` (or `at` never happened). */
   public tickSince(at: number | undefined): boolean {
-    return at === undefined || this.now - at >= TICK_MS;
+    return at === undefined || this.now - at >= ONCE_PER_TICK_MS;
   }
 
   public setFloor(version: string, replicas: number): void {
@@ -52,38 +58,109 @@ export class TickContext {
     this.s.floorsSetAt = this.now;
   }
 
+  /**
+   * Make `version`'s floor at least `replicas`, never lowering it: a floor already as high (recorded, or seen in
+   * place, e.g. raised by a person or an autoscaler) is only recorded. Returns whether an action was needed.
+   */
+  public ensureFloor(version: string, replicas: number): boolean {
+    const recorded = this.s.floors[version] ?? 0;
+    if (recorded >= replicas) return false;
+    if ((this.obs.floors?.[version] ?? 0) >= replicas) {
+      this.s.floors[version] = replicas;
+      return false;
+    }
+    this.setFloor(version, replicas);
+    return true;
+  }
+
   public sendWeights(weights: Weights): void {
     this.actions.push({ kind: 'setWeights', weights });
     this.s.weights = { ...weights };
     this.s.weightsSetAt = this.now;
+    this.s.routeChangedAt = Math.max(this.s.routeChangedAt ?? this.now, this.now);
   }
 
-  /** Whether the router serves `weights` (true when it cannot be read: changes then count as verified). */
+  /** Share the router sends to `version` now: 0 when it cannot be read (nothing counts as served then). */
+  public served(version: string): number {
+    return this.obs.routerWeights?.[version] ?? 0;
+  }
+
+  /**
+   * Whether the router serves exactly `weights`: every version at its weight and nothing anywhere else (a
+   * backend outside the spec or the target means it does not). A route that cannot be read serves nothing known.
+   */
   public routerServes(weights: Weights): boolean {
     const seen = this.obs.routerWeights;
-    return !seen || Object.keys(weights).every((v) => (seen[v] ?? 0) === weights[v]);
+    if (!seen) return false;
+    const keys = new Set([...Object.keys(weights), ...Object.keys(seen)]);
+    return [...keys].every((v) => (seen[v] ?? 0) === (weights[v] ?? 0));
   }
 
-  /** Roll back: the stable floor first, then every canary to 0 at once, then the canaries' floors down. */
+  /** Ready replicas of `version` (0 when unknown). */
+  public ready(version: string): number {
+    return this.obs.readyReplicas[version] ?? 0;
+  }
+
+  /** Whether this tick changes the route (nothing is scaled down in such a tick: the gateway propagates first). */
+  public routeChanging(): boolean {
+    return this.actions.some((a) => a.kind === 'setWeights');
+  }
+
+  /** The propagation delay after a route change before anything it no longer sends to is scaled down. */
+  public scaleDownDelayMs(): number {
+    return (this.spec.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
+  }
+
+  /**
+   * Roll back: the stable floor first (raised, never lowered), then every canary to 0 at once, as soon as the
+   * stable version has a ready replica (never all traffic to a version with none). The canaries' floors go down
+   * later, once the router serves the abort weights and the propagation delay has passed (`floors.ts`).
+   */
   public abort(reason: string): void {
     const { spec, s } = this;
     this.reasons.push(`abort: ${reason}`);
-    if ((s.floors[spec.stable] ?? 0) < spec.stableReplicas) this.setFloor(spec.stable, spec.stableReplicas);
-    this.sendWeights(abortWeights(spec));
-    for (const c of spec.canaries) if ((s.floors[c.version] ?? 0) > 0) this.setFloor(c.version, 0);
+    this.ensureFloor(spec.stable, spec.stableReplicas);
     s.phase = 'aborted';
     s.pauseReason = undefined;
+    s.pausedAt = undefined;
     s.reason = reason;
     s.capacityWaitSince = undefined;
     s.gate = undefined;
     s.finishedAt = this.now;
+    const lowering = { ...(s.lowering ?? {}) };
+    for (const c of spec.canaries) if ((s.floors[c.version] ?? 0) > 0) lowering[c.version] = this.now;
+    s.lowering = lowering;
+    this.sendAbortWeights();
+  }
+
+  /** Send the abort weights when the stable version can take them (one ready replica), else hold and say why. */
+  public sendAbortWeights(): void {
+    const back = abortWeights(this.spec);
+    const stable = this.spec.stable;
+    if (this.ready(stable) < 1 && this.served(stable) < 100) {
+      this.reasons.push(`holding the route: ${stable} has no ready replica to take the traffic back yet (floor ${this.s.floors[stable] ?? 0})`);
+      return;
+    }
+    if (this.routerServes(back)) this.s.weights = back;
+    else this.sendWeights(back);
   }
 
   public pause(why: PauseReason, reason: string): void {
     this.s.phase = 'paused';
     this.s.pauseReason = why;
     this.s.reason = reason;
+    this.s.pausedAt = this.now;
     this.reasons.push(`paused: ${reason}`);
+  }
+
+  /** Back to progressing; the progress deadline restarts (see `resume` in commands.ts). */
+  public unpause(): void {
+    const s = this.s;
+    s.phase = 'progressing';
+    s.pauseReason = undefined;
+    s.pausedAt = undefined;
+    s.reason = undefined;
+    s.capacityWaitSince = undefined;
   }
 
   /** Move to the next step; its clock starts at `completedAt`, never earlier than the current step's start. */
@@ -100,6 +177,7 @@ export class TickContext {
   public result(): Decision {
     const { s, previous } = this;
     s.updatedAt = this.now;
+    if (s.lowering && Object.keys(s.lowering).length === 0) s.lowering = undefined;
     const changed = this.actions.length > 0 || !previous || !sameState(previous, s);
     return {
       state: changed ? s : previous!,
@@ -109,6 +187,31 @@ export class TickContext {
       verdicts: this.verdicts,
     };
   }
+}
+
+/**
+ * The spec's hash, memoized per spec object: hashing the whole spec is most of a tick's CPU, and a caller that
+ * decides many times over one (readonly) spec object (the property suite, a simulator) hashes it once. Same
+ * input, same output: `decide` stays pure.
+ */
+const hashes = new WeakMap<RolloutSpec, string>();
+function hashOfSpec(spec: RolloutSpec): string {
+  let h = hashes.get(spec);
+  if (h === undefined) {
+    h = specHash(spec);
+    hashes.set(spec, h);
+  }
+  return h;
+}
+
+/** A mutable copy of a state. */
+export function copy(previous: ControllerState): Draft {
+  return {
+    ...previous,
+    weights: { ...previous.weights },
+    floors: { ...previous.floors },
+    ...(previous.lowering ? { lowering: { ...previous.lowering } } : {}),
+  };
 }
 
 function sameState(a: ControllerState, b: ControllerState): boolean {

@@ -3,11 +3,11 @@
  * split), and what follows it (the previous version's keep-warm window, re-sending the abort weights).
  */
 import { runGate } from './analysis';
-import { moveTo } from './capacity-gate';
+import { moveTo, sameWeights } from './capacity-gate';
 import { TickContext } from './context';
 import { progressAfter } from '../schedule';
 import { Phase } from '../state';
-import { abortWeights, weightsAt } from '../weights';
+import { abortWeights, Weights, weightsAt } from '../weights';
 
 /** Run the steps as far as they go at this tick. */
 export function runSteps(t: TickContext): void {
@@ -15,10 +15,7 @@ export function runSteps(t: TickContext): void {
   for (let guard = 0; s.phase === 'progressing' && guard <= spec.steps.length + 1; guard++) {
     if (s.stepIndex >= spec.steps.length) {
       if (!moveTo(t, weightsAt(spec, 100))) break;
-      if (finish(t) === 'promoted' && spec.keepPreviousWarmSeconds === 0) {
-        t.actions.push({ kind: 'scaleDown', version: spec.stable });
-        s.previousScaledDown = true;
-      }
+      finish(t);
       break;
     }
     const step = spec.steps[s.stepIndex];
@@ -57,8 +54,11 @@ function finish(t: TickContext): Phase {
   s.gate = undefined;
   s.capacityWaitSince = undefined;
   if (single) {
+    // the promoted canary serves the environment from now on: spec changes and cancels start from it
+    s.servingVersion = spec.canaries[0].version;
     s.previousVersion = spec.stable;
     s.previousScaledDown = false;
+    s.lowering = { ...(s.lowering ?? {}), [spec.stable]: now + spec.keepPreviousWarmSeconds * 1000 };
     t.reasons.push(`promoted: ${spec.canaries[0].version} is the stable version`);
   } else {
     t.reasons.push('completed: the canaries hold their final weights');
@@ -69,22 +69,34 @@ function finish(t: TickContext): Phase {
 /** Aborted: the router must keep serving the abort weights; send them again once per tick while it does not. */
 export function holdAbort(t: TickContext): void {
   const back = abortWeights(t.spec);
-  if (!t.routerServes(back) && t.tickSince(t.s.weightsSetAt)) {
-    t.reasons.push('aborted, but the router still sends traffic to a canary: sending the abort weights again');
-    t.sendWeights(back);
-  }
+  if (t.routerServes(back) || !t.tickSince(t.s.weightsSetAt)) return;
+  t.reasons.push('aborted, but the router does not serve the abort weights: sending them again');
+  t.sendAbortWeights();
 }
 
-/** Promoted: the previous version is scaled down once its keep-warm window is over. */
-export function afterPromotion(t: TickContext): void {
-  const { spec, s, now } = t;
-  if (s.phase !== 'promoted' || !s.previousVersion || s.previousScaledDown) return;
-  const due = (s.finishedAt ?? now) + spec.keepPreviousWarmSeconds * 1000;
-  if (now >= due) {
-    t.actions.push({ kind: 'scaleDown', version: s.previousVersion });
-    s.previousScaledDown = true;
-    t.reasons.push(`keep-warm window over: scaling ${s.previousVersion} down`);
-  } else {
-    t.wakeAt = due;
+/**
+ * Promoted or completed: the router must keep serving the final weights the state records; repaired toward the
+ * state through the capacity gate (a version that lost its replicas does not get traffic back blindly).
+ */
+export function holdFinal(t: TickContext, holdCanaries = false): void {
+  if (!t.routerServes(t.s.weights)) moveTo(t, t.s.weights, { deadline: false, holdCanaries });
+}
+
+/**
+ * Paused: no step moves, but the router must serve what the state records, and nothing above what the plan
+ * allows at this step (after a spec change, the weights served at the restart come down to the plan here too).
+ * Through the capacity gate; paused time never counts toward the progress deadline.
+ */
+export function holdPaused(t: TickContext, holdCanaries = false): void {
+  const { spec, s } = t;
+  const allowed = weightsAt(spec, s.stepIndex >= spec.steps.length ? 100 : progressAfter(spec.steps, s.stepIndex + 1));
+  const desired: Weights = { [spec.stable]: 0 };
+  let total = 0;
+  for (const c of spec.canaries) {
+    desired[c.version] = Math.min(s.weights[c.version] ?? 0, allowed[c.version]);
+    total += desired[c.version];
   }
+  desired[spec.stable] = 100 - total;
+  const target = sameWeights(desired, s.weights) ? s.weights : desired;
+  if (!sameWeights(target, s.weights) || !t.routerServes(target)) moveTo(t, target, { deadline: false, holdCanaries });
 }

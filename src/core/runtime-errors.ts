@@ -1,0 +1,41 @@
+/**
+ * Run-time errors of the step controller's adapters (API calls at tick time), distinct from the synth-time
+ * `RolloutConfigError`: what kind of failure it was decides what the tick does.
+ *
+ * - `conflict`: someone else wrote first (HTTP 409, a failed resourceVersion test, an SSM version race): the
+ *   tick stops and acts on nothing; the next tick decides again. Exit code 0: this is normal.
+ * - `rejected`: the server refuses the request and will refuse it again (403, 404, 422 other than a
+ *   resourceVersion test, an immutable ConfigMap): an error a person must fix. Non-zero exit code.
+ * - `unavailable`: the server is overloaded or down (429, 5xx, connection refused): try again later.
+ * - `timeout`: no complete answer within the request's deadline.
+ *
+ * Pure data: no I/O, so src/core may hold it.
+ */
+
+export type RuntimeErrorKind = 'conflict' | 'rejected' | 'unavailable' | 'timeout';
+
+export class RolloutRuntimeError extends Error {
+  constructor(
+    public readonly kind: RuntimeErrorKind,
+    message: string,
+    /** HTTP status, when there was an answer. */
+    public readonly status?: number,
+    /** How long the server asked us to wait (Retry-After), in ms, when it said. */
+    public readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RolloutRuntimeError';
+  }
+}
+
+/** The kind an HTTP status maps to (2xx never gets here). */
+export function kindOfStatus(status: number): RuntimeErrorKind {
+  if (status === 409) return 'conflict';
+  if (status === 408) return 'timeout';
+  if (status === 429 || status >= 500 || status === 0) return 'unavailable';
+  return 'rejected';
+}
+
+export function isRuntimeError(e: unknown, kind?: RuntimeErrorKind): e is RolloutRuntimeError {
+  return e instanceof RolloutRuntimeError && (kind === undefined || e.kind === kind);
+}
