@@ -6,10 +6,10 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AwsTarget } from '../../core/contract/target';
-import { renderAlbForward } from '../../core/routes/alb';
+import { renderAlbForward, weightsFromForward } from '../../core/routes/alb';
 import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
-import { Command, ControllerState, MetricObservation, UNKNOWN_BACKEND } from '../../core/state';
+import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
@@ -115,14 +115,7 @@ export class ListenerRuleRouter implements TrafficRouter {
     const out = await this.elb.send(new DescribeRulesCommand({ RuleArns: [this.target.listenerRuleArn] }));
     const forward = out.Rules?.[0]?.Actions?.find((a) => a.Type === 'forward')?.ForwardConfig;
     if (!forward?.TargetGroups) return undefined;
-    // every target group the rule forwards to is reported: one outside the spec or the target is not "served"
-    const byArn = new Map(Object.entries(this.target.targetGroups).map(([v, arn]) => [arn, v]));
-    const weights: Weights = Object.fromEntries([this.spec.stable, ...this.spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
-    for (const tg of forward.TargetGroups) {
-      const v = byArn.get(tg.TargetGroupArn ?? '') ?? UNKNOWN_BACKEND;
-      if ((tg.Weight ?? 0) > 0 || v in weights) weights[v] = (weights[v] ?? 0) + (tg.Weight ?? 0);
-    }
-    return weights;
+    return weightsFromForward(this.spec, this.target, forward.TargetGroups);
   }
 
   public async setWeights(weights: Weights): Promise<void> {

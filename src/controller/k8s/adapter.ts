@@ -2,12 +2,12 @@
  * The Kubernetes adapter: the controller's ports over the API (see ../README.md for the exact calls and RBAC).
  */
 import { KubeClient, movedOn, paths } from './kube-client';
-import { BUCKET_HEADER, STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
+import { STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
-import { HttpRouteRule, renderHttpRouteRules } from '../../core/routes/gateway-api';
+import { renderHttpRouteRules, weightsFromRules } from '../../core/routes/gateway-api';
 import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
-import { Command, ControllerState, UNKNOWN_BACKEND } from '../../core/state';
+import { Command, ControllerState } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { HttpError } from '../http-request';
 import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
@@ -127,45 +127,8 @@ export function handled(c: Command, state: ControllerState | undefined): boolean
   return c.seq !== undefined ? c.seq <= (state.commandSeq ?? 0) : c.id === state.lastCommandId;
 }
 
-/**
- * Weights from HTTPRoute rules rendered by `renderHttpRouteRules` (random: backendRef weights; sticky: bucket
- * ranges). Every backend the route sends to is reported: the spec's versions (0 when absent), other versions of
- * the target by name, and backends outside the target as `UNKNOWN_BACKEND`, so a replaced or removed canary
- * still on the route is seen, never counted as the stable version. Undefined when no split rule is found.
- */
-export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, rules: readonly HttpRouteRule[]): Weights | undefined {
-  const byService = new Map(Object.entries(target.backends).map(([v, b]) => [b.service, v]));
-  const versionOf = (service: string | undefined) => (service !== undefined && byService.get(service)) || UNKNOWN_BACKEND;
-  const weights: Weights = Object.fromEntries([spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
-  const add = (v: string, n: number) => { weights[v] = (weights[v] ?? 0) + n; };
-  const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.type === 'Exact') || (m.queryParams ?? []).length > 0);
-  const body = rules.filter((r) => !isPin(r));
-  if (target.routing.kind === 'random') {
-    const split = body.find((r) => r.backendRefs.length > 0);
-    if (!split) return undefined;
-    const total = split.backendRefs.reduce((sum, ref) => sum + (ref.weight ?? 1), 0);
-    if (total <= 0) return undefined;
-    // Gateway API weights are relative: read them as percent of their total
-    for (const ref of split.backendRefs) add(versionOf(ref.name), Math.round(((ref.weight ?? 1) * 100) / total));
-    return weights;
-  }
-  let bucketed = 0;
-  let rest: string | undefined;
-  for (const r of body) {
-    const header = r.matches.flatMap((m) => m.headers ?? []).find((h) => h.name === BUCKET_HEADER);
-    if (!header) {
-      rest = rest ?? (r.backendRefs.length > 0 ? versionOf(r.backendRefs[0]?.name) : undefined);
-      continue;
-    }
-    const buckets = /^\^\((.*)\)\$$/.exec(header.value)?.[1].split('|').filter((x) => x !== '').length ?? 0;
-    add(versionOf(r.backendRefs[0]?.name), buckets);
-    bucketed += buckets;
-  }
-  if (rest === undefined) return undefined;
-  add(rest, 100 - bucketed);
-  for (const v of Object.keys(weights)) if (weights[v] === 0 && v !== spec.stable && !spec.canaries.some((c) => c.version === v)) delete weights[v];
-  return weights;
-}
+
+export { weightsFromRules };
 
 /** The HTTPRoute as the router. */
 export class HttpRouteRouter implements TrafficRouter {

@@ -1,9 +1,11 @@
 /**
- * The forward action of an ALB listener rule at given weights: rendered at synth time (initial weights)
- * and by the controller (ModifyRule). ALB allows at most 5 target groups in one forward action.
+ * The forward action of an ALB listener rule at given weights, and its read-back: rendered at synth time (initial
+ * weights) and by the controller (ModifyRule), read back from DescribeRules. ALB allows at most 5 target groups in
+ * one forward action.
  */
 import { AwsTarget } from '../contract/target';
 import { RolloutSpec } from '../spec';
+import { UNKNOWN_BACKEND } from '../state';
 import { Weights } from '../weights';
 
 /** ALB's limit of target groups per forward action. */
@@ -28,4 +30,23 @@ export function renderAlbForward(spec: Pick<RolloutSpec, 'stable' | 'canaries'>,
       ? { Enabled: true, DurationSeconds: target.stickinessSeconds }
       : { Enabled: false },
   };
+}
+
+/**
+ * The weights a forward action serves, by version (read back from DescribeRules). Every target group it forwards
+ * to is reported: one outside the target is `UNKNOWN_BACKEND`, so a replaced canary still on the rule is not
+ * taken for "served".
+ */
+export function weightsFromForward(
+  spec: Pick<RolloutSpec, 'stable' | 'canaries'>,
+  target: Pick<AwsTarget, 'targetGroups'>,
+  targetGroups: ReadonlyArray<{ readonly TargetGroupArn?: string; readonly Weight?: number }>,
+): Weights {
+  const byArn = new Map(Object.entries(target.targetGroups).map(([v, arn]) => [arn, v]));
+  const weights: Weights = Object.fromEntries([spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
+  for (const tg of targetGroups) {
+    const v = byArn.get(tg.TargetGroupArn ?? '') ?? UNKNOWN_BACKEND;
+    if ((tg.Weight ?? 0) > 0 || v in weights) weights[v] = (weights[v] ?? 0) + (tg.Weight ?? 0);
+  }
+  return weights;
 }

@@ -23,6 +23,7 @@
 import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
 import { KubernetesTarget } from '../contract/target';
 import { RolloutSpec } from '../spec';
+import { UNKNOWN_BACKEND } from '../state';
 import { Weights } from '../weights';
 
 /** Gateway API HTTPRoute rule, as plain data (the subset this library renders). */
@@ -136,4 +137,44 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   }
   rules.push(split());
   return rules;
+}
+
+/**
+ * Weights from HTTPRoute rules rendered by `renderHttpRouteRules` (random: backendRef weights; sticky: bucket
+ * ranges). Every backend the route sends to is reported: the spec's versions (0 when absent), other versions of
+ * the target by name, and backends outside the target as `UNKNOWN_BACKEND`, so a replaced or removed canary
+ * still on the route is seen, never counted as the stable version. Undefined when no split rule is found.
+ */
+export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, rules: readonly HttpRouteRule[]): Weights | undefined {
+  const byService = new Map(Object.entries(target.backends).map(([v, b]) => [b.service, v]));
+  const versionOf = (service: string | undefined) => (service !== undefined && byService.get(service)) || UNKNOWN_BACKEND;
+  const weights: Weights = Object.fromEntries([spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
+  const add = (v: string, n: number) => { weights[v] = (weights[v] ?? 0) + n; };
+  const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.type === 'Exact') || (m.queryParams ?? []).length > 0);
+  const body = rules.filter((r) => !isPin(r));
+  if (target.routing.kind === 'random') {
+    const split = body.find((r) => r.backendRefs.length > 0);
+    if (!split) return undefined;
+    const total = split.backendRefs.reduce((sum, ref) => sum + (ref.weight ?? 1), 0);
+    if (total <= 0) return undefined;
+    // Gateway API weights are relative: read them as percent of their total
+    for (const ref of split.backendRefs) add(versionOf(ref.name), Math.round(((ref.weight ?? 1) * 100) / total));
+    return weights;
+  }
+  let bucketed = 0;
+  let rest: string | undefined;
+  for (const r of body) {
+    const header = r.matches.flatMap((m) => m.headers ?? []).find((h) => h.name === BUCKET_HEADER);
+    if (!header) {
+      rest = rest ?? (r.backendRefs.length > 0 ? versionOf(r.backendRefs[0]?.name) : undefined);
+      continue;
+    }
+    const buckets = /^\^\((.*)\)\$$/.exec(header.value)?.[1].split('|').filter((x) => x !== '').length ?? 0;
+    add(versionOf(r.backendRefs[0]?.name), buckets);
+    bucketed += buckets;
+  }
+  if (rest === undefined) return undefined;
+  add(rest, 100 - bucketed);
+  for (const v of Object.keys(weights)) if (weights[v] === 0 && v !== spec.stable && !spec.canaries.some((c) => c.version === v)) delete weights[v];
+  return weights;
 }
