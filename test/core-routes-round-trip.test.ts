@@ -10,7 +10,9 @@ import { RolloutSpec } from '../src/core/spec';
 import { UNKNOWN_BACKEND } from '../src/core/state';
 import { Weights } from '../src/core/weights';
 
-const backend = (v: string) => ({ service: `llm-production-${v}`, port: 8000, deployment: `llm-production-${v}`, scaledObject: `llm-production-${v}`, baseReplicas: 1 });
+const backend = (v: string) => ({
+  service: `llm-production-${v}`, port: 8000, deployment: `llm-production-${v}`, scaledObject: `llm-production-${v}`, baseReplicas: 1,
+});
 
 /** Two canaries (targets 60 and 40) at any integer weight up to their targets; the stable version has the rest. */
 const weightsArb = fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 40 })).map(([v2, v3]): Weights => ({ v1: 100 - v2 - v3, v2, v3 }));
@@ -29,7 +31,10 @@ function target(kind: 'random' | 'headerHash'): KubernetesTarget {
     pathPrefix: '/llm',
     backends: { v1: backend('v1'), v2: backend('v2'), v3: backend('v3') },
     routing: kind === 'random' ? { kind: 'random' } : { kind: 'headerHash', header: 'x-user-id' },
-    pins: [{ version: 'v2', header: { name: 'x-model-version', value: 'v2' } }, { version: 'v3', query: { name: 'tester', value: 'yes' } }],
+    pins: [
+      { version: 'v2', header: { name: 'x-model-version', value: 'v2' } },
+      { version: 'v3', query: { name: 'tester', value: 'yes' } },
+    ],
   };
 }
 
