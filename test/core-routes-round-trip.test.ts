@@ -15,7 +15,8 @@ const backend = (v: string) => ({
 });
 
 /** Two canaries (targets 60 and 40) at any integer weight up to their targets; the stable version has the rest. */
-const weightsArb = fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 40 })).map(([v2, v3]): Weights => ({ v1: 100 - v2 - v3, v2, v3 }));
+const weightsArb = fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 40 }))
+  .map(([v2, v3]): Weights => ({ v1: 100 - v2 - v3, v2, v3 }));
 
 const spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'> = {
   stable: 'v1',
@@ -38,7 +39,8 @@ function target(kind: 'random' | 'headerHash'): KubernetesTarget {
   };
 }
 
-const same = (a: Weights | undefined, b: Weights) => !!a && Object.keys(b).every((k) => (a[k] ?? 0) === b[k]) && Object.keys(a).every((k) => (b[k] ?? 0) === a[k]);
+const same = (a: Weights | undefined, b: Weights) =>
+  !!a && Object.keys(b).every((k) => (a[k] ?? 0) === b[k]) && Object.keys(a).every((k) => (b[k] ?? 0) === a[k]);
 
 describe('route renderers and their read-backs round-trip', () => {
   test.each(['random', 'headerHash'] as const)('Gateway API rules (%s routing, with pins): read(render(w)) = w', (kind) => {
