@@ -2,11 +2,10 @@
  * The strategies compared, each parameterized as its system documents it, with the source of every figure.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
-import { wire, WiringState } from './wiring';
 import { decide } from '../../src/core/decide';
 import { DEFAULT_NO_DATA } from '../../src/core/gates';
 import { equalSteps } from '../../src/core/schedule';
-import { RolloutSpec } from '../../src/core/spec';
+import { MetricSpec, RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';
 import { ServingEngine } from '../../src/rollout/serving-engine';
 
@@ -33,7 +32,6 @@ export function ours(scenario: Scenario): Strategy {
     noData: DEFAULT_NO_DATA,
   };
   let state: ControllerState | undefined;
-  let wiring: WiringState = { sequential: {}, watch: {} };
   let floor = 0;
   return {
     name: 'ours (defaults as shipped)',
@@ -41,14 +39,22 @@ export function ours(scenario: Scenario): Strategy {
     intervalSeconds: 60,
     decide(o: Observation): Decision {
       const weight = o.canaryWeight;
-      const w = wire(spec, wiring, { now: o.t * 1000, canaryWeight: weight, canary: o.counts('canary', 60), stable: o.counts('stable', 60) });
-      wiring = w.state;
-      if (w.action === 'abort') return { weight: 0, canaryReplicas: 0, done: 'aborted' };
-      if (w.action === 'hold') return { weight, canaryReplicas: floor };
+      // what the Prometheus adapter observes in one window: the preset's error and request counts of canary and
+      // stable, and a latency equal to stable's (the simulated canaries are as fast as stable)
+      const canary = o.counts('canary', 60);
+      const stable = o.counts('stable', 60);
+      const observe = (m: MetricSpec) => (m.provider === 'prometheus' && m.sequential
+        ? {
+          value: canary.requests > 0 ? canary.errors / canary.requests : undefined,
+          samples: canary.requests,
+          ...(canary.requests > 0 || weight > 0 ? { counts: { canary, stable } } : {}),
+        }
+        : { value: 0.2, samples: 1000, baseline: 0.2 });
+      const metrics = Object.fromEntries(spec.checks.filter((m) => m.provider === 'prometheus').map((m) => [m.name, observe(m)]));
       const d = decide(spec, state, {
         readyReplicas: { v1: scenario.stableReplicas, v2: o.canaryReady },
         routerWeights: { v1: 100 - weight, v2: weight },
-        metrics: { v2: w.metrics },
+        metrics: { v2: metrics },
       }, o.t * 1000);
       state = d.state;
       for (const a of d.actions) if (a.kind === 'setFloor' && a.version === 'v2') floor = a.replicas;

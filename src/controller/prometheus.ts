@@ -54,20 +54,44 @@ export class PrometheusMetrics implements Metrics {
     const metrics = metricsOf(spec).filter((m): m is Extract<MetricSpec, { provider: 'prometheus' }> => m.provider === 'prometheus');
     const out: Record<string, Record<string, MetricObservation>> = {};
     await Promise.all(versions.map(async (version) => {
-      const vars = { ...this.vars, version, rollout: spec.name };
+      const vars = { ...this.vars, version, rollout: spec.name, stable: spec.stable };
+      // the stable version over the same window, for comparisons and the sequential test
+      const stableVars = { ...vars, version: spec.stable };
+      const q = (query: string, v: Record<string, string>) => instantQuery(this.baseUrl, substitute(query, v), this.timeoutMs);
       out[version] = {};
       await Promise.all(metrics.map(async (m) => {
         try {
-          const [main, samples] = await Promise.all([
-            instantQuery(this.baseUrl, substitute(m.query, vars), this.timeoutMs),
-            m.sampleQuery ? instantQuery(this.baseUrl, substitute(m.sampleQuery, vars), this.timeoutMs) : Promise.resolve(undefined),
+          const [main, samples, baseline, counts] = await Promise.all([
+            q(m.query, vars),
+            m.sampleQuery ? q(m.sampleQuery, vars) : Promise.resolve(undefined),
+            m.baseline ? q(m.baseline.query ?? m.query, stableVars) : Promise.resolve(undefined),
+            m.sequential ? this.counts(m.sequential.errorsQuery, m.sequential.requestsQuery, vars, stableVars) : Promise.resolve(undefined),
           ]);
-          out[version][m.name] = { value: main.value, samples: samples?.value };
+          out[version][m.name] = {
+            value: main.value,
+            samples: samples?.value,
+            ...(baseline ? { baseline: baseline.value } : {}),
+            ...(counts ? { counts } : {}),
+          };
         } catch (e) {
           out[version][m.name] = { error: (e as Error).message };
         }
       }));
     }));
     return out;
+  }
+
+  /**
+   * Errors and requests of the canary and of the stable version in one window, for the sequential test. A canary
+   * without requests has no counts (no data), not zero of each.
+   */
+  private async counts(errorsQuery: string, requestsQuery: string, canary: Record<string, string>, stable: Record<string, string>) {
+    const q = (query: string, v: Record<string, string>) => instantQuery(this.baseUrl, substitute(query, v), this.timeoutMs);
+    const [ce, cr, se, sr] = await Promise.all([q(errorsQuery, canary), q(requestsQuery, canary), q(errorsQuery, stable), q(requestsQuery, stable)]);
+    if (cr.value === undefined) return undefined;
+    return {
+      canary: { requests: cr.value, errors: ce.value ?? 0 },
+      stable: { requests: sr.value ?? 0, errors: se.value ?? 0 },
+    };
   }
 }

@@ -94,6 +94,19 @@ export interface ControllerState {
   readonly lowering?: Record<string, number>;
   /** When this state was decided (ms). */
   readonly updatedAt: number;
+  /**
+   * The sequential tests so far, by `version/metric` (`sequential.ts`'s state, and when it last took a window:
+   * a retried tick adds no evidence twice).
+   */
+  readonly sequential?: Record<string, {
+    readonly llr: number;
+    readonly canary: { readonly requests: number; readonly errors: number };
+    readonly stable: { readonly requests: number; readonly errors: number };
+    readonly failed?: boolean;
+    readonly at: number;
+  }>;
+  /** Since when a canary has had weight, and when it last reported requests (`gates.ts`, the no-data rule). */
+  readonly dataWatch?: { readonly weightSince?: number; readonly lastDataAt?: number };
 }
 
 /** A command from a person (CLI): handled once, in `seq` order (or by id, for a legacy single command). */
@@ -119,6 +132,13 @@ export interface MetricObservation {
   readonly alarmState?: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
   /** The query failed (server down, timeout, bad answer): inconclusive, never a failure. */
   readonly error?: string;
+  /** The stable version's value over the same window (metrics with a `baseline`). */
+  readonly baseline?: number;
+  /** Errors and requests of the canary and of stable in this window (metrics with a `sequential` test). */
+  readonly counts?: {
+    readonly canary: { readonly requests: number; readonly errors: number };
+    readonly stable: { readonly requests: number; readonly errors: number };
+  };
 }
 
 /** What the adapters saw at this tick. */

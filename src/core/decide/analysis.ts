@@ -3,6 +3,8 @@
  * data, an error or too few samples is inconclusive, never a failure.
  */
 import { ONCE_PER_TICK_MS, TickContext } from './context';
+import { DEFAULT_NO_DATA, judgeWithBaseline, noDataDecision, watchData } from '../gates';
+import { sequentialStep } from '../sequential';
 import { AnalysisGateSpec, MetricSpec } from '../spec';
 import { MetricObservation, Verdict } from '../state';
 
@@ -24,15 +26,42 @@ export function judge(metric: MetricSpec, m: MetricObservation | undefined): Ver
   }
 }
 
+/**
+ * The verdict of one metric for one canary:
+ * - with a `sequential` test, the test's (errors of canary against stable over the same windows, `sequential.ts`),
+ *   and the metric's absolute ceiling: either failing fails; a test still collecting evidence defers to the ceiling;
+ * - with a `baseline`, the ceiling and the comparison with stable over the same window (`gates.ts`);
+ * - otherwise the threshold alone (`judge()`).
+ * The sequential test takes each window once per tick: a retried tick adds no evidence twice.
+ */
+function judgeMetric(t: TickContext, version: string, m: MetricSpec): Verdict {
+  const { s, obs, now } = t;
+  const o = obs.metrics[version]?.[m.name];
+  if (m.provider !== 'prometheus') return judge(m, o);
+  const ceiling = m.baseline ? judgeWithBaseline(m, o) : judge(m, o);
+  if (!m.sequential) return ceiling;
+  const key = `${version}/${m.name}`;
+  const previous = s.sequential?.[key];
+  let verdict: Verdict = previous?.failed ? 'fail' : 'inconclusive';
+  if (o?.counts && !o.error && (previous === undefined || now - previous.at >= ONCE_PER_TICK_MS)) {
+    const out = sequentialStep(m.sequential, previous, o.counts);
+    s.sequential = { ...s.sequential, [key]: { ...out.state, at: now } };
+    verdict = out.verdict;
+    if (out.verdict === 'fail') t.reasons.push(`${m.name} of ${version}: ${out.reason}`);
+  }
+  if (verdict === 'fail') t.sequentialFailed = `${m.name} of ${version}: the sequential test found the canary's errors above stable's`;
+  return verdict === 'fail' || ceiling === 'fail' ? 'fail' : ceiling;
+}
+
 /** Measure `metrics` for every canary with traffic (all canaries when none has any); the worst verdict wins. */
 export function measure(t: TickContext, metrics: readonly MetricSpec[]): Verdict {
-  const { spec, s, obs } = t;
+  const { spec, s } = t;
   const live = spec.canaries.filter((c) => (s.weights[c.version] ?? 0) > 0);
   const judged = live.length > 0 ? live : spec.canaries;
   let verdict: Verdict = 'pass';
   for (const c of judged) {
     for (const m of metrics) {
-      const v = judge(m, obs.metrics[c.version]?.[m.name]);
+      const v = judgeMetric(t, c.version, m);
       t.verdicts[`${c.version}/${m.name}`] = v;
       if (v === 'fail') verdict = 'fail';
       else if (v === 'inconclusive' && verdict === 'pass') verdict = 'inconclusive';
@@ -52,6 +81,12 @@ export function runContinuousChecks(t: TickContext): boolean {
   if (spec.checks.length === 0) return false;
   s.lastCheckAt = now;
   const verdict = measure(t, spec.checks);
+  // the sequential test states its own false-abort rate: a failure aborts at once, no failure limit on top
+  if (t.sequentialFailed) {
+    t.abort(t.sequentialFailed);
+    return true;
+  }
+  if (noData(t)) return true;
   if (verdict === 'pass') {
     s.checkFailing = undefined;
     return false;
@@ -108,6 +143,34 @@ export function runGate(t: TickContext, gate: AnalysisGateSpec): boolean {
     return true;
   } else {
     t.wakeAt = now + gate.intervalSeconds * 1000;
+  }
+  return false;
+}
+
+/**
+ * The no-data rule (`gates.ts`): a canary with weight that reports no requests holds the weights after
+ * `noData.holdAfterSeconds` and aborts after `abortAfterSeconds`; a measurement error holds and never aborts by
+ * itself. Requests are known from the metrics that count them (the sequential error test of the presets): without
+ * one, the rule cannot tell silence from health and stays out of the way. Returns true when the weights hold.
+ */
+function noData(t: TickContext): boolean {
+  const { spec, s, obs, now } = t;
+  const counted = spec.checks.filter((m) => m.provider === 'prometheus' && m.sequential);
+  if (counted.length === 0) return false;
+  const weight = spec.canaries.reduce((sum, c) => sum + (s.weights[c.version] ?? 0), 0);
+  const observations = spec.canaries.flatMap((c) => counted.map((m) => obs.metrics[c.version]?.[m.name]));
+  const requests = observations.reduce((sum, o) => sum + (o?.counts?.canary.requests ?? 0), 0);
+  s.dataWatch = watchData(s.dataWatch, { now, canaryWeight: weight, canaryRequests: requests });
+  const decision = noDataDecision(spec.noData ?? DEFAULT_NO_DATA, s.dataWatch, {
+    now, canaryWeight: weight, measurementError: observations.some((o) => o?.error !== undefined),
+  });
+  if (decision.action === 'abort') {
+    t.abort(decision.reason!);
+    return true;
+  }
+  if (decision.action === 'hold') {
+    t.reasons.push(decision.reason!);
+    return true;
   }
   return false;
 }

@@ -30,6 +30,8 @@ export class TickContext {
   public readonly actions: Action[] = [];
   public readonly reasons: string[] = [];
   public readonly verdicts: Record<string, Verdict> = {};
+  /** Set when a sequential test failed at this tick: the rollout aborts (the test bounds its own false aborts). */
+  public sequentialFailed?: string;
   public wakeAt: number;
   public readonly hash: string;
   public readonly s: Draft;
