@@ -70,45 +70,11 @@ export async function startPrometheus(traffic: Traffic): Promise<PrometheusFixtu
     `      - targets: ['127.0.0.1:${exporterPort}']`,
     '',
   ].join('\n'));
-  const port = await freePort();
-  const proc: ChildProcess = spawn(bin, [
-    `--config.file=${path.join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
-  const url = `http://127.0.0.1:${port}`;
-
-  const stop = async () => {
-    proc.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-    await new Promise<void>((r) => exporter.close(() => r()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-
   // ready, and at least a few scrapes of every version
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) {
-      await stop();
-      throw new Error(`prometheus exited with ${proc.exitCode}: ${stderr}`);
-    }
-    try {
-      const body = await get(`${url}/api/v1/query?query=${encodeURIComponent('count_over_time(model_requests_total[1m])')}`);
-      const result = JSON.parse(body).data?.result ?? [];
-      if (result.length > 0 && result.every((r: { value: [number, string] }) => Number(r.value[1]) >= 4)) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus did not become ready in 30 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { url, stop };
+  return launch(bin, dir, exporter, async (url) => {
+    const result = JSON.parse(await get(`${url}/api/v1/query?query=${encodeURIComponent('count_over_time(model_requests_total[1m])')}`)).data?.result ?? [];
+    return result.length > 0 && result.every((r: { value: [number, string] }) => Number(r.value[1]) >= 4);
+  });
 }
 
 /** A scrape target of `startPrometheusScraping`: a path on the loopback exporter and the target's labels. */
@@ -159,6 +125,17 @@ export async function startPrometheusScraping(options: {
       relabel_configs: options.relabelConfigs,
     }],
   }, null, 1));
+  return launch(bin, dir, exporter, async (url) => {
+    const result = JSON.parse(await get(`${url}/api/v1/query?query=${encodeURIComponent(options.readyQuery)}`)).data?.result ?? [];
+    return result.length >= options.readySeries;
+  });
+}
+
+/**
+ * Start Prometheus on a free loopback port with the config in `dir`, and wait (30 s at most) until `ready(url)`.
+ * Stopping it also closes the exporter and removes `dir`.
+ */
+async function launch(bin: string, dir: string, exporter: http.Server, ready: (url: string) => Promise<boolean>): Promise<PrometheusFixture> {
   const port = await freePort();
   const proc: ChildProcess = spawn(bin, [
     `--config.file=${path.join(dir, 'prometheus.yml')}`,
@@ -182,8 +159,7 @@ export async function startPrometheusScraping(options: {
       throw new Error(`prometheus exited with ${proc.exitCode}: ${stderr}`);
     }
     try {
-      const result = JSON.parse(await get(`${url}/api/v1/query?query=${encodeURIComponent(options.readyQuery)}`)).data?.result ?? [];
-      if (result.length >= options.readySeries) break;
+      if (await ready(url)) break;
     } catch {
       // not up yet
     }
