@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RolloutPlan } from '../src';
 import { FakeKubeApi } from './support/fake-kube-api';
-import { rolloutSpec } from './support/spec-fixture';
+import { kubernetesTarget, rolloutSpec } from './support/spec-fixture';
 import { main, parseArgs } from '../src/controller/cli/main';
 import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
@@ -19,17 +19,7 @@ import { RolloutSpec } from '../src/core/spec';
 
 const NS = 'models';
 const spec: RolloutSpec = rolloutSpec();
-const target: KubernetesTarget = {
-  kind: 'kubernetes',
-  namespace: NS,
-  httpRoute: 'llama-production',
-  routing: { kind: 'random' },
-  pins: [],
-  backends: {
-    v1: { service: 'llama-v1', port: 8080, deployment: 'llama-v1', baseReplicas: 4 },
-    v2: { service: 'llama-v2', port: 8080, deployment: 'llama-v2', baseReplicas: 0 },
-  },
-};
+const target: KubernetesTarget = kubernetesTarget({ httpRoute: 'llama-production' });
 
 function capture() {
   let text = '';

@@ -5,7 +5,7 @@
  */
 import { FakeKubeApi } from './support/fake-kube-api';
 import { RolloutWorld } from './support/rollout-world';
-import { rolloutSpec } from './support/spec-fixture';
+import { kubernetesTarget, rolloutSpec } from './support/spec-fixture';
 import { request } from '../src/controller/http-request';
 import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { KubeClient, paths } from '../src/controller/k8s/kube-client';
@@ -19,17 +19,7 @@ const NS = 'models';
 const MIN = 60_000;
 const UNKNOWN = '(unknown backend)';
 const spec = rolloutSpec();
-const target: KubernetesTarget = {
-  kind: 'kubernetes',
-  namespace: NS,
-  httpRoute: 'llama',
-  routing: { kind: 'random' },
-  pins: [],
-  backends: {
-    v1: { service: 'llama-v1', port: 8080, deployment: 'llama-v1', baseReplicas: 4 },
-    v2: { service: 'llama-v2', port: 8080, deployment: 'llama-v2', baseReplicas: 0 },
-  },
-};
+const target: KubernetesTarget = kubernetesTarget();
 
 describe('class 3: the route read back with backends outside the target', () => {
   test('class 3: random routing: a replaced canary\'s backend is reported, not "unreadable"', () => {

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FakeKubeApi } from './support/fake-kube-api';
-import { rolloutSpec } from './support/spec-fixture';
+import { kubernetesTarget, rolloutSpec } from './support/spec-fixture';
 import { main } from '../src/controller/cli/main';
 import { weightsFromRules } from '../src/controller/k8s/adapter';
 import { paths } from '../src/controller/k8s/kube-client';
@@ -20,17 +20,7 @@ import { renderHttpRouteRules } from '../src/core/routes/gateway-api';
 const NS = 'models';
 const MIN = 60_000;
 const spec = rolloutSpec();
-const target: KubernetesTarget = {
-  kind: 'kubernetes',
-  namespace: NS,
-  httpRoute: 'llama',
-  routing: { kind: 'random' },
-  pins: [],
-  backends: {
-    v1: { service: 'llama-v1', port: 8080, deployment: 'llama-v1', scaledObject: 'llama-v1', baseReplicas: 4 },
-    v2: { service: 'llama-v2', port: 8080, deployment: 'llama-v2', scaledObject: 'llama-v2', baseReplicas: 0 },
-  },
-};
+const target: KubernetesTarget = kubernetesTarget({ scaledObjects: true });
 const env = { ROLLOUT_NAMESPACE: NS, ROLLOUT_SPEC_CONFIGMAP: 'llama-rollout-spec', ROLLOUT_STATE_CONFIGMAP: 'llama-rollout-state' };
 const p = {
   spec: paths.configMap(NS, env.ROLLOUT_SPEC_CONFIGMAP),

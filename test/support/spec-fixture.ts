@@ -2,6 +2,7 @@
  * The rollout spec most engine and controller tests start from: stable v1, one canary v2 ramping to 100 %,
  * 10 equal steps over 10 minutes, 4 stable replicas with one GPU each. Tests override what they exercise.
  */
+import { KubernetesTarget } from '../../src/core/contract/target';
 import { equalSteps } from '../../src/core/schedule';
 import { RolloutSpec } from '../../src/core/spec';
 
@@ -19,5 +20,23 @@ export function rolloutSpec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
     progressDeadlineSeconds: 900,
     keepPreviousWarmSeconds: 0,
     ...overrides,
+  };
+}
+
+/**
+ * The Kubernetes target of the shared fixture: random routing, no pins, v1 (4 replicas) and v2 (0) by name, their
+ * floors on KEDA ScaledObjects when `scaledObjects` (else on the Deployments' scale).
+ */
+export function kubernetesTarget(options: { readonly httpRoute?: string; readonly scaledObjects?: boolean } = {}): KubernetesTarget {
+  const backend = (v: string, baseReplicas: number) => ({
+    service: `llama-${v}`, port: 8080, deployment: `llama-${v}`, ...(options.scaledObjects ? { scaledObject: `llama-${v}` } : {}), baseReplicas,
+  });
+  return {
+    kind: 'kubernetes',
+    namespace: 'models',
+    httpRoute: options.httpRoute ?? 'llama',
+    routing: { kind: 'random' },
+    pins: [],
+    backends: { v1: backend('v1', 4), v2: backend('v2', 0) },
   };
 }
