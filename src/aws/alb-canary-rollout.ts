@@ -203,6 +203,8 @@ export class AlbCanaryRollout extends Construct {
       versions: albVersions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
       checks: this.checks,
       keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),
+      // the listener rule ignores changes to its action: a deploy never routes back to the previous version
+      keepPreviousUntilSpecChanges: false,
     });
     const spec = this.buildSpec();
     const involved = rolloutVersions(spec);

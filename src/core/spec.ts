@@ -156,6 +156,12 @@ export interface RolloutSpec {
    * may leave it out.
    */
   readonly scaleDownDelaySeconds?: number;
+  /**
+   * false: after promotion the previous version may be scaled down although the spec still names it as stable
+   * (a target whose deploys never reset the route, or an operator who accepts the risk). Absent or true: it keeps
+   * its replicas until the spec names the new version, because re-applying the manifests routes to it.
+   */
+  readonly keepPreviousUntilSpecChanges?: boolean;
   /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
   readonly mirror?: { readonly version: string; readonly percent: number };
   /**

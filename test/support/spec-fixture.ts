@@ -19,6 +19,9 @@ export function rolloutSpec(overrides: Partial<RolloutSpec> = {}): RolloutSpec {
     checkFailureLimit: 1,
     progressDeadlineSeconds: 900,
     keepPreviousWarmSeconds: 0,
+    // the scale-down mechanics after promotion are what most tests exercise; the default (keep the previous version
+    // while the spec still names it) has its own tests in decide-ownership.test.ts
+    keepPreviousUntilSpecChanges: false,
     ...overrides,
   };
 }

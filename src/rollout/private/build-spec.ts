@@ -28,6 +28,8 @@ export interface RolloutSpecInput {
   readonly keepPreviousWarmSeconds?: number;
   /** Capacity look-ahead; absent: the engine's default. */
   readonly prewarmSeconds?: number;
+  /** false: the target's deploys never reset the route, so the previous version may go down after promotion. */
+  readonly keepPreviousUntilSpecChanges?: boolean;
 }
 
 /** Validate and resolve. Throws `RolloutConfigError` naming `path`. */
@@ -79,6 +81,7 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     keepPreviousWarmSeconds: input.keepPreviousWarmSeconds ?? 0,
     mirror: input.mirror ? { version: input.mirror.version, percent: input.mirror.percent } : undefined,
     ...(input.prewarmSeconds !== undefined ? { prewarmSeconds: input.prewarmSeconds } : {}),
+    ...(input.keepPreviousUntilSpecChanges === false ? { keepPreviousUntilSpecChanges: false } : {}),
   };
 }
 
