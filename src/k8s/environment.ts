@@ -259,9 +259,9 @@ export class Environment extends Construct implements IEnvironment {
    *
    * With replicas always up, the step controller runs it (a rollout named `<model>-<environment>-promote`); both
    * versions keep the environment's minimum in the manifests while the code says `promote()`, so re-applying them at
-   * any moment never leaves traffic on a version without replicas: the previous version is scaled to zero by the
-   * controller after `keepPreviousWarmFor`, and for good once the code names the new version as the environment's
-   * `version`. One promotion per environment at a time. In environments that scale to zero (and development ones)
+   * any moment never leaves traffic on a version without replicas: the controller keeps the previous version's
+   * replicas until the code names the new version as the environment's `version` (then, without it in the code,
+   * its objects are pruned, or left for you to delete). One promotion per environment at a time. In environments that scale to zero (and development ones)
    * the switch is immediate: the KEDA interceptor holds requests until the new version is ready.
    */
   public promote(version: string, options: PromoteOptions = {}): void {
