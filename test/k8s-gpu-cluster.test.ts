@@ -198,25 +198,29 @@ describe('autoscaling and nodes', () => {
     expectValid(objects, { allow: HTTP_SCALED_OBJECT });
   });
 
-  test('HPA mode: only the serving version has an HPA; canaries have none and start at 0 replicas (the controller scales them)', () => {
+  test('HPA mode: only the serving version has an HPA; canaries have none, and the controller owns their replicas', () => {
     const { chart, model } = setup();
     const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { autoscaler: Autoscaler.hpa() } });
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });
     const objects = Testing.synth(chart);
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(['llm-production-v1']);
-    expect(find(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBe(0);
+    // no `replicas` in the manifest: a re-apply must not scale a live canary to 0 (the controller sets it by scale)
+    expect(find(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBeUndefined();
     expect(find(objects, 'Deployment', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.replicas' });
     expect(find(objects, 'Role').rules).toContainEqual({ apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['llm-production-v2'], verbs: ['patch'] });
     expectValid(objects);
   });
 
-  test('idle versions start at 0 replicas (no GPU node on a fresh apply); the serving version is left to KEDA', () => {
+  test('idle versions start at 0 replicas (no GPU node on a fresh apply); serving versions and canaries leave replicas out', () => {
     const { chart, model } = setup();
     const prod = model.addEnvironment('production', { version: 'v1', gateway });
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });
+    prod.deploymentOf('v3');
     const objects = Testing.synth(chart);
     expect(find(objects, 'Deployment', 'llm-production-v1').spec.replicas).toBeUndefined();
-    expect(find(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBe(0);
+    // a canary's replicas are KEDA's and the controller's floor: a re-apply of `replicas: 0` would kill a live canary
+    expect(find(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBeUndefined();
+    expect(find(objects, 'Deployment', 'llm-production-v3').spec.replicas).toBe(0);
   });
 
   test('Karpenter: cluster-scoped objects carry no namespace; nodes never expire; drift rolls out in a window; PDBs', () => {

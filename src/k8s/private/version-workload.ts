@@ -95,6 +95,7 @@ export class VersionWorkload extends Construct {
   public readonly deployment: ApiObject;
 
   private autoscalerObject?: ApiObject;
+  private floorOwned = false;
 
   constructor(scope: Construct, id: string, props: VersionWorkloadProps) {
     super(scope, id);
@@ -145,6 +146,10 @@ export class VersionWorkload extends Construct {
         replicas: Lazy.any({
           produce: () => {
             if (!env.active) return 0;
+            // A version whose floor the step controller owns leaves `replicas` out: re-applying `replicas: 0` would
+            // scale a live canary to zero at once (client-side apply patches every field it carries), and the
+            // controller raises its floor at its first tick anyway (pre-warm), so starting at 1 costs nothing.
+            if (this.floorOwned) return undefined;
             const r = role();
             if (autoscaler === 'http') return r === VersionRole.CURRENT ? undefined : 0;
             if (autoscaler === 'keda') return r === VersionRole.IDLE && props.fixedFloor?.() === undefined ? 0 : undefined;
@@ -342,6 +347,7 @@ export class VersionWorkload extends Construct {
 
   /** Mark the replica floor as owned by the step controller (Argo CD ignoreDifferences, the Terraform bridge). */
   public markFloorOwned(): void {
+    this.floorOwned = true;
     if (!this.autoscalerObject) {
       // no autoscaler: the controller sets the Deployment's replicas through deployments/scale
       this.deployment.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.replicas');

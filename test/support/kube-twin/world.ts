@@ -71,6 +71,7 @@ export class World {
   private readonly seed: number;
   private batch = 0;
   private lastLoad = new Map<string, number>();
+  private readonly recommendations = new Map<string, Array<{ at: number; replicas: number }>>();
 
   constructor(private readonly twin: KubeTwin, private readonly options: WorldOptions = {}) {
     this.seed = options.seed ?? 1;
@@ -161,7 +162,7 @@ export class World {
       const paused = annotations[PAUSED];
       const desired = paused !== undefined
         ? Number(paused)
-        : this.desired(so, target, num(spec.minReplicaCount, 0), num(spec.maxReplicaCount, 100));
+        : this.stabilized(so, this.desired(so, target, num(spec.minReplicaCount, 0), num(spec.maxReplicaCount, 100)), scaleDownWindow(spec.advanced));
       this.setReplicas(so, desired, 'keda-operator');
     }
     for (const hpa of store.list(HPAS)) {
@@ -169,7 +170,8 @@ export class World {
       const m = firstOf(spec.metrics);
       const kind = isObject(m) ? String(m.type ?? '').replace(/^./, (c) => c.toLowerCase()) : '';
       const target = numberIn(isObject(m) ? m[kind] : undefined, ['target', 'averageValue'], ['target', 'value']) ?? 1;
-      this.setReplicas(hpa, this.desired(hpa, target, num(spec.minReplicas, 1), num(spec.maxReplicas, 1)), 'horizontal-pod-autoscaler');
+      const desired = this.desired(hpa, target, num(spec.minReplicas, 1), num(spec.maxReplicas, 1));
+      this.setReplicas(hpa, this.stabilized(hpa, desired, scaleDownWindow({ horizontalPodAutoscalerConfig: { behavior: spec.behavior } })), 'horizontal-pod-autoscaler');
     }
     for (const hso of store.list(HTTP_SCALED)) {
       const spec = specOf(hso);
@@ -177,6 +179,20 @@ export class World {
       const replicas = isObject(spec.replicas) ? spec.replicas : {};
       this.setReplicas(hso, this.desired(hso, target, num(replicas.min, 0), num(replicas.max, 100)), 'keda-add-ons-http');
     }
+  }
+
+  /**
+   * The HPA's scale-down stabilization: "the autoscaler considers the highest recommendation within the window"
+   * (default 300 s), so a drop in load (or a lower minimum) takes effect only after the window; scale-ups are at once.
+   * https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#stabilization-window
+   * KEDA's ScaledObject passes `advanced.horizontalPodAutoscalerConfig.behavior` to the HPA it creates.
+   */
+  private stabilized(scaler: KubeObject, desired: number, windowSeconds: number): number {
+    const key = `${String(scaler.metadata.namespace)}/${String(scaler.metadata.name)}/${String(scaler.kind)}`;
+    const history = (this.recommendations.get(key) ?? []).filter((r) => r.at > this.time - windowSeconds);
+    history.push({ at: this.time, replicas: desired });
+    this.recommendations.set(key, history);
+    return Math.max(...history.map((r) => r.replicas));
   }
 
   private desired(scaler: KubeObject, target: number, min: number, max: number): number {
@@ -258,4 +274,10 @@ function numberIn(v: Json | undefined, ...paths: string[][]): number | undefined
     if (Number.isFinite(n) && n > 0) return n;
   }
   return undefined;
+}
+
+/** The scale-down stabilization window of an HPA behavior (`advanced` of a ScaledObject); the HPA default is 300 s. */
+function scaleDownWindow(advanced: any): number {
+  const w = numberIn(advanced, ['horizontalPodAutoscalerConfig', 'behavior', 'scaleDown', 'stabilizationWindowSeconds']);
+  return w ?? 300;
 }

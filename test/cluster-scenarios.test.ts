@@ -1,0 +1,149 @@
+/**
+ * Cluster scenarios (the ownership model under real re-applies): the synthesized manifests applied with the real
+ * kubectl to the kube twin, the real controller ticking, the real CLI, and synthetic traffic checked every
+ * simulated second (test/support/cluster-scenario.ts). Invariants, in every scenario: no request reaches a version
+ * without a ready replica, and the canary's weight never exceeds the plan's.
+ */
+import { Chart, Duration, Testing } from 'cdk8s';
+import { Steps } from '../src';
+import { ApplyMode, ClusterScenario, ScenarioReport } from './support/cluster-scenario';
+import { findTool } from './support/kube-twin';
+import { CanaryRollout, Model } from '../src/k8s';
+
+const NS = 'models';
+const HOST = 'llm.example.com';
+const kubectl = findTool('kubectl');
+const reports: Record<string, ScenarioReport> = {};
+
+/** The app as it is during the rollout (`canary: true`), or after the code moved on to v2 (`canary: false`). */
+function manifests(options: { canary: boolean; ramp?: boolean } = { canary: true }) {
+  const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
+  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  model.addVersion('v2');
+  const production = model.addEnvironment('production', {
+    version: options.canary ? 'v1' : 'v2',
+    gateway: { name: 'inference', namespace: 'gateways' },
+    hostnames: [HOST],
+    autoscaling: { minReplicas: 2, maxReplicas: 4 },
+  });
+  let rollout: CanaryRollout | undefined;
+  if (options.canary) {
+    rollout = new CanaryRollout(chart, 'Rollout', {
+      environment: production,
+      canaries: options.ramp === false ? [{ version: 'v2', weight: 50 }] : [{ version: 'v2' }],
+      steps: Steps.equal({ count: 5, over: Duration.minutes(5) }),
+      defaultChecks: false,
+    });
+  }
+  return { objects: Testing.synth(chart), plan: rollout?.plan._data() };
+}
+
+async function scenario(name: string, body: (c: ClusterScenario) => Promise<void>): Promise<ClusterScenario> {
+  const c = await ClusterScenario.start({ namespace: NS, host: HOST, rps: 5, coldStartSeconds: 120, kubectl: kubectl! });
+  // the stable version is up before the story starts; every later scale-up takes a GPU cold start of 2 minutes
+  c.world.setColdStart(NS, 'llm-production-v1', 0);
+  c.world.setColdStart(NS, 'llm-production-v2', 120);
+  try {
+    await body(c);
+    reports[name] = c.report;
+    return c;
+  } finally {
+    await c.stop();
+  }
+}
+
+function expectSafe(r: ScenarioReport): void {
+  const safety = { failed: r.failed, longestOutageSeconds: r.longestOutageSeconds, overPlanSeconds: r.overPlanSeconds };
+  expect(safety).toEqual({ failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0 });
+  expect(r.requests).toBeGreaterThan(1000);
+}
+
+if (!kubectl) {
+  test('the cluster scenarios need kubectl', () => {
+    if (process.env.CI) throw new Error('kubectl is not installed: .ci/run installs the Debian package kubernetes-client');
+    console.warn('SKIPPED: the cluster scenarios did not run (install the Debian package kubernetes-client)');
+    expect(kubectl).toBeUndefined();
+  });
+} else {
+  describe('cluster scenarios', () => {
+    afterAll(() => {
+      for (const [name, r] of Object.entries(reports)) {
+        console.log(`${name}: ${r.requests} requests, ${r.failed} failed, longest time without a ready replica ${r.longestOutageSeconds} s, `
+          + `${r.overPlanSeconds} s over the plan, applies ${r.applies.map((a) => `${a.mode}@${a.at}s=${a.exitCode}`).join(' ')}`);
+      }
+    });
+
+    test.each<[ApplyMode]>([['client-side'], ['server-side-force']])('day in the life, re-applying with %s apply at every phase', async (mode) => {
+      const during = manifests();
+      await scenario(`day in the life (${mode})`, async (c) => {
+        await c.apply(during.objects, mode === 'client-side' ? 'client-side' : 'server-side');
+        c.seconds(5);
+        c.watch(during.plan!, 'llm-production');
+        // progressing: a re-apply sends the canary's share back to v1 (which has its replicas); the next tick resends
+        await c.run(4);
+        expect(c.state('llm-production').phase).toBe('progressing');
+        await c.apply(during.objects, mode);
+        expect(c.canaryWeight()).toBe(0);
+        await c.run(1);
+        // paused (by the CLI): a re-apply changes nothing for good
+        expect(await c.command('pause', 'llm-production')).toBe(0);
+        await c.run(2);
+        expect(c.state('llm-production').phase).toBe('paused');
+        await c.apply(during.objects, mode);
+        await c.run(1);
+        expect(await c.command('resume', 'llm-production')).toBe(0);
+        await c.run(10);
+        // promoted: a re-apply routes everything back to v1, which kept its replicas because the spec still names it
+        expect(c.state('llm-production').phase).toBe('promoted');
+        expect(c.canaryWeight()).toBe(100);
+        await c.apply(during.objects, mode);
+        c.seconds(30);
+        await c.run(2);
+        expect(c.canaryWeight()).toBe(100);
+        // the code moves on: v2 is the environment's version, the rollout is removed; re-apply; steady state
+        await c.apply(manifests({ canary: false }).objects, mode);
+        await c.run(3);
+      });
+      expectSafe(reports[`day in the life (${mode})`]);
+    });
+
+    test('server-side apply without force mid-rollout reports a conflict on the controller\'s fields and moves nothing', async () => {
+      const during = manifests();
+      await scenario('server-side apply, no force', async (c) => {
+        await c.apply(during.objects, 'server-side');
+        c.seconds(5);
+        c.watch(during.plan!, 'llm-production');
+        await c.run(5);
+        const weight = c.canaryWeight();
+        expect(weight).toBeGreaterThan(0);
+        expect(await c.apply(during.objects, 'server-side')).not.toBe(0);
+        expect(c.canaryWeight()).toBe(weight);
+        await c.run(8);
+        expect(c.state('llm-production').phase).toBe('promoted');
+      });
+      expectSafe(reports['server-side apply, no force']);
+    });
+
+    test.each([['progressing', 3], ['paused', 3], ['promoted', 12]] as const)('model-rollout cancel while %s', async (phase, minutes) => {
+      const during = manifests();
+      await scenario(`cancel while ${phase}`, async (c) => {
+        await c.apply(during.objects);
+        c.seconds(5);
+        c.watch(during.plan!, 'llm-production');
+        if (phase === 'paused') {
+          await c.run(1);
+          expect(await c.command('pause', 'llm-production')).toBe(0);
+        }
+        await c.run(minutes);
+        expect(c.state('llm-production').phase).toBe(phase);
+        expect(await c.command('cancel', 'llm-production')).toBe(0);
+        await c.run(3);
+        // a cancel the CLI reported is durable: aborted, all traffic on v1; after promotion it is refused (v1 is
+        // the previous version) and nothing moves
+        expect(c.state('llm-production').phase).toBe(phase === 'promoted' ? 'promoted' : 'aborted');
+        expect(c.canaryWeight()).toBe(phase === 'promoted' ? 100 : 0);
+      });
+      expectSafe(reports[`cancel while ${phase}`]);
+    });
+  });
+}

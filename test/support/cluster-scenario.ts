@@ -1,0 +1,159 @@
+/**
+ * A cluster scenario: the manifests this library synthesizes, applied with the REAL kubectl (client-side or
+ * server-side apply) to the kube twin; the REAL controller (`runNamespace`, the CronJob's entrypoint) ticking once
+ * a minute with the synthesized ServiceAccount's RBAC; the REAL CLI for commands; and a world where Deployments
+ * become ready a cold start after they scale up, KEDA-like autoscalers follow load, and a gateway routes synthetic
+ * requests by the HTTPRoute (test/support/kube-twin). Every simulated second is checked: no request reaches a
+ * version without a ready replica, and the canary's weight never exceeds the plan's.
+ */
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Yaml } from 'cdk8s';
+import { KubeTwin, World } from './kube-twin';
+import { main as cli } from '../../src/controller/cli/main';
+import { runNamespace } from '../../src/controller/k8s/main';
+import { PlanData } from '../../src/core/plan/plan';
+
+export type ApplyMode = 'client-side' | 'server-side' | 'server-side-force';
+
+export interface ScenarioOptions {
+  readonly namespace: string;
+  readonly host: string;
+  /** Requests a second. */
+  readonly rps: number;
+  /** Seconds from scale-up to ready, for every Deployment. */
+  readonly coldStartSeconds: number;
+  readonly kubectl: string;
+}
+
+/** What happened over a scenario. */
+export interface ScenarioReport {
+  requests: number;
+  failed: number;
+  /** Longest run of consecutive seconds in which some request found no ready replica. */
+  longestOutageSeconds: number;
+  /** Seconds in which the canary's weight was above the plan's at the same time since the rollout started. */
+  overPlanSeconds: number;
+  applies: Array<{ mode: ApplyMode; at: number; exitCode: number }>;
+}
+
+export class ClusterScenario {
+  public static async start(options: ScenarioOptions): Promise<ClusterScenario> {
+    const twin = await KubeTwin.start();
+    for (const ns of [options.namespace, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    return new ClusterScenario(twin, options);
+  }
+
+  public readonly world: World;
+  public readonly report: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, applies: [] };
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-scenario-'));
+  private readonly kubeconfig: string;
+  private outage = 0;
+  /** The controller's log lines, with the simulated time. */
+  public readonly logs: Array<Record<string, unknown>> = [];
+  private rolloutStartedAt?: number;
+  private plan?: PlanData;
+  private canary?: string;
+  private routeName?: string;
+
+  private constructor(public readonly twin: KubeTwin, private readonly options: ScenarioOptions) {
+    this.kubeconfig = twin.writeKubeconfig(this.dir, twin.adminToken, options.namespace);
+    this.world = new World(twin, {
+      traffic: () => Array.from({ length: options.rps }, () => ({ host: options.host, path: '/v1/completions' })),
+    });
+  }
+
+  /** The controller's connection: the namespace controller's ServiceAccount, so the synthesized RBAC applies. */
+  private get conn() {
+    return { server: this.twin.url, token: this.twin.serviceAccountToken(this.options.namespace, 'model-rollout-controller') };
+  }
+
+  /** Watch a rollout against its plan from now on. */
+  public watch(plan: PlanData, route: string): void {
+    this.plan = plan;
+    this.canary = plan.canaries[0];
+    this.routeName = route;
+    this.rolloutStartedAt = this.world.time;
+  }
+
+  /**
+   * Apply `objects` with the real kubectl (asynchronously: the twin answers from this process). Returns kubectl's
+   * exit code (server-side apply without force reports a conflict on the controller's fields).
+   */
+  public async apply(objects: readonly any[], mode: ApplyMode = 'client-side'): Promise<number> {
+    const file = path.join(this.dir, `apply-${this.report.applies.length}.yaml`);
+    fs.writeFileSync(file, Yaml.stringify(...objects));
+    const args = ['--kubeconfig', this.kubeconfig, 'apply', '-f', file];
+    if (mode !== 'client-side') args.push('--server-side', '--field-manager=platform-team');
+    if (mode === 'server-side-force') args.push('--force-conflicts');
+    const exitCode = await new Promise<number>((resolve) => {
+      execFile(this.options.kubectl, args, { timeout: 60_000 }, (error) => resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0));
+    });
+    this.report.applies.push({ mode, at: this.world.time, exitCode });
+    this.world.reconcile();
+    return exitCode;
+  }
+
+  /** One tick of the namespace's controller at the simulated time. */
+  public async tick(): Promise<void> {
+    const log = (line: Record<string, unknown>) => this.logs.push({ t: this.world.time, ...line });
+    await runNamespace(this.conn, { ROLLOUT_NAMESPACE: this.options.namespace }, this.world.time * 1000, log);
+    this.world.reconcile();
+  }
+
+  /** The real CLI, as an operator with the admin kubeconfig. */
+  public async command(verb: string, rollout: string): Promise<number> {
+    return cli([verb, rollout, '--kube', '--kubeconfig', this.kubeconfig, '--namespace', this.options.namespace], {}, () => undefined);
+  }
+
+  /** Run `minutes` minutes: a controller tick at the start of each, then 60 simulated seconds of traffic, checked. */
+  public async run(minutes: number): Promise<void> {
+    for (let m = 0; m < minutes; m++) {
+      await this.tick();
+      for (let s = 0; s < 60; s++) this.second();
+    }
+  }
+
+  /** Simulated seconds of traffic without ticks. */
+  public seconds(n: number): void {
+    for (let s = 0; s < n; s++) this.second();
+  }
+
+  /** The state the controller recorded for `rollout`. */
+  public state(rollout: string): any {
+    const cm = this.twin.object('v1', 'ConfigMap', this.options.namespace, `${rollout}-rollout-state`) as any;
+    return cm?.data?.['state.json'] ? JSON.parse(cm.data['state.json']) : undefined;
+  }
+
+  /** The canary's weight on the live route now. */
+  public canaryWeight(): number {
+    const route = this.twin.object('gateway.networking.k8s.io/v1', 'HTTPRoute', this.options.namespace, this.routeName!) as any;
+    const refs: any[] = route?.spec?.rules?.flatMap((r: any) => r.backendRefs ?? []) ?? [];
+    const total = refs.reduce((n, r) => n + (r.weight ?? 1), 0);
+    const canary = refs.filter((r) => String(r.name).endsWith(`-${this.canary}`)).reduce((n, r) => n + (r.weight ?? 1), 0);
+    return total > 0 ? Math.round((canary * 100) / total) : 0;
+  }
+
+  public async stop(): Promise<void> {
+    await this.twin.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private second(): void {
+    const before = { total: this.world.stats.total, failed: this.world.stats.failed };
+    this.world.advance(1);
+    const requests = this.world.stats.total - before.total;
+    const failed = this.world.stats.failed - before.failed;
+    this.report.requests += requests;
+    this.report.failed += failed;
+    this.outage = failed > 0 ? this.outage + 1 : 0;
+    this.report.longestOutageSeconds = Math.max(this.report.longestOutageSeconds, this.outage);
+    if (this.plan && this.rolloutStartedAt !== undefined && this.routeName) {
+      const elapsed = this.world.time - this.rolloutStartedAt;
+      const allowed = Math.max(0, ...this.plan.rows.filter((r) => r.atSeconds <= elapsed).map((r) => r.weights[this.canary!] ?? 0));
+      if (this.canaryWeight() > allowed) this.report.overPlanSeconds++;
+    }
+  }
+}
