@@ -162,11 +162,41 @@ describe('faults', () => {
     expect(world.state!.phase).toBe('promoted');
   });
 
-  test('Prometheus down or without data: checks are inconclusive, the rollout is not rolled back', async () => {
+  test('Prometheus down: the weights hold (a canary never proceeds unjudged), and 10 minutes of errors in a row roll back', async () => {
     const world = new RolloutWorld(spec(), { coldStartMs: 0, metrics: () => ({ 'error-rate': { error: 'connect ECONNREFUSED 127.0.0.1:9090' } }) });
-    await run(world, 14);
+    await run(world, 6);
+    // the first step reached the router before the checks had anything to judge; nothing moved after it
+    const held = world.router.v2;
+    expect(held).toBeGreaterThan(0);
+    expect(world.state!.phase).toBe('progressing');
     expect(world.state!.checkFailures).toBe(0);
-    expect(world.state!.phase).toBe('promoted');
+    await run(world, 10);
+    expect(world.router.v2).toBe(0);
+    expect(world.state!.phase).toBe('aborted');
+    expect(world.state!.reason).toMatch(/checks could not be measured for \d+ s \(limit 600 s\): connect ECONNREFUSED/);
+  });
+
+  test('floors that cannot be read (the EKS API answers 401) do not stop the ticks: the rollout goes on, a cancel still lands', async () => {
+    const world = new RolloutWorld(spec(), { coldStartMs: 0, metrics: healthy });
+    world.faults.floors = 1_000;
+    await run(world, 6);
+    expect(world.router.v2).toBeGreaterThan(0);
+    world.command = { id: 'cancel-1', kind: 'cancel', at: world.now };
+    await tick(world.ports(), world.now);
+    expect(world.router).toEqual({ v1: 100, v2: 0 });
+  });
+
+  test('a floor that cannot be set does not keep an abort from moving traffic back to stable', async () => {
+    const world = new RolloutWorld(spec(), { coldStartMs: 0, metrics: healthy });
+    await run(world, 6);
+    expect(world.router.v2).toBeGreaterThan(0);
+    // the cluster's API goes down: every floor change fails from now on
+    world.faults.setFloor = 1_000;
+    world.faults.scaleDown = 1_000;
+    world.command = { id: 'cancel-1', kind: 'cancel', at: world.now };
+    const result = await tick(world.ports(), world.now);
+    expect(world.router).toEqual({ v1: 100, v2: 0 });
+    expect(result.failed?.action.kind).not.toBe('setWeights');
   });
 
   test('cancel sends every canary back at once, whatever the step', async () => {

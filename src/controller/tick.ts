@@ -13,7 +13,9 @@
 import { Ports } from './ports';
 import { decide } from '../core/decide';
 import { isRuntimeError } from '../core/runtime-errors';
+import { RolloutSpec } from '../core/spec';
 import { Action, Decision } from '../core/state';
+import { Weights } from '../core/weights';
 
 /** The outcome of a tick, also logged as one JSON line. */
 export interface TickResult {
@@ -61,10 +63,15 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
     ...Object.keys(prior?.floors ?? {}), ...Object.keys(prior?.lowering ?? {}),
   ])];
   const canaries = spec.canaries.map((c) => c.version);
+  // Floors are read best-effort: an unreadable floor (an EKS API that answers 401, a network split) only means the
+  // engine cannot repair floors at this tick; it must not keep an abort from moving the route.
   const [routerWeights, readyReplicas, floors, metrics] = await Promise.all([
     ports.router.readWeights(),
     ports.capacity.readyReplicas(versions),
-    ports.capacity.floors ? ports.capacity.floors(versions) : Promise.resolve(undefined),
+    ports.capacity.floors ? ports.capacity.floors(versions).catch((e: Error) => {
+      ports.log({ level: 'warn', rollout: spec.name, msg: `replica floors could not be read: ${e.message}` });
+      return undefined;
+    }) : Promise.resolve(undefined),
     ports.metrics.measure(spec, canaries),
   ]);
   const observed = { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands };
@@ -106,17 +113,31 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
     ports.log({ ...base, level: 'warn', fenced, actions: applied, millis: result.millis });
     return result;
   };
+  // A failed floor action does not stop a weight change that only moves traffic back toward stable (an abort must
+  // reach the router even when the cluster's API is down); anything that raises a canary stops at the failure.
+  let floorFailure: { action: Action; error: string } | undefined;
   for (const action of decision.actions) {
     const stopped = await fence(`stopping before ${action.kind}`);
     if (stopped) return stopped;
+    if (floorFailure && (action.kind !== 'setWeights' || raisesCanary(spec, prior?.weights, action.weights))) continue;
     try {
       await apply(ports, action);
       applied.push(action);
     } catch (e) {
-      const result: TickResult = { decision, applied, failed: { action, error: (e as Error).message }, millis: Date.now() - started };
+      const failed = { action, error: (e as Error).message };
+      if (action.kind !== 'setWeights') {
+        floorFailure = floorFailure ?? failed;
+        continue;
+      }
+      const result: TickResult = { decision, applied, failed, millis: Date.now() - started };
       ports.log({ ...base, level: 'error', actions: applied, failed: result.failed, millis: result.millis });
       return result;
     }
+  }
+  if (floorFailure) {
+    const result: TickResult = { decision, applied, failed: floorFailure, millis: Date.now() - started };
+    ports.log({ ...base, level: 'error', actions: applied, failed: floorFailure, millis: result.millis });
+    return result;
   }
   // a command that landed during the last action: decide again now rather than at the next tick
   const late = await fence('deciding again');
@@ -124,6 +145,11 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
   const result: TickResult = { decision, applied, millis: Date.now() - started };
   ports.log({ ...base, level: 'info', actions: applied, millis: result.millis });
   return result;
+}
+
+/** Whether `next` gives any canary more than `before` did (a weight change that needs capacity). */
+function raisesCanary(spec: RolloutSpec, before: Weights | undefined, next: Weights): boolean {
+  return spec.canaries.some((c) => (next[c.version] ?? 0) > (before?.[c.version] ?? 0));
 }
 
 async function apply(ports: Ports, action: Action): Promise<void> {

@@ -157,6 +157,11 @@ export interface RolloutSpec {
    */
   readonly scaleDownDelaySeconds?: number;
   /**
+   * Checks that cannot be measured (an error, not an empty answer) hold the weights; this long in a row aborts.
+   * Absent: 600 s.
+   */
+  readonly measurementErrorAbortSeconds?: number;
+  /**
    * false: after promotion the previous version may be scaled down although the spec still names it as stable
    * (a target whose deploys never reset the route, or an operator who accepts the risk). Absent or true: it keeps
    * its replicas until the spec names the new version, because re-applying the manifests routes to it.

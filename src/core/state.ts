@@ -105,6 +105,8 @@ export interface ControllerState {
     readonly failed?: boolean;
     readonly at: number;
   }>;
+  /** Since when (ms) the checks could not be measured, in a row (they hold the weights; too long aborts). */
+  readonly measurementErrorsSince?: number;
   /** Since when a canary has had weight, and when it last reported requests (`gates.ts`, the no-data rule). */
   readonly dataWatch?: { readonly weightSince?: number; readonly lastDataAt?: number };
 }

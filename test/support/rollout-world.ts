@@ -113,7 +113,10 @@ export class RolloutWorld {
       },
       capacity: {
         readyReplicas: async (versions) => Object.fromEntries(versions.map((v) => [v, this.ready(v)])),
-        floors: async (versions) => Object.fromEntries(versions.map((v) => [v, this.floors[v] ?? 0])),
+        floors: async (versions) => {
+          this.fault('floors');
+          return Object.fromEntries(versions.map((v) => [v, this.floors[v] ?? 0]));
+        },
         setFloor: async (version, n) => {
           this.fault('setFloor');
           this.floors[version] = n;

@@ -86,6 +86,7 @@ export function runContinuousChecks(t: TickContext): boolean {
     t.abort(t.sequentialFailed);
     return true;
   }
+  if (measurementErrors(t)) return true;
   if (noData(t)) return true;
   if (verdict === 'pass') {
     s.checkFailing = undefined;
@@ -174,3 +175,30 @@ function noData(t: TickContext): boolean {
   }
   return false;
 }
+
+/**
+ * Checks that cannot be measured (Prometheus down, DescribeAlarms denied) hold the weights: a canary must not
+ * proceed unjudged. After `measurementErrorAbortSeconds` in a row (default 10 minutes) the rollout aborts, since
+ * stable is the version known to work. Returns true when the weights hold (or the rollout aborted).
+ */
+function measurementErrors(t: TickContext): boolean {
+  const { spec, s, obs, now } = t;
+  const live = spec.canaries.filter((c) => (s.weights[c.version] ?? 0) > 0);
+  const errors = live.flatMap((c) => spec.checks.map((m) => obs.metrics[c.version]?.[m.name]?.error).filter((e): e is string => !!e));
+  if (errors.length === 0) {
+    s.measurementErrorsSince = undefined;
+    return false;
+  }
+  s.measurementErrorsSince = s.measurementErrorsSince ?? now;
+  const limit = spec.measurementErrorAbortSeconds ?? DEFAULT_MEASUREMENT_ERROR_ABORT_SECONDS;
+  const seconds = Math.round((now - s.measurementErrorsSince) / 1000);
+  if (seconds >= limit) {
+    t.abort(`checks could not be measured for ${seconds} s (limit ${limit} s): ${errors[0]}`);
+  } else {
+    t.reasons.push(`checks could not be measured (${errors[0]}): holding the weights, aborting after ${limit} s of errors`);
+  }
+  return true;
+}
+
+/** Default of `measurementErrorAbortSeconds`. */
+export const DEFAULT_MEASUREMENT_ERROR_ABORT_SECONDS = 600;
