@@ -11,10 +11,12 @@
  * tick in flight, and after promotion it sent all traffic to a version scaled to zero. Ticks are fenced instead:
  * a tick that wrote its state before the cancel stops acting as soon as the cancel is stored.
  */
+import { execFileSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseArgs as parseNodeArgs } from 'util';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -26,15 +28,52 @@ import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
 import { SsmStore } from '../aws/adapter';
+import { HttpError } from '../http-request';
 import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection } from '../k8s/kube-client';
 
-const USAGE = `usage:
-  model-rollout plan <name>.rollout.json
-  model-rollout <status|pause|resume|promote|cancel> <rollout> --kube [--context NAME] [--kubeconfig PATH] [--namespace NS]
-      [--spec-configmap NAME] [--state-configmap NAME]
-  model-rollout <status|pause|resume|promote|cancel> <rollout> --aws [--region REGION]
-      [--spec-parameter NAME] [--state-parameter NAME]`;
+const TARGET_FLAGS = `target (one of):
+  --kube [-n NAMESPACE] [--context NAME] [--kubeconfig PATH]     the rollout's ConfigMaps in a cluster
+         [--spec-configmap NAME] [--state-configmap NAME]
+  --aws [--region REGION] [--spec-parameter NAME] [--state-parameter NAME]   the rollout's SSM parameters`;
+
+/** What each command does, for `model-rollout <command> --help`. */
+const COMMANDS: Record<string, { readonly usage: string; readonly does: string }> = {
+  plan: { usage: 'plan <name>.rollout.json', does: 'Print the plan a synthesis wrote beside the manifests: the timeline table and its chart.' },
+  status: {
+    usage: 'status <rollout> (--kube|--aws) [-o table|json] [--watch [--timeout DURATION]]',
+    does: 'Show the phase, weights, step, the next change and a progress bar. With --watch, redraw every few seconds until the\n'
+      + 'rollout is promoted, completed or aborted, or the timeout passes. Exit code: 0 promoted, completed or healthy;\n'
+      + '3 aborted; 4 timed out (--watch).',
+  },
+  list: { usage: 'list (--kube [-n NAMESPACE]) [-o table|json]', does: 'List the rollouts of a namespace with their phase and canary weight.' },
+  pause: { usage: 'pause <rollout> (--kube|--aws)', does: 'Hold the weights where they are, at the next tick, until `resume`.' },
+  resume: { usage: 'resume <rollout> (--kube|--aws)', does: 'Go on from a pause: a `pause`, a manual pause step, or a gate that had no data.' },
+  promote: {
+    usage: 'promote <rollout> (--kube|--aws) [--full]',
+    does: 'Without --full: release the current pause step and go on with the schedule (as `kubectl argo rollouts promote`).\n'
+      + 'With --full: skip every remaining step and gate and move all traffic to the canary once its replicas are ready.',
+  },
+  cancel: { usage: 'cancel <rollout> (--kube|--aws)', does: 'Roll back: every canary to 0 % at the next tick (the stable floor first). Wins over any other command.' },
+  abort: { usage: 'abort <rollout> (--kube|--aws)', does: 'The same as `cancel`.' },
+};
+
+const USAGE = `usage: model-rollout <command> [arguments]
+
+commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.does.split('\n')[0]}`).join('\n')}
+
+${TARGET_FLAGS}
+
+\`model-rollout <command> --help\` says more about a command.`;
+
+/** A command-line mistake: reported with the usage, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /** A rollout's store, whichever the target. */
 interface Backend {
@@ -49,25 +88,61 @@ export interface CliArgs {
   readonly flags: Record<string, string | true>;
 }
 
+/** Strict parsing (`node:util` parseArgs): an unknown or misspelled option is an error, not a positional. */
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const flags: Record<string, string | true> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const [key, inline] = a.slice(2).split('=', 2);
-      if (inline !== undefined) flags[key] = inline;
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--') && !['kube', 'aws'].includes(key)) flags[key] = argv[++i];
-      else flags[key] = true;
-    } else {
-      positional.push(a);
-    }
+  let parsed;
+  try {
+    parsed = parseNodeArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'kube': { type: 'boolean' },
+        'aws': { type: 'boolean' },
+        'namespace': { type: 'string', short: 'n' },
+        'context': { type: 'string' },
+        'kubeconfig': { type: 'string' },
+        'output': { type: 'string', short: 'o' },
+        'no-color': { type: 'boolean' },
+        'region': { type: 'string' },
+        'spec-configmap': { type: 'string' },
+        'state-configmap': { type: 'string' },
+        'spec-parameter': { type: 'string' },
+        'state-parameter': { type: 'string' },
+        'full': { type: 'boolean' },
+        'watch': { type: 'boolean', short: 'w' },
+        'timeout': { type: 'string' },
+        'interval': { type: 'string' },
+        'help': { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ''));
   }
-  return { verb: positional[0] ?? 'help', subject: positional[1], flags };
+  const flags: Record<string, string | true> = {};
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags[k] = v as string | true;
+  const [verb, subject, ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''}: ${extra.join(' ')}`);
+  if (flags.output !== undefined && !['table', 'json'].includes(String(flags.output))) throw new UsageError(`-o/--output is table or json, not "${flags.output}"`);
+  return { verb: verb ?? 'help', subject, flags };
 }
 
-/** A kubeconfig context as a connection (token or client certificate; exec plugins are not supported). */
+/** `90s`, `15m`, `1h`, or seconds. */
+function seconds(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} is a duration such as 90s, 15m or 1h, not "${value}"`);
+  return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2] ?? 's'];
+}
+
+/**
+ * A kubeconfig context as a connection: a token, a token file, a client certificate, or an exec plugin (as every
+ * `aws eks update-kubeconfig` writes), run as kubectl runs it and read as an ExecCredential.
+ * @see https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins
+ */
 export function kubeconfigConnection(file: string, context?: string): { conn: KubeConnection; namespace?: string } {
+  if (!fs.existsSync(file)) {
+    throw new Error(`no kubeconfig at ${file}: give --kubeconfig PATH, set KUBECONFIG, or create one (for EKS: aws eks update-kubeconfig --name CLUSTER)`);
+  }
   const config = parseYaml(fs.readFileSync(file, 'utf8')) as any;
   const name = context ?? config['current-context'];
   const ctx = (config.contexts ?? []).find((c: any) => c.name === name)?.context;
@@ -75,7 +150,7 @@ export function kubeconfigConnection(file: string, context?: string): { conn: Ku
   const cluster = (config.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
   const user = (config.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
   if (!cluster) throw new Error(`no cluster "${ctx.cluster}" in ${file}`);
-  if (user.exec) throw new Error(`context "${name}" authenticates with an exec plugin, which model-rollout does not run; use a token (kubectl create token) or a client certificate`);
+  const exec = user.exec ? execCredential(user.exec, name) : undefined;
   const b64 = (v?: string) => (v ? Buffer.from(v, 'base64') : undefined);
   const readFile = (p?: string) => (p ? fs.readFileSync(path.resolve(path.dirname(file), p)) : undefined);
   return {
@@ -83,12 +158,27 @@ export function kubeconfigConnection(file: string, context?: string): { conn: Ku
       server: cluster.server,
       ca: b64(cluster['certificate-authority-data']) ?? readFile(cluster['certificate-authority']),
       insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
-      token: user.token ?? (user.tokenFile ? fs.readFileSync(user.tokenFile, 'utf8').trim() : undefined),
-      cert: b64(user['client-certificate-data']) ?? readFile(user['client-certificate']),
-      key: b64(user['client-key-data']) ?? readFile(user['client-key']),
+      token: exec?.token ?? user.token ?? (user.tokenFile ? fs.readFileSync(user.tokenFile, 'utf8').trim() : undefined),
+      cert: (exec?.clientCertificateData ? Buffer.from(exec.clientCertificateData) : undefined) ?? b64(user['client-certificate-data']) ?? readFile(user['client-certificate']),
+      key: (exec?.clientKeyData ? Buffer.from(exec.clientKeyData) : undefined) ?? b64(user['client-key-data']) ?? readFile(user['client-key']),
     },
     namespace: ctx.namespace,
   };
+}
+
+/** Run a kubeconfig exec plugin and read its ExecCredential (`status.token`, or a client certificate and key). */
+function execCredential(exec: any, context: string): { token?: string; clientCertificateData?: string; clientKeyData?: string } {
+  const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map((e: any) => [e.name, e.value])) };
+  let output: string;
+  try {
+    output = execFileSync(exec.command, exec.args ?? [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  } catch (e) {
+    throw new Error(`context "${context}": the credential plugin \`${exec.command}\` failed (${(e as Error).message.split('\n')[0]}); `
+      + 'check that it is installed and that you are logged in (for EKS: aws sts get-caller-identity)');
+  }
+  const status = JSON.parse(output)?.status ?? {};
+  if (!status.token && !status.clientCertificateData) throw new Error(`context "${context}": the credential plugin \`${exec.command}\` returned no token or certificate`);
+  return status;
 }
 
 function kubeBackend(rollout: string, flags: CliArgs['flags'], env: NodeJS.ProcessEnv): Backend {
@@ -138,45 +228,153 @@ export function renderStatus(spec: RolloutSpec, state: ControllerState | undefin
   ].join('\n');
 }
 
+/** Exit codes scripts can use. */
+export const EXIT = { ok: 0, error: 1, usage: 2, aborted: 3, timedOut: 4 } as const;
+
 /** Run the CLI; returns the exit code. */
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   out: (s: string) => void = (s) => process.stdout.write(s),
   now = Date.now,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<number> {
-  const args = parseArgs(argv);
-  if (args.verb === 'plan') {
-    if (!args.subject) throw new Error(`plan needs a file\n${USAGE}`);
-    const doc = JSON.parse(fs.readFileSync(args.subject, 'utf8')) as PlanDocument;
-    const plan = doc.plan ?? computePlan(doc.spec);
-    const md = renderPlanMarkdown(plan);
-    out(`${renderPlanText(plan)}\n${md.slice(md.indexOf('```mermaid'))}`);
-    return 0;
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    out(`model-rollout: ${(e as Error).message}\n\n${USAGE}\n`);
+    return EXIT.usage;
   }
-  if (!['status', 'pause', 'resume', 'promote', 'cancel'].includes(args.verb) || !args.subject || (!args.flags.kube && !args.flags.aws)) {
+  const command = COMMANDS[args.verb];
+  if (args.verb === 'help' || (!command && args.flags.help)) {
     out(`${USAGE}\n`);
-    return args.verb === 'help' ? 0 : 2;
+    return EXIT.ok;
+  }
+  if (!command) {
+    out(`model-rollout: unknown command "${args.verb}"\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.flags.help) {
+    out(`usage: model-rollout ${command.usage}\n\n${command.does}\n${args.verb === 'plan' ? '' : `\n${TARGET_FLAGS}\n`}`);
+    return EXIT.ok;
+  }
+  if (args.verb === 'plan') return printPlan(args, out);
+  if (args.verb === 'list') return list(args, env, out);
+  if (!args.subject) {
+    out(`model-rollout: ${args.verb} needs the rollout's name\n\nusage: model-rollout ${command.usage}\n`);
+    return EXIT.usage;
+  }
+  if (!args.flags.kube && !args.flags.aws) {
+    out(`model-rollout: say where the rollout is: --kube (a cluster, through your kubeconfig) or --aws (SSM)\n\nusage: model-rollout ${command.usage}\n`);
+    return EXIT.usage;
   }
   const backend = args.flags.aws ? awsBackend(args.subject, args.flags) : kubeBackend(args.subject, args.flags, env);
-  const stored = await backend.read();
-  if (args.verb === 'status') {
-    out(`${renderStatus(stored.spec, stored.state, now())}\n`);
-    return 0;
-  }
-  const kind = args.verb as Command['kind'];
-  const phase = stored.state?.phase;
-  if (kind === 'cancel' && phase === 'promoted') {
+  const read = () => backend.read().catch((e) => {
+    if (e instanceof HttpError && e.status === 404) {
+      throw new Error(`rollout "${args.subject}" not found: its spec ConfigMap ${specConfigMapName(args.subject!)} is not in the namespace; is it deployed, and is -n right?`);
+    }
+    throw e;
+  });
+  if (args.verb === 'status') return showStatus(args, read, out, now, sleep);
+  const kind: Command['kind'] = args.verb === 'abort' ? 'cancel' : args.verb === 'promote' && !args.flags.full ? 'resume' : args.verb as Command['kind'];
+  const stored = await read();
+  if (kind === 'cancel' && stored.state?.phase === 'promoted') {
     out(`note: ${stored.spec.name} is promoted: the controller ignores cancel now (traffic stays where it is); deploy the previous version as stable to go back\n`);
   }
-  const command = await backend.appendCommand(kind, randomUUID(), now());
-  out(`${command.kind}: stored as #${command.seq} (${command.id}); the controller handles it at its next tick (within a minute)\n`);
-  return 0;
+  const stored2 = await backend.appendCommand(kind, randomUUID(), now());
+  out(`${args.verb}${kind !== args.verb ? ` (${kind})` : ''}: stored as #${stored2.seq} (${stored2.id}); the controller handles it at its next tick (within a minute)\n`);
+  return EXIT.ok;
+}
+
+function printPlan(args: CliArgs, out: (s: string) => void): number {
+  if (!args.subject) {
+    out(`model-rollout: plan needs a <name>.rollout.json file\n\nusage: model-rollout ${COMMANDS.plan.usage}\n`);
+    return EXIT.usage;
+  }
+  if (!fs.existsSync(args.subject)) throw new Error(`no file ${args.subject}: plans are written beside the manifests as <name>.rollout.json`);
+  let doc: PlanDocument;
+  try {
+    doc = JSON.parse(fs.readFileSync(args.subject, 'utf8')) as PlanDocument;
+  } catch {
+    throw new Error(`${args.subject} is not JSON: give the <name>.rollout.json a synthesis wrote`);
+  }
+  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw new Error(`${args.subject} is not a rollout plan (kind RolloutPlan): give the <name>.rollout.json a synthesis wrote`);
+  const data = doc.plan ?? computePlan(doc.spec);
+  const md = renderPlanMarkdown(data);
+  out(args.flags.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : `${renderPlanText(data)}\n${md.slice(md.indexOf('```mermaid'))}`);
+  return EXIT.ok;
+}
+
+/** The status of one rollout, as a document for `-o json` and scripts. */
+export function statusDocument(spec: RolloutSpec, state: ControllerState | undefined) {
+  return {
+    rollout: spec.name,
+    phase: state?.phase ?? 'not started',
+    pauseReason: state?.pauseReason,
+    reason: state?.reason,
+    weights: state?.weights,
+    step: state ? { index: state.stepIndex, of: spec.steps.length } : undefined,
+    floors: state?.floors,
+    updatedAt: state ? new Date(state.updatedAt).toISOString() : undefined,
+  };
+}
+
+async function showStatus(
+  args: CliArgs,
+  read: () => Promise<{ spec: RolloutSpec; state?: ControllerState }>,
+  out: (s: string) => void,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<number> {
+  const deadline = args.flags.timeout ? now() + seconds(String(args.flags.timeout), '--timeout') * 1000 : Infinity;
+  const interval = args.flags.interval ? seconds(String(args.flags.interval), '--interval') * 1000 : 5000;
+  for (;;) {
+    const stored = await read();
+    const phase = stored.state?.phase;
+    const text = args.flags.output === 'json' ? JSON.stringify(statusDocument(stored.spec, stored.state)) : renderStatus(stored.spec, stored.state, now());
+    // a live redraw on a terminal; one block per read otherwise (logs, pipes)
+    const redraw = args.flags.watch && !args.flags['no-color'] && args.flags.output !== 'json' && process.stdout.isTTY;
+    out(`${redraw ? '\x1b[2J\x1b[H' : ''}${text}\n`);
+    if (phase === 'aborted') return EXIT.aborted;
+    if (!args.flags.watch || phase === 'promoted' || phase === 'completed') return EXIT.ok;
+    if (now() >= deadline) {
+      out(`model-rollout: ${stored.spec.name} is still ${phase ?? 'not started'} after --timeout ${args.flags.timeout}\n`);
+      return EXIT.timedOut;
+    }
+    await sleep(Math.min(interval, Math.max(0, deadline - now())));
+  }
+}
+
+/** `list`: the rollouts of a namespace, found by their spec ConfigMaps. */
+async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+  if (!args.flags.kube) {
+    out(`model-rollout: list works with --kube (a namespace's rollouts)\n\nusage: model-rollout ${COMMANDS.list.usage}\n`);
+    return EXIT.usage;
+  }
+  const file = typeof args.flags.kubeconfig === 'string' ? args.flags.kubeconfig : (env.KUBECONFIG?.split(path.delimiter)[0] ?? path.join(os.homedir(), '.kube', 'config'));
+  const { conn, namespace: ctxNamespace } = kubeconfigConnection(file, typeof args.flags.context === 'string' ? args.flags.context : undefined);
+  const namespace = typeof args.flags.namespace === 'string' ? args.flags.namespace : ctxNamespace ?? 'default';
+  const kube = new KubeClient(conn);
+  const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent('model-rollout.dev/rollout')}`);
+  const names = ((cms as any).items ?? []).map((o: any) => String(o.metadata.name)).filter((n: string) => n.endsWith('-rollout-spec')).map((n: string) => n.slice(0, -'-rollout-spec'.length)).sort();
+  const rows = [];
+  for (const name of names) {
+    const stored = await kubeBackend(name, { ...args.flags, namespace }, env).read().catch(() => undefined);
+    rows.push(stored ? statusDocument(stored.spec, stored.state) : { rollout: name, phase: 'unreadable' });
+  }
+  if (args.flags.output === 'json') {
+    out(`${JSON.stringify(rows, null, 2)}\n`);
+  } else {
+    out(`${['ROLLOUT'.padEnd(32), 'PHASE'.padEnd(12), 'WEIGHTS'].join(' ')}\n`);
+    for (const r of rows) out(`${r.rollout.padEnd(32)} ${String(r.phase).padEnd(12)} ${Object.entries((r as any).weights ?? {}).map(([v, w]) => `${v} ${w}%`).join(', ')}\n`);
+  }
+  return EXIT.ok;
 }
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
     process.stderr.write(`model-rollout: ${e.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.error;
   });
 }
