@@ -116,6 +116,9 @@ if (!kubectl) {
         await c.run(5);
         const weight = c.canaryWeight();
         expect(weight).toBeGreaterThan(0);
+        // the route's rules are recorded as the controller's (its patches carry fieldManager=model-rollout-controller)
+        const route = c.twin.object('gateway.networking.k8s.io/v1', 'HTTPRoute', NS, 'llm-production') as any;
+        expect(route.metadata.managedFields.some((f: any) => f.manager === 'model-rollout-controller' && JSON.stringify(f.fieldsV1).includes('f:rules'))).toBe(true);
         expect(await c.apply(during.objects, 'server-side')).not.toBe(0);
         expect(c.canaryWeight()).toBe(weight);
         await c.run(8);

@@ -72,11 +72,11 @@ export class KubeClient {
   }
 
   public async jsonPatch(path: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
-    return JSON.parse(await request(this.url(path), { ...this.options('PATCH', 'application/json-patch+json'), body: JSON.stringify(ops) }));
+    return JSON.parse(await request(this.url(managed(path)), { ...this.options('PATCH', 'application/json-patch+json'), body: JSON.stringify(ops) }));
   }
 
   public async mergePatch(path: string, patch: unknown): Promise<KubeObject> {
-    return JSON.parse(await request(this.url(path), { ...this.options('PATCH', 'application/merge-patch+json'), body: JSON.stringify(patch) }));
+    return JSON.parse(await request(this.url(managed(path)), { ...this.options('PATCH', 'application/merge-patch+json'), body: JSON.stringify(patch) }));
   }
 
   /** POST an object (a create, or a review such as SelfSubjectRulesReview). */
@@ -102,6 +102,18 @@ export class KubeClient {
       timeoutMs: this.conn.timeoutMs ?? 10_000,
     };
   }
+}
+
+/**
+ * The field manager of every write: the API server records the controller as the owner of the fields it writes
+ * (the route's rules, the floors), so server-side apply conflicts name it and `kubectl get --show-managed-fields`
+ * shows who moved traffic. Without it the server records the user agent's prefix.
+ * @see https://kubernetes.io/docs/reference/using-api/server-side-apply/#managers
+ */
+export const FIELD_MANAGER = 'model-rollout-controller';
+
+function managed(path: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${FIELD_MANAGER}`;
 }
 
 /** API paths of the objects the controller touches. */
