@@ -4,8 +4,8 @@
  */
 import { FakeKubeApi } from './support/fake-kube-api';
 import { rolloutSpec } from './support/spec-fixture';
-import { weightsFromRules } from '../src/controller/k8s/adapter';
-import { paths } from '../src/controller/k8s/kube-client';
+import { HttpRouteRouter, weightsFromRules } from '../src/controller/k8s/adapter';
+import { KubeClient, paths } from '../src/controller/k8s/kube-client';
 import { runTick } from '../src/controller/k8s/main';
 import { STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../src/core/constants';
 import { KubernetesTarget } from '../src/core/contract/target';
@@ -124,6 +124,22 @@ describe('Kubernetes adapter against a fake API server', () => {
     expect(weightsFromRules(spec, target, api.objects.get(p.route)!.spec.rules)).toEqual({ v1: 90, v2: 10 });
   });
 
+  test('a CRD older than Gateway API v1.3 that prunes RequestMirror.percent: the mirror is taken off, the tick fails with the fix', async () => {
+    // GIVEN an HTTPRoute CRD that prunes `percent` (it would mirror 100 % to a shadow sized for 5 %)
+    const mirrored: RolloutSpec = { ...spec, mirror: { version: 'v2', percent: 5 } };
+    const router = new HttpRouteRouter(new KubeClient(conn()), mirrored, target);
+    seed(api, 4);
+    api.prune = (path, obj: any) => {
+      if (path !== p.route) return;
+      for (const r of obj.spec?.rules ?? []) for (const f of r.filters ?? []) if (f.requestMirror) delete f.requestMirror.percent;
+    };
+    // WHEN the controller sends weights with the mirror
+    await expect(router.setWeights({ v1: 90, v2: 10 })).rejects.toThrow(/dropped RequestMirror\.percent .*install the Gateway API v1\.3\+ standard CRDs/);
+    // THEN no rule mirrors anything, and the weights are on the route
+    const rules = api.objects.get(p.route)!.spec.rules;
+    expect(rules.some((r: any) => (r.filters ?? []).some((f: any) => f.type === 'RequestMirror'))).toBe(false);
+    expect(weightsFromRules(spec, target, rules)).toEqual({ v1: 90, v2: 10 });
+  });
   test('only the documented RBAC is used: every request of a rollout is on the allow-list', async () => {
     seed(api, 4);
     for (let i = 0; i < 14; i++) await runTick(conn(), env, i * MIN, quiet);
@@ -139,4 +155,5 @@ describe('weights read back from rules', () => {
     const weights = { v1: 100 - w, v2: w };
     expect(weightsFromRules(spec, sticky, renderHttpRouteRules(spec, sticky, weights))).toEqual(weights);
   });
+
 });

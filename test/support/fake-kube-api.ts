@@ -35,6 +35,11 @@ export class FakeKubeApi {
   public allow?: Set<string>;
   /** Called before a PATCH is applied (to simulate a concurrent writer); may be async (a race at that point). */
   public beforePatch?: (path: string) => void | Promise<void>;
+  /**
+   * Applied to a patched object before it is stored, as a CRD's structural schema prunes fields it does not know
+   * (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning).
+   */
+  public prune?: (path: string, obj: Obj) => void;
   /** Called before any request is answered (a race at every API call). */
   public beforeRequest?: (method: string, path: string) => void | Promise<void>;
   /** Scripted answers for the next requests to a path: status (with Retry-After seconds), or a slow trickle. */
@@ -146,6 +151,7 @@ export class FakeKubeApi {
       if (current.immutable === true && JSON.stringify(current.data) !== JSON.stringify(next.data)) {
         return reply(422, { ...failure(422, `ConfigMap "${current.metadata.name}" is invalid: data: Forbidden: field is immutable when \`immutable\` is set`), reason: 'Invalid' });
       }
+      this.prune?.(objectPath, next);
       next.metadata.resourceVersion = String(++this.version);
       this.objects.set(objectPath, next);
       return reply(200, next);

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes adapter: the controller's ports over the API (see ../README.md for the exact calls and RBAC).
  */
-import { KubeClient, movedOn, paths } from './kube-client';
+import { KubeClient, KubeObject, movedOn, paths } from './kube-client';
 import { STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { renderHttpRouteRules, weightsFromRules } from '../../core/routes/gateway-api';
@@ -139,15 +139,30 @@ export class HttpRouteRouter implements TrafficRouter {
     return weightsFromRules(this.spec, this.target, route.spec?.rules ?? []);
   }
 
+  /**
+   * `RequestMirror.percent` exists from Gateway API v1.3 (standard channel): an older CRD prunes it silently, and the
+   * gateway then mirrors every request to a shadow sized for a few percent. When the answer lost it, the mirror is
+   * taken off the route and the tick fails with the fix (upgrade the CRDs, or leave the mirror out).
+   */
+  private async guardMirrorPercent(sent: readonly any[], written: KubeObject): Promise<void> {
+    if (!mirrorsAShare(sent) || mirrorsAShare(written.spec?.rules ?? [])) return;
+    const withoutMirror = sent.map((r) => ({ ...r, filters: (r.filters ?? []).filter((f: any) => f.type !== 'RequestMirror') }))
+      .map((r) => (r.filters.length > 0 ? r : (({ filters: _f, ...rest }) => rest)(r)));
+    await this.kube.jsonPatch(paths.httpRoute(this.target.namespace, this.target.httpRoute), [{ op: 'replace', path: '/spec/rules', value: withoutMirror }]);
+    throw new RolloutRuntimeError('rejected', 'the HTTPRoute CRD dropped RequestMirror.percent (Gateway API before v1.3 mirrors 100 %): the mirror is off; '
+      + 'install the Gateway API v1.3+ standard CRDs (and Istio 1.24+), or leave the mirror out of the rollout');
+  }
+
   public async setWeights(weights: Weights): Promise<void> {
     const rules = renderHttpRouteRules(this.spec, this.target, weights);
     for (let attempt = 0; ; attempt++) {
       const route = await this.kube.get(paths.httpRoute(this.target.namespace, this.target.httpRoute));
       try {
-        await this.kube.jsonPatch(paths.httpRoute(this.target.namespace, this.target.httpRoute), [
+        const written = await this.kube.jsonPatch(paths.httpRoute(this.target.namespace, this.target.httpRoute), [
           { op: 'test', path: '/metadata/resourceVersion', value: route.metadata.resourceVersion },
           { op: 'replace', path: '/spec/rules', value: rules },
         ]);
+        await this.guardMirrorPercent(rules, written);
         return;
       } catch (e) {
         // someone else (kubectl apply, Argo CD) changed the route between our read and write: read again, once
@@ -156,6 +171,11 @@ export class HttpRouteRouter implements TrafficRouter {
       }
     }
   }
+}
+
+/** Whether any rule mirrors a share of requests (`RequestMirror.percent`). */
+function mirrorsAShare(rules: readonly any[]): boolean {
+  return rules.some((r) => (r.filters ?? []).some((f: any) => f.type === 'RequestMirror' && f.requestMirror?.percent !== undefined));
 }
 
 /** Deployments, ScaledObjects and HPAs as the capacity port. */
