@@ -1,20 +1,21 @@
 import * as path from 'path';
 import { ApiObject, App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IEnvironment } from './contracts';
+import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
 import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
+import { validateHostname } from './private/inputs';
 import { validatePins } from './private/pins';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
-import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
+import { KubernetesBackend, KubernetesTarget, PinSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { DEFAULT_NO_DATA } from '../core/gates';
-import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, routeLimits } from '../core/routes/gateway-api';
+import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, renderPinRules, routeLimits } from '../core/routes/gateway-api';
 import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
@@ -22,6 +23,17 @@ import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
+
+/** Where a rollout's pins are honoured: a pins-only HTTPRoute on internal host names or an internal listener. */
+export interface PinEndpointOptions {
+  /** Host names of the pins-only route (for example `llm.internal.example.com`). */
+  readonly hostnames: string[];
+  /**
+   * The Gateway (or its internal listener, `sectionName`) of the pins-only route.
+   * @default - the environment's Gateway
+   */
+  readonly gateway?: GatewayRef;
+}
 
 /** Props of a `CanaryRollout`. */
 export interface CanaryRolloutProps {
@@ -44,6 +56,13 @@ export interface CanaryRolloutProps {
    * @default - none
    */
   readonly pins?: Pin[];
+  /**
+   * Where pins are honoured. Without it, pins are rules of the environment's route, so any client that sends the
+   * header or query value reaches the pinned version. With it, pins go to a separate HTTPRoute on these host names
+   * (an internal host, or an internal listener through `gateway`), and the public route ignores them.
+   * @default - pins on the environment's route, for every client
+   */
+  readonly pinEndpoint?: PinEndpointOptions;
   /**
    * Shadow traffic to a version whose answers are discarded (Gateway API RequestMirror).
    * @default - none
@@ -244,7 +263,8 @@ export class CanaryRollout extends Construct {
       pathPrefix: endpoint.pathPrefix,
       backends,
       routing,
-      pins,
+      // with a pin endpoint, the public route carries no pin: testers reach pinned versions only there
+      pins: props.pinEndpoint ? [] : pins,
       // the namespace's controller serves many rollouts: each carries its own Prometheus
       ...(fixed ? {} : { prometheusUrl: props.prometheusUrl ?? host.prometheusUrl }),
     };
@@ -254,6 +274,8 @@ export class CanaryRollout extends Construct {
     if (overLimit || limits.matches > HTTPROUTE_MAX_TOTAL_MATCHES) {
       throw errors.tooManyRouteRules(p, 'pins', limits.rules, limits.matches);
     }
+
+    if (props.pinEndpoint) this.renderPinEndpoint(props.pinEndpoint, pins, endpoint.gateway, endpoint.route?.metadata.toJson().labels ?? {});
 
     this.fixed = fixed;
     if (fixed) {
@@ -298,6 +320,25 @@ export class CanaryRollout extends Construct {
           this.plan.writeFiles(path.resolve(root.outdir));
         }
         return [];
+      },
+    });
+  }
+
+  /** The pins-only HTTPRoute: static (the controller never writes it), on internal host names or a listener. */
+  private renderPinEndpoint(options: PinEndpointOptions, pins: PinSpec[], gateway: GatewayRef, labels: Record<string, string>): void {
+    const p = this.node.path;
+    if (pins.length === 0) throw errors.pinEndpointWithoutPins(p, 'pinEndpoint');
+    if (options.hostnames.length === 0) throw errors.pinEndpointWithoutHostnames(p, 'pinEndpoint.hostnames');
+    options.hostnames.forEach((h, i) => validateHostname(p, `pinEndpoint.hostnames[${i}]`, h));
+    const g = options.gateway ?? gateway;
+    new ApiObject(this, 'PinRoute', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: `${this.target.httpRoute}-pins`, namespace: this.target.namespace, labels },
+      spec: {
+        parentRefs: [{ name: g.name, namespace: g.namespace, sectionName: g.sectionName }],
+        hostnames: options.hostnames,
+        rules: renderPinRules({ ...this.target, pins }),
       },
     });
   }

@@ -218,3 +218,13 @@ export function noDataWindowsInvalid(path: string, property: string, holdSeconds
     'a canary without data first holds, then aborts: the abort must come no earlier than the hold, and both after some time',
     'use for example `noDataHoldAfter: Duration.minutes(2), noDataAbortAfter: Duration.minutes(10)`');
 }
+
+export function pinEndpointWithoutPins(path: string, property: string) {
+  return configError(path, property, undefined, 'a pin endpoint routes pinned requests only, and the rollout has no pin',
+    "add `pins: [Pin.header('x-model-version', 'v2', 'v2')]`, or leave `pinEndpoint` out");
+}
+
+export function pinEndpointWithoutHostnames(path: string, property: string) {
+  return configError(path, property, [], 'a pin endpoint needs the host names testers use (an internal host keeps pins away from public clients)',
+    "give `hostnames: ['llm.internal.example.com']`");
+}

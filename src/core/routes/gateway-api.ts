@@ -98,21 +98,7 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
 
   const sticky = target.routing.kind !== 'random';
-  const tagged = { type: 'RegularExpression' as const, name: BUCKET_HEADER, value: '^[0-9]+$' };
-  const byVersion = new Map<string, Array<HttpRouteRule['matches'][number]>>();
-  for (const pin of target.pins) {
-    const exact = {
-      ...path,
-      ...(pin.header ? { headers: [{ type: 'Exact' as const, name: pin.header.name, value: pin.header.value }] } : {}),
-      ...(pin.query ? { queryParams: [{ type: 'Exact' as const, name: pin.query.name, value: pin.query.value }] } : {}),
-    };
-    const list = byVersion.get(pin.version) ?? [];
-    // sticky: the tagged variant outranks every bucket rule (more header or query matches), see above
-    if (sticky) list.push({ ...exact, headers: [...(exact.headers ?? []), tagged] });
-    list.push(exact);
-    byVersion.set(pin.version, list);
-  }
-  const rules: HttpRouteRule[] = [...byVersion.entries()].map(([version, matches]) => ({ matches, backendRefs: [ref(version, 1)] }));
+  const rules: HttpRouteRule[] = renderPinRules(target, sticky);
 
   const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
   const split = () => withFilters({ matches: [{ ...path }], backendRefs: versions.map((v) => ref(v, weights[v] ?? 0)) });
@@ -177,4 +163,33 @@ export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, ru
   add(rest, 100 - bucketed);
   for (const v of Object.keys(weights)) if (weights[v] === 0 && v !== spec.stable && !spec.canaries.some((c) => c.version === v)) delete weights[v];
   return weights;
+}
+
+
+/**
+ * The pins' rules: one rule per pinned version, one match per pin value. With `sticky`, each pin also gets a match
+ * with "bucket header present", which outranks every bucket rule (see the top of this file). Alone (a rollout's
+ * `pinEndpoint`), they form a pins-only route with no catch-all: a request without a pin gets 404 there.
+ */
+export function renderPinRules(target: KubernetesTarget, sticky = false): HttpRouteRule[] {
+  const path = target.pathPrefix ? { path: { type: 'PathPrefix' as const, value: target.pathPrefix } } : {};
+  const tagged = { type: 'RegularExpression' as const, name: BUCKET_HEADER, value: '^[0-9]+$' };
+  const byVersion = new Map<string, Array<HttpRouteRule['matches'][number]>>();
+  for (const pin of target.pins) {
+    const exact = {
+      ...path,
+      ...(pin.header ? { headers: [{ type: 'Exact' as const, name: pin.header.name, value: pin.header.value }] } : {}),
+      ...(pin.query ? { queryParams: [{ type: 'Exact' as const, name: pin.query.name, value: pin.query.value }] } : {}),
+    };
+    const list = byVersion.get(pin.version) ?? [];
+    // sticky: the tagged variant outranks every bucket rule (more header or query matches)
+    if (sticky) list.push({ ...exact, headers: [...(exact.headers ?? []), tagged] });
+    list.push(exact);
+    byVersion.set(pin.version, list);
+  }
+  return [...byVersion.entries()].map(([version, matches]) => {
+    const b = target.backends[version];
+    if (!b) throw new Error(`no backend for version "${version}" in the rollout target`);
+    return { matches, backendRefs: [{ name: b.service, port: b.port, weight: 1 }] };
+  });
 }
