@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { rolloutSpec } from './support/spec-fixture';
 import { computePlan, PlanData } from '../src/core/plan/plan';
 import { renderPlanMarkdown } from '../src/core/plan/render';
 import { equalSteps } from '../src/core/schedule';
@@ -51,21 +52,15 @@ function plotLines(dom: string): Array<{ colour: string; points: Array<[number, 
   }));
 }
 
-const spec: RolloutSpec = {
-  name: 'llama',
+// 1 minute at 0 %, then a 10-minute pause at 10 %, then 2 more one-minute steps: uneven on purpose
+const spec: RolloutSpec = rolloutSpec({
   path: 'App/Chart/Rollout',
-  stable: 'v1',
-  canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
   versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }, { name: 'v3', gpusPerReplica: 1 }],
-  // 1 minute at 0 %, then a 10-minute pause at 10 %, then 2 more one-minute steps: uneven on purpose
-  steps: [{ kind: 'pause', seconds: 60 }, { kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }, ...equalSteps(2, 120).slice(0)],
+  steps: [{ kind: 'pause', seconds: 60 }, { kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }, ...equalSteps(2, 120)],
   stableReplicas: 2,
-  checks: [],
   checkFailureLimit: 0,
-  progressDeadlineSeconds: 900,
-  keepPreviousWarmSeconds: 0,
   mirror: { version: 'v3', percent: 5 },
-};
+});
 
 if (!chromium) {
   test('the chart test needs headless Chromium', () => {

@@ -181,11 +181,19 @@ function execCredential(exec: any, context: string): { token?: string; clientCer
   return status;
 }
 
-function kubeBackend(rollout: string, flags: CliArgs['flags'], env: NodeJS.ProcessEnv): Backend {
+/**
+ * The cluster and namespace the flags name: --kubeconfig, else the first KUBECONFIG entry, else ~/.kube/config;
+ * --context, else the current one; -n, else the context's namespace. Resolved once per command (an exec plugin
+ * such as `aws eks get-token` runs once, not once per rollout).
+ */
+function kubeTarget(flags: CliArgs['flags'], env: NodeJS.ProcessEnv): { kube: KubeClient; namespace: string } {
   const file = typeof flags.kubeconfig === 'string' ? flags.kubeconfig : (env.KUBECONFIG?.split(path.delimiter)[0] ?? path.join(os.homedir(), '.kube', 'config'));
   const { conn, namespace: ctxNamespace } = kubeconfigConnection(file, typeof flags.context === 'string' ? flags.context : undefined);
-  const kube = new KubeClient(conn);
-  const namespace = typeof flags.namespace === 'string' ? flags.namespace : ctxNamespace ?? 'default';
+  return { kube: new KubeClient(conn), namespace: typeof flags.namespace === 'string' ? flags.namespace : ctxNamespace ?? 'default' };
+}
+
+function kubeBackend(rollout: string, flags: CliArgs['flags'], cluster: { kube: KubeClient; namespace: string }): Backend {
+  const { kube, namespace } = cluster;
   const store = new ConfigMapStore(kube, {
     namespace,
     specConfigMap: typeof flags['spec-configmap'] === 'string' ? flags['spec-configmap'] : specConfigMapName(rollout),
@@ -269,7 +277,7 @@ export async function main(
     out(`model-rollout: say where the rollout is: --kube (a cluster, through your kubeconfig) or --aws (SSM)\n\nusage: model-rollout ${command.usage}\n`);
     return EXIT.usage;
   }
-  const backend = args.flags.aws ? awsBackend(args.subject, args.flags) : kubeBackend(args.subject, args.flags, env);
+  const backend = args.flags.aws ? awsBackend(args.subject, args.flags) : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
   const read = () => backend.read().catch((e) => {
     if (e instanceof HttpError && e.status === 404) {
       throw new Error(`rollout "${args.subject}" not found: its spec ConfigMap ${specConfigMapName(args.subject!)} is not in the namespace; is it deployed, and is -n right?`);
@@ -352,15 +360,13 @@ async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => v
     out(`model-rollout: list works with --kube (a namespace's rollouts)\n\nusage: model-rollout ${COMMANDS.list.usage}\n`);
     return EXIT.usage;
   }
-  const file = typeof args.flags.kubeconfig === 'string' ? args.flags.kubeconfig : (env.KUBECONFIG?.split(path.delimiter)[0] ?? path.join(os.homedir(), '.kube', 'config'));
-  const { conn, namespace: ctxNamespace } = kubeconfigConnection(file, typeof args.flags.context === 'string' ? args.flags.context : undefined);
-  const namespace = typeof args.flags.namespace === 'string' ? args.flags.namespace : ctxNamespace ?? 'default';
-  const kube = new KubeClient(conn);
+  const cluster = kubeTarget(args.flags, env);
+  const { kube, namespace } = cluster;
   const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent('model-rollout.dev/rollout')}`);
   const names = ((cms as any).items ?? []).map((o: any) => String(o.metadata.name)).filter((n: string) => n.endsWith('-rollout-spec')).map((n: string) => n.slice(0, -'-rollout-spec'.length)).sort();
   const rows = [];
   for (const name of names) {
-    const stored = await kubeBackend(name, { ...args.flags, namespace }, env).read().catch(() => undefined);
+    const stored = await kubeBackend(name, {}, cluster).read().catch(() => undefined);
     rows.push(stored ? statusDocument(stored.spec, stored.state) : { rollout: name, phase: 'unreadable' });
   }
   if (args.flags.output === 'json') {
