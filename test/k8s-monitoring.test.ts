@@ -101,7 +101,7 @@ describe('serving engine presets', () => {
   });
 
   test('Metric.sequentialErrorRate refuses impossible rates; Metric.prometheus compares with stable on request', () => {
-    expect(() => Metric.sequentialErrorRate({ name: 'e', errorsQuery: 'a', requestsQuery: 'b', falseAbortRate: 1.5 })).toThrow(/falseAbortRate/);
+    expect(() => Metric.sequentialErrorRate({ name: 'e', errorsQuery: 'a', requestsQuery: 'b', falseAbortRate: 1.5 })).toThrow(/^\[Metric\.sequentialErrorRate\(e\)\] falseAbortRate: falseAbortRate must be in \(0, 1\) \(received 1\.5\)\. Fix: use a probability between 0 and 1/);
     expect(Metric.prometheus({ name: 'p', query: 'q', threshold: 1, compareWithStable: true, maxDifference: 0.1 })._spec()).toMatchObject({ baseline: { maxRatio: 1.5, maxDifference: 0.1 } });
     expect(Metric.prometheus({ name: 'p', query: 'q', threshold: 1 })._spec()).not.toHaveProperty('baseline');
   });

@@ -244,3 +244,17 @@ export function gpuCountAboveNode(path: string, property: string, count: number,
   return configError(path, property, count, `a replica asks for ${count} ${product} GPUs, but the largest node with ${product} has ${maxPerNode}; a pod cannot span nodes, so it never schedules`,
     `use at most ${maxPerNode} GPUs per replica (tensor parallelism within one node), a product with more memory per GPU, or \`GpuProduct.custom(...)\` with the right maxPerNode`);
 }
+
+/** Fixes for the sequential test's numbers (`sequentialSpecProblem` names the property). */
+const SEQUENTIAL_FIXES: Record<string, string> = {
+  falseAbortRate: 'use a probability between 0 and 1, for example `falseAbortRate: 0.005` (0.5 % of healthy rollouts aborted)',
+  missRate: 'use a probability between 0 and 1, for example `missRate: 0.1`',
+  baselineFloor: 'use an error rate between 0 and 1, for example `baselineFloor: 0.001`',
+  tolerance: 'use 0 or more, for example `tolerance: 0.5` (the canary may be 50 % worse than stable)',
+  detectRatio: 'use a ratio above 1, for example `detectRatio: 5`',
+  minStableRequests: 'use a whole number of at least 0, for example `minStableRequests: 1000`',
+};
+
+export function sequentialOptionInvalid(path: string, property: string, value: unknown, problem: string) {
+  return configError(path, property, value, problem.replace(/, got .*$/, ''), SEQUENTIAL_FIXES[property] ?? 'see the option\'s documentation');
+}

@@ -196,7 +196,7 @@ export class CanaryRollout extends Construct {
     const engine = host.servingEngine;
     if (props.defaultChecks !== false) {
       if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
-      else this.node.addMetadata('cdk-model-rollout:warning', 'the model\'s serving engine is not recognisable from its image, so this rollout has NO default checks; set `servingEngine` on the Model, or `defaultChecks: false` to say so');
+      else this.node.addMetadata('cdk-model-rollout:warning', `[${p}] defaultChecks: the model's serving engine is not recognisable from its image, so this rollout has NO default checks. Fix: set \`servingEngine\` on the Model, or \`defaultChecks: false\` to say so`);
     }
     this.checks.push(...(props.checks ?? []));
     const noData = {

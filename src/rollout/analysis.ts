@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { TICK_SECONDS } from '../core/constants';
+import * as errors from '../core/errors';
 import { DEFAULT_SEQUENTIAL, sequentialSpecProblem } from '../core/sequential';
 import { AnalysisGateSpec, ComparisonSpec, MetricSpec } from '../core/spec';
 
@@ -151,7 +152,10 @@ export class Metric {
       minStableRequests: DEFAULT_SEQUENTIAL.minStableRequests,
     };
     const problem = sequentialSpecProblem(test);
-    if (problem) throw new Error(`Metric.sequentialErrorRate(${options.name}): ${problem}`);
+    if (problem) {
+      const property = problem.split(' ')[0];
+      throw errors.sequentialOptionInvalid(`Metric.sequentialErrorRate(${options.name})`, property, (test as Record<string, unknown>)[property], problem);
+    }
     return new Metric({
       provider: 'prometheus',
       name: options.name,
