@@ -12,7 +12,8 @@
  * Faults: crashes after each action, lost and failed route writes, node loss, an unreadable route, a backend
  * outside the target, NaN and empty metric answers, clock jitter, skew and hour-long gaps, retried ticks, spec
  * changes of every kind in every phase (steps, canary replaced, canary removed, stable changed, weights
- * lowered, stableReplicas, mirror) and commands (before the first tick, with spec changes, several per tick).
+ * lowered, stableReplicas, mirror) and commands (before the first tick, with spec changes, several per tick;
+ * a retry after an abort goes through the same weight rules as any step).
  *
  * Properties return booleans (fast-check reports the counterexample and the failing rule's message).
  * PROPERTY_RUNS sets the number of rollouts (default 5,000).
@@ -56,7 +57,7 @@ const eventArb: fc.Arbitrary<Event> = fc.record({
   unreadable: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   unknownBackend: fc.integer({ min: 0, max: 29 }).map((n) => n === 0),
   nodeLoss: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
-  commands: fc.oneof({ weight: 10, arbitrary: fc.constant([] as Command['kind'][]) }, { weight: 1, arbitrary: fc.array(fc.constantFrom('pause', 'resume', 'promote', 'cancel'), { minLength: 1, maxLength: 2 }) }),
+  commands: fc.oneof({ weight: 10, arbitrary: fc.constant([] as Command['kind'][]) }, { weight: 1, arbitrary: fc.array(fc.constantFrom('pause', 'resume', 'promote', 'cancel', 'retry'), { minLength: 1, maxLength: 2 }) }),
   specChange: fc.option(fc.constantFrom<SpecChange>('steps', 'replaceCanary', 'removeCanary', 'stableToServing', 'lowerWeights', 'stableReplicas', 'mirror', 'threshold'), { freq: 25, nil: undefined }),
 });
 

@@ -109,12 +109,33 @@ export interface ControllerState {
   readonly measurementErrorsSince?: number;
   /** Since when a canary has had weight, and when it last reported requests (`gates.ts`, the no-data rule). */
   readonly dataWatch?: { readonly weightSince?: number; readonly lastDataAt?: number };
+  /**
+   * The last decisions that changed something a person cares about (phase, step, weights, a command), oldest
+   * first, bounded (`history.ts`): the trail `model-rollout history` prints, kept past the controller Job's life.
+   */
+  readonly history?: readonly HistoryEntry[];
+}
+
+/** One decision in the state's history. */
+export interface HistoryEntry {
+  /** When it was decided (ms since epoch). */
+  readonly at: number;
+  readonly phase: Phase;
+  readonly pauseReason?: PauseReason;
+  /** Index of the step being executed then. */
+  readonly step: number;
+  /** Weights recorded then. */
+  readonly weights: Weights;
+  /** The decision's reasons (shortened). */
+  readonly reason: string;
+  /** What changed, as Kubernetes Event reasons (`history.ts` `TRANSITIONS`). */
+  readonly events?: readonly string[];
 }
 
 /** A command from a person (CLI): handled once, in `seq` order (or by id, for a legacy single command). */
 export interface Command {
   readonly id: string;
-  readonly kind: 'pause' | 'resume' | 'promote' | 'cancel';
+  readonly kind: 'pause' | 'resume' | 'promote' | 'cancel' | 'retry';
   /** When it was issued (ms). */
   readonly at: number;
   /** Position in the command queue (1, 2, ...), set by the CLI under optimistic concurrency. */

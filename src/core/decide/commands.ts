@@ -3,13 +3,21 @@
  * optimistic concurrency. Every command not handled yet is handled, in order, once: by `seq` (queue), or by id
  * (a legacy single command). A command recorded before the first tick or together with a spec change is
  * handled like any other (the handled position survives a spec change). Cancel wins: it aborts in every phase
- * where traffic can still go back to the stable version, and nothing after it resumes or promotes.
+ * where traffic can still go back to the stable version, and nothing after it resumes or promotes, except a
+ * `retry`, which restarts an aborted rollout from its first step (as `kubectl argo rollouts retry rollout`:
+ * https://argo-rollouts.readthedocs.io/en/stable/generated/kubectl-argo-rollouts/kubectl-argo-rollouts_retry/).
  */
 import { TickContext } from './context';
 import { Command } from '../state';
 
 export function applyCommands(t: TickContext): void {
   for (const command of pendingCommands(t)) {
+    // a retry right behind the abort it undoes (a cancel in the same batch, or a retried tick of it) waits for the
+    // next tick: the abort's route change goes out alone, and the restart starts from what the router then serves
+    if (command.kind === 'retry' && t.s.phase === 'aborted' && t.s.finishedAt === t.now) {
+      t.reasons.push('retry deferred to the next tick: the rollout aborted at this one');
+      break;
+    }
     if (command.seq !== undefined) t.s.commandSeq = Math.max(t.s.commandSeq ?? 0, command.seq);
     else t.s.lastCommandId = command.id;
     apply(t, command);
@@ -39,6 +47,10 @@ function apply(t: TickContext, command: Command): void {
     else if (s.phase === 'promoted') t.reasons.push(`cancel ignored: the rollout is promoted and ${s.servingVersion ?? 'the canary'} serves; deploy the previous version as stable to go back`);
     return;
   }
+  if (command.kind === 'retry') {
+    retry(t);
+    return;
+  }
   if (s.cancelled) {
     t.reasons.push(`command ${command.kind} ignored: the rollout was cancelled`);
   } else if (command.kind === 'pause' && s.phase === 'progressing') {
@@ -57,5 +69,41 @@ function apply(t: TickContext, command: Command): void {
     t.unpause();
   } else {
     t.reasons.push(`command ${command.kind} ignored in phase ${s.phase}`);
+  }
+}
+
+/**
+ * Restart an aborted rollout from its first step: the failure counts, the gate and the sequential tests start
+ * over, the canaries are no longer waiting to be scaled down, and the cancel is lifted. The weights stay those the
+ * router serves (the abort weights): the steps raise them to the plan's first step through the capacity gate,
+ * after the pre-warm, never more than the plan allows. Ignored (with the reason) in any other phase.
+ */
+function retry(t: TickContext): void {
+  const { s, spec, now } = t;
+  if (s.phase !== 'aborted') {
+    t.reasons.push(`retry ignored: the rollout is ${s.phase}, not aborted${s.phase === 'paused' ? ' (use resume)' : ''}`);
+    return;
+  }
+  t.reasons.push(`retry: restarting from the first step after the abort (${s.reason ?? 'no reason recorded'})`);
+  s.phase = 'progressing';
+  s.stepIndex = 0;
+  s.stepStartedAt = now;
+  s.cancelled = undefined;
+  s.reason = undefined;
+  s.pauseReason = undefined;
+  s.pausedAt = undefined;
+  s.gate = undefined;
+  s.checkFailures = 0;
+  s.checkFailing = undefined;
+  s.checkCountedAt = undefined;
+  s.sequential = undefined;
+  s.measurementErrorsSince = undefined;
+  s.capacityWaitSince = undefined;
+  s.finishedAt = undefined;
+  s.dataWatch = undefined;
+  if (s.lowering) {
+    const lowering = { ...s.lowering };
+    for (const c of spec.canaries) delete lowering[c.version];
+    s.lowering = lowering;
   }
 }
