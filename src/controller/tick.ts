@@ -12,9 +12,10 @@
  */
 import { Ports } from './ports';
 import { decide } from '../core/decide';
+import { Transition, transitions, withHistory } from '../core/history';
 import { isRuntimeError } from '../core/runtime-errors';
 import { RolloutSpec } from '../core/spec';
-import { Action, Decision } from '../core/state';
+import { Action, ControllerState, Decision } from '../core/state';
 import { Weights } from '../core/weights';
 
 /** The outcome of a tick, also logged as one JSON line. */
@@ -31,6 +32,22 @@ export interface TickResult {
   readonly millis: number;
 }
 
+/**
+ * Where phase changes go once the state that records them is stored: Kubernetes Events and the route's status
+ * annotation, webhooks, Slack, SNS. Best-effort: a sink that fails or hangs is logged and never fails the tick.
+ */
+export interface TransitionSink {
+  publish(spec: RolloutSpec, state: ControllerState, events: readonly Transition[], changed: boolean): Promise<void>;
+}
+
+/** The ports of a tick, with optional sinks for phase changes. */
+export interface TickPorts extends Ports {
+  readonly sinks?: readonly TransitionSink[];
+}
+
+/** How long the sinks may take after a tick (they run after the actions, best-effort). */
+export const SINK_TIMEOUT_MS = 5_000;
+
 /** Passes of one tick: a pass stopped by a conflict or the fence reads again, so a cancel lands within seconds. */
 const PASSES = 3;
 
@@ -39,11 +56,12 @@ const PASSES = 3;
  * usually a command) is followed by another, at most `PASSES` in all: the command is decided at once instead of
  * a minute later, and a pass that finds nothing to change writes and does nothing.
  */
-export async function tick(ports: Ports, now: number): Promise<TickResult> {
+export async function tick(ports: TickPorts, now: number): Promise<TickResult> {
   let first: TickResult | undefined;
   let applied: Action[] = [];
   for (let pass = 1; ; pass++) {
-    const r = await tickPass(ports, now);
+    const { result: r, published } = await tickPass(ports, now);
+    if (published) await publish(ports, published);
     applied = [...applied, ...r.applied];
     first = first ?? r;
     if (!(r.conflict || r.fenced) || pass >= PASSES) {
@@ -52,7 +70,40 @@ export async function tick(ports: Ports, now: number): Promise<TickResult> {
   }
 }
 
-async function tickPass(ports: Ports, now: number): Promise<TickResult> {
+/** What a pass stored, for the sinks. */
+interface Published {
+  readonly spec: RolloutSpec;
+  readonly state: ControllerState;
+  readonly events: readonly Transition[];
+  /** Whether the history got an entry (a change a dashboard shows). */
+  readonly changed: boolean;
+}
+
+/** Hand a stored change to every sink, in parallel, bounded by `SINK_TIMEOUT_MS`; failures are logged only. */
+async function publish(ports: TickPorts, p: Published): Promise<void> {
+  if (!ports.sinks?.length || (!p.changed && p.events.length === 0)) return;
+  await Promise.all(ports.sinks.map(async (sink) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${SINK_TIMEOUT_MS} ms`)), SINK_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([sink.publish(p.spec, p.state, p.events, p.changed), timeout]);
+    } catch (e) {
+      ports.log({ level: 'warn', rollout: p.spec.name, msg: `events not published: ${(e as Error).message}`, events: p.events.map((x) => x.reason) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }));
+}
+
+async function tickPass(ports: TickPorts, now: number): Promise<{ result: TickResult; published?: Published }> {
+  const out: { published?: Published } = {};
+  const result = await tickPassInner(ports, now, out);
+  return { result, published: out.published };
+}
+
+async function tickPassInner(ports: TickPorts, now: number, out: { published?: Published }): Promise<TickResult> {
   const started = Date.now();
   const stored = await ports.store.read();
   const { spec } = stored;
@@ -75,7 +126,11 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
     ports.metrics.measure(spec, canaries),
   ]);
   const observed = { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands };
-  const decision = decide(spec, stored.state, observed, now);
+  const decided = decide(spec, stored.state, observed, now);
+  // the trail: phase changes (Events, notifications) and one history entry per change a person cares about
+  const events = decided.state !== prior ? transitions(spec, prior, decided.state, decided.reason) : [];
+  const decision: Decision = { ...decided, state: withHistory(prior, decided.state, decided.reason, events) };
+  const changed = lastEntry(decision.state) !== lastEntry(prior);
 
   const base = {
     rollout: spec.name,
@@ -86,6 +141,7 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
     floors: decision.state.floors,
     verdicts: decision.verdicts,
     reason: decision.reason,
+    ...(events.length ? { events: events.map((e) => e.reason) } : {}),
     wakeAt: new Date(decision.wakeAt).toISOString(),
   };
 
@@ -93,6 +149,8 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
   if (decision.state !== stored.state) {
     try {
       written = (await ports.store.writeState(decision.state, stored.version)) ?? written;
+      // stored: its phase changes are published once the actions ran (or stopped), never for a conflicting write
+      out.published = { spec, state: decision.state, events, changed };
     } catch (e) {
       if (isRuntimeError(e, 'conflict') || (e as Error).name === 'ConflictError') {
         const result: TickResult = { decision, applied: [], conflict: (e as Error).message, millis: Date.now() - started };
@@ -161,4 +219,8 @@ async function apply(ports: Ports, action: Action): Promise<void> {
     case 'scaleDown':
       return ports.capacity.scaleDown(action.version);
   }
+}
+
+function lastEntry(s: ControllerState | undefined) {
+  return s?.history?.[s.history.length - 1];
 }
