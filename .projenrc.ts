@@ -133,8 +133,10 @@ const bundles: Array<{ entry: string; platform: 'node'; target: string; external
   { entry: 'src/controller/k8s/main.ts', platform: 'node', target: 'node20', externals: [] },
   // Lambda (nodejs22.x): the AWS SDK v3 ships with the runtime
   { entry: 'src/controller/aws/handler.ts', platform: 'node', target: 'node22', externals: ['@aws-sdk/*'] },
-  // the `model-rollout` CLI: self-contained
+  // the `model-rollout` CLI: self-contained, without the AWS SDK (main.ts loads the AWS part by a computed path)
   { entry: 'src/controller/cli/main.ts', platform: 'node', target: 'node20', externals: [] },
+  // the CLI's `--aws` part (the SDK), loaded at run time only with --aws
+  { entry: 'src/controller/cli/aws-backend.ts', platform: 'node', target: 'node20', externals: [] },
 ];
 for (const b of bundles) {
   project.bundler.addBundle(b.entry, {

@@ -17,17 +17,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs as parseNodeArgs } from 'util';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import {
-  specConfigMapName, specParameterName, stateConfigMapName, stateParameterName,
+  specConfigMapName, stateConfigMapName,
 } from '../../core/constants';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
-import { SsmStore } from '../aws/adapter';
 import { HttpError } from '../http-request';
 import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection } from '../k8s/kube-client';
@@ -76,7 +74,7 @@ export class UsageError extends Error {
 }
 
 /** A rollout's store, whichever the target. */
-interface Backend {
+export interface Backend {
   read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>;
   appendCommand(kind: Command['kind'], id: string, at: number): Promise<Command>;
 }
@@ -202,12 +200,15 @@ function kubeBackend(rollout: string, flags: CliArgs['flags'], cluster: { kube: 
   return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
 }
 
-function awsBackend(rollout: string, flags: CliArgs['flags']): Backend {
-  const region = typeof flags.region === 'string' ? flags.region : undefined;
-  const store = new SsmStore(new SSMClient({ region }),
-    typeof flags['spec-parameter'] === 'string' ? flags['spec-parameter'] : specParameterName(rollout),
-    typeof flags['state-parameter'] === 'string' ? flags['state-parameter'] : stateParameterName(rollout));
-  return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
+/**
+ * The AWS part of the CLI (the SDK), loaded only for `--aws`: the build bundles it apart
+ * (assets/controller/cli/aws-backend/index.js) and this computed path keeps esbuild from inlining it, so the
+ * Kubernetes CLI bundle carries no AWS SDK. From the sources (tests), the module itself.
+ */
+function loadAwsBackend(): typeof import('./aws-backend') {
+  const bundled = path.join(__dirname, '..', 'aws-backend', 'index.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(fs.existsSync(bundled) ? bundled : path.join(__dirname, 'aws-backend'));
 }
 
 /** `status`: phase, weights, step, next change and a progress bar. */
@@ -277,7 +278,7 @@ export async function main(
     out(`model-rollout: say where the rollout is: --kube (a cluster, through your kubeconfig) or --aws (SSM)\n\nusage: model-rollout ${command.usage}\n`);
     return EXIT.usage;
   }
-  const backend = args.flags.aws ? awsBackend(args.subject, args.flags) : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
+  const backend = args.flags.aws ? loadAwsBackend().awsBackend(args.subject, args.flags) : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
   const read = () => backend.read().catch((e) => {
     if (e instanceof HttpError && e.status === 404) {
       throw new Error(`rollout "${args.subject}" not found: its spec ConfigMap ${specConfigMapName(args.subject!)} is not in the namespace; is it deployed, and is -n right?`);
