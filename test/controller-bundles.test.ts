@@ -24,4 +24,23 @@ describe('controller bundles', () => {
     const out = execFileSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(bundle)}).handler)`], { encoding: 'utf8' });
     expect(out.trim()).toBe('function');
   });
+
+  test('the Kubernetes CLI bundle carries no AWS SDK; the --aws part is a bundle of its own, shipped in the package beside it', () => {
+    // GIVEN the two CLI bundles
+    const cli = path.join(assets, 'cli', 'main', 'index.js');
+    const aws = path.join(assets, 'cli', 'aws-backend', 'index.js');
+    const cliText = fs.readFileSync(cli, 'utf8');
+    // THEN the Kubernetes CLI has no AWS SDK code and loads the AWS part by a computed path only
+    // (booleans, not toContain: a failure would print megabytes of minified code)
+    expect(cliText.includes('@aws-sdk')).toBe(false);
+    expect(cliText.includes('SSMClient')).toBe(false);
+    expect(fs.readFileSync(aws, 'utf8').includes('SSMClient')).toBe(true);
+    const out = execFileSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(aws)}).awsBackend)`], { encoding: 'utf8' });
+    expect(out.trim()).toBe('function');
+    console.log(`CLI bundles: Kubernetes ${Math.round(fs.statSync(cli).size / 1024)} KB, --aws part ${Math.round(fs.statSync(aws).size / 1024)} KB`);
+    // AND the packed tarball has both (the bin requires the first, which requires the second with --aws)
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const files = packed[0].files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['bin/model-rollout', 'assets/controller/cli/main/index.js', 'assets/controller/cli/aws-backend/index.js']));
+  });
 });
