@@ -163,6 +163,67 @@ describe('model-rollout against a cluster (fake API)', () => {
     expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig, '--watch'], {}, () => undefined)).toBe(3);
   });
 
+  test('status shows replicas ready/desired per version, the gate\'s progress and the time to the next change', async () => {
+    // GIVEN the Deployments of both versions, and a state in an analysis step with two measurements taken
+    api.put(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
+    api.put(paths.deployment(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { replicas: 2 }, status: { readyReplicas: 1 } } as any);
+    const gateSpec = { ...spec, steps: [{ kind: 'setWeight' as const, weight: 30 }, { kind: 'analysis' as const, gate: { name: 'quality', metrics: [], intervalSeconds: 300, count: 3, failureLimit: 1, inconclusiveLimit: 1 } }] };
+    api.objects.get(p.spec)!.data[STATE_KEY_SPEC] = JSON.stringify(gateSpec);
+    const now = 1_700_000_000_000;
+    const state = { specHash: 'x', phase: 'progressing', stepIndex: 1, stepStartedAt: now - 600_000, weights: { v1: 70, v2: 30 }, floors: {}, checkFailures: 0, gate: { measurements: 2, failures: 1, inconclusive: 0, lastAt: now - 60_000 }, updatedAt: now - 5_000 };
+    api.objects.get(p.state)!.data[STATE_KEY_STATE] = JSON.stringify(state);
+    // WHEN status runs (table, then JSON)
+    const c = capture();
+    expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out, () => now)).toBe(0);
+    const j = capture();
+    expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig, '-o', 'json'], {}, j.out, () => now)).toBe(0);
+    // THEN
+    expect(c.text()).toMatch(/replicas\s+v1 4\/4 ready, v2 1\/2 ready/);
+    expect(c.text()).toMatch(/gate\s+"quality" 2\/3 measurements, 1 failed \(limit 1\), 0 inconclusive/);
+    expect(c.text()).toMatch(/next\s+in 4m 0s \(2023-11-14T22:17:20.000Z\): measurement 3\/3 of "quality"/);
+    expect(JSON.parse(j.text())).toMatchObject({ replicas: { v1: { ready: 4, desired: 4 }, v2: { ready: 1, desired: 2 } }, gate: { measurements: 2 }, next: { what: 'measurement 3/3 of "quality"' } });
+  });
+
+  test('status still shows the rest when the CLI user may not read a Deployment', async () => {
+    const c = capture();
+    expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
+    expect(c.text()).toMatch(/replicas\s+v1 unknown \(HTTP 404\), v2 unknown \(HTTP 404\)/);
+    expect(c.text()).toMatch(/phase\s+progressing/);
+  });
+
+  test('history prints the recorded decisions as a table and as JSON', async () => {
+    // GIVEN a state with three history entries
+    const raw = JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_STATE]);
+    const history = [
+      { at: Date.UTC(2026, 0, 1, 10, 0), phase: 'progressing', step: 0, weights: { v1: 100, v2: 0 }, reason: 'rollout started', events: ['RolloutStarted'] },
+      { at: Date.UTC(2026, 0, 1, 10, 1), phase: 'progressing', step: 1, weights: { v1: 95, v2: 5 }, reason: 'step 1/20', events: ['StepAdvanced'] },
+      { at: Date.UTC(2026, 0, 1, 10, 9), phase: 'aborted', step: 3, weights: { v1: 100, v2: 0 }, reason: 'abort: continuous checks failed 3 times', events: ['GateFailed', 'RolloutAborted'] },
+    ];
+    api.objects.get(p.state)!.data[STATE_KEY_STATE] = JSON.stringify({ ...raw, history });
+    // WHEN
+    const c = capture();
+    expect(await main(['history', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
+    const j = capture();
+    expect(await main(['history', 'llama', '--kube', '--kubeconfig', kubeconfig, '-o', 'json'], {}, j.out)).toBe(0);
+    // THEN one line per decision, oldest first
+    const lines = c.text().trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+PHASE\s+STEP\s+WEIGHTS\s+WHY$/);
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatch(/^2026-01-01T10:09:00Z\s+aborted\s+4\/20\s+v1=100,v2=0\s+\[GateFailed,RolloutAborted\] abort: continuous checks failed 3 times$/);
+    expect(JSON.parse(j.text()).map((e: any) => [e.at, e.phase])).toEqual([['2026-01-01T10:00:00.000Z', 'progressing'], ['2026-01-01T10:01:00.000Z', 'progressing'], ['2026-01-01T10:09:00.000Z', 'aborted']]);
+  });
+
+  test('retry is stored for the controller, with a note when the rollout is not aborted', async () => {
+    const c = capture();
+    expect(await main(['retry', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
+    expect(JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_COMMAND])).toEqual([expect.objectContaining({ kind: 'retry', seq: 1 })]);
+    expect(c.text()).toContain('note: llama is progressing, not aborted: the controller will ignore this retry');
+    expect(c.text()).toMatch(/retry: stored as #1/);
+    const h = capture();
+    expect(await main(['retry', '--help'], {}, h.out)).toBe(0);
+    expect(h.text()).toContain('Restart an aborted rollout from its first step');
+  });
+
   test('promote releases a pause step; promote --full skips the rest; abort is cancel', async () => {
     await main(['promote', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, () => undefined);
     await main(['promote', 'llama', '--kube', '--kubeconfig', kubeconfig, '--full'], {}, () => undefined);

@@ -43,6 +43,8 @@ export interface TransitionSink {
 /** The ports of a tick, with optional sinks for phase changes. */
 export interface TickPorts extends Ports {
   readonly sinks?: readonly TransitionSink[];
+  /** How long the sinks may take (ms). @default SINK_TIMEOUT_MS */
+  readonly sinkTimeoutMs?: number;
 }
 
 /** How long the sinks may take after a tick (they run after the actions, best-effort). */
@@ -84,8 +86,9 @@ async function publish(ports: TickPorts, p: Published): Promise<void> {
   if (!ports.sinks?.length || (!p.changed && p.events.length === 0)) return;
   await Promise.all(ports.sinks.map(async (sink) => {
     let timer: NodeJS.Timeout | undefined;
+    const ms = ports.sinkTimeoutMs ?? SINK_TIMEOUT_MS;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${SINK_TIMEOUT_MS} ms`)), SINK_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     });
     try {
       await Promise.race([sink.publish(p.spec, p.state, p.events, p.changed), timeout]);

@@ -95,7 +95,9 @@ function describe(spec: RolloutSpec, r: TransitionReason, s: ControllerState, re
  * the step, the weights, the pause reason or handled a command (an idle tick adds nothing), bounded to the last
  * `HISTORY_ENTRIES` and `HISTORY_BYTES`. The history survives a spec change (a restart keeps the trail).
  */
-export function withHistory(prior: ControllerState | undefined, next: ControllerState, reason: string, events: readonly Transition[]): ControllerState {
+export function withHistory(
+  prior: ControllerState | undefined, next: ControllerState, reason: string, events: readonly Transition[],
+): ControllerState {
   if (prior === next) return next;
   const before = prior?.history ?? [];
   if (prior && !events.length && !significant(prior, next)) return sameHistory(next, before);

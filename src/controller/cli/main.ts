@@ -2,8 +2,8 @@
  * `model-rollout`: plan, status and commands for rollouts on Kubernetes (kubeconfig) and AWS (SSM).
  *
  *   model-rollout plan <name>.rollout.json
- *   model-rollout status|pause|resume|promote|cancel <rollout> --kube [--context C] [--namespace N]
- *   model-rollout status|pause|resume|promote|cancel <rollout> --aws [--region R]
+ *   model-rollout status|history|pause|resume|promote|cancel|abort|retry <rollout> --kube [--context C] [-n N]
+ *   model-rollout status|history|pause|resume|promote|cancel|abort|retry <rollout> --aws [--region R]
  *
  * Commands are appended to the rollout's command queue under optimistic concurrency (retried on a conflict) and
  * reported done only once stored; the controller handles every stored command, in order, at its next tick (within
@@ -21,14 +21,15 @@ import { parse as parseYaml } from 'yaml';
 import {
   specConfigMapName, stateConfigMapName,
 } from '../../core/constants';
+import { KubernetesTarget } from '../../core/contract/target';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
-import { RolloutSpec } from '../../core/spec';
+import { RolloutSpec, StepSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
 import { HttpError } from '../http-request';
 import { ConfigMapStore } from '../k8s/adapter';
-import { KubeClient, KubeConnection } from '../k8s/kube-client';
+import { KubeClient, KubeConnection, paths } from '../k8s/kube-client';
 
 const TARGET_FLAGS = `target (one of):
   --kube [-n NAMESPACE] [--context NAME] [--kubeconfig PATH]     the rollout's ConfigMaps in a cluster
@@ -40,9 +41,14 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string }
   plan: { usage: 'plan <name>.rollout.json', does: 'Print the plan a synthesis wrote beside the manifests: the timeline table and its chart.' },
   status: {
     usage: 'status <rollout> (--kube|--aws) [-o table|json] [--watch [--timeout DURATION]]',
-    does: 'Show the phase, weights, step, the next change and a progress bar. With --watch, redraw every few seconds until the\n'
+    does: 'Show the phase, weights, replicas ready/desired per version (--kube), the step, the gate\'s progress, the time to the\n'
+      + 'next change and a progress bar. With --watch, redraw every few seconds until the\n'
       + 'rollout is promoted, completed or aborted, or the timeout passes. Exit code: 0 promoted, completed or healthy;\n'
       + '3 aborted; 4 timed out (--watch).',
+  },
+  history: {
+    usage: 'history <rollout> (--kube|--aws) [-o table|json]',
+    does: 'Show the controller\'s last decisions (up to 50, oldest first): when, the phase, the step, the weights and why.',
   },
   list: { usage: 'list (--kube [-n NAMESPACE]) [-o table|json]', does: 'List the rollouts of a namespace with their phase and canary weight.' },
   pause: { usage: 'pause <rollout> (--kube|--aws)', does: 'Hold the weights where they are, at the next tick, until `resume`.' },
@@ -54,6 +60,11 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string }
   },
   cancel: { usage: 'cancel <rollout> (--kube|--aws)', does: 'Roll back: every canary to 0 % at the next tick (the stable floor first). Wins over any other command.' },
   abort: { usage: 'abort <rollout> (--kube|--aws)', does: 'The same as `cancel`.' },
+  retry: {
+    usage: 'retry <rollout> (--kube|--aws)',
+    does: 'Restart an aborted rollout from its first step (as `kubectl argo rollouts retry`): the checks start over, the canary\n'
+      + 'gets traffic again only once its replicas are ready. Ignored unless the rollout is aborted.',
+  },
 };
 
 const USAGE = `usage: model-rollout <command> [arguments]
@@ -77,6 +88,15 @@ export class UsageError extends Error {
 export interface Backend {
   read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>;
   appendCommand(kind: Command['kind'], id: string, at: number): Promise<Command>;
+  /** Replicas ready and desired per version (Kubernetes: the Deployments), when the backend can read them. */
+  replicas?(spec: RolloutSpec, target: unknown): Promise<Record<string, Replicas>>;
+}
+
+/** Replicas of one version, or why they could not be read. */
+export interface Replicas {
+  readonly ready?: number;
+  readonly desired?: number;
+  readonly error?: string;
 }
 
 /** Parsed command line. */
@@ -197,7 +217,27 @@ function kubeBackend(rollout: string, flags: CliArgs['flags'], cluster: { kube: 
     specConfigMap: typeof flags['spec-configmap'] === 'string' ? flags['spec-configmap'] : specConfigMapName(rollout),
     stateConfigMap: typeof flags['state-configmap'] === 'string' ? flags['state-configmap'] : stateConfigMapName(rollout),
   });
-  return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
+  return {
+    read: async () => store.read(),
+    appendCommand: (kind, id, at) => store.appendCommand(kind, id, at),
+    // the Deployments, read with the CLI user's own RBAC: a version it may not read shows why, status goes on
+    replicas: async (spec, target) => {
+      const t = target as KubernetesTarget;
+      const versions = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : [])];
+      const out: Record<string, Replicas> = {};
+      await Promise.all(versions.map(async (v) => {
+        const b = t.backends?.[v];
+        if (!b) return;
+        try {
+          const d = await kube.get(paths.deployment(t.namespace ?? namespace, b.deployment));
+          out[v] = { ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 0 };
+        } catch (e) {
+          out[v] = { error: e instanceof HttpError ? `HTTP ${e.status}` : (e as Error).message };
+        }
+      }));
+      return out;
+    },
+  };
 }
 
 /**
@@ -211,27 +251,58 @@ function loadAwsBackend(): typeof import('./aws-backend') {
   return require(fs.existsSync(bundled) ? bundled : path.join(__dirname, 'aws-backend'));
 }
 
-/** `status`: phase, weights, step, next change and a progress bar. */
-export function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number): string {
+/** When the rollout changes next, as a time and why (`-` when nothing is scheduled). */
+export function nextChange(spec: RolloutSpec, state: ControllerState, now: number): { at?: number; what: string } {
+  const step: StepSpec | undefined = spec.steps[state.stepIndex];
+  if (state.phase === 'paused') {
+    return { what: state.pauseReason === 'manualStep' ? 'waits for `promote` (or `resume`)' : state.pauseReason === 'command' ? 'waits for `resume`' : 'waits for data, or `resume`' };
+  }
+  if (state.phase !== 'progressing') return { what: '-' };
+  if (step?.kind === 'pause') return { at: state.stepStartedAt + stepSeconds(step) * 1000, what: 'the pause ends' };
+  if (step?.kind === 'analysis') {
+    const at = state.gate?.lastAt !== undefined ? state.gate.lastAt + step.gate.intervalSeconds * 1000 : now;
+    return { at, what: `measurement ${(state.gate?.measurements ?? 0) + 1}/${step.gate.count} of "${step.gate.name}"` };
+  }
+  if (state.capacityWaitSince !== undefined) return { what: 'waits for the canary\'s replicas to be ready' };
+  return { what: 'at the next tick (within a minute), once the replicas are ready' };
+}
+
+function inWords(ms: number): string {
+  if (ms <= 0) return 'now';
+  const sec = Math.round(ms / 1000);
+  return sec < 60 ? `in ${sec} s` : sec < 3600 ? `in ${Math.floor(sec / 60)}m ${sec % 60}s` : `in ${Math.floor(sec / 3600)}h ${Math.floor((sec % 3600) / 60)}m`;
+}
+
+/** The gate of the current step and how far it got, or undefined when the step has none. */
+function gateProgress(spec: RolloutSpec, state: ControllerState): string | undefined {
+  const step = spec.steps[state.stepIndex];
+  if (step?.kind !== 'analysis') return undefined;
+  const g = state.gate ?? { measurements: 0, failures: 0, inconclusive: 0 };
+  return `"${step.gate.name}" ${g.measurements}/${step.gate.count} measurements, ${g.failures} failed (limit ${step.gate.failureLimit}), ${g.inconclusive} inconclusive`;
+}
+
+/** `status`: phase, weights, replicas, step, gate, next change and a progress bar. */
+export function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>): string {
   if (!state) return `${spec.name}: not started (no state yet: the controller has not ticked)`;
   const canaryWeight = spec.canaries.reduce((sum, c) => sum + (state.weights[c.version] ?? 0), 0);
   const target = spec.canaries.reduce((sum, c) => sum + c.targetWeight, 0);
   const width = 30;
   const filled = Math.round((canaryWeight / Math.max(1, target)) * width);
   const step = spec.steps[state.stepIndex];
-  let next = '-';
-  if (state.phase === 'progressing' && step?.kind === 'pause') {
-    next = new Date(state.stepStartedAt + stepSeconds(step) * 1000).toISOString();
-  } else if (state.phase === 'progressing') {
-    next = 'at the next tick, when its gate allows';
-  }
+  const next = nextChange(spec, state, now);
+  const gate = gateProgress(spec, state);
   const plan = computePlan(spec);
+  const replicaText = replicas && Object.keys(replicas).length > 0
+    ? Object.entries(replicas).map(([v, r]) => (r.error ? `${v} unknown (${r.error})` : `${v} ${r.ready}/${r.desired} ready`)).join(', ')
+    : undefined;
   return [
     `rollout   ${spec.name} (${spec.path})`,
     `phase     ${state.phase}${state.pauseReason ? ` (${state.pauseReason})` : ''}${state.reason ? `: ${state.reason}` : ''}`,
     `weights   ${Object.entries(state.weights).map(([v, w]) => `${v} ${w}%`).join(', ')}`,
+    ...(replicaText ? [`replicas  ${replicaText}`] : []),
     `step      ${Math.min(state.stepIndex + 1, spec.steps.length)}/${spec.steps.length}${step ? ` (${step.kind})` : ''}`,
-    `next      ${next}`,
+    ...(gate ? [`gate      ${gate}`] : []),
+    `next      ${next.at !== undefined ? `${inWords(next.at - now)} (${new Date(next.at).toISOString()}): ${next.what}` : next.what}`,
     `progress  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${canaryWeight}% of ${target}%`,
     `plan      ${formatSeconds(plan.totalSeconds)} nominal, updated ${Math.round((now - state.updatedAt) / 1000)} s ago`,
   ].join('\n');
@@ -278,22 +349,50 @@ export async function main(
     out(`model-rollout: say where the rollout is: --kube (a cluster, through your kubeconfig) or --aws (SSM)\n\nusage: model-rollout ${command.usage}\n`);
     return EXIT.usage;
   }
-  const backend = args.flags.aws ? loadAwsBackend().awsBackend(args.subject, args.flags) : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
+  const backend = args.flags.aws
+    ? loadAwsBackend().awsBackend(args.subject, args.flags)
+    : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
   const read = () => backend.read().catch((e) => {
     if (e instanceof HttpError && e.status === 404) {
       throw new Error(`rollout "${args.subject}" not found: its spec ConfigMap ${specConfigMapName(args.subject!)} is not in the namespace; is it deployed, and is -n right?`);
     }
     throw e;
   });
-  if (args.verb === 'status') return showStatus(args, read, out, now, sleep);
+  if (args.verb === 'status') return showStatus(args, read, backend.replicas?.bind(backend), out, now, sleep);
+  if (args.verb === 'history') {
+    const stored = await read();
+    out(renderHistory(stored.spec, stored.state, args.flags.output === 'json'));
+    return EXIT.ok;
+  }
   const kind: Command['kind'] = args.verb === 'abort' ? 'cancel' : args.verb === 'promote' && !args.flags.full ? 'resume' : args.verb as Command['kind'];
   const stored = await read();
   if (kind === 'cancel' && stored.state?.phase === 'promoted') {
     out(`note: ${stored.spec.name} is promoted: the controller ignores cancel now (traffic stays where it is); deploy the previous version as stable to go back\n`);
   }
+  if (kind === 'retry' && stored.state?.phase !== 'aborted') {
+    out(`note: ${stored.spec.name} is ${stored.state?.phase ?? 'not started'}, not aborted: the controller will ignore this retry\n`);
+  }
   const stored2 = await backend.appendCommand(kind, randomUUID(), now());
   out(`${args.verb}${kind !== args.verb ? ` (${kind})` : ''}: stored as #${stored2.seq} (${stored2.id}); the controller handles it at its next tick (within a minute)\n`);
   return EXIT.ok;
+}
+
+/** `history`: the state's decision trail, as a table or JSON. */
+export function renderHistory(spec: RolloutSpec, state: ControllerState | undefined, json: boolean): string {
+  const entries = state?.history ?? [];
+  if (json) return `${JSON.stringify(entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), null, 2)}\n`;
+  if (entries.length === 0) return `${spec.name}: no decisions recorded yet${state ? ' (the controller records them from this version on)' : ' (not started)'}\n`;
+  const rows = entries.map((e) => [
+    new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    `${e.phase}${e.pauseReason ? `(${e.pauseReason})` : ''}`,
+    `${Math.min(e.step + 1, spec.steps.length)}/${spec.steps.length}`,
+    Object.entries(e.weights).map(([v, w]) => `${v}=${w}`).join(','),
+    `${e.events?.length ? `[${e.events.join(',')}] ` : ''}${e.reason}`,
+  ]);
+  const head = ['TIME', 'PHASE', 'STEP', 'WEIGHTS', 'WHY'];
+  const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `${r.slice(0, 4).map((c, i) => c.padEnd(widths[i])).join('  ')}  ${r[4]}`.trimEnd();
+  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
 }
 
 function printPlan(args: CliArgs, out: (s: string) => void): number {
@@ -316,7 +415,8 @@ function printPlan(args: CliArgs, out: (s: string) => void): number {
 }
 
 /** The status of one rollout, as a document for `-o json` and scripts. */
-export function statusDocument(spec: RolloutSpec, state: ControllerState | undefined) {
+export function statusDocument(spec: RolloutSpec, state: ControllerState | undefined, now?: number, replicas?: Record<string, Replicas>) {
+  const next = state && now !== undefined ? nextChange(spec, state, now) : undefined;
   return {
     rollout: spec.name,
     phase: state?.phase ?? 'not started',
@@ -325,13 +425,17 @@ export function statusDocument(spec: RolloutSpec, state: ControllerState | undef
     weights: state?.weights,
     step: state ? { index: state.stepIndex, of: spec.steps.length } : undefined,
     floors: state?.floors,
+    ...(replicas ? { replicas } : {}),
+    ...(state?.gate ? { gate: state.gate } : {}),
+    ...(next ? { next: { at: next.at !== undefined ? new Date(next.at).toISOString() : undefined, what: next.what } } : {}),
     updatedAt: state ? new Date(state.updatedAt).toISOString() : undefined,
   };
 }
 
 async function showStatus(
   args: CliArgs,
-  read: () => Promise<{ spec: RolloutSpec; state?: ControllerState }>,
+  read: () => Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>,
+  replicasOf: Backend['replicas'],
   out: (s: string) => void,
   now: () => number,
   sleep: (ms: number) => Promise<void>,
@@ -341,7 +445,10 @@ async function showStatus(
   for (;;) {
     const stored = await read();
     const phase = stored.state?.phase;
-    const text = args.flags.output === 'json' ? JSON.stringify(statusDocument(stored.spec, stored.state)) : renderStatus(stored.spec, stored.state, now());
+    const replicas = replicasOf ? await replicasOf(stored.spec, stored.target) : undefined;
+    const text = args.flags.output === 'json'
+      ? JSON.stringify(statusDocument(stored.spec, stored.state, now(), replicas))
+      : renderStatus(stored.spec, stored.state, now(), replicas);
     // a live redraw on a terminal; one block per read otherwise (logs, pipes)
     const redraw = args.flags.watch && !args.flags['no-color'] && args.flags.output !== 'json' && process.stdout.isTTY;
     out(`${redraw ? '\x1b[2J\x1b[H' : ''}${text}\n`);
