@@ -39,7 +39,9 @@ const p = {
 };
 
 /** The RBAC of src/controller/README.md as (verb, path) pairs. */
-const rbac = [`GET ${p.spec}`, `GET ${p.state}`, `PATCH ${p.state}`, `GET ${p.route}`, `PATCH ${p.route}`, `GET ${p.d1}`, `GET ${p.d2}`, `GET ${p.so1}`, `PATCH ${p.so1}`, `GET ${p.so2}`, `PATCH ${p.so2}`];
+const rbac = [`GET ${p.spec}`, `GET ${p.state}`, `PATCH ${p.state}`, `GET ${p.route}`, `PATCH ${p.route}`, `GET ${p.d1}`, `GET ${p.d2}`, `GET ${p.so1}`, `PATCH ${p.so1}`, `GET ${p.so2}`, `PATCH ${p.so2}`,
+  // phase changes as Events (create, no resourceNames: a new Event's name is not known in advance)
+  `POST /api/v1/namespaces/${NS}/events`];
 
 function seed(api: FakeKubeApi, ready2 = 0) {
   api.put(p.spec, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP, namespace: NS }, data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) } } as any);

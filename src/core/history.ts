@@ -137,6 +137,9 @@ function formatWeights(w: Weights): string {
   return Object.entries(w).map(([v, n]) => `${v}=${n}`).join(',');
 }
 
+/** The HTTPRoute annotation with the rollout's status (JSON), for dashboards. */
+export const ANNOTATION_STATUS = 'model-rollout.dev/status';
+
 /**
  * The status annotation a dashboard reads on the route (`model-rollout.dev/status`): phase, step, weights and
  * when, as compact JSON.

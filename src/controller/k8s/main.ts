@@ -16,6 +16,7 @@ import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick } from '../tick';
 import { ConfigMapStore, HttpRouteRouter, WorkloadCapacity } from './adapter';
+import { KubeEventSink } from './events';
 import { inClusterConnection, inClusterNamespace, KubeClient, KubeConnection } from './kube-client';
 
 /** Run one tick against the cluster described by `conn` and the environment variables `env`. */
@@ -47,6 +48,8 @@ export async function runTick(
     capacity: new WorkloadCapacity(kube, target),
     metrics,
     log,
+    // phase changes: Events on the state ConfigMap and the route's status annotation (best-effort)
+    sinks: [new KubeEventSink(kube, { namespace, stateConfigMap, target }, () => now)],
   }, now);
 }
 
