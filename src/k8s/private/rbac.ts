@@ -31,3 +31,12 @@ export function workloadPolicyRules(backends: readonly KubernetesBackend[]): Pol
 function uniq(xs: string[]): string[] {
   return [...new Set(xs)].sort();
 }
+
+/**
+ * `get` on the Secrets the rollout's notifiers read their URLs from, by name only (a Slack webhook URL is a
+ * credential: the controller reads it when it posts, nothing else).
+ */
+export function notificationPolicyRules(secrets: readonly string[]): PolicyRuleData[] {
+  const names = uniq([...secrets]);
+  return names.length > 0 ? [{ apiGroups: [''], resources: ['secrets'], resourceNames: names, verbs: ['get'] }] : [];
+}

@@ -18,11 +18,12 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
-import { workloadPolicyRules } from './rbac';
+import { notificationPolicyRules, workloadPolicyRules } from './rbac';
 import {
   ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
 } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
+import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
 import { specHash } from '../../core/plan/plan';
 import { RolloutSpec } from '../../core/spec';
 import { readBundle } from '../../private/bundles';
@@ -43,6 +44,8 @@ interface ControllerTarget {
   /** The spec, read when the manifests render (checks may be added after construction). */
   readonly spec: () => RolloutSpec;
   readonly target: KubernetesTarget;
+  /** Where phase changes are posted (webhook, Slack): written only when there are some. */
+  readonly notifications?: readonly NotifierConfig[];
 }
 
 /** One rollout's part: its spec and state ConfigMaps, and its grant to the namespace's controller. */
@@ -59,6 +62,7 @@ export class StepController extends Construct {
   constructor(scope: Construct, id: string, props: StepControllerProps & { readonly rollout: ControllerTarget }) {
     super(scope, id);
     const { spec, target } = props.rollout;
+    const notifications = props.rollout.notifications ?? [];
     const ns = target.namespace;
     const name = spec().name;
     this.specConfigMapName = specConfigMapName(name);
@@ -69,7 +73,11 @@ export class StepController extends Construct {
 
     new k8s.KubeConfigMap(this, 'Spec', {
       metadata: { ...metadata(this.specConfigMapName), annotations: { [ANNOTATION_SPEC_HASH]: Lazy.any({ produce: () => specHash(spec()) }) } },
-      data: { [STATE_KEY_SPEC]: Lazy.any({ produce: () => JSON.stringify(spec()) }), [STATE_KEY_TARGET]: JSON.stringify(target) },
+      data: {
+        [STATE_KEY_SPEC]: Lazy.any({ produce: () => JSON.stringify(spec()) }),
+        [STATE_KEY_TARGET]: JSON.stringify(target),
+        ...(notifications.length > 0 ? { [STATE_KEY_NOTIFY]: JSON.stringify(notifications) } : {}),
+      },
     });
     // no data on purpose: the controller writes state.json, the CLI command.json; apply never touches them
     new k8s.KubeConfigMap(this, 'State', { metadata: metadata(this.stateConfigMapName) });
@@ -80,6 +88,7 @@ export class StepController extends Construct {
       { apiGroups: [''], resources: ['configmaps'], resourceNames: [this.stateConfigMapName], verbs: ['get', 'patch'] },
       { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], resourceNames: [target.httpRoute], verbs: ['get', 'patch'] },
       ...workloadPolicyRules(Object.values(target.backends)),
+      ...notificationPolicyRules(notifications.flatMap((n) => (n.urlSecret ? [n.urlSecret.name] : []))),
       // Kubernetes Events about the rollout's objects (phase changes), created by the controller
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ];
