@@ -45,6 +45,7 @@ const ROWS: Row[] = [
   ['', 'v1', 'services', 'Service', true, true, ['svc'], ['status']],
   ['', 'v1', 'serviceaccounts', 'ServiceAccount', true, true, ['sa']],
   ['', 'v1', 'events', 'Event', true, true, ['ev']],
+  ['', 'v1', 'secrets', 'Secret', true, true],
   ['apps', 'v1', 'deployments', 'Deployment', true, true, ['deploy'], ['scale', 'status']],
   ['policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, true, ['pdb'], ['status']],
   ['autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true, true, ['hpa'], ['status']],
