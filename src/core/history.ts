@@ -6,7 +6,7 @@
  * The kinds follow Argo Rollouts' notification triggers (on-rollout-updated, on-rollout-step-completed,
  * on-rollout-paused, on-analysis-run-failed, on-rollout-aborted, on-rollout-completed) and Flagger's alert events
  * (canary started, waiting for promotion, rollback, promotion completed):
- * @see https://argo-rollouts.readthedocs.io/en/stable/features/notifications/
+ * @see https://argoproj.github.io/argo-rollouts/features/notifications/ (the built-in triggers)
  * @see https://docs.flagger.app/usage/alerting
  */
 import { canonicalJson } from './hash';

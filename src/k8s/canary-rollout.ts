@@ -3,6 +3,7 @@ import { ApiObject, App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
+import { Notifier } from './notifications';
 import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
@@ -141,6 +142,15 @@ export interface CanaryRolloutProps {
    * @default - the Gateway's namespace
    */
   readonly gatewayNamespace?: string;
+
+  /**
+   * Where the controller posts the rollout's phase changes (started, step, paused, gate failed, aborted, promoted):
+   * `Notifier.webhook(...)`, `Notifier.slack(...)`. URLs kept in Secrets are read by the controller when it posts
+   * (its Role gets `get` on those Secrets by name). Best-effort: a failing notifier never holds the rollout.
+   * Every phase change is also a Kubernetes Event on the state ConfigMap, without any notifier.
+   * @default - none (a fixed split has no controller and sends none)
+   */
+  readonly notifications?: Notifier[];
   /**
    * Name of the rollout (DNS-1123), used in object and plan file names.
    * @default '<model>-<environment>'
@@ -289,7 +299,11 @@ export class CanaryRollout extends Construct {
       // `model-rollout-controller`, within the 52 characters CronJob names allow
       const controller = new StepController(this, 'Controller', {
         image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
-        rollout: { spec, target: this.target },
+        rollout: {
+          spec,
+          target: this.target,
+          notifications: (props.notifications ?? []).map((n, i) => n._toConfig(this.node.path, `notifications[${i}]`)),
+        },
       });
       this.controllerBundleBytes = controller.bundleBytes;
     }

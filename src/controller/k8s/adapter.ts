@@ -4,6 +4,7 @@
 import { KubeClient, KubeObject, movedOn, paths } from './kube-client';
 import { STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
+import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
 import { renderHttpRouteRules, weightsFromRules } from '../../core/routes/gateway-api';
 import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
@@ -24,6 +25,8 @@ export class ConfigMapStore implements StateStore {
   /** The target read with the spec (the other ports need it). */
   public target?: KubernetesTarget;
   public spec?: RolloutSpec;
+  /** The notifiers read with the spec (`notify.json`), when the rollout has some. */
+  public notifications?: NotifierConfig[];
   private hasData = false;
 
   constructor(private readonly kube: KubeClient, private readonly where: KubeRolloutLocation) {}
@@ -43,6 +46,7 @@ export class ConfigMapStore implements StateStore {
     }
     this.spec = JSON.parse(data[STATE_KEY_SPEC]) as RolloutSpec;
     this.target = JSON.parse(data[STATE_KEY_TARGET]) as KubernetesTarget;
+    this.notifications = data[STATE_KEY_NOTIFY] ? JSON.parse(data[STATE_KEY_NOTIFY]) as NotifierConfig[] : undefined;
     const stateData: Record<string, string> = stateCm.data ?? {};
     this.hasData = stateCm.data !== undefined && stateCm.data !== null;
     const queue = parseCommands(stateData[STATE_KEY_COMMAND]);

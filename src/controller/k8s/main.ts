@@ -12,6 +12,7 @@ import {
   ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP,
   specConfigMapName, stateConfigMapName,
 } from '../../core/constants';
+import { NotifierSink } from '../notify';
 import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick } from '../tick';
@@ -49,7 +50,16 @@ export async function runTick(
     metrics,
     log,
     // phase changes: Events on the state ConfigMap and the route's status annotation (best-effort)
-    sinks: [new KubeEventSink(kube, { namespace, stateConfigMap, target }, () => now)],
+    sinks: [
+      new KubeEventSink(kube, { namespace, stateConfigMap, target }, () => now),
+      // webhooks and Slack; a URL in a Secret is read when there is something to post
+      ...(store.notifications?.length ? [new NotifierSink(store.notifications, async (ref) => {
+        const secret = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${ref.name}`) as { data?: Record<string, string> };
+        const value = secret.data?.[ref.key];
+        if (value === undefined) throw new Error(`Secret ${ref.name} has no key "${ref.key}"`);
+        return Buffer.from(value, 'base64').toString('utf8');
+      }, namespace)] : []),
+    ],
   }, now);
 }
 
