@@ -1,0 +1,102 @@
+/**
+ * Notifications and a dashboard for a rollout on AWS:
+ * - an SNS topic the step controller publishes its phase changes to (the Lambda may `sns:Publish` to that topic
+ *   only; its ARN reaches the handler as `ROLLOUT_SNS_TOPIC_ARN`), to subscribe e-mail, chat or an incident tool;
+ * - a CloudWatch dashboard per rollout: each version's share of the requests (the weights the listener serves),
+ *   its 5xx answers, its p99 latency, and the state of the rollout's alarms.
+ * Metrics and dimensions as the ALB publishes them (`AWS/ApplicationELB`, `LoadBalancer` and `TargetGroup` ARN
+ * suffixes): https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ * Dashboard body: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+ */
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { Fn, Lazy } from 'cdktf';
+import { Construct } from 'constructs';
+
+/** Environment variable of the Lambda with the topic's ARN (absent without a topic). */
+export const ENV_CONTROLLER_SNS_TOPIC_ARN = 'ROLLOUT_SNS_TOPIC_ARN';
+
+/** Props of `RolloutNotifications`. */
+export interface RolloutNotificationsProps {
+  /** Name of the rollout: the topic is `<name>-rollout-events`, the dashboard `<name>-rollout`. */
+  readonly name: string;
+  readonly listenerArn: string;
+  /** Every version's target group, by version (stable first). */
+  readonly targetGroups: { [version: string]: LbTargetGroup };
+  /** ARNs of the rollout's alarms, rendered late. */
+  readonly alarmArns: () => string[];
+  /** The controller's function and role (with a topic). */
+  readonly controller: { readonly function: LambdaFunction; readonly role: IamRole };
+  readonly topic: boolean;
+  readonly dashboard: boolean;
+}
+
+export class RolloutNotifications extends Construct {
+  public readonly topic?: SnsTopic;
+  public readonly dashboard?: CloudwatchDashboard;
+
+  constructor(scope: Construct, id: string, props: RolloutNotificationsProps) {
+    super(scope, id);
+    if (props.topic) {
+      this.topic = new SnsTopic(this, 'Topic', { name: `${props.name}-rollout-events` });
+      new IamRolePolicy(this, 'PublishPolicy', {
+        role: props.controller.role.name,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'PublishPhaseChanges', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.topic.arn] }],
+        }),
+      });
+      // the function's variables are rendered by the controller construct: one more, without touching it
+      props.controller.function.addOverride(`environment.variables.${ENV_CONTROLLER_SNS_TOPIC_ARN}`, this.topic.arn);
+    }
+    if (props.dashboard) {
+      const region = new DataAwsRegion(this, 'Region').region;
+      // the load balancer dimension is `app/<name>/<id>`, the middle of the listener ARN
+      const lb = Fn.join('/', Fn.slice(Fn.split('/', props.listenerArn), 1, 4));
+      const versions = Object.entries(props.targetGroups);
+      const metric = (name: string, stat: string, id?: (i: number) => string) => versions.map(([v, tg], i) => [
+        'AWS/ApplicationELB', name, 'TargetGroup', tg.arnSuffix, 'LoadBalancer', lb,
+        { stat, period: 60, label: v, ...(id ? { id: id(i), visible: false } : {}) },
+      ]);
+      const widget = (x: number, y: number, title: string, metrics: unknown[], extra: Record<string, unknown> = {}) => ({
+        type: 'metric',
+        x,
+        y,
+        width: 12,
+        height: 6,
+        properties: { title, region, view: 'timeSeries', stacked: false, metrics, ...extra },
+      });
+      // each version's share of the requests: what the listener's weights send it, measured
+      const share = [
+        ...metric('RequestCount', 'Sum', (i) => `r${i}`),
+        ...versions.map(([v], i) => [{ expression: `100 * r${i} / (${versions.map((_, j) => `FILL(r${j}, 0)`).join(' + ')})`, label: `${v} %`, id: `s${i}` }]),
+      ];
+      this.dashboard = new CloudwatchDashboard(this, 'Dashboard', {
+        dashboardName: `${props.name}-rollout`,
+        dashboardBody: Lazy.stringValue({
+          produce: () => Fn.jsonencode({
+            widgets: [
+              widget(0, 0, 'Share of requests by version (%)', share, { yAxis: { left: { min: 0, max: 100 } } }),
+              widget(12, 0, 'Target 5xx answers', metric('HTTPCode_Target_5XX_Count', 'Sum')),
+              widget(0, 6, 'Target response time p99 (s)', metric('TargetResponseTime', 'p99')),
+              widget(12, 6, 'Healthy targets', metric('HealthyHostCount', 'Minimum')),
+              ...(props.alarmArns().length > 0 ? [{
+                type: 'alarm',
+                x: 0,
+                y: 12,
+                width: 24,
+                height: 4,
+                properties: { title: 'Rollout alarms (in ALARM, the canary fails)', alarms: props.alarmArns() },
+              }] : []),
+            ],
+          }),
+        }),
+      });
+    }
+  }
+}
