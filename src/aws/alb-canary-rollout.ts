@@ -17,6 +17,7 @@ import { bridgeOf } from './kubernetes-manifests';
 import { CanaryAlarmOptions, EksAccess } from './options';
 import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
+import { RolloutNotifications } from './private/notifications';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import { KubernetesBackend } from '../core/contract/target';
@@ -147,6 +148,18 @@ export interface AlbCanaryRolloutProps {
    */
   readonly logRetention?: Duration;
   /**
+   * An SNS topic (`<name>-rollout-events`) the step controller publishes the rollout's phase changes to (started,
+   * step, paused, gate failed, aborted, promoted); the Lambda may publish to that topic only.
+   * @default false
+   */
+  readonly notificationTopic?: boolean;
+  /**
+   * A CloudWatch dashboard (`<name>-rollout`): each version's share of the requests, 5xx answers, p99 latency,
+   * healthy targets and the rollout's alarms.
+   * @default false
+   */
+  readonly dashboard?: boolean;
+  /**
    * Name of the rollout (DNS-1123). With an environment, the environment's name is appended, so staging and
    * production of one model coexist in an account: target groups are `<name>-<environment>-<version>` (32
    * characters at most), and the SSM parameters, function, schedule and alarms follow.
@@ -167,6 +180,10 @@ export class AlbCanaryRollout extends Construct {
   public readonly listenerRule: LbListenerRule;
   /** The controller function. */
   public readonly function: LambdaFunction;
+  /** ARN of the SNS topic of the rollout's phase changes (with `notificationTopic`). */
+  public readonly notificationTopicArn?: string;
+  /** Name of the rollout's CloudWatch dashboard (with `dashboard`). */
+  public readonly dashboardName?: string;
   /** Size of the Lambda bundle in bytes. */
   public readonly bundleBytes: number;
 
@@ -271,6 +288,19 @@ export class AlbCanaryRollout extends Construct {
       },
     });
     this.function = controller.function;
+    if (props.notificationTopic || props.dashboard) {
+      const n = new RolloutNotifications(this, 'Notifications', {
+        name,
+        listenerArn: props.listenerArn,
+        targetGroups: weighted.targetGroups,
+        alarmArns: () => this.alarms.map((x) => this.alarmRef(x).arn),
+        controller,
+        topic: props.notificationTopic ?? false,
+        dashboard: props.dashboard ?? false,
+      });
+      this.notificationTopicArn = n.topic?.arn;
+      this.dashboardName = n.dashboard?.dashboardName;
+    }
     this.bundleBytes = controller.bundleBytes;
 
     this.node.addValidation({
