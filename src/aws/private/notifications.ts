@@ -59,9 +59,9 @@ export class RolloutNotifications extends Construct {
       // the load balancer dimension is `app/<name>/<id>`, the middle of the listener ARN
       const lb = Fn.join('/', Fn.slice(Fn.split('/', props.listenerArn), 1, 4));
       const versions = Object.entries(props.targetGroups);
-      const metric = (name: string, stat: string, id?: (i: number) => string) => versions.map(([v, tg], i) => [
+      const metric = (name: string, stat: string, idOf?: (i: number) => string) => versions.map(([v, tg], i) => [
         'AWS/ApplicationELB', name, 'TargetGroup', tg.arnSuffix, 'LoadBalancer', lb,
-        { stat, period: 60, label: v, ...(id ? { id: id(i), visible: false } : {}) },
+        { stat, period: 60, label: v, ...(idOf ? { id: idOf(i), visible: false } : {}) },
       ]);
       const widget = (x: number, y: number, title: string, metrics: unknown[], extra: Record<string, unknown> = {}) => ({
         type: 'metric',
