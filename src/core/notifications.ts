@@ -18,6 +18,9 @@ import { ControllerState } from './state';
 /** Key of the spec ConfigMap holding the rollout's notifiers (absent when there are none). */
 export const STATE_KEY_NOTIFY = 'notify.json';
 
+/** Environment variable of the Lambda controller with its SNS topic's ARN (absent without a topic). */
+export const ENV_CONTROLLER_SNS_TOPIC_ARN = 'ROLLOUT_SNS_TOPIC_ARN';
+
 /** Every trigger, in lifecycle order (`resumed` and `completed` besides the issue's six). */
 export const TRIGGERS: readonly Trigger[] = ['started', 'step', 'paused', 'resumed', 'gateFailed', 'aborted', 'promoted', 'completed'];
 

@@ -17,9 +17,9 @@ import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { Fn, Lazy } from 'cdktf';
 import { Construct } from 'constructs';
+import { ENV_CONTROLLER_SNS_TOPIC_ARN } from '../../core/notifications';
 
-/** Environment variable of the Lambda with the topic's ARN (absent without a topic). */
-export const ENV_CONTROLLER_SNS_TOPIC_ARN = 'ROLLOUT_SNS_TOPIC_ARN';
+export { ENV_CONTROLLER_SNS_TOPIC_ARN };
 
 /** Props of `RolloutNotifications`. */
 export interface RolloutNotificationsProps {
