@@ -6,18 +6,20 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { AlarmMetrics, ListenerRuleRouter, SsmStore, TargetGroupCapacity } from './adapter';
+import { credentialsFromEnv, eksToken } from './eks-token';
 import {
   ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SCHEDULE_NAME,
   ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_SSM_STATE_PARAMETER,
 } from '../../core/constants';
+import { ENV_CONTROLLER_SNS_TOPIC_ARN } from '../../core/notifications';
 import { ControllerState, MetricObservation } from '../../core/state';
 import { WorkloadCapacity } from '../k8s/adapter';
 import { KubeClient } from '../k8s/kube-client';
+import { SnsSink } from '../notify-sns';
 import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick, TickResult } from '../tick';
-import { AlarmMetrics, ListenerRuleRouter, SsmStore, TargetGroupCapacity } from './adapter';
-import { credentialsFromEnv, eksToken } from './eks-token';
 
 /** SDK clients, injectable for tests. */
 export interface AwsClients {
@@ -91,6 +93,9 @@ export async function runTick(
     capacity: new TargetGroupCapacity(clients.elb, target, floors),
     metrics,
     log,
+    // phase changes to the rollout's SNS topic, when it has one (best-effort)
+    sinks: env[ENV_CONTROLLER_SNS_TOPIC_ARN]
+      ? [new SnsSink(env[ENV_CONTROLLER_SNS_TOPIC_ARN]!, env.AWS_REGION ?? 'us-east-1', () => credentialsFromEnv(env))] : [],
   }, now);
   const schedule = env[ENV_CONTROLLER_SCHEDULE_NAME];
   if (schedule && clients.scheduler && result.decision && !result.conflict && !result.failed && rolloutOver(result.decision.state)) {
