@@ -165,8 +165,8 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
   }
 
   const applied: Action[] = [];
-  const fence = async (next: string): Promise<TickResult | undefined> => {
-    if (!ports.store.currentVersion || decision.actions.length === 0) return undefined;
+  const fence = async (next: string, always = false): Promise<TickResult | undefined> => {
+    if (!ports.store.currentVersion || (decision.actions.length === 0 && !always)) return undefined;
     const current = await ports.store.currentVersion();
     if (current === written) return undefined;
     const fenced = `the state changed after this tick wrote it (version ${written} -> ${current}): a command or another tick came in; ${next}`;
@@ -201,7 +201,14 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
     return result;
   }
   // a command that landed during the last action: decide again now rather than at the next tick
-  const late = await fence('deciding again');
+  // the phase changes of this pass go out before the last look: a command that lands while they are posted is
+  // decided at once, like one that lands during an action
+  const publishing = out.published;
+  if (publishing) {
+    out.published = undefined;
+    await publish(ports, publishing);
+  }
+  const late = await fence('deciding again', publishing !== undefined && (publishing.changed || publishing.events.length > 0) && !!ports.sinks?.length);
   if (late) return late;
   const result: TickResult = { decision, applied, millis: Date.now() - started };
   ports.log({ ...base, level: 'info', actions: applied, millis: result.millis });

@@ -93,11 +93,6 @@ export class Notifier {
     private readonly events: NotificationEvent[] | undefined,
   ) {}
 
-  /** The Secret this notifier reads, if any (its name goes into the rollout's Role). @internal */
-  public _secretName(): string | undefined {
-    return this.urlSecret?.name;
-  }
-
   /** The notifier as plain data for the controller, checked. @internal */
   public _toConfig(path: string, property: string): NotifierConfig {
     const given = [this.url !== undefined, this.urlSecret !== undefined].filter(Boolean).length;
