@@ -96,7 +96,9 @@ describe('class 4: the CLI racing a tick', () => {
       expect([k, w.commands().some((c: any) => c.kind === 'cancel') || w.state().commandSeq >= 1]).toEqual([k, true]);
       // won: once stored, the tick left the route on stable (a raise that slipped in was undone in the same tick)
       expect([k, w.state().phase, w.route()]).toEqual([k, 'aborted', { v1: 100, v2: 0 }]);
-      const raised = w.api.requests.slice(storedAt).filter((q) => q.method === 'PATCH' && q.path === p.route && q.status === 200);
+      // weight writes only (a JSON patch of /spec/rules), not the status annotation (a merge patch of metadata)
+      const raised = w.api.requests.slice(storedAt).filter((q) => q.method === 'PATCH' && q.path === p.route && q.status === 200
+        && Array.isArray(q.body) && (q.body as any)[1]?.path === '/spec/rules');
       const last = raised[raised.length - 1];
       if (last) expect([k, (last.body as any)[1].value.at(-1).backendRefs.find((b: any) => b.name === 'llama-v2').weight]).toEqual([k, 0]);
       await w.tickAt(4 * MIN);
