@@ -152,19 +152,28 @@ export interface CanaryRolloutProps {
  * Moves an environment's traffic from its current version to one or more canaries on a schedule, never faster
  * than the canaries' GPUs become ready, and back out when a check fails.
  *
- * Ownership: the manifests carry the spec; the step controller owns the live weights (the HTTPRoute's
- * `spec.rules`) and the canaries' replica floors (ScaledObject `minReplicaCount`). Re-applying the manifests
- * mid-rollout changes neither: the route's rules in the manifest are the safe initial state (all traffic on
- * stable), which client-side `kubectl apply` leaves alone while unchanged, and the state ConfigMap carries no data.
- * Argo CD: add `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`).
+ * Ownership: the manifests carry the spec and a safe state (the route's rules send everything to the serving
+ * version; every version the spec names as serving keeps its minimum replicas); the step controller owns the live
+ * weights (the HTTPRoute's `spec.rules`) and the canaries' replica floors (ScaledObject `minReplicaCount`) and
+ * re-asserts them at every tick in every phase. A client-side `kubectl apply` mid-rollout does write the manifest's
+ * values (it patches every field the manifest carries), which sets the rollout back by at most one tick and never
+ * sends traffic to a version without replicas; server-side apply without `--force-conflicts` reports a conflict on
+ * exactly those fields. The state ConfigMap carries no data, so no re-apply resets progress. Argo CD: add
+ * `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`). The
+ * README's "Who owns what" says what the cluster-twin scenarios prove.
  */
 export class CanaryRollout extends Construct {
   /**
-   * Default image of the step controller: `node:22-alpine` pinned by digest (node 22.2, Alpine 3.19), as recorded
-   * in a public digest-tracking Dockerfile (jauderho/sandbox). Verify it against your registry with
-   * `docker buildx imagetools inspect` and override `controllerImage` to track newer patches.
+   * Default image of the step controller: the official `node:22.22.1-alpine3.23` image pinned by its multi-arch
+   * index digest. This machine has no registry access, so the digest was cross-checked offline: the same
+   * `sha256:8094c002…` is pinned for `node:22-alpine`, `node:22.22.1-alpine` and `node:22.22.1-alpine3.23` in ten
+   * independent public repositories (Renovate-maintained Dockerfiles), one of them a BuildKit log of 2026-03-10
+   * resolving `docker.io/library/node:22-alpine@sha256:8094c002…`. The image's `node` user is uid 1000, which the
+   * pod's restricted security context runs as. Check it against your registry with
+   * `docker buildx imagetools inspect node:22.22.1-alpine3.23`, and override `controllerImage` to track newer patches
+   * or a mirror.
    */
-  public static readonly DEFAULT_CONTROLLER_IMAGE = 'node:22.2-alpine3.19@sha256:e6d449575e1696cbaee6ec1adce2ac220dc138c4b7bc053379b53c68a6bd2799';
+  public static readonly DEFAULT_CONTROLLER_IMAGE = 'node:22.22.1-alpine3.23@sha256:8094c002d08262dba12645a3b4a15cd6cd627d30bc782f53229a2ec13ee22a00';
 
   /** Name of the rollout. */
   public readonly name: string;
