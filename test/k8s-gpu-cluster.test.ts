@@ -201,7 +201,10 @@ describe('autoscaling and nodes', () => {
   test('InterceptorRoute (add-on v0.14+): routing and timeouts on the route, our ScaledObject with the external-push trigger', () => {
     const { chart, model } = setup({ loadTimeout: Duration.minutes(20) });
     model.addEnvironment('production', {
-      version: 'v1', gateway, hostnames: ['llm.example.com'], pathPrefix: '/v1',
+      version: 'v1',
+      gateway,
+      hostnames: ['llm.example.com'],
+      pathPrefix: '/v1',
       autoscaling: { minReplicas: 0, maxReplicas: 3, scaleToZeroApi: ScaleToZeroApi.INTERCEPTOR_ROUTE },
     });
     GpuNodePools.external(chart, [GpuProduct.A10G]);
