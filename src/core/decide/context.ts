@@ -4,7 +4,7 @@
  * advance). Pure: no clock, no I/O.
  */
 import { TICK_SECONDS } from '../constants';
-import { canonicalJson } from '../hash';
+import { sameData } from '../hash';
 import { specHash } from '../plan/plan';
 import { RolloutSpec } from '../spec';
 import { Action, ControllerState, Decision, Observations, PauseReason, Verdict } from '../state';
@@ -217,7 +217,7 @@ export function copy(previous: ControllerState): Draft {
 }
 
 function sameState(a: ControllerState, b: ControllerState): boolean {
-  return canonicalJson({ ...a, updatedAt: 0 }) === canonicalJson({ ...b, updatedAt: 0 });
+  return sameData({ ...a, updatedAt: 0 }, { ...b, updatedAt: 0 });
 }
 
 function describeIdle(spec: RolloutSpec, s: ControllerState): string {
