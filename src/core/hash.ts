@@ -4,6 +4,9 @@
  * The controller compares the hash stored in its state with the spec's to notice a changed plan.
  */
 
+/** Keys seen before, quoted (a spec's keys repeat: `kind`, `weight`, ...); bounded. */
+const QUOTED_KEYS = new Map<string, string>();
+
 /** JSON with object keys sorted at every level (arrays keep their order); `undefined` fields are dropped. */
 export function canonicalJson(value: unknown): string {
   // plain loops and string building: inside jest's vm context the callback-heavy version cost ~5x more
@@ -27,7 +30,12 @@ export function canonicalJson(value: unknown): string {
   for (const k of keys) {
     const v = obj[k];
     if (v === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    let quoted = QUOTED_KEYS.get(k);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(k);
+      if (QUOTED_KEYS.size < 10_000) QUOTED_KEYS.set(k, quoted);
+    }
+    out += `${first ? '' : ','}${quoted}:${canonicalJson(v)}`;
     first = false;
   }
   return out + '}';
