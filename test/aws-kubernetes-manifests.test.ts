@@ -27,6 +27,21 @@ describe('KubernetesManifests', () => {
     expect(canaryFloor.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.minReplicaCount', 'spec.maxReplicaCount']);
   });
 
+  test('every manifest forces conflicts, and every field the controller writes is computed when the bridge renders', () => {
+    // GIVEN a chart with a rollout, rendered by the bridge (what `cdktf synth` writes)
+    const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()] }); }));
+    const manifests = Object.values(s.resource.kubernetes_manifest) as any[];
+    // THEN a deploy that changes a controller-owned field writes it instead of failing with a 409 conflict
+    expect(manifests.every((m) => m.field_manager?.force_conflicts === true && m.field_manager?.name === undefined)).toBe(true);
+    // AND the canary's and the stable version's floors (and maxima) and the route's rules are computed fields
+    const computed = (kind: string, name: string) =>
+      manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name)?.computed_fields;
+    for (const v of ['v1', 'v2']) expect(computed('ScaledObject', `llama-production-${v}`)).toEqual(expect.arrayContaining(['spec.minReplicaCount', 'spec.maxReplicaCount']));
+    expect(computed('HTTPRoute', 'llama-production')).toContain('spec.rules');
+    // AND staging, which has no rollout, leaves its floors to the manifest
+    expect(computed('ScaledObject', 'llama-staging-v1')).toEqual(['metadata.labels', 'metadata.annotations']);
+  });
+
   test('production objects (and the production rollout\'s) cannot be destroyed by accident; staging ones can', () => {
     const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()] }); }));
     const manifests = Object.values(s.resource.kubernetes_manifest) as any[];

@@ -13,8 +13,16 @@ export interface KubernetesManifestsProps {
 /**
  * Places cdk8s charts' objects into the Terraform stack as `kubernetes_manifest` resources, so one
  * `cdktf deploy` ships node groups, workloads and controllers. Fields the step controller owns (annotated
- * `model-rollout.dev/controller-owned-fields`: route rules, replica floors) are computed fields, so Terraform
- * accepts the controller's values instead of fighting them. Objects of an environment with `destroyProtection`
+ * `model-rollout.dev/controller-owned-fields`: route rules, replica floors) are computed fields: while their
+ * value in the code does not change, the plan takes them from the cluster and the apply re-sends the
+ * controller's live values. The provider writes with server-side apply as field manager "Terraform"; the
+ * controller's writes own those fields, so a manifest that CHANGES one of them (the code moves the environment
+ * to the promoted version, a new spec) would fail the deploy with a 409 conflict (terraform-provider-kubernetes
+ * manifest/provider/apply.go: the apply sends the manifest's value for a changed computed field, with
+ * `force_conflicts` false by default). The bridge therefore sets `field_manager { force_conflicts = true }`:
+ * such a deploy writes the manifest's safe state, which the controller replaces within a tick (as
+ * `kubectl apply` does). The price: forcing also takes fields the manifest carries from any other writer (an
+ * autoscaler's `replicas` where the manifest sets them). Objects of an environment with `destroyProtection`
  * (production by default) carry `prevent_destroy`. A kubernetes provider must be configured by the stack.
  * @see https://registry.terraform.io/providers/hashicorp/kubernetes/latest/docs/resources/manifest
  */
@@ -46,6 +54,8 @@ export class KubernetesManifests extends Construct {
         this.manifests[key] = new Manifest(this, key.replace(/[^A-Za-z0-9]+/g, '-'), {
           manifest: obj,
           computedFields: ['metadata.labels', 'metadata.annotations', ...owned],
+          // without force a deploy whose manifest changes a controller-owned field fails with a conflict (see above)
+          fieldManager: { forceConflicts: true },
           lifecycle: production ? { preventDestroy: true } : undefined,
         });
       }

@@ -113,6 +113,11 @@ export class GatewayRouter {
     return refs[weights.map((w) => w > 0).lastIndexOf(true)];
   }
 
+  /** The Deployments behind a Service (undefined: no such Service). */
+  public resolveService(namespace: string, name: string): Backend | undefined {
+    return this.resolve(namespace, { name, namespace });
+  }
+
   /** backendRef -> Service -> Deployments selected by the Service (undefined: not a resolvable reference). */
   private resolve(routeNs: string, ref: JsonObject): Backend | undefined {
     if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') return undefined;

