@@ -7,12 +7,12 @@
  */
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Testing as TfTesting } from 'cdktf';
-import { Routing, Steps } from '../src';
+import { Steps } from '../src';
 import { KubernetesManifests } from '../src/aws';
 import { ClusterScenario, ScenarioOptions, ScenarioReport } from './support/cluster-scenario';
 import { findTool, GatewayRequest, RouteOutcome } from './support/kube-twin';
 import { BUCKET_HEADER } from '../src/core/constants';
-import { CanaryRollout, EnvironmentKind, Model } from '../src/k8s';
+import { CanaryRollout, EnvironmentKind, Model, Routing } from '../src/k8s';
 import { ManifestResource } from './support/kube-twin/terraform';
 import { bucketOf } from '../src/core/routes/sticky-bucket';
 import { KEDA_INTERCEPTOR } from '../src/k8s/private/scale-to-zero';
@@ -173,9 +173,120 @@ if (!kubectl) {
       });
       expectSafe(reports['spec change mid-rollout (Terraform bridge)']);
     });
+
+    test('model-rollout cancel after completion (two canaries): every canary back to 0, v1 serves', async () => {
+      const during = manifests({ canary: true, canaries: ['v2', 'v3'] });
+      await scenario('cancel after completion', async (c) => {
+        await c.apply(during.objects);
+        c.seconds(5);
+        c.watch(during.plan!, 'llm-production');
+        await c.run(9);
+        expect(c.state('llm-production').phase).toBe('completed');
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3')]).toEqual([33, 33]);
+        // commands.ts: cancel aborts in `completed` (the stable version still serves a share and has its replicas)
+        expect(await c.command('cancel', 'llm-production')).toBe(0);
+        await c.run(3);
+        expect(c.state('llm-production').phase).toBe('aborted');
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3'), c.canaryWeight('v1')]).toEqual([0, 0, 100]);
+      });
+      expectSafe(reports['cancel after completion']);
+    });
+
+    test('model-rollout cancel racing a tick: landing before any of the tick\'s requests, it is durable and safe', async () => {
+      const during = manifests({ canary: true });
+      const total: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, applies: [] };
+      let requestsPerTick = 0;
+      let raced = 0;
+      const phasesAfterRace = new Set<string>();
+      // the cancel lands before request `at` of a tick in progress (0 = before its first read), for every request
+      for (let at = 0; at === 0 || at < requestsPerTick; at++) {
+        await scenario(`cancel racing request ${at}`, async (c) => {
+          // kubectl applies once; the other interleavings store the same objects directly (the race is the point)
+          if (at === 0) await c.apply(during.objects);
+          else for (const o of during.objects) c.twin.seed(o, 'kubectl-client-side-apply');
+          c.seconds(5);
+          c.watch(during.plan!, 'llm-production');
+          await c.run(3);
+          expect(c.state('llm-production').phase).toBe('progressing');
+          const race = await c.tickRacing('cancel', 'llm-production', at);
+          requestsPerTick = Math.max(requestsPerTick, race.requests);
+          if (race.raced) raced++;
+          phasesAfterRace.add(c.state('llm-production').phase);
+          // the CLI reported success, so the cancel is recorded: the next ticks abort whatever this tick wrote
+          expect(race.exitCode).toBe(0);
+          c.seconds(60);
+          await c.run(2);
+          expect(c.state('llm-production').phase).toBe('aborted');
+          expect(c.canaryWeight()).toBe(0);
+        });
+        const r = reports[`cancel racing request ${at}`];
+        delete reports[`cancel racing request ${at}`];
+        total.requests += r.requests;
+        total.failed += r.failed;
+        total.overPlanSeconds += r.overPlanSeconds;
+        total.longestOutageSeconds = Math.max(total.longestOutageSeconds, r.longestOutageSeconds);
+        total.applies.push(...r.applies);
+      }
+      expect(requestsPerTick).toBeGreaterThan(3);
+      expect(raced).toBeGreaterThan(3);
+      // early landings are seen by the racing tick itself, late ones by the next tick
+      expect([...phasesAfterRace].sort()).toEqual(['aborted', 'progressing']);
+      reports[`cancel racing a tick (${raced} interleavings)`] = { ...total, applies: total.applies.slice(0, 1) };
+      expectSafe(total);
+    });
+
+    test('sticky routing with the controller: a user keeps their version as the weight grows; a bucket header sent by the client changes nothing', async () => {
+      const during = manifests({ canary: true, routing: Routing.headerHash('x-user-id') });
+      const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
+      const served = new Map<string, string[]>(); // user -> services over time
+      let forged = 0;
+      let forgedDiffer = 0;
+      // every 10th second: each user once, and 20 of them again with a forged bucket header (bucket 0: the first
+      // bucket of the canary's range); the other seconds carry no traffic (LuaJIT runs once per busy second)
+      const traffic = (t: number): GatewayRequest[] => {
+        if (t % 10 !== 0) return [];
+        const plain = users.map((u) => ({ host: HOST, path: '/v1/completions', headers: { 'x-user-id': u } }));
+        const spoofed = users.slice(0, 20).map((u) => ({ host: HOST, path: '/v1/completions', headers: { 'x-user-id': u, [BUCKET_HEADER]: '0' } }));
+        return [...plain, ...spoofed];
+      };
+      const observe = (_t: number, requests: readonly GatewayRequest[], outcomes: readonly RouteOutcome[]) => {
+        if (requests.length === 0) return;
+        requests.slice(0, users.length).forEach((r, i) => {
+          const u = users[i];
+          // the filter replaced the header with the user's own bucket
+          expect(Number(r.headers?.[BUCKET_HEADER])).toBe(bucketOf(u));
+          served.set(u, [...(served.get(u) ?? []), outcomes[i].backend?.service ?? 'none']);
+        });
+        for (let j = 0; j < 20; j++) {
+          forged++;
+          if (outcomes[users.length + j].backend?.service !== outcomes[j].backend?.service) forgedDiffer++;
+        }
+      };
+      await scenario('sticky routing', async (c) => {
+        await c.apply(during.objects);
+        c.seconds(5);
+        c.watch(during.plan!, 'llm-production');
+        await c.run(9);
+        expect(c.state('llm-production').phase).toBe('promoted');
+        c.seconds(60);
+      }, { traffic, observe });
+      // a user moves from v1 to v2 at most once and never back (the bucket ranges only grow), and all ended on v2
+      const switches = users.map((u) => {
+        const seq = served.get(u)!;
+        expect(seq.every((svc) => svc === 'llm-production-v1' || svc === 'llm-production-v2')).toBe(true);
+        const first = seq.indexOf('llm-production-v2');
+        expect(first).toBeGreaterThanOrEqual(0);
+        expect(seq.slice(first).every((svc) => svc === 'llm-production-v2')).toBe(true);
+        return first;
+      });
+      // users crossed over at different steps, as the weight grew
+      expect(new Set(switches).size).toBeGreaterThan(3);
+      expect(forged).toBeGreaterThan(1000);
+      expect(forgedDiffer).toBe(0);
+      expectSafe(reports['sticky routing'], 10_000);
+    });
   });
 }
 
 // referenced by later scenarios
-void [EnvironmentKind, KEDA_INTERCEPTOR, BUCKET_HEADER, bucketOf, manifests];
-export type { GatewayRequest, RouteOutcome };
+void [EnvironmentKind, KEDA_INTERCEPTOR];

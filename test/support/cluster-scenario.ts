@@ -123,10 +123,11 @@ export class ClusterScenario {
 
   /**
    * A tick during which the CLI's `verb` lands just before the controller's request number `at` (0-based) is
-   * served: that request waits until the command has been written. Returns the number of requests the tick made
-   * and the CLI's exit code (undefined when the tick made fewer than `at + 1` requests).
+   * served: that request waits until the command has been written. When the tick makes fewer than `at + 1`
+   * requests, the command runs after the tick (`raced` false). Returns the number of requests the tick made and
+   * the CLI's exit code.
    */
-  public async tickRacing(verb: string, rollout: string, at: number): Promise<{ requests: number; exitCode?: number }> {
+  public async tickRacing(verb: string, rollout: string, at: number): Promise<{ requests: number; exitCode: number; raced: boolean }> {
     const controller = `system:serviceaccount:${this.options.namespace}:model-rollout-controller`;
     let seen = 0;
     let exitCode: number | undefined;
@@ -139,7 +140,8 @@ export class ClusterScenario {
     } finally {
       this.twin.beforeRequest = undefined;
     }
-    return { requests: seen, exitCode };
+    const raced = exitCode !== undefined;
+    return { requests: seen, exitCode: exitCode ?? await this.command(verb, rollout), raced };
   }
 
   /** One tick of the namespace's controller at the simulated time. */

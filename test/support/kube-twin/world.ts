@@ -145,7 +145,7 @@ export class World {
 
   /** Reconciles Deployment status now (call after creating Deployments so time-0 pods exist). */
   public reconcile(): void {
-    for (const d of this.twin.store.list(DEPLOYMENTS)) this.reconcileDeployment(d);
+    for (const d of this.twin.store.listView(DEPLOYMENTS)) this.reconcileDeployment(d);
   }
 
   private record(req: GatewayRequest | undefined): RouteOutcome {
@@ -173,7 +173,7 @@ export class World {
   private intercept(req: GatewayRequest, o: RouteOutcome): RouteOutcome {
     const host = req.host.toLowerCase().replace(/:\d+$/, '');
     const path = req.path.split('?')[0];
-    const hso = this.twin.store.list(HTTP_SCALED).find((h) => {
+    const hso = this.twin.store.listView(HTTP_SCALED).find((h) => {
       const spec = specOf(h);
       const hosts = Array.isArray(spec.hosts) ? spec.hosts.map(String) : [];
       const prefixes = Array.isArray(spec.pathPrefixes) ? spec.pathPrefixes.map(String) : ['/'];
@@ -214,17 +214,17 @@ export class World {
   }
 
   private readyOf(b: Backend): number {
-    return b.deployments.reduce((n, d) => n + readyReplicas(this.twin.store.get(DEPLOYMENTS, b.namespace, d)), 0);
+    return b.deployments.reduce((n, d) => n + readyReplicas(this.twin.store.view(DEPLOYMENTS, b.namespace, d)), 0);
   }
 
   /** The Lua of every EnvoyFilter in a namespace of the routes or of their Gateways, applied in order; a `respond()` ends the request. */
   private applyFilters(requests: readonly GatewayRequest[]): GatewayRequest[] {
-    const routeNamespaces = new Set(this.twin.store.list(HTTPROUTES).flatMap((r) => {
+    const routeNamespaces = new Set(this.twin.store.listView(HTTPROUTES).flatMap((r) => {
       const ns = String(r.metadata.namespace);
       const parents = isObject(r.spec) && Array.isArray(r.spec.parentRefs) ? r.spec.parentRefs.filter(isObject) : [];
       return [ns, ...parents.map((p) => String(p.namespace ?? ns))];
     }));
-    const sources = this.twin.store.list(ENVOY_FILTERS)
+    const sources = this.twin.store.listView(ENVOY_FILTERS)
       .filter((f) => routeNamespaces.has(String(f.metadata.namespace)))
       .flatMap(luaSources);
     let current: GatewayRequest[] = [...requests];
@@ -244,7 +244,7 @@ export class World {
 
   private autoscale(): void {
     const store = this.twin.store;
-    for (const so of store.list(SCALED_OBJECTS)) {
+    for (const so of store.listView(SCALED_OBJECTS)) {
       const spec = specOf(so);
       const annotations = isObject(so.metadata.annotations) ? so.metadata.annotations : {};
       const target = numberIn(firstOf(spec.triggers), ['metadata', 'threshold'], ['metadata', 'targetValue'], ['metadata', 'value']) ?? 1;
@@ -254,7 +254,7 @@ export class World {
         : this.stabilized(so, this.desired(so, target, num(spec.minReplicaCount, 0), num(spec.maxReplicaCount, 100)), scaleDownWindow(spec.advanced));
       this.setReplicas(so, desired, 'keda-operator');
     }
-    for (const hpa of store.list(HPAS)) {
+    for (const hpa of store.listView(HPAS)) {
       const spec = specOf(hpa);
       const m = firstOf(spec.metrics);
       const kind = isObject(m) ? String(m.type ?? '').replace(/^./, (c) => c.toLowerCase()) : '';
@@ -262,7 +262,7 @@ export class World {
       const desired = this.desired(hpa, target, num(spec.minReplicas, 1), num(spec.maxReplicas, 1));
       this.setReplicas(hpa, this.stabilized(hpa, desired, scaleDownWindow({ horizontalPodAutoscalerConfig: { behavior: spec.behavior } })), 'horizontal-pod-autoscaler');
     }
-    for (const hso of store.list(HTTP_SCALED)) {
+    for (const hso of store.listView(HTTP_SCALED)) {
       const spec = specOf(hso);
       const target = numberIn(spec, ['scalingMetric', 'concurrency', 'targetValue'], ['scalingMetric', 'requestRate', 'targetValue'], ['targetPendingRequests']) ?? 100;
       const replicas = isObject(spec.replicas) ? spec.replicas : {};
@@ -292,7 +292,7 @@ export class World {
   private setReplicas(scaler: KubeObject, replicas: number, manager: string): void {
     const ns = String(scaler.metadata.namespace);
     const name = targetName(scaler);
-    const d = this.twin.store.get(DEPLOYMENTS, ns, name);
+    const d = this.twin.store.view(DEPLOYMENTS, ns, name);
     if (!d || (isObject(d.spec) && d.spec.replicas === replicas)) return;
     this.twin.modify('apps/v1', 'Deployment', ns, name, (o) => {
       o.spec = { ...(isObject(o.spec) ? o.spec : {}), replicas };
