@@ -285,8 +285,55 @@ if (!kubectl) {
       expect(forgedDiffer).toBe(0);
       expectSafe(reports['sticky routing'], 10_000);
     });
+
+    describe('scale to zero behind the KEDA HTTP add-on interceptor', () => {
+      /** A development environment that scales to zero (the HTTP add-on's HTTPScaledObject + interceptor route). */
+      const dev = (() => {
+        const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
+        const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+        model.addEnvironment('development', { version: 'v1', kind: EnvironmentKind.DEVELOPMENT, gateway: { name: 'inference', namespace: 'gateways' }, hostnames: [HOST] });
+        return Testing.synth(chart);
+      })();
+      const hso = dev.find((o) => o.kind === 'HTTPScaledObject');
+      const conditionWait = Number(/^(\d+)s$/.exec(hso.spec.timeouts.conditionWait)![1]);
+      // two bursts of one request a second, 30 s each, far enough apart for the add-on to scale to zero between
+      const traffic = (t: number): GatewayRequest[] => ((t >= 10 && t < 40) || (t >= 2000 && t < 2030) ? [{ host: HOST, path: '/v1/completions' }] : []);
+
+      async function zero(name: string, coldStart: number, objects: any[]): Promise<ScenarioReport> {
+        await scenario(name, async (c) => {
+          // the add-on's interceptor Service (its Helm chart installs it in `keda`)
+          c.twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: KEDA_INTERCEPTOR.namespace } });
+          c.twin.seed({ apiVersion: 'v1', kind: 'Service', metadata: { name: KEDA_INTERCEPTOR.name, namespace: KEDA_INTERCEPTOR.namespace }, spec: { ports: [{ port: KEDA_INTERCEPTOR.port }] } });
+          c.world.setColdStart(NS, 'llm-development-v1', coldStart);
+          expect(await c.apply(objects)).toBe(0);
+          c.seconds(5);
+          expect(c.twin.object('apps/v1', 'Deployment', NS, 'llm-development-v1')!.status).toMatchObject({ readyReplicas: 0 });
+          c.seconds(2700);
+          expect(c.world.stats.held).toBe(0);
+        }, { traffic });
+        return reports[name];
+      }
+
+      test('a request at zero replicas waits for the cold start instead of failing', async () => {
+        const r = await zero('scale to zero, cold start within conditionWait', 600, dev);
+        expectSafe(r, 50);
+        // each burst's first request waited a whole cold start (two cold starts: scaled to zero in between), plus
+        // the simulated second the add-on takes to see it
+        expect(r.longestHoldSeconds).toBeGreaterThanOrEqual(600);
+        expect(r.longestHoldSeconds).toBeLessThanOrEqual(601);
+      });
+
+      test('a wait beyond the synthesized conditionWait fails; the add-on default (no timeouts) fails every GPU cold start', async () => {
+        // GIVEN a cold start longer than the synthesized wait (node provisioning + the model's load timeout)
+        const beyond = await zero('scale to zero, cold start beyond conditionWait', conditionWait + 120, dev);
+        // THEN the first burst fails after conditionWait; the second finds the replica up (scaledownPeriod)
+        expect({ failed: beyond.failed, hold: beyond.longestHoldSeconds }).toEqual({ failed: 30, hold: conditionWait });
+        // GIVEN the same 10-minute cold start as above, without the synthesized timeouts (a pre-v0.11 add-on)
+        const untimed = dev.map((o) => (o.kind === 'HTTPScaledObject' ? { ...o, spec: { ...o.spec, timeouts: undefined } } : o));
+        const r = await zero('scale to zero, add-on default wait (no timeouts)', 600, untimed);
+        // THEN every request of both bursts fails after the interceptor's default 20 s
+        expect({ failed: r.failed, hold: r.longestHoldSeconds }).toEqual({ failed: 60, hold: 20 });
+      });
+    });
   });
 }
-
-// referenced by later scenarios
-void [EnvironmentKind, KEDA_INTERCEPTOR];

@@ -19,7 +19,7 @@
  *   `averageValue`/`value`. No stabilisation window.
  * - KEDA HTTP add-on HTTPScaledObject (https://github.com/kedacore/http-add-on docs/ref/v0.8.0/http_scaled_object.md):
  *   `spec.scaleTargetRef.name`, `spec.replicas.min/max`, target `spec.scalingMetric.concurrency.targetValue` or
- *   `requestRate.targetValue` (or legacy `targetPendingRequests`), scale to zero when idle.
+ *   `requestRate.targetValue` (or legacy `targetPendingRequests`), scale to zero once idle for `scaledownPeriod`.
  * - Istio EnvoyFilter (https://istio.io/latest/docs/reference/config/networking/envoy-filter/): the inline Lua of
  *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order;
  *   an EnvoyFilter applies to the gateway pods of its own namespace ("the namespace of the workloads it selects"),
@@ -266,7 +266,9 @@ export class World {
       const spec = specOf(hso);
       const target = numberIn(spec, ['scalingMetric', 'concurrency', 'targetValue'], ['scalingMetric', 'requestRate', 'targetValue'], ['targetPendingRequests']) ?? 100;
       const replicas = isObject(spec.replicas) ? spec.replicas : {};
-      this.setReplicas(hso, this.desired(hso, target, num(replicas.min, 0), num(replicas.max, 100)), 'keda-add-ons-http');
+      // `scaledownPeriod` (default 300 s): the replicas stay until the load has been gone that long
+      const desired = this.desired(hso, target, num(replicas.min, 0), num(replicas.max, 100));
+      this.setReplicas(hso, this.stabilized(hso, desired, num(spec.scaledownPeriod, 300)), 'keda-add-ons-http');
     }
   }
 
