@@ -2,6 +2,7 @@ import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ANNOTATION_CONTROLLER_OWNED } from '../core/constants';
+import { configError } from '../core/errors';
 import { enclosingEnvironment } from '../k8s/private/hosts';
 
 /** Props of `KubernetesManifests`. */
@@ -47,8 +48,21 @@ export class KubernetesManifests extends Construct {
         if (!(c instanceof ApiObject) || !enclosingEnvironment(c)?.destroyProtection) continue;
         protectedKeys.add(`${c.kind}/${c.metadata.namespace ?? '_'}/${c.name}`);
       }
-      for (const obj of chart.toJson() as any[]) {
-        const key = `${obj.kind}/${obj.metadata.namespace ?? '_'}/${obj.metadata.name}`;
+      const objects = chart.toJson() as any[];
+      // objects (or controller-owned marks) added to the chart after this point would be missing from Terraform
+      const rendered = JSON.stringify(objects);
+      this.node.addValidation({
+        validate: () => {
+          const now = chart.toJson() as any[];
+          if (JSON.stringify(now) === rendered) return [];
+          const before = new Map(objects.map((o) => [objectKey(o), JSON.stringify(o)]));
+          const changed = now.filter((o) => before.get(objectKey(o)) !== JSON.stringify(o)).map(objectKey);
+          // cdktf prefixes validation messages with the construct path itself
+          return [chartChangedAfterBridge(this.node.path, 'charts', chart.node.path, changed).withoutPath];
+        },
+      });
+      for (const obj of objects) {
+        const key = objectKey(obj);
         const owned = String(obj.metadata.annotations?.[ANNOTATION_CONTROLLER_OWNED] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
         const production = protectedKeys.has(key);
         this.manifests[key] = new Manifest(this, key.replace(/[^A-Za-z0-9]+/g, '-'), {
@@ -61,4 +75,15 @@ export class KubernetesManifests extends Construct {
       }
     }
   }
+}
+
+function objectKey(obj: any): string {
+  return `${obj.kind}/${obj.metadata.namespace ?? '_'}/${obj.metadata.name}`;
+}
+
+/** The chart gained or changed objects after the bridge rendered it. */
+function chartChangedAfterBridge(path: string, property: string, chart: string, changed: string[]) {
+  return configError(path, property, chart, `the chart changed after this bridge rendered it into Terraform (${changed.slice(0, 5).join(', ') || 'object order'}`
+    + `${changed.length > 5 ? ', ...' : ''}), so Terraform would deploy it without those objects or without the fields the step controller owns marked as computed`,
+  'create the KubernetesManifests bridge after every model, environment and rollout of its charts');
 }
