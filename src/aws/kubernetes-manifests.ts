@@ -11,6 +11,13 @@ export interface KubernetesManifestsProps {
   readonly charts: Chart[];
 }
 
+const BRIDGES = new WeakMap<Chart, string>();
+
+/** The path of the bridge that rendered `chart`, if one did. */
+export function bridgeOf(chart: Chart): string | undefined {
+  return BRIDGES.get(chart);
+}
+
 /**
  * Places cdk8s charts' objects into the Terraform stack as `kubernetes_manifest` resources, so one
  * `cdktf deploy` ships node groups, workloads and controllers. Fields the step controller owns (annotated
@@ -25,15 +32,10 @@ export interface KubernetesManifestsProps {
  * `kubectl apply` does). The price: forcing also takes fields the manifest carries from any other writer (an
  * autoscaler's `replicas` where the manifest sets them). Objects of an environment with `destroyProtection`
  * (production by default) carry `prevent_destroy`. A kubernetes provider must be configured by the stack.
+ * Create the bridge after every model, environment and rollout of its charts: it renders them when created, and a
+ * chart that changes afterwards fails validation.
  * @see https://registry.terraform.io/providers/hashicorp/kubernetes/latest/docs/resources/manifest
  */
-const BRIDGES = new WeakMap<Chart, string>();
-
-/** The path of the bridge that rendered `chart`, if one did. */
-export function bridgeOf(chart: Chart): string | undefined {
-  return BRIDGES.get(chart);
-}
-
 export class KubernetesManifests extends Construct {
   /** The manifests, by `<kind>/<namespace>/<name>`. */
   public readonly manifests: { [key: string]: Manifest } = {};
