@@ -153,7 +153,7 @@ if (!kubectl) {
       expectSafe(reports['day in the life (Terraform bridge)']);
     });
 
-    test('through the Terraform bridge, a deploy that changes the spec mid-rollout writes the safe state and the rollout restarts', async () => {
+    test('through the Terraform bridge, a deploy that changes the spec mid-rollout writes the safe state; deploys when completed and aborted move nothing', async () => {
       const first = bridged({ canary: true });
       await scenario('spec change mid-rollout (Terraform bridge)', async (c) => {
         expect(await c.deploy(first.resources)).toBe(0);
@@ -170,11 +170,21 @@ if (!kubectl) {
         await c.run(12);
         expect(c.state('llm-production').phase).toBe('completed');
         expect([c.canaryWeight('v2'), c.canaryWeight('v3')]).toEqual([33, 33]);
+        // completed, then aborted by the CLI: an unchanged deploy moves nothing in either phase
+        expect(await c.deploy(second.resources)).toBe(0);
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3')]).toEqual([33, 33]);
+        await c.run(1);
+        expect(await c.command('cancel', 'llm-production')).toBe(0);
+        await c.run(2);
+        expect(c.state('llm-production').phase).toBe('aborted');
+        expect(await c.deploy(second.resources)).toBe(0);
+        await c.run(2);
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3'), c.canaryWeight('v1')]).toEqual([0, 0, 100]);
       });
       expectSafe(reports['spec change mid-rollout (Terraform bridge)']);
     });
 
-    test('model-rollout cancel after completion (two canaries): every canary back to 0, v1 serves', async () => {
+    test('re-apply and model-rollout cancel after completion (two canaries): every canary back to 0, v1 serves', async () => {
       const during = manifests({ canary: true, canaries: ['v2', 'v3'] });
       await scenario('cancel after completion', async (c) => {
         await c.apply(during.objects);
@@ -183,10 +193,21 @@ if (!kubectl) {
         await c.run(9);
         expect(c.state('llm-production').phase).toBe('completed');
         expect([c.canaryWeight('v2'), c.canaryWeight('v3')]).toEqual([33, 33]);
+        // a client-side re-apply in `completed` sends the manifest's safe state (all on v1, which has its
+        // replicas); the next tick puts the canaries' shares back
+        await c.apply(during.objects);
+        expect(c.canaryWeight('v1')).toBe(100);
+        c.seconds(30);
+        await c.run(1);
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3')]).toEqual([33, 33]);
         // commands.ts: cancel aborts in `completed` (the stable version still serves a share and has its replicas)
         expect(await c.command('cancel', 'llm-production')).toBe(0);
         await c.run(3);
         expect(c.state('llm-production').phase).toBe('aborted');
+        expect([c.canaryWeight('v2'), c.canaryWeight('v3'), c.canaryWeight('v1')]).toEqual([0, 0, 100]);
+        // aborted: a re-apply changes nothing
+        await c.apply(during.objects);
+        await c.run(2);
         expect([c.canaryWeight('v2'), c.canaryWeight('v3'), c.canaryWeight('v1')]).toEqual([0, 0, 100]);
       });
       expectSafe(reports['cancel after completion']);
