@@ -40,18 +40,15 @@ export class Store {
 
   /** Objects of a resource, in one namespace or (namespace undefined) all of them, sorted by namespace/name. */
   public list(def: ResourceDef, namespace?: string): KubeObject[] {
-    return this.listView(def, namespace).map((o) => clone(o) as KubeObject);
+    return this.listView(def, namespace) as KubeObject[];
   }
 
-  /**
-   * The stored object itself, not a copy: for readers that never change it (the world's router and autoscalers
-   * read every object every simulated second, and copying them dominated the scenarios' run time).
-   */
+  /** `get`, typed read-only: for the world's router and autoscalers, which never change what they read. */
   public view(def: ResourceDef, namespace: string, name: string): Readonly<KubeObject> | undefined {
     return this.objects.get(key(def, namespace, name));
   }
 
-  /** `list` without copies (see `view`). */
+  /** `list`, typed read-only. */
   public listView(def: ResourceDef, namespace?: string): ReadonlyArray<Readonly<KubeObject>> {
     const prefix = `${def.group}/${def.version}/${def.resource}/`;
     return [...this.objects.entries()]
