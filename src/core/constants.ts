@@ -68,6 +68,16 @@ export function stateParameterName(rollout: string): string {
   return `/model-rollout/${rollout}/state`;
 }
 
+/**
+ * AWS: the DynamoDB table of a rollout's state and commands (conditional writes: a compare-and-swap SSM lacks).
+ * The spec stays in the SSM spec parameter (Terraform-owned), which also names the table for the CLI.
+ */
+export const ENV_CONTROLLER_DYNAMODB_TABLE = 'ROLLOUT_DYNAMODB_TABLE';
+/** Conventional name of a rollout's state table (AWS): 3 to 255 characters of [A-Za-z0-9_.-]. */
+export function stateTableName(rollout: string): string {
+  return `model-rollout-${rollout}`;
+}
+
 /** EventBridge schedule that ticks the Lambda (AWS target): disabled by the controller once the rollout is over. */
 export const ENV_CONTROLLER_SCHEDULE_NAME = 'ROLLOUT_SCHEDULE_NAME';
 
