@@ -211,7 +211,7 @@ function kubeBackend(rollout: string, flags: CliArgs['flags'], cluster: { kube: 
 function awsBackend(rollout: string, flags: CliArgs['flags']): Backend {
   const region = typeof flags.region === 'string' ? flags.region : undefined;
   if (flags['state-parameter'] !== undefined) {
-    throw new Error('--state-parameter no longer applies: the state and commands are in the DynamoDB table the spec parameter names (Terraform output "StateTable"); drop the option');
+    throw new Error('--state-parameter no longer applies: the state and commands are in the DynamoDB table the spec parameter names (Terraform output <rollout>_state_table); drop the option');
   }
   const ssm = new SSMClient({ region });
   const ddb = new DynamoDBClient({ region });
