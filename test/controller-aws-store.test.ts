@@ -3,6 +3,7 @@
  * (test/support/aws-dynamodb-fake.ts) and the SSM fake: conditional writes, commands as items only the CLI writes,
  * and writes whose outcome is unknown read back before anything else.
  */
+import * as fs from 'fs';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { FakeDynamoDB, Fault } from './support/aws-dynamodb-fake';
@@ -11,6 +12,7 @@ import { rolloutSpec } from './support/spec-fixture';
 import { DynamoStore } from '../src/controller/aws/adapter';
 import { AwsTarget } from '../src/core/contract/target';
 import { ControllerState } from '../src/core/state';
+import { BUNDLES } from '../src/private/bundles';
 
 const TABLE = 'model-rollout-llama-production';
 const SPEC = '/model-rollout/llama-production/spec';
@@ -105,4 +107,10 @@ describe('DynamoStore', () => {
     await expect(racing.appendCommand('resume', 'second', 2)).resolves.toMatchObject({ seq: 3 });
     expect(ddb.items(TABLE).filter((i) => i.pk.S === 'command').map((i) => `${i.sk.N}:${i.id.S}`)).toEqual(['1:mine', '2:other', '3:second']);
   });
+});
+
+test('the Lambda bundle leaves the DynamoDB client to the runtime (nodejs22.x ships the AWS SDK v3)', () => {
+  const text = fs.readFileSync(BUNDLES.lambda, 'utf8');
+  expect(text).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
+  expect(text).not.toMatch(/ConditionalCheckFailedException\s*extends/);
 });
