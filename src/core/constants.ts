@@ -47,7 +47,7 @@ export const STATE_KEY_TARGET = 'target.json';
  * Environment variables the controller entrypoints read.
  * Kubernetes: the spec ConfigMap is written by the manifests (kubectl/Argo CD/Terraform own it); the state
  * ConfigMap is synthesized empty and only the controller writes its data, so re-applying never resets progress.
- * AWS: likewise two SSM parameters; Terraform ignores changes to the state parameter's value.
+ * AWS: the spec in an SSM parameter (Terraform writes it), state and commands in a DynamoDB table (below).
  */
 export const ENV_CONTROLLER_NAMESPACE = 'ROLLOUT_NAMESPACE';
 export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
