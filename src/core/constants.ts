@@ -47,7 +47,7 @@ export const STATE_KEY_TARGET = 'target.json';
  * Environment variables the controller entrypoints read.
  * Kubernetes: the spec ConfigMap is written by the manifests (kubectl/Argo CD/Terraform own it); the state
  * ConfigMap is synthesized empty and only the controller writes its data, so re-applying never resets progress.
- * AWS: likewise two SSM parameters; Terraform ignores changes to the state parameter's value.
+ * AWS: the spec in an SSM parameter (Terraform writes it), state and commands in a DynamoDB table (below).
  */
 export const ENV_CONTROLLER_NAMESPACE = 'ROLLOUT_NAMESPACE';
 export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
@@ -66,6 +66,16 @@ export function specParameterName(rollout: string): string {
 }
 export function stateParameterName(rollout: string): string {
   return `/model-rollout/${rollout}/state`;
+}
+
+/**
+ * AWS: the DynamoDB table of a rollout's state and commands (conditional writes: a compare-and-swap SSM lacks).
+ * The spec stays in the SSM spec parameter (Terraform-owned), which also names the table for the CLI.
+ */
+export const ENV_CONTROLLER_DYNAMODB_TABLE = 'ROLLOUT_DYNAMODB_TABLE';
+/** Conventional name of a rollout's state table (AWS): 3 to 255 characters of [A-Za-z0-9_.-]. */
+export function stateTableName(rollout: string): string {
+  return `model-rollout-${rollout}`;
 }
 
 /** EventBridge schedule that ticks the Lambda (AWS target): disabled by the controller once the rollout is over. */

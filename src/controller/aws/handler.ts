@@ -3,12 +3,13 @@
  * Bundled by the build into assets/controller/aws/handler/index.js; the AWS SDK v3 comes with the runtime.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
-  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SCHEDULE_NAME,
-  ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_SSM_STATE_PARAMETER,
+  ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL,
+  ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
 } from '../../core/constants';
 import { ControllerState, MetricObservation } from '../../core/state';
 import { WorkloadCapacity } from '../k8s/adapter';
@@ -16,12 +17,14 @@ import { KubeClient } from '../k8s/kube-client';
 import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick, TickResult } from '../tick';
-import { AlarmMetrics, ListenerRuleRouter, SsmStore, TargetGroupCapacity } from './adapter';
+import { AlarmMetrics, DynamoStore, ListenerRuleRouter, TargetGroupCapacity } from './adapter';
 import { credentialsFromEnv, eksToken } from './eks-token';
 
 /** SDK clients, injectable for tests. */
 export interface AwsClients {
   readonly ssm: SSMClient;
+  /** The state table (conditional writes). */
+  readonly dynamodb: DynamoDBClient;
   readonly elb: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
   /** EventBridge Scheduler: the controller disables its own schedule once the rollout is over. */
@@ -60,12 +63,11 @@ export async function runTick(
   log: (line: Record<string, unknown>) => void = defaultLog(now),
 ): Promise<TickResult> {
   const specParameter = env[ENV_CONTROLLER_SSM_SPEC_PARAMETER];
-  const stateParameter = env[ENV_CONTROLLER_SSM_STATE_PARAMETER];
-  if (!specParameter || !stateParameter) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_SSM_STATE_PARAMETER}`);
-  const store = new SsmStore(clients.ssm, specParameter, stateParameter);
-  await store.read();
-  const spec = store.spec!;
-  const target = store.target!;
+  const table = env[ENV_CONTROLLER_DYNAMODB_TABLE];
+  if (!specParameter || !table) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_DYNAMODB_TABLE}`);
+  const store = new DynamoStore(clients.dynamodb, clients.ssm, specParameter, table);
+  // the spec and target build the router and capacity; the tick reads spec, state and commands itself
+  const { spec, target } = await store.readSpec();
 
   let floors: WorkloadCapacity | undefined;
   const cluster = env[ENV_CONTROLLER_EKS_CLUSTER];
@@ -110,7 +112,11 @@ let clients: AwsClients | undefined;
 /** The Lambda entrypoint. */
 export async function handler(): Promise<{ phase: string; actions: number; conflict?: string; failed?: string }> {
   clients = clients ?? {
-    ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), scheduler: new SchedulerClient({}),
+    ssm: new SSMClient({}),
+    dynamodb: new DynamoDBClient({}),
+    elb: new ElasticLoadBalancingV2Client({}),
+    cloudwatch: new CloudWatchClient({}),
+    scheduler: new SchedulerClient({}),
   };
   const r = await runTick(clients, process.env);
   return { phase: r.decision?.state.phase ?? 'unknown', actions: r.applied.length, conflict: r.conflict, failed: r.failed?.error };

@@ -17,17 +17,18 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs as parseNodeArgs } from 'util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import {
-  specConfigMapName, specParameterName, stateConfigMapName, stateParameterName,
+  specConfigMapName, specParameterName, stateConfigMapName, stateTableName,
 } from '../../core/constants';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
-import { SsmStore } from '../aws/adapter';
+import { DynamoStore } from '../aws/adapter';
 import { HttpError } from '../http-request';
 import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection } from '../k8s/kube-client';
@@ -202,12 +203,31 @@ function kubeBackend(rollout: string, flags: CliArgs['flags'], cluster: { kube: 
   return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
 }
 
+/**
+ * AWS: the spec from the SSM spec parameter, state and commands from the DynamoDB table it names (conditional
+ * writes: a command is stored once and never overwritten). `--state-parameter` named the old SSM state parameter:
+ * it is refused rather than silently ignored.
+ */
 function awsBackend(rollout: string, flags: CliArgs['flags']): Backend {
   const region = typeof flags.region === 'string' ? flags.region : undefined;
-  const store = new SsmStore(new SSMClient({ region }),
-    typeof flags['spec-parameter'] === 'string' ? flags['spec-parameter'] : specParameterName(rollout),
-    typeof flags['state-parameter'] === 'string' ? flags['state-parameter'] : stateParameterName(rollout));
-  return { read: async () => store.read(), appendCommand: (kind, id, at) => store.appendCommand(kind, id, at) };
+  if (flags['state-parameter'] !== undefined) {
+    throw new Error('--state-parameter no longer applies: the state and commands are in the DynamoDB table the spec parameter names (Terraform output <rollout>_state_table); drop the option');
+  }
+  const ssm = new SSMClient({ region });
+  const ddb = new DynamoDBClient({ region });
+  const specParameter = typeof flags['spec-parameter'] === 'string' ? flags['spec-parameter'] : specParameterName(rollout);
+  let store: DynamoStore | undefined;
+  const open = async (): Promise<DynamoStore> => {
+    if (store) return store;
+    const probe = new DynamoStore(ddb, ssm, specParameter, stateTableName(rollout));
+    const { stateTable } = await probe.readSpec();
+    store = stateTable ? new DynamoStore(ddb, ssm, specParameter, stateTable) : probe;
+    return store;
+  };
+  return {
+    read: async () => (await open()).read(),
+    appendCommand: async (kind, id, at) => (await open()).appendCommand(kind, id, at),
+  };
 }
 
 /** `status`: phase, weights, step, next change and a progress bar. */
