@@ -7,11 +7,13 @@ import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
 import { validatePins } from './private/pins';
+import { prometheusConnectionMounts } from './private/prometheus-connection';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
+import { PrometheusConnectionOptions } from './prometheus-connection';
 import { Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight } from '../core/capacity';
-import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
+import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_TICK_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget, PinSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { DEFAULT_NO_DATA } from '../core/gates';
@@ -75,8 +77,9 @@ export interface CanaryRolloutProps {
   readonly checks?: Metric[];
   /**
    * The serving engine's default checks, added to `checks`: a sequential test of the canary's errors against the
-   * stable version's (SPRT, 0.5 % false aborts) and its latency against stable's. Only an explicit `false` removes
-   * them. A model with no recognisable engine has none, and the rollout records a `cdk-model-rollout:warning` metadata entry.
+   * stable version's (SPRT, at most 1 % false aborts) and its latency against stable's. Only an explicit `false`
+   * removes them. A model whose engine is not recognisable from its image (and not set with `servingEngine`) has
+   * none: the rollout is then refused at synth unless it has `checks` of its own or `defaultChecks: false`.
    * @default true
    */
   readonly defaultChecks?: boolean;
@@ -117,6 +120,23 @@ export interface CanaryRolloutProps {
    * @default - the environment's KEDA Prometheus, if any
    */
   readonly prometheusUrl?: string;
+  /**
+   * The CA that signed Prometheus' certificate and the credentials the controller sends (a bearer token from a
+   * Secret key or a file, or basic auth), mounted into the namespace's controller pod. The rollouts of a
+   * namespace share that pod, so they must agree on it.
+   * @default - the system's CAs, no credentials
+   */
+  readonly prometheusConnection?: PrometheusConnectionOptions;
+  /**
+   * How often the controller looks at a rollout in progress: the CronJob runs once a minute and the controller
+   * ticks again every `tickInterval` within the run (weights, checks, aborts). Must divide a minute and be at least
+   * 10 s. Shorter ticks judge a faulty canary sooner (bench/results/rollout-sim.md) and keep the controller's pod
+   * up about 55 s a minute while a rollout is in progress (an idle namespace's pod exits after one tick); the
+   * sequential test reads one tick of counts (`{{window}}`), so Prometheus must scrape the pods at least twice per
+   * tick (the PodMonitor's `monitoring.interval`, 5 s by default).
+   * @default Duration.seconds(10)
+   */
+  readonly tickInterval?: Duration;
   /**
    * Stock Node image running the bundled controller. The default is pinned by digest, so a re-pushed tag never
    * changes what runs; override it to follow your own patch cadence or registry mirror (for example
@@ -195,9 +215,14 @@ export class CanaryRollout extends Construct {
     validatePins(p, pins);
     const engine = host.servingEngine;
     if (props.defaultChecks !== false) {
+      // no check at all would promote a canary returning 20 % errors: refuse, unless the user brings checks or
+      // says `defaultChecks: false`
       if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
-      else this.node.addMetadata('cdk-model-rollout:warning', `[${p}] defaultChecks: the model's serving engine is not recognisable from its image, so this rollout has NO default checks. Fix: set \`servingEngine\` on the Model, or \`defaultChecks: false\` to say so`);
+      else if ((props.checks ?? []).length === 0) throw errors.noServingEngine(p, 'defaultChecks', env.model.name);
     }
+    const tickSeconds = props.tickInterval?.toSeconds() ?? DEFAULT_TICK_SECONDS;
+    if (!(Number.isInteger(tickSeconds) && tickSeconds >= 10 && 60 % tickSeconds === 0)) throw errors.tickIntervalInvalid(p, 'tickInterval', tickSeconds);
+    const prometheusMounts = prometheusConnectionMounts(p, 'prometheusConnection', props.prometheusConnection);
     this.checks.push(...(props.checks ?? []));
     const noData = {
       holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
@@ -247,6 +272,7 @@ export class CanaryRollout extends Construct {
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
       }),
       noData,
+      ...(fixed ? {} : { tickSeconds }),
     });
     // validate the props now (errors at construction point at the caller), render from the same builder later
     const initial = spec();
@@ -289,6 +315,7 @@ export class CanaryRollout extends Construct {
       // `model-rollout-controller`, within the 52 characters CronJob names allow
       const controller = new StepController(this, 'Controller', {
         image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
+        prometheus: prometheusMounts,
         rollout: { spec, target: this.target },
       });
       this.controllerBundleBytes = controller.bundleBytes;
