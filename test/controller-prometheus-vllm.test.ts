@@ -64,7 +64,8 @@ if (!binary && !process.env.CI) {
     }, 60_000);
     afterAll(async () => prom?.stop());
 
-    const vars = (version: string) => ({ model: 'llama', environment: 'production', version, namespace: 'models' });
+    // `{{window}}` is one tick; these counts read the last minute of the exporter's traffic
+    const vars = (version: string) => ({ model: 'llama', environment: 'production', version, namespace: 'models', window: '60s' });
     const q = async (query: string, version: string) => (await instantQuery(prom.url, substitute(query, vars(version)))).value;
 
     test('the relabeling gives every vLLM series model, environment and version labels', async () => {

@@ -14,11 +14,11 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(lower).toBeCloseTo(Math.log(0.1 / 0.995));
   });
 
-  test('hypotheses: the floor until stable has enough requests, then stable x (1 + tolerance); H1 = 5 x H0', () => {
-    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.0075 });
+  test('hypotheses: the floor until stable has enough requests, then stable x (1 + tolerance); H1 = 10 x H0', () => {
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.015 });
     const { p0, p1 } = hypotheses(DEFAULT_SEQUENTIAL, { requests: 10_000, errors: 100 });
     expect(p0).toBeCloseTo(0.015);
-    expect(p1).toBeCloseTo(0.075);
+    expect(p1).toBeCloseTo(0.15);
   });
 
   test('a 20 % canary fails at once; the failure is sticky', () => {
@@ -40,7 +40,7 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
       verdict = out.verdict;
     }
     expect(verdict).toBe('pass');
-    expect(state!.llr).toBeCloseTo(sprtBounds(0.005, 0.1).lower);
+    expect(state!.llr).toBeCloseTo(sprtBounds(0.01, 0.1).lower);
     // now the canary breaks: 2 % errors are caught within a few windows
     let fails = 0;
     for (let i = 0; i < 10 && fails === 0; i++) {
@@ -129,5 +129,15 @@ describe('no data from a canary with weight', () => {
     const w = watchData(undefined, { now: 0, canaryWeight: 10 });
     expect(noDataDecision(DEFAULT_NO_DATA, w, { now: 60 * MIN, canaryWeight: 10, measurementError: true }).action).toBe('hold');
     expect(noDataDecision(DEFAULT_NO_DATA, watchData(w, { now: 60 * MIN, canaryWeight: 0 }), { now: 60 * MIN, canaryWeight: 0 }).action).toBe('proceed');
+  });
+});
+
+describe('the defaults abort a 2 % canary on its third error (H1 = 10 x H0, alpha 1 %)', () => {
+  test('3 errors in 150 requests over a 0.1 % stable fail; 2 errors in 150 do not', () => {
+    const stable = { requests: 10_000, errors: 10 };
+    expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 150, errors: 3 }, stable }).verdict).toBe('fail');
+    expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 150, errors: 2 }, stable }).verdict).toBe('inconclusive');
+    // the stated bound: Wald's A = ln((1 - beta) / alpha)
+    expect(sprtBounds(DEFAULT_SEQUENTIAL.falseAbortRate, DEFAULT_SEQUENTIAL.missRate).upper).toBeCloseTo(Math.log(0.9 / 0.01));
   });
 });
