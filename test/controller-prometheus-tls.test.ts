@@ -119,7 +119,7 @@ maybe('Prometheus over HTTPS with a private CA and credentials', () => {
   test('without credentials: a 401 names the fix', async () => {
     const metrics = new PrometheusMetrics(url, {}, 5000, { ca: fs.readFileSync(path.join(dir, 'ca.crt')) });
     const out = await metrics.measure(spec, ['v2']);
-    expect(out.v2['vllm-error-rate'].error).toMatch(/HTTP 401, not authorized; give the controller credentials .*bearerTokenSecret/);
+    expect(out.v2['vllm-error-rate'].error).toMatch(/HTTP 401, not authorized; give the controller credentials .*prometheusConnection.*bearerTokenSecret/);
   });
 
   test('a wrong CA fails with a clear error, and that error holds the rollout (weights unchanged, no abort)', async () => {

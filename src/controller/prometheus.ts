@@ -72,11 +72,11 @@ const TLS_TRUST = /self[- ]signed certificate|unable to verify the first certifi
 export function explainQueryError(baseUrl: string, e: Error & { status?: number }): string {
   if (TLS_TRUST.test(e.message)) {
     return `Prometheus ${baseUrl}: TLS certificate not trusted (${e.message}); give the controller the CA bundle that `
-      + 'signed it (`PrometheusEndpoint` `caConfigMap` or `caSecret`)';
+      + 'signed it (the rollout\'s `prometheusConnection.caConfigMap` or `caSecret`)';
   }
   if (e.status === 401 || e.status === 403) {
-    return `Prometheus ${baseUrl}: HTTP ${e.status}, not authorized; give the controller credentials (\`PrometheusEndpoint\` `
-      + '`bearerTokenSecret`, `bearerTokenFile` or `basicAuthSecret`)';
+    return `Prometheus ${baseUrl}: HTTP ${e.status}, not authorized; give the controller credentials (the rollout's `
+      + '`prometheusConnection`: `bearerTokenSecret`, `bearerTokenFile` or `basicAuthSecret`)';
   }
   return `Prometheus ${baseUrl}: ${e.message}`;
 }
