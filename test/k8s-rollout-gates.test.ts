@@ -128,3 +128,17 @@ describe('a rollout never goes unchecked by accident', () => {
     expect(specOf(build({ checks: [own] }, 'registry.example.com/acme/llm-server:1.2')).checks.map((c: any) => c.name)).toEqual(['errors']);
   });
 });
+
+describe('sequential tests read one tick', () => {
+  const custom = (errorsQuery: string) => Metric.sequentialErrorRate({ name: 'my-errors', errorsQuery, requestsQuery: 'sum(increase(requests_total{version="{{version}}"}[{{window}}]))' });
+
+  test('a sequential check counting over a fixed range with sub-minute ticks is refused with the fix', () => {
+    expect(() => build({ checks: [custom('sum(increase(errors_total{version="{{version}}"}[1m]))')] })).toThrow(
+      /^\[Chart\/llamaRollout\] checks\[0\]: the sequential test "my-errors" takes one window per tick \(every 10 s\).*Fix: count over the tick: .*\[\{\{window\}\}\]/);
+  });
+
+  test('the same check is accepted over [{{window}}], or with one tick a minute', () => {
+    expect(() => build({ checks: [custom('sum(increase(errors_total{version="{{version}}"}[{{window}}]))')] })).not.toThrow();
+    expect(() => build({ checks: [custom('sum(increase(errors_total{version="{{version}}"}[1m]))')], tickInterval: Duration.minutes(1) })).not.toThrow();
+  });
+});

@@ -195,6 +195,8 @@ export class CanaryRollout extends Construct {
   private specCache?: RolloutSpec;
   private readonly target: KubernetesTarget;
   private readonly checks: Metric[] = [];
+  /** Seconds between ticks (60 for a fixed split: no controller, no window to read). */
+  private readonly tickSeconds: number;
   private planWritten = false;
   private fixed = false;
   private planCache?: RolloutPlan;
@@ -222,8 +224,11 @@ export class CanaryRollout extends Construct {
     }
     const tickSeconds = props.tickInterval?.toSeconds() ?? DEFAULT_TICK_SECONDS;
     if (!(Number.isInteger(tickSeconds) && tickSeconds >= 10 && 60 % tickSeconds === 0)) throw errors.tickIntervalInvalid(p, 'tickInterval', tickSeconds);
+    this.tickSeconds = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false) ? 60 : tickSeconds;
     const prometheusMounts = prometheusConnectionMounts(p, 'prometheusConnection', props.prometheusConnection);
     this.checks.push(...(props.checks ?? []));
+    const engineChecks = this.checks.length - (props.checks ?? []).length;
+    this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
     const noData = {
       holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
       abortAfterSeconds: props.noDataAbortAfter?.toSeconds() ?? DEFAULT_NO_DATA.abortAfterSeconds,
@@ -382,8 +387,21 @@ export class CanaryRollout extends Construct {
    * `checkFailureLimit` roll back.
    */
   public addCheck(metric: Metric): void {
+    this.checkWindow(metric, 'addCheck');
     this.checks.push(metric);
     this.specCache = undefined;
+  }
+
+  /**
+   * A sequential test reads each tick's window once: with sub-minute ticks, counts over a fixed range (`[1m]`) would
+   * count every request several times and abort healthy canaries. Their queries must range over `[{{window}}]`.
+   */
+  private checkWindow(metric: Metric, property: string): void {
+    const m = metric._spec();
+    if (m.provider !== 'prometheus' || !m.sequential || this.tickSeconds >= 60) return;
+    for (const q of [m.sequential.errorsQuery, m.sequential.requestsQuery]) {
+      if (!/\{\{\s*window\s*\}\}/.test(q)) throw errors.sequentialWindowFixed(this.node.path, property, m.name, q, this.tickSeconds);
+    }
   }
 
   /** The route rules the manifests carry: every canary at 0 until the controller has their capacity ready. */

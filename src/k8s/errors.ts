@@ -250,3 +250,9 @@ export function noServingEngine(path: string, property: string, model: string) {
     `the serving engine of model "${model}" is not recognisable from its image, so the rollout would have no check at all and would promote a canary that fails every request`,
     'set `servingEngine` on the Model (ServingEngine.VLLM, TGI, TRITON or ServingEngine.custom(...)), or pass `checks` of your own, or `defaultChecks: false` to roll out unchecked on purpose');
 }
+
+export function sequentialWindowFixed(path: string, property: string, metric: string, query: string, tickSeconds: number) {
+  return configError(path, property, query,
+    `the sequential test "${metric}" takes one window per tick (every ${tickSeconds} s), but this query counts over a fixed range, so every request would count ${tickSeconds < 60 ? 'several times' : 'again'} and healthy canaries would be aborted`,
+    'count over the tick: `sum(increase(<counter>{...}[{{window}}]))` (the controller puts the tick, e.g. `10s`, there), or set `tickInterval: Duration.minutes(1)`');
+}
