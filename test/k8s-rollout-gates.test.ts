@@ -142,3 +142,17 @@ describe('sequential tests read one tick', () => {
     expect(() => build({ checks: [custom('sum(increase(errors_total{version="{{version}}"}[1m]))')], tickInterval: Duration.minutes(1) })).not.toThrow();
   });
 });
+
+describe('the PodMonitor scrapes at least twice per tick', () => {
+  test('a 15 s scrape with the default 10 s tick is refused with the fix; a 30 s tick accepts it', () => {
+    const rollout = (tick?: Duration) => {
+      const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
+      const m = new Model(chart, 'llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3', monitoring: { interval: Duration.seconds(15) } });
+      m.addVersion('v2');
+      const prod = m.addEnvironment('production', { version: 'v1', gateway });
+      return new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], ...(tick ? { tickInterval: tick } : {}) });
+    };
+    expect(() => rollout()).toThrow(/^\[Chart\/Rollout\] tickInterval: .*two samples within the window.*\(received 10 s \(the PodMonitor scrapes every 15 s\)\)\. Fix: scrape at least twice per tick .*Duration\.seconds\(5\).*tickInterval: Duration\.seconds\(30\)/);
+    expect(() => rollout(Duration.seconds(30))).not.toThrow();
+  });
+});

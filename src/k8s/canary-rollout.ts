@@ -229,6 +229,11 @@ export class CanaryRollout extends Construct {
     this.checks.push(...(props.checks ?? []));
     const engineChecks = this.checks.length - (props.checks ?? []).length;
     this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
+    // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
+    const scrape = host.scrapeIntervalSeconds;
+    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m))) {
+      throw errors.scrapeSlowerThanTick(p, 'tickInterval', this.tickSeconds, scrape);
+    }
     const noData = {
       holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
       abortAfterSeconds: props.noDataAbortAfter?.toSeconds() ?? DEFAULT_NO_DATA.abortAfterSeconds,
@@ -410,6 +415,11 @@ export class CanaryRollout extends Construct {
     // a fixed split is the route itself; a ramp starts with every canary at 0 until its capacity is ready
     return renderHttpRouteRules(spec, this.target, this.fixed ? weightsAt(spec, 100) : abortWeights(spec));
   }
+}
+
+function isSequential(metric: Metric): boolean {
+  const m = metric._spec();
+  return m.provider === 'prometheus' && m.sequential !== undefined;
 }
 
 /** Whether a `major.minor` version is older than `min`. */

@@ -256,3 +256,9 @@ export function sequentialWindowFixed(path: string, property: string, metric: st
     `the sequential test "${metric}" takes one window per tick (every ${tickSeconds} s), but this query counts over a fixed range, so every request would count ${tickSeconds < 60 ? 'several times' : 'again'} and healthy canaries would be aborted`,
     'count over the tick: `sum(increase(<counter>{...}[{{window}}]))` (the controller puts the tick, e.g. `10s`, there), or set `tickInterval: Duration.minutes(1)`');
 }
+
+export function scrapeSlowerThanTick(path: string, property: string, tickSeconds: number, scrapeSeconds: number) {
+  return configError(path, property, rendered(`${tickSeconds} s (the PodMonitor scrapes every ${scrapeSeconds} s)`),
+    'the sequential error test counts `increase()` over one tick, and Prometheus needs two samples within the window to see an increase: with fewer the canary reads as silent, the rollout holds and then rolls back',
+    `scrape at least twice per tick (the Model's \`monitoring: { interval: Duration.seconds(${Math.floor(tickSeconds / 2)}) }\`), or tick less often (\`tickInterval: Duration.seconds(${Math.min(60, 60 / Math.floor(60 / (scrapeSeconds * 2)))})\`)`);
+}
