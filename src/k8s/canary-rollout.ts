@@ -95,7 +95,8 @@ export interface CanaryRolloutProps {
   readonly noDataAbortAfter?: Duration;
   /**
    * Failed check measurements tolerated: the default rolls back at the first conclusive failure (the minimum-sample
-   * guard keeps low traffic from counting as failure).
+   * guard keeps low traffic from counting as failure). Checks are measured once per tick (`tickInterval`), so a
+   * limit of 2 tolerates about 20 s of failures at 10 s ticks.
    * @default 0
    */
   readonly checkFailureLimit?: number;
