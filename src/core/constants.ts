@@ -6,6 +6,14 @@
 /** The controller ticks once a minute (CronJob `* * * * *`, EventBridge `rate(1 minute)`). */
 export const TICK_SECONDS = 60;
 
+/**
+ * Default seconds between two ticks of a rollout in progress (the `tickInterval` prop of the Kubernetes rollout):
+ * the schedule fires once a minute (TICK_SECONDS) and the controller ticks again within the run. 10 s is the
+ * smallest interval the validation allows; it is what brings the exposure to a faulty canary at or below Flagger's
+ * best (a 30 s `analysis.interval`) at 50 and 500 requests/s (bench/results/rollout-sim.md).
+ */
+export const DEFAULT_TICK_SECONDS = 10;
+
 /** Default schedule: 10 equal steps over 10 minutes (Baseten's promotion ramp). */
 export const DEFAULT_STEP_COUNT = 10;
 export const DEFAULT_WINDOW_SECONDS = 600;
@@ -86,6 +94,12 @@ export const ENV_CONTROLLER_EKS_CLUSTER = 'ROLLOUT_EKS_CLUSTER';
 export const ENV_CONTROLLER_EKS_ENDPOINT = 'ROLLOUT_EKS_ENDPOINT';
 export const ENV_CONTROLLER_EKS_CA = 'ROLLOUT_EKS_CA';
 export const ENV_CONTROLLER_PROMETHEUS_URL = 'ROLLOUT_PROMETHEUS_URL';
+/** File holding the PEM CA bundle that signed Prometheus' certificate (mounted from a ConfigMap or Secret). */
+export const ENV_CONTROLLER_PROMETHEUS_CA_FILE = 'ROLLOUT_PROMETHEUS_CA_FILE';
+/** File holding a bearer token for Prometheus (a mounted Secret key, or a token the pod already has). */
+export const ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE = 'ROLLOUT_PROMETHEUS_TOKEN_FILE';
+/** Directory holding `username` and `password` files for Prometheus' basic auth (a mounted Secret). */
+export const ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR = 'ROLLOUT_PROMETHEUS_BASIC_AUTH_DIR';
 export const ENV_CONTROLLER_LOG_LEVEL = 'ROLLOUT_LOG_LEVEL';
 
 /** Header the gateway's bucket filter sets from the hash of the sticky key (value 0..99). */

@@ -330,6 +330,7 @@ export class Environment extends Construct implements IEnvironment {
         this.fixedFloors.set(version, replicas);
       },
       servingEngine: this.pod.servingEngine,
+      scrapeIntervalSeconds: this.pod.monitoring?.intervalSeconds,
       backendOf: (version) => this.ensureVersion(version).backend,
       claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
       attachRollout: (router) => {

@@ -10,4 +10,5 @@ export * from './environment';
 export * from './environment-kind';
 export * from './gpu-node-pools';
 export * from './model';
+export * from './prometheus-connection';
 export * from './routing';

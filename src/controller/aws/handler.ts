@@ -9,7 +9,7 @@ import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL,
-  ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
+  ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER, TICK_SECONDS,
 } from '../../core/constants';
 import { ControllerState, MetricObservation } from '../../core/state';
 import { WorkloadCapacity } from '../k8s/adapter';
@@ -61,7 +61,7 @@ export async function runTick(
   env: NodeJS.ProcessEnv,
   now = Date.now(),
   log: (line: Record<string, unknown>) => void = defaultLog(now),
-): Promise<TickResult> {
+): Promise<TickResult & { tickSeconds?: number }> {
   const specParameter = env[ENV_CONTROLLER_SSM_SPEC_PARAMETER];
   const table = env[ENV_CONTROLLER_DYNAMODB_TABLE];
   if (!specParameter || !table) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_DYNAMODB_TABLE}`);
@@ -100,7 +100,34 @@ export async function runTick(
       log({ rollout: spec.name, level: 'info', reason: `rollout over (${result.decision.state.phase}): schedule ${schedule} disabled` });
     }
   }
-  return result;
+  return { ...result, tickSeconds: spec.tickSeconds ?? TICK_SECONDS };
+}
+
+/** Sub-minute ticks start at most this long into an invocation (the Lambda's timeout is 50 s). */
+export const LAST_TICK_OFFSET_SECONDS = 30;
+
+/**
+ * One scheduled invocation (EventBridge fires at most once a minute): tick, then, while the rollout is progressing
+ * and its spec asks for sub-minute ticks (`tickSeconds`), tick again every `tickSeconds` until
+ * `LAST_TICK_OFFSET_SECONDS` into the invocation. Returns the last tick's result. `clock`/`sleep` are for tests.
+ */
+export async function runMinute(
+  awsClients: AwsClients,
+  env: NodeJS.ProcessEnv,
+  options: { readonly clock?: () => number; readonly sleep?: (ms: number) => Promise<void> } = {},
+): Promise<TickResult & { tickSeconds?: number }> {
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const start = clock();
+  let r = await runTick(awsClients, env, start);
+  const step = r.tickSeconds ?? TICK_SECONDS;
+  for (let offset = step; step < TICK_SECONDS && offset <= LAST_TICK_OFFSET_SECONDS; offset += step) {
+    if (r.failed || r.decision?.state.phase !== 'progressing') break;
+    const wait = start + offset * 1000 - clock();
+    if (wait > 0) await sleep(wait);
+    r = await runTick(awsClients, env, clock());
+  }
+  return r;
 }
 
 function defaultLog(now: number) {
@@ -118,6 +145,6 @@ export async function handler(): Promise<{ phase: string; actions: number; confl
     cloudwatch: new CloudWatchClient({}),
     scheduler: new SchedulerClient({}),
   };
-  const r = await runTick(clients, process.env);
+  const r = await runMinute(clients, process.env);
   return { phase: r.decision?.state.phase ?? 'unknown', actions: r.applied.length, conflict: r.conflict, failed: r.failed?.error };
 }
