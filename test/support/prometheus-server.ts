@@ -111,19 +111,16 @@ export async function startPrometheusScraping(options: {
   const started = Date.now();
   const exporter = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    // the exporter's clock runs 5x (one scrape every 200 ms sees what one every 1 s saw): counters at each scrape,
-    // and so the counts the tests assert, are those of a 1 s scrape interval, in a fifth of the wait
-    res.end(options.body(req.url ?? '/', ((Date.now() - started) / 1000) * 5));
+    res.end(options.body(req.url ?? '/', (Date.now() - started) / 1000));
   });
   await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', () => resolve()));
   const exporterPort = (exporter.address() as net.AddressInfo).port;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
   // JSON is YAML: the config is written as JSON to avoid a YAML writer
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify({
-    // scraped every 200 ms: the readiness query's samples arrive five times sooner than at 1 s. The first scrape
-    // still comes ~5 s after start: Prometheus 2.x applies discovered targets on a fixed 5 s reload tick
-    // (prometheus/prometheus#14073), so that wait is the floor of every Prometheus test here
-    global: { scrape_interval: '200ms', evaluation_interval: '200ms' },
+    // 1 s: the tests' counts assume real-time rates over whole seconds. The first scrape comes ~5 s after start
+    // anyway: Prometheus 2.x applies discovered targets on a fixed 5 s reload tick (prometheus/prometheus#14073)
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
     scrape_configs: [{
       job_name: 'pods',
       static_configs: options.targets.map((t) => ({ targets: [`127.0.0.1:${exporterPort}`], labels: { ...t.labels, __metrics_path__: t.path } })),
