@@ -60,6 +60,8 @@ const project = new cdk.JsiiProject({
     '@aws-sdk/client-elastic-load-balancing-v2@^3.900.0',
     '@aws-sdk/client-cloudwatch@^3.900.0',
     '@aws-sdk/client-ssm@^3.900.0',
+    // the state store with conditional writes (issue 14): Lambda runtime provides it, the CLI bundle carries it
+    '@aws-sdk/client-dynamodb@^3.900.0',
     '@aws-sdk/client-scheduler@^3.900.0',
     '@types/aws-lambda@^8.10.0',
     // the reference SigV4 signer the EKS token test compares with
@@ -83,6 +85,8 @@ const project = new cdk.JsiiProject({
       collectCoverage: false,
       // one worker per core (jest's default leaves one core idle: a single worker on 2 cores)
       maxWorkers: '100%',
+      // the longest files first, from committed durations when jest's cache has none (a clean clone)
+      testSequencer: '<rootDir>/test/support/sequencer.js',
     },
   },
   tsconfig: {

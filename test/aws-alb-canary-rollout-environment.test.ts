@@ -39,6 +39,7 @@ describe('AlbCanaryRollout with an environment', () => {
     const tgs = resources(s, 'aws_lb_target_group');
     expect(tgs.map((t) => [t.name, t.port, t.health_check.path])).toEqual([['llama-production-v1', 8000, '/health'], ['llama-production-v2', 8000, '/health']]);
     expect(tgs.every((t) => t.lifecycle?.prevent_destroy === true)).toBe(true);
+    expect(resources(s, 'aws_dynamodb_table')[0]).toMatchObject({ deletion_protection_enabled: true, lifecycle: { prevent_destroy: true } });
     const doc = JSON.parse(resources(s, 'aws_ssm_parameter').find((p) => p.name.endsWith('/spec')).value);
     expect(doc.spec.stable).toBe('v1');
     expect(doc.spec.stableReplicas).toBe(2);
@@ -54,12 +55,14 @@ describe('AlbCanaryRollout with an environment', () => {
     const names = [
       ...resources(s, 'aws_lb_target_group').map((t) => t.name),
       ...resources(s, 'aws_ssm_parameter').map((p) => p.name),
+      ...resources(s, 'aws_dynamodb_table').map((t) => t.name),
       ...resources(s, 'aws_lambda_function').map((f) => f.function_name),
       ...resources(s, 'aws_scheduler_schedule').map((x) => x.name),
       ...resources(s, 'aws_cloudwatch_metric_alarm').map((a) => a.alarm_name),
     ];
     expect(new Set(names).size).toBe(names.length);
     expect(resources(s, 'aws_lambda_function').map((f) => f.function_name).sort()).toEqual(['llama-production-rollout-controller', 'llama-staging-rollout-controller']);
+    expect(resources(s, 'aws_dynamodb_table').map((t) => t.name).sort()).toEqual(['model-rollout-llama-production', 'model-rollout-llama-staging']);
   });
 
   test('the controller has a Kubernetes identity: an access entry mapping its role to a group bound to a Role limited by name', () => {

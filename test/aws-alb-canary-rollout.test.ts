@@ -1,9 +1,9 @@
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
-import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
@@ -54,12 +54,14 @@ describe('AlbCanaryRollout', () => {
     expect(rule.lifecycle).toEqual({ ignore_changes: ['action'] });
   });
 
-  test('runs the bundled Lambda every minute, with state and spec in SSM; Terraform never resets the state', () => {
+  test('runs the bundled Lambda every minute, with the spec in SSM and the state in DynamoDB; Terraform writes no state', () => {
     const s = synth();
     expect(s).toHaveResourceWithProperties(LambdaFunction, { runtime: 'nodejs22.x', handler: 'index.handler', function_name: 'llama-rollout-controller' });
     expect(s).toHaveResourceWithProperties(SchedulerSchedule, { name: 'llama-rollout-tick', state: 'ENABLED', schedule_expression: 'rate(1 minute)', flexible_time_window: { mode: 'OFF' } });
     expect(resources(s, 'aws_lambda_function')[0].environment.variables.ROLLOUT_SCHEDULE_NAME).toBe('llama-rollout-tick');
-    expect(s).toHaveResourceWithProperties(SsmParameter, { name: '/model-rollout/llama/state', value: '{}', lifecycle: { ignore_changes: ['value'] } });
+    // the only SSM parameter is the spec: the state lives in the table, whose items Terraform never writes
+    expect(resources(s, 'aws_ssm_parameter').map((x) => x.name)).toEqual(['/model-rollout/llama/spec']);
+    expect(resources(s, 'aws_dynamodb_table_item')).toEqual([]);
     const spec = resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec');
     const doc = JSON.parse(spec.value);
     expect(doc.spec.steps.filter((x: any) => x.kind === 'setWeight')).toHaveLength(10);
@@ -67,6 +69,38 @@ describe('AlbCanaryRollout', () => {
     expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual(['ErrorRate', 'ConnectionErrors', 'UnhealthyTargets', 'Latency'].map((a) =>
       expect.stringMatching(new RegExp(`^\\$\\{aws_cloudwatch_metric_alarm\\.Rollout_Alarms_V2_${a}_[0-9A-F]+\\.alarm_name\\}$`))));
     expect(doc.target.listenerRuleArn).toMatch(/aws_lb_listener_rule\.Rollout_Rule_.*\.arn/);
+    // the CLI finds the state table through the spec parameter
+    expect(doc.stateTable).toBe('model-rollout-llama');
+  });
+
+  test('the state table: on demand, keyed pk/sk, point-in-time recovery; the Lambda gets its name and exactly the calls it makes on it', () => {
+    const s = synth();
+    expect(s).toHaveResourceWithProperties(DynamodbTable, {
+      name: 'model-rollout-llama',
+      billing_mode: 'PAY_PER_REQUEST',
+      hash_key: 'pk',
+      range_key: 'sk',
+      attribute: [{ name: 'pk', type: 'S' }, { name: 'sk', type: 'N' }],
+      point_in_time_recovery: { enabled: true },
+      deletion_protection_enabled: false,
+    });
+    const fn = resources(s, 'aws_lambda_function')[0];
+    expect(fn.environment.variables.ROLLOUT_DYNAMODB_TABLE).toMatch(/^\$\{aws_dynamodb_table\.Rollout_Controller_StateTable_[0-9A-F]+\.name\}$/);
+    expect(fn.environment.variables.ROLLOUT_SSM_STATE_PARAMETER).toBeUndefined();
+    const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('dynamodb:')).policy);
+    const dynamo = policy.Statement.filter((x: any) => [].concat(x.Action).some((a: string) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([{
+      Sid: 'StateAndCommands',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      Resource: [expect.stringMatching(/^\$\{aws_dynamodb_table\.Rollout_Controller_StateTable_[0-9A-F]+\.arn\}$/)],
+    }]);
+    // the controller no longer writes SSM: it reads the spec parameter only
+    const ssm = policy.Statement.filter((x: any) => [].concat(x.Action).some((a: string) => a.startsWith('ssm:')));
+    expect(ssm.map((x: any) => x.Action)).toEqual([['ssm:GetParameter']]);
+    expect(ssm[0].Resource).toHaveLength(1);
+    // an output names the table for people and scripts
+    expect(JSON.parse(s).output.llama_state_table.value).toMatch(/^\$\{aws_dynamodb_table\..*\.name\}$/);
   });
 
   test('alarms watch the canary target group: 5xx share by metric math, p99 response time; thresholds are props', () => {
@@ -132,6 +166,9 @@ describe('AlbCanaryRollout', () => {
     expect(resources(synth({ destroyProtection: true }), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'], prevent_destroy: true });
     expect(resources(synth({ destroyProtection: true }), 'aws_lb_target_group')[0].lifecycle).toEqual({ prevent_destroy: true });
     expect(resources(synth({}), 'aws_lb_listener_rule')[0].lifecycle).toEqual({ ignore_changes: ['action'] });
+    // the state table: deletion protection in AWS as well as prevent_destroy in Terraform
+    expect(resources(synth({ destroyProtection: true }), 'aws_dynamodb_table')[0]).toMatchObject({ deletion_protection_enabled: true, lifecycle: { prevent_destroy: true } });
+    expect(resources(synth({}), 'aws_dynamodb_table')[0].deletion_protection_enabled).toBe(false);
   });
 
   test('writes the plan beside the stack output', () => {

@@ -1,5 +1,6 @@
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Chart, Testing as K8sTesting } from 'cdk8s';
-import { Testing } from 'cdktf';
+import { Testing, TerraformStack } from 'cdktf';
 import { Gpu, GpuProduct } from '../src';
 import { KubernetesManifests } from '../src/aws';
 import { CanaryRollout, EnvironmentKind, Model } from '../src/k8s';
@@ -25,6 +26,43 @@ describe('KubernetesManifests', () => {
     expect(route.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.rules']);
     const canaryFloor = manifests.find((m) => m.manifest.kind === 'ScaledObject' && m.manifest.metadata.name === 'llama-production-v2');
     expect(canaryFloor.computed_fields).toEqual(['metadata.labels', 'metadata.annotations', 'spec.minReplicaCount', 'spec.maxReplicaCount']);
+  });
+
+  test('every manifest forces conflicts, and every field the controller writes is computed when the bridge renders', () => {
+    // GIVEN a chart with a rollout, rendered by the bridge (what `cdktf synth` writes)
+    const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart()] }); }));
+    const manifests = Object.values(s.resource.kubernetes_manifest) as any[];
+    // THEN a deploy that changes a controller-owned field writes it instead of failing with a 409 conflict
+    expect(manifests.every((m) => m.field_manager?.force_conflicts === true && m.field_manager?.name === undefined)).toBe(true);
+    // AND the canary's and the stable version's floors (and maxima) and the route's rules are computed fields
+    const computed = (kind: string, name: string) =>
+      manifests.find((m) => m.manifest.kind === kind && m.manifest.metadata.name === name)?.computed_fields;
+    for (const v of ['v1', 'v2']) expect(computed('ScaledObject', `llama-production-${v}`)).toEqual(expect.arrayContaining(['spec.minReplicaCount', 'spec.maxReplicaCount']));
+    expect(computed('HTTPRoute', 'llama-production')).toContain('spec.rules');
+    // AND staging, which has no rollout, leaves its floors to the manifest
+    expect(computed('ScaledObject', 'llama-staging-v1')).toEqual(['metadata.labels', 'metadata.annotations']);
+  });
+
+  test('a rollout added to a chart after the bridge rendered it fails the synth, naming the bridge, the chart and the fix', () => {
+    // GIVEN a bridge created before the chart's rollout (its canary floors would not be computed fields)
+    const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
+    const m = new Model(c, 'Llama', { image: 'vllm/vllm-openai:v0.6.3' });
+    m.addVersion('v2');
+    const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    new KubernetesProvider(stack, 'Kubernetes', {});
+    new KubernetesManifests(stack, 'Workloads', { charts: [c] });
+    new CanaryRollout(c, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });
+    // THEN the synth reports it
+    expect(() => Testing.synth(stack, true)).toThrow(
+      /\[stack\/Workloads\] charts: the chart changed after this bridge rendered it.*HTTPRoute\/models\/llama-production.*received "Chart".*Fix: create the KubernetesManifests bridge after every model, environment and rollout/s);
+  });
+
+  test('a bridge created after everything synthesizes with validations', () => {
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    new KubernetesProvider(stack, 'Kubernetes', {});
+    new KubernetesManifests(stack, 'Workloads', { charts: [chart()] });
+    expect(() => Testing.synth(stack, true)).not.toThrow();
   });
 
   test('production objects (and the production rollout\'s) cannot be destroyed by accident; staging ones can', () => {

@@ -1,19 +1,22 @@
 /**
- * The AWS adapter and Lambda handler with `aws-sdk-client-mock` (the SDK clients are mocked; SSM keeps versions
- * like the real service: every PutParameter adds one). No AWS call leaves the process.
+ * The AWS adapter and Lambda handler with `aws-sdk-client-mock` (the SDK clients are mocked) and the DynamoDB
+ * fake of test/support/aws-dynamodb-fake.ts (conditional writes as documented). No AWS call leaves the process.
  */
 import { createHash, createHmac } from 'crypto';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FakeDynamoDB } from './support/aws-dynamodb-fake';
 import { eksToken } from '../src/controller/aws/eks-token';
 import { runTick } from '../src/controller/aws/handler';
 import { AwsTarget } from '../src/core/contract/target';
 import { equalSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
+import { ControllerState } from '../src/core/state';
 
 const MIN = 60_000;
 const spec: RolloutSpec = {
@@ -35,21 +38,36 @@ const target: AwsTarget = {
   targetGroups: { v1: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/v1/1', v2: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/v2/2' },
   alarmNames: ['llama-v2-5xx'],
 };
-const env = { ROLLOUT_SSM_SPEC_PARAMETER: '/rollouts/llama/spec', ROLLOUT_SSM_STATE_PARAMETER: '/rollouts/llama/state', ROLLOUT_SCHEDULE_NAME: 'llama-rollout-tick' };
+const TABLE = 'model-rollout-llama';
+const env = { ROLLOUT_SSM_SPEC_PARAMETER: '/rollouts/llama/spec', ROLLOUT_DYNAMODB_TABLE: TABLE, ROLLOUT_SCHEDULE_NAME: 'llama-rollout-tick' };
 
 describe('AWS adapter with mocked SDK clients', () => {
   const ssm = mockClient(SSMClient);
   const elb = mockClient(ElasticLoadBalancingV2Client);
   const cw = mockClient(CloudWatchClient);
   const sched = mockClient(SchedulerClient);
+  let ddb: FakeDynamoDB;
+  let interloper = false;
   const clients = {
-    ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), scheduler: new SchedulerClient({}),
+    ssm: new SSMClient({}),
+    // another writer: bumps the state item's version just before the controller's conditional write
+    dynamodb: {
+      send: async (c: any) => {
+        if (interloper && c.constructor.name === 'PutItemCommand') {
+          const item = ddb.tables.get(TABLE)?.get(`${TABLE}|S:state|N:0`);
+          if (item) item.version = { N: String(Number(item.version.N) + 1) };
+        }
+        return ddb.send(c);
+      },
+    } as unknown as DynamoDBClient,
+    elb: new ElasticLoadBalancingV2Client({}),
+    cloudwatch: new CloudWatchClient({}),
+    scheduler: new SchedulerClient({}),
   };
-  let state: { value: string; version: number };
+  const stored = (): ControllerState => JSON.parse(ddb.items(TABLE).find((i) => i.pk.S === 'state')!.state.S!);
   let forward: Array<{ TargetGroupArn: string; Weight: number }>;
   let healthy: Record<string, number>;
   let alarm: string;
-  let interloper = false;
   const quiet = () => undefined;
 
   beforeEach(() => {
@@ -62,20 +80,13 @@ describe('AWS adapter with mocked SDK clients', () => {
       Target: { Arn: 'arn:aws:lambda:us-east-1:111122223333:function:llama-rollout-controller', RoleArn: 'arn:aws:iam::111122223333:role/tick' },
     });
     sched.on(UpdateScheduleCommand).resolves({});
-    state = { value: '{}', version: 1 };
+    ddb = new FakeDynamoDB({ staleReads: true });
     forward = [{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }, { TargetGroupArn: target.targetGroups.v2, Weight: 0 }];
     healthy = { v1: 2, v2: 2 };
     alarm = 'OK';
     interloper = false;
     ssm.on(GetParameterCommand, { Name: env.ROLLOUT_SSM_SPEC_PARAMETER })
       .resolves({ Parameter: { Value: JSON.stringify({ spec, target }), Version: 3 } });
-    ssm.on(GetParameterCommand, { Name: env.ROLLOUT_SSM_STATE_PARAMETER })
-      .callsFake(() => ({ Parameter: { Value: state.value, Version: state.version } }));
-    ssm.on(PutParameterCommand).callsFake((input) => {
-      if (interloper) state.version++;
-      state = { value: input.Value, version: state.version + 1 };
-      return { Version: state.version };
-    });
     elb.on(DescribeRulesCommand).callsFake(() => ({ Rules: [{ RuleArn: target.listenerRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: forward } }] }] }));
     elb.on(ModifyRuleCommand).callsFake((input) => { forward = input.Actions[0].ForwardConfig.TargetGroups; return {}; });
     elb.on(DescribeTargetHealthCommand).callsFake((input) => {
@@ -92,7 +103,9 @@ describe('AWS adapter with mocked SDK clients', () => {
     const modify = elb.commandCalls(ModifyRuleCommand)[0].args[0].input;
     expect(modify.RuleArn).toBe(target.listenerRuleArn);
     expect(modify.Actions![0].ForwardConfig!.TargetGroupStickinessConfig).toEqual({ Enabled: false });
-    expect(JSON.parse(state.value).state.stepIndex).toBeGreaterThan(0);
+    expect(stored().stepIndex).toBeGreaterThan(0);
+    // every read of the table is strongly consistent
+    expect(ddb.calls.filter((c) => c.op !== 'PutItem').every((c) => c.input.ConsistentRead === true)).toBe(true);
   });
 
   test('a canary without healthy targets keeps its weight at 0', async () => {
@@ -128,18 +141,21 @@ describe('AWS adapter with mocked SDK clients', () => {
     expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(0);
   });
 
-  test('a cancel command recorded in the state parameter aborts at the next tick', async () => {
+  test('a cancel command item in the table aborts at the next tick, which records its seq and leaves the item', async () => {
     await runTick(clients, env, 0, quiet);
     await runTick(clients, env, MIN, quiet);
-    state.value = JSON.stringify({ ...JSON.parse(state.value), command: { id: 'c1', kind: 'cancel', at: MIN } });
-    state.version++;
+    await ddb.send({ constructor: { name: 'PutItemCommand' }, input: { TableName: TABLE, Item: { pk: { S: 'command' }, sk: { N: '1' }, id: { S: 'c1' }, kind: { S: 'cancel' }, at: { N: String(MIN) } } } });
     await runTick(clients, env, MIN + 5000, quiet);
     expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
-    expect(JSON.parse(state.value).state.phase).toBe('aborted');
+    expect(stored().phase).toBe('aborted');
+    expect(stored().commandSeq).toBe(1);
+    expect(ddb.items(TABLE).filter((i) => i.pk.S === 'command')).toHaveLength(1);
+    // the controller never writes a command item
+    expect(ddb.calls.filter((c) => c.op === 'PutItem' && c.input.Item.pk.S === 'command')).toHaveLength(1);
   });
 
   test('missing environment variables name what to set', async () => {
-    await expect(runTick(clients, {}, 0, quiet)).rejects.toThrow(/set ROLLOUT_SSM_SPEC_PARAMETER and ROLLOUT_SSM_STATE_PARAMETER/);
+    await expect(runTick(clients, {}, 0, quiet)).rejects.toThrow(/set ROLLOUT_SSM_SPEC_PARAMETER and ROLLOUT_DYNAMODB_TABLE/);
   });
 });
 

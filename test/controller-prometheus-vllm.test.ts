@@ -64,7 +64,8 @@ if (!binary && !process.env.CI) {
     }, 60_000);
     afterAll(async () => prom?.stop());
 
-    const vars = (version: string) => ({ model: 'llama', environment: 'production', version, namespace: 'models' });
+    // `{{window}}` is one tick; these counts read the last minute of the exporter's traffic
+    const vars = (version: string) => ({ model: 'llama', environment: 'production', version, namespace: 'models', window: '60s' });
     const q = async (query: string, version: string) => (await instantQuery(prom.url, substitute(query, vars(version)))).value;
 
     test('the relabeling gives every vLLM series model, environment and version labels', async () => {
@@ -123,6 +124,35 @@ if (!binary && !process.env.CI) {
       expect(obs.v2[errorCheck.name].value).toBeGreaterThan(0.15);
       expect(judge(errorCheck, obs.v2[errorCheck.name])).toBe('fail');
       expect(judge(errorCheck, obs.v3[errorCheck.name])).toBe('pass');
+    });
+
+    test('sub-minute ticks: the counts of one 10 s window on the grid, {{window}} = 10s, evaluated at its end', async () => {
+      // GIVEN a spec ticking every 10 s, and a clock just past a grid point
+      const errorCheck = ServingEngine.VLLM.errorCheck()._spec();
+      const spec = { name: 'llama', stable: 'v1', checks: [errorCheck], steps: [], tickSeconds: 10 } as unknown as RolloutSpec;
+      let now = Date.now();
+      const adapter = new PrometheusMetrics(prom.url, { model: 'llama', environment: 'production', namespace: 'models' }, 5000, { now: () => now });
+      // WHEN it measures the broken canary (a window that began before Prometheus' first scrapes has no increase
+      // yet: measure again, a second later, until the grid's latest window lies within the scraped time)
+      let obs = await adapter.measure(spec, ['v2']);
+      for (let i = 0; i < 20 && !obs.v2[errorCheck.name].counts; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        now = Date.now();
+        obs = await adapter.measure(spec, ['v2']);
+      }
+      // THEN the window ends on the 10 s grid at or before now; its counts are Prometheus' `increase(...[10s])` at
+      // that instant (not a minute's, not now's), at most 10 s of the exporter's 200 requests/s, 20 % of them aborted
+      const counts = obs.v2[errorCheck.name].counts!;
+      expect(counts.windowEnd! % 10_000).toBe(0);
+      expect(now - counts.windowEnd!).toBeLessThan(10_000);
+      const at = { time: counts.windowEnd! / 1000 };
+      const tick = { ...vars('v2'), window: '10s' };
+      expect(counts.canary.requests).toBe((await instantQuery(prom.url, substitute(ServingEngine.VLLM.requestsQuery, tick), at)).value);
+      expect(counts.canary.errors).toBe((await instantQuery(prom.url, substitute(ServingEngine.VLLM.errorsQuery, tick), at)).value);
+      expect(counts.canary.requests).toBeGreaterThan(0);
+      expect(counts.canary.requests).toBeLessThan(pods.v2.rps * 10 * 1.4);
+      expect(counts.canary.errors / counts.canary.requests).toBeGreaterThan(0.15);
+      expect(counts.canary.errors / counts.canary.requests).toBeLessThan(0.25);
     });
   });
 }

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { rolloutSpec } from './support/spec-fixture';
 import { decide } from '../src/core/decide';
+import { canonicalJson, hashString, mul32, sameData } from '../src/core/hash';
 import { computePlan, formatSeconds, specHash } from '../src/core/plan/plan';
 import { planSegments } from '../src/core/plan/segments';
 import { equalSteps } from '../src/core/schedule';
@@ -76,6 +77,12 @@ describe('plan shapes', () => {
   });
 });
 
+const reorder = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(reorder);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reorder(x)]));
+  return v;
+};
+
 describe('spec hash', () => {
   test('is stable, ignores key order and the construct path, and changes with the schedule', () => {
     const a = spec();
@@ -90,6 +97,21 @@ describe('spec hash', () => {
     expect(specHash(reordered as RolloutSpec)).toBe(specHash(a));
     expect(specHash(spec({ steps: equalSteps(5, 600) }))).not.toBe(specHash(a));
     expect(specHash(spec({ stableReplicas: 5 }))).not.toBe(specHash(a));
+  });
+
+  test('mul32 is Math.imul (the hash must not change with the arithmetic), and known hashes stay put', () => {
+    fc.assert(fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }), fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+      (x, y) => mul32(x, y) === Math.imul(x, y)), { numRuns: 1000 });
+    // sameData is canonical-JSON equality without the strings (key order, undefined fields, NaN as null)
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.constantFrom(null, undefined, 0, -0, 1, NaN, true, false, 'a', 'b"'),
+        fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('v'), { maxKeys: 3 })),
+    })).v;
+    fc.assert(fc.property(value, value, (x, y) => sameData(x, y) === (canonicalJson(x) === canonicalJson(y))
+      && sameData(x, structuredClone(x)) && sameData(x, reorder(x))), { numRuns: 2000 });
+    // computed with Math.imul before the change
+    expect([hashString(''), hashString('model-rollout'), hashString('x'.repeat(1000))])
+      .toEqual(['2a778af00bf669f7', '2e6738139c3b8f3b', '233fc952f07c7a40']);
   });
 });
 

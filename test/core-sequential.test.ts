@@ -3,9 +3,12 @@
  * comparison, and the no-data policy.
  */
 import { binomial, rng } from '../bench/rollout-sim/sim';
+import { decide } from '../src/core/decide';
 import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../src/core/gates';
 import { DEFAULT_SEQUENTIAL, hypotheses, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../src/core/sequential';
-import { MetricSpec } from '../src/core/spec';
+import { MetricSpec, RolloutSpec } from '../src/core/spec';
+import { ControllerState } from '../src/core/state';
+import { ServingEngine } from '../src/rollout/serving-engine';
 
 describe('sequential test (SPRT, canary vs stable errors)', () => {
   test('Wald bounds from alpha and beta', () => {
@@ -14,11 +17,11 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(lower).toBeCloseTo(Math.log(0.1 / 0.995));
   });
 
-  test('hypotheses: the floor until stable has enough requests, then stable x (1 + tolerance); H1 = 5 x H0', () => {
-    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.0075 });
+  test('hypotheses: the floor until stable has enough requests, then stable x (1 + tolerance); H1 = 10 x H0', () => {
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.015 });
     const { p0, p1 } = hypotheses(DEFAULT_SEQUENTIAL, { requests: 10_000, errors: 100 });
     expect(p0).toBeCloseTo(0.015);
-    expect(p1).toBeCloseTo(0.075);
+    expect(p1).toBeCloseTo(0.15);
   });
 
   test('a 20 % canary fails at once; the failure is sticky', () => {
@@ -40,7 +43,7 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
       verdict = out.verdict;
     }
     expect(verdict).toBe('pass');
-    expect(state!.llr).toBeCloseTo(sprtBounds(0.005, 0.1).lower);
+    expect(state!.llr).toBeCloseTo(sprtBounds(0.01, 0.1).lower);
     // now the canary breaks: 2 % errors are caught within a few windows
     let fails = 0;
     for (let i = 0; i < 10 && fails === 0; i++) {
@@ -129,5 +132,63 @@ describe('no data from a canary with weight', () => {
     const w = watchData(undefined, { now: 0, canaryWeight: 10 });
     expect(noDataDecision(DEFAULT_NO_DATA, w, { now: 60 * MIN, canaryWeight: 10, measurementError: true }).action).toBe('hold');
     expect(noDataDecision(DEFAULT_NO_DATA, watchData(w, { now: 60 * MIN, canaryWeight: 0 }), { now: 60 * MIN, canaryWeight: 0 }).action).toBe('proceed');
+  });
+});
+
+describe('the defaults abort a 2 % canary on its third error (H1 = 10 x H0, alpha 1 %)', () => {
+  test('3 errors in 150 requests over a 0.1 % stable fail; 2 errors in 150 do not', () => {
+    const stable = { requests: 10_000, errors: 10 };
+    expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 150, errors: 3 }, stable }).verdict).toBe('fail');
+    expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 150, errors: 2 }, stable }).verdict).toBe('inconclusive');
+    // the stated bound: Wald's A = ln((1 - beta) / alpha)
+    expect(sprtBounds(DEFAULT_SEQUENTIAL.falseAbortRate, DEFAULT_SEQUENTIAL.missRate).upper).toBeCloseTo(Math.log(0.9 / 0.01));
+  });
+});
+
+describe('decide() takes each window of the sequential test once', () => {
+  const engine = ServingEngine.VLLM;
+  const spec: RolloutSpec = {
+    name: 'llama',
+    path: 'App/Rollout',
+    stable: 'v1',
+    canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
+    versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
+    steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }],
+    stableReplicas: 2,
+    checks: [engine.errorCheck()._spec()],
+    checkFailureLimit: 0,
+    progressDeadlineSeconds: 900,
+    keepPreviousWarmSeconds: 0,
+    tickSeconds: 10,
+  };
+  const obs = (windowEnd: number | undefined, w: number) => ({
+    readyReplicas: { v1: 2, v2: 1 },
+    routerWeights: { v1: 100 - w, v2: w },
+    metrics: { v2: { 'vllm-error-rate': { value: 0, samples: 100, counts: { canary: { requests: 100, errors: 0 }, stable: { requests: 900, errors: 1 }, ...(windowEnd !== undefined ? { windowEnd } : {}) } } } },
+  });
+
+  test('by window end: a second tick in the same grid slot adds nothing, the next slot adds its counts', () => {
+    let state: ControllerState | undefined;
+    for (let t = 0; t <= 20_000; t += 10_000) state = decide(spec, state, obs(t, state?.weights.v2 ?? 0), t).state;
+    const key = 'v2/vllm-error-rate';
+    const before = state!.sequential![key].canary.requests;
+    // a tick 7 s later (half a tick has passed: the clock rule alone would take it) reads the same window
+    state = decide(spec, state, obs(20_000, state!.weights.v2), 27_000).state;
+    expect(state.sequential![key].canary.requests).toBe(before);
+    // the next slot's window counts
+    state = decide(spec, state, obs(30_000, state.weights.v2), 31_000).state;
+    expect(state.sequential![key].canary.requests).toBe(before + 100);
+    expect(state.sequential![key].windowEnd).toBe(30_000);
+  });
+
+  test('without a window end (one tick a minute): once per half tick by the clock', () => {
+    const key = 'v2/vllm-error-rate';
+    let state = decide(spec, undefined, obs(undefined, 0), 0).state;
+    const n = state.sequential![key].canary.requests;
+    // a retry 3 s later (under half of a 10 s tick) is the same tick
+    state = decide(spec, state, obs(undefined, state.weights.v2), 3_000).state;
+    expect(state.sequential![key].canary.requests).toBe(n);
+    state = decide(spec, state, obs(undefined, state.weights.v2), 10_000).state;
+    expect(state.sequential![key].canary.requests).toBe(n + 100);
   });
 });

@@ -14,7 +14,7 @@ describe('examples/aws-eks-gpu', () => {
 
   test('synthesizes cdk.tf.json and the rollout plan without a terraform binary', () => {
     expect(Object.keys(tf.resource).sort()).toEqual([
-      'aws_autoscaling_group_tag', 'aws_cloudwatch_log_group', 'aws_cloudwatch_metric_alarm', 'aws_eks_access_entry', 'aws_eks_node_group',
+      'aws_autoscaling_group_tag', 'aws_cloudwatch_log_group', 'aws_cloudwatch_metric_alarm', 'aws_dynamodb_table', 'aws_eks_access_entry', 'aws_eks_node_group',
       'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policy_attachment', 'aws_lambda_function', 'aws_lambda_function_event_invoke_config',
       'aws_lb_listener_rule', 'aws_lb_target_group', 'aws_scheduler_schedule', 'aws_ssm_parameter', 'kubernetes_manifest',
     ]);

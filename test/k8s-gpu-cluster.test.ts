@@ -5,7 +5,7 @@
  */
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { Gpu, GpuProduct } from '../src';
-import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing } from '../src/k8s';
+import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing, ScaleToZeroApi } from '../src/k8s';
 import { expectValid } from './support/k8s-validate';
 import { KubeTwin, World } from './support/kube-twin';
 import { BUCKET_HEADER } from '../src/core/constants';
@@ -196,6 +196,39 @@ describe('autoscaling and nodes', () => {
     const objects = Testing.synth(chart);
     expect(find(objects, 'HTTPScaledObject').spec.timeouts).toEqual({ conditionWait: '1800s', responseHeader: '300s' });
     expectValid(objects, { allow: HTTP_SCALED_OBJECT });
+  });
+
+  test('InterceptorRoute (add-on v0.14+): routing and timeouts on the route, our ScaledObject with the external-push trigger', () => {
+    const { chart, model } = setup({ loadTimeout: Duration.minutes(20) });
+    model.addEnvironment('production', {
+      version: 'v1',
+      gateway,
+      hostnames: ['llm.example.com'],
+      pathPrefix: '/v1',
+      autoscaling: { minReplicas: 0, maxReplicas: 3, scaleToZeroApi: ScaleToZeroApi.INTERCEPTOR_ROUTE },
+    });
+    GpuNodePools.external(chart, [GpuProduct.A10G]);
+    const objects = Testing.synth(chart);
+    expect(find(objects, 'HTTPScaledObject')).toBeUndefined();
+    const route = find(objects, 'InterceptorRoute');
+    expect(route.apiVersion).toBe('http.keda.sh/v1beta1');
+    // limits of kedacore/http-add-on config/crd/bases/http.keda.sh_interceptorroutes.yaml (no model package):
+    // target.service required, exactly one of port/portName, at least one scaling metric, targetValue >= 1
+    expect(route.spec.target.service).toBe(route.metadata.name + '-v1');
+    expect([route.spec.target.port, route.spec.target.portName].filter((v) => v !== undefined)).toHaveLength(1);
+    expect(route.spec.scalingMetric.concurrency.targetValue).toBeGreaterThanOrEqual(1);
+    expect(route.spec.rules).toEqual([{ hosts: ['llm.example.com'], paths: [{ value: '/v1' }] }]);
+    expect(route.spec.timeouts).toEqual({ readiness: '1800s', responseHeader: '300s', request: '0s' });
+    // the add-on creates no ScaledObject for an InterceptorRoute: exactly one of ours scales the serving version
+    const scaled = objects.filter((o) => o.kind === 'ScaledObject' && o.spec.scaleTargetRef.name === route.spec.target.service);
+    expect(scaled).toHaveLength(1);
+    expect(scaled[0].spec).toMatchObject({ minReplicaCount: 0, maxReplicaCount: 3, cooldownPeriod: 900 });
+    expect(scaled[0].spec.triggers).toEqual([{
+      type: 'external-push',
+      metadata: { interceptorRoute: route.metadata.name, scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090' },
+    }]);
+    expect(find(objects, 'HTTPRoute').spec.rules[0].backendRefs[0].name).toBe('keda-add-ons-http-interceptor-proxy');
+    expectValid(objects, { allow: { 'http.keda.sh/v1beta1/InterceptorRoute': 'the KEDA HTTP add-on CRD has no upstream model package' } });
   });
 
   test('HPA mode: only the serving version has an HPA; canaries have none, and the controller owns their replicas', () => {

@@ -92,10 +92,10 @@ describe('serving engine presets', () => {
   test('vLLM queries use vLLM\'s metric names and our labels', () => {
     const v = ServingEngine.VLLM;
     expect(v.inFlightQuery).toBe('sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",model="{{model}}",environment="{{environment}}",version="{{version}}"})');
-    expect(v.errorsQuery).toContain('vllm:request_success_total{model="{{model}}",environment="{{environment}}",version="{{version}}",finished_reason!~"stop|length"}[1m]');
+    expect(v.errorsQuery).toContain('vllm:request_success_total{model="{{model}}",environment="{{environment}}",version="{{version}}",finished_reason!~"stop|length"}[{{window}}]');
     expect(v.latencyQuery).toContain('vllm:time_to_first_token_seconds_bucket');
     const error = v.errorCheck()._spec();
-    expect(error).toMatchObject({ provider: 'prometheus', name: 'vllm-error-rate', comparison: 'lt', threshold: 0.05, minSamples: 50, sequential: { falseAbortRate: 0.005, tolerance: 0.5, detectRatio: 5 } });
+    expect(error).toMatchObject({ provider: 'prometheus', name: 'vllm-error-rate', comparison: 'lt', threshold: 0.05, minSamples: 50, sequential: { falseAbortRate: 0.01, tolerance: 0.5, detectRatio: 10 } });
     const latency = v.latencyCheck()._spec();
     expect(latency).toMatchObject({ name: 'vllm-latency', threshold: 30, baseline: { maxRatio: 1.5, maxDifference: 0.25 } });
   });
@@ -159,12 +159,13 @@ describe('default checks', () => {
     expect(() => new CanaryRollout(chart, 'Bad', { environment: model.addEnvironment('staging', { version: 'v1', gateway }), canaries: [{ version: 'v2' }], noDataHoldAfter: Duration.minutes(5), noDataAbortAfter: Duration.minutes(1) })).toThrow(/noDataAbortAfter/);
   });
 
-  test('an unrecognisable engine: no default checks, and the rollout records a warning', () => {
+  test('an unrecognisable engine with default checks on is a synth error naming the fix; `defaultChecks: false` opts out', () => {
     const { chart, model } = setup('registry.example.com/my-server:1');
     const env = model.addEnvironment('production', { version: 'v1', gateway });
-    const r = new CanaryRollout(chart, 'Rollout', { environment: env, canaries: [{ version: 'v2' }] });
+    expect(() => new CanaryRollout(chart, 'Rollout', { environment: env, canaries: [{ version: 'v2' }] }))
+      .toThrow(/^\[Chart\/Rollout\] defaultChecks: the serving engine of model "llama" is not recognisable from its image.*Fix: set `servingEngine` on the Model/);
+    const r = new CanaryRollout(chart, 'Unchecked', { environment: env, canaries: [{ version: 'v2' }], defaultChecks: false });
     expect(specOf(r).checks).toEqual([]);
-    expect(r.node.metadata.map((m) => m.type)).toContain('cdk-model-rollout:warning');
   });
 
   test('servingEngine on the Model overrides the image', () => {

@@ -154,7 +154,8 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
   const counts = (t: number) => (version: 'canary' | 'stable', seconds: number): Counts => {
     let requests = 0;
     let errors = 0;
-    for (let i = log.length - 1; i >= 0 && log[i].t >= t - seconds; i--) {
+    // entry `t` holds the requests of (t - DT, t]: the window (t - seconds, t] holds seconds / DT entries, no more
+    for (let i = log.length - 1; i >= 0 && log[i].t > t - seconds; i--) {
       requests += version === 'canary' ? log[i].cr : log[i].sr;
       errors += version === 'canary' ? log[i].ce : log[i].se;
     }

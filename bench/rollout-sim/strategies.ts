@@ -2,6 +2,7 @@
  * The strategies compared, each parameterized as its system documents it, with the source of every figure.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
+import { DEFAULT_TICK_SECONDS } from '../../src/core/constants';
 import { decide } from '../../src/core/decide';
 import { DEFAULT_NO_DATA } from '../../src/core/gates';
 import { equalSteps } from '../../src/core/schedule';
@@ -9,14 +10,27 @@ import { MetricSpec, RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';
 import { ServingEngine } from '../../src/rollout/serving-engine';
 
+/** Options of `ours()` (the defaults are the library's as shipped; other values serve the sweep in `sweep.ts`). */
+export interface OursOptions {
+  /** Seconds between ticks (the `tickInterval` prop). Multiple of the simulation step (10 s). */
+  readonly tickSeconds?: number;
+  /** Another error check in place of the vLLM preset's default. */
+  readonly errorCheck?: MetricSpec;
+  readonly label?: string;
+}
+
 /**
- * Ours, as shipped: `Steps.equal()` (10 steps over 10 minutes), the capacity gate with its 300 s look-ahead, the
- * vLLM preset's default checks (SPRT of canary vs stable errors: alpha 0.5 %, H0 = 1.5 x stable, H1 = 5 x H0; latency
- * vs stable), `checkFailureLimit` 0, the default no-data policy. Steps, capacity and aborts: the real `decide()`;
- * the sequential test: the pure function the engine will call, through the stand-in wiring (wiring.ts).
+ * Ours, as shipped: `Steps.equal()` (10 steps over 10 minutes), a tick every `tickInterval` (10 s: the CronJob runs
+ * once a minute and the controller ticks the rollout in progress every 10 s within the run; the few seconds
+ * between a run's last tick and the next run's first are not modelled), the capacity gate with its 300 s
+ * look-ahead, the vLLM preset's default checks (SPRT of canary vs stable errors over each tick's window: alpha 1 %,
+ * H0 = 1.5 x stable, H1 = 10 x H0; latency vs stable), `checkFailureLimit` 0, the default no-data policy. All of it
+ * through the real `decide()`.
  */
-export function ours(scenario: Scenario): Strategy {
+export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
   const engine = ServingEngine.VLLM;
+  const tick = options.tickSeconds ?? DEFAULT_TICK_SECONDS;
+  const errorCheck = options.errorCheck ? options.errorCheck : engine.errorCheck()._spec();
   const spec: RolloutSpec = {
     name: 'sim',
     path: 'bench/rollout-sim',
@@ -25,24 +39,25 @@ export function ours(scenario: Scenario): Strategy {
     versions: [{ name: 'v1', gpusPerReplica: scenario.gpusPerReplica }, { name: 'v2', gpusPerReplica: scenario.gpusPerReplica }],
     steps: equalSteps(10, 600),
     stableReplicas: scenario.stableReplicas,
-    checks: [engine.errorCheck()._spec(), engine.latencyCheck()._spec()],
+    checks: [errorCheck, engine.latencyCheck()._spec()],
     checkFailureLimit: 0,
     progressDeadlineSeconds: 900,
     keepPreviousWarmSeconds: 0,
     noData: DEFAULT_NO_DATA,
+    tickSeconds: tick,
   };
   let state: ControllerState | undefined;
   let floor = 0;
   return {
-    name: 'ours (defaults as shipped)',
-    description: 'Steps.equal() default; vLLM preset checks: SPRT canary vs stable (alpha 0.5 %), latency vs stable; failure limit 0',
-    intervalSeconds: 60,
+    name: options.label ?? 'ours (defaults as shipped)',
+    description: `Steps.equal() default; a tick every ${tick} s; vLLM preset checks: SPRT canary vs stable (alpha 1 %, H1 = 10 x H0), latency vs stable; failure limit 0`,
+    intervalSeconds: tick,
     decide(o: Observation): Decision {
       const weight = o.canaryWeight;
       // what the Prometheus adapter observes in one window: the preset's error and request counts of canary and
       // stable, and a latency equal to stable's (the simulated canaries are as fast as stable)
-      const canary = o.counts('canary', 60);
-      const stable = o.counts('stable', 60);
+      const canary = o.counts('canary', tick);
+      const stable = o.counts('stable', tick);
       const observe = (m: MetricSpec) => (m.provider === 'prometheus' && m.sequential
         ? {
           value: canary.requests > 0 ? canary.errors / canary.requests : undefined,

@@ -19,6 +19,11 @@
  * - credentials for the `aws` CLI where Terraform runs (the Kubernetes provider authenticates with
  *   `aws eks get-token`).
  *
+ * The controller keeps its progress in the DynamoDB table `model-rollout-llama-production` (Terraform output
+ * `llama_production_state_table`) and reads the spec from the SSM parameter `/model-rollout/llama-production/spec`;
+ * `model-rollout cancel llama-production --aws` stores a command there (conditional write) and the next tick, within
+ * a minute, rolls back.
+ *
  * Run: npx ts-node --project examples/tsconfig.json examples/aws-eks-gpu/main.ts
  * (or `cdktf synth` / `cdktf deploy` in this folder)
  */

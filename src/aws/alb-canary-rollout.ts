@@ -6,6 +6,7 @@
  */
 import * as path from 'path';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
@@ -20,6 +21,7 @@ import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
+import { stateTableName } from '../core/constants';
 import { KubernetesBackend } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
@@ -162,15 +164,16 @@ export interface AlbCanaryRolloutProps {
   /**
    * Name of the rollout (DNS-1123). With an environment, the environment's name is appended, so staging and
    * production of one model coexist in an account: target groups are `<name>-<environment>-<version>` (32
-   * characters at most), and the SSM parameters, function, schedule and alarms follow.
+   * characters at most), and the SSM spec parameter, state table, function, schedule and alarms follow.
    */
   readonly name: string;
 }
 
 /**
  * A canary rollout behind an ALB: one target group per version, a listener rule whose forward action splits by
- * weight, and the step controller as a Lambda invoked every minute by EventBridge Scheduler, with its state in
- * SSM, CloudWatch alarms as checks, and least-privilege IAM. Composes into your own `TerraformStack`; creates no
+ * weight, and the step controller as a Lambda invoked every minute by EventBridge Scheduler, with its spec in SSM,
+ * its state and the CLI's commands in a DynamoDB table (conditional writes), CloudWatch alarms as checks, and
+ * least-privilege IAM. Composes into your own `TerraformStack`; creates no
  * provider or backend. `cdktf deploy` mid-rollout leaves the weights alone (the rule ignores changes to its action).
  */
 export class AlbCanaryRollout extends Construct {
@@ -186,6 +189,11 @@ export class AlbCanaryRollout extends Construct {
   public readonly dashboardName?: string;
   /** Size of the Lambda bundle in bytes. */
   public readonly bundleBytes: number;
+  /**
+   * The DynamoDB table of the controller's state and the CLI's commands (`model-rollout-<name>`), with point-in-time
+   * recovery, and deletion protection with `destroyProtection`.
+   */
+  public readonly stateTable: DynamodbTable;
 
   private readonly alarms: CloudwatchMetricAlarm[] = [];
   private readonly alarmRefs = new Map<CloudwatchMetricAlarm, { name: string; arn: string }>();
@@ -283,7 +291,8 @@ export class AlbCanaryRollout extends Construct {
         const target = {
           kind: 'aws' as const, listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness, alarmNames: names, workloads,
         };
-        specDocument = JSON.stringify({ spec: { ...base, checks: [...base.checks, ...alarmChecks] }, target });
+        // the table's name (not a token): `model-rollout --aws` finds the state through the spec parameter
+        specDocument = JSON.stringify({ spec: { ...base, checks: [...base.checks, ...alarmChecks] }, target, stateTable: stateTableName(name) });
         return specDocument;
       },
     });
@@ -302,6 +311,7 @@ export class AlbCanaryRollout extends Construct {
       this.dashboardName = n.dashboard?.dashboardName;
     }
     this.bundleBytes = controller.bundleBytes;
+    this.stateTable = controller.stateTable;
 
     this.node.addValidation({
       validate: () => {

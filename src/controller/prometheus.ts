@@ -5,6 +5,7 @@
  */
 import { request } from './http-request';
 import { Metrics } from './ports';
+import { TICK_SECONDS } from '../core/constants';
 import { MetricSpec, RolloutSpec } from '../core/spec';
 import { MetricObservation } from '../core/state';
 
@@ -14,10 +15,37 @@ export interface QueryResult {
   readonly value?: number;
 }
 
-/** Run an instant query; rejects on transport or API errors and on more than one series. */
-export async function instantQuery(baseUrl: string, query: string, timeoutMs = 5000): Promise<QueryResult> {
-  const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const body = JSON.parse(await request(url, { timeoutMs })) as {
+/** How the controller reaches Prometheus: auth headers and the CA that signed its certificate. */
+export interface PrometheusConnection {
+  /** Headers sent with every query (`Authorization: Bearer ...` or `Basic ...`). */
+  readonly headers?: Record<string, string>;
+  /** PEM bundle of the CA(s) that signed Prometheus' certificate (https): replaces the system's trust store. */
+  readonly ca?: string | Buffer;
+}
+
+/** Options of one instant query. */
+export interface InstantQueryOptions extends PrometheusConnection {
+  readonly timeoutMs?: number;
+  /** Evaluation time (s since epoch; Prometheus' `time` parameter). Absent: the server's now. */
+  readonly time?: number;
+}
+
+/**
+ * Run an instant query; rejects on transport or API errors and on more than one series. A TLS failure (a CA that
+ * did not sign the server's certificate) and a 401/403 reject with a message that says what to fix.
+ * @see https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries
+ */
+export async function instantQuery(baseUrl: string, query: string, timeoutOrOptions: number | InstantQueryOptions = 5000): Promise<QueryResult> {
+  const o: InstantQueryOptions = typeof timeoutOrOptions === 'number' ? { timeoutMs: timeoutOrOptions } : timeoutOrOptions;
+  const time = o.time !== undefined ? `&time=${encodeURIComponent(String(o.time))}` : '';
+  const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(query)}${time}`;
+  let text: string;
+  try {
+    text = await request(url, { timeoutMs: o.timeoutMs ?? 5000, headers: o.headers, ca: o.ca });
+  } catch (e) {
+    throw new Error(explainQueryError(baseUrl, e as Error & { status?: number }));
+  }
+  const body = JSON.parse(text) as {
     status: string;
     error?: string;
     data?: { resultType: string; result: unknown };
@@ -34,6 +62,25 @@ export async function instantQuery(baseUrl: string, query: string, timeoutMs = 5
   throw new Error(`query returned a ${resultType}; a gate needs a scalar or a one-element vector`);
 }
 
+/**
+ * node:tls' messages for "this CA did not sign that certificate" (or no CA was given for it); the HTTP client keeps
+ * the message, not the code (openssl's verify errors, node `lib/_tls_wrap.js`).
+ */
+const TLS_TRUST = /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure|certificate has expired|does not match certificate's altnames/i;
+
+/** One line that names the cause and the fix of a failed query (the rollout holds on it: a measurement error). */
+export function explainQueryError(baseUrl: string, e: Error & { status?: number }): string {
+  if (TLS_TRUST.test(e.message)) {
+    return `Prometheus ${baseUrl}: TLS certificate not trusted (${e.message}); give the controller the CA bundle that `
+      + 'signed it (the rollout\'s `prometheusConnection.caConfigMap` or `caSecret`)';
+  }
+  if (e.status === 401 || e.status === 403) {
+    return `Prometheus ${baseUrl}: HTTP ${e.status}, not authorized; give the controller credentials (the rollout's `
+      + '`prometheusConnection`: `bearerTokenSecret`, `bearerTokenFile` or `basicAuthSecret`)';
+  }
+  return `Prometheus ${baseUrl}: ${e.message}`;
+}
+
 /** Replace `{{name}}` placeholders. */
 export function substitute(query: string, vars: Record<string, string>): string {
   return query.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
@@ -46,18 +93,46 @@ export function metricsOf(spec: RolloutSpec): MetricSpec[] {
   return all.filter((m) => (seen.has(m.name) ? false : (seen.add(m.name), true)));
 }
 
+/** Options of `PrometheusMetrics` beyond the address. */
+export interface PrometheusMetricsOptions extends PrometheusConnection {
+  /** Placeholders substituted in every query (`{{namespace}}`, ...). */
+  readonly vars?: Record<string, string>;
+  readonly timeoutMs?: number;
+  /**
+   * Seconds of one tick (default `spec.tickSeconds`): `{{window}}` becomes `<n>s` and the queries are evaluated at
+   * the end of the current slot of a grid of ticks (`time` = now rounded down to a multiple of the window), so
+   * consecutive ticks read adjacent windows and two ticks within one slot read the same one (taken once by the
+   * engine: `counts.windowEnd`). Never a window counted twice, whatever the pod's start latency. Neither set: a
+   * `60s` window at Prometheus' now (one tick a minute).
+   */
+  readonly windowSeconds?: number;
+  /** Clock (ms), for tests. */
+  readonly now?: () => number;
+}
+
 /** The metrics port over Prometheus. CloudWatch alarm metrics are left to the AWS port. */
 export class PrometheusMetrics implements Metrics {
-  constructor(private readonly baseUrl: string, private readonly vars: Record<string, string> = {}, private readonly timeoutMs = 5000) {}
+  private readonly options: PrometheusMetricsOptions;
+
+  constructor(private readonly baseUrl: string, vars: Record<string, string> = {}, timeoutMs = 5000, options: Omit<PrometheusMetricsOptions, 'vars' | 'timeoutMs'> = {}) {
+    this.options = { ...options, vars, timeoutMs };
+  }
 
   public async measure(spec: RolloutSpec, versions: readonly string[]): Promise<Record<string, Record<string, MetricObservation>>> {
     const metrics = metricsOf(spec).filter((m): m is Extract<MetricSpec, { provider: 'prometheus' }> => m.provider === 'prometheus');
     const out: Record<string, Record<string, MetricObservation>> = {};
+    const grid = this.options.windowSeconds ?? spec.tickSeconds;
+    const window = grid ?? TICK_SECONDS;
+    const now = (this.options.now ?? Date.now)();
+    // the end of the current slot of the tick grid: adjacent windows tick after tick, the same one within a slot.
+    // A spec without `tickSeconds` (one tick a minute, as before) is measured at Prometheus' now.
+    const time = grid !== undefined ? Math.floor(now / 1000 / grid) * grid : undefined;
+    const connection = { headers: this.options.headers, ca: this.options.ca, timeoutMs: this.options.timeoutMs, time };
     await Promise.all(versions.map(async (version) => {
-      const vars = { ...this.vars, version, rollout: spec.name, stable: spec.stable };
+      const vars = { ...this.options.vars, version, rollout: spec.name, stable: spec.stable, window: `${window}s` };
       // the stable version over the same window, for comparisons and the sequential test
       const stableVars = { ...vars, version: spec.stable };
-      const q = (query: string, v: Record<string, string>) => instantQuery(this.baseUrl, substitute(query, v), this.timeoutMs);
+      const q = (query: string, v: Record<string, string>) => instantQuery(this.baseUrl, substitute(query, v), connection);
       out[version] = {};
       await Promise.all(metrics.map(async (m) => {
         try {
@@ -65,13 +140,13 @@ export class PrometheusMetrics implements Metrics {
             q(m.query, vars),
             m.sampleQuery ? q(m.sampleQuery, vars) : Promise.resolve(undefined),
             m.baseline ? q(m.baseline.query ?? m.query, stableVars) : Promise.resolve(undefined),
-            m.sequential ? this.counts(m.sequential.errorsQuery, m.sequential.requestsQuery, vars, stableVars) : Promise.resolve(undefined),
+            m.sequential ? this.counts(q, m.sequential.errorsQuery, m.sequential.requestsQuery, vars, stableVars) : Promise.resolve(undefined),
           ]);
           out[version][m.name] = {
             value: main.value,
             samples: samples?.value,
             ...(baseline ? { baseline: baseline.value } : {}),
-            ...(counts ? { counts } : {}),
+            ...(counts ? { counts: time !== undefined ? { ...counts, windowEnd: time * 1000 } : counts } : {}),
           };
         } catch (e) {
           out[version][m.name] = { error: (e as Error).message };
@@ -85,8 +160,10 @@ export class PrometheusMetrics implements Metrics {
    * Errors and requests of the canary and of the stable version in one window, for the sequential test. A canary
    * without requests has no counts (no data), not zero of each.
    */
-  private async counts(errorsQuery: string, requestsQuery: string, canary: Record<string, string>, stable: Record<string, string>) {
-    const q = (query: string, v: Record<string, string>) => instantQuery(this.baseUrl, substitute(query, v), this.timeoutMs);
+  private async counts(
+    q: (query: string, v: Record<string, string>) => Promise<QueryResult>,
+    errorsQuery: string, requestsQuery: string, canary: Record<string, string>, stable: Record<string, string>,
+  ) {
     const [ce, cr, se, sr] = await Promise.all([q(errorsQuery, canary), q(requestsQuery, canary), q(errorsQuery, stable), q(requestsQuery, stable)]);
     if (cr.value === undefined) return undefined;
     return {

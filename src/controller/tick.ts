@@ -177,9 +177,11 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
   // A failed floor action does not stop a weight change that only moves traffic back toward stable (an abort must
   // reach the router even when the cluster's API is down); anything that raises a canary stops at the failure.
   let floorFailure: { action: Action; error: string } | undefined;
+  let fenced: TickResult | undefined;
   for (const action of decision.actions) {
-    const stopped = await fence(`stopping before ${action.kind}`);
-    if (stopped) return stopped;
+    fenced = fenced ?? await fence(`stopping before ${action.kind}`);
+    // once fenced, only actions toward stable still run (see towardStable), then the tick stops
+    if (fenced && !towardStable(spec, prior, routerWeights, action)) break;
     if (floorFailure && (action.kind !== 'setWeights' || raisesCanary(spec, prior?.weights, action.weights))) continue;
     try {
       await apply(ports, action);
@@ -195,6 +197,7 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
       return result;
     }
   }
+  if (fenced) return { ...fenced, applied, ...(floorFailure ? { failed: floorFailure } : {}) };
   if (floorFailure) {
     const result: TickResult = { decision, applied, failed: floorFailure, millis: Date.now() - started };
     ports.log({ ...base, level: 'error', actions: applied, failed: floorFailure, millis: result.millis });
@@ -213,6 +216,19 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
   const result: TickResult = { decision, applied, millis: Date.now() - started };
   ports.log({ ...base, level: 'info', actions: applied, millis: result.millis });
   return result;
+}
+
+/**
+ * Actions no newer writer can make wrong, applied even after the fence: traffic back toward stable (no canary gets
+ * more than the router serves now) and more replicas for the stable version. A command after an abort is ignored,
+ * and a newer tick would send the same or raise through its own capacity gate. Without this, an abort whose state
+ * was written when a command came in would wait a whole tick for its route: the state records its weights as sent
+ * this tick, so the next pass does not send them again.
+ */
+function towardStable(spec: RolloutSpec, prior: ControllerState | undefined, served: Weights | undefined, action: Action): boolean {
+  if (action.kind === 'setWeights') return !raisesCanary(spec, served, action.weights);
+  if (action.kind === 'setFloor') return action.version === spec.stable && action.replicas >= (prior?.floors?.[action.version] ?? 0);
+  return false;
 }
 
 /** Whether `next` gives any canary more than `before` did (a weight change that needs capacity). */

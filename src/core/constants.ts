@@ -6,6 +6,14 @@
 /** The controller ticks once a minute (CronJob `* * * * *`, EventBridge `rate(1 minute)`). */
 export const TICK_SECONDS = 60;
 
+/**
+ * Default seconds between two ticks of a rollout in progress (the `tickInterval` prop of the Kubernetes rollout):
+ * the schedule fires once a minute (TICK_SECONDS) and the controller ticks again within the run. 10 s is the
+ * smallest interval the validation allows; it is what brings the exposure to a faulty canary at or below Flagger's
+ * best (a 30 s `analysis.interval`) at 50 and 500 requests/s (bench/results/rollout-sim.md).
+ */
+export const DEFAULT_TICK_SECONDS = 10;
+
 /** Default schedule: 10 equal steps over 10 minutes (Baseten's promotion ramp). */
 export const DEFAULT_STEP_COUNT = 10;
 export const DEFAULT_WINDOW_SECONDS = 600;
@@ -47,7 +55,7 @@ export const STATE_KEY_TARGET = 'target.json';
  * Environment variables the controller entrypoints read.
  * Kubernetes: the spec ConfigMap is written by the manifests (kubectl/Argo CD/Terraform own it); the state
  * ConfigMap is synthesized empty and only the controller writes its data, so re-applying never resets progress.
- * AWS: likewise two SSM parameters; Terraform ignores changes to the state parameter's value.
+ * AWS: the spec in an SSM parameter (Terraform writes it), state and commands in a DynamoDB table (below).
  */
 export const ENV_CONTROLLER_NAMESPACE = 'ROLLOUT_NAMESPACE';
 export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
@@ -68,6 +76,16 @@ export function stateParameterName(rollout: string): string {
   return `/model-rollout/${rollout}/state`;
 }
 
+/**
+ * AWS: the DynamoDB table of a rollout's state and commands (conditional writes: a compare-and-swap SSM lacks).
+ * The spec stays in the SSM spec parameter (Terraform-owned), which also names the table for the CLI.
+ */
+export const ENV_CONTROLLER_DYNAMODB_TABLE = 'ROLLOUT_DYNAMODB_TABLE';
+/** Conventional name of a rollout's state table (AWS): 3 to 255 characters of [A-Za-z0-9_.-]. */
+export function stateTableName(rollout: string): string {
+  return `model-rollout-${rollout}`;
+}
+
 /** EventBridge schedule that ticks the Lambda (AWS target): disabled by the controller once the rollout is over. */
 export const ENV_CONTROLLER_SCHEDULE_NAME = 'ROLLOUT_SCHEDULE_NAME';
 
@@ -76,6 +94,12 @@ export const ENV_CONTROLLER_EKS_CLUSTER = 'ROLLOUT_EKS_CLUSTER';
 export const ENV_CONTROLLER_EKS_ENDPOINT = 'ROLLOUT_EKS_ENDPOINT';
 export const ENV_CONTROLLER_EKS_CA = 'ROLLOUT_EKS_CA';
 export const ENV_CONTROLLER_PROMETHEUS_URL = 'ROLLOUT_PROMETHEUS_URL';
+/** File holding the PEM CA bundle that signed Prometheus' certificate (mounted from a ConfigMap or Secret). */
+export const ENV_CONTROLLER_PROMETHEUS_CA_FILE = 'ROLLOUT_PROMETHEUS_CA_FILE';
+/** File holding a bearer token for Prometheus (a mounted Secret key, or a token the pod already has). */
+export const ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE = 'ROLLOUT_PROMETHEUS_TOKEN_FILE';
+/** Directory holding `username` and `password` files for Prometheus' basic auth (a mounted Secret). */
+export const ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR = 'ROLLOUT_PROMETHEUS_BASIC_AUTH_DIR';
 export const ENV_CONTROLLER_LOG_LEVEL = 'ROLLOUT_LOG_LEVEL';
 
 /** Header the gateway's bucket filter sets from the hash of the sticky key (value 0..99). */

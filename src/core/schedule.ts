@@ -126,12 +126,12 @@ export function validateGate(path: string, property: string, gate: AnalysisGateS
 
 /** The canary progress (percent of target) after the first `executed` steps ran. */
 export function progressAfter(steps: readonly StepSpec[], executed: number): number {
-  let progress = 0;
-  for (let i = 0; i < Math.min(executed, steps.length); i++) {
+  // the last setWeight among them (searched backwards: the plan asks at every tick of every step)
+  for (let i = Math.min(executed, steps.length) - 1; i >= 0; i--) {
     const s = steps[i];
-    if (s.kind === 'setWeight') progress = s.weight;
+    if (s.kind === 'setWeight') return s.weight;
   }
-  return progress;
+  return 0;
 }
 
 /** Nominal length of a step in seconds (an analysis gate: its measurements; waiting for promotion: 0). */

@@ -174,6 +174,13 @@ export interface RolloutSpec {
    * (`gates.ts`, `noDataDecision`). Absent: `DEFAULT_NO_DATA` once wired; measurement errors always hold.
    */
   readonly noData?: NoDataPolicySpec;
+  /**
+   * Seconds between two controller ticks while a rollout is in progress: divides 60, at least 10. The schedule
+   * (CronJob, EventBridge) fires once a minute and the controller ticks again within that run every
+   * `tickSeconds`. The sequential test's windows (`{{window}}` in its queries) are one tick. Absent: 60 (one tick
+   * a minute, the behaviour of earlier versions).
+   */
+  readonly tickSeconds?: number;
 }
 
 /**

@@ -104,6 +104,8 @@ export interface ControllerState {
     readonly stable: { readonly requests: number; readonly errors: number };
     readonly failed?: boolean;
     readonly at: number;
+    /** End (ms) of the last window taken, when the adapter evaluates on a grid (`MetricObservation.counts.windowEnd`). */
+    readonly windowEnd?: number;
   }>;
   /** Since when (ms) the checks could not be measured, in a row (they hold the weights; too long aborts). */
   readonly measurementErrorsSince?: number;
@@ -161,6 +163,12 @@ export interface MetricObservation {
   readonly counts?: {
     readonly canary: { readonly requests: number; readonly errors: number };
     readonly stable: { readonly requests: number; readonly errors: number };
+    /**
+     * End of the window (ms) when the adapter evaluates the counts on a grid of ticks (Prometheus `time=`): the
+     * engine takes each window once, so two ticks in one window never count its requests twice. Absent: once per
+     * tick by the clock.
+     */
+    readonly windowEnd?: number;
   };
 }
 

@@ -105,6 +105,24 @@ export class Autoscaler {
   ) {}
 }
 
+/**
+ * Which KEDA HTTP add-on API scale to zero renders.
+ * @see https://github.com/kedacore/http-add-on/blob/main/config/crd/bases/http.keda.sh_interceptorroutes.yaml
+ */
+export enum ScaleToZeroApi {
+  /**
+   * `HTTPScaledObject` (`http.keda.sh/v1alpha1`): the add-on creates the ScaledObject. Served by add-on v0.11 to
+   * v0.15 (per-object `spec.timeouts` came with v0.11); deprecated from v0.14.
+   */
+  HTTP_SCALED_OBJECT = 'HTTPScaledObject',
+  /**
+   * `InterceptorRoute` (`http.keda.sh/v1beta1`, add-on v0.14 and later) for routing and the interceptor's
+   * timeouts, plus a ScaledObject of ours with the add-on's `external-push` trigger (the add-on no longer creates
+   * one for an InterceptorRoute).
+   */
+  INTERCEPTOR_ROUTE = 'InterceptorRoute',
+}
+
 /** An environment's autoscaling, carried over to whatever version is promoted into it (Baseten's defaults). */
 export interface AutoscalingOptions {
   /**
@@ -137,4 +155,11 @@ export interface AutoscalingOptions {
    * @default Autoscaler.keda()
    */
   readonly autoscaler?: Autoscaler;
+  /**
+   * The KEDA HTTP add-on API scale to zero (`minReplicas: 0`) renders. The default works on the widest range of
+   * add-on versions (v0.11 to v0.15); choose `ScaleToZeroApi.INTERCEPTOR_ROUTE` on v0.14 and later, where
+   * HTTPScaledObject is deprecated.
+   * @default ScaleToZeroApi.HTTP_SCALED_OBJECT
+   */
+  readonly scaleToZeroApi?: ScaleToZeroApi;
 }

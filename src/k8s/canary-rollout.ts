@@ -8,11 +8,13 @@ import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
 import { validatePins } from './private/pins';
+import { prometheusConnectionMounts } from './private/prometheus-connection';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
+import { PrometheusConnectionOptions } from './prometheus-connection';
 import { Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight } from '../core/capacity';
-import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
+import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_TICK_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget, PinSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { DEFAULT_NO_DATA } from '../core/gates';
@@ -76,8 +78,9 @@ export interface CanaryRolloutProps {
   readonly checks?: Metric[];
   /**
    * The serving engine's default checks, added to `checks`: a sequential test of the canary's errors against the
-   * stable version's (SPRT, 0.5 % false aborts) and its latency against stable's. Only an explicit `false` removes
-   * them. A model with no recognisable engine has none, and the rollout records a `cdk-model-rollout:warning` metadata entry.
+   * stable version's (SPRT, at most 1 % false aborts) and its latency against stable's. Only an explicit `false`
+   * removes them. A model whose engine is not recognisable from its image (and not set with `servingEngine`) has
+   * none: the rollout is then refused at synth unless it has `checks` of its own or `defaultChecks: false`.
    * @default true
    */
   readonly defaultChecks?: boolean;
@@ -93,7 +96,8 @@ export interface CanaryRolloutProps {
   readonly noDataAbortAfter?: Duration;
   /**
    * Failed check measurements tolerated: the default rolls back at the first conclusive failure (the minimum-sample
-   * guard keeps low traffic from counting as failure).
+   * guard keeps low traffic from counting as failure). Checks are measured once per tick (`tickInterval`), so a
+   * limit of 2 tolerates about 20 s of failures at 10 s ticks.
    * @default 0
    */
   readonly checkFailureLimit?: number;
@@ -118,6 +122,23 @@ export interface CanaryRolloutProps {
    * @default - the environment's KEDA Prometheus, if any
    */
   readonly prometheusUrl?: string;
+  /**
+   * The CA that signed Prometheus' certificate and the credentials the controller sends (a bearer token from a
+   * Secret key or a file, or basic auth), mounted into the namespace's controller pod. The rollouts of a
+   * namespace share that pod, so they must agree on it.
+   * @default - the system's CAs, no credentials
+   */
+  readonly prometheusConnection?: PrometheusConnectionOptions;
+  /**
+   * How often the controller looks at a rollout in progress: the CronJob runs once a minute and the controller
+   * ticks again every `tickInterval` within the run (weights, checks, aborts). Must divide a minute and be at least
+   * 10 s. Shorter ticks judge a faulty canary sooner (bench/results/rollout-sim.md) and keep the controller's pod
+   * up about 55 s a minute while a rollout is in progress (an idle namespace's pod exits after one tick); the
+   * sequential test reads one tick of counts (`{{window}}`), so Prometheus must scrape the pods at least twice per
+   * tick (the PodMonitor's `monitoring.interval`, 5 s by default).
+   * @default Duration.seconds(10)
+   */
+  readonly tickInterval?: Duration;
   /**
    * Stock Node image running the bundled controller. The default is pinned by digest, so a re-pushed tag never
    * changes what runs; override it to follow your own patch cadence or registry mirror (for example
@@ -162,19 +183,28 @@ export interface CanaryRolloutProps {
  * Moves an environment's traffic from its current version to one or more canaries on a schedule, never faster
  * than the canaries' GPUs become ready, and back out when a check fails.
  *
- * Ownership: the manifests carry the spec; the step controller owns the live weights (the HTTPRoute's
- * `spec.rules`) and the canaries' replica floors (ScaledObject `minReplicaCount`). Re-applying the manifests
- * mid-rollout changes neither: the route's rules in the manifest are the safe initial state (all traffic on
- * stable), which client-side `kubectl apply` leaves alone while unchanged, and the state ConfigMap carries no data.
- * Argo CD: add `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`).
+ * Ownership: the manifests carry the spec and a safe state (the route's rules send everything to the serving
+ * version; every version the spec names as serving keeps its minimum replicas); the step controller owns the live
+ * weights (the HTTPRoute's `spec.rules`) and the canaries' replica floors (ScaledObject `minReplicaCount`) and
+ * re-asserts them at every tick in every phase. A client-side `kubectl apply` mid-rollout does write the manifest's
+ * values (it patches every field the manifest carries), which sets the rollout back by at most one tick and never
+ * sends traffic to a version without replicas; server-side apply without `--force-conflicts` reports a conflict on
+ * exactly those fields. The state ConfigMap carries no data, so no re-apply resets progress. Argo CD: add
+ * `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`). The
+ * README's "Who owns what" says what the cluster-twin scenarios prove.
  */
 export class CanaryRollout extends Construct {
   /**
-   * Default image of the step controller: `node:22-alpine` pinned by digest (node 22.2, Alpine 3.19), as recorded
-   * in a public digest-tracking Dockerfile (jauderho/sandbox). Verify it against your registry with
-   * `docker buildx imagetools inspect` and override `controllerImage` to track newer patches.
+   * Default image of the step controller: the official `node:22.22.1-alpine3.23` image pinned by its multi-arch
+   * index digest. This machine has no registry access, so the digest was cross-checked offline: the same
+   * `sha256:8094c002…` is pinned for `node:22-alpine`, `node:22.22.1-alpine` and `node:22.22.1-alpine3.23` in ten
+   * independent public repositories (Renovate-maintained Dockerfiles), one of them a BuildKit log of 2026-03-10
+   * resolving `docker.io/library/node:22-alpine@sha256:8094c002…`. The image's `node` user is uid 1000, which the
+   * pod's restricted security context runs as. Check it against your registry with
+   * `docker buildx imagetools inspect node:22.22.1-alpine3.23`, and override `controllerImage` to track newer patches
+   * or a mirror.
    */
-  public static readonly DEFAULT_CONTROLLER_IMAGE = 'node:22.2-alpine3.19@sha256:e6d449575e1696cbaee6ec1adce2ac220dc138c4b7bc053379b53c68a6bd2799';
+  public static readonly DEFAULT_CONTROLLER_IMAGE = 'node:22.22.1-alpine3.23@sha256:8094c002d08262dba12645a3b4a15cd6cd627d30bc782f53229a2ec13ee22a00';
 
   /** Name of the rollout. */
   public readonly name: string;
@@ -185,6 +215,8 @@ export class CanaryRollout extends Construct {
   private specCache?: RolloutSpec;
   private readonly target: KubernetesTarget;
   private readonly checks: Metric[] = [];
+  /** Seconds between ticks (60 for a fixed split: no controller, no window to read). */
+  private readonly tickSeconds: number;
   private planWritten = false;
   private fixed = false;
   private planCache?: RolloutPlan;
@@ -205,10 +237,23 @@ export class CanaryRollout extends Construct {
     validatePins(p, pins);
     const engine = host.servingEngine;
     if (props.defaultChecks !== false) {
+      // no check at all would promote a canary returning 20 % errors: refuse, unless the user brings checks or
+      // says `defaultChecks: false`
       if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
-      else this.node.addMetadata('cdk-model-rollout:warning', `[${p}] defaultChecks: the model's serving engine is not recognisable from its image, so this rollout has NO default checks. Fix: set \`servingEngine\` on the Model, or \`defaultChecks: false\` to say so`);
+      else if ((props.checks ?? []).length === 0) throw errors.noServingEngine(p, 'defaultChecks', env.model.name);
     }
+    const tickSeconds = props.tickInterval?.toSeconds() ?? DEFAULT_TICK_SECONDS;
+    if (!(Number.isInteger(tickSeconds) && tickSeconds >= 10 && 60 % tickSeconds === 0)) throw errors.tickIntervalInvalid(p, 'tickInterval', tickSeconds);
+    this.tickSeconds = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false) ? 60 : tickSeconds;
+    const prometheusMounts = prometheusConnectionMounts(p, 'prometheusConnection', props.prometheusConnection);
     this.checks.push(...(props.checks ?? []));
+    const engineChecks = this.checks.length - (props.checks ?? []).length;
+    this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
+    // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
+    const scrape = host.scrapeIntervalSeconds;
+    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m))) {
+      throw errors.scrapeSlowerThanTick(p, 'tickInterval', this.tickSeconds, scrape);
+    }
     const noData = {
       holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
       abortAfterSeconds: props.noDataAbortAfter?.toSeconds() ?? DEFAULT_NO_DATA.abortAfterSeconds,
@@ -257,6 +302,7 @@ export class CanaryRollout extends Construct {
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
       }),
       noData,
+      ...(fixed ? {} : { tickSeconds }),
     });
     // validate the props now (errors at construction point at the caller), render from the same builder later
     const initial = spec();
@@ -299,6 +345,7 @@ export class CanaryRollout extends Construct {
       // `model-rollout-controller`, within the 52 characters CronJob names allow
       const controller = new StepController(this, 'Controller', {
         image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
+        prometheus: prometheusMounts,
         rollout: {
           spec,
           target: this.target,
@@ -369,8 +416,21 @@ export class CanaryRollout extends Construct {
    * `checkFailureLimit` roll back.
    */
   public addCheck(metric: Metric): void {
+    this.checkWindow(metric, 'addCheck');
     this.checks.push(metric);
     this.specCache = undefined;
+  }
+
+  /**
+   * A sequential test reads each tick's window once: with sub-minute ticks, counts over a fixed range (`[1m]`) would
+   * count every request several times and abort healthy canaries. Their queries must range over `[{{window}}]`.
+   */
+  private checkWindow(metric: Metric, property: string): void {
+    const m = metric._spec();
+    if (m.provider !== 'prometheus' || !m.sequential || this.tickSeconds >= 60) return;
+    for (const q of [m.sequential.errorsQuery, m.sequential.requestsQuery]) {
+      if (!/\{\{\s*window\s*\}\}/.test(q)) throw errors.sequentialWindowFixed(this.node.path, property, m.name, q, this.tickSeconds);
+    }
   }
 
   /** The route rules the manifests carry: every canary at 0 until the controller has their capacity ready. */
@@ -379,6 +439,11 @@ export class CanaryRollout extends Construct {
     // a fixed split is the route itself; a ramp starts with every canary at 0 until its capacity is ready
     return renderHttpRouteRules(spec, this.target, this.fixed ? weightsAt(spec, 100) : abortWeights(spec));
   }
+}
+
+function isSequential(metric: Metric): boolean {
+  const m = metric._spec();
+  return m.provider === 'prometheus' && m.sequential !== undefined;
 }
 
 /** Whether a `major.minor` version is older than `min`. */

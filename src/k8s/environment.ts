@@ -6,7 +6,7 @@
  */
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AutoscalingOptions, Autoscaler } from './autoscaling';
+import { AutoscalingOptions, Autoscaler, ScaleToZeroApi } from './autoscaling';
 import { CanaryRollout } from './canary-rollout';
 import { GatewayRef, IEnvironment, IModel } from './contracts';
 import { EnvironmentKind } from './environment-kind';
@@ -212,6 +212,7 @@ export class Environment extends Construct implements IEnvironment {
           currentObjectName: () => this._workloads.get(this._current)!.objectName,
           loadTimeout: () => this.model.version(this._current).loadTimeout,
           responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
+          api: props.autoscaling?.scaleToZeroApi ?? ScaleToZeroApi.HTTP_SCALED_OBJECT,
           maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
         });
       }
@@ -329,6 +330,7 @@ export class Environment extends Construct implements IEnvironment {
         this.fixedFloors.set(version, replicas);
       },
       servingEngine: this.pod.servingEngine,
+      scrapeIntervalSeconds: this.pod.monitoring?.intervalSeconds,
       backendOf: (version) => this.ensureVersion(version).backend,
       claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
       attachRollout: (router) => {

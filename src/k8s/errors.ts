@@ -228,3 +228,37 @@ export function pinEndpointWithoutHostnames(path: string, property: string) {
   return configError(path, property, [], 'a pin endpoint needs the host names testers use (an internal host keeps pins away from public clients)',
     "give `hostnames: ['llm.internal.example.com']`");
 }
+
+export function tickIntervalInvalid(path: string, property: string, seconds: number) {
+  return configError(path, property, rendered(`${seconds} s`),
+    'the controller runs once a minute and ticks again every `tickInterval` within the run, so the interval must divide 60 s and be at least 10 s (a tick takes a few seconds)',
+    'use Duration.seconds(10), 12, 15, 20, 30 or 60');
+}
+
+export function prometheusConnectionInvalid(path: string, property: string, value: string, problem: string, fix: string) {
+  return configError(path, property, rendered(value), problem, fix);
+}
+
+export function prometheusConnectionConflict(path: string, property: string, namespace: string) {
+  return configError(path, property, rendered('a different Prometheus connection'),
+    `the rollouts of namespace "${namespace}" share one controller pod, which already mounts another CA or credentials for Prometheus`,
+    'give every rollout of the namespace the same `prometheusConnection` (or none)');
+}
+
+export function noServingEngine(path: string, property: string, model: string) {
+  return configError(path, property, rendered('default checks on, no serving engine'),
+    `the serving engine of model "${model}" is not recognisable from its image, so the rollout would have no check at all and would promote a canary that fails every request`,
+    'set `servingEngine` on the Model (ServingEngine.VLLM, TGI, TRITON or ServingEngine.custom(...)), or pass `checks` of your own, or `defaultChecks: false` to roll out unchecked on purpose');
+}
+
+export function sequentialWindowFixed(path: string, property: string, metric: string, query: string, tickSeconds: number) {
+  return configError(path, property, query,
+    `the sequential test "${metric}" takes one window per tick (every ${tickSeconds} s), but this query counts over a fixed range, so every request would count ${tickSeconds < 60 ? 'several times' : 'again'} and healthy canaries would be aborted`,
+    'count over the tick: `sum(increase(<counter>{...}[{{window}}]))` (the controller puts the tick, e.g. `10s`, there), or set `tickInterval: Duration.minutes(1)`');
+}
+
+export function scrapeSlowerThanTick(path: string, property: string, tickSeconds: number, scrapeSeconds: number) {
+  return configError(path, property, rendered(`${tickSeconds} s (the PodMonitor scrapes every ${scrapeSeconds} s)`),
+    'the sequential error test counts `increase()` over one tick, and Prometheus needs two samples within the window to see an increase: with fewer the canary reads as silent, the rollout holds and then rolls back',
+    `scrape at least twice per tick (the Model's \`monitoring: { interval: Duration.seconds(${Math.floor(tickSeconds / 2)}) }\`), or tick less often (\`tickInterval: Duration.seconds(${Math.min(60, 60 / Math.floor(60 / (scrapeSeconds * 2)))})\`)`);
+}

@@ -11,4 +11,5 @@ export * from './environment-kind';
 export * from './gpu-node-pools';
 export * from './model';
 export * from './notifications';
+export * from './prometheus-connection';
 export * from './routing';

@@ -68,8 +68,9 @@ export interface MonitoringOptions {
    */
   readonly labels?: { [key: string]: string };
   /**
-   * Scrape interval.
-   * @default Duration.seconds(15)
+   * Scrape interval. At most half the rollouts' `tickInterval`: the sequential error test reads one tick of counts
+   * (`increase(...[{{window}}])`), and Prometheus needs two samples in a window to see an increase.
+   * @default Duration.seconds(5)
    */
   readonly interval?: Duration;
 }
@@ -493,7 +494,7 @@ function podSettings(path: string, props: ModelProps, engine: ServingEngine | un
 /** The PodMonitor's settings, when enabled (by default whenever the model has a serving engine). */
 function monitoringSettings(path: string, o: MonitoringOptions | undefined, engine: ServingEngine | undefined): PodSettings['monitoring'] {
   if (!(o?.enabled ?? engine !== undefined)) return undefined;
-  const interval = o?.interval ?? Duration.seconds(15);
+  const interval = o?.interval ?? Duration.seconds(5);
   validateDuration(path, 'monitoring.interval', interval);
   return {
     labels: { ...(o?.labels ?? {}) },

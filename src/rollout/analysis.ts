@@ -77,13 +77,16 @@ export interface PrometheusMetricOptions {
 export interface SequentialErrorRateOptions {
   /** Name of the metric in logs and status. */
   readonly name: string;
-  /** PromQL: errors of `{{version}}` over the last minute (`sum(increase(...[1m]))`); empty reads as no data. */
+  /**
+   * PromQL: errors of `{{version}}` over the last tick (`sum(increase(...[{{window}}]))`: the controller puts the
+   * tick, e.g. `10s`, in `{{window}}`); empty reads as no data.
+   */
   readonly errorsQuery: string;
-  /** PromQL: requests of `{{version}}` over the last minute. */
+  /** PromQL: requests of `{{version}}` over the last tick (`[{{window}}]`). */
   readonly requestsQuery: string;
   /**
    * Probability of aborting a canary no worse than stable within the tolerance (alpha).
-   * @default 0.005
+   * @default 0.01
    */
   readonly falseAbortRate?: number;
   /**
@@ -103,7 +106,7 @@ export interface SequentialErrorRateOptions {
   readonly tolerance?: number;
   /**
    * The rate the test detects: H1 = H0 x detectRatio.
-   * @default 5
+   * @default 10
    */
   readonly detectRatio?: number;
   /**

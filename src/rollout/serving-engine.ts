@@ -5,7 +5,9 @@
  * synthesizes (`k8s/monitoring.ts`) puts them on every series it scrapes from the pods' `model-rollout.dev/*` labels.
  *
  * Placeholders `{{model}}`, `{{environment}}`, `{{version}}`, `{{namespace}}` are substituted at synth time (KEDA) or
- * by the controller (checks). Windows are one controller tick (`[1m]`) for counts and five for latency quantiles.
+ * by the controller (checks). Counts are over `{{window}}`, one controller tick (`tickInterval`, the controller puts
+ * e.g. `10s` there and evaluates every tick's window right after the previous one's, so the sequential test never
+ * counts a request twice); latency quantiles over five minutes.
  */
 import { Comparison, Metric } from './analysis';
 
@@ -15,7 +17,7 @@ const SEL = 'model="{{model}}",environment="{{environment}}",version="{{version}
 export interface ErrorCheckOptions {
   /**
    * Probability of aborting a canary no worse than stable (the SPRT's alpha).
-   * @default 0.005
+   * @default 0.01
    */
   readonly falseAbortRate?: number;
   /**
@@ -55,9 +57,12 @@ export interface CustomServingEngineOptions {
   readonly name: string;
   /** PromQL of the in-flight requests of `{{version}}` (the autoscaler's load). One sample; empty means no data. */
   readonly inFlightQuery: string;
-  /** PromQL of errors of `{{version}}` over the last minute (`sum(increase(...[1m]))`). */
+  /**
+   * PromQL of errors of `{{version}}` over the last tick: `sum(increase(...[{{window}}]))`; the controller substitutes
+   * `{{window}}` with the tick (`10s`). A fixed range (`[1m]`) with sub-minute ticks counts requests twice.
+   */
   readonly errorsQuery: string;
-  /** PromQL of requests of `{{version}}` over the last minute. */
+  /** PromQL of requests of `{{version}}` over the last tick (`[{{window}}]`). */
   readonly requestsQuery: string;
   /** PromQL of a latency of `{{version}}`, in seconds (lower is better). */
   readonly latencyQuery: string;
@@ -92,8 +97,8 @@ export class ServingEngine {
   public static readonly VLLM = new ServingEngine({
     name: 'vllm',
     inFlightQuery: `sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",${SEL}})`,
-    errorsQuery: `(sum(increase(vllm:request_success_total{${SEL},finished_reason!~"stop|length"}[1m])) or vector(0))`,
-    requestsQuery: `sum(increase(vllm:request_success_total{${SEL}}[1m]))`,
+    errorsQuery: `(sum(increase(vllm:request_success_total{${SEL},finished_reason!~"stop|length"}[{{window}}])) or vector(0))`,
+    requestsQuery: `sum(increase(vllm:request_success_total{${SEL}}[{{window}}]))`,
     latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{${SEL}}[5m])))`,
     latencySampleQuery: `sum(increase(vllm:time_to_first_token_seconds_count{${SEL}}[5m]))`,
   });
@@ -106,8 +111,8 @@ export class ServingEngine {
   public static readonly TGI = new ServingEngine({
     name: 'tgi',
     inFlightQuery: `sum({__name__=~"tgi_queue_size|tgi_batch_current_size",${SEL}})`,
-    errorsQuery: `(sum(increase(tgi_request_failure{${SEL}}[1m])) or vector(0))`,
-    requestsQuery: `sum(increase(tgi_request_count{${SEL}}[1m]))`,
+    errorsQuery: `(sum(increase(tgi_request_failure{${SEL}}[{{window}}])) or vector(0))`,
+    requestsQuery: `sum(increase(tgi_request_count{${SEL}}[{{window}}]))`,
     latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(tgi_request_duration_bucket{${SEL}}[5m])))`,
     latencySampleQuery: `sum(increase(tgi_request_duration_count{${SEL}}[5m]))`,
   });
@@ -122,8 +127,8 @@ export class ServingEngine {
   public static readonly TRITON = new ServingEngine({
     name: 'triton',
     inFlightQuery: `sum(nv_inference_pending_request_count{${SEL}})`,
-    errorsQuery: `(sum(increase(nv_inference_request_failure{${SEL}}[1m])) or vector(0))`,
-    requestsQuery: `sum(increase({__name__=~"nv_inference_request_success|nv_inference_request_failure",${SEL}}[1m]))`,
+    errorsQuery: `(sum(increase(nv_inference_request_failure{${SEL}}[{{window}}])) or vector(0))`,
+    requestsQuery: `sum(increase({__name__=~"nv_inference_request_success|nv_inference_request_failure",${SEL}}[{{window}}]))`,
     latencyQuery: `sum(increase(nv_inference_request_duration_us{${SEL}}[5m])) / sum(increase(nv_inference_request_success{${SEL}}[5m])) / 1000000`,
     latencySampleQuery: `sum(increase(nv_inference_request_success{${SEL}}[5m]))`,
     metricsPort: 8002,
@@ -150,9 +155,9 @@ export class ServingEngine {
   public readonly name: string;
   /** PromQL of in-flight requests of `{{version}}`. */
   public readonly inFlightQuery: string;
-  /** PromQL of errors of `{{version}}` over one minute. */
+  /** PromQL of errors of `{{version}}` over one tick (`[{{window}}]`). */
   public readonly errorsQuery: string;
-  /** PromQL of requests of `{{version}}` over one minute. */
+  /** PromQL of requests of `{{version}}` over one tick (`[{{window}}]`). */
   public readonly requestsQuery: string;
   /** PromQL of the latency of `{{version}}`, in seconds. */
   public readonly latencyQuery: string;

@@ -11,12 +11,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { KubeTwin, World } from './kube-twin';
+import { GatewayRequest, KubeTwin, RouteOutcome, World } from './kube-twin';
+import { DeployResult, ManifestResource, TerraformKubernetesManifests } from './kube-twin/terraform';
 import { main as cli } from '../../src/controller/cli/main';
 import { runNamespace } from '../../src/controller/k8s/main';
 import { PlanData } from '../../src/core/plan/plan';
 
-export type ApplyMode = 'client-side' | 'server-side' | 'server-side-force';
+/** How manifests reach the cluster: kubectl (client-side, server-side with and without force) or `cdktf deploy`. */
+export type ApplyMode = 'client-side' | 'server-side' | 'server-side-force' | 'terraform';
 
 export interface ScenarioOptions {
   readonly namespace: string;
@@ -26,6 +28,10 @@ export interface ScenarioOptions {
   /** Seconds from scale-up to ready, for every Deployment. */
   readonly coldStartSeconds: number;
   readonly kubectl: string;
+  /** The requests of simulated second `t`. @default `rps` requests to `host` */
+  readonly traffic?: (t: number) => readonly GatewayRequest[];
+  /** Every routed request with its outcome (after the gateway's Lua filters). */
+  readonly observe?: (t: number, requests: readonly GatewayRequest[], outcomes: readonly RouteOutcome[]) => void;
 }
 
 /** What happened over a scenario. */
@@ -37,6 +43,8 @@ export interface ScenarioReport {
   /** Seconds in which the canary's weight was above the plan's at the same time since the rollout started. */
   overPlanSeconds: number;
   applies: Array<{ mode: ApplyMode; at: number; exitCode: number }>;
+  /** Longest time the KEDA HTTP interceptor held a request while its target had no ready replica (scale to zero). */
+  longestHoldSeconds?: number;
 }
 
 export class ClusterScenario {
@@ -57,12 +65,17 @@ export class ClusterScenario {
   private plan?: PlanData;
   private canary?: string;
   private routeName?: string;
+  private readonly terraform: TerraformKubernetesManifests;
+  /** What the last `deploy` did. */
+  public lastDeploy?: DeployResult;
 
   private constructor(public readonly twin: KubeTwin, private readonly options: ScenarioOptions) {
     this.kubeconfig = twin.writeKubeconfig(this.dir, twin.adminToken, options.namespace);
     this.world = new World(twin, {
-      traffic: () => Array.from({ length: options.rps }, () => ({ host: options.host, path: '/v1/completions' })),
+      traffic: options.traffic ?? (() => Array.from({ length: options.rps }, () => ({ host: options.host, path: '/v1/completions' }))),
+      observe: options.observe,
     });
+    this.terraform = new TerraformKubernetesManifests(twin.url, twin.adminToken);
   }
 
   /** The controller's connection: the namespace controller's ServiceAccount, so the synthesized RBAC applies. */
@@ -96,6 +109,41 @@ export class ClusterScenario {
     return exitCode;
   }
 
+  /**
+   * `cdktf deploy` of the bridge's `kubernetes_manifest` resources (kube-twin/terraform.ts models the provider's
+   * plan and server-side apply). Returns 0, or 1 when a resource failed (Terraform's exit code).
+   */
+  public async deploy(resources: Readonly<Record<string, ManifestResource>>): Promise<number> {
+    this.lastDeploy = await this.terraform.deploy(resources);
+    const exitCode = this.lastDeploy.errors.length > 0 ? 1 : 0;
+    this.report.applies.push({ mode: 'terraform', at: this.world.time, exitCode });
+    this.world.reconcile();
+    return exitCode;
+  }
+
+  /**
+   * A tick during which the CLI's `verb` lands just before the controller's request number `at` (0-based) is
+   * served: that request waits until the command has been written. When the tick makes fewer than `at + 1`
+   * requests, the command runs after the tick (`raced` false). Returns the number of requests the tick made and
+   * the CLI's exit code.
+   */
+  public async tickRacing(verb: string, rollout: string, at: number): Promise<{ requests: number; exitCode: number; raced: boolean }> {
+    const controller = `system:serviceaccount:${this.options.namespace}:model-rollout-controller`;
+    let seen = 0;
+    let exitCode: number | undefined;
+    this.twin.beforeRequest = async (r) => {
+      if (r.user !== controller) return;
+      if (seen++ === at) exitCode = await this.command(verb, rollout);
+    };
+    try {
+      await this.tick();
+    } finally {
+      this.twin.beforeRequest = undefined;
+    }
+    const raced = exitCode !== undefined;
+    return { requests: seen, exitCode: exitCode ?? await this.command(verb, rollout), raced };
+  }
+
   /** One tick of the namespace's controller at the simulated time. */
   public async tick(): Promise<void> {
     const log = (line: Record<string, unknown>) => this.logs.push({ t: this.world.time, ...line });
@@ -127,12 +175,12 @@ export class ClusterScenario {
     return cm?.data?.['state.json'] ? JSON.parse(cm.data['state.json']) : undefined;
   }
 
-  /** The canary's weight on the live route now. */
-  public canaryWeight(): number {
+  /** The canary's (or `version`'s) weight on the live route now. */
+  public canaryWeight(version = this.canary): number {
     const route = this.twin.object('gateway.networking.k8s.io/v1', 'HTTPRoute', this.options.namespace, this.routeName!) as any;
     const refs: any[] = route?.spec?.rules?.flatMap((r: any) => r.backendRefs ?? []) ?? [];
     const total = refs.reduce((n, r) => n + (r.weight ?? 1), 0);
-    const canary = refs.filter((r) => String(r.name).endsWith(`-${this.canary}`)).reduce((n, r) => n + (r.weight ?? 1), 0);
+    const canary = refs.filter((r) => String(r.name).endsWith(`-${version}`)).reduce((n, r) => n + (r.weight ?? 1), 0);
     return total > 0 ? Math.round((canary * 100) / total) : 0;
   }
 
@@ -150,10 +198,14 @@ export class ClusterScenario {
     this.report.failed += failed;
     this.outage = failed > 0 ? this.outage + 1 : 0;
     this.report.longestOutageSeconds = Math.max(this.report.longestOutageSeconds, this.outage);
+    if (this.world.stats.longestHoldSeconds > 0) this.report.longestHoldSeconds = this.world.stats.longestHoldSeconds;
     if (this.plan && this.rolloutStartedAt !== undefined && this.routeName) {
       const elapsed = this.world.time - this.rolloutStartedAt;
-      const allowed = Math.max(0, ...this.plan.rows.filter((r) => r.atSeconds <= elapsed).map((r) => r.weights[this.canary!] ?? 0));
-      if (this.canaryWeight() > allowed) this.report.overPlanSeconds++;
+      const over = this.plan.canaries.some((canary) => {
+        const allowed = Math.max(0, ...this.plan!.rows.filter((r) => r.atSeconds <= elapsed).map((r) => r.weights[canary] ?? 0));
+        return this.canaryWeight(canary) > allowed;
+      });
+      if (over) this.report.overPlanSeconds++;
     }
   }
 }

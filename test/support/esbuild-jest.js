@@ -10,6 +10,9 @@ const OPTIONS = {
   platform: 'node',
   target: 'node20',
   sourcemap: 'external',
+  // strict mode, as tsc emits for every module (the library's lib/ and the bundles run strict too): a write to a
+  // frozen object (the kube twin's stored objects) throws instead of being silently dropped
+  banner: '"use strict";',
   // what tsconfig.json says, for the semantics that depend on it
   tsconfigRaw: { compilerOptions: { target: 'ES2022', experimentalDecorators: true, esModuleInterop: true } },
 };

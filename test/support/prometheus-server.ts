@@ -118,6 +118,8 @@ export async function startPrometheusScraping(options: {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
   // JSON is YAML: the config is written as JSON to avoid a YAML writer
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify({
+    // 1 s: the tests' counts assume real-time rates over whole seconds. The first scrape comes ~5 s after start
+    // anyway: Prometheus 2.x applies discovered targets on a fixed 5 s reload tick (prometheus/prometheus#14073)
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     scrape_configs: [{
       job_name: 'pods',

@@ -1,13 +1,21 @@
 /**
  * The step controller on AWS: a Lambda (the bundled handler) invoked every minute by EventBridge Scheduler, the
- * rollout's spec and state in SSM parameters, a log group, and least-privilege IAM for exactly the calls the
- * handler makes. The handler disables its schedule once the rollout is over; every deploy enables it again.
+ * rollout's spec in an SSM parameter (Terraform writes it), its state and commands in a DynamoDB table (conditional
+ * writes; Terraform creates the table and never writes an item), a log group, and least-privilege IAM for exactly
+ * the calls the handler makes. The handler disables its schedule once the rollout is over; every deploy enables it
+ * again.
+ *
+ * One table per rollout rather than one shared table keyed by rollout: the Lambda's policy names one table ARN
+ * (no `dynamodb:LeadingKeys` condition to get right), the table's deletion protection and point-in-time recovery
+ * follow the rollout's `destroyProtection`, and destroying a rollout removes its table. On-demand billing costs
+ * nothing while the rollout is idle.
  */
 import * as path from 'path';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -17,11 +25,11 @@ import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { Duration } from 'cdk8s';
-import { AssetType, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
+import { AssetType, Lazy, TerraformAsset, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER,
-  ENV_CONTROLLER_SSM_STATE_PARAMETER, specParameterName, stateParameterName,
+  ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME,
+  ENV_CONTROLLER_SSM_SPEC_PARAMETER, specParameterName, stateTableName,
 } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
 import { workloadPolicyRules } from '../../k8s/private/rbac';
@@ -54,6 +62,8 @@ const BUNDLE_ASSET_ID = 'ModelRolloutControllerBundle';
 export class LambdaStepController extends Construct {
   public readonly function: LambdaFunction;
   public readonly role: IamRole;
+  /** The table of the controller's state and the CLI's commands. */
+  public readonly stateTable: DynamodbTable;
   private readonly functionName: string;
   /** Size of the Lambda bundle in bytes. */
   public readonly bundleBytes: number;
@@ -68,13 +78,24 @@ export class LambdaStepController extends Construct {
       value: Lazy.stringValue({ produce: props.specDocument }),
       lifecycle,
     });
-    const stateParam = new SsmParameter(this, 'State', {
-      name: stateParameterName(name),
-      type: 'String',
-      value: '{}',
-      // the controller owns the value: a deploy must never reset the rollout's progress
-      lifecycle: { ignoreChanges: ['value'], ...(lifecycle ?? {}) },
+    // Terraform creates the table and never writes an item: a deploy cannot reset the rollout's progress. The state
+    // item (pk "state", sk 0) is written by the controller under a version condition, the command items (pk
+    // "command", sk = seq) by the CLI, each once; see src/controller/aws/adapter.ts.
+    const protect = lifecycle?.preventDestroy === true;
+    this.stateTable = new DynamodbTable(this, 'StateTable', {
+      name: stateTableName(name),
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: 'pk',
+      rangeKey: 'sk',
+      attribute: [{ name: 'pk', type: 'S' }, { name: 'sk', type: 'N' }],
+      pointInTimeRecovery: { enabled: true },
+      deletionProtectionEnabled: protect,
+      lifecycle,
     });
+    // the CLI finds the table through the spec parameter; the output, named after the rollout (unique like its
+    // other names), is for people and scripts: `terraform output <name>_state_table`
+    new TerraformOutput(this, 'StateTableName', { value: this.stateTable.name, description: `DynamoDB table of the ${name} rollout's state and commands` })
+      .overrideLogicalId(`${name.replace(/-/g, '_')}_state_table`);
 
     this.bundleBytes = readBundle('lambda', this.node.path).bytes;
     const stack = TerraformStack.of(this);
@@ -97,7 +118,7 @@ export class LambdaStepController extends Construct {
     // built as a string, not from the schedule resource: the policy must exist before the schedule first fires
     const scheduleArn = `arn:${partition}:scheduler:${region}:${account}:schedule/default/${scheduleName}`;
     const alarmArn = (n: string) => `arn:${partition}:cloudwatch:${region}:${account}:alarm:${n}`;
-    const [specArn, stateArn, logGroupArn] = [specParam.arn, stateParam.arn, logGroup.arn];
+    const [specArn, tableArn, logGroupArn] = [specParam.arn, this.stateTable.arn, logGroup.arn];
     // set below, once the schedule's role exists (the policy renders at synth)
     let schedulerRoleArn = '';
     let policyCache: string | undefined;
@@ -107,8 +128,10 @@ export class LambdaStepController extends Construct {
         produce: () => policyCache ?? (policyCache = JSON.stringify({
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'ReadSpecAndState', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specArn, stateArn] },
-            { Sid: 'WriteState', Effect: 'Allow', Action: ['ssm:PutParameter'], Resource: [stateArn] },
+            { Sid: 'ReadSpec', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specArn] },
+            // exactly the calls of DynamoStore: GetItem (state, a command after an unknown outcome), Query (commands),
+            // PutItem (state, under a condition); no UpdateItem, DeleteItem or Scan
+            { Sid: 'StateAndCommands', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: [tableArn] },
             { Sid: 'MoveWeights', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule'], Resource: [props.ruleArn] },
             // Describe* of ELBv2 support no resource-level permissions: "*" is the narrowest the API accepts
             { Sid: 'ReadRouting', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
@@ -141,7 +164,7 @@ export class LambdaStepController extends Construct {
         variables: {
           [ENV_CONTROLLER_SCHEDULE_NAME]: scheduleName,
           [ENV_CONTROLLER_SSM_SPEC_PARAMETER]: specParam.name,
-          [ENV_CONTROLLER_SSM_STATE_PARAMETER]: stateParam.name,
+          [ENV_CONTROLLER_DYNAMODB_TABLE]: this.stateTable.name,
           ...(props.eks ? {
             [ENV_CONTROLLER_EKS_CLUSTER]: props.eks.clusterName,
             [ENV_CONTROLLER_EKS_ENDPOINT]: props.eks.endpoint,

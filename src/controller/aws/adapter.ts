@@ -1,110 +1,199 @@
 /**
- * The AWS adapter: the controller's ports over SSM (spec, state, commands), ELBv2 (weights, target health)
+ * The AWS adapter: the controller's ports over SSM (spec), DynamoDB (state, commands), ELBv2 (weights, target health)
  * and CloudWatch (alarms). See ../README.md for the IAM actions.
  */
+import { randomUUID } from 'crypto';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AwsTarget } from '../../core/contract/target';
 import { renderAlbForward, weightsFromForward } from '../../core/routes/alb';
-import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
+import { RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
-/** The state parameter's document. */
-export interface StateDocument {
-  readonly state?: ControllerState;
-  /** Legacy single command slot (older CLIs). */
-  readonly command?: Command;
-  /** The command queue, oldest first (this CLI). */
-  readonly commands?: Command[];
+/** The spec parameter's document (Terraform writes it): the spec, the target and where the state lives. */
+export interface SpecDocument {
+  readonly spec?: RolloutSpec;
+  readonly target?: AwsTarget;
+  /** The DynamoDB table of state and commands (the CLI finds it here). */
+  readonly stateTable?: string;
 }
 
-/** Spec and target in one SSM parameter (Terraform-owned); state and commands in another (controller and CLI). */
-export class SsmStore implements StateStore {
+/**
+ * The table's items. Key: `pk` (string) and `sk` (number).
+ * - the state: `pk = "state"`, `sk = 0`, with `version` (number, +1 per write), `state` (JSON) and `writer`
+ *   (a token per write, to recognise our own write after an unknown outcome). Only the controller writes it.
+ * - the commands: `pk = "command"`, `sk = seq` (1, 2, 3, ...), with `id`, `kind`, `at`. Only the CLI writes
+ *   them, each once (`attribute_not_exists`); nobody rewrites or deletes them. The controller records the highest
+ *   seq it handled in its state (`commandSeq`), so reading the commands after it is all a tick needs.
+ */
+export const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
+export const COMMAND_PARTITION = 'command';
+
+/** DynamoDB's answer to a write whose condition was false: nothing was written. */
+function conditionFailed(e: unknown): boolean {
+  // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html#API_PutItem_Errors
+  return (e as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+/** `<state version>.<highest command seq>`: a new command or another state write changes it (the tick's fence). */
+function versionOf(stateVersion: number, commandSeq: number): string {
+  return `${stateVersion}.${commandSeq}`;
+}
+
+/**
+ * Spec in SSM (Terraform-owned: a deploy never touches state), state and commands in DynamoDB with conditional
+ * writes. Every read is strongly consistent (`ConsistentRead`): an eventually consistent read may return the
+ * item as it was before the last write, and a version read that way would make a stale write look current.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html
+ */
+export class DynamoStore implements StateStore {
   public spec?: RolloutSpec;
   public target?: AwsTarget;
-  private doc: StateDocument = {};
 
-  constructor(private readonly ssm: SSMClient, private readonly specParameter: string, private readonly stateParameter: string) {}
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    private readonly ssm: SSMClient,
+    private readonly specParameter: string,
+    public readonly table: string,
+    private readonly newToken: () => string = randomUUID,
+  ) {}
 
   public async read(): Promise<StoredRollout> {
-    const [specOut, state] = await Promise.all([
-      this.ssm.send(new GetParameterCommand({ Name: this.specParameter })),
-      this.readState(),
-    ]);
-    const specDoc = JSON.parse(specOut.Parameter?.Value ?? '{}') as { spec?: RolloutSpec; target?: AwsTarget };
-    if (!specDoc.spec || !specDoc.target) throw new Error(`SSM parameter ${this.specParameter} lacks "spec" or "target"`);
-    this.spec = specDoc.spec;
-    this.target = specDoc.target;
-    this.doc = state.doc;
-    const { state: st, command, commands } = this.doc;
-    return { spec: this.spec, target: this.target, state: st, command, commands, version: state.version };
+    const [spec, stored] = await Promise.all([this.readSpec(), this.readState()]);
+    this.spec = spec.spec;
+    this.target = spec.target;
+    const handled = stored.state?.commandSeq ?? 0;
+    const commands = await this.commandsAfter(handled);
+    const latest = Math.max(handled, ...commands.map((c) => c.seq ?? 0));
+    return { spec: spec.spec, target: spec.target, state: stored.state, commands, version: versionOf(stored.version, latest) };
+  }
+
+  /** The spec document (spec, target, table). */
+  public async readSpec(): Promise<{ spec: RolloutSpec; target: AwsTarget; stateTable?: string }> {
+    const out = await this.ssm.send(new GetParameterCommand({ Name: this.specParameter }));
+    const doc = JSON.parse(out.Parameter?.Value ?? '{}') as SpecDocument;
+    if (!doc.spec || !doc.target) throw new Error(`SSM parameter ${this.specParameter} lacks "spec" or "target"`);
+    return { spec: doc.spec, target: doc.target, stateTable: doc.stateTable };
   }
 
   /**
-   * PutParameter has no compare-and-swap. The version is read again right before writing (a command or a tick
-   * that came between is a conflict, and nothing is overwritten), and the new version must be exactly one more
-   * than the one read; anything else means another writer came between (a conflict). The commands written back
-   * are the ones of that last read, so a command stored before it is kept.
+   * Write the state if its version is still the one read (`attribute_not_exists` for the first write). A failed
+   * condition writes nothing and is a conflict. Any other failure may or may not have written (a timeout, a
+   * lost response, an SDK retry of a write that had landed): the item is read again before deciding, and a write
+   * carrying this call's token is a write, never "not written".
    */
   public async writeState(state: ControllerState, version: string): Promise<string> {
-    const fresh = await this.readState();
-    if (fresh.version !== version) throw this.conflict(fresh.version, version);
-    return this.put({ ...fresh.doc, state }, version);
+    const [stateVersion, commandSeq] = version.split('.').map(Number);
+    const token = this.newToken();
+    const next = stateVersion + 1;
+    try {
+      await this.ddb.send(new PutItemCommand({
+        TableName: this.table,
+        Item: { ...STATE_ITEM_KEY, version: { N: String(next) }, state: { S: JSON.stringify(state) }, writer: { S: token } },
+        ...(stateVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: '#version = :read', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':read': { N: String(stateVersion) } } }),
+      }));
+    } catch (e) {
+      const now = await this.readState();
+      if (now.writer === token) return versionOf(next, commandSeq);
+      if (conditionFailed(e) || now.version !== stateVersion) {
+        throw new ConflictError(`DynamoDB table ${this.table}: the state is at version ${now.version}, this tick read ${stateVersion}: another writer came between`);
+      }
+      throw e;
+    }
+    return versionOf(next, commandSeq);
   }
 
+  /** State version and highest command seq now (two strongly consistent reads). */
   public async currentVersion(): Promise<string> {
-    return (await this.readState()).version;
+    const [stored, latest] = await Promise.all([this.readState(), this.latestCommandSeq()]);
+    return versionOf(stored.version, Math.max(latest, stored.state?.commandSeq ?? 0));
   }
 
   /**
-   * Append a command (the CLI): drop the handled ones, append with the next `seq`, write, then read back after
-   * `settleMs` to check it is still there (or already handled): without compare-and-swap a concurrent writer can
-   * overwrite it, and then it is written again. Resolves only once the command is stored.
+   * Store a command (the CLI) as the item after the highest one, written only if no item has that seq. Taken by
+   * another CLI: the next seq. Any other failure: read the item back first (the write may have landed) and retry
+   * the same seq, so a command is stored once. Resolves only once the command is stored.
    */
-  public async appendCommand(kind: Command['kind'], id: string, at: number, attempts = 5, settleMs = 1500): Promise<Command> {
-    let command: Command | undefined;
+  public async appendCommand(kind: Command['kind'], id: string, at: number, attempts = 6): Promise<Command> {
+    let seq: number | undefined;
+    let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const { doc, version } = await this.readState();
-      const queue = doc.commands ?? [];
-      if (command && (queue.some((c) => c.id === id) || (doc.state?.commandSeq ?? 0) >= command.seq!)) return command;
-      const pending = [...queue, ...(doc.command ? [doc.command] : [])].filter((c) => !handledBy(c, doc.state));
-      command = { id, kind, at, seq: Math.max(doc.state?.commandSeq ?? 0, ...queue.map((c) => c.seq ?? 0)) + 1 };
-      try {
-        await this.put({ state: doc.state, commands: [...pending, command] }, version);
-      } catch (e) {
-        if (!isRuntimeError(e, 'conflict')) throw e;
+      if (seq === undefined) {
+        const [stored, latest] = await Promise.all([this.readState(), this.latestCommandSeq()]);
+        seq = Math.max(latest, stored.state?.commandSeq ?? 0) + 1;
       }
-      await new Promise((r) => setTimeout(r, settleMs));
+      const command: Command = { id, kind, at, seq };
+      try {
+        await this.ddb.send(new PutItemCommand({
+          TableName: this.table,
+          Item: { pk: { S: COMMAND_PARTITION }, sk: { N: String(seq) }, id: { S: id }, kind: { S: kind }, at: { N: String(at) } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }));
+        return command;
+      } catch (e) {
+        lastError = e;
+        const existing = await this.commandAt(seq);
+        if (existing?.id === id) return command;
+        if (existing) seq = undefined;
+      }
     }
-    const { doc } = await this.readState();
-    if (command && ((doc.commands ?? []).some((c) => c.id === id) || (doc.state?.commandSeq ?? 0) >= command.seq!)) return command;
-    throw new RolloutRuntimeError('conflict', `could not store the ${kind} command in ${this.stateParameter} after ${attempts} attempts: other writers keep coming between; try again`);
+    throw new RolloutRuntimeError('conflict', `could not store the ${kind} command in DynamoDB table ${this.table} after ${attempts} attempts (${(lastError as Error)?.message}); nothing was stored, try again`);
   }
 
-  private async readState(): Promise<{ doc: StateDocument; version: string }> {
-    const out = await this.ssm.send(new GetParameterCommand({ Name: this.stateParameter }));
-    const raw = out.Parameter?.Value ?? '{}';
-    return { doc: raw.trim().startsWith('{') ? JSON.parse(raw) as StateDocument : {}, version: String(out.Parameter?.Version ?? 0) };
+  private async readState(): Promise<{ state?: ControllerState; version: number; writer?: string }> {
+    const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { ...STATE_ITEM_KEY }, ConsistentRead: true }));
+    const item = out.Item;
+    if (!item) return { version: 0 };
+    const state = item.state?.S ? JSON.parse(item.state.S) as ControllerState : undefined;
+    return { state, version: Number(item.version?.N ?? 0), writer: item.writer?.S };
   }
 
-  private conflict(now: string | number | undefined, read: string): ConflictError {
-    return new ConflictError(`SSM parameter ${this.stateParameter} is at version ${now}, expected ${Number(read) + 1}: another writer came between`);
+  private async commandAt(seq: number): Promise<Command | undefined> {
+    const Key = { pk: { S: COMMAND_PARTITION }, sk: { N: String(seq) } };
+    const out = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key, ConsistentRead: true }));
+    return out.Item ? commandOf(out.Item) : undefined;
   }
 
-  private async put(doc: StateDocument, version: string): Promise<string> {
-    const out = await this.ssm.send(new PutParameterCommand({ Name: this.stateParameter, Value: JSON.stringify(doc), Overwrite: true, Type: 'String' }));
-    if (String(out.Version) !== String(Number(version) + 1)) throw this.conflict(out.Version, version);
-    return String(out.Version);
+  private async latestCommandSeq(): Promise<number> {
+    const out = await this.ddb.send(new QueryCommand({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: COMMAND_PARTITION } },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }));
+    return Number(out.Items?.[0]?.sk?.N ?? 0);
+  }
+
+  /** The commands after `handled`, oldest first (every page). */
+  private async commandsAfter(handled: number): Promise<Command[]> {
+    const commands: Command[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out: QueryCommandOutput = await this.ddb.send(new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk > :handled',
+        ExpressionAttributeValues: { ':pk': { S: COMMAND_PARTITION }, ':handled': { N: String(handled) } },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      commands.push(...(out.Items ?? []).map(commandOf));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return commands;
   }
 }
 
-function handledBy(c: Command, state: ControllerState | undefined): boolean {
-  if (!state) return false;
-  return c.seq !== undefined ? c.seq <= (state.commandSeq ?? 0) : c.id === state.lastCommandId;
+function commandOf(item: Record<string, AttributeValue>): Command {
+  return { id: item.id?.S ?? '', kind: item.kind?.S as Command['kind'], at: Number(item.at?.N ?? 0), seq: Number(item.sk?.N) };
 }
 
 /** The listener rule as the router. */

@@ -3,14 +3,13 @@
  * Bundled by the build into assets/controller/aws/handler/index.js; the AWS SDK v3 comes with the runtime.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { AlarmMetrics, ListenerRuleRouter, SsmStore, TargetGroupCapacity } from './adapter';
-import { credentialsFromEnv, eksToken } from './eks-token';
 import {
-  ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SCHEDULE_NAME,
-  ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_SSM_STATE_PARAMETER,
+  ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL,
+  ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER, TICK_SECONDS,
 } from '../../core/constants';
 import { ENV_CONTROLLER_SNS_TOPIC_ARN } from '../../core/notifications';
 import { ControllerState, MetricObservation } from '../../core/state';
@@ -20,10 +19,14 @@ import { SnsSink } from '../notify-sns';
 import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick, TickResult } from '../tick';
+import { AlarmMetrics, DynamoStore, ListenerRuleRouter, TargetGroupCapacity } from './adapter';
+import { credentialsFromEnv, eksToken } from './eks-token';
 
 /** SDK clients, injectable for tests. */
 export interface AwsClients {
   readonly ssm: SSMClient;
+  /** The state table (conditional writes). */
+  readonly dynamodb: DynamoDBClient;
   readonly elb: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
   /** EventBridge Scheduler: the controller disables its own schedule once the rollout is over. */
@@ -60,14 +63,13 @@ export async function runTick(
   env: NodeJS.ProcessEnv,
   now = Date.now(),
   log: (line: Record<string, unknown>) => void = defaultLog(now),
-): Promise<TickResult> {
+): Promise<TickResult & { tickSeconds?: number }> {
   const specParameter = env[ENV_CONTROLLER_SSM_SPEC_PARAMETER];
-  const stateParameter = env[ENV_CONTROLLER_SSM_STATE_PARAMETER];
-  if (!specParameter || !stateParameter) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_SSM_STATE_PARAMETER}`);
-  const store = new SsmStore(clients.ssm, specParameter, stateParameter);
-  await store.read();
-  const spec = store.spec!;
-  const target = store.target!;
+  const table = env[ENV_CONTROLLER_DYNAMODB_TABLE];
+  if (!specParameter || !table) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_DYNAMODB_TABLE}`);
+  const store = new DynamoStore(clients.dynamodb, clients.ssm, specParameter, table);
+  // the spec and target build the router and capacity; the tick reads spec, state and commands itself
+  const { spec, target } = await store.readSpec();
 
   let floors: WorkloadCapacity | undefined;
   const cluster = env[ENV_CONTROLLER_EKS_CLUSTER];
@@ -103,7 +105,34 @@ export async function runTick(
       log({ rollout: spec.name, level: 'info', reason: `rollout over (${result.decision.state.phase}): schedule ${schedule} disabled` });
     }
   }
-  return result;
+  return { ...result, tickSeconds: spec.tickSeconds ?? TICK_SECONDS };
+}
+
+/** Sub-minute ticks start at most this long into an invocation (the Lambda's timeout is 50 s). */
+export const LAST_TICK_OFFSET_SECONDS = 30;
+
+/**
+ * One scheduled invocation (EventBridge fires at most once a minute): tick, then, while the rollout is progressing
+ * and its spec asks for sub-minute ticks (`tickSeconds`), tick again every `tickSeconds` until
+ * `LAST_TICK_OFFSET_SECONDS` into the invocation. Returns the last tick's result. `clock`/`sleep` are for tests.
+ */
+export async function runMinute(
+  awsClients: AwsClients,
+  env: NodeJS.ProcessEnv,
+  options: { readonly clock?: () => number; readonly sleep?: (ms: number) => Promise<void> } = {},
+): Promise<TickResult & { tickSeconds?: number }> {
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const start = clock();
+  let r = await runTick(awsClients, env, start);
+  const step = r.tickSeconds ?? TICK_SECONDS;
+  for (let offset = step; step < TICK_SECONDS && offset <= LAST_TICK_OFFSET_SECONDS; offset += step) {
+    if (r.failed || r.decision?.state.phase !== 'progressing') break;
+    const wait = start + offset * 1000 - clock();
+    if (wait > 0) await sleep(wait);
+    r = await runTick(awsClients, env, clock());
+  }
+  return r;
 }
 
 function defaultLog(now: number) {
@@ -115,8 +144,12 @@ let clients: AwsClients | undefined;
 /** The Lambda entrypoint. */
 export async function handler(): Promise<{ phase: string; actions: number; conflict?: string; failed?: string }> {
   clients = clients ?? {
-    ssm: new SSMClient({}), elb: new ElasticLoadBalancingV2Client({}), cloudwatch: new CloudWatchClient({}), scheduler: new SchedulerClient({}),
+    ssm: new SSMClient({}),
+    dynamodb: new DynamoDBClient({}),
+    elb: new ElasticLoadBalancingV2Client({}),
+    cloudwatch: new CloudWatchClient({}),
+    scheduler: new SchedulerClient({}),
   };
-  const r = await runTick(clients, process.env);
+  const r = await runMinute(clients, process.env);
   return { phase: r.decision?.state.phase ?? 'unknown', actions: r.applied.length, conflict: r.conflict, failed: r.failed?.error };
 }

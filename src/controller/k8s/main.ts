@@ -1,6 +1,7 @@
 /**
- * The in-cluster step controller: one tick per CronJob run (every minute, concurrencyPolicy Forbid), for every
- * rollout of its namespace. Bundled by the build into assets/controller/k8s/main/index.js and run by a stock Node
+ * The in-cluster step controller: one CronJob run a minute (concurrencyPolicy Forbid) ticks every rollout of its
+ * namespace, then every `tickSeconds` (10 s by default) the rollouts in progress until 50 s into the run
+ * (`runMinute`). Bundled by the build into assets/controller/k8s/main/index.js and run by a stock Node
  * image.
  *
  * Which rollouts: those whose spec ConfigMap the controller's ServiceAccount may read. It asks the API server
@@ -8,13 +9,16 @@
  * and each rollout's own RoleBinding is what enrols it. One rollout's failure (a bad spec, a 422, a deleted
  * object) is logged and recorded on its own, and never stops the others.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import {
-  ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP,
-  specConfigMapName, stateConfigMapName,
+  ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR, ENV_CONTROLLER_PROMETHEUS_CA_FILE, ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE,
+  ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP, specConfigMapName, stateConfigMapName, TICK_SECONDS,
 } from '../../core/constants';
+import { MetricObservation } from '../../core/state';
 import { NotifierSink } from '../notify';
 import { Metrics } from '../ports';
-import { PrometheusMetrics } from '../prometheus';
+import { PrometheusConnection, PrometheusMetrics } from '../prometheus';
 import { tick } from '../tick';
 import { ConfigMapStore, HttpRouteRouter, WorkloadCapacity } from './adapter';
 import { KubeEventSink } from './events';
@@ -40,10 +44,14 @@ export async function runTick(
   const spec = store.spec!;
   const target = store.target!;
   const prometheusUrl = target.prometheusUrl ?? env[ENV_CONTROLLER_PROMETHEUS_URL];
-  const metrics: Metrics = prometheusUrl
-    ? new PrometheusMetrics(prometheusUrl, { namespace })
-    : { measure: async (_s, versions) => Object.fromEntries(versions.map((v) => [v, {}])) };
-  return tick({
+  const connection = prometheusConnectionFromEnv(env);
+  const metrics: Metrics = !prometheusUrl
+    ? { measure: async (_s, versions) => Object.fromEntries(versions.map((v) => [v, {}])) }
+    : 'error' in connection
+      // an unreadable CA or token is a measurement error: the checks hold the weights and say why
+      ? { measure: async (s, versions) => Object.fromEntries(versions.map((v) => [v, errorObservations(s, connection.error)])) }
+      : new PrometheusMetrics(prometheusUrl, { namespace }, 5000, { ...connection, now: () => now });
+  const result = await tick({
     store,
     router: new HttpRouteRouter(kube, spec, target),
     capacity: new WorkloadCapacity(kube, target),
@@ -61,6 +69,35 @@ export async function runTick(
       }, namespace)] : []),
     ],
   }, now);
+  return { ...result, tickSeconds: spec.tickSeconds ?? TICK_SECONDS };
+}
+
+/**
+ * Prometheus' CA and credentials from the files the pod mounts (`k8s/private/prometheus-connection.ts`), read at
+ * every tick so a rotated token or CA is used without a restart. A file that cannot be read is an error the
+ * checks report (they hold), never a query sent without the credentials.
+ */
+export function prometheusConnectionFromEnv(env: NodeJS.ProcessEnv): PrometheusConnection | { error: string } {
+  const read = (file: string) => fs.readFileSync(file, 'utf8');
+  try {
+    const caFile = env[ENV_CONTROLLER_PROMETHEUS_CA_FILE];
+    const tokenFile = env[ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE];
+    const basicDir = env[ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR];
+    const headers: Record<string, string> = {};
+    if (tokenFile) headers.authorization = `Bearer ${read(tokenFile).trim()}`;
+    if (basicDir) {
+      const user = read(path.join(basicDir, 'username')).replace(/\r?\n$/, '');
+      const password = read(path.join(basicDir, 'password')).replace(/\r?\n$/, '');
+      headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    }
+    return { ...(caFile ? { ca: read(caFile) } : {}), ...(Object.keys(headers).length ? { headers } : {}) };
+  } catch (e) {
+    return { error: `Prometheus credentials or CA could not be read: ${(e as Error).message}` };
+  }
+}
+
+function errorObservations(spec: { checks: readonly { name: string }[] }, error: string): Record<string, MetricObservation> {
+  return Object.fromEntries(spec.checks.map((m) => [m.name, { error }]));
 }
 
 /** Names of the rollouts the controller may tick in `namespace`: the spec ConfigMaps its Roles name. */
@@ -84,7 +121,15 @@ const PARALLEL_ROLLOUTS = 8;
 
 /** The outcome of one namespace tick: each rollout's, in order. */
 export interface NamespaceTickResult {
-  readonly rollouts: ReadonlyArray<{ readonly name: string; readonly ok: boolean; readonly error?: string }>;
+  readonly rollouts: ReadonlyArray<{
+    readonly name: string;
+    readonly ok: boolean;
+    readonly error?: string;
+    /** The rollout's tick (`spec.tickSeconds`), when its tick ran. */
+    readonly tickSeconds?: number;
+    /** Whether it is progressing (it wants its sub-minute ticks). */
+    readonly active?: boolean;
+  }>;
   readonly failed: boolean;
 }
 
@@ -97,16 +142,20 @@ export async function runNamespace(
   env: NodeJS.ProcessEnv,
   now = Date.now(),
   log: (line: Record<string, unknown>) => void = defaultLog(now),
+  only?: readonly string[],
 ): Promise<NamespaceTickResult> {
   const namespace = env[ENV_CONTROLLER_NAMESPACE] || inClusterNamespace();
   if (!namespace) throw new Error(`set ${ENV_CONTROLLER_NAMESPACE}`);
   // one rollout named by the environment: the single-rollout mode of earlier versions (and of tests)
   if (env[ENV_CONTROLLER_SPEC_CONFIGMAP]) {
     const r = await runTick(conn, env, now, log);
-    return { rollouts: [{ name: String(env[ENV_CONTROLLER_SPEC_CONFIGMAP]), ok: !r.failed }], failed: !!r.failed };
+    return {
+      rollouts: [{ name: String(env[ENV_CONTROLLER_SPEC_CONFIGMAP]), ok: !r.failed, tickSeconds: r.tickSeconds, active: r.decision?.state.phase === 'progressing' }],
+      failed: !!r.failed,
+    };
   }
-  const names = await discoverRollouts(new KubeClient(conn), namespace);
-  const rollouts: Array<{ name: string; ok: boolean; error?: string }> = new Array(names.length);
+  const names = only ? [...only] : await discoverRollouts(new KubeClient(conn), namespace);
+  const rollouts: Array<NamespaceTickResult['rollouts'][number]> = new Array(names.length);
   const tickOne = async (i: number) => {
     const name = names[i];
     const one = {
@@ -117,7 +166,7 @@ export async function runNamespace(
     };
     try {
       const r = await runTick(conn, one, now, (line) => log({ rollout: name, ...line }));
-      rollouts[i] = { name, ok: !r.failed };
+      rollouts[i] = { name, ok: !r.failed, tickSeconds: r.tickSeconds, active: r.decision?.state.phase === 'progressing' };
     } catch (e) {
       const error = (e as Error).message;
       log({ rollout: name, level: 'error', error });
@@ -135,8 +184,52 @@ export async function runNamespace(
   return { rollouts, failed: rollouts.some((r) => !r.ok) };
 }
 
+/** Sub-minute ticks start at most this long after the run's first tick (the Job ends at 58 s: step-controller.ts). */
+export const LAST_TICK_OFFSET_SECONDS = 50;
+
+/**
+ * One CronJob run: tick every rollout of the namespace, then tick again the rollouts in progress whose
+ * `tickSeconds` is under a minute, every `tickSeconds` from the run's start until `LAST_TICK_OFFSET_SECONDS`
+ * (6 ticks a minute at 10 s). A rollout stops being re-ticked once it is not progressing (paused, promoted,
+ * aborted) or fails; an idle namespace's run ends after its first pass, as before. `sleep` and `clock` are for tests.
+ */
+export async function runMinute(
+  conn: KubeConnection,
+  env: NodeJS.ProcessEnv,
+  options: {
+    readonly clock?: () => number;
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly log?: (line: Record<string, unknown>) => void;
+  } = {},
+): Promise<NamespaceTickResult> {
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const start = clock();
+  const first = await runNamespace(conn, env, start, options.log ?? defaultLog(start));
+  let failed = first.failed;
+  let fast = first.rollouts.filter((r) => r.ok && r.active && (r.tickSeconds ?? TICK_SECONDS) < TICK_SECONDS);
+  // every tick divides a minute: their greatest common divisor is the slot every due tick falls on
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const step = fast.reduce((g, r) => gcd(g, r.tickSeconds!), TICK_SECONDS);
+  for (let offset = step; fast.length > 0 && offset <= LAST_TICK_OFFSET_SECONDS; offset += step) {
+    const due = fast.filter((r) => offset % r.tickSeconds! === 0);
+    if (due.length === 0) continue;
+    const wait = start + offset * 1000 - clock();
+    if (wait > 0) await sleep(wait);
+    // a slow pass ran past this slot: skip to the next one rather than tick late twice
+    if (clock() - start > (offset + step / 2) * 1000) continue;
+    const now = clock();
+    const single = !!env[ENV_CONTROLLER_SPEC_CONFIGMAP];
+    const r = await runNamespace(conn, env, now, options.log ?? defaultLog(now), single ? undefined : due.map((x) => x.name));
+    failed = failed || r.failed;
+    const stillFast = new Set(r.rollouts.filter((x) => x.ok && x.active).map((x) => x.name));
+    fast = fast.filter((x) => !due.includes(x) || stillFast.has(x.name));
+  }
+  return { rollouts: first.rollouts, failed };
+}
+
 if (require.main === module) {
-  Promise.resolve().then(() => runNamespace(inClusterConnection(), process.env)).then(
+  Promise.resolve().then(() => runMinute(inClusterConnection(), process.env)).then(
     (r) => { process.exitCode = r.failed ? 1 : 0; },
     (e: Error) => {
       process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', error: e.message })}\n`);

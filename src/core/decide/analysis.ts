@@ -2,7 +2,7 @@
  * Analysis: continuous checks at every tick and the analysis gates of `analysis` steps. A measurement with no
  * data, an error or too few samples is inconclusive, never a failure.
  */
-import { ONCE_PER_TICK_MS, TickContext } from './context';
+import { TickContext } from './context';
 import { DEFAULT_NO_DATA, judgeWithBaseline, noDataDecision, watchData } from '../gates';
 import { sequentialStep } from '../sequential';
 import { AnalysisGateSpec, MetricSpec } from '../spec';
@@ -43,9 +43,13 @@ function judgeMetric(t: TickContext, version: string, m: MetricSpec): Verdict {
   const key = `${version}/${m.name}`;
   const previous = s.sequential?.[key];
   let verdict: Verdict = previous?.failed ? 'fail' : 'inconclusive';
-  if (o?.counts && !o.error && (previous === undefined || now - previous.at >= ONCE_PER_TICK_MS)) {
+  const windowEnd = o?.counts?.windowEnd;
+  // a window is taken once: by its end when the adapter evaluates on a grid, else once per tick by the clock
+  const fresh = previous === undefined
+    || (windowEnd !== undefined ? windowEnd > (previous.windowEnd ?? -Infinity) : now - previous.at >= t.oncePerTickMs);
+  if (o?.counts && !o.error && fresh) {
     const out = sequentialStep(m.sequential, previous, o.counts);
-    s.sequential = { ...s.sequential, [key]: { ...out.state, at: now } };
+    s.sequential = { ...s.sequential, [key]: { ...out.state, at: now, ...(windowEnd !== undefined ? { windowEnd } : {}) } };
     verdict = out.verdict;
     if (out.verdict === 'fail') t.reasons.push(`${m.name} of ${version}: ${out.reason}`);
   }
@@ -97,7 +101,7 @@ export function runContinuousChecks(t: TickContext): boolean {
     return s.checkFailing === true;
   }
   s.checkFailing = true;
-  if (s.checkCountedAt === undefined || now - s.checkCountedAt >= ONCE_PER_TICK_MS) {
+  if (s.checkCountedAt === undefined || now - s.checkCountedAt >= t.oncePerTickMs) {
     s.checkFailures += 1;
     s.checkCountedAt = now;
   }

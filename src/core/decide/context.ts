@@ -4,7 +4,7 @@
  * advance). Pure: no clock, no I/O.
  */
 import { TICK_SECONDS } from '../constants';
-import { canonicalJson } from '../hash';
+import { sameData } from '../hash';
 import { specHash } from '../plan/plan';
 import { RolloutSpec } from '../spec';
 import { Action, ControllerState, Decision, Observations, PauseReason, Verdict } from '../state';
@@ -23,6 +23,12 @@ export const TICK_MS = TICK_SECONDS * 1000;
  */
 export const ONCE_PER_TICK_MS = TICK_MS / 2;
 
+/** One tick of `spec`'s rollout in ms: `tickSeconds` when set (sub-minute ticks), else one minute. */
+export function tickMsOf(spec: Pick<RolloutSpec, 'tickSeconds'>): number {
+  const s = spec.tickSeconds;
+  return s !== undefined && Number.isFinite(s) && s > 0 ? s * 1000 : TICK_MS;
+}
+
 /** Default of `scaleDownDelaySeconds`: Argo Rollouts' `abortScaleDownDelaySeconds`/`scaleDownDelaySeconds` default. */
 export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
 
@@ -33,6 +39,10 @@ export class TickContext {
   /** Set when a sequential test failed at this tick: the rollout aborts (the test bounds its own false aborts). */
   public sequentialFailed?: string;
   public wakeAt: number;
+  /** One tick of this rollout, in ms (`spec.tickSeconds`, else `TICK_MS`). */
+  public readonly tickMs: number;
+  /** "Once per tick" for this rollout: half a tick (see `ONCE_PER_TICK_MS`). */
+  public readonly oncePerTickMs: number;
   public readonly hash: string;
   public readonly s: Draft;
 
@@ -43,7 +53,9 @@ export class TickContext {
     public readonly now: number,
     start: (hash: string) => Draft,
   ) {
-    this.wakeAt = now + TICK_MS;
+    this.tickMs = tickMsOf(spec);
+    this.oncePerTickMs = this.tickMs / 2;
+    this.wakeAt = now + this.tickMs;
     this.hash = hashOfSpec(spec);
     this.s = previous && previous.specHash === this.hash ? copy(previous) : start(this.hash);
     if (!previous) this.reasons.push('rollout started');
@@ -51,7 +63,7 @@ export class TickContext {
 
   /** Whether at least one tick has passed since `at` (or `at` never happened). */
   public tickSince(at: number | undefined): boolean {
-    return at === undefined || this.now - at >= ONCE_PER_TICK_MS;
+    return at === undefined || this.now - at >= this.oncePerTickMs;
   }
 
   public setFloor(version: string, replicas: number): void {
@@ -217,7 +229,7 @@ export function copy(previous: ControllerState): Draft {
 }
 
 function sameState(a: ControllerState, b: ControllerState): boolean {
-  return canonicalJson({ ...a, updatedAt: 0 }) === canonicalJson({ ...b, updatedAt: 0 });
+  return sameData({ ...a, updatedAt: 0 }, { ...b, updatedAt: 0 });
 }
 
 function describeIdle(spec: RolloutSpec, s: ControllerState): string {

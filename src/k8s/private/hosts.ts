@@ -41,6 +41,8 @@ export interface EnvironmentHost {
   readonly prometheusUrl?: string;
   /** The model's serving engine (default checks), if any. */
   readonly servingEngine?: ServingEngine;
+  /** Scrape interval of the environment's PodMonitor, when one is synthesized. */
+  readonly scrapeIntervalSeconds?: number;
   /** How long `version` may take to load (its `loadTimeout`). */
   loadTimeoutSeconds(version: string): number;
   /** The version the route serves before a rollout moves traffic: a rollout's stable version. */

@@ -28,6 +28,10 @@ import { specHash } from '../../core/plan/plan';
 import { RolloutSpec } from '../../core/spec';
 import { readBundle } from '../../private/bundles';
 import * as errors from '../errors';
+import { PrometheusConnectionMounts } from './prometheus-connection';
+
+/** The Job of one CronJob run ends this long after it started, before the next run (a minute later). */
+export const RUN_DEADLINE_SECONDS = 58;
 
 /** Name of the namespace controller's ServiceAccount and CronJob. */
 export const NAMESPACE_CONTROLLER_NAME = 'model-rollout-controller';
@@ -37,6 +41,8 @@ const COMPONENT = { 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.ku
 export interface StepControllerProps {
   /** Stock Node.js image that runs the bundled controller (no custom image to build). */
   readonly image: string;
+  /** Prometheus' CA and credentials, mounted into the namespace's controller pod. */
+  readonly prometheus?: PrometheusConnectionMounts;
 }
 
 /** What the controller works on (internal data of the rollout). */
@@ -69,7 +75,7 @@ export class StepController extends Construct {
     this.stateConfigMapName = stateConfigMapName(name);
     const labels = { [LABEL_ROLLOUT]: name, ...COMPONENT };
     const metadata = (n: string) => ({ name: n, namespace: ns, labels });
-    this.bundleBytes = NamespaceController.of(this, ns, props.image).bundleBytes;
+    this.bundleBytes = NamespaceController.of(this, ns, props.image, props.prometheus).bundleBytes;
 
     new k8s.KubeConfigMap(this, 'Spec', {
       metadata: { ...metadata(this.specConfigMapName), annotations: { [ANNOTATION_SPEC_HASH]: Lazy.any({ produce: () => specHash(spec()) }) } },
@@ -104,20 +110,23 @@ export class StepController extends Construct {
 /** The controller of one namespace within one chart: created by the first rollout of that namespace. */
 export class NamespaceController extends Construct {
   /** The namespace controller of `namespace` in the chart of `scope` (created with `image` on first use). */
-  public static of(scope: Construct, namespace: string, image: string): NamespaceController {
+  public static of(scope: Construct, namespace: string, image: string, prometheus?: PrometheusConnectionMounts): NamespaceController {
     const chart = Chart.of(scope);
     const id = `ModelRolloutController-${namespace}`;
     const existing = chart.node.tryFindChild(id) as NamespaceController | undefined;
     if (existing) {
       if (existing.image !== image) throw errors.controllerImageConflict(scope.node.path, 'controllerImage', image, existing.image, namespace);
+      if ((existing.prometheus?.key ?? '') !== (prometheus?.key ?? '')) throw errors.prometheusConnectionConflict(scope.node.path, 'prometheusConnection', namespace);
       return existing;
     }
-    return new NamespaceController(chart, id, namespace, image);
+    return new NamespaceController(chart, id, namespace, image, prometheus);
   }
 
   public readonly bundleBytes: number;
 
-  private constructor(scope: Construct, id: string, namespace: string, public readonly image: string) {
+  private constructor(
+    scope: Construct, id: string, namespace: string, public readonly image: string, public readonly prometheus?: PrometheusConnectionMounts,
+  ) {
     super(scope, id);
     const bundle = readBundle('kubernetes', this.node.path);
     this.bundleBytes = bundle.bytes;
@@ -133,7 +142,10 @@ export class NamespaceController extends Construct {
       metadata: { name: NAMESPACE_CONTROLLER_NAME, namespace, labels },
       spec: {
         schedule: '* * * * *',
-        // one tick at a time; a tick that could not start within 50 s is skipped, the next one comes
+        // One run a minute, at most one at a time. Within a run the controller ticks every rollout once, then keeps
+        // ticking the rollouts in progress every `tickInterval` (10 s by default) until 50 s past its start
+        // (controller/k8s/main.ts, runMinute): an idle namespace's pod exits after one tick, a rollout in progress
+        // keeps one pod up about 55 s a minute. A run that could not start within 50 s is skipped (the next comes).
         concurrencyPolicy: 'Forbid',
         startingDeadlineSeconds: 50,
         successfulJobsHistoryLimit: 1,
@@ -141,8 +153,9 @@ export class NamespaceController extends Construct {
         jobTemplate: {
           spec: {
             backoffLimit: 0,
-            // a tick is bounded: the next one never overlaps (Forbid), and a stuck one is ended before it
-            activeDeadlineSeconds: 55,
+            // a run is bounded: its last tick starts by 50 s after the pod started and the Job ends at 58 s, before
+            // the next run at 60 s (Forbid never has to skip one); a stuck tick is ended, the next run repairs
+            activeDeadlineSeconds: RUN_DEADLINE_SECONDS,
             ttlSecondsAfterFinished: 600,
             template: {
               metadata: { labels },
@@ -154,7 +167,7 @@ export class NamespaceController extends Construct {
                   name: 'controller',
                   image,
                   command: ['node', '/controller/controller.js'],
-                  env: [{ name: ENV_CONTROLLER_NAMESPACE, value: namespace }],
+                  env: [{ name: ENV_CONTROLLER_NAMESPACE, value: namespace }, ...(prometheus?.env ?? [])],
                   resources: {
                     requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
                     limits: { cpu: k8s.Quantity.fromString('250m'), memory: k8s.Quantity.fromString('128Mi') },
@@ -167,9 +180,9 @@ export class NamespaceController extends Construct {
                     capabilities: { drop: ['ALL'] },
                     seccompProfile: { type: 'RuntimeDefault' },
                   },
-                  volumeMounts: [{ name: 'code', mountPath: '/controller', readOnly: true }],
+                  volumeMounts: [{ name: 'code', mountPath: '/controller', readOnly: true }, ...(prometheus?.volumeMounts ?? [])],
                 }],
-                volumes: [{ name: 'code', configMap: { name: codeName } }],
+                volumes: [{ name: 'code', configMap: { name: codeName } }, ...(prometheus?.volumes ?? [])],
               },
             },
           },

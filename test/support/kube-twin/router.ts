@@ -78,7 +78,7 @@ export class GatewayRouter {
     const ref = this.pick(Array.isArray(rule.backendRefs) ? rule.backendRefs.filter(isObject) : []);
     const backend = ref && this.resolve(ns, ref);
     if (!backend) return { status: 500, route: routeName, ruleIndex: best.ruleIndex, mirrors };
-    const ready = backend.deployments.reduce((n, d) => n + readyReplicas(this.store.get(DEPLOYMENTS, backend.namespace, d)), 0);
+    const ready = backend.deployments.reduce((n, d) => n + readyReplicas(this.store.view(DEPLOYMENTS, backend.namespace, d)), 0);
     return { status: ready > 0 ? 200 : 503, route: routeName, ruleIndex: best.ruleIndex, backend, mirrors };
   }
 
@@ -87,7 +87,7 @@ export class GatewayRouter {
     const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const host = req.host.toLowerCase().replace(/:\d+$/, '');
     const candidates: Candidate[] = [];
-    for (const route of this.store.list(HTTPROUTES)) {
+    for (const route of this.store.listView(HTTPROUTES)) {
       const hostRank = hostnameRank(route, host);
       if (!hostRank) continue;
       rulesOf(route).forEach((rule, ruleIndex) => {
@@ -113,24 +113,29 @@ export class GatewayRouter {
     return refs[weights.map((w) => w > 0).lastIndexOf(true)];
   }
 
+  /** The Deployments behind a Service (undefined: no such Service). */
+  public resolveService(namespace: string, name: string): Backend | undefined {
+    return this.resolve(namespace, { name, namespace });
+  }
+
   /** backendRef -> Service -> Deployments selected by the Service (undefined: not a resolvable reference). */
   private resolve(routeNs: string, ref: JsonObject): Backend | undefined {
     if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') return undefined;
     const ns = String(ref.namespace ?? routeNs);
     const name = String(ref.name);
     if (ns !== routeNs && !this.granted(routeNs, ns, name)) return undefined;
-    const svc = this.store.get(SERVICES, ns, name);
+    const svc = this.store.view(SERVICES, ns, name);
     if (!svc) return undefined;
     const selector = isObject(svc.spec) && isObject(svc.spec.selector) ? svc.spec.selector : {};
     if (Object.keys(selector).length === 0) return { namespace: ns, service: name, deployments: [] };
-    const deployments = this.store.list(DEPLOYMENTS, ns)
+    const deployments = this.store.listView(DEPLOYMENTS, ns)
       .filter((d) => labelsMatch(podLabels(d), selector))
       .map((d) => String(d.metadata.name));
     return { namespace: ns, service: name, deployments };
   }
 
   private granted(fromNs: string, toNs: string, service: string): boolean {
-    return this.store.list(GRANTS, toNs).some((g) => {
+    return this.store.listView(GRANTS, toNs).some((g) => {
       const spec = isObject(g.spec) ? g.spec : {};
       const from = Array.isArray(spec.from) ? spec.from.filter(isObject) : [];
       const to = Array.isArray(spec.to) ? spec.to.filter(isObject) : [];

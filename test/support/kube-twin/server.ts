@@ -88,6 +88,11 @@ export class KubeTwin {
   public readonly requests: TwinRequestLog[] = [];
   /** Called before every write is computed: change the store here to simulate a concurrent writer. */
   public beforeWrite?: (e: WriteEvent) => void;
+  /**
+   * Awaited once a request is authenticated and before it is served: a test can hold one client's request here
+   * while another client's requests run to completion (an operator's command landing inside a controller tick).
+   */
+  public beforeRequest?: (r: { readonly method: string; readonly path: string; readonly user: string }) => Promise<void> | void;
   public readonly adminToken = 'twin-admin-token';
   public url = '';
   private readonly faults: Fault[] = [];
@@ -187,6 +192,7 @@ export class KubeTwin {
       if (fault?.status) throw new ApiError(fault.status, 'InternalError', `injected fault: ${method} ${url.pathname} answers ${fault.status}`);
       const user = this.authenticate(req, prefixed?.[1]);
       log.user = user.name;
+      await this.beforeRequest?.({ method, path: url.pathname, user: user.name });
       const discovery = this.discovery(url.pathname, prefixed ? `/token/${prefixed[1]}` : '');
       if (discovery !== undefined) return send(200, discovery);
       if (method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews') {

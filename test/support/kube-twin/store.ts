@@ -10,6 +10,11 @@
  * - `generation` starts at 1 and is bumped when the desired state changes (for CRDs: anything outside
  *   `metadata` and `status`; the twin uses the same rule for built-in kinds, whose spec is the desired state).
  * Cluster-scoped objects are stored with namespace ''.
+ *
+ * Stored objects are deep-frozen and never changed in place (a write stores a new object), so reads hand out the
+ * stored object itself: the world and the gateway read the store at every simulated second and request, and
+ * cloning on every read was most of the cluster scenarios' CPU. A caller that wants to change what it read
+ * clones it first (writing to a frozen object throws in strict mode, so a missed clone fails loudly).
  */
 import { randomUUID } from 'crypto';
 import { clone, isObject, JsonObject, jsonEqual } from './patch';
@@ -30,17 +35,26 @@ export class Store {
   }
 
   public get(def: ResourceDef, namespace: string, name: string): KubeObject | undefined {
-    const o = this.objects.get(key(def, namespace, name));
-    return o && clone(o);
+    return this.objects.get(key(def, namespace, name));
   }
 
   /** Objects of a resource, in one namespace or (namespace undefined) all of them, sorted by namespace/name. */
   public list(def: ResourceDef, namespace?: string): KubeObject[] {
+    return this.listView(def, namespace) as KubeObject[];
+  }
+
+  /** `get`, typed read-only: for the world's router and autoscalers, which never change what they read. */
+  public view(def: ResourceDef, namespace: string, name: string): Readonly<KubeObject> | undefined {
+    return this.objects.get(key(def, namespace, name));
+  }
+
+  /** `list`, typed read-only. */
+  public listView(def: ResourceDef, namespace?: string): ReadonlyArray<Readonly<KubeObject>> {
     const prefix = `${def.group}/${def.version}/${def.resource}/`;
     return [...this.objects.entries()]
       .filter(([k, o]) => k.startsWith(prefix) && (namespace === undefined || (o.metadata.namespace ?? '') === namespace))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, o]) => clone(o));
+      .map(([, o]) => o);
   }
 
   /** Stores a new object, stamping uid, creationTimestamp, generation and resourceVersion. */
@@ -55,8 +69,8 @@ export class Store {
     meta.creationTimestamp = rfc3339(this.now());
     meta.generation = 1;
     meta.resourceVersion = String(++this.revision);
-    this.objects.set(key(def, namespace, String(meta.name)), out);
-    return clone(out);
+    this.objects.set(key(def, namespace, String(meta.name)), deepFreeze(out));
+    return out;
   }
 
   /** Replaces a stored object: keeps the immutable metadata, bumps resourceVersion (and generation on spec change). */
@@ -74,8 +88,8 @@ export class Store {
     const gen = Number(old.metadata.generation ?? 1);
     out.metadata.generation = desiredStateChanged(old, out) ? gen + 1 : gen;
     out.metadata.resourceVersion = String(++this.revision);
-    this.objects.set(k, out);
-    return clone(out);
+    this.objects.set(k, deepFreeze(out));
+    return out;
   }
 
   public delete(def: ResourceDef, namespace: string, name: string): KubeObject | undefined {
@@ -85,6 +99,14 @@ export class Store {
     if (old) this.revision++;
     return old;
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 function key(def: ResourceDef, namespace: string, name: string): string {

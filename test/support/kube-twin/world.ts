@@ -19,15 +19,24 @@
  *   `averageValue`/`value`. No stabilisation window.
  * - KEDA HTTP add-on HTTPScaledObject (https://github.com/kedacore/http-add-on docs/ref/v0.8.0/http_scaled_object.md):
  *   `spec.scaleTargetRef.name`, `spec.replicas.min/max`, target `spec.scalingMetric.concurrency.targetValue` or
- *   `requestRate.targetValue` (or legacy `targetPendingRequests`), scale to zero when idle.
+ *   `requestRate.targetValue` (or legacy `targetPendingRequests`), scale to zero once idle for `scaledownPeriod`.
  * - Istio EnvoyFilter (https://istio.io/latest/docs/reference/config/networking/envoy-filter/): the inline Lua of
- *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order.
+ *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order;
+ *   an EnvoyFilter applies to the gateway pods of its own namespace ("the namespace of the workloads it selects"),
+ *   so the filters that run are those in the namespaces of the Gateways the HTTPRoutes attach to (`parentRefs`,
+ *   namespace defaulting to the route's) and of the routes themselves.
+ * - KEDA HTTP add-on interceptor (kedacore/http-add-on interceptor/middleware/endpoint_resolver.go; the
+ *   per-object HTTPScaledObject `spec.timeouts.conditionWait` came with v0.11, kedacore/http-add-on#1285): a request routed to the
+ *   interceptor's Service is matched to the HTTPScaledObject by `hosts` and `pathPrefixes`; with no ready replica
+ *   of the target it is HELD (counted as in-flight load, which scales the target from zero) until a replica is
+ *   ready, then forwarded; a hold longer than `conditionWait` answers 504 (`waitCtx` expired -> Gateway Timeout).
+ *   Without `spec.timeouts` the interceptor's global default applies (KEDA_CONDITION_WAIT_TIMEOUT, 20 s).
  * Load is "requests routed to the Deployment in the last simulated second", whether or not they were served.
  */
 import { LuaRequest, runLuaFilter } from './lua';
 import { isObject, Json, JsonObject } from './patch';
 import { findResource } from './resources';
-import { GatewayRequest, GatewayRouter, prng, RouteOutcome } from './router';
+import { Backend, GatewayRequest, GatewayRouter, prng, readyReplicas, RouteOutcome } from './router';
 import { KubeTwin } from './server';
 import { KubeObject } from './store';
 
@@ -35,6 +44,10 @@ export interface WorldStats {
   total: number;
   ok: number;
   failed: number;
+  /** Requests held by the KEDA HTTP interceptor right now (neither ok nor failed yet). */
+  held: number;
+  /** Longest time a request was held by the interceptor before it was served or failed (seconds). */
+  longestHoldSeconds: number;
   notFound: number;
   byDeployment: Record<string, number>; // namespace/name -> requests served
   mirrored: Record<string, number>; // namespace/service -> mirrored copies
@@ -47,7 +60,16 @@ export interface WorldOptions {
   /** Requests sent during simulated second `t` (t counts from 0). */
   readonly traffic?: (t: number) => readonly GatewayRequest[];
   readonly luajit?: string;
+  /** Called with every request of a simulated second after the Lua filters, and its outcome. */
+  readonly observe?: (t: number, requests: readonly GatewayRequest[], outcomes: readonly RouteOutcome[]) => void;
+  /** The KEDA HTTP add-on interceptor's Service. @default keda/keda-add-ons-http-interceptor-proxy */
+  readonly interceptor?: { readonly namespace: string; readonly service: string };
 }
+
+interface Held { readonly backend: Backend; readonly since: number; readonly deadline: number }
+
+/** The interceptor's default condition wait (KEDA_CONDITION_WAIT_TIMEOUT, interceptor/config/timeouts.go). */
+const DEFAULT_CONDITION_WAIT_SECONDS = 20;
 
 interface Pod { readonly readyAt: number }
 
@@ -63,7 +85,8 @@ const PAUSED = 'autoscaling.keda.sh/paused-replicas';
 export class World {
   /** Seconds since the start. */
   public time = 0;
-  public readonly stats: WorldStats = { total: 0, ok: 0, failed: 0, notFound: 0, byDeployment: {}, mirrored: {} };
+  public readonly stats: WorldStats = { total: 0, ok: 0, failed: 0, held: 0, longestHoldSeconds: 0, notFound: 0, byDeployment: {}, mirrored: {} };
+  private held: Held[] = [];
   private readonly pods = new Map<string, Pod[]>();
   private readonly coldStarts = new Map<string, number>();
   private readonly router: GatewayRouter;
@@ -92,6 +115,11 @@ export class World {
       this.reconcile();
       const requests = this.options.traffic?.(this.time) ?? [];
       this.lastLoad = new Map();
+      // requests the interceptor still holds are in flight: they count as load on their target
+      for (const h of this.held) {
+        const d = `${h.backend.namespace}/${h.backend.deployments[0]}`;
+        this.lastLoad.set(d, (this.lastLoad.get(d) ?? 0) + 1);
+      }
       for (const o of this.routeBatch(requests)) {
         if (o.backend && o.backend.deployments.length > 0) {
           // demand counts on the Deployment the request was routed to, served or not (a version at zero
@@ -103,23 +131,29 @@ export class World {
       this.time += 1;
       this.autoscale();
       this.reconcile();
+      this.settleHeld();
     }
   }
 
   /** Routes requests through the Lua filters (one LuaJIT run per batch) and the router; updates `stats`. */
   public routeBatch(requests: readonly GatewayRequest[]): RouteOutcome[] {
     const filtered = this.applyFilters(requests);
-    return filtered.map((r) => this.record(r));
+    const outcomes = filtered.map((r) => this.record(r));
+    this.options.observe?.(this.time, filtered, outcomes);
+    return outcomes;
   }
 
   /** Reconciles Deployment status now (call after creating Deployments so time-0 pods exist). */
   public reconcile(): void {
-    for (const d of this.twin.store.list(DEPLOYMENTS)) this.reconcileDeployment(d);
+    for (const d of this.twin.store.listView(DEPLOYMENTS)) this.reconcileDeployment(d);
   }
 
   private record(req: GatewayRequest | undefined): RouteOutcome {
-    const o: RouteOutcome = req ? this.router.route(req) : { status: 200, mirrors: [] };
+    let o: RouteOutcome = req ? this.router.route(req) : { status: 200, mirrors: [] };
+    const icp = this.options.interceptor ?? { namespace: 'keda', service: 'keda-add-ons-http-interceptor-proxy' };
+    if (req && o.backend && o.backend.namespace === icp.namespace && o.backend.service === icp.service) o = this.intercept(req, o);
     this.stats.total++;
+    if (o.status === 0) return o; // held by the interceptor: settled later
     for (const m of o.mirrors) this.stats.mirrored[`${m.namespace}/${m.service}`] = (this.stats.mirrored[`${m.namespace}/${m.service}`] ?? 0) + 1;
     if (o.status === 404) this.stats.notFound++;
     if (o.status === 200 && o.backend) {
@@ -132,10 +166,65 @@ export class World {
     return o;
   }
 
-  /** The Lua of every EnvoyFilter in a namespace holding HTTPRoutes, applied in order; a `respond()` ends the request. */
+  /**
+   * The KEDA HTTP interceptor: the HTTPScaledObject serving the request's host and path names the target Service;
+   * a ready target serves at once, otherwise the request is held (status 0) until `settleHeld` serves or fails it.
+   */
+  private intercept(req: GatewayRequest, o: RouteOutcome): RouteOutcome {
+    const host = req.host.toLowerCase().replace(/:\d+$/, '');
+    const path = req.path.split('?')[0];
+    const hso = this.twin.store.listView(HTTP_SCALED).find((h) => {
+      const spec = specOf(h);
+      const hosts = Array.isArray(spec.hosts) ? spec.hosts.map(String) : [];
+      const prefixes = Array.isArray(spec.pathPrefixes) ? spec.pathPrefixes.map(String) : ['/'];
+      return hosts.includes(host) && prefixes.some((p) => path.startsWith(p));
+    });
+    if (!hso) return { status: 404, mirrors: o.mirrors };
+    const ref = isObject(specOf(hso).scaleTargetRef) ? specOf(hso).scaleTargetRef as JsonObject : {};
+    const backend = this.router.resolveService(String(hso.metadata.namespace), String(ref.service ?? ref.name));
+    if (!backend || backend.deployments.length === 0) return { status: 502, mirrors: o.mirrors };
+    if (this.readyOf(backend) > 0) return { ...o, status: 200, backend };
+    const timeouts = isObject(specOf(hso).timeouts) ? specOf(hso).timeouts as JsonObject : {};
+    const wait = typeof timeouts.conditionWait === 'string' ? goDurationSeconds(timeouts.conditionWait) : DEFAULT_CONDITION_WAIT_SECONDS;
+    this.held.push({ backend, since: this.time, deadline: this.time + wait });
+    this.stats.held++;
+    return { ...o, status: 0, backend };
+  }
+
+  /** Serves the held requests whose target is ready now; fails those held longer than their condition wait. */
+  private settleHeld(): void {
+    const still: Held[] = [];
+    for (const h of this.held) {
+      const ready = this.readyOf(h.backend) > 0;
+      if (!ready && this.time < h.deadline) {
+        still.push(h);
+        continue;
+      }
+      this.stats.held--;
+      this.stats.longestHoldSeconds = Math.max(this.stats.longestHoldSeconds, this.time - h.since);
+      if (ready) {
+        this.stats.ok++;
+        const d = `${h.backend.namespace}/${h.backend.deployments[0]}`;
+        this.stats.byDeployment[d] = (this.stats.byDeployment[d] ?? 0) + 1;
+      } else {
+        this.stats.failed++;
+      }
+    }
+    this.held = still;
+  }
+
+  private readyOf(b: Backend): number {
+    return b.deployments.reduce((n, d) => n + readyReplicas(this.twin.store.view(DEPLOYMENTS, b.namespace, d)), 0);
+  }
+
+  /** The Lua of every EnvoyFilter in a namespace of the routes or of their Gateways, applied in order; a `respond()` ends the request. */
   private applyFilters(requests: readonly GatewayRequest[]): GatewayRequest[] {
-    const routeNamespaces = new Set(this.twin.store.list(HTTPROUTES).map((r) => String(r.metadata.namespace)));
-    const sources = this.twin.store.list(ENVOY_FILTERS)
+    const routeNamespaces = new Set(this.twin.store.listView(HTTPROUTES).flatMap((r) => {
+      const ns = String(r.metadata.namespace);
+      const parents = isObject(r.spec) && Array.isArray(r.spec.parentRefs) ? r.spec.parentRefs.filter(isObject) : [];
+      return [ns, ...parents.map((p) => String(p.namespace ?? ns))];
+    }));
+    const sources = this.twin.store.listView(ENVOY_FILTERS)
       .filter((f) => routeNamespaces.has(String(f.metadata.namespace)))
       .flatMap(luaSources);
     let current: GatewayRequest[] = [...requests];
@@ -155,7 +244,7 @@ export class World {
 
   private autoscale(): void {
     const store = this.twin.store;
-    for (const so of store.list(SCALED_OBJECTS)) {
+    for (const so of store.listView(SCALED_OBJECTS)) {
       const spec = specOf(so);
       const annotations = isObject(so.metadata.annotations) ? so.metadata.annotations : {};
       const target = numberIn(firstOf(spec.triggers), ['metadata', 'threshold'], ['metadata', 'targetValue'], ['metadata', 'value']) ?? 1;
@@ -165,7 +254,7 @@ export class World {
         : this.stabilized(so, this.desired(so, target, num(spec.minReplicaCount, 0), num(spec.maxReplicaCount, 100)), scaleDownWindow(spec.advanced));
       this.setReplicas(so, desired, 'keda-operator');
     }
-    for (const hpa of store.list(HPAS)) {
+    for (const hpa of store.listView(HPAS)) {
       const spec = specOf(hpa);
       const m = firstOf(spec.metrics);
       const kind = isObject(m) ? String(m.type ?? '').replace(/^./, (c) => c.toLowerCase()) : '';
@@ -173,11 +262,13 @@ export class World {
       const desired = this.desired(hpa, target, num(spec.minReplicas, 1), num(spec.maxReplicas, 1));
       this.setReplicas(hpa, this.stabilized(hpa, desired, scaleDownWindow({ horizontalPodAutoscalerConfig: { behavior: spec.behavior } })), 'horizontal-pod-autoscaler');
     }
-    for (const hso of store.list(HTTP_SCALED)) {
+    for (const hso of store.listView(HTTP_SCALED)) {
       const spec = specOf(hso);
       const target = numberIn(spec, ['scalingMetric', 'concurrency', 'targetValue'], ['scalingMetric', 'requestRate', 'targetValue'], ['targetPendingRequests']) ?? 100;
       const replicas = isObject(spec.replicas) ? spec.replicas : {};
-      this.setReplicas(hso, this.desired(hso, target, num(replicas.min, 0), num(replicas.max, 100)), 'keda-add-ons-http');
+      // `scaledownPeriod` (default 300 s): the replicas stay until the load has been gone that long
+      const desired = this.desired(hso, target, num(replicas.min, 0), num(replicas.max, 100));
+      this.setReplicas(hso, this.stabilized(hso, desired, num(spec.scaledownPeriod, 300)), 'keda-add-ons-http');
     }
   }
 
@@ -203,7 +294,7 @@ export class World {
   private setReplicas(scaler: KubeObject, replicas: number, manager: string): void {
     const ns = String(scaler.metadata.namespace);
     const name = targetName(scaler);
-    const d = this.twin.store.get(DEPLOYMENTS, ns, name);
+    const d = this.twin.store.view(DEPLOYMENTS, ns, name);
     if (!d || (isObject(d.spec) && d.spec.replicas === replicas)) return;
     this.twin.modify('apps/v1', 'Deployment', ns, name, (o) => {
       o.spec = { ...(isObject(o.spec) ? o.spec : {}), replicas };
@@ -274,6 +365,14 @@ function numberIn(v: Json | undefined, ...paths: string[][]): number | undefined
     if (Number.isFinite(n) && n > 0) return n;
   }
   return undefined;
+}
+
+/** Seconds of a Go duration ("1h2m3.5s", "250ms"). */
+export function goDurationSeconds(d: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6, µs: 1e-6, ns: 1e-9 };
+  let total = 0;
+  for (const [, n, u] of d.matchAll(/([\d.]+)(h|ms|m|s|us|µs|ns)/g)) total += Number(n) * units[u];
+  return total;
 }
 
 /** The scale-down stabilization window of an HPA behavior (`advanced` of a ScaledObject); the HPA default is 300 s. */
