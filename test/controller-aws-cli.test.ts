@@ -7,9 +7,11 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeDynamoDB } from './support/aws-dynamodb-fake';
 import { FakeSsm } from './support/aws-ssm-fake';
+import { RolloutWorld } from './support/rollout-world';
 import { rolloutSpec } from './support/spec-fixture';
 import { DynamoStore } from '../src/controller/aws/adapter';
 import { main } from '../src/controller/cli/main';
+import { tick } from '../src/controller/tick';
 import { AwsTarget } from '../src/core/contract/target';
 import { ControllerState } from '../src/core/state';
 
@@ -52,6 +54,33 @@ describe('model-rollout --aws', () => {
     expect(ddbMock.commandCalls(PutItemCommand)[0].args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
     // the state item is untouched: only the controller writes it
     expect(ddb.items(TABLE).find((i) => i.pk.S === 'state')!.version).toEqual({ N: '1' });
+  });
+
+  test('retry after an abort, end to end over the table: cancel, tick, retry, tick restarts from the first step', async () => {
+    // GIVEN a rollout at 10 % whose ticks read and write the DynamoDB store (the world stands in for ELB and replicas)
+    const spec = rolloutSpec({ name: 'llama-production' });
+    const world = new RolloutWorld(spec, { coldStartMs: 0 });
+    const store = new DynamoStore(ddb as unknown as DynamoDBClient, ssm as unknown as SSMClient, SPEC, TABLE);
+    const ports = { ...world.ports(), store };
+    for (let i = 0; i < 3; i++) { await tick(ports, world.now); world.now += 60_000; }
+    expect(world.router.v2).toBeGreaterThan(0);
+    const quiet = () => undefined;
+    // WHEN the operator cancels through the CLI, a tick aborts, and then the operator retries
+    expect(await main(['cancel', 'llama-production', '--aws'], {}, quiet)).toBe(0);
+    await tick(ports, world.now); world.now += 60_000;
+    expect((await store.read()).state).toMatchObject({ phase: 'aborted' });
+    expect(world.router.v2).toBe(0);
+    expect(await main(['retry', 'llama-production', '--aws'], {}, quiet)).toBe(0);
+    for (let i = 0; i < 2; i++) { await tick(ports, world.now); world.now += 60_000; }
+    // THEN the rollout runs again from its first step, within the plan (the first step's weight at most)
+    const after = (await store.read()).state!;
+    expect(after.phase).toBe('progressing');
+    expect(after.stepIndex).toBeLessThanOrEqual(1);
+    expect(world.router.v2).toBeGreaterThan(0);
+    const first = spec.steps.find((st): st is Extract<typeof st, { kind: 'setWeight' }> => st.kind === 'setWeight')!;
+    expect(world.router.v2).toBeLessThanOrEqual(first.weight);
+    const kinds = ddb.items(TABLE).filter((i) => i.pk.S === 'command').map((i) => i.kind.S);
+    expect(kinds).toEqual(['cancel', 'retry']);
   });
 
   test('status reads the state from the table', async () => {

@@ -1,6 +1,6 @@
 /**
  * The step controller's data: its persisted state, what it observes at a tick, and the actions it asks for.
- * Plain JSON; stored in the state ConfigMap (Kubernetes) or the state SSM parameter (AWS).
+ * Plain JSON; stored in the state ConfigMap (Kubernetes) or the state item of the rollout's DynamoDB table (AWS).
  */
 import { Weights } from './weights';
 
