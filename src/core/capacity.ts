@@ -5,10 +5,18 @@
  * Worked example (stable at 4 replicas, one canary, 10 equal steps over 10 minutes, look-ahead 5 minutes):
  * at the start the schedule reaches 50 % within 5 minutes, so the canary's floor is ceil(50 × 4 / 100) = 2
  * before any traffic moves; after one minute it reaches 60 %: 3 replicas; the stable keeps 4 until promotion.
+ *
+ * Live sizing: at run time the base is not the synth-time `stableReplicas` but the live load (`liveReplicas()`):
+ * at a traffic peak where the stable version runs 12 replicas, 50 % needs 6 canary replicas, not 2.
+ *
+ * Surge mode (`spec.capacity.mode === 'surge'`): the stable version keeps only what its remaining share needs plus
+ * a reserve, so the rollout uses at most `maxExtraGpus` above the stable's GPUs (Argo Rollouts'
+ * `dynamicStableScale`, Baseten's rolling promotion, SageMaker's rolling deployment, see README "Capacity during a
+ * rollout"). With 12 live replicas, a reserve of 1 and the canary at 50 %: stable ceil(50 × 12 / 100) + 1 = 7.
  */
 import { DEFAULT_PREWARM_SECONDS } from './constants';
 import { progressAfter, stepSeconds } from './schedule';
-import { RolloutSpec } from './spec';
+import { CapacitySpec, RolloutSpec } from './spec';
 import { Weights, weightsAt } from './weights';
 
 /** Replicas needed for `weightPercent` of the load that `stableReplicas` serve at 100 %. Never 0 while any traffic flows (Argo Rollouts' rule). */
@@ -44,12 +52,110 @@ export function lookAheadWeights(spec: RolloutSpec, index: number, elapsed: numb
  * canary at what the schedule needs within the look-ahead window, the mirror at its share. The controller raises
  * floors to these values (never lowers them while progressing); the plan shows them.
  */
-export function desiredFloors(spec: RolloutSpec, index: number, elapsed: number): Record<string, number> {
+export function desiredFloors(spec: RolloutSpec, index: number, elapsed: number, base = spec.stableReplicas): Record<string, number> {
   const ahead = lookAheadWeights(spec, index, elapsed);
-  const floors: Record<string, number> = { [spec.stable]: spec.stableReplicas };
-  for (const c of spec.canaries) floors[c.version] = replicasForWeight(ahead[c.version], spec.stableReplicas);
+  const floors: Record<string, number> = {};
+  if (isSurge(spec)) {
+    // the stable version serves the progress reached so far while step `index` runs, and keeps its reserve
+    floors[spec.stable] = stableSurgeFloor(spec, weightsAt(spec, progressAfter(spec.steps, index))[spec.stable], base);
+    const room = surgeRoom(spec, base, floors[spec.stable]);
+    for (const c of spec.canaries) {
+      // the look-ahead only as far as the budget lets, never below what the canary serves now
+      const now = replicasForWeight(weightsAt(spec, progressAfter(spec.steps, index))[c.version], base);
+      floors[c.version] = Math.max(now, Math.min(replicasForWeight(ahead[c.version], base), Math.floor(room / gpusOf(spec, c.version))));
+    }
+  } else {
+    floors[spec.stable] = base;
+    for (const c of spec.canaries) floors[c.version] = replicasForWeight(ahead[c.version], base);
+  }
   if (spec.mirror) floors[spec.mirror.version] = Math.max(floors[spec.mirror.version] ?? 0, mirrorReplicas(spec));
   return floors;
+}
+
+/** The capacity mode of a spec (absent: full). */
+export function capacityOf(spec: Pick<RolloutSpec, 'capacity'>): CapacitySpec {
+  return spec.capacity ?? { mode: 'full' };
+}
+
+/** Whether the stable version shrinks as the canaries grow (surge mode). */
+export function isSurge(spec: Pick<RolloutSpec, 'capacity'>): boolean {
+  return capacityOf(spec).mode === 'surge';
+}
+
+/** Default of `reserveReplicas` in surge mode: one replica keeps the first abort step free of cold starts. */
+export const DEFAULT_SURGE_RESERVE = 1;
+
+/** Replicas the stable version keeps above its share in surge mode. */
+export function surgeReserve(spec: Pick<RolloutSpec, 'capacity'>): number {
+  return capacityOf(spec).reserveReplicas ?? DEFAULT_SURGE_RESERVE;
+}
+
+/** GPUs per replica of a version (0 for a CPU version or one the spec does not list). */
+export function gpusOf(spec: Pick<RolloutSpec, 'versions'>, version: string): number {
+  return spec.versions.find((v) => v.name === version)?.gpusPerReplica ?? 0;
+}
+
+/** Surge mode: the stable's floor while it serves `stableShare` % of a load of `base` replicas (never above `base`). */
+export function stableSurgeFloor(spec: Pick<RolloutSpec, 'capacity'>, stableShare: number, base: number): number {
+  return Math.min(base, replicasForWeight(stableShare, base) + surgeReserve(spec));
+}
+
+/**
+ * Surge mode: GPUs left for the canaries when the stable version holds `stableReplicas`: the budget is the stable
+ * version's GPUs at the live load plus `maxExtraGpus`. A CPU-only canary (0 GPUs) is never limited.
+ */
+export function surgeRoom(spec: RolloutSpec, base: number, stableReplicas: number): number {
+  const budget = gpusOf(spec, spec.stable) * base + (capacityOf(spec).maxExtraGpus ?? 0);
+  const mirror = spec.mirror ? mirrorReplicas(spec) * gpusOf(spec, spec.mirror.version) : 0;
+  return Math.max(0, budget - gpusOf(spec, spec.stable) * stableReplicas - mirror);
+}
+
+/**
+ * The smallest `maxExtraGpus` a surge rollout needs at a load of `base` stable replicas: the canary gains one
+ * replica at a time (its weight moves as far as its ready replicas carry), while the stable keeps what its
+ * share needs (rounded up) plus the reserve. Synth checks it at the plan's base; a larger live load needs at
+ * most the same (the rounding loses at most one replica whatever the load).
+ */
+export function surgeMinimumExtraGpus(spec: RolloutSpec, base = spec.stableReplicas): number {
+  const gC = Math.max(0, ...spec.canaries.map((c) => gpusOf(spec, c.version)));
+  const gS = gpusOf(spec, spec.stable);
+  let need = 0;
+  for (let c = 0; c < base; c++) {
+    const carried = Math.min(100, Math.floor((c * 100) / base));
+    const stable = stableSurgeFloor(spec, 100 - carried, base);
+    need = Math.max(need, gC * (c + 1) + gS * stable - gS * base);
+  }
+  return need;
+}
+
+/**
+ * The live load in replicas of the stable version at 100 % of traffic, from what the autoscalers want now.
+ *
+ * A version whose autoscaler wants more than its floor is load-driven: its replicas over its served share
+ * estimate the whole load. A version held at its floor says only that its load is at most that, so it is left
+ * out (the stable version at 100 % counts: its floor is the plan's base). Only the version serving the largest
+ * share is read (the HPA rounds up, so a small share overestimates). Never below the plan's
+ * `stableReplicas`. Ready replicas alone are not load (a canary pre-warmed above its share is ready too): a version
+ * whose desired replicas are unknown says nothing.
+ */
+export function liveReplicas(
+  spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'stableReplicas'>,
+  live: {
+    readonly desired?: Record<string, number>;
+    readonly served?: Record<string, number>;
+    readonly floors?: Record<string, number>;
+  },
+): number {
+  // the version serving the largest share (the stable version on a tie): the HPA rounds up, so a small share
+  // overestimates (1 replica at 10 % says "up to 10")
+  const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
+  const share = (v: string) => live.served?.[v] ?? 0;
+  const top = versions.reduce((a, v) => (share(v) > share(a) ? v : a), spec.stable);
+  const n = live.desired?.[top];
+  if (share(top) <= 0 || n === undefined) return spec.stableReplicas;
+  // held at its floor: its load is at most that, which says nothing about a load above the plan
+  if (share(top) < 100 && n <= (live.floors?.[top] ?? 0)) return spec.stableReplicas;
+  return Math.max(spec.stableReplicas, Math.ceil((n * 100) / share(top)));
 }
 
 /** Replicas of the shadow version: its mirrored share of the stable load. */

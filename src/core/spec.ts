@@ -121,6 +121,22 @@ export interface CanarySpec {
   readonly ramp: boolean;
 }
 
+/**
+ * How a rollout uses GPUs (spec data, JSON). `full`: the stable version keeps every replica until promotion and
+ * the canary gets its own on top (up to twice the GPUs). `surge`: the rollout never uses more than `maxExtraGpus`
+ * above the stable version's current GPUs; the stable version shrinks as the canary grows (see `capacity.ts`).
+ */
+export interface CapacitySpec {
+  readonly mode: 'full' | 'surge';
+  /** surge: GPUs the rollout may use above what the stable version uses now. */
+  readonly maxExtraGpus?: number;
+  /**
+   * surge: replicas the stable version keeps above what its share of traffic needs, so an abort moves traffic
+   * back at once for the share they carry while the rest cold-starts. Absent: 1.
+   */
+  readonly reserveReplicas?: number;
+}
+
 /** Everything one rollout needs, provider-neutral. */
 export interface RolloutSpec {
   /** Name of the rollout (used in file names and logs). */
@@ -174,6 +190,8 @@ export interface RolloutSpec {
    * (`gates.ts`, `noDataDecision`). Absent: `DEFAULT_NO_DATA` once wired; measurement errors always hold.
    */
   readonly noData?: NoDataPolicySpec;
+  /** How the rollout uses GPUs. Absent: `full` (see `CapacitySpec`). */
+  readonly capacity?: CapacitySpec;
 }
 
 /**

@@ -92,6 +92,11 @@ export interface ControllerState {
    * without it and the propagation delay after the last route change has passed.
    */
   readonly lowering?: Record<string, number>;
+  /**
+   * The live load, in replicas of the stable version at 100 % (`liveReplicas()` in capacity.ts), the highest seen
+   * since the rollout started: floors are sized from it (never below `spec.stableReplicas`).
+   */
+  readonly liveReplicas?: number;
   /** When this state was decided (ms). */
   readonly updatedAt: number;
   /**
@@ -153,6 +158,11 @@ export interface Observations {
    * counts as served (a change is not verified and is sent again, through the capacity gate).
    */
   readonly routerWeights?: Weights;
+  /**
+   * Replicas each version's autoscaler wants now (HPA `status.desiredReplicas`, else the Deployment's
+   * `spec.replicas`), when the adapter can read them: the live load the floors are sized from.
+   */
+  readonly desiredReplicas?: Record<string, number>;
   /** Replica floors in place now, by version, when the adapter can read them. */
   readonly floors?: Record<string, number>;
   /** Measurements by canary version, then by metric name. */

@@ -9,6 +9,7 @@ import { validateHostname } from './private/inputs';
 import { validatePins } from './private/pins';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
+import { GpuNodePools } from './gpu-node-pools';
 import { Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
@@ -20,6 +21,8 @@ import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
+import { RolloutCapacity } from '../rollout/capacity';
+import { budgetAboveNodePool } from '../rollout/private/capacity-rules';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
@@ -108,10 +111,19 @@ export interface CanaryRolloutProps {
    */
   readonly prewarm?: Duration;
   /**
-   * Replicas of the stable version the capacity arithmetic starts from.
+   * Replicas of the stable version the capacity arithmetic starts from. At run time the controller sizes floors
+   * from the live load (what the autoscalers want now), never below this.
    * @default - the environment's minimum replicas
    */
   readonly stableReplicas?: number;
+  /**
+   * How the rollout uses GPUs: `RolloutCapacity.full()` keeps the stable version at full size until promotion (up
+   * to twice the GPUs); `RolloutCapacity.surge({ maxExtraGpus })` shrinks it as the canary grows, within a budget
+   * above its current GPUs (checked against the GpuNodePools' `maxGpus` at synth). See README "Capacity during a
+   * rollout".
+   * @default RolloutCapacity.full()
+   */
+  readonly capacity?: RolloutCapacity;
   /**
    * Prometheus the metric gates query.
    * @default - the environment's KEDA Prometheus, if any
@@ -245,6 +257,7 @@ export class CanaryRollout extends Construct {
         progressDeadlineSeconds,
         prewarmSeconds: props.prewarm?.toSeconds(),
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
+        capacity: props.capacity,
       }),
       noData,
     });
@@ -309,6 +322,22 @@ export class CanaryRollout extends Construct {
     if (!fixed) {
       if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
       for (const v of Object.keys(backends)) host.claimFloor(v);
+    }
+
+    // a surge budget the node pool can never provide: the canary's pods would stay Pending until the deadline
+    if (initial.capacity?.mode === 'surge') {
+      this.node.addValidation({
+        validate: () => {
+          const extra = initial.capacity?.maxExtraGpus ?? 0;
+          const stable = initial.versions.find((v) => v.name === initial.stable);
+          const product = initial.versions.find((v) => v.name === initial.canaries[0]?.version)?.gpuProduct;
+          if (!product) return [];
+          const stableGpus = stable?.gpuProduct === product ? stable.gpusPerReplica * initial.stableReplicas : 0;
+          const pools = GpuNodePools.nodePools(this).filter((pool) => pool.products.some((x) => x.name === product));
+          return pools.filter((pool) => stableGpus + extra > pool.maxGpus)
+            .map((pool) => budgetAboveNodePool(p, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);
+        },
+      });
     }
 
     // the plan goes beside the manifests, once, when the app synthesizes (validation runs once per synth)

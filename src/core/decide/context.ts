@@ -3,6 +3,7 @@
  * reasons collected so far, with the few primitives every part uses (set a floor, send weights, abort, pause,
  * advance). Pure: no clock, no I/O.
  */
+import { isSurge, liveReplicas, replicasForWeight } from '../capacity';
 import { TICK_SECONDS } from '../constants';
 import { canonicalJson } from '../hash';
 import { specHash } from '../plan/plan';
@@ -47,6 +48,37 @@ export class TickContext {
     this.hash = hashOfSpec(spec);
     this.s = previous && previous.specHash === this.hash ? copy(previous) : start(this.hash);
     if (!previous) this.reasons.push('rollout started');
+    this.base = this.observeLoad();
+  }
+
+  /**
+   * The live load in stable replicas at 100 % (`liveReplicas()`), the highest since the rollout started: floors
+   * are sized from it and never lowered while the rollout runs, so a dip in the estimate changes nothing. Frozen
+   * once the rollout is promoted, completed or aborted.
+   */
+  public base: number;
+
+  private observeLoad(): number {
+    const { s, obs, spec } = this;
+    const recorded = s.liveReplicas ?? spec.stableReplicas;
+    if (s.phase !== 'progressing' && s.phase !== 'paused') return Math.max(recorded, spec.stableReplicas);
+    const seen = liveReplicas(spec, {
+      desired: obs.desiredReplicas,
+      served: obs.routerWeights,
+      // the stable version's floor is the manifests' minimum until the controller sets one
+      floors: { [spec.stable]: spec.stableReplicas, ...s.floors, ...(obs.floors ?? {}) },
+    });
+    const base = Math.max(recorded, seen);
+    if (base > spec.stableReplicas && base !== s.liveReplicas) {
+      if (base > recorded) this.reasons.push(`live load ${base} replicas (plan ${spec.stableReplicas}): floors follow it`);
+      s.liveReplicas = base;
+    }
+    return base;
+  }
+
+  /** Replicas that carry `weight` % of the live load. */
+  public need(weight: number): number {
+    return replicasForWeight(weight, this.base);
   }
 
   /** Whether at least one tick has passed since `at` (or `at` never happened). */
@@ -121,7 +153,8 @@ export class TickContext {
   public abort(reason: string): void {
     const { spec, s } = this;
     this.reasons.push(`abort: ${reason}`);
-    this.ensureFloor(spec.stable, spec.stableReplicas);
+    // the stable version takes all the traffic back: at least what the live load needs (never lowered)
+    this.ensureFloor(spec.stable, Math.max(spec.stableReplicas, this.base));
     s.phase = 'aborted';
     s.pauseReason = undefined;
     s.pausedAt = undefined;
@@ -135,7 +168,12 @@ export class TickContext {
     this.sendAbortWeights();
   }
 
-  /** Send the abort weights when the stable version can take them (one ready replica), else hold and say why. */
+  /**
+   * Send the abort weights when the stable version can take them (one ready replica), else hold and say why.
+   * Surge mode: the stable version shrank with its share, so the traffic goes back as fast as its ready replicas
+   * come back: each tick it gets the share they carry (never less than it serves), all of it once they carry
+   * the live load; the canaries release replicas as their shares fall (`floors.ts`, `releaseAbortedCanaries`).
+   */
   public sendAbortWeights(): void {
     const back = abortWeights(this.spec);
     const stable = this.spec.stable;
@@ -143,8 +181,23 @@ export class TickContext {
       this.reasons.push(`holding the route: ${stable} has no ready replica to take the traffic back yet (floor ${this.s.floors[stable] ?? 0})`);
       return;
     }
-    if (this.routerServes(back)) this.s.weights = back;
-    else this.sendWeights(back);
+    if (this.routerServes(back)) {
+      this.s.weights = back;
+      return;
+    }
+    if (isSurge(this.spec) && this.ready(stable) < this.base) {
+      const carried = Math.floor((this.ready(stable) * 100) / this.base);
+      const share = Math.max(carried, this.served(stable), this.s.weights[stable] ?? 0);
+      const partial = scaleCanaries(this.spec, share, this.obs.routerWeights ?? this.s.weights);
+      if (partial && !sameShares(partial, this.obs.routerWeights)) {
+        this.reasons.push(`${stable} has ${this.ready(stable)}/${this.base} replicas ready: moving ${share} % back now, the rest as they become ready`);
+        this.sendWeights(partial);
+      } else {
+        this.reasons.push(`waiting for ${stable} to be ready before moving more traffic back (${this.ready(stable)}/${this.base} ready)`);
+      }
+      return;
+    }
+    this.sendWeights(back);
   }
 
   public pause(why: PauseReason, reason: string): void {
@@ -223,6 +276,29 @@ function sameState(a: ControllerState, b: ControllerState): boolean {
 function describeIdle(spec: RolloutSpec, s: ControllerState): string {
   if (s.phase === 'progressing') return `step ${s.stepIndex}/${spec.steps.length} in progress`;
   return `${s.phase}${s.reason ? `: ${s.reason}` : ''}`;
+}
+
+/**
+ * The weights giving the stable version `stableShare` % and the canaries the rest, split as they share it in
+ * `current` (undefined when they have none to split).
+ */
+function scaleCanaries(spec: RolloutSpec, stableShare: number, current: Weights): Weights | undefined {
+  const total = spec.canaries.reduce((n, c) => n + (current[c.version] ?? 0), 0);
+  if (total <= 0) return undefined;
+  const out: Weights = { [spec.stable]: stableShare };
+  let left = 100 - stableShare;
+  spec.canaries.forEach((c, i) => {
+    const w = i === spec.canaries.length - 1 ? left : Math.floor(((current[c.version] ?? 0) * (100 - stableShare)) / total);
+    out[c.version] = w;
+    left -= w;
+  });
+  return out;
+}
+
+function sameShares(a: Weights, b: Weights | undefined): boolean {
+  if (!b) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((v) => (a[v] ?? 0) === (b[v] ?? 0));
 }
 
 /** `v1=90,v2=10`, for reasons. */

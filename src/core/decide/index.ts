@@ -17,7 +17,10 @@
  *    recorded weights within the plan (`steps.ts`); progressing runs the continuous checks (`analysis.ts`),
  *    pre-warms canaries (`floors.ts`, `desiredFloors()` shared with the plan), then the steps (`steps.ts`),
  *    whose analysis steps run their gates;
- * 5. delayed scale-downs (`floors.ts`): never in a tick that changes the route, never before the router serves
+ * 5. capacity that follows the route (`floors.ts`): surge mode shrinks the stable version to its share, an
+ *    aborted surge rollout releases canary replicas as traffic goes back, a promoted version's floor returns to
+ *    the plan's once it serves everything (its autoscaler holds the live load);
+ * 6. delayed scale-downs (`floors.ts`): never in a tick that changes the route, never before the router serves
  *    the recorded weights without the version, never before `scaleDownDelaySeconds` after the last route change.
  *
  * Rules: every weight send passes the capacity gate (`capacity-gate.ts`): a version's share rises only once its
@@ -31,7 +34,7 @@
 import { checksHold, runContinuousChecks } from './analysis';
 import { applyCommands } from './commands';
 import { copy, Draft, TickContext } from './context';
-import { holdMirrorFloor, lowerFloors, prewarm, repairFloors } from './floors';
+import { holdMirrorFloor, lowerFloors, prewarm, releaseAbortedCanaries, releasePromotedFloor, repairFloors, shrinkStable } from './floors';
 import { holdAbort, holdFinal, holdPaused, runSteps } from './steps';
 import { RolloutSpec } from '../spec';
 import { ControllerState, Decision, Observations } from '../state';
@@ -71,6 +74,10 @@ export function decide(spec: RolloutSpec, previous: ControllerState | undefined,
       break;
     }
   }
+  // capacity follows the route (live sizing and surge mode, `floors.ts`): only once the router serves it
+  if ((t.s.phase === 'progressing' || t.s.phase === 'paused') && !t.s.checkFailing) shrinkStable(t);
+  releaseAbortedCanaries(t);
+  releasePromotedFloor(t);
   lowerFloors(t);
   return t.result();
 }
