@@ -80,7 +80,12 @@ async function tickPass(ports: Ports, now: number): Promise<TickResult> {
     }) : Promise.resolve(undefined),
   ]);
   const observed = {
-    routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands,
+    routerWeights,
+    readyReplicas,
+    floors,
+    metrics,
+    command: stored.command,
+    commands: stored.commands,
     ...(desiredReplicas ? { desiredReplicas } : {}),
   };
   const decision = decide(spec, stored.state, observed, now);

@@ -3,13 +3,13 @@ import { ApiObject, App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
+import { GpuNodePools } from './gpu-node-pools';
 import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
 import { validatePins } from './private/pins';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
-import { GpuNodePools } from './gpu-node-pools';
 import { Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../core/constants';
@@ -22,8 +22,8 @@ import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { RolloutCapacity } from '../rollout/capacity';
-import { budgetAboveNodePool } from '../rollout/private/capacity-rules';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { budgetAboveNodePool } from '../rollout/private/capacity-rules';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
 
@@ -329,10 +329,10 @@ export class CanaryRollout extends Construct {
       this.node.addValidation({
         validate: () => {
           const extra = initial.capacity?.maxExtraGpus ?? 0;
-          const stable = initial.versions.find((v) => v.name === initial.stable);
+          const current = initial.versions.find((v) => v.name === initial.stable);
           const product = initial.versions.find((v) => v.name === initial.canaries[0]?.version)?.gpuProduct;
           if (!product) return [];
-          const stableGpus = stable?.gpuProduct === product ? stable.gpusPerReplica * initial.stableReplicas : 0;
+          const stableGpus = current?.gpuProduct === product ? current.gpusPerReplica * initial.stableReplicas : 0;
           const pools = GpuNodePools.nodePools(this).filter((pool) => pool.products.some((x) => x.name === product));
           return pools.filter((pool) => stableGpus + extra > pool.maxGpus)
             .map((pool) => budgetAboveNodePool(p, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);

@@ -36,6 +36,12 @@ export class TickContext {
   public wakeAt: number;
   public readonly hash: string;
   public readonly s: Draft;
+  /**
+   * The live load in stable replicas at 100 % (`liveReplicas()`), the highest since the rollout started: floors
+   * are sized from it and never lowered while the rollout runs, so a dip in the estimate changes nothing. Frozen
+   * once the rollout is promoted, completed or aborted.
+   */
+  public base: number;
 
   constructor(
     public readonly spec: RolloutSpec,
@@ -50,13 +56,6 @@ export class TickContext {
     if (!previous) this.reasons.push('rollout started');
     this.base = this.observeLoad();
   }
-
-  /**
-   * The live load in stable replicas at 100 % (`liveReplicas()`), the highest since the rollout started: floors
-   * are sized from it and never lowered while the rollout runs, so a dip in the estimate changes nothing. Frozen
-   * once the rollout is promoted, completed or aborted.
-   */
-  public base: number;
 
   private observeLoad(): number {
     const { s, obs, spec } = this;

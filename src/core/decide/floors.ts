@@ -163,9 +163,9 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   // traffic at once, so it keeps its replicas until the spec moves on (the ownership model, README "Who owns what").
   if (s.phase === 'promoted' && version === spec.stable && spec.keepPreviousUntilSpecChanges !== false) return false;
   if (spec.mirror?.version === version && s.phase !== 'aborted') return false;
-  const settled = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
-  if (t.now < settled) {
-    t.wakeAt = Math.min(t.wakeAt, settled);
+  const delayed = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
+  if (t.now < delayed) {
+    t.wakeAt = Math.min(t.wakeAt, delayed);
     return false;
   }
   return true;

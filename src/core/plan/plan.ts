@@ -120,7 +120,9 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
   const runStep = (index: number, seconds: number): Record<string, number> => {
     for (let elapsed = 0; elapsed < Math.max(seconds, 1); elapsed += TICK_SECONDS) {
       // surge mode: the stable version's floor follows its share down (the controller lowers it once served)
-      for (const [v, n] of Object.entries(desiredFloors(spec, index, elapsed))) floors[v] = surge && v === spec.stable ? n : Math.max(floors[v] ?? 0, n);
+      for (const [v, n] of Object.entries(desiredFloors(spec, index, elapsed))) {
+        floors[v] = surge && v === spec.stable ? n : Math.max(floors[v] ?? 0, n);
+      }
       const gpus = gpusOf(floors);
       gpuSeconds += gpus * Math.min(TICK_SECONDS, seconds - elapsed > 0 ? seconds - elapsed : 0);
       peakGpus = Math.max(peakGpus, gpus);
