@@ -5,7 +5,8 @@
  *   an abort only onto a stable version with a ready replica;
  * - no weight rises while a continuous check fails at that tick;
  * - nothing is scaled down in a tick that changes the route, before the propagation delay after the last route
- *   change, or while the router still sends it traffic; a floor is never lowered above 0 (abort included);
+ *   change, or while the router still sends it traffic; a floor is never lowered above 0, except an aborted
+ *   canary's, released as its share goes back (never below what the router sends it, never as the route changes);
  * - a retried tick (same inputs) acts on nothing;
  * - after the faults stop, the router serves what the state records, a cancel ends aborted with every canary at
  *   0 (when it was not promoted), and every command stored was handled.
@@ -176,7 +177,11 @@ function checkDecision(
   }
   for (const a of actions) {
     const down = (a.kind === 'setFloor' && a.replicas === 0) || a.kind === 'scaleDown';
-    if (a.kind === 'setFloor' && a.replicas > 0 && a.replicas < (o.floors?.[a.version] ?? 0)) return { ok: false, why: `floor of ${a.version} lowered ${o.floors?.[a.version]} -> ${a.replicas}` };
+    // an aborted rollout releases a canary's replicas as its share goes back to stable (capacity.ts): never in a tick
+    // that changes the route, never below what the router still sends it
+    const releasing = a.kind === 'setFloor' && next.phase === 'aborted' && spec.canaries.some((c) => c.version === a.version)
+      && sendsW.length === 0 && a.replicas >= replicasForWeight(model.router[a.version] ?? 0, spec.stableReplicas);
+    if (a.kind === 'setFloor' && a.replicas > 0 && a.replicas < (o.floors?.[a.version] ?? 0) && !releasing) return { ok: false, why: `floor of ${a.version} lowered ${o.floors?.[a.version]} -> ${a.replicas}` };
     if (!down) continue;
     const v = a.version;
     if (sendsW.length > 0) return { ok: false, why: `${v} scaled down in a tick that changes the route` };

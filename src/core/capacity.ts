@@ -111,32 +111,43 @@ export function surgeRoom(spec: RolloutSpec, base: number, stableReplicas: numbe
 }
 
 /**
- * The smallest `maxExtraGpus` a surge rollout needs at a load of `base` stable replicas: the canary gains one
- * replica at a time (its weight moves as far as its ready replicas carry), while the stable keeps what its
- * share needs (rounded up) plus the reserve. Synth checks it at the plan's base; a larger live load needs at
- * most the same (the rounding loses at most one replica whatever the load).
+ * The smallest `maxExtraGpus` a surge rollout needs at any live load: the canary gains one replica at a time (its
+ * weight moves as far as its ready replicas carry), while the stable keeps what its share needs (rounded up to a
+ * replica, the share to a whole percent) plus the reserve. With one GPU per replica and the default reserve: 3.
  */
-export function surgeMinimumExtraGpus(spec: RolloutSpec, base = spec.stableReplicas): number {
+export function surgeMinimumExtraGpus(spec: RolloutSpec): number {
   const gC = Math.max(0, ...spec.canaries.map((c) => gpusOf(spec, c.version)));
   const gS = gpusOf(spec, spec.stable);
   let need = 0;
-  for (let c = 0; c < base; c++) {
-    const carried = Math.min(100, Math.floor((c * 100) / base));
-    const stable = stableSurgeFloor(spec, 100 - carried, base);
-    need = Math.max(need, gC * (c + 1) + gS * stable - gS * base);
+  // weights are whole percents: the stable version's share rounds up to one more replica at some loads, so every
+  // load from the plan's up to 100 replicas is checked (beyond, the same rounding repeats)
+  for (let base = spec.stableReplicas; base <= Math.max(spec.stableReplicas, 100); base++) {
+    for (let c = 0; c < base; c++) {
+      const carried = Math.min(100, Math.floor((c * 100) / base));
+      const stable = stableSurgeFloor(spec, 100 - carried, base);
+      need = Math.max(need, gC * (c + 1) + gS * stable - gS * base);
+    }
   }
   return need;
 }
 
+/** Default of `autoscalerWindowSeconds`: the HPA's default scale-down stabilization window. */
+export const DEFAULT_AUTOSCALER_WINDOW_SECONDS = 300;
+
+/** Below this share a version's replicas say little about the whole load (the HPA rounds up: 1 replica at 10 % reads as 10). */
+export const LIVE_MIN_SHARE = 20;
+
 /**
- * The live load in replicas of the stable version at 100 % of traffic, from what the autoscalers want now.
+ * The live load in replicas of the stable version at 100 % of traffic, from what the autoscalers want now, or
+ * undefined when nothing tells.
  *
- * A version whose autoscaler wants more than its floor is load-driven: its replicas over its served share
+ * A version whose autoscaler wants more than its floor is load-driven: its desired replicas over its served share
  * estimate the whole load. A version held at its floor says only that its load is at most that, so it is left
- * out (the stable version at 100 % counts: its floor is the plan's base). Only the version serving the largest
- * share is read (the HPA rounds up, so a small share overestimates). Never below the plan's
- * `stableReplicas`. Ready replicas alone are not load (a canary pre-warmed above its share is ready too): a version
- * whose desired replicas are unknown says nothing.
+ * out (the stable version at 100 % counts: its floor is the plan's base). Versions serving under
+ * `LIVE_MIN_SHARE` % are left out too, and of the rest the one serving the largest share counts (the HPA rounds
+ * up, so `n` desired replicas mean a load between n - 1 and n: the middle is read, an error of at most
+ * 50 / share replicas, which the autoscaler's target headroom absorbs). Ready replicas alone are not load (a canary pre-warmed above its share is
+ * ready too): a version whose desired replicas are unknown says nothing.
  */
 export function liveReplicas(
   spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'stableReplicas'>,
@@ -144,18 +155,24 @@ export function liveReplicas(
     readonly desired?: Record<string, number>;
     readonly served?: Record<string, number>;
     readonly floors?: Record<string, number>;
+    /**
+     * The share each version's desired replicas were recommended at when it was higher within the autoscaler's
+     * window (an HPA holds the highest recommendation of its scale-down window): read against it.
+     */
+    readonly heldShares?: Record<string, number>;
   },
-): number {
-  // the version serving the largest share (the stable version on a tie): the HPA rounds up, so a small share
-  // overestimates (1 replica at 10 % says "up to 10")
-  const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
-  const share = (v: string) => live.served?.[v] ?? 0;
-  const top = versions.reduce((a, v) => (share(v) > share(a) ? v : a), spec.stable);
-  const n = live.desired?.[top];
-  if (share(top) <= 0 || n === undefined) return spec.stableReplicas;
-  // held at its floor: its load is at most that, which says nothing about a load above the plan
-  if (share(top) < 100 && n <= (live.floors?.[top] ?? 0)) return spec.stableReplicas;
-  return Math.max(spec.stableReplicas, Math.ceil((n * 100) / share(top)));
+): number | undefined {
+  let best: { share: number; load: number } | undefined;
+  for (const v of [spec.stable, ...spec.canaries.map((c) => c.version)]) {
+    const share = Math.max(live.served?.[v] ?? 0, live.heldShares?.[v] ?? 0);
+    const n = live.desired?.[v];
+    if ((live.served?.[v] ?? 0) < LIVE_MIN_SHARE || n === undefined) continue;
+    if (share < 100 && n <= (live.floors?.[v] ?? 0)) continue;
+    if (best && share <= best.share) continue;
+    // the HPA's ceil() puts the load between n - 1 and n replicas: the middle, then up to whole replicas
+    best = { share, load: Math.max(spec.stableReplicas, Math.ceil(((n - 0.5) * 100) / share - 1e-9)) };
+  }
+  return best?.load;
 }
 
 /** Replicas of the shadow version: its mirrored share of the stable load. */

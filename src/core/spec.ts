@@ -190,6 +190,12 @@ export interface RolloutSpec {
    * (`gates.ts`, `noDataDecision`). Absent: `DEFAULT_NO_DATA` once wired; measurement errors always hold.
    */
   readonly noData?: NoDataPolicySpec;
+  /**
+   * The scale-down stabilization window of the versions' autoscalers (an HPA keeps its highest recommendation of
+   * this long): after its share falls, a version's desired replicas overstate its load this long, so live sizing
+   * does not read them. Absent: 300 (the HPA default).
+   */
+  readonly autoscalerWindowSeconds?: number;
   /** How the rollout uses GPUs. Absent: `full` (see `CapacitySpec`). */
   readonly capacity?: CapacitySpec;
 }

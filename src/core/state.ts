@@ -93,10 +93,15 @@ export interface ControllerState {
    */
   readonly lowering?: Record<string, number>;
   /**
-   * The live load, in replicas of the stable version at 100 % (`liveReplicas()` in capacity.ts), the highest seen
-   * since the rollout started: floors are sized from it (never below `spec.stableReplicas`).
+   * The live load, in replicas of the stable version at 100 % (`liveReplicas()` in capacity.ts), as last
+   * estimated: floors are sized from it (never below `spec.stableReplicas`).
    */
   readonly liveReplicas?: number;
+  /**
+   * The stable version's share before each route change within its autoscaler's window (`at` in ms): its desired
+   * replicas are the highest recommendation of that window, made at the highest of these shares (live sizing).
+   */
+  readonly stableShares?: ReadonlyArray<{ readonly at: number; readonly share: number }>;
   /** When this state was decided (ms). */
   readonly updatedAt: number;
   /**

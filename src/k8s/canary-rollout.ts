@@ -242,6 +242,7 @@ export class CanaryRollout extends Construct {
     if (props.mirror && props.mirror.percent < 100 && olderThan(props.gatewayApiVersion ?? '1.3', [1, 3])) {
       throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
     }
+    const autoscalerWindow = (env as { readonly scaleDownDelay?: Duration }).scaleDownDelay?.toSeconds();
     // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
     const spec = (): RolloutSpec => this.specCache ?? (this.specCache = {
       ...buildRolloutSpec(p, {
@@ -259,6 +260,9 @@ export class CanaryRollout extends Construct {
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
         capacity: props.capacity,
       }),
+      // the versions' autoscalers hold a scale-down this long (their scale-down stabilization window: live sizing
+      // reads a falling version's replicas against its share over it); `Environment` has it, IEnvironment does not
+      ...(autoscalerWindow !== undefined ? { autoscalerWindowSeconds: autoscalerWindow } : {}),
       noData,
     });
     // validate the props now (errors at construction point at the caller), render from the same builder later

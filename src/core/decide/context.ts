@@ -3,7 +3,7 @@
  * reasons collected so far, with the few primitives every part uses (set a floor, send weights, abort, pause,
  * advance). Pure: no clock, no I/O.
  */
-import { isSurge, liveReplicas, replicasForWeight } from '../capacity';
+import { DEFAULT_AUTOSCALER_WINDOW_SECONDS, liveReplicas, replicasForWeight } from '../capacity';
 import { TICK_SECONDS } from '../constants';
 import { canonicalJson } from '../hash';
 import { specHash } from '../plan/plan';
@@ -37,9 +37,9 @@ export class TickContext {
   public readonly hash: string;
   public readonly s: Draft;
   /**
-   * The live load in stable replicas at 100 % (`liveReplicas()`), the highest since the rollout started: floors
-   * are sized from it and never lowered while the rollout runs, so a dip in the estimate changes nothing. Frozen
-   * once the rollout is promoted, completed or aborted.
+   * The live load in stable replicas at 100 % (`liveReplicas()`), the last estimate when nothing load-driven can
+   * be read (recorded in the state); never below the plan's. Floors sized from it are never lowered while the
+   * rollout runs. Frozen once the rollout is promoted, completed or aborted.
    */
   public base: number;
 
@@ -59,20 +59,29 @@ export class TickContext {
 
   private observeLoad(): number {
     const { s, obs, spec } = this;
-    const recorded = s.liveReplicas ?? spec.stableReplicas;
-    if (s.phase !== 'progressing' && s.phase !== 'paused') return Math.max(recorded, spec.stableReplicas);
+    const recorded = Math.max(s.liveReplicas ?? spec.stableReplicas, spec.stableReplicas);
+    if (s.phase !== 'progressing' && s.phase !== 'paused') return recorded;
     const seen = liveReplicas(spec, {
       desired: obs.desiredReplicas,
       served: obs.routerWeights,
       // the stable version's floor is the manifests' minimum until the controller sets one
       floors: { [spec.stable]: spec.stableReplicas, ...s.floors, ...(obs.floors ?? {}) },
+      // the stable version's share fell at recent route changes: its autoscaler holds the count of the highest one
+      heldShares: { [spec.stable]: Math.max(0, ...this.recentStableShares().map((x) => x.share)) },
     });
-    const base = Math.max(recorded, seen);
-    if (base > spec.stableReplicas && base !== s.liveReplicas) {
-      if (base > recorded) this.reasons.push(`live load ${base} replicas (plan ${spec.stableReplicas}): floors follow it`);
+    // nothing load-driven to read (every version at its floor): the last estimate holds
+    const base = seen ?? recorded;
+    if (base !== recorded || (s.liveReplicas !== undefined && base !== s.liveReplicas)) {
+      this.reasons.push(`live load ${base} replicas (plan ${spec.stableReplicas}): floors follow it`);
       s.liveReplicas = base;
     }
     return base;
+  }
+
+  /** The stable version's shares before the route changes within its autoscaler's window (plus two ticks of metric lag). */
+  private recentStableShares(): Array<{ at: number; share: number }> {
+    const window = ((this.spec.autoscalerWindowSeconds ?? DEFAULT_AUTOSCALER_WINDOW_SECONDS) + 2 * TICK_SECONDS) * 1000;
+    return (this.s.stableShares ?? []).filter((x) => this.now - x.at < window);
   }
 
   /** Replicas that carry `weight` % of the live load. */
@@ -108,6 +117,9 @@ export class TickContext {
 
   public sendWeights(weights: Weights): void {
     this.actions.push({ kind: 'setWeights', weights });
+    // the stable version's share before a change that lowers it, for live sizing (`observeLoad`)
+    const before = this.served(this.spec.stable);
+    if ((weights[this.spec.stable] ?? 0) < before) this.s.stableShares = [...this.recentStableShares(), { at: this.now, share: before }];
     this.s.weights = { ...weights };
     this.s.weightsSetAt = this.now;
     this.s.routeChangedAt = Math.max(this.s.routeChangedAt ?? this.now, this.now);
@@ -168,10 +180,12 @@ export class TickContext {
   }
 
   /**
-   * Send the abort weights when the stable version can take them (one ready replica), else hold and say why.
-   * Surge mode: the stable version shrank with its share, so the traffic goes back as fast as its ready replicas
-   * come back: each tick it gets the share they carry (never less than it serves), all of it once they carry
-   * the live load; the canaries release replicas as their shares fall (`floors.ts`, `releaseAbortedCanaries`).
+   * Send the abort weights when the stable version can take them, else hold and say why. Its autoscaler shrank
+   * it with its share (surge mode: the controller did), so the traffic goes back as fast as its ready replicas
+   * come back: each tick it gets the share they carry (never less than it serves), all of it once they carry the
+   * live load (`t.base`); the canaries release replicas as their shares fall (`floors.ts`,
+   * `releaseAbortedCanaries`). Never all the traffic onto replicas that cannot serve it, never none: a stable
+   * version without a ready replica gets nothing yet.
    */
   public sendAbortWeights(): void {
     const back = abortWeights(this.spec);
@@ -184,12 +198,16 @@ export class TickContext {
       this.s.weights = back;
       return;
     }
-    if (isSurge(this.spec) && this.ready(stable) < this.base) {
+    if (this.ready(stable) < this.base) {
       const carried = Math.floor((this.ready(stable) * 100) / this.base);
-      const share = Math.max(carried, this.served(stable), this.s.weights[stable] ?? 0);
-      const partial = scaleCanaries(this.spec, share, this.obs.routerWeights ?? this.s.weights);
-      if (partial && !sameShares(partial, this.obs.routerWeights)) {
-        this.reasons.push(`${stable} has ${this.ready(stable)}/${this.base} replicas ready: moving ${share} % back now, the rest as they become ready`);
+      const share = Math.max(carried, this.served(stable));
+      const partial = this.obs.routerWeights ? scaleCanaries(this.spec, share, this.obs.routerWeights) : undefined;
+      if (!partial) {
+        this.sendWeights(back);
+        return;
+      }
+      if (!sameShares(partial, this.obs.routerWeights)) {
+        this.reasons.push(`${stable} has ${this.ready(stable)}/${this.base} replicas ready: moving ${partial[stable]} % back now, the rest as they become ready`);
         this.sendWeights(partial);
       } else {
         this.reasons.push(`waiting for ${stable} to be ready before moving more traffic back (${this.ready(stable)}/${this.base} ready)`);
@@ -265,6 +283,7 @@ export function copy(previous: ControllerState): Draft {
     weights: { ...previous.weights },
     floors: { ...previous.floors },
     ...(previous.lowering ? { lowering: { ...previous.lowering } } : {}),
+    ...(previous.stableShares ? { stableShares: [...previous.stableShares] } : {}),
   };
 }
 
@@ -283,14 +302,25 @@ function describeIdle(spec: RolloutSpec, s: ControllerState): string {
  */
 function scaleCanaries(spec: RolloutSpec, stableShare: number, current: Weights): Weights | undefined {
   const total = spec.canaries.reduce((n, c) => n + (current[c.version] ?? 0), 0);
-  if (total <= 0) return undefined;
-  const out: Weights = { [spec.stable]: stableShare };
-  let left = 100 - stableShare;
-  spec.canaries.forEach((c, i) => {
-    const w = i === spec.canaries.length - 1 ? left : Math.floor(((current[c.version] ?? 0) * (100 - stableShare)) / total);
+  // only over a route the rollout fully knows (a backend outside it: the whole abort weights, as before)
+  if (total <= 0 || total + (current[spec.stable] ?? 0) !== 100) return undefined;
+  const out: Weights = { [spec.stable]: 0 };
+  let kept = 0;
+  for (const c of spec.canaries) {
+    // every canary keeps at most its share, scaled down: none rises on the way back
+    const w = Math.floor(((current[c.version] ?? 0) * (100 - stableShare)) / total);
     out[c.version] = w;
-    left -= w;
-  });
+    kept += w;
+  }
+  // the rounding stays with the canaries (up to what they serve now), so the stable gets no more than asked
+  for (const c of spec.canaries) {
+    const more = Math.min(100 - stableShare - kept, (current[c.version] ?? 0) - out[c.version]);
+    if (more > 0) {
+      out[c.version] += more;
+      kept += more;
+    }
+  }
+  out[spec.stable] = 100 - kept;
   return out;
 }
 

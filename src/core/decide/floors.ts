@@ -56,16 +56,14 @@ export function holdMirrorFloor(t: TickContext): void {
 
 /**
  * Raise canaries' floors now for what the schedule needs soon, so GPU cold starts overlap the steps; all sized
- * from the live load (`t.base`). Full mode: the stable version's floor follows the live load too, so an abort
- * sends the traffic back to replicas already running. Surge mode: a canary rises only as far as the GPU budget
- * leaves room beside what the stable version holds now.
+ * from the live load (`t.base`). The stable version's floor stays where it is: its autoscaler follows its
+ * share, and a floor raised to the whole load would hide the load signal the estimate reads (an abort raises it,
+ * `abort()`). Surge mode: a canary rises only as far as the GPU budget leaves room beside what the stable version
+ * holds now.
  */
 export function prewarm(t: TickContext): void {
   const { spec, s, now } = t;
   const want = desiredFloors(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000, t.base);
-  if (!isSurge(spec) && t.base > spec.stableReplicas && t.ensureFloor(spec.stable, t.base)) {
-    t.reasons.push(`${spec.stable} floor ${t.base}: the live load, so an abort finds it running`);
-  }
   const room = isSurge(spec) ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   for (const c of spec.canaries) {
     const g = gpusOf(spec, c.version);
@@ -105,12 +103,12 @@ export function shrinkStable(t: TickContext): void {
 }
 
 /**
- * Surge mode, aborted: as traffic goes back to the stable version, each canary's floor comes down to what its
+ * Aborted: as traffic goes back to the stable version in parts, each canary's floor comes down to what its
  * remaining share needs, so its GPUs go to the stable version's returning replicas (0 is left to `lowerFloors`).
  */
 export function releaseAbortedCanaries(t: TickContext): void {
   const { spec, s } = t;
-  if (!isSurge(spec) || s.phase !== 'aborted' || !settled(t)) return;
+  if (s.phase !== 'aborted' || !settled(t)) return;
   for (const c of spec.canaries) {
     const target = replicasForWeight(s.weights[c.version] ?? 0, t.base);
     if (target > 0 && (s.floors[c.version] ?? 0) > target) {

@@ -28,7 +28,8 @@
  * serves exactly the recorded weights (a backend outside the spec, or a route that cannot be read, is not
  * "served"); continuous checks are measured at every progressing tick and a failing one holds the weights
  * until it passes; no data is inconclusive, never a failure; abort raises (never lowers) the stable floor
- * and sends every canary to 0 at once once the stable has a ready replica; paused time does not count toward
+ * to the live load and sends every canary to 0 at once once the stable's ready replicas carry it (before, the
+ * share they carry, as they come back; nothing while it has none); paused time does not count toward
  * the progress deadline; the same tick twice changes nothing; every action is recorded in the state.
  */
 import { checksHold, runContinuousChecks } from './analysis';
