@@ -72,7 +72,9 @@ describe('live sizing in decide()', () => {
     const s = rolloutSpec();
     // GIVEN every step done at 90 %, the live load at 12 replicas, the canary with 11 ready
     const prev = state(s, { stepIndex: s.steps.length, weights: { v1: 10, v2: 90 }, floors: { v2: 11 }, liveReplicas: 12 });
-    const o = obs({ readyReplicas: { v1: 2, v2: 11 }, desiredReplicas: { v1: 2, v2: 11 }, routerWeights: { v1: 10, v2: 90 }, floors: { v1: 4, v2: 11 } });
+    const o = obs({
+      readyReplicas: { v1: 2, v2: 11 }, desiredReplicas: { v1: 2, v2: 11 }, routerWeights: { v1: 10, v2: 90 }, floors: { v1: 4, v2: 11 },
+    });
     const d = decide(s, prev, o, 20 * MIN);
     // THEN the floor rises to 12 and 100 % waits for it
     expect(d.actions).toEqual([{ kind: 'setFloor', version: 'v2', replicas: 12 }]);
@@ -135,8 +137,12 @@ describe('surge mode: within a GPU budget above the stable version', () => {
   test('the canary rises only within the budget, and the share moves as far as its ready replicas carry', () => {
     const s = rolloutSpec(surge(3));
     // GIVEN 40 % served, the live load 10, the stable holding 7 (its share needs 6 + 1 reserve), the canary 5 ready
-    const prev = state(s, { stepIndex: 8, weights: { v1: 60, v2: 40 }, floors: { v1: 7, v2: 5 }, liveReplicas: 10, weightsSetAt: 0, routeChangedAt: 0 });
-    const o = obs({ readyReplicas: { v1: 7, v2: 5 }, desiredReplicas: { v1: 7, v2: 5 }, routerWeights: { v1: 60, v2: 40 }, floors: { v1: 7, v2: 5 } });
+    const prev = state(s, {
+      stepIndex: 8, weights: { v1: 60, v2: 40 }, floors: { v1: 7, v2: 5 }, liveReplicas: 10, weightsSetAt: 0, routeChangedAt: 0,
+    });
+    const o = obs({
+      readyReplicas: { v1: 7, v2: 5 }, desiredReplicas: { v1: 7, v2: 5 }, routerWeights: { v1: 60, v2: 40 }, floors: { v1: 7, v2: 5 },
+    });
     const d = decide(s, prev, o, 10 * MIN);
     // budget 10 + 3 = 13 GPUs, the stable holds 7: the canary may have 6 (50 % needs 5: fits)
     expect(d.actions).toContainEqual({ kind: 'setWeights', weights: { v1: 50, v2: 50 } });
@@ -149,7 +155,9 @@ describe('surge mode: within a GPU budget above the stable version', () => {
   test('a step larger than the budget is taken in parts: the canary gets what fits and the weight follows it', () => {
     const s = rolloutSpec({ ...surge(3), steps: [{ kind: 'setWeight', weight: 100 }] });
     const prev = state(s, { weights: { v1: 100, v2: 0 }, floors: { v1: 10, v2: 3 }, liveReplicas: 10, weightsSetAt: 0, routeChangedAt: 0 });
-    const o = obs({ readyReplicas: { v1: 10, v2: 3 }, desiredReplicas: { v1: 10, v2: 3 }, routerWeights: { v1: 100, v2: 0 }, floors: { v1: 10, v2: 3 } });
+    const o = obs({
+      readyReplicas: { v1: 10, v2: 3 }, desiredReplicas: { v1: 10, v2: 3 }, routerWeights: { v1: 100, v2: 0 }, floors: { v1: 10, v2: 3 },
+    });
     const d = decide(s, prev, o, 10 * MIN);
     // 3 ready canary replicas carry 30 % of a load of 10
     expect(d.actions).toContainEqual({ kind: 'setWeights', weights: { v1: 70, v2: 30 } });
