@@ -23,6 +23,10 @@
  * - Istio EnvoyFilter (https://istio.io/latest/docs/reference/config/networking/envoy-filter/): the inline Lua of
  *   `envoy.filters.http.lua` patches runs on every request before routing, in EnvoyFilter namespace/name order.
  * Load is "requests routed to the Deployment in the last simulated second", whether or not they were served.
+ * - A GPU quota (optional, `gpuQuota`): a pod asks for its template's `nvidia.com/gpu` limit; pods past the quota
+ *   stay Pending (not ready, no GPUs) until GPUs free up, oldest first, as the scheduler leaves pods unschedulable
+ *   when no node fits (https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/), here with a
+ *   cluster-wide limit like a Karpenter NodePool's `limits` (https://karpenter.sh/docs/concepts/nodepools/#speclimits).
  */
 import { LuaRequest, runLuaFilter } from './lua';
 import { isObject, Json, JsonObject } from './patch';
@@ -47,9 +51,11 @@ export interface WorldOptions {
   /** Requests sent during simulated second `t` (t counts from 0). */
   readonly traffic?: (t: number) => readonly GatewayRequest[];
   readonly luajit?: string;
+  /** GPUs the cluster can give pods (`nvidia.com/gpu`); absent: unlimited (pods never wait for GPUs). */
+  readonly gpuQuota?: number;
 }
 
-interface Pod { readonly readyAt: number }
+interface Pod { readyAt: number; readonly gpus?: number; pending?: boolean }
 
 const D = (g: string, v: string, r: string) => findResource(g, v, r)!;
 const DEPLOYMENTS = D('apps', 'v1', 'deployments');
@@ -72,6 +78,10 @@ export class World {
   private batch = 0;
   private lastLoad = new Map<string, number>();
   private readonly recommendations = new Map<string, Array<{ at: number; replicas: number }>>();
+  /** GPUs held by scheduled pods now, the most ever held, and GPU-seconds so far (with a `gpuQuota`, or always). */
+  public gpusInUse = 0;
+  public peakGpus = 0;
+  public gpuSeconds = 0;
 
   constructor(private readonly twin: KubeTwin, private readonly options: WorldOptions = {}) {
     this.seed = options.seed ?? 1;
@@ -101,6 +111,7 @@ export class World {
         }
       }
       this.time += 1;
+      this.gpuSeconds += this.gpusInUse;
       this.autoscale();
       this.reconcile();
     }
@@ -114,7 +125,44 @@ export class World {
 
   /** Reconciles Deployment status now (call after creating Deployments so time-0 pods exist). */
   public reconcile(): void {
-    for (const d of this.twin.store.list(DEPLOYMENTS)) this.reconcileDeployment(d);
+    const deployments = this.twin.store.list(DEPLOYMENTS);
+    if (this.options.gpuQuota !== undefined) {
+      // sizes first, then the scheduler places Pending pods within the quota, then the statuses
+      for (const d of deployments) this.resizePods(d);
+      this.schedule();
+    }
+    for (const d of deployments) this.reconcileDeployment(d);
+    this.gpusInUse = [...this.pods.values()].flat().filter((p) => !p.pending).reduce((n, p) => n + (p.gpus ?? 0), 0);
+    this.peakGpus = Math.max(this.peakGpus, this.gpusInUse);
+  }
+
+  /** With a GPU quota: the Deployment's pods follow its replicas; new ones are Pending until scheduled. */
+  private resizePods(d: KubeObject): void {
+    const key = `${String(d.metadata.namespace)}/${String(d.metadata.name)}`;
+    const want = isObject(d.spec) && typeof d.spec.replicas === 'number' ? d.spec.replicas : 1;
+    const pods = this.pods.get(key) ?? [];
+    const gpus = gpusOf(d);
+    while (pods.length < want) pods.push({ readyAt: Infinity, gpus, pending: true });
+    if (pods.length > want) {
+      // Pending and not-ready (latest readyAt) pods go first
+      pods.sort((a, b) => a.readyAt - b.readyAt);
+      pods.length = want;
+    }
+    this.pods.set(key, pods);
+  }
+
+  /** Pending pods, in creation order per Deployment, get GPUs while the quota allows; ready a cold start later. */
+  private schedule(): void {
+    let used = [...this.pods.values()].flat().filter((p) => !p.pending).reduce((n, p) => n + (p.gpus ?? 0), 0);
+    for (const [key, pods] of this.pods) {
+      for (const p of pods) {
+        if (!p.pending) continue;
+        if (used + (p.gpus ?? 0) > this.options.gpuQuota!) continue;
+        p.pending = false;
+        p.readyAt = this.time + (this.coldStarts.get(key) ?? 0);
+        used += p.gpus ?? 0;
+      }
+    }
   }
 
   private record(req: GatewayRequest | undefined): RouteOutcome {
@@ -217,7 +265,7 @@ export class World {
     const want = isObject(d.spec) && typeof d.spec.replicas === 'number' ? d.spec.replicas : 1;
     const pods = this.pods.get(key) ?? [];
     const cold = this.coldStarts.get(key) ?? 0;
-    while (pods.length < want) pods.push({ readyAt: this.time + cold });
+    while (pods.length < want) pods.push({ readyAt: this.time + cold, gpus: gpusOf(d) });
     if (pods.length > want) {
       // not-ready (latest readyAt) pods go first
       pods.sort((a, b) => a.readyAt - b.readyAt);
@@ -239,6 +287,17 @@ export class World {
       o.status = status;
     }, 'kube-controller-manager', 'status');
   }
+}
+
+/** GPUs one pod of a Deployment asks for: the `nvidia.com/gpu` limits of its containers. */
+function gpusOf(d: KubeObject): number {
+  const template = isObject(d.spec) && isObject(d.spec.template) && isObject(d.spec.template.spec) ? d.spec.template.spec : {};
+  const containers = Array.isArray(template.containers) ? template.containers.filter(isObject) : [];
+  return containers.reduce((n, c) => {
+    const limits = isObject(c.resources) && isObject(c.resources.limits) ? c.resources.limits : {};
+    const g = Number(limits['nvidia.com/gpu'] ?? 0);
+    return n + (Number.isFinite(g) ? g : 0);
+  }, 0);
 }
 
 function luaSources(filter: KubeObject): string[] {
