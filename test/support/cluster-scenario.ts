@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { KubeTwin, World } from './kube-twin';
+import { findResource } from './kube-twin/resources';
 import { main as cli } from '../../src/controller/cli/main';
 import { runNamespace } from '../../src/controller/k8s/main';
 import { PlanData } from '../../src/core/plan/plan';
@@ -26,6 +27,15 @@ export interface ScenarioOptions {
   /** Seconds from scale-up to ready, for every Deployment. */
   readonly coldStartSeconds: number;
   readonly kubectl: string;
+  /** Requests a second at simulated second `t` (a traffic curve); absent: `rps` throughout. */
+  readonly rpsAt?: (t: number) => number;
+  /**
+   * Requests a second one ready replica serves: beyond, a Deployment's requests in that second count as
+   * `overloaded` (they found no ready replica free). Absent: any ready replica serves any load.
+   */
+  readonly perReplicaRps?: number;
+  /** GPUs the cluster can give pods (the world's `gpuQuota`); absent: unlimited. */
+  readonly gpuQuota?: number;
 }
 
 /** What happened over a scenario. */
@@ -36,6 +46,8 @@ export interface ScenarioReport {
   longestOutageSeconds: number;
   /** Seconds in which the canary's weight was above the plan's at the same time since the rollout started. */
   overPlanSeconds: number;
+  /** Requests beyond what the ready replicas of their Deployment serve in that second (with `perReplicaRps`). */
+  overloaded: number;
   applies: Array<{ mode: ApplyMode; at: number; exitCode: number }>;
 }
 
@@ -47,7 +59,7 @@ export class ClusterScenario {
   }
 
   public readonly world: World;
-  public readonly report: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, applies: [] };
+  public readonly report: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, overloaded: 0, applies: [] };
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-scenario-'));
   private readonly kubeconfig: string;
   private outage = 0;
@@ -61,7 +73,8 @@ export class ClusterScenario {
   private constructor(public readonly twin: KubeTwin, private readonly options: ScenarioOptions) {
     this.kubeconfig = twin.writeKubeconfig(this.dir, twin.adminToken, options.namespace);
     this.world = new World(twin, {
-      traffic: () => Array.from({ length: options.rps }, () => ({ host: options.host, path: '/v1/completions' })),
+      traffic: (t) => Array.from({ length: Math.round(options.rpsAt?.(t) ?? options.rps) }, () => ({ host: options.host, path: '/v1/completions' })),
+      ...(options.gpuQuota !== undefined ? { gpuQuota: options.gpuQuota } : {}),
     });
   }
 
@@ -136,14 +149,35 @@ export class ClusterScenario {
     return total > 0 ? Math.round((canary * 100) / total) : 0;
   }
 
+  /** `namespace/name` of every Deployment in the scenario's namespace. */
+  private deploymentKeys(): Record<string, true> {
+    const list = this.twin.store.list(findResource('apps', 'v1', 'deployments')!, this.options.namespace) as any[];
+    return Object.fromEntries(list.filter((d) => d.metadata.namespace === this.options.namespace).map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, true]));
+  }
+
   public async stop(): Promise<void> {
     await this.twin.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Ready replicas of a Deployment now (its status). */
+  public readyReplicas(deployment: string): number {
+    const d = this.twin.object('apps/v1', 'Deployment', this.options.namespace, deployment) as any;
+    return d?.status?.readyReplicas ?? 0;
+  }
+
   private second(): void {
     const before = { total: this.world.stats.total, failed: this.world.stats.failed };
+    const served = { ...this.world.stats.byDeployment };
+    const capacity = this.options.perReplicaRps;
+    const ready = capacity === undefined ? {} : Object.fromEntries(Object.keys({ ...served, ...this.deploymentKeys() })
+      .map((k) => [k, this.readyReplicas(k.split('/')[1])]));
     this.world.advance(1);
+    if (capacity !== undefined) {
+      for (const [k, n] of Object.entries(this.world.stats.byDeployment)) {
+        this.report.overloaded += Math.max(0, n - (served[k] ?? 0) - (ready[k] ?? 0) * capacity);
+      }
+    }
     const requests = this.world.stats.total - before.total;
     const failed = this.world.stats.failed - before.failed;
     this.report.requests += requests;
