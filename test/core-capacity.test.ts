@@ -179,7 +179,7 @@ describe('surge mode: within a GPU budget above the stable version', () => {
 describe('RolloutCapacity at synth', () => {
   test('full() leaves the spec (and its hash) as before; surge() is recorded', () => {
     const base = { name: 'p', stableVersion: 'v1', canaries: [{ version: 'v2' }], stableReplicas: 4, gpusPerReplica: { v1: 1, v2: 1 } };
-    expect(RolloutPlan.compute({ ...base, capacity: RolloutCapacity.full() }).hash).toBe(RolloutPlan.compute(base).hash);
+    expect(RolloutPlan.compute({ ...base, capacity: RolloutCapacity.full() }).specHash).toBe(RolloutPlan.compute(base).specHash);
     const p = RolloutPlan.compute({ ...base, capacity: RolloutCapacity.surge({ maxExtraGpus: 3 }) });
     expect(p._spec().capacity).toEqual({ mode: 'surge', maxExtraGpus: 3 });
   });
