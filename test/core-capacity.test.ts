@@ -32,7 +32,7 @@ describe('liveReplicas: the load in stable replicas at 100 %', () => {
   const spec = rolloutSpec();
   test.each([
     ['the stable version at 100 % wanting 12', { desired: { v1: 12 }, served: { v1: 100, v2: 0 }, floors: { v1: 4 } }, 12],
-    ['a load-driven stable version at 60 % wanting 7 (between 6 and 7 replicas: the middle)', { desired: { v1: 7, v2: 5 }, served: { v1: 60, v2: 40 }, floors: { v1: 4, v2: 5 } }, 11],
+    ['a load-driven stable version at 60 % wanting 7 (read at the upper end: 7 / 0.6)', { desired: { v1: 7, v2: 5 }, served: { v1: 60, v2: 40 }, floors: { v1: 4, v2: 5 } }, 12],
     ['the canary at 70 % wanting 9 above its floor 6, the stable held at its floor', { desired: { v1: 4, v2: 9 }, served: { v1: 30, v2: 70 }, floors: { v1: 4, v2: 6 } }, 13],
     ['every version held at its floor: nothing to read', { desired: { v1: 4, v2: 3 }, served: { v1: 50, v2: 50 }, floors: { v1: 4, v2: 3 } }, undefined],
     ['a share under 20 % is not read', { desired: { v1: 4, v2: 3 }, served: { v1: 90, v2: 10 }, floors: { v1: 4, v2: 1 } }, undefined],
@@ -113,16 +113,19 @@ describe('live sizing in decide()', () => {
     });
     const d = decide(s, prev, o, 30 * MIN);
     expect(d.state.phase).toBe('aborted');
-    // 6 of 12 ready carry 50 %: the stable floor first (raised to 12), then 50 % back at once
-    expect(d.actions).toEqual([{ kind: 'setFloor', version: 'v1', replicas: 12 }, { kind: 'setWeights', weights: { v1: 50, v2: 50 } }]);
-    // WHEN the route serves it and 10 are ready, a minute later THEN the canary releases replicas, then 83 % back
-    const served = { ...o, routerWeights: { v1: 50, v2: 50 }, floors: { v1: 12, v2: 8 }, command: undefined };
+    // the live load: 5 stable replicas wanted at 40 % -> 13; 6 of 13 ready carry 46 %: the stable floor first, then 46 % back
+    expect(d.actions).toEqual([{ kind: 'setFloor', version: 'v1', replicas: 13 }, { kind: 'setWeights', weights: { v1: 46, v2: 54 } }]);
+    // WHEN the route serves it and 10 are ready, a minute later THEN 76 % back, then the canary releases replicas
+    const served = { ...o, routerWeights: { v1: 46, v2: 54 }, floors: { v1: 13, v2: 8 }, command: undefined };
     const d2 = decide(s, d.state, { ...served, readyReplicas: { v1: 10, v2: 8 } }, 31 * MIN);
-    expect(d2.actions).toEqual([{ kind: 'setWeights', weights: { v1: 83, v2: 17 } }]);
-    const d3 = decide(s, d2.state, { ...served, routerWeights: { v1: 83, v2: 17 }, readyReplicas: { v1: 10, v2: 8 } }, 32 * MIN);
-    expect(d3.actions).toEqual([{ kind: 'setFloor', version: 'v2', replicas: 3 }]);
+    expect(d2.actions).toEqual([{ kind: 'setWeights', weights: { v1: 76, v2: 24 } }]);
+    const d3 = decide(s, d2.state, { ...served, routerWeights: { v1: 76, v2: 24 }, readyReplicas: { v1: 10, v2: 8 } }, 32 * MIN);
+    expect(d3.actions).toEqual([{ kind: 'setFloor', version: 'v2', replicas: 4 }]);
+    // WHEN 13 are ready THEN all of it goes back
+    const d4 = decide(s, d3.state, { ...served, routerWeights: { v1: 76, v2: 24 }, readyReplicas: { v1: 13, v2: 4 } }, 33 * MIN);
+    expect(d4.actions).toContainEqual({ kind: 'setWeights', weights: { v1: 100, v2: 0 } });
     // the stable's floor is never lowered on the way
-    for (const x of [d, d2, d3]) expect(x.actions.some((a) => a.kind === 'setFloor' && a.version === 'v1' && a.replicas < 12)).toBe(false);
+    for (const x of [d, d2, d3, d4]) expect(x.actions.some((a) => a.kind === 'setFloor' && a.version === 'v1' && a.replicas < 13)).toBe(false);
   });
 });
 
@@ -162,7 +165,7 @@ describe('surge mode: within a GPU budget above the stable version', () => {
     // 3 ready canary replicas carry 30 % of a load of 10
     expect(d.actions).toContainEqual({ kind: 'setWeights', weights: { v1: 70, v2: 30 } });
     expect(d.state.stepIndex).toBe(0);
-    expect(d.reason).toMatch(/GPU budget holds v2 at 3 ready replicas/);
+    expect(d.reason).toMatch(/surge: v2 has 3 ready replicas \(the GPU budget, or pods waiting for GPUs\)/);
   });
 
   test('the plan shows surge peak GPUs and GPU-hours beside full mode\'s', () => {

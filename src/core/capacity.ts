@@ -145,8 +145,8 @@ export const LIVE_MIN_SHARE = 20;
  * estimate the whole load. A version held at its floor says only that its load is at most that, so it is left
  * out (the stable version at 100 % counts: its floor is the plan's base). Versions serving under
  * `LIVE_MIN_SHARE` % are left out too, and of the rest the one serving the largest share counts (the HPA rounds
- * up, so `n` desired replicas mean a load between n - 1 and n: the middle is read, an error of at most
- * 50 / share replicas, which the autoscaler's target headroom absorbs). Ready replicas alone are not load (a canary pre-warmed above its share is
+ * up, so `n` desired replicas mean a load between n - 1 and n: the upper end is read, an excess of at most
+ * 100 / share replicas: GPUs, never overload). Ready replicas alone are not load (a canary pre-warmed above its share is
  * ready too): a version whose desired replicas are unknown says nothing.
  */
 export function liveReplicas(
@@ -169,8 +169,8 @@ export function liveReplicas(
     if ((live.served?.[v] ?? 0) < LIVE_MIN_SHARE || n === undefined) continue;
     if (share < 100 && n <= (live.floors?.[v] ?? 0)) continue;
     if (best && share <= best.share) continue;
-    // the HPA's ceil() puts the load between n - 1 and n replicas: the middle, then up to whole replicas
-    best = { share, load: Math.max(spec.stableReplicas, Math.ceil(((n - 0.5) * 100) / share - 1e-9)) };
+    // the HPA's ceil() puts the load between n - 1 and n replicas: the upper end (capacity errs on the safe side)
+    best = { share, load: Math.max(spec.stableReplicas, Math.ceil((n * 100) / share - 1e-9)) };
   }
   return best?.load;
 }

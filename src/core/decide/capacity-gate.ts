@@ -6,9 +6,10 @@
  * them, and a version not ready within the progress deadline aborts the rollout (while progressing only).
  *
  * Replicas are counted against the live load (`t.base`), not the synth-time baseline. In surge mode a canary's
- * floor rises only within the GPU budget; when the budget holds it below what the step needs, the single canary's
- * share rises as far as its ready replicas carry, the stable version's floor follows it down (`shrinkStable`),
- * its autoscaler frees the GPUs, and the canary grows again: the step completes in several moves.
+ * floor rises only within the GPU budget; while it lacks the replicas the step needs (the budget, or pods Pending
+ * for GPUs), the single canary's share rises as far as its ready replicas carry, the stable version's floor
+ * follows it down (`shrinkStable`), its autoscaler frees the GPUs, and the canary grows again: the step completes
+ * in several moves, and the progress deadline counts only while none is possible.
  */
 import { formatWeights, TickContext } from './context';
 import { stableHolds } from './floors';
@@ -51,16 +52,14 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
   const surge = isSurge(spec);
   const room = surge ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   let waiting = false;
-  let budgetBound = false;
   for (const v of gaining) {
     // the floor first (its action runs before the weights'); the share rises only on replicas already ready
     const g = v === spec.stable ? 0 : gpusOf(spec, v);
     const fits = g > 0 ? Math.max(t.need(t.served(v)), Math.floor(room / g)) : Infinity;
-    if (fits < need(v)) budgetBound = true;
     t.ensureFloor(v, Math.min(need(v), fits));
     if (t.ready(v) < need(v)) waiting = true;
   }
-  if (waiting && surge && budgetBound && partialMove(t, desired, gaining)) return false;
+  if (waiting && surge && partialMove(t, desired, gaining)) return false;
   if (waiting) {
     const late = gaining.map((v) => `${v} ${t.ready(v)}/${need(v)} ready`).join(', ');
     if (options.deadline) {
@@ -82,8 +81,8 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
 }
 
 /**
- * Surge mode, the budget holding the single canary below the step's replicas: move its share as far as its
- * ready replicas carry (never above `desired`, never below what it serves). Returns whether weights were sent.
+ * Surge mode, the single canary short of the step's replicas: move its share as far as its ready replicas carry
+ * (never above `desired`, never below what it serves). Returns whether weights were sent.
  */
 function partialMove(t: TickContext, desired: Record<string, number>, gaining: readonly string[]): boolean {
   const { spec } = t;
@@ -93,7 +92,8 @@ function partialMove(t: TickContext, desired: Record<string, number>, gaining: r
   if (carried <= t.served(c) || !t.tickSince(t.s.weightsSetAt) || !t.routerServes(t.s.weights)) return false;
   const partial = { ...desired, [c]: carried, [spec.stable]: 100 - carried };
   t.s.capacityWaitSince = undefined;
-  t.reasons.push(`surge: the GPU budget holds ${c} at ${t.ready(c)} ready replicas: weights ${formatWeights(t.s.weights)} -> ${formatWeights(partial)} on the way to ${formatWeights(desired)}`);
+  t.reasons.push(`surge: ${c} has ${t.ready(c)} ready replicas (the GPU budget, or pods waiting for GPUs): weights `
+    + `${formatWeights(t.s.weights)} -> ${formatWeights(partial)} on the way to ${formatWeights(desired)}`);
   t.sendWeights(partial);
   return true;
 }
