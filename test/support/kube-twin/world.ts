@@ -53,6 +53,11 @@ export interface WorldOptions {
   readonly luajit?: string;
   /** GPUs the cluster can give pods (`nvidia.com/gpu`); absent: unlimited (pods never wait for GPUs). */
   readonly gpuQuota?: number;
+  /**
+   * Seconds the autoscalers' load is averaged over, as KEDA's Prometheus trigger reads a `rate(...[1m])`
+   * (https://keda.sh/docs/latest/scalers/prometheus/); absent: 1 (the last second's requests).
+   */
+  readonly loadWindowSeconds?: number;
 }
 
 interface Pod { readyAt: number; readonly gpus?: number; pending?: boolean }
@@ -77,6 +82,7 @@ export class World {
   private readonly seed: number;
   private batch = 0;
   private lastLoad = new Map<string, number>();
+  private loadHistory: Array<Map<string, number>> = [];
   private readonly recommendations = new Map<string, Array<{ at: number; replicas: number }>>();
   /** GPUs held by scheduled pods now, the most ever held, and GPU-seconds so far (with a `gpuQuota`, or always). */
   public gpusInUse = 0;
@@ -112,6 +118,9 @@ export class World {
       }
       this.time += 1;
       this.gpuSeconds += this.gpusInUse;
+      if ((this.options.loadWindowSeconds ?? 1) > 1) {
+        this.loadHistory = [...this.loadHistory, this.lastLoad].slice(-this.options.loadWindowSeconds!);
+      }
       this.autoscale();
       this.reconcile();
     }
@@ -244,7 +253,10 @@ export class World {
   }
 
   private desired(scaler: KubeObject, target: number, min: number, max: number): number {
-    const load = this.lastLoad.get(`${String(scaler.metadata.namespace)}/${targetName(scaler)}`) ?? 0;
+    const key = `${String(scaler.metadata.namespace)}/${targetName(scaler)}`;
+    const load = (this.options.loadWindowSeconds ?? 1) > 1
+      ? this.loadHistory.reduce((n, m) => n + (m.get(key) ?? 0), 0) / Math.max(1, this.loadHistory.length)
+      : this.lastLoad.get(key) ?? 0;
     return Math.min(max, Math.max(min, Math.ceil(load / target)));
   }
 
