@@ -30,12 +30,14 @@ export interface ScenarioOptions {
   /** Requests a second at simulated second `t` (a traffic curve); absent: `rps` throughout. */
   readonly rpsAt?: (t: number) => number;
   /**
-   * Requests a second one ready replica serves: beyond, a Deployment's requests in that second count as
+   * Requests a second one ready replica serves: beyond, a Deployment's requests in a 10-second window count as
    * `overloaded` (they found no ready replica free). Absent: any ready replica serves any load.
    */
   readonly perReplicaRps?: number;
   /** GPUs the cluster can give pods (the world's `gpuQuota`); absent: unlimited. */
   readonly gpuQuota?: number;
+  /** Seconds the autoscalers average load over (the world's `loadWindowSeconds`); absent: 1. */
+  readonly loadWindowSeconds?: number;
 }
 
 /** What happened over a scenario. */
@@ -46,7 +48,7 @@ export interface ScenarioReport {
   longestOutageSeconds: number;
   /** Seconds in which the canary's weight was above the plan's at the same time since the rollout started. */
   overPlanSeconds: number;
-  /** Requests beyond what the ready replicas of their Deployment serve in that second (with `perReplicaRps`). */
+  /** Requests beyond what the ready replicas of their Deployment serve, per 10-second window (with `perReplicaRps`). */
   overloaded: number;
   applies: Array<{ mode: ApplyMode; at: number; exitCode: number }>;
 }
@@ -63,6 +65,8 @@ export class ClusterScenario {
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-scenario-'));
   private readonly kubeconfig: string;
   private outage = 0;
+  /** Requests and ready capacity of each Deployment in the current 10-second window (`perReplicaRps`). */
+  private window: Record<string, { requests: number; capacity: number }> = {};
   /** The controller's log lines, with the simulated time. */
   public readonly logs: Array<Record<string, unknown>> = [];
   private rolloutStartedAt?: number;
@@ -75,6 +79,7 @@ export class ClusterScenario {
     this.world = new World(twin, {
       traffic: (t) => Array.from({ length: Math.round(options.rpsAt?.(t) ?? options.rps) }, () => ({ host: options.host, path: '/v1/completions' })),
       ...(options.gpuQuota !== undefined ? { gpuQuota: options.gpuQuota } : {}),
+      ...(options.loadWindowSeconds !== undefined ? { loadWindowSeconds: options.loadWindowSeconds } : {}),
     });
   }
 
@@ -174,8 +179,22 @@ export class ClusterScenario {
       .map((k) => [k, this.readyReplicas(k.split('/')[1])]));
     this.world.advance(1);
     if (capacity !== undefined) {
+      // over 10-second windows: a server queues a burst within a second (vLLM batches); a window short of replicas is load lost
       for (const [k, n] of Object.entries(this.world.stats.byDeployment)) {
-        this.report.overloaded += Math.max(0, n - (served[k] ?? 0) - (ready[k] ?? 0) * capacity);
+        const w = this.window[k] ?? (this.window[k] = { requests: 0, capacity: 0 });
+        w.requests += n - (served[k] ?? 0);
+      }
+      for (const [k, r] of Object.entries(ready)) {
+        const w = this.window[k] ?? (this.window[k] = { requests: 0, capacity: 0 });
+        w.capacity += r * capacity;
+      }
+      if (this.world.time % 10 === 0) {
+        for (const [k, w] of Object.entries(this.window)) {
+          const over = Math.max(0, w.requests - w.capacity);
+          this.report.overloaded += over;
+          if (over > 0 && process.env.SCENARIO_DEBUG) console.log(`t=${this.world.time} ${k}: ${w.requests} requests in 10 s, capacity ${w.capacity}`);
+        }
+        this.window = {};
       }
     }
     const requests = this.world.stats.total - before.total;
