@@ -3,8 +3,11 @@
  * the fake API server (test/support/fake-kube-api.ts, RBAC as an allow-list), and the tick's best-effort read.
  */
 import { FakeKubeApi } from './support/fake-kube-api';
+import { RolloutWorld } from './support/rollout-world';
+import { rolloutSpec } from './support/spec-fixture';
 import { WorkloadCapacity } from '../src/controller/k8s/adapter';
 import { KubeClient, paths } from '../src/controller/k8s/kube-client';
+import { tick } from '../src/controller/tick';
 import { KubernetesTarget } from '../src/core/contract/target';
 
 const NS = 'models';
@@ -49,5 +52,27 @@ describe('WorkloadCapacity.desiredReplicas', () => {
     api.put(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 7 }, status: { readyReplicas: 7 } } as any);
     const capacity = new WorkloadCapacity(new KubeClient({ server: api.url, token: 'test-token' }), target);
     expect(await capacity.desiredReplicas(['v1'])).toEqual({ v1: 7 });
+  });
+});
+
+describe('the tick reads live replicas best-effort', () => {
+  test('a failed read of the desired replicas is logged and the tick decides from the plan; a good one sizes from the live load', async () => {
+    const spec = rolloutSpec();
+    // GIVEN a world whose capacity port cannot read desired replicas
+    const world = new RolloutWorld(spec, { coldStartMs: 0 });
+    const failing = { ...world.ports() };
+    (failing as any).capacity = { ...world.ports().capacity, desiredReplicas: async () => { throw new Error('HTTP 403'); } };
+    // WHEN
+    const r = await tick(failing, 0);
+    // THEN the tick went on: the plan's floor for 50 % of 4 stable replicas, and a warning
+    expect(r.applied).toEqual([{ kind: 'setFloor', version: 'v2', replicas: 2 }]);
+    expect(world.logs.some((l) => l.level === 'warn' && /live replicas could not be read: HTTP 403/.test(String(l.msg)))).toBe(true);
+    // WHEN another rollout's port reports the stable version's autoscaler at 12 THEN the floor is sized from 12
+    const live = new RolloutWorld(spec, { coldStartMs: 0 });
+    const ports = live.ports();
+    (ports as any).capacity = { ...ports.capacity, desiredReplicas: async () => ({ v1: 12, v2: 0 }) };
+    const r2 = await tick(ports, 0);
+    expect(r2.applied).toEqual([{ kind: 'setFloor', version: 'v2', replicas: 6 }]);
+    expect(r2.decision?.state.liveReplicas).toBe(12);
   });
 });
