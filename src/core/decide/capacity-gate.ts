@@ -90,6 +90,9 @@ function partialMove(t: TickContext, desired: Record<string, number>, gaining: r
   const c = gaining[0];
   const carried = Math.min(desired[c], Math.floor((t.ready(c) * 100) / t.base));
   if (carried <= t.served(c) || !t.tickSince(t.s.weightsSetAt) || !t.routerServes(t.s.weights)) return false;
+  // only between the stable version and the canary, the stable version's share only falling (a route still sending
+  // to a version outside the spec waits for the full move)
+  if (t.served(spec.stable) + t.served(c) !== 100 || 100 - carried > t.served(spec.stable)) return false;
   const partial = { ...desired, [c]: carried, [spec.stable]: 100 - carried };
   t.s.capacityWaitSince = undefined;
   t.reasons.push(`surge: ${c} has ${t.ready(c)} ready replicas (the GPU budget, or pods waiting for GPUs): weights `

@@ -5,7 +5,7 @@
  * `desiredFloors()`), and the delayed scale-downs (`state.lowering`).
  */
 import { TickContext } from './context';
-import { desiredFloors, gpusOf, isSurge, mirrorReplicas, prewarmSeconds, replicasForWeight, stableSurgeFloor, surgeRoom } from '../capacity';
+import { gpusOf, isSurge, lookAheadWeights, mirrorReplicas, prewarmSeconds, replicasForWeight, stableSurgeFloor, surgeRoom } from '../capacity';
 import { progressAfter } from '../schedule';
 import { weightsAt } from '../weights';
 
@@ -63,7 +63,10 @@ export function holdMirrorFloor(t: TickContext): void {
  */
 export function prewarm(t: TickContext): void {
   const { spec, s, now } = t;
-  const want = desiredFloors(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000, t.base);
+  // the look-ahead itself, capped below by the live GPU room (not the plan's surge timeline, which assumes the
+  // stable version already shrank to the step's share: a retried tick after the step advanced would differ)
+  const ahead = lookAheadWeights(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000);
+  const want = Object.fromEntries(spec.canaries.map((c) => [c.version, replicasForWeight(ahead[c.version], t.base)]));
   const room = isSurge(spec) ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   for (const c of spec.canaries) {
     const g = gpusOf(spec, c.version);
