@@ -91,7 +91,9 @@ const initialArb: fc.Arbitrary<Initial> = fc.record({
   surge: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
 
-function baseSpec(i: { steps: StepSpec[]; twoCanaries: boolean; stableReplicas: number; checks: boolean; keepWarm: number; surge?: boolean }): RolloutSpec {
+type BaseOptions = { steps: StepSpec[]; twoCanaries: boolean; stableReplicas: number; checks: boolean; keepWarm: number; surge?: boolean };
+
+function baseSpec(i: BaseOptions): RolloutSpec {
   return rolloutSpec({
     ...(i.surge ? { capacity: { mode: 'surge', maxExtraGpus: 3 } } : {}),
     steps: i.steps,
@@ -161,7 +163,8 @@ class Model {
   }
   /** What each version's autoscaler wants: its share of the live load, at least its floor. */
   public desired(load: number): Record<string, number> {
-    return Object.fromEntries(Object.keys({ ...this.floors, ...this.router }).map((v) => [v, Math.max(this.floors[v] ?? 0, Math.ceil((load * (this.router[v] ?? 0)) / 100))]));
+    const want = (v: string) => Math.max(this.floors[v] ?? 0, Math.ceil((load * (this.router[v] ?? 0)) / 100));
+    return Object.fromEntries(Object.keys({ ...this.floors, ...this.router }).map((v) => [v, want(v)]));
   }
   public command(kind: Command['kind'], now: number): void {
     this.commands.push({ id: `c${++this.seq}`, kind, at: now, seq: this.seq });
@@ -231,7 +234,9 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     // time
     if (e.gap === 'retry' && lastObs && st) {
       const again = decide(spec, st, lastObs, now);
-      if (process.env.PROPERTY_DEBUG) console.log(JSON.stringify({ retry: now, state: st, obs: lastObs, actions: again.actions, reason: again.reason }));
+      if (process.env.PROPERTY_DEBUG) {
+        console.log(JSON.stringify({ retry: now, state: st, obs: lastObs, actions: again.actions, reason: again.reason }));
+      }
       if (again.actions.length > 0) return { ok: false, why: `a retried tick acted: ${JSON.stringify(again.actions)}` };
       continue;
     }
