@@ -80,12 +80,14 @@ export function prewarm(t: TickContext): void {
 }
 
 /**
- * Replicas the stable version holds now (surge budget): the most of its floor, what its autoscaler wants and what
- * is ready; a scale-down the autoscaler has not carried out yet still holds GPUs.
+ * Replicas the stable version holds now (surge budget): the most of its floor in place, what its autoscaler wants
+ * and what is ready; a scale-down the autoscaler has not carried out yet still holds GPUs.
  */
 export function stableHolds(t: TickContext): number {
   const v = t.spec.stable;
-  return Math.max(t.s.floors[v] ?? 0, t.obs.desiredReplicas?.[v] ?? 0, t.ready(v));
+  // the floor in place (observed), not the one recorded: a floor lowered at this tick still holds its replicas, and
+  // the same tick decided again must find the same room
+  return Math.max(t.obs.floors?.[v] ?? t.s.floors[v] ?? 0, t.obs.desiredReplicas?.[v] ?? 0, t.ready(v));
 }
 
 /**
