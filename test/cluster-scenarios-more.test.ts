@@ -215,7 +215,7 @@ if (!kubectl) {
 
     test('model-rollout cancel racing a tick: landing before any of the tick\'s requests, it is durable and safe', async () => {
       const during = manifests({ canary: true });
-      const total: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, applies: [] };
+      const total: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, overloaded: 0, applies: [] };
       let requestsPerTick = 0;
       let raced = 0;
       const phasesAfterRace = new Set<string>();
@@ -245,6 +245,7 @@ if (!kubectl) {
         total.requests += r.requests;
         total.failed += r.failed;
         total.overPlanSeconds += r.overPlanSeconds;
+        total.overloaded += r.overloaded;
         total.longestOutageSeconds = Math.max(total.longestOutageSeconds, r.longestOutageSeconds);
         total.applies.push(...r.applies);
       }

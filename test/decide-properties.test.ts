@@ -5,7 +5,8 @@
  *   an abort only onto a stable version with a ready replica;
  * - no weight rises while a continuous check fails at that tick;
  * - nothing is scaled down in a tick that changes the route, before the propagation delay after the last route
- *   change, or while the router still sends it traffic; a floor is never lowered above 0 (abort included);
+ *   change, or while the router still sends it traffic; a floor is never lowered above 0, except an aborted
+ *   canary's, released as its share goes back (never below what the router sends it, never as the route changes);
  * - a retried tick (same inputs) acts on nothing;
  * - after the faults stop, the router serves what the state records, a cancel ends aborted with every canary at
  *   0 (when it was not promoted), and every command stored was handled.
@@ -69,6 +70,10 @@ interface Initial {
   readonly coldTicks: number;
   readonly keepWarm: number;
   readonly commandsBeforeStart: Array<Command['kind']>;
+  /** Live load above the plan, in replicas: the autoscalers want ceil(load x share / 100) (live sizing reads it). */
+  readonly liveExtra: number;
+  /** Surge mode (`RolloutCapacity.surge({ maxExtraGpus: 3 })`). */
+  readonly surge: boolean;
 }
 
 const initialArb: fc.Arbitrary<Initial> = fc.record({
@@ -83,10 +88,15 @@ const initialArb: fc.Arbitrary<Initial> = fc.record({
   coldTicks: fc.integer({ min: 0, max: 3 }),
   keepWarm: fc.constantFrom(0, 120),
   commandsBeforeStart: fc.array(fc.constantFrom<Command['kind']>('pause', 'cancel', 'resume'), { maxLength: 1 }),
+  liveExtra: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 8 }) }),
+  surge: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
 
-function baseSpec(i: { steps: StepSpec[]; twoCanaries: boolean; stableReplicas: number; checks: boolean; keepWarm: number }): RolloutSpec {
+type BaseOptions = { steps: StepSpec[]; twoCanaries: boolean; stableReplicas: number; checks: boolean; keepWarm: number; surge?: boolean };
+
+function baseSpec(i: BaseOptions): RolloutSpec {
   return rolloutSpec({
+    ...(i.surge ? { capacity: { mode: 'surge', maxExtraGpus: 3 } } : {}),
     steps: i.steps,
     stableReplicas: i.stableReplicas,
     checks: i.checks ? [errorRate] : [],
@@ -146,12 +156,26 @@ class Model {
     this.replicas[v] = list;
     this.floors[v] = n;
   }
+  /** The autoscaler: a version grows to what its load wants (never below its floor; floors shrink it). */
+  public autoscale(v: string, n: number, now: number): void {
+    const list = this.replicas[v] ?? [];
+    while (list.length < n) list.push(now + this.coldMs);
+    this.replicas[v] = list;
+  }
+  /** What each version's autoscaler wants: its share of the live load, at least its floor. */
+  public desired(load: number): Record<string, number> {
+    const want = (v: string) => Math.max(this.floors[v] ?? 0, Math.ceil((load * (this.router[v] ?? 0)) / 100));
+    return Object.fromEntries(Object.keys({ ...this.floors, ...this.router }).map((v) => [v, want(v)]));
+  }
   public command(kind: Command['kind'], now: number): void {
     this.commands.push({ id: `c${++this.seq}`, kind, at: now, seq: this.seq });
   }
 }
 
 interface Verdict { ok: boolean; why?: string }
+
+/** How often the capacity paths ran (the suite asserts they did): live-sized decisions, surge stable shrinks, partial abort moves. */
+const exercised = { live: 0, surgeShrink: 0, abortRamp: 0 };
 
 function checkDecision(
   model: Model, o: Observations, actions: readonly Action[], next: ControllerState, spec: RolloutSpec, now: number, checkFailed: boolean,
@@ -163,6 +187,7 @@ function checkDecision(
     const values = Object.values(w);
     if (!values.every((x) => Number.isInteger(x) && x >= 0 && x <= 100) || values.reduce((s, x) => s + x, 0) !== 100) return { ok: false, why: `weights not whole or not 100: ${JSON.stringify(w)}` };
     const isAbort = next.phase === 'aborted' && spec.canaries.every((c) => (w[c.version] ?? 0) === 0);
+    if (next.phase === 'aborted' && !isAbort) exercised.abortRamp++;
     for (const [v, x] of Object.entries(w)) {
       const served = model.router[v] ?? 0;
       const ready = o.readyReplicas[v] ?? 0;
@@ -175,9 +200,21 @@ function checkDecision(
       if (checkFailed && next.phase !== 'promoted' && spec.canaries.some((c) => c.version === v) && !isAbort) return { ok: false, why: `${v} raised while a continuous check fails` };
     }
   }
+  if ((next.liveReplicas ?? 0) > spec.stableReplicas) exercised.live++;
   for (const a of actions) {
     const down = (a.kind === 'setFloor' && a.replicas === 0) || a.kind === 'scaleDown';
-    if (a.kind === 'setFloor' && a.replicas > 0 && a.replicas < (o.floors?.[a.version] ?? 0)) return { ok: false, why: `floor of ${a.version} lowered ${o.floors?.[a.version]} -> ${a.replicas}` };
+    // an aborted rollout releases a canary's replicas as its share goes back to stable (capacity.ts): never in a tick
+    // that changes the route, never below what the router still sends it
+    const releasing = a.kind === 'setFloor' && next.phase === 'aborted' && spec.canaries.some((c) => c.version === a.version)
+      && sendsW.length === 0 && a.replicas >= replicasForWeight(model.router[a.version] ?? 0, spec.stableReplicas);
+    // surge mode: the stable version's floor follows its served share down (never below it, never as the route changes)
+    const shrinking = a.kind === 'setFloor' && spec.capacity?.mode === 'surge' && a.version === spec.stable && sendsW.length === 0
+      && a.replicas >= replicasForWeight(model.router[a.version] ?? 0, spec.stableReplicas);
+    // promoted: a floor the live load raised returns to the plan's once the route serves it
+    const handedBack = a.kind === 'setFloor' && next.phase === 'promoted' && a.version === next.servingVersion && sendsW.length === 0
+      && a.replicas >= spec.stableReplicas;
+    if (shrinking && a.replicas < (o.floors?.[a.version] ?? 0)) exercised.surgeShrink++;
+    if (a.kind === 'setFloor' && a.replicas > 0 && a.replicas < (o.floors?.[a.version] ?? 0) && !releasing && !shrinking && !handedBack) return { ok: false, why: `floor of ${a.version} lowered ${o.floors?.[a.version]} -> ${a.replicas}` };
     if (!down) continue;
     const v = a.version;
     if (sendsW.length > 0) return { ok: false, why: `${v} scaled down in a tick that changes the route` };
@@ -198,7 +235,9 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     // time
     if (e.gap === 'retry' && lastObs && st) {
       const again = decide(spec, st, lastObs, now);
-      if (process.env.PROPERTY_DEBUG) console.log(JSON.stringify({ retry: now, state: st, actions: again.actions, reason: again.reason }));
+      if (process.env.PROPERTY_DEBUG) {
+        console.log(JSON.stringify({ retry: now, state: st, obs: lastObs, actions: again.actions, reason: again.reason }));
+      }
       if (again.actions.length > 0) return { ok: false, why: `a retried tick acted: ${JSON.stringify(again.actions)}` };
       continue;
     }
@@ -228,10 +267,13 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
         case 'error': return { error: 'ECONNREFUSED' };
       }
     };
+    const desired = model.desired(spec.stableReplicas + init.liveExtra);
+    for (const [v, n] of Object.entries(desired)) model.autoscale(v, n, now);
     const o: Observations = {
       readyReplicas: Object.fromEntries(versions.map((v) => [v, model.ready(v, now)])),
       routerWeights: e.unreadable ? undefined : { ...model.router },
       floors: Object.fromEntries(versions.map((v) => [v, model.floors[v] ?? 0])),
+      ...(init.liveExtra > 0 ? { desiredReplicas: desired } : {}),
       metrics: Object.fromEntries(spec.canaries.map((c) => [c.version, { 'error-rate': metric() }])),
       commands: [...model.commands],
     };
@@ -265,11 +307,14 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
   for (let i = 0; i < 12; i++) {
     now += MIN;
     const versions = [...new Set([spec.stable, ...spec.canaries.map((c) => c.version), ...Object.keys(model.floors)])];
+    const desired = model.desired(spec.stableReplicas + init.liveExtra);
+    for (const [v, n] of Object.entries(desired)) model.autoscale(v, n, now);
     for (const v of versions) model.replicas[v] = (model.replicas[v] ?? []).map((t) => Math.min(t, now));
     const o: Observations = {
       readyReplicas: Object.fromEntries(versions.map((v) => [v, model.ready(v, now)])),
       routerWeights: { ...model.router },
       floors: Object.fromEntries(versions.map((v) => [v, model.floors[v] ?? 0])),
+      ...(init.liveExtra > 0 ? { desiredReplicas: desired } : {}),
       metrics: Object.fromEntries(spec.canaries.map((c) => [c.version, { 'error-rate': { value: 0.001, samples: 1000 } }])),
       commands: [...model.commands],
     };
@@ -323,5 +368,7 @@ test(`properties: ${RUNS} random rollouts with faults, checked against the route
       if (out.failed) throw new Error(`${why}\n${fc.defaultReportMessage(out)}`);
     },
   });
-  console.log(`property suite: ${RUNS} rollouts, ${ticks} ticks in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`property suite: ${RUNS} rollouts, ${ticks} ticks in ${((Date.now() - started) / 1000).toFixed(1)} s; `
+    + `capacity paths: ${exercised.live} live-sized decisions, ${exercised.surgeShrink} surge shrinks, ${exercised.abortRamp} partial abort moves`);
+  if (RUNS >= 1000) expect(Math.min(exercised.live, exercised.surgeShrink, exercised.abortRamp)).toBeGreaterThan(0);
 });

@@ -9,6 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { capacityReport } from './capacity';
 import { RunResult, Scenario, simulate } from './sim';
 import { strategies } from './strategies';
 import { renderChart } from './svg';
@@ -217,4 +218,11 @@ if (require.main === module) {
   ].join('\n');
   fs.writeFileSync(path.join(outdir, 'rollout-sim.md'), doc);
   console.log(markdown);
+}
+
+// capacity during a rollout (bench/rollout-sim/capacity.ts): a daily 3x curve and a GPU quota
+if (require.main === module) {
+  const doc = capacityReport();
+  fs.writeFileSync(path.join(__dirname, '..', 'results', 'capacity.md'), doc);
+  console.log(doc);
 }

@@ -56,6 +56,12 @@ export interface Capacity {
   readyReplicas(versions: readonly string[]): Promise<Record<string, number>>;
   /** Floors in place now, when the adapter can read them. */
   floors?(versions: readonly string[]): Promise<Record<string, number>>;
+  /**
+   * Replicas each version's autoscaler wants now (the live load floors are sized from), when the adapter can
+   * read them: on Kubernetes the HPA's `status.desiredReplicas` (KEDA's own HPA for a ScaledObject), else the
+   * Deployment's `spec.replicas`.
+   */
+  desiredReplicas?(versions: readonly string[]): Promise<Record<string, number>>;
   setFloor(version: string, replicas: number): Promise<void>;
   scaleDown(version: string): Promise<void>;
 }

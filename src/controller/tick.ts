@@ -119,7 +119,8 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
   const canaries = spec.canaries.map((c) => c.version);
   // Floors are read best-effort: an unreadable floor (an EKS API that answers 401, a network split) only means the
   // engine cannot repair floors at this tick; it must not keep an abort from moving the route.
-  const [routerWeights, readyReplicas, floors, metrics] = await Promise.all([
+  // Live replicas likewise: unreadable, the engine sizes from the plan's stable replicas (and the recorded peak).
+  const [routerWeights, readyReplicas, floors, metrics, desiredReplicas] = await Promise.all([
     ports.router.readWeights(),
     ports.capacity.readyReplicas(versions),
     ports.capacity.floors ? ports.capacity.floors(versions).catch((e: Error) => {
@@ -127,8 +128,20 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
       return undefined;
     }) : Promise.resolve(undefined),
     ports.metrics.measure(spec, canaries),
+    ports.capacity.desiredReplicas ? ports.capacity.desiredReplicas(versions).catch((e: Error) => {
+      ports.log({ level: 'warn', rollout: spec.name, msg: `live replicas could not be read: ${e.message}` });
+      return undefined;
+    }) : Promise.resolve(undefined),
   ]);
-  const observed = { routerWeights, readyReplicas, floors, metrics, command: stored.command, commands: stored.commands };
+  const observed = {
+    routerWeights,
+    readyReplicas,
+    floors,
+    metrics,
+    command: stored.command,
+    commands: stored.commands,
+    ...(desiredReplicas ? { desiredReplicas } : {}),
+  };
   const decided = decide(spec, stored.state, observed, now);
   // the trail: phase changes (Events, notifications) and one history entry per change a person cares about
   const events = decided.state !== prior ? transitions(spec, prior, decided.state, decided.reason) : [];

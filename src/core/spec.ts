@@ -121,6 +121,22 @@ export interface CanarySpec {
   readonly ramp: boolean;
 }
 
+/**
+ * How a rollout uses GPUs (spec data, JSON). `full`: the stable version keeps every replica until promotion and
+ * the canary gets its own on top (up to twice the GPUs). `surge`: the rollout never uses more than `maxExtraGpus`
+ * above the stable version's current GPUs; the stable version shrinks as the canary grows (see `capacity.ts`).
+ */
+export interface CapacitySpec {
+  readonly mode: 'full' | 'surge';
+  /** surge: GPUs the rollout may use above what the stable version uses now. */
+  readonly maxExtraGpus?: number;
+  /**
+   * surge: replicas the stable version keeps above what its share of traffic needs, so an abort moves traffic
+   * back at once for the share they carry while the rest cold-starts. Absent: 1.
+   */
+  readonly reserveReplicas?: number;
+}
+
 /** Everything one rollout needs, provider-neutral. */
 export interface RolloutSpec {
   /** Name of the rollout (used in file names and logs). */
@@ -181,6 +197,14 @@ export interface RolloutSpec {
    * a minute, the behaviour of earlier versions).
    */
   readonly tickSeconds?: number;
+  /**
+   * The scale-down stabilization window of the versions' autoscalers (an HPA keeps its highest recommendation of
+   * this long): after its share falls, a version's desired replicas overstate its load this long, so live sizing
+   * does not read them. Absent: 300 (the HPA default).
+   */
+  readonly autoscalerWindowSeconds?: number;
+  /** How the rollout uses GPUs. Absent: `full` (see `CapacitySpec`). */
+  readonly capacity?: CapacitySpec;
 }
 
 /**

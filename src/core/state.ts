@@ -92,6 +92,16 @@ export interface ControllerState {
    * without it and the propagation delay after the last route change has passed.
    */
   readonly lowering?: Record<string, number>;
+  /**
+   * The live load, in replicas of the stable version at 100 % (`liveReplicas()` in capacity.ts), as last
+   * estimated: floors are sized from it (never below `spec.stableReplicas`).
+   */
+  readonly liveReplicas?: number;
+  /**
+   * The stable version's share before each route change within its autoscaler's window (`at` in ms): its desired
+   * replicas are the highest recommendation of that window, made at the highest of these shares (live sizing).
+   */
+  readonly stableShares?: ReadonlyArray<{ readonly at: number; readonly share: number }>;
   /** When this state was decided (ms). */
   readonly updatedAt: number;
   /**
@@ -182,6 +192,11 @@ export interface Observations {
    * counts as served (a change is not verified and is sent again, through the capacity gate).
    */
   readonly routerWeights?: Weights;
+  /**
+   * Replicas each version's autoscaler wants now (HPA `status.desiredReplicas`, else the Deployment's
+   * `spec.replicas`), when the adapter can read them: the live load the floors are sized from.
+   */
+  readonly desiredReplicas?: Record<string, number>;
   /** Replica floors in place now, by version, when the adapter can read them. */
   readonly floors?: Record<string, number>;
   /** Measurements by canary version, then by metric name. */

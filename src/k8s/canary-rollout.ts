@@ -3,6 +3,7 @@ import { ApiObject, App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
+import { GpuNodePools } from './gpu-node-pools';
 import { Notifier } from './notifications';
 import { BucketFilter } from './private/bucket-filter';
 import { environmentHost, registerMember } from './private/hosts';
@@ -23,7 +24,9 @@ import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
+import { RolloutCapacity } from '../rollout/capacity';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { budgetAboveNodePool } from '../rollout/private/capacity-rules';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
 
@@ -113,10 +116,19 @@ export interface CanaryRolloutProps {
    */
   readonly prewarm?: Duration;
   /**
-   * Replicas of the stable version the capacity arithmetic starts from.
+   * Replicas of the stable version the capacity arithmetic starts from. At run time the controller sizes floors
+   * from the live load (what the autoscalers want now), never below this.
    * @default - the environment's minimum replicas
    */
   readonly stableReplicas?: number;
+  /**
+   * How the rollout uses GPUs: `RolloutCapacity.full()` keeps the stable version at full size until promotion (up
+   * to twice the GPUs); `RolloutCapacity.surge({ maxExtraGpus })` shrinks it as the canary grows, within a budget
+   * above its current GPUs (checked against the GpuNodePools' `maxGpus` at synth). See README "Capacity during a
+   * rollout".
+   * @default RolloutCapacity.full()
+   */
+  readonly capacity?: RolloutCapacity;
   /**
    * Prometheus the metric gates query.
    * @default - the environment's KEDA Prometheus, if any
@@ -285,6 +297,7 @@ export class CanaryRollout extends Construct {
     if (props.mirror && props.mirror.percent < 100 && olderThan(props.gatewayApiVersion ?? '1.3', [1, 3])) {
       throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
     }
+    const autoscalerWindow = (env as { readonly scaleDownDelay?: Duration }).scaleDownDelay?.toSeconds();
     // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
     const spec = (): RolloutSpec => this.specCache ?? (this.specCache = {
       ...buildRolloutSpec(p, {
@@ -300,7 +313,11 @@ export class CanaryRollout extends Construct {
         progressDeadlineSeconds,
         prewarmSeconds: props.prewarm?.toSeconds(),
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
+        capacity: props.capacity,
       }),
+      // the versions' autoscalers hold a scale-down this long (their scale-down stabilization window: live sizing
+      // reads a falling version's replicas against its share over it); `Environment` has it, IEnvironment does not
+      ...(autoscalerWindow !== undefined ? { autoscalerWindowSeconds: autoscalerWindow } : {}),
       noData,
       ...(fixed ? {} : { tickSeconds }),
     });
@@ -370,6 +387,22 @@ export class CanaryRollout extends Construct {
     if (!fixed) {
       if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
       for (const v of Object.keys(backends)) host.claimFloor(v);
+    }
+
+    // a surge budget the node pool can never provide: the canary's pods would stay Pending until the deadline
+    if (initial.capacity?.mode === 'surge') {
+      this.node.addValidation({
+        validate: () => {
+          const extra = initial.capacity?.maxExtraGpus ?? 0;
+          const current = initial.versions.find((v) => v.name === initial.stable);
+          const product = initial.versions.find((v) => v.name === initial.canaries[0]?.version)?.gpuProduct;
+          if (!product) return [];
+          const stableGpus = current?.gpuProduct === product ? current.gpusPerReplica * initial.stableReplicas : 0;
+          const pools = GpuNodePools.nodePools(this).filter((pool) => pool.products.some((x) => x.name === product));
+          return pools.filter((pool) => stableGpus + extra > pool.maxGpus)
+            .map((pool) => budgetAboveNodePool(p, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);
+        },
+      });
     }
 
     // the plan goes beside the manifests, once, when the app synthesizes (validation runs once per synth)

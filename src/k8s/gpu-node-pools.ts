@@ -111,8 +111,16 @@ export class GpuNodePools extends Construct {
     return [...names].sort();
   }
 
+  /** The `GpuNodePools` in the tree of `scope`'s root (a rollout's GPU budget is checked against their `maxGpus`). */
+  public static nodePools(scope: Construct): GpuNodePools[] {
+    return scope.node.root.node.findAll().filter((c): c is GpuNodePools => c instanceof GpuNodePools);
+  }
+
   /** The products that got a pool. */
   public readonly products: GpuProduct[];
+
+  /** GPU budget of each pool (`maxGpus`). */
+  public readonly maxGpus: number;
 
   constructor(scope: Construct, id: string, props: GpuNodePoolsProps) {
     super(scope, id);
@@ -123,6 +131,7 @@ export class GpuNodePools extends Construct {
     (this as any)[PROVIDES] = this.products.map((p) => p.name);
     const maxGpus = props.maxGpus ?? 16;
     if (!Number.isInteger(maxGpus) || maxGpus < 1) throw errors.maxGpusInvalid(this.node.path, 'maxGpus', maxGpus);
+    this.maxGpus = maxGpus;
     const classOpts = props.nodeClass;
     const className = 'model-rollout-gpu';
 

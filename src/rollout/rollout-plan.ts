@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { Metric } from './analysis';
 import { CanaryOptions, MirrorOptions } from './canary';
+import { RolloutCapacity } from './capacity';
 import { buildRolloutSpec } from './private/build-spec';
 import { Steps } from './steps';
 import { PLAN_JSON_SUFFIX, PLAN_MARKDOWN_SUFFIX } from '../core/constants';
@@ -48,6 +49,11 @@ export interface RolloutPlanProps {
    * @default - the name
    */
   readonly path?: string;
+  /**
+   * How the rollout uses GPUs.
+   * @default RolloutCapacity.full()
+   */
+  readonly capacity?: RolloutCapacity;
 }
 
 /**
@@ -69,6 +75,7 @@ export class RolloutPlan {
       versions,
       mirror: props.mirror,
       checks: props.checks,
+      capacity: props.capacity,
     }));
   }
 

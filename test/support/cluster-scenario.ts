@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { GatewayRequest, KubeTwin, RouteOutcome, World } from './kube-twin';
+import { findResource } from './kube-twin/resources';
 import { DeployResult, ManifestResource, TerraformKubernetesManifests } from './kube-twin/terraform';
 import { main as cli } from '../../src/controller/cli/main';
 import { runNamespace } from '../../src/controller/k8s/main';
@@ -32,6 +33,17 @@ export interface ScenarioOptions {
   readonly traffic?: (t: number) => readonly GatewayRequest[];
   /** Every routed request with its outcome (after the gateway's Lua filters). */
   readonly observe?: (t: number, requests: readonly GatewayRequest[], outcomes: readonly RouteOutcome[]) => void;
+  /** Requests a second at simulated second `t` (a traffic curve); absent: `rps` throughout. */
+  readonly rpsAt?: (t: number) => number;
+  /**
+   * Requests a second one ready replica serves: beyond, a Deployment's requests in a 10-second window count as
+   * `overloaded` (they found no ready replica free). Absent: any ready replica serves any load.
+   */
+  readonly perReplicaRps?: number;
+  /** GPUs the cluster can give pods (the world's `gpuQuota`); absent: unlimited. */
+  readonly gpuQuota?: number;
+  /** Seconds the autoscalers average load over (the world's `loadWindowSeconds`); absent: 1. */
+  readonly loadWindowSeconds?: number;
 }
 
 /** What happened over a scenario. */
@@ -42,6 +54,8 @@ export interface ScenarioReport {
   longestOutageSeconds: number;
   /** Seconds in which the canary's weight was above the plan's at the same time since the rollout started. */
   overPlanSeconds: number;
+  /** Requests beyond what the ready replicas of their Deployment serve, per 10-second window (with `perReplicaRps`). */
+  overloaded: number;
   applies: Array<{ mode: ApplyMode; at: number; exitCode: number }>;
   /** Longest time the KEDA HTTP interceptor held a request while its target had no ready replica (scale to zero). */
   longestHoldSeconds?: number;
@@ -55,10 +69,12 @@ export class ClusterScenario {
   }
 
   public readonly world: World;
-  public readonly report: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, applies: [] };
+  public readonly report: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, overloaded: 0, applies: [] };
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cluster-scenario-'));
   private readonly kubeconfig: string;
   private outage = 0;
+  /** Requests and ready capacity of each Deployment in the current 10-second window (`perReplicaRps`). */
+  private window: Record<string, { requests: number; capacity: number }> = {};
   /** The controller's log lines, with the simulated time. */
   public readonly logs: Array<Record<string, unknown>> = [];
   private rolloutStartedAt?: number;
@@ -72,8 +88,11 @@ export class ClusterScenario {
   private constructor(public readonly twin: KubeTwin, private readonly options: ScenarioOptions) {
     this.kubeconfig = twin.writeKubeconfig(this.dir, twin.adminToken, options.namespace);
     this.world = new World(twin, {
-      traffic: options.traffic ?? (() => Array.from({ length: options.rps }, () => ({ host: options.host, path: '/v1/completions' }))),
+      traffic: options.traffic
+        ?? ((t) => Array.from({ length: Math.round(options.rpsAt?.(t) ?? options.rps) }, () => ({ host: options.host, path: '/v1/completions' }))),
       observe: options.observe,
+      ...(options.gpuQuota !== undefined ? { gpuQuota: options.gpuQuota } : {}),
+      ...(options.loadWindowSeconds !== undefined ? { loadWindowSeconds: options.loadWindowSeconds } : {}),
     });
     this.terraform = new TerraformKubernetesManifests(twin.url, twin.adminToken);
   }
@@ -184,14 +203,49 @@ export class ClusterScenario {
     return total > 0 ? Math.round((canary * 100) / total) : 0;
   }
 
+  /** `namespace/name` of every Deployment in the scenario's namespace. */
+  private deploymentKeys(): Record<string, true> {
+    const list = this.twin.store.list(findResource('apps', 'v1', 'deployments')!, this.options.namespace) as any[];
+    return Object.fromEntries(list.filter((d) => d.metadata.namespace === this.options.namespace).map((d) => [`${d.metadata.namespace}/${d.metadata.name}`, true]));
+  }
+
   public async stop(): Promise<void> {
     await this.twin.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** Ready replicas of a Deployment now (its status). */
+  public readyReplicas(deployment: string): number {
+    const d = this.twin.object('apps/v1', 'Deployment', this.options.namespace, deployment) as any;
+    return d?.status?.readyReplicas ?? 0;
+  }
+
   private second(): void {
     const before = { total: this.world.stats.total, failed: this.world.stats.failed };
+    const served = { ...this.world.stats.byDeployment };
+    const capacity = this.options.perReplicaRps;
+    const ready = capacity === undefined ? {} : Object.fromEntries(Object.keys({ ...served, ...this.deploymentKeys() })
+      .map((k) => [k, this.readyReplicas(k.split('/')[1])]));
     this.world.advance(1);
+    if (capacity !== undefined) {
+      // over 10-second windows: a server queues a burst within a second (vLLM batches); a window short of replicas is load lost
+      for (const [k, n] of Object.entries(this.world.stats.byDeployment)) {
+        const w = this.window[k] ?? (this.window[k] = { requests: 0, capacity: 0 });
+        w.requests += n - (served[k] ?? 0);
+      }
+      for (const [k, r] of Object.entries(ready)) {
+        const w = this.window[k] ?? (this.window[k] = { requests: 0, capacity: 0 });
+        w.capacity += r * capacity;
+      }
+      if (this.world.time % 10 === 0) {
+        for (const [k, w] of Object.entries(this.window)) {
+          const over = Math.max(0, w.requests - w.capacity);
+          this.report.overloaded += over;
+          if (over > 0 && process.env.SCENARIO_DEBUG) console.log(`t=${this.world.time} ${k}: ${w.requests} requests in 10 s, capacity ${w.capacity}`);
+        }
+        this.window = {};
+      }
+    }
     const requests = this.world.stats.total - before.total;
     const failed = this.world.stats.failed - before.failed;
     this.report.requests += requests;

@@ -210,6 +210,29 @@ export class WorkloadCapacity implements Capacity {
     return out;
   }
 
+  /**
+   * What each version's autoscaler wants now: for an HPA its `status.desiredReplicas`, never below the
+   * Deployment's `spec.replicas` (what the autoscaler last wrote through the scale subresource). A ScaledObject's
+   * HPA is KEDA's own (`status.hpaName`, by default `keda-hpa-<scaledobject>`: kedacore/keda
+   * controllers/keda/hpa.go `getHPAName`), outside the Role's `resourceNames`; it writes its desired count to the
+   * Deployment's scale, so the Deployment's `spec.replicas` is read instead. An HPA that cannot be read falls back
+   * to the Deployment too.
+   */
+  public async desiredReplicas(versions: readonly string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const ns = this.target.namespace;
+    await Promise.all(versions.map(async (v) => {
+      const b = this.target.backends[v];
+      if (!b) return;
+      const [d, hpa] = await Promise.all([
+        this.kube.get(paths.deployment(ns, b.deployment)),
+        b.hpa && !b.scaledObject ? this.kube.get(paths.hpa(ns, b.hpa)).catch(() => undefined) : Promise.resolve(undefined),
+      ]);
+      out[v] = Math.max(d.spec?.replicas ?? 0, hpa?.status?.desiredReplicas ?? 0);
+    }));
+    return out;
+  }
+
   public async setFloor(version: string, replicas: number): Promise<void> {
     const b = this.target.backends[version];
     // a version that left the target is no longer rendered: its objects go with the next apply (prune)

@@ -4,9 +4,16 @@
  * the state recorded, which a lost write or a node loss makes wrong), so the stable version taking traffic back
  * after a spec change is gated like a canary. Floors rise first, weights move once the ready replicas cover
  * them, and a version not ready within the progress deadline aborts the rollout (while progressing only).
+ *
+ * Replicas are counted against the live load (`t.base`), not the synth-time baseline. In surge mode a canary's
+ * floor rises only within the GPU budget; while it lacks the replicas the step needs (the budget, or pods Pending
+ * for GPUs), the single canary's share rises as far as its ready replicas carry, the stable version's floor
+ * follows it down (`shrinkStable`), its autoscaler frees the GPUs, and the canary grows again: the step completes
+ * in several moves, and the progress deadline counts only while none is possible.
  */
 import { formatWeights, TickContext } from './context';
-import { replicasForWeight } from '../capacity';
+import { stableHolds } from './floors';
+import { gpusOf, isSurge, surgeRoom } from '../capacity';
 import { Weights } from '../weights';
 
 export interface MoveOptions {
@@ -41,13 +48,18 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
     t.reasons.push('a continuous check fails: no canary share rises, not even to repair the route');
     return false;
   }
-  const need = (version: string) => replicasForWeight(desired[version], spec.stableReplicas);
+  const need = (version: string) => t.need(desired[version]);
+  const surge = isSurge(spec);
+  const room = surge ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   let waiting = false;
   for (const v of gaining) {
     // the floor first (its action runs before the weights'); the share rises only on replicas already ready
-    t.ensureFloor(v, need(v));
+    const g = v === spec.stable ? 0 : gpusOf(spec, v);
+    const fits = g > 0 ? Math.max(t.need(t.served(v)), Math.floor(room / g)) : Infinity;
+    t.ensureFloor(v, Math.min(need(v), fits));
     if (t.ready(v) < need(v)) waiting = true;
   }
+  if (waiting && surge && partialMove(t, desired, gaining)) return false;
   if (waiting) {
     const late = gaining.map((v) => `${v} ${t.ready(v)}/${need(v)} ready`).join(', ');
     if (options.deadline) {
@@ -66,6 +78,27 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
     : `weights ${formatWeights(s.weights)} -> ${formatWeights(desired)}`);
   t.sendWeights(desired);
   return false;
+}
+
+/**
+ * Surge mode, the single canary short of the step's replicas: move its share as far as its ready replicas carry
+ * (never above `desired`, never below what it serves). Returns whether weights were sent.
+ */
+function partialMove(t: TickContext, desired: Record<string, number>, gaining: readonly string[]): boolean {
+  const { spec } = t;
+  if (spec.canaries.length !== 1 || gaining.length !== 1 || gaining[0] !== spec.canaries[0].version) return false;
+  const c = gaining[0];
+  const carried = Math.min(desired[c], Math.floor((t.ready(c) * 100) / t.base));
+  if (carried <= t.served(c) || !t.tickSince(t.s.weightsSetAt) || !t.routerServes(t.s.weights)) return false;
+  // only between the stable version and the canary, the stable version's share only falling (a route still sending
+  // to a version outside the spec waits for the full move)
+  if (t.served(spec.stable) + t.served(c) !== 100 || 100 - carried > t.served(spec.stable)) return false;
+  const partial = { ...desired, [c]: carried, [spec.stable]: 100 - carried };
+  t.s.capacityWaitSince = undefined;
+  t.reasons.push(`surge: ${c} has ${t.ready(c)} ready replicas (the GPU budget, or pods waiting for GPUs): weights `
+    + `${formatWeights(t.s.weights)} -> ${formatWeights(partial)} on the way to ${formatWeights(desired)}`);
+  t.sendWeights(partial);
+  return true;
 }
 
 /** Same weights, versions absent counting as 0 (a version outside `desired` with a share is a difference). */

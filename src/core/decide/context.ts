@@ -3,6 +3,7 @@
  * reasons collected so far, with the few primitives every part uses (set a floor, send weights, abort, pause,
  * advance). Pure: no clock, no I/O.
  */
+import { DEFAULT_AUTOSCALER_WINDOW_SECONDS, liveReplicas, replicasForWeight } from '../capacity';
 import { TICK_SECONDS } from '../constants';
 import { sameData } from '../hash';
 import { specHash } from '../plan/plan';
@@ -45,6 +46,12 @@ export class TickContext {
   public readonly oncePerTickMs: number;
   public readonly hash: string;
   public readonly s: Draft;
+  /**
+   * The live load in stable replicas at 100 % (`liveReplicas()`), the last estimate when nothing load-driven can
+   * be read (recorded in the state); never below the plan's. Floors sized from it are never lowered while the
+   * rollout runs. Frozen once the rollout is promoted, completed or aborted.
+   */
+  public base: number;
 
   constructor(
     public readonly spec: RolloutSpec,
@@ -59,6 +66,39 @@ export class TickContext {
     this.hash = hashOfSpec(spec);
     this.s = previous && previous.specHash === this.hash ? copy(previous) : start(this.hash);
     if (!previous) this.reasons.push('rollout started');
+    this.base = this.observeLoad();
+  }
+
+  private observeLoad(): number {
+    const { s, obs, spec } = this;
+    const recorded = Math.max(s.liveReplicas ?? spec.stableReplicas, spec.stableReplicas);
+    if (s.phase !== 'progressing' && s.phase !== 'paused') return recorded;
+    const seen = liveReplicas(spec, {
+      desired: obs.desiredReplicas,
+      served: obs.routerWeights,
+      // the stable version's floor is the manifests' minimum until the controller sets one
+      floors: { [spec.stable]: spec.stableReplicas, ...s.floors, ...(obs.floors ?? {}) },
+      // the stable version's share fell at recent route changes: its autoscaler holds the count of the highest one
+      heldShares: { [spec.stable]: Math.max(0, ...this.recentStableShares().map((x) => x.share)) },
+    });
+    // nothing load-driven to read (every version at its floor): the last estimate holds
+    const base = seen ?? recorded;
+    if (base !== recorded || (s.liveReplicas !== undefined && base !== s.liveReplicas)) {
+      this.reasons.push(`live load ${base} replicas (plan ${spec.stableReplicas}): floors follow it`);
+      s.liveReplicas = base;
+    }
+    return base;
+  }
+
+  /** The stable version's shares before the route changes within its autoscaler's window (plus two ticks of metric lag). */
+  private recentStableShares(): Array<{ at: number; share: number }> {
+    const window = ((this.spec.autoscalerWindowSeconds ?? DEFAULT_AUTOSCALER_WINDOW_SECONDS) + 2 * TICK_SECONDS) * 1000;
+    return (this.s.stableShares ?? []).filter((x) => this.now - x.at < window);
+  }
+
+  /** Replicas that carry `weight` % of the live load. */
+  public need(weight: number): number {
+    return replicasForWeight(weight, this.base);
   }
 
   /** Whether at least one tick has passed since `at` (or `at` never happened). */
@@ -89,6 +129,9 @@ export class TickContext {
 
   public sendWeights(weights: Weights): void {
     this.actions.push({ kind: 'setWeights', weights });
+    // the stable version's share before a change that lowers it, for live sizing (`observeLoad`)
+    const before = this.served(this.spec.stable);
+    if ((weights[this.spec.stable] ?? 0) < before) this.s.stableShares = [...this.recentStableShares(), { at: this.now, share: before }];
     this.s.weights = { ...weights };
     this.s.weightsSetAt = this.now;
     this.s.routeChangedAt = Math.max(this.s.routeChangedAt ?? this.now, this.now);
@@ -133,7 +176,8 @@ export class TickContext {
   public abort(reason: string): void {
     const { spec, s } = this;
     this.reasons.push(`abort: ${reason}`);
-    this.ensureFloor(spec.stable, spec.stableReplicas);
+    // the stable version takes all the traffic back: at least what the live load needs (never lowered)
+    this.ensureFloor(spec.stable, Math.max(spec.stableReplicas, this.base));
     s.phase = 'aborted';
     s.pauseReason = undefined;
     s.pausedAt = undefined;
@@ -147,7 +191,14 @@ export class TickContext {
     this.sendAbortWeights();
   }
 
-  /** Send the abort weights when the stable version can take them (one ready replica), else hold and say why. */
+  /**
+   * Send the abort weights when the stable version can take them, else hold and say why. Its autoscaler shrank
+   * it with its share (surge mode: the controller did), so the traffic goes back as fast as its ready replicas
+   * come back: each tick it gets the share they carry (never less than it serves), all of it once they carry the
+   * live load (`t.base`); the canaries release replicas as their shares fall (`floors.ts`,
+   * `releaseAbortedCanaries`). Never all the traffic onto replicas that cannot serve it, never none: a stable
+   * version without a ready replica gets nothing yet.
+   */
   public sendAbortWeights(): void {
     const back = abortWeights(this.spec);
     const stable = this.spec.stable;
@@ -155,8 +206,27 @@ export class TickContext {
       this.reasons.push(`holding the route: ${stable} has no ready replica to take the traffic back yet (floor ${this.s.floors[stable] ?? 0})`);
       return;
     }
-    if (this.routerServes(back)) this.s.weights = back;
-    else this.sendWeights(back);
+    if (this.routerServes(back)) {
+      this.s.weights = back;
+      return;
+    }
+    if (this.ready(stable) < this.base) {
+      const carried = Math.floor((this.ready(stable) * 100) / this.base);
+      const share = Math.max(carried, this.served(stable));
+      const partial = this.obs.routerWeights ? scaleCanaries(this.spec, share, this.obs.routerWeights) : undefined;
+      if (!partial) {
+        this.sendWeights(back);
+        return;
+      }
+      if (!sameShares(partial, this.obs.routerWeights)) {
+        this.reasons.push(`${stable} has ${this.ready(stable)}/${this.base} replicas ready: moving ${partial[stable]} % back now, the rest as they become ready`);
+        this.sendWeights(partial);
+      } else {
+        this.reasons.push(`waiting for ${stable} to be ready before moving more traffic back (${this.ready(stable)}/${this.base} ready)`);
+      }
+      return;
+    }
+    this.sendWeights(back);
   }
 
   public pause(why: PauseReason, reason: string): void {
@@ -225,6 +295,7 @@ export function copy(previous: ControllerState): Draft {
     weights: { ...previous.weights },
     floors: { ...previous.floors },
     ...(previous.lowering ? { lowering: { ...previous.lowering } } : {}),
+    ...(previous.stableShares ? { stableShares: [...previous.stableShares] } : {}),
   };
 }
 
@@ -235,6 +306,40 @@ function sameState(a: ControllerState, b: ControllerState): boolean {
 function describeIdle(spec: RolloutSpec, s: ControllerState): string {
   if (s.phase === 'progressing') return `step ${s.stepIndex}/${spec.steps.length} in progress`;
   return `${s.phase}${s.reason ? `: ${s.reason}` : ''}`;
+}
+
+/**
+ * The weights giving the stable version `stableShare` % and the canaries the rest, split as they share it in
+ * `current` (undefined when they have none to split).
+ */
+function scaleCanaries(spec: RolloutSpec, stableShare: number, current: Weights): Weights | undefined {
+  const total = spec.canaries.reduce((n, c) => n + (current[c.version] ?? 0), 0);
+  // only over a route the rollout fully knows (a backend outside it: the whole abort weights, as before)
+  if (total <= 0 || total + (current[spec.stable] ?? 0) !== 100) return undefined;
+  const out: Weights = { [spec.stable]: 0 };
+  let kept = 0;
+  for (const c of spec.canaries) {
+    // every canary keeps at most its share, scaled down: none rises on the way back
+    const w = Math.floor(((current[c.version] ?? 0) * (100 - stableShare)) / total);
+    out[c.version] = w;
+    kept += w;
+  }
+  // the rounding stays with the canaries (up to what they serve now), so the stable gets no more than asked
+  for (const c of spec.canaries) {
+    const more = Math.min(100 - stableShare - kept, (current[c.version] ?? 0) - out[c.version]);
+    if (more > 0) {
+      out[c.version] += more;
+      kept += more;
+    }
+  }
+  out[spec.stable] = 100 - kept;
+  return out;
+}
+
+function sameShares(a: Weights, b: Weights | undefined): boolean {
+  if (!b) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((v) => (a[v] ?? 0) === (b[v] ?? 0));
 }
 
 /** `v1=90,v2=10`, for reasons. */

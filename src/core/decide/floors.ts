@@ -5,7 +5,9 @@
  * `desiredFloors()`), and the delayed scale-downs (`state.lowering`).
  */
 import { TickContext } from './context';
-import { desiredFloors, mirrorReplicas, prewarmSeconds } from '../capacity';
+import { gpusOf, isSurge, lookAheadWeights, mirrorReplicas, prewarmSeconds, replicasForWeight, stableSurgeFloor, surgeRoom } from '../capacity';
+import { progressAfter } from '../schedule';
+import { weightsAt } from '../weights';
 
 /**
  * Floors found below the recorded ones (a crash, a failed action, an operator between ticks) are set again,
@@ -52,16 +54,102 @@ export function holdMirrorFloor(t: TickContext): void {
   t.ensureFloor(spec.mirror.version, mirrorReplicas(spec));
 }
 
-/** Raise canaries' floors now for what the schedule needs soon, so GPU cold starts overlap the steps. */
+/**
+ * Raise canaries' floors now for what the schedule needs soon, so GPU cold starts overlap the steps; all sized
+ * from the live load (`t.base`). The stable version's floor stays where it is: its autoscaler follows its
+ * share, and a floor raised to the whole load would hide the load signal the estimate reads (an abort raises it,
+ * `abort()`). Surge mode: a canary rises only as far as the GPU budget leaves room beside what the stable version
+ * holds now.
+ */
 export function prewarm(t: TickContext): void {
   const { spec, s, now } = t;
-  const want = desiredFloors(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000);
+  // the look-ahead itself, capped below by the live GPU room (not the plan's surge timeline, which assumes the
+  // stable version already shrank to the step's share: a retried tick after the step advanced would differ)
+  const ahead = lookAheadWeights(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000);
+  const want = Object.fromEntries(spec.canaries.map((c) => [c.version, replicasForWeight(ahead[c.version], t.base)]));
+  const room = isSurge(spec) ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   for (const c of spec.canaries) {
-    const need = want[c.version];
+    const g = gpusOf(spec, c.version);
+    const serving = t.need(t.served(c.version));
+    const fits = g > 0 ? Math.max(serving, Math.floor(room / g)) : Infinity;
+    const need = Math.min(want[c.version], fits);
     if ((s.floors[c.version] ?? 0) < need && t.ensureFloor(c.version, need)) {
-      t.reasons.push(`pre-warming ${c.version}: floor ${need} within ${prewarmSeconds(spec)} s`);
+      t.reasons.push(`pre-warming ${c.version}: floor ${need} within ${prewarmSeconds(spec)} s${need < want[c.version] ? ` (GPU budget: ${want[c.version]} wanted)` : ''}`);
     }
   }
+}
+
+/**
+ * Replicas the stable version holds now (surge budget): the most of its floor in place, what its autoscaler wants
+ * and what is ready; a scale-down the autoscaler has not carried out yet still holds GPUs.
+ */
+export function stableHolds(t: TickContext): number {
+  const v = t.spec.stable;
+  // the floor in place (observed), not the one recorded: a floor lowered at this tick still holds its replicas, and
+  // the same tick decided again must find the same room
+  return Math.max(t.obs.floors?.[v] ?? t.s.floors[v] ?? 0, t.obs.desiredReplicas?.[v] ?? 0, t.ready(v));
+}
+
+/**
+ * Surge mode: once the router serves the recorded weights and the propagation delay passed, the stable version's
+ * floor comes down to what its share needs plus the reserve (its autoscaler then releases the GPUs after its own
+ * scale-down window). Never in a tick that changes the route, never while a canary check fails.
+ */
+export function shrinkStable(t: TickContext): void {
+  const { spec, s } = t;
+  if (!isSurge(spec) || !settled(t)) return;
+  const share = Math.max(s.weights[spec.stable] ?? 0, weightsAt(spec, progressAfter(spec.steps, s.stepIndex))[spec.stable]);
+  const target = stableSurgeFloor(spec, share, t.base);
+  const current = s.floors[spec.stable] ?? t.obs.floors?.[spec.stable] ?? spec.stableReplicas;
+  if (current > target) {
+    t.reasons.push(`surge: ${spec.stable} serves ${share} %, its floor goes ${current} -> ${target} (reserve included) to make room for the canary`);
+    t.setFloor(spec.stable, target);
+  }
+}
+
+/**
+ * Aborted: as traffic goes back to the stable version in parts, each canary's floor comes down to what its
+ * remaining share needs, so its GPUs go to the stable version's returning replicas (0 is left to `lowerFloors`).
+ */
+export function releaseAbortedCanaries(t: TickContext): void {
+  const { spec, s } = t;
+  if (s.phase !== 'aborted' || !settled(t)) return;
+  for (const c of spec.canaries) {
+    const target = replicasForWeight(s.weights[c.version] ?? 0, t.base);
+    if (target > 0 && (s.floors[c.version] ?? 0) > target) {
+      t.reasons.push(`${c.version} serves ${s.weights[c.version]} % after the abort: floor ${s.floors[c.version]} -> ${target}`);
+      t.setFloor(c.version, target);
+    }
+  }
+}
+
+/**
+ * Promoted: the new stable version's floor was raised to the live load before it took all the traffic; once the
+ * router serves 100 % to it and the propagation delay passed, the floor goes back to the plan's `stableReplicas`
+ * and its autoscaler holds what the load needs (it scales down only after its own stabilization window).
+ */
+export function releasePromotedFloor(t: TickContext): void {
+  const { spec, s } = t;
+  const v = s.servingVersion;
+  // only a floor the live load raised (a floor the plan set stays, as before live sizing)
+  if (s.phase !== 'promoted' || !v || v === spec.stable || !(s.liveReplicas && s.liveReplicas > spec.stableReplicas) || !settled(t)) return;
+  const plan = spec.stableReplicas;
+  if ((s.floors[v] ?? 0) > plan) {
+    t.reasons.push(`promoted: ${v}'s floor ${s.floors[v]} -> ${plan}, its autoscaler follows the load from here`);
+    t.setFloor(v, plan);
+  }
+}
+
+/** The router serves the recorded weights, no route change this tick, and the propagation delay after the last one passed. */
+function settled(t: TickContext): boolean {
+  const { s } = t;
+  if (t.routeChanging() || !t.routerServes(s.weights)) return false;
+  const at = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
+  if (t.now < at) {
+    t.wakeAt = Math.min(t.wakeAt, at);
+    return false;
+  }
+  return true;
 }
 
 /**
@@ -78,9 +166,9 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   // traffic at once, so it keeps its replicas until the spec moves on (the ownership model, README "Who owns what").
   if (s.phase === 'promoted' && version === spec.stable && spec.keepPreviousUntilSpecChanges !== false) return false;
   if (spec.mirror?.version === version && s.phase !== 'aborted') return false;
-  const settled = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
-  if (t.now < settled) {
-    t.wakeAt = Math.min(t.wakeAt, settled);
+  const delayed = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
+  if (t.now < delayed) {
+    t.wakeAt = Math.min(t.wakeAt, delayed);
     return false;
   }
   return true;

@@ -17,7 +17,10 @@
  *    recorded weights within the plan (`steps.ts`); progressing runs the continuous checks (`analysis.ts`),
  *    pre-warms canaries (`floors.ts`, `desiredFloors()` shared with the plan), then the steps (`steps.ts`),
  *    whose analysis steps run their gates;
- * 5. delayed scale-downs (`floors.ts`): never in a tick that changes the route, never before the router serves
+ * 5. capacity that follows the route (`floors.ts`): surge mode shrinks the stable version to its share, an
+ *    aborted surge rollout releases canary replicas as traffic goes back, a promoted version's floor returns to
+ *    the plan's once it serves everything (its autoscaler holds the live load);
+ * 6. delayed scale-downs (`floors.ts`): never in a tick that changes the route, never before the router serves
  *    the recorded weights without the version, never before `scaleDownDelaySeconds` after the last route change.
  *
  * Rules: every weight send passes the capacity gate (`capacity-gate.ts`): a version's share rises only once its
@@ -25,13 +28,14 @@
  * serves exactly the recorded weights (a backend outside the spec, or a route that cannot be read, is not
  * "served"); continuous checks are measured at every progressing tick and a failing one holds the weights
  * until it passes; no data is inconclusive, never a failure; abort raises (never lowers) the stable floor
- * and sends every canary to 0 at once once the stable has a ready replica; paused time does not count toward
+ * to the live load and sends every canary to 0 at once once the stable's ready replicas carry it (before, the
+ * share they carry, as they come back; nothing while it has none); paused time does not count toward
  * the progress deadline; the same tick twice changes nothing; every action is recorded in the state.
  */
 import { checksHold, runContinuousChecks } from './analysis';
 import { applyCommands } from './commands';
 import { copy, Draft, TickContext } from './context';
-import { holdMirrorFloor, lowerFloors, prewarm, repairFloors } from './floors';
+import { holdMirrorFloor, lowerFloors, prewarm, releaseAbortedCanaries, releasePromotedFloor, repairFloors, shrinkStable } from './floors';
 import { holdAbort, holdFinal, holdPaused, runSteps } from './steps';
 import { RolloutSpec } from '../spec';
 import { ControllerState, Decision, Observations } from '../state';
@@ -71,6 +75,10 @@ export function decide(spec: RolloutSpec, previous: ControllerState | undefined,
       break;
     }
   }
+  // capacity follows the route (live sizing and surge mode, `floors.ts`): only once the router serves it
+  if ((t.s.phase === 'progressing' || t.s.phase === 'paused') && !t.s.checkFailing) shrinkStable(t);
+  releaseAbortedCanaries(t);
+  releasePromotedFloor(t);
   lowerFloors(t);
   return t.result();
 }

@@ -2,7 +2,7 @@
  * The rollout plan: the full timeline a spec will produce when every gate passes at once.
  * Computed at synth time (written beside the manifests for review) and printed by the CLI.
  */
-import { desiredFloors, prewarmSeconds } from '../capacity';
+import { capacityOf, desiredFloors, isSurge, prewarmSeconds, surgeReserve } from '../capacity';
 import { TICK_SECONDS } from '../constants';
 import { hashOf } from '../hash';
 import { stepSeconds } from '../schedule';
@@ -60,6 +60,20 @@ export interface PlanData {
   readonly ending: 'promote' | 'hold';
   /** What a reviewer must see besides the timeline: checks, gates, deadlines, GPUs (from the spec). */
   readonly safety: PlanSafety;
+  /** How the rollout uses GPUs, and the peak and GPU-hours of the other mode for comparison. */
+  readonly capacity: PlanCapacity;
+}
+
+/** The capacity mode of a plan (see `RolloutCapacity`). */
+export interface PlanCapacity {
+  readonly mode: 'full' | 'surge';
+  /** surge: GPUs above the stable version's. */
+  readonly maxExtraGpus?: number;
+  /** surge: replicas the stable version keeps above its share. */
+  readonly reserveReplicas?: number;
+  /** surge: what the same schedule would use in full mode (both versions at full size). */
+  readonly fullPeakGpus?: number;
+  readonly fullGpuHours?: number;
 }
 
 /** The rules that stop or hold a rollout, and the capacity it asks for, as the plan shows them. */
@@ -82,6 +96,19 @@ export interface PlanSafety {
 
 /** Compute the plan of a (validated) spec. */
 export function computePlan(spec: RolloutSpec): PlanData {
+  const plan = computeTimeline(spec);
+  const c = capacityOf(spec);
+  if (c.mode !== 'surge') return { ...plan, capacity: { mode: 'full' } };
+  const { capacity: _c, ...asFull } = spec;
+  const full = computeTimeline(asFull);
+  return {
+    ...plan,
+    capacity: { mode: 'surge', maxExtraGpus: c.maxExtraGpus, reserveReplicas: surgeReserve(spec), fullPeakGpus: full.peakGpus, fullGpuHours: full.gpuHours },
+  };
+}
+
+function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
+  const surge = isSurge(spec);
   const gpusPer = new Map(spec.versions.map((v) => [v.name, v.gpusPerReplica]));
   const gpusOf = (replicas: Record<string, number>) => Object.entries(replicas).reduce((sum, [v, r]) => sum + r * (gpusPer.get(v) ?? 0), 0);
   // the floors the controller holds: raised at each tick to `desiredFloors()`, never lowered while progressing
@@ -89,9 +116,13 @@ export function computePlan(spec: RolloutSpec): PlanData {
   let gpuSeconds = 0;
   let peakGpus = 0;
   /** Floors while step `index` runs for `seconds`, sampled at every tick as the controller does. */
+  // (surge mode: the budget is the stable version's GPUs at the plan's replicas plus `maxExtraGpus`)
   const runStep = (index: number, seconds: number): Record<string, number> => {
     for (let elapsed = 0; elapsed < Math.max(seconds, 1); elapsed += TICK_SECONDS) {
-      for (const [v, n] of Object.entries(desiredFloors(spec, index, elapsed))) floors[v] = Math.max(floors[v] ?? 0, n);
+      // surge mode: the stable version's floor follows its share down (the controller lowers it once served)
+      for (const [v, n] of Object.entries(desiredFloors(spec, index, elapsed))) {
+        floors[v] = surge && v === spec.stable ? n : Math.max(floors[v] ?? 0, n);
+      }
       const gpus = gpusOf(floors);
       gpuSeconds += gpus * Math.min(TICK_SECONDS, seconds - elapsed > 0 ? seconds - elapsed : 0);
       peakGpus = Math.max(peakGpus, gpus);

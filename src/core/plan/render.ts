@@ -19,6 +19,11 @@ function summary(plan: PlanData): string[] {
       `${plan.ending === 'promote' ? `${plan.canaries[0]} becomes stable at the end` : 'the split holds at the end'}`,
     `duration ${duration}; ${plan.gpuHours} GPU-hours; peak ${plan.peakGpus} GPUs; stable replicas ${plan.stableReplicas}`,
   ];
+  const c = plan.capacity;
+  if (c?.mode === 'surge') {
+    lines.push(`capacity: surge, at most ${c.maxExtraGpus} GPUs above the stable version's, which keeps its share plus ${c.reserveReplicas} replica(s) ` +
+      `(full mode: peak ${c.fullPeakGpus} GPUs, ${c.fullGpuHours} GPU-hours)`);
+  }
   if (plan.mirror) lines.push(`shadow: ${plan.mirror.percent}% of requests mirrored to ${plan.mirror.version} (answers discarded)`);
   lines.push(`spec hash ${plan.hash}`);
   return lines;

@@ -10,6 +10,8 @@ import { MetricSpec, rolloutVersions, RolloutSpec, VersionSpec } from '../../cor
 import { resolveCanaries } from '../../core/weights';
 import { Metric } from '../analysis';
 import { CanaryOptions, MirrorOptions } from '../canary';
+import { RolloutCapacity } from '../capacity';
+import { validateSurgeBudget } from './capacity-rules';
 import { Steps } from '../steps';
 
 /** What a target passes to `buildRolloutSpec`. */
@@ -30,6 +32,8 @@ export interface RolloutSpecInput {
   readonly prewarmSeconds?: number;
   /** false: the target's deploys never reset the route, so the previous version may go down after promotion. */
   readonly keepPreviousUntilSpecChanges?: boolean;
+  /** How the rollout uses GPUs; absent: full. */
+  readonly capacity?: RolloutCapacity;
 }
 
 /** Validate and resolve. Throws `RolloutConfigError` naming `path`. */
@@ -67,7 +71,8 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     validateGate(path, 'checks', { name: 'checks', metrics: checks, intervalSeconds: 60, count: 1, failureLimit: checkFailureLimit, inconclusiveLimit: 0 });
   }
   const involved = new Set(rolloutVersions({ stable: input.stable, canaries, mirror: input.mirror }));
-  return {
+  const capacity = input.capacity?._spec(path, 'capacity');
+  const spec: RolloutSpec = {
     name: input.name,
     path,
     stable: input.stable,
@@ -82,6 +87,9 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     mirror: input.mirror ? { version: input.mirror.version, percent: input.mirror.percent } : undefined,
     ...(input.prewarmSeconds !== undefined ? { prewarmSeconds: input.prewarmSeconds } : {}),
     ...(input.keepPreviousUntilSpecChanges === false ? { keepPreviousUntilSpecChanges: false } : {}),
+    ...(capacity ? { capacity } : {}),
   };
+  validateSurgeBudget(spec, 'capacity');
+  return spec;
 }
 

@@ -32,6 +32,10 @@
  *   ready, then forwarded; a hold longer than `conditionWait` answers 504 (`waitCtx` expired -> Gateway Timeout).
  *   Without `spec.timeouts` the interceptor's global default applies (KEDA_CONDITION_WAIT_TIMEOUT, 20 s).
  * Load is "requests routed to the Deployment in the last simulated second", whether or not they were served.
+ * - A GPU quota (optional, `gpuQuota`): a pod asks for its template's `nvidia.com/gpu` limit; pods past the quota
+ *   stay Pending (not ready, no GPUs) until GPUs free up, oldest first, as the scheduler leaves pods unschedulable
+ *   when no node fits (https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/), here with a
+ *   cluster-wide limit like a Karpenter NodePool's `limits` (https://karpenter.sh/docs/concepts/nodepools/#speclimits).
  */
 import { LuaRequest, runLuaFilter } from './lua';
 import { isObject, Json, JsonObject } from './patch';
@@ -64,6 +68,13 @@ export interface WorldOptions {
   readonly observe?: (t: number, requests: readonly GatewayRequest[], outcomes: readonly RouteOutcome[]) => void;
   /** The KEDA HTTP add-on interceptor's Service. @default keda/keda-add-ons-http-interceptor-proxy */
   readonly interceptor?: { readonly namespace: string; readonly service: string };
+  /** GPUs the cluster can give pods (`nvidia.com/gpu`); absent: unlimited (pods never wait for GPUs). */
+  readonly gpuQuota?: number;
+  /**
+   * Seconds the autoscalers' load is averaged over, as KEDA's Prometheus trigger reads a `rate(...[1m])`
+   * (https://keda.sh/docs/latest/scalers/prometheus/); absent: 1 (the last second's requests).
+   */
+  readonly loadWindowSeconds?: number;
 }
 
 interface Held { readonly backend: Backend; readonly since: number; readonly deadline: number }
@@ -71,7 +82,7 @@ interface Held { readonly backend: Backend; readonly since: number; readonly dea
 /** The interceptor's default condition wait (KEDA_CONDITION_WAIT_TIMEOUT, interceptor/config/timeouts.go). */
 const DEFAULT_CONDITION_WAIT_SECONDS = 20;
 
-interface Pod { readonly readyAt: number }
+interface Pod { readyAt: number; readonly gpus?: number; pending?: boolean }
 
 const D = (g: string, v: string, r: string) => findResource(g, v, r)!;
 const DEPLOYMENTS = D('apps', 'v1', 'deployments');
@@ -94,7 +105,12 @@ export class World {
   private readonly seed: number;
   private batch = 0;
   private lastLoad = new Map<string, number>();
+  private loadHistory: Array<Map<string, number>> = [];
   private readonly recommendations = new Map<string, Array<{ at: number; replicas: number }>>();
+  /** GPUs held by scheduled pods now, the most ever held, and GPU-seconds so far (with a `gpuQuota`, or always). */
+  public gpusInUse = 0;
+  public peakGpus = 0;
+  public gpuSeconds = 0;
 
   constructor(private readonly twin: KubeTwin, private readonly options: WorldOptions = {}) {
     this.seed = options.seed ?? 1;
@@ -129,6 +145,10 @@ export class World {
         }
       }
       this.time += 1;
+      this.gpuSeconds += this.gpusInUse;
+      if ((this.options.loadWindowSeconds ?? 1) > 1) {
+        this.loadHistory = [...this.loadHistory, this.lastLoad].slice(-this.options.loadWindowSeconds!);
+      }
       this.autoscale();
       this.reconcile();
       this.settleHeld();
@@ -145,7 +165,44 @@ export class World {
 
   /** Reconciles Deployment status now (call after creating Deployments so time-0 pods exist). */
   public reconcile(): void {
-    for (const d of this.twin.store.listView(DEPLOYMENTS)) this.reconcileDeployment(d);
+    const deployments = this.twin.store.listView(DEPLOYMENTS) as KubeObject[];
+    if (this.options.gpuQuota !== undefined) {
+      // sizes first, then the scheduler places Pending pods within the quota, then the statuses
+      for (const d of deployments) this.resizePods(d);
+      this.schedule();
+    }
+    for (const d of deployments) this.reconcileDeployment(d);
+    this.gpusInUse = [...this.pods.values()].flat().filter((p) => !p.pending).reduce((n, p) => n + (p.gpus ?? 0), 0);
+    this.peakGpus = Math.max(this.peakGpus, this.gpusInUse);
+  }
+
+  /** With a GPU quota: the Deployment's pods follow its replicas; new ones are Pending until scheduled. */
+  private resizePods(d: KubeObject): void {
+    const key = `${String(d.metadata.namespace)}/${String(d.metadata.name)}`;
+    const want = isObject(d.spec) && typeof d.spec.replicas === 'number' ? d.spec.replicas : 1;
+    const pods = this.pods.get(key) ?? [];
+    const gpus = gpusOf(d);
+    while (pods.length < want) pods.push({ readyAt: Infinity, gpus, pending: true });
+    if (pods.length > want) {
+      // Pending and not-ready (latest readyAt) pods go first
+      pods.sort((a, b) => a.readyAt - b.readyAt);
+      pods.length = want;
+    }
+    this.pods.set(key, pods);
+  }
+
+  /** Pending pods, in creation order per Deployment, get GPUs while the quota allows; ready a cold start later. */
+  private schedule(): void {
+    let used = [...this.pods.values()].flat().filter((p) => !p.pending).reduce((n, p) => n + (p.gpus ?? 0), 0);
+    for (const [key, pods] of this.pods) {
+      for (const p of pods) {
+        if (!p.pending) continue;
+        if (used + (p.gpus ?? 0) > this.options.gpuQuota!) continue;
+        p.pending = false;
+        p.readyAt = this.time + (this.coldStarts.get(key) ?? 0);
+        used += p.gpus ?? 0;
+      }
+    }
   }
 
   private record(req: GatewayRequest | undefined): RouteOutcome {
@@ -287,7 +344,10 @@ export class World {
   }
 
   private desired(scaler: KubeObject, target: number, min: number, max: number): number {
-    const load = this.lastLoad.get(`${String(scaler.metadata.namespace)}/${targetName(scaler)}`) ?? 0;
+    const key = `${String(scaler.metadata.namespace)}/${targetName(scaler)}`;
+    const load = (this.options.loadWindowSeconds ?? 1) > 1
+      ? this.loadHistory.reduce((n, m) => n + (m.get(key) ?? 0), 0) / Math.max(1, this.loadHistory.length)
+      : this.lastLoad.get(key) ?? 0;
     return Math.min(max, Math.max(min, Math.ceil(load / target)));
   }
 
@@ -308,7 +368,7 @@ export class World {
     const want = isObject(d.spec) && typeof d.spec.replicas === 'number' ? d.spec.replicas : 1;
     const pods = this.pods.get(key) ?? [];
     const cold = this.coldStarts.get(key) ?? 0;
-    while (pods.length < want) pods.push({ readyAt: this.time + cold });
+    while (pods.length < want) pods.push({ readyAt: this.time + cold, gpus: gpusOf(d) });
     if (pods.length > want) {
       // not-ready (latest readyAt) pods go first
       pods.sort((a, b) => a.readyAt - b.readyAt);
@@ -330,6 +390,17 @@ export class World {
       o.status = status;
     }, 'kube-controller-manager', 'status');
   }
+}
+
+/** GPUs one pod of a Deployment asks for: the `nvidia.com/gpu` limits of its containers. */
+function gpusOf(d: KubeObject): number {
+  const template = isObject(d.spec) && isObject(d.spec.template) && isObject(d.spec.template.spec) ? d.spec.template.spec : {};
+  const containers = Array.isArray(template.containers) ? template.containers.filter(isObject) : [];
+  return containers.reduce((n, c) => {
+    const limits = isObject(c.resources) && isObject(c.resources.limits) ? c.resources.limits : {};
+    const g = Number(limits['nvidia.com/gpu'] ?? 0);
+    return n + (Number.isFinite(g) ? g : 0);
+  }, 0);
 }
 
 function luaSources(filter: KubeObject): string[] {
