@@ -106,4 +106,7 @@ function retry(t: TickContext): void {
     for (const c of spec.canaries) delete lowering[c.version];
     s.lowering = lowering;
   }
+  // the load was not estimated while aborted: size the restart from the live load, as the next tick would (a
+  // retried tick must not act again; found by the property suite)
+  t.base = t.observeLoad();
 }

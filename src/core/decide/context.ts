@@ -69,7 +69,8 @@ export class TickContext {
     this.base = this.observeLoad();
   }
 
-  private observeLoad(): number {
+  /** Estimate the live load now (the phase decides whether it may change); `retry` calls it again. */
+  public observeLoad(): number {
     const { s, obs, spec } = this;
     const recorded = Math.max(s.liveReplicas ?? spec.stableReplicas, spec.stableReplicas);
     if (s.phase !== 'progressing' && s.phase !== 'paused') return recorded;

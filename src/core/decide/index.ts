@@ -136,6 +136,12 @@ function start(spec: RolloutSpec, previous: ControllerState | undefined, hash: s
     ...(previous?.commandSeq !== undefined ? { commandSeq: previous.commandSeq } : {}),
     ...(previous?.previousVersion && !previous.previousScaledDown && !known.has(previous.previousVersion)
       ? { previousVersion: previous.previousVersion, previousScaledDown: false } : {}),
+    // the live load does not change with the spec: a restart keeps the last estimate, so a tick that cannot read
+    // the route (and so cannot estimate again) does not size from the plan (found by the property suite: a promote
+    // in the restart tick sent 100 % to a canary with 2 of the 7 replicas the load needed); the stable's recent
+    // shares still describe its autoscaler's window while it stays the stable version
+    ...(previous?.liveReplicas !== undefined ? { liveReplicas: previous.liveReplicas } : {}),
+    ...(previous?.stableShares && previous.servingVersion === spec.stable ? { stableShares: previous.stableShares } : {}),
     updatedAt: now,
   };
 }
