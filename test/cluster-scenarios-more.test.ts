@@ -5,67 +5,26 @@
  * scenario and every simulated second: no request reaches a version without a ready replica (outside the
  * interceptor's hold), and no canary's weight exceeds the plan's.
  */
-import { Chart, Duration, Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { Testing as TfTesting } from 'cdktf';
-import { Steps } from '../src';
 import { KubernetesManifests } from '../src/aws';
 import { ClusterScenario, ScenarioOptions, ScenarioReport } from './support/cluster-scenario';
 import { findTool, GatewayRequest, RouteOutcome } from './support/kube-twin';
 import { BUCKET_HEADER } from '../src/core/constants';
-import { CanaryRollout, EnvironmentKind, Model, Routing } from '../src/k8s';
+import { EnvironmentKind, Model, Routing } from '../src/k8s';
 import { ManifestResource } from './support/kube-twin/terraform';
+import { SCENARIO_HOST, SCENARIO_NAMESPACE, scenarioApp, ScenarioAppOptions, scenarioManifests } from './support/scenario-app';
 import { bucketOf } from '../src/core/routes/sticky-bucket';
 import { KEDA_INTERCEPTOR } from '../src/k8s/private/scale-to-zero';
 
-const NS = 'models';
-const HOST = 'llm.example.com';
+const NS = SCENARIO_NAMESPACE;
+const HOST = SCENARIO_HOST;
 const kubectl = findTool('kubectl');
 const reports: Record<string, ScenarioReport> = {};
 
-interface AppOptions {
-  /** The rollout is in the code (`true`), or the code moved on to v2 (`false`). */
-  readonly canary: boolean;
-  /** Canary versions (default `['v2']`, ramped by the steps). */
-  readonly canaries?: readonly string[];
-  readonly routing?: Routing;
-}
-
-/** The example app: a model with versions v1 (serving) and v2 (+ more canaries), one production environment. */
-function app(options: AppOptions) {
-  const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
-  const canaries = options.canaries ?? ['v2'];
-  for (const v of canaries) model.addVersion(v);
-  const production = model.addEnvironment('production', {
-    version: options.canary ? 'v1' : 'v2',
-    gateway: { name: 'inference', namespace: 'gateways' },
-    hostnames: [HOST],
-    autoscaling: { minReplicas: 2, maxReplicas: 4 },
-  });
-  let rollout: CanaryRollout | undefined;
-  if (options.canary) {
-    rollout = new CanaryRollout(chart, 'Rollout', {
-      environment: production,
-      canaries: canaries.length > 1
-        ? canaries.map((version) => ({ version, weight: Math.floor(100 / (canaries.length + 1)) }))
-        : [{ version: canaries[0] }],
-      steps: Steps.equal({ count: 5, over: Duration.minutes(5) }),
-      defaultChecks: false,
-      routing: options.routing,
-    });
-  }
-  return { chart, plan: rollout?.plan._data() };
-}
-
-/** The app's objects as kubectl gets them. */
-function manifests(options: AppOptions) {
-  const { chart, plan } = app(options);
-  return { objects: Testing.synth(chart), plan };
-}
-
 /** The app as `cdktf synth` renders it through the bridge: the `kubernetes_manifest` resources of the stack. */
-function bridged(options: AppOptions) {
-  const { chart, plan } = app(options);
+function bridged(options: ScenarioAppOptions) {
+  const { chart, plan } = scenarioApp(options);
   const stack = JSON.parse(TfTesting.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [chart] }); }));
   return { resources: stack.resource.kubernetes_manifest as Record<string, ManifestResource>, plan };
 }
@@ -185,7 +144,7 @@ if (!kubectl) {
     });
 
     test('re-apply and model-rollout cancel after completion (two canaries): every canary back to 0, v1 serves', async () => {
-      const during = manifests({ canary: true, canaries: ['v2', 'v3'] });
+      const during = scenarioManifests({ canary: true, canaries: ['v2', 'v3'] });
       await scenario('cancel after completion', async (c) => {
         await c.apply(during.objects);
         c.seconds(5);
@@ -214,7 +173,7 @@ if (!kubectl) {
     });
 
     test('model-rollout cancel racing a tick: landing before any of the tick\'s requests, it is durable and safe', async () => {
-      const during = manifests({ canary: true });
+      const during = scenarioManifests({ canary: true });
       const total: ScenarioReport = { requests: 0, failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0, overloaded: 0, applies: [] };
       let requestsPerTick = 0;
       let raced = 0;
@@ -258,7 +217,7 @@ if (!kubectl) {
     });
 
     test('sticky routing with the controller: a user keeps their version as the weight grows; a bucket header sent by the client changes nothing', async () => {
-      const during = manifests({ canary: true, routing: Routing.headerHash('x-user-id') });
+      const during = scenarioManifests({ canary: true, routing: Routing.headerHash('x-user-id') });
       const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
       const served = new Map<string, string[]>(); // user -> services over time
       let forged = 0;

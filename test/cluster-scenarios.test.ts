@@ -4,39 +4,14 @@
  * simulated second (test/support/cluster-scenario.ts). Invariants, in every scenario: no request reaches a version
  * without a ready replica, and the canary's weight never exceeds the plan's.
  */
-import { Chart, Duration, Testing } from 'cdk8s';
-import { Steps } from '../src';
 import { ApplyMode, ClusterScenario, ScenarioReport } from './support/cluster-scenario';
 import { findTool } from './support/kube-twin';
-import { CanaryRollout, Model } from '../src/k8s';
+import { SCENARIO_HOST, SCENARIO_NAMESPACE, scenarioManifests } from './support/scenario-app';
 
-const NS = 'models';
-const HOST = 'llm.example.com';
+const NS = SCENARIO_NAMESPACE;
+const HOST = SCENARIO_HOST;
 const kubectl = findTool('kubectl');
 const reports: Record<string, ScenarioReport> = {};
-
-/** The app as it is during the rollout (`canary: true`), or after the code moved on to v2 (`canary: false`). */
-function manifests(options: { canary: boolean; ramp?: boolean } = { canary: true }) {
-  const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
-  model.addVersion('v2');
-  const production = model.addEnvironment('production', {
-    version: options.canary ? 'v1' : 'v2',
-    gateway: { name: 'inference', namespace: 'gateways' },
-    hostnames: [HOST],
-    autoscaling: { minReplicas: 2, maxReplicas: 4 },
-  });
-  let rollout: CanaryRollout | undefined;
-  if (options.canary) {
-    rollout = new CanaryRollout(chart, 'Rollout', {
-      environment: production,
-      canaries: options.ramp === false ? [{ version: 'v2', weight: 50 }] : [{ version: 'v2' }],
-      steps: Steps.equal({ count: 5, over: Duration.minutes(5) }),
-      defaultChecks: false,
-    });
-  }
-  return { objects: Testing.synth(chart), plan: rollout?.plan._data() };
-}
 
 async function scenario(name: string, body: (c: ClusterScenario) => Promise<void>): Promise<ClusterScenario> {
   const c = await ClusterScenario.start({ namespace: NS, host: HOST, rps: 5, coldStartSeconds: 120, kubectl: kubectl! });
@@ -74,7 +49,7 @@ if (!kubectl) {
     });
 
     test.each<[ApplyMode]>([['client-side'], ['server-side-force']])('day in the life, re-applying with %s apply at every phase', async (mode) => {
-      const during = manifests();
+      const during = scenarioManifests();
       await scenario(`day in the life (${mode})`, async (c) => {
         await c.apply(during.objects, mode === 'client-side' ? 'client-side' : 'server-side');
         c.seconds(5);
@@ -101,14 +76,14 @@ if (!kubectl) {
         await c.run(2);
         expect(c.canaryWeight()).toBe(100);
         // the code moves on: v2 is the environment's version, the rollout is removed; re-apply; steady state
-        await c.apply(manifests({ canary: false }).objects, mode);
+        await c.apply(scenarioManifests({ canary: false }).objects, mode);
         await c.run(3);
       });
       expectSafe(reports[`day in the life (${mode})`]);
     });
 
     test('server-side apply without force mid-rollout reports a conflict on the controller\'s fields and moves nothing', async () => {
-      const during = manifests();
+      const during = scenarioManifests();
       await scenario('server-side apply, no force', async (c) => {
         await c.apply(during.objects, 'server-side');
         c.seconds(5);
@@ -128,7 +103,7 @@ if (!kubectl) {
     });
 
     test.each([['progressing', 3], ['paused', 3], ['promoted', 12]] as const)('model-rollout cancel while %s', async (phase, minutes) => {
-      const during = manifests();
+      const during = scenarioManifests();
       await scenario(`cancel while ${phase}`, async (c) => {
         await c.apply(during.objects);
         c.seconds(5);
