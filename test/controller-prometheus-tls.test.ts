@@ -12,6 +12,7 @@ import * as https from 'https';
 import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { rolloutSpec } from './support/spec-fixture';
 import { prometheusConnectionFromEnv } from '../src/controller/k8s/main';
 import { PrometheusMetrics } from '../src/controller/prometheus';
 import { decide } from '../src/core/decide';
@@ -43,20 +44,13 @@ function makeServerCert(dir: string, ca: string) {
 }
 
 const engine = ServingEngine.VLLM;
-const spec: RolloutSpec = {
-  name: 'llama',
-  path: 'App/Rollout',
-  stable: 'v1',
-  canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-  versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
+const spec: RolloutSpec = rolloutSpec({
   steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }, { kind: 'setWeight', weight: 100 }],
   stableReplicas: 2,
   checks: [engine.errorCheck()._spec()],
   checkFailureLimit: 0,
-  progressDeadlineSeconds: 900,
-  keepPreviousWarmSeconds: 0,
   tickSeconds: 10,
-};
+});
 
 maybe('Prometheus over HTTPS with a private CA and credentials', () => {
   let dir: string;

@@ -2,6 +2,7 @@
  * The pure gate functions of issue 16: the SPRT of canary errors against stable errors, the canary-versus-stable
  * comparison, and the no-data policy.
  */
+import { rolloutSpec } from './support/spec-fixture';
 import { binomial, rng } from '../bench/rollout-sim/sim';
 import { decide } from '../src/core/decide';
 import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../src/core/gates';
@@ -147,20 +148,13 @@ describe('the defaults abort a 2 % canary on its third error (H1 = 10 x H0, alph
 
 describe('decide() takes each window of the sequential test once', () => {
   const engine = ServingEngine.VLLM;
-  const spec: RolloutSpec = {
-    name: 'llama',
-    path: 'App/Rollout',
-    stable: 'v1',
-    canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
-    versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
+  const spec: RolloutSpec = rolloutSpec({
     steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }],
     stableReplicas: 2,
     checks: [engine.errorCheck()._spec()],
     checkFailureLimit: 0,
-    progressDeadlineSeconds: 900,
-    keepPreviousWarmSeconds: 0,
     tickSeconds: 10,
-  };
+  });
   const obs = (windowEnd: number | undefined, w: number) => ({
     readyReplicas: { v1: 2, v2: 1 },
     routerWeights: { v1: 100 - w, v2: w },
