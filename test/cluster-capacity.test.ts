@@ -11,7 +11,7 @@
  */
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Gpu, GpuProduct, RolloutCapacity, Steps } from '../src';
-import { ClusterScenario, ScenarioReport } from './support/cluster-scenario';
+import { ClusterScenario, describeWithKubectl, ScenarioReport } from './support/cluster-scenario';
 import { findTool } from './support/kube-twin';
 import { CanaryRollout, Model } from '../src/k8s';
 
@@ -88,42 +88,34 @@ async function run(name: string, options: { capacity?: RolloutCapacity; gpuQuota
   }
 }
 
-if (!kubectl) {
-  test('the capacity scenarios need kubectl', () => {
-    if (process.env.CI) throw new Error('kubectl is not installed: .ci/run installs the Debian package kubernetes-client');
-    console.warn('SKIPPED: the capacity scenarios did not run (install the Debian package kubernetes-client)');
-    expect(kubectl).toBeUndefined();
-  });
-} else {
-  describe('capacity in the cluster twin', () => {
-    afterAll(() => {
-      for (const [name, r] of Object.entries(reports)) {
-        console.log(`${name}: ${r.requests} requests, ${r.failed} without a ready replica, ${r.overloaded} beyond ready capacity, `
+describeWithKubectl('capacity in the cluster twin', kubectl, () => {
+  afterAll(() => {
+    for (const [name, r] of Object.entries(reports)) {
+      console.log(`${name}: ${r.requests} requests, ${r.failed} without a ready replica, ${r.overloaded} beyond ready capacity, `
           + `${r.overPlanSeconds} s over the plan, peak ${r.peakGpus} GPUs, ${r.gpuHours} GPU-hours`);
-      }
-    });
-
-    test('a rollout crossing a 3x peak: no request without a ready replica, and promotion does not shrink serving capacity', async () => {
-      const c = await run('full mode, 3x peak', {}, 42);
-      const r = reports['full mode, 3x peak'];
-      expect(c.state === undefined).toBe(false);
-      const safety = { failed: r.failed, overloaded: r.overloaded, overPlanSeconds: r.overPlanSeconds };
-      expect(safety).toEqual({ failed: 0, overloaded: 0, overPlanSeconds: 0 });
-      expect(r.requests).toBeGreaterThan(80_000);
-      const promotion = (c as any).promotion;
-      expect(promotion).toBeDefined();
-      // the new stable version took all the traffic with at least the replicas the whole load needs
-      expect(promotion.ready).toBeGreaterThanOrEqual(promotion.needed);
-    }, 300_000);
-
-    test('surge mode on a GPU quota that cannot hold both versions completes with zero overload and reports its peak GPUs', async () => {
-      // the peak needs 12 one-GPU replicas; both versions at that size would need 24; the quota is 16, full mode peaks at 18 here
-      const c = await run('surge, 16-GPU quota', { capacity: RolloutCapacity.surge({ maxExtraGpus: 3 }), gpuQuota: 16 }, 60);
-      const r = reports['surge, 16-GPU quota'];
-      expect((c as any).promotion).toBeDefined();
-      expect({ failed: r.failed, overloaded: r.overloaded }).toEqual({ failed: 0, overloaded: 0 });
-      expect(r.peakGpus).toBeLessThanOrEqual(16);
-      expect(r.peakGpus).toBeGreaterThan(0);
-    }, 300_000);
+    }
   });
-}
+
+  test('a rollout crossing a 3x peak: no request without a ready replica, and promotion does not shrink serving capacity', async () => {
+    const c = await run('full mode, 3x peak', {}, 42);
+    const r = reports['full mode, 3x peak'];
+    expect(c.state === undefined).toBe(false);
+    const safety = { failed: r.failed, overloaded: r.overloaded, overPlanSeconds: r.overPlanSeconds };
+    expect(safety).toEqual({ failed: 0, overloaded: 0, overPlanSeconds: 0 });
+    expect(r.requests).toBeGreaterThan(80_000);
+    const promotion = (c as any).promotion;
+    expect(promotion).toBeDefined();
+    // the new stable version took all the traffic with at least the replicas the whole load needs
+    expect(promotion.ready).toBeGreaterThanOrEqual(promotion.needed);
+  }, 300_000);
+
+  test('surge mode on a GPU quota that cannot hold both versions completes with zero overload and reports its peak GPUs', async () => {
+    // the peak needs 12 one-GPU replicas; both versions at that size would need 24; the quota is 16, full mode peaks at 18 here
+    const c = await run('surge, 16-GPU quota', { capacity: RolloutCapacity.surge({ maxExtraGpus: 3 }), gpuQuota: 16 }, 60);
+    const r = reports['surge, 16-GPU quota'];
+    expect((c as any).promotion).toBeDefined();
+    expect({ failed: r.failed, overloaded: r.overloaded }).toEqual({ failed: 0, overloaded: 0 });
+    expect(r.peakGpus).toBeLessThanOrEqual(16);
+    expect(r.peakGpus).toBeGreaterThan(0);
+  }, 300_000);
+});

@@ -4,7 +4,7 @@
  * simulated second (test/support/cluster-scenario.ts). Invariants, in every scenario: no request reaches a version
  * without a ready replica, and the canary's weight never exceeds the plan's.
  */
-import { ApplyMode, ClusterScenario, ScenarioReport } from './support/cluster-scenario';
+import { ApplyMode, ClusterScenario, describeWithKubectl, expectSafe, ScenarioReport } from './support/cluster-scenario';
 import { findTool } from './support/kube-twin';
 import { SCENARIO_HOST, SCENARIO_NAMESPACE, scenarioManifests } from './support/scenario-app';
 
@@ -27,101 +27,88 @@ async function scenario(name: string, body: (c: ClusterScenario) => Promise<void
   }
 }
 
-function expectSafe(r: ScenarioReport): void {
-  const safety = { failed: r.failed, longestOutageSeconds: r.longestOutageSeconds, overPlanSeconds: r.overPlanSeconds };
-  expect(safety).toEqual({ failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0 });
-  expect(r.requests).toBeGreaterThan(1000);
-}
 
-if (!kubectl) {
-  test('the cluster scenarios need kubectl', () => {
-    if (process.env.CI) throw new Error('kubectl is not installed: .ci/run installs the Debian package kubernetes-client');
-    console.warn('SKIPPED: the cluster scenarios did not run (install the Debian package kubernetes-client)');
-    expect(kubectl).toBeUndefined();
-  });
-} else {
-  describe('cluster scenarios', () => {
-    afterAll(() => {
-      for (const [name, r] of Object.entries(reports)) {
-        console.log(`${name}: ${r.requests} requests, ${r.failed} failed, longest time without a ready replica ${r.longestOutageSeconds} s, `
+describeWithKubectl('cluster scenarios', kubectl, () => {
+  afterAll(() => {
+    for (const [name, r] of Object.entries(reports)) {
+      console.log(`${name}: ${r.requests} requests, ${r.failed} failed, longest time without a ready replica ${r.longestOutageSeconds} s, `
           + `${r.overPlanSeconds} s over the plan, applies ${r.applies.map((a) => `${a.mode}@${a.at}s=${a.exitCode}`).join(' ')}`);
-      }
-    });
-
-    test.each<[ApplyMode]>([['client-side'], ['server-side-force']])('day in the life, re-applying with %s apply at every phase', async (mode) => {
-      const during = scenarioManifests();
-      await scenario(`day in the life (${mode})`, async (c) => {
-        await c.apply(during.objects, mode === 'client-side' ? 'client-side' : 'server-side');
-        c.seconds(5);
-        c.watch(during.plan!, 'llm-production');
-        // progressing: a re-apply sends the canary's share back to v1 (which has its replicas); the next tick resends
-        await c.run(4);
-        expect(c.state('llm-production').phase).toBe('progressing');
-        await c.apply(during.objects, mode);
-        expect(c.canaryWeight()).toBe(0);
-        await c.run(1);
-        // paused (by the CLI): a re-apply changes nothing for good
-        expect(await c.command('pause', 'llm-production')).toBe(0);
-        await c.run(2);
-        expect(c.state('llm-production').phase).toBe('paused');
-        await c.apply(during.objects, mode);
-        await c.run(1);
-        expect(await c.command('resume', 'llm-production')).toBe(0);
-        await c.run(10);
-        // promoted: a re-apply routes everything back to v1, which kept its replicas because the spec still names it
-        expect(c.state('llm-production').phase).toBe('promoted');
-        expect(c.canaryWeight()).toBe(100);
-        await c.apply(during.objects, mode);
-        c.seconds(30);
-        await c.run(2);
-        expect(c.canaryWeight()).toBe(100);
-        // the code moves on: v2 is the environment's version, the rollout is removed; re-apply; steady state
-        await c.apply(scenarioManifests({ canary: false }).objects, mode);
-        await c.run(3);
-      });
-      expectSafe(reports[`day in the life (${mode})`]);
-    });
-
-    test('server-side apply without force mid-rollout reports a conflict on the controller\'s fields and moves nothing', async () => {
-      const during = scenarioManifests();
-      await scenario('server-side apply, no force', async (c) => {
-        await c.apply(during.objects, 'server-side');
-        c.seconds(5);
-        c.watch(during.plan!, 'llm-production');
-        await c.run(5);
-        const weight = c.canaryWeight();
-        expect(weight).toBeGreaterThan(0);
-        // the route's rules are recorded as the controller's (its patches carry fieldManager=model-rollout-controller)
-        const route = c.twin.object('gateway.networking.k8s.io/v1', 'HTTPRoute', NS, 'llm-production') as any;
-        expect(route.metadata.managedFields.some((f: any) => f.manager === 'model-rollout-controller' && JSON.stringify(f.fieldsV1).includes('f:rules'))).toBe(true);
-        expect(await c.apply(during.objects, 'server-side')).not.toBe(0);
-        expect(c.canaryWeight()).toBe(weight);
-        await c.run(8);
-        expect(c.state('llm-production').phase).toBe('promoted');
-      });
-      expectSafe(reports['server-side apply, no force']);
-    });
-
-    test.each([['progressing', 3], ['paused', 3], ['promoted', 12]] as const)('model-rollout cancel while %s', async (phase, minutes) => {
-      const during = scenarioManifests();
-      await scenario(`cancel while ${phase}`, async (c) => {
-        await c.apply(during.objects);
-        c.seconds(5);
-        c.watch(during.plan!, 'llm-production');
-        if (phase === 'paused') {
-          await c.run(1);
-          expect(await c.command('pause', 'llm-production')).toBe(0);
-        }
-        await c.run(minutes);
-        expect(c.state('llm-production').phase).toBe(phase);
-        expect(await c.command('cancel', 'llm-production')).toBe(0);
-        await c.run(3);
-        // a cancel the CLI reported is durable: aborted, all traffic on v1; after promotion it is refused (v1 is
-        // the previous version) and nothing moves
-        expect(c.state('llm-production').phase).toBe(phase === 'promoted' ? 'promoted' : 'aborted');
-        expect(c.canaryWeight()).toBe(phase === 'promoted' ? 100 : 0);
-      });
-      expectSafe(reports[`cancel while ${phase}`]);
-    });
+    }
   });
-}
+
+  test.each<[ApplyMode]>([['client-side'], ['server-side-force']])('day in the life, re-applying with %s apply at every phase', async (mode) => {
+    const during = scenarioManifests();
+    await scenario(`day in the life (${mode})`, async (c) => {
+      await c.apply(during.objects, mode === 'client-side' ? 'client-side' : 'server-side');
+      c.seconds(5);
+      c.watch(during.plan!, 'llm-production');
+      // progressing: a re-apply sends the canary's share back to v1 (which has its replicas); the next tick resends
+      await c.run(4);
+      expect(c.state('llm-production').phase).toBe('progressing');
+      await c.apply(during.objects, mode);
+      expect(c.canaryWeight()).toBe(0);
+      await c.run(1);
+      // paused (by the CLI): a re-apply changes nothing for good
+      expect(await c.command('pause', 'llm-production')).toBe(0);
+      await c.run(2);
+      expect(c.state('llm-production').phase).toBe('paused');
+      await c.apply(during.objects, mode);
+      await c.run(1);
+      expect(await c.command('resume', 'llm-production')).toBe(0);
+      await c.run(10);
+      // promoted: a re-apply routes everything back to v1, which kept its replicas because the spec still names it
+      expect(c.state('llm-production').phase).toBe('promoted');
+      expect(c.canaryWeight()).toBe(100);
+      await c.apply(during.objects, mode);
+      c.seconds(30);
+      await c.run(2);
+      expect(c.canaryWeight()).toBe(100);
+      // the code moves on: v2 is the environment's version, the rollout is removed; re-apply; steady state
+      await c.apply(scenarioManifests({ canary: false }).objects, mode);
+      await c.run(3);
+    });
+    expectSafe(reports[`day in the life (${mode})`]);
+  });
+
+  test('server-side apply without force mid-rollout reports a conflict on the controller\'s fields and moves nothing', async () => {
+    const during = scenarioManifests();
+    await scenario('server-side apply, no force', async (c) => {
+      await c.apply(during.objects, 'server-side');
+      c.seconds(5);
+      c.watch(during.plan!, 'llm-production');
+      await c.run(5);
+      const weight = c.canaryWeight();
+      expect(weight).toBeGreaterThan(0);
+      // the route's rules are recorded as the controller's (its patches carry fieldManager=model-rollout-controller)
+      const route = c.twin.object('gateway.networking.k8s.io/v1', 'HTTPRoute', NS, 'llm-production') as any;
+      expect(route.metadata.managedFields.some((f: any) => f.manager === 'model-rollout-controller' && JSON.stringify(f.fieldsV1).includes('f:rules'))).toBe(true);
+      expect(await c.apply(during.objects, 'server-side')).not.toBe(0);
+      expect(c.canaryWeight()).toBe(weight);
+      await c.run(8);
+      expect(c.state('llm-production').phase).toBe('promoted');
+    });
+    expectSafe(reports['server-side apply, no force']);
+  });
+
+  test.each([['progressing', 3], ['paused', 3], ['promoted', 12]] as const)('model-rollout cancel while %s', async (phase, minutes) => {
+    const during = scenarioManifests();
+    await scenario(`cancel while ${phase}`, async (c) => {
+      await c.apply(during.objects);
+      c.seconds(5);
+      c.watch(during.plan!, 'llm-production');
+      if (phase === 'paused') {
+        await c.run(1);
+        expect(await c.command('pause', 'llm-production')).toBe(0);
+      }
+      await c.run(minutes);
+      expect(c.state('llm-production').phase).toBe(phase);
+      expect(await c.command('cancel', 'llm-production')).toBe(0);
+      await c.run(3);
+      // a cancel the CLI reported is durable: aborted, all traffic on v1; after promotion it is refused (v1 is
+      // the previous version) and nothing moves
+      expect(c.state('llm-production').phase).toBe(phase === 'promoted' ? 'promoted' : 'aborted');
+      expect(c.canaryWeight()).toBe(phase === 'promoted' ? 100 : 0);
+    });
+    expectSafe(reports[`cancel while ${phase}`]);
+  });
+});

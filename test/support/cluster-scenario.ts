@@ -263,3 +263,26 @@ export class ClusterScenario {
     }
   }
 }
+
+/** No failed request, no second without a ready replica, no second over the plan, and enough traffic to tell. */
+export function expectSafe(r: ScenarioReport, minRequests = 1000): void {
+  const safety = { failed: r.failed, longestOutageSeconds: r.longestOutageSeconds, overPlanSeconds: r.overPlanSeconds };
+  expect(safety).toEqual({ failed: 0, longestOutageSeconds: 0, overPlanSeconds: 0 });
+  expect(r.requests).toBeGreaterThan(minRequests);
+}
+
+/**
+ * `describe(name, body)` when kubectl is installed; otherwise one test that fails in CI (`.ci/run` installs the
+ * Debian package kubernetes-client) and says loudly, locally, that the scenarios were skipped.
+ */
+export function describeWithKubectl(name: string, kubectl: string | undefined, body: () => void): void {
+  if (kubectl) {
+    describe(name, body);
+    return;
+  }
+  test(`${name}: needs kubectl`, () => {
+    if (process.env.CI) throw new Error('kubectl is not installed: .ci/run installs the Debian package kubernetes-client');
+    console.warn(`SKIPPED: ${name} did not run (install the Debian package kubernetes-client)`);
+    expect(kubectl).toBeUndefined();
+  });
+}
