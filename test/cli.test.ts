@@ -34,7 +34,8 @@ describe('model-rollout plan', () => {
     const c = capture();
     expect(await main(['plan', json], {}, c.out)).toBe(0);
     expect(c.text()).toContain('Rollout plan: llama');
-    expect(c.text()).toMatch(/^10:00\s+-\s+0%\s+100%/m);
+    expect(c.text()).toMatch(/^15:00\s+-\s+0%\s+100%/m);
+    expect(c.text()).toMatch(/shadow: mirror 100% of requests to the canary/);
     expect(c.text()).toContain('xychart-beta');
   });
 

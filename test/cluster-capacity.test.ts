@@ -37,7 +37,8 @@ function manifests(capacity?: RolloutCapacity) {
   const rollout = new CanaryRollout(chart, 'Rollout', {
     environment: production,
     canaries: [{ version: 'v2' }],
-    steps: Steps.equal({ count: 10, over: Duration.minutes(30) }),
+    // the capacity figures are of the ramp itself (the shadow step's replicas are the first step's)
+    steps: Steps.equal({ count: 10, over: Duration.minutes(30), shadowFirst: false }),
     defaultChecks: false,
     progressDeadline: Duration.minutes(20),
     ...(capacity ? { capacity } : {}),

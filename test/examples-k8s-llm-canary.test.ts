@@ -15,7 +15,8 @@ describe('examples/k8s-llm-canary', () => {
     const objects = files.filter((f: string) => f.endsWith('.yaml')).flatMap((f: string) => Yaml.load(path.join(outdir, f)));
     expectValid(objects);
     const plan = JSON.parse(fs.readFileSync(path.join(outdir, 'llm-production.rollout.json'), 'utf8')).plan;
-    expect(plan.totalSeconds).toBe(1800);
+    // the default shadow step (at most 5 minutes), then the 30-minute ramp
+    expect(plan.totalSeconds).toBe(2100);
     expect(plan.mirror).toEqual({ version: 'v3', percent: 5 });
     const md = fs.readFileSync(path.join(outdir, 'llm-production.rollout.md'), 'utf8');
     expect(md).toContain('xychart-beta');

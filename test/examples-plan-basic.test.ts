@@ -10,7 +10,8 @@ describe('examples/plan-basic', () => {
     const files = fs.readdirSync(outdir).sort();
     expect(files).toEqual(['llama-cautious.rollout.json', 'llama-cautious.rollout.md', 'llama-promotion.rollout.json', 'llama-promotion.rollout.md']);
     const promotion = JSON.parse(fs.readFileSync(path.join(outdir, 'llama-promotion.rollout.json'), 'utf8'));
-    expect(promotion.plan.totalSeconds).toBe(600);
+    // the default shadow step (at most 5 minutes) before the 10-minute ramp
+    expect(promotion.plan.totalSeconds).toBe(900);
     expect(promotion.plan.gpuHours).toBeGreaterThan(0);
   });
 });

@@ -5,19 +5,22 @@ import { Duration } from 'cdk8s';
 import { RolloutPlan, Steps } from '../src';
 
 describe('RolloutPlan', () => {
-  test('computes the default promotion: 10 % more every minute, 10 minutes', () => {
+  test('computes the default promotion: a shadow step of at most 5 minutes, then 10 % more every minute, 10 minutes', () => {
     // WHEN
     const plan = RolloutPlan.compute({ name: 'llama', stableVersion: 'v1', canaries: [{ version: 'v2' }], stableReplicas: 2, gpusPerReplica: { v1: 1, v2: 1 } });
-    // THEN
-    expect(plan.canaryWeights.filter((_, i) => i % 2 === 1)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
-    expect(plan.duration.toSeconds()).toBe(600);
+    // THEN: shadow (no weight), then a pause and a weight per step
+    expect(plan.canaryWeights[0]).toBe(0);
+    expect(plan.canaryWeights.slice(1).filter((_, i) => i % 2 === 1)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    expect(plan.duration.toSeconds()).toBe(300 + 600);
+    // 2 stable replicas: the first step's single canary replica answers copies of half the requests
+    expect(plan.toText()).toContain('shadow: mirror 50% of requests to the canary until the error test passes (at most 5:00)');
     expect(plan.specHash).toMatch(/^[0-9a-f]{16}$/);
   });
 
   test('writes <name>.rollout.md and <name>.rollout.json', () => {
     // GIVEN
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-'));
-    const plan = RolloutPlan.compute({ name: 'llama', stableVersion: 'v1', canaries: [{ version: 'v2' }], steps: Steps.equal({ count: 5, over: Duration.minutes(30) }) });
+    const plan = RolloutPlan.compute({ name: 'llama', stableVersion: 'v1', canaries: [{ version: 'v2' }], steps: Steps.equal({ count: 5, over: Duration.minutes(30), shadowFirst: false }) });
     // WHEN
     const written = plan.writeFiles(dir);
     // THEN

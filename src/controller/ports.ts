@@ -4,7 +4,7 @@
  */
 import { RolloutRuntimeError } from '../core/runtime-errors';
 import { RolloutSpec } from '../core/spec';
-import { Command, ControllerState, MetricObservation } from '../core/state';
+import { Command, ControllerState, MetricObservation, ShadowRoute } from '../core/state';
 import { Weights } from '../core/weights';
 
 /** What the state store holds: the spec (owned by the manifests / Terraform) and the controller's state. */
@@ -48,7 +48,13 @@ export interface StateStore {
 export interface TrafficRouter {
   /** Weights served now, or undefined when they cannot be read. */
   readWeights(): Promise<Weights | undefined>;
-  setWeights(weights: Weights): Promise<void>;
+  /**
+   * The route's mirrors to the rollout's versions, when the router has mirrors (Gateway API): read with the weights
+   * (the same read), so call after `readWeights`. Absent on routers without mirrors.
+   */
+  readMirrors?(): Promise<ShadowRoute[] | undefined>;
+  /** Send the weights, with a shadow step's mirror to the canary when `shadow` is given (and none otherwise). */
+  setWeights(weights: Weights, shadow?: ShadowRoute): Promise<void>;
 }
 
 /** Replicas: readiness and floors. */

@@ -120,8 +120,9 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
   // Floors are read best-effort: an unreadable floor (an EKS API that answers 401, a network split) only means the
   // engine cannot repair floors at this tick; it must not keep an abort from moving the route.
   // Live replicas likewise: unreadable, the engine sizes from the plan's stable replicas (and the recorded peak).
-  const [routerWeights, readyReplicas, floors, metrics, desiredReplicas] = await Promise.all([
-    ports.router.readWeights(),
+  const [[routerWeights, routerMirrors], readyReplicas, floors, metrics, desiredReplicas] = await Promise.all([
+    // the mirrors come from the same read of the route as the weights
+    ports.router.readWeights().then(async (w) => [w, w && ports.router.readMirrors ? await ports.router.readMirrors() : undefined] as const),
     ports.capacity.readyReplicas(versions),
     ports.capacity.floors ? ports.capacity.floors(versions).catch((e: Error) => {
       ports.log({ level: 'warn', rollout: spec.name, msg: `replica floors could not be read: ${e.message}` });
@@ -135,6 +136,7 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
   ]);
   const observed = {
     routerWeights,
+    ...(routerMirrors ? { routerMirrors } : {}),
     readyReplicas,
     floors,
     metrics,
@@ -254,7 +256,7 @@ async function apply(ports: Ports, action: Action): Promise<void> {
     case 'setFloor':
       return ports.capacity.setFloor(action.version, action.replicas);
     case 'setWeights':
-      return ports.router.setWeights(action.weights);
+      return ports.router.setWeights(action.weights, action.shadow);
     case 'scaleDown':
       return ports.capacity.scaleDown(action.version);
   }

@@ -41,6 +41,11 @@ export function lookAheadWeights(spec: RolloutSpec, index: number, elapsed: numb
   for (let i = index; i < spec.steps.length && t <= window; i++) {
     const step = spec.steps[i];
     if (step.kind === 'setWeight') progress = Math.max(progress, step.weight);
+    // a shadow step loads the single canary with its copies on top of its share (progress is percent of target)
+    if (step.kind === 'shadow' && spec.canaries.length === 1) {
+      const target = spec.canaries[0].targetWeight;
+      progress = Math.max(progress, Math.min(100, progressAfter(spec.steps, i) + (target > 0 ? Math.ceil((step.percent * 100) / target) : 0)));
+    }
     if (step.kind === 'pauseUntilPromoted') break;
     t += stepSeconds(step);
   }

@@ -18,6 +18,13 @@ export const DEFAULT_TICK_SECONDS = 10;
 export const DEFAULT_STEP_COUNT = 10;
 export const DEFAULT_WINDOW_SECONDS = 600;
 
+/**
+ * The default shadow step's longest mirroring (`Steps.equal()` starts with a shadow step): at 5 requests/s mirrored,
+ * the error test passes a healthy canary after about 250 requests (under a minute) and fails a 2 % one after about
+ * 150; the cap only matters for models with little traffic, which then start the ramp after 5 minutes of copies.
+ */
+export const DEFAULT_SHADOW_MAX_SECONDS = 300;
+
 /** GPU cold starts are slow: a canary not ready within this window aborts the rollout. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 15 * 60;
 

@@ -116,6 +116,29 @@ export function pauseAfterFinalStep(path: string, property: string, index: numbe
     'remove the pause, or put it before `Step.setWeight(100)` to bake at a lower weight');
 }
 
+export function shadowPercentInvalid(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a shadow step mirrors a whole percent of all requests, from 1 to 100',
+    'use an integer between 1 and 100, for example `Step.shadow({ percent: 10 })`, or leave `percent` out to mirror what the first step\'s replicas can answer');
+}
+
+export function shadowAfterFinalStep(path: string, property: string, index: number) {
+  return configError(path, property, rendered(`step ${index}`),
+    'a shadow step after the final 100% step mirrors to the version that already serves every request',
+    'put `Step.shadow()` before the steps that give the canary traffic (first, usually)');
+}
+
+export function shadowUnsupported(path: string, property: string) {
+  return configError(path, property, rendered('Step.shadow()'),
+    'this target\'s router cannot mirror requests (an Application Load Balancer has no mirroring), so a shadow step would never see a request',
+    'remove `Step.shadow()` from the steps (the default `Steps.equal()` leaves it out on such targets by itself), or roll out through Gateway API (`CanaryRollout` of cdk-model-rollout/k8s)');
+}
+
+export function shadowNeedsOneCanary(path: string, property: string, canaries: number) {
+  return configError(path, property, rendered(`${canaries} canaries`),
+    'a shadow step mirrors to one canary: with several, which one the copies go to would be a guess',
+    'roll out one canary with a shadow step, or leave the shadow step out (`Steps.equal({ shadowFirst: false })`)');
+}
+
 export function weightDecreases(path: string, property: string, index: number, previous: number, value: number) {
   return configError(path, property, value,
     `step ${index} lowers the canary weight from ${previous} to ${value}; weights only grow during a rollout (an abort is what sends traffic back)`,

@@ -78,6 +78,12 @@ export function validateSteps(path: string, property: string, steps: readonly St
       case 'analysis':
         validateGate(path, `${p}.gate`, step.gate);
         break;
+      case 'shadow':
+        if (!Number.isInteger(step.percent) || step.percent < 1 || step.percent > 100) throw errors.shadowPercentInvalid(path, `${p}.percent`, step.percent);
+        validateDuration(path, `${p}.max`, step.maxSeconds);
+        if (step.maxSeconds < TICK_SECONDS) throw errors.intervalTooShort(path, `${p}.max`, step.maxSeconds, TICK_SECONDS);
+        if (reached100At >= 0) throw errors.shadowAfterFinalStep(path, p, i);
+        break;
     }
   });
 }
@@ -124,6 +130,57 @@ export function validateGate(path: string, property: string, gate: AnalysisGateS
   });
 }
 
+/** Where a rollout's shadow steps go: what `resolveShadowSteps` needs to know of the rollout and its target. */
+export interface ShadowContext {
+  /** Canaries of the rollout, with their targets (percent of all requests). */
+  readonly canaries: ReadonlyArray<{ readonly targetWeight: number }>;
+  /** Replicas the stable version runs at 100 % (the plan's load). */
+  readonly stableReplicas: number;
+  /** Whether the target's router can mirror (Gateway API: yes; an ALB: no). */
+  readonly canMirror: boolean;
+  /** Whether it can mirror a share below 100 % (Gateway API `RequestMirror.percent`, v1.3+). */
+  readonly partialMirror: boolean;
+}
+
+/**
+ * Resolve the shadow steps of a step list: a `percent` of 0 means "what the replicas of the first step with traffic
+ * can answer" (the canary runs them anyway: mirroring fills them at no extra GPU), at least that step's share, at
+ * most 100. The default shadow step (`auto`) is left out where it cannot work (a router without mirrors, several
+ * canaries, a partial mirror on Gateway API CRDs before v1.3); a shadow step asked for explicitly is an error there.
+ */
+export function resolveShadowSteps(path: string, property: string, steps: readonly StepSpec[], ctx: ShadowContext,
+  errorsFor: { unsupported: (p: string) => Error; partial: (p: string, percent: number) => Error }): StepSpec[] {
+  const out: StepSpec[] = [];
+  steps.forEach((step, i) => {
+    if (step.kind !== 'shadow') {
+      out.push(step);
+      return;
+    }
+    const p = `${property}[${i}]`;
+    if (!ctx.canMirror) {
+      if (step.auto) return;
+      throw errorsFor.unsupported(p);
+    }
+    if (ctx.canaries.length !== 1) {
+      if (step.auto) return;
+      throw errors.shadowNeedsOneCanary(path, p, ctx.canaries.length);
+    }
+    let percent = step.percent;
+    if (percent === 0) {
+      const next = steps.slice(i + 1).find((x): x is Extract<StepSpec, { kind: 'setWeight' }> => x.kind === 'setWeight' && x.weight > 0);
+      const share = next ? (next.weight * ctx.canaries[0].targetWeight) / 100 : ctx.canaries[0].targetWeight;
+      const replicas = Math.max(1, Math.ceil((share * ctx.stableReplicas) / 100));
+      percent = Math.max(1, Math.min(100, Math.max(Math.ceil(share), Math.floor((100 * replicas) / ctx.stableReplicas))));
+    }
+    if (percent < 100 && !ctx.partialMirror) {
+      if (step.auto) return;
+      throw errorsFor.partial(`${p}.percent`, percent);
+    }
+    out.push({ ...step, percent });
+  });
+  return out;
+}
+
 /** The canary progress (percent of target) after the first `executed` steps ran. */
 export function progressAfter(steps: readonly StepSpec[], executed: number): number {
   // the last setWeight among them (searched backwards: the plan asks at every tick of every step)
@@ -141,6 +198,9 @@ export function stepSeconds(step: StepSpec): number {
       return step.seconds;
     case 'analysis':
       return step.gate.count * step.gate.intervalSeconds;
+    case 'shadow':
+      // at most: the step ends as soon as the error test passes on the mirrored requests
+      return step.maxSeconds;
     default:
       return 0;
   }

@@ -13,7 +13,25 @@ export type StepSpec =
   | { readonly kind: 'setWeight'; readonly weight: number; readonly note?: string }
   | { readonly kind: 'pause'; readonly seconds: number }
   | { readonly kind: 'pauseUntilPromoted' }
-  | { readonly kind: 'analysis'; readonly gate: AnalysisGateSpec };
+  | { readonly kind: 'analysis'; readonly gate: AnalysisGateSpec }
+  | ShadowStepSpec;
+
+/**
+ * A shadow step: the router mirrors `percent` of all requests to the (single) canary, whose answers are discarded,
+ * at the weights reached so far; the continuous checks judge the canary on those copies. The step ends as soon as
+ * every sequential test of the checks passes, or `maxSeconds` after the router first mirrored (then the ramp goes
+ * on and the tests keep judging real traffic); a test that fails aborts with no request answered by the canary.
+ * Gateway API `RequestMirror` (Flagger's "traffic mirroring as a pre-stage in a Canary", Argo's `setMirrorRoute`).
+ */
+export interface ShadowStepSpec {
+  readonly kind: 'shadow';
+  /** Share of all requests copied to the canary, whole percent 1..100. */
+  readonly percent: number;
+  /** Longest the step mirrors before the ramp goes on without a verdict. */
+  readonly maxSeconds: number;
+  /** The library's default shadow step (`Steps.equal()`): a target that cannot mirror leaves it out. */
+  readonly auto?: boolean;
+}
 
 /** How a metric's value is compared with its threshold: the measurement passes when `value <op> threshold`. */
 export type ComparisonSpec = 'lt' | 'lte' | 'gt' | 'gte';

@@ -117,6 +117,10 @@ export interface ControllerState {
     /** End (ms) of the last window taken, when the adapter evaluates on a grid (`MetricObservation.counts.windowEnd`). */
     readonly windowEnd?: number;
   }>;
+  /** The canary mirror (shadow step) last sent with the weights; absent: none. */
+  readonly shadow?: ShadowRoute;
+  /** When (ms) the router was first seen mirroring to the canary in the current shadow step. */
+  readonly shadowFrom?: number;
   /** Since when (ms) the checks could not be measured, in a row (they hold the weights; too long aborts). */
   readonly measurementErrorsSince?: number;
   /** Since when a canary has had weight, and when it last reported requests (`gates.ts`, the no-data rule). */
@@ -152,6 +156,12 @@ export interface Command {
   readonly at: number;
   /** Position in the command queue (1, 2, ...), set by the CLI under optimistic concurrency. */
   readonly seq?: number;
+}
+
+/** A copy of `percent` % of all requests to `version`, answers discarded (a shadow step's mirror). */
+export interface ShadowRoute {
+  readonly version: string;
+  readonly percent: number;
 }
 
 /** Key of `Observations.routerWeights` for the share served by backends outside the rollout's target. */
@@ -193,6 +203,11 @@ export interface Observations {
    */
   readonly routerWeights?: Weights;
   /**
+   * Every `RequestMirror` of the route to a version of the rollout's canaries, when the adapter can read mirrors
+   * (Gateway API); absent when it cannot (an ALB has none). A shadow step's mirror is served only once seen here.
+   */
+  readonly routerMirrors?: readonly ShadowRoute[];
+  /**
    * Replicas each version's autoscaler wants now (HPA `status.desiredReplicas`, else the Deployment's
    * `spec.replicas`), when the adapter can read them: the live load the floors are sized from.
    */
@@ -210,7 +225,7 @@ export interface Observations {
 /** What the adapters must do, in order. */
 export type Action =
   | { readonly kind: 'setFloor'; readonly version: string; readonly replicas: number }
-  | { readonly kind: 'setWeights'; readonly weights: Weights }
+  | { readonly kind: 'setWeights'; readonly weights: Weights; readonly shadow?: ShadowRoute }
   | { readonly kind: 'scaleDown'; readonly version: string };
 
 /** Outcome of one measurement. */

@@ -314,6 +314,13 @@ export class CanaryRollout extends Construct {
         prewarmSeconds: props.prewarm?.toSeconds(),
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
         capacity: props.capacity,
+        // Gateway API mirrors (RequestMirror, standard); a share below 100 % needs `percent` (v1.3+)
+        shadows: {
+          canMirror: true,
+          partialMirror: !olderThan(props.gatewayApiVersion ?? '1.3', [1, 3]),
+          unsupported: (prop) => coreErrors.shadowUnsupported(p, prop),
+          partial: (prop, percent) => errors.mirrorPercentNeedsGatewayApi13(p, prop, percent),
+        },
       }),
       // the versions' autoscalers hold a scale-down this long (their scale-down stabilization window: live sizing
       // reads a falling version's replicas against its share over it); `Environment` has it, IEnvironment does not

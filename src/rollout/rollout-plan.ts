@@ -4,6 +4,7 @@ import { Duration } from 'cdk8s';
 import { Metric } from './analysis';
 import { CanaryOptions, MirrorOptions } from './canary';
 import { RolloutCapacity } from './capacity';
+import { shadowUnsupported } from '../core/errors';
 import { buildRolloutSpec } from './private/build-spec';
 import { Steps } from './steps';
 import { PLAN_JSON_SUFFIX, PLAN_MARKDOWN_SUFFIX } from '../core/constants';
@@ -76,6 +77,13 @@ export class RolloutPlan {
       mirror: props.mirror,
       checks: props.checks,
       capacity: props.capacity,
+      // planned as on Gateway API (v1.3+ CRDs), where shadow steps run
+      shadows: {
+        canMirror: true,
+        partialMirror: true,
+        unsupported: (prop) => shadowUnsupported(props.path ?? props.name, prop),
+        partial: (prop) => shadowUnsupported(props.path ?? props.name, prop),
+      },
     }));
   }
 

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { AnalysisGate } from './analysis';
-import { DEFAULT_STEP_COUNT, DEFAULT_WINDOW_SECONDS } from '../core/constants';
+import { DEFAULT_SHADOW_MAX_SECONDS, DEFAULT_STEP_COUNT, DEFAULT_WINDOW_SECONDS } from '../core/constants';
 import { equalSteps, linearSteps, validateSteps } from '../core/schedule';
 import { StepSpec } from '../core/spec';
 
@@ -18,6 +18,30 @@ export interface EqualStepsOptions {
    * @default Duration.minutes(10)
    */
   readonly over?: Duration;
+  /**
+   * Start with a shadow step (`Step.shadow()` with its defaults): before the canary answers any request, the
+   * gateway mirrors copies of requests to it (answers discarded) and the error test judges it on those; the ramp
+   * starts once the test passes (or after 5 minutes of copies). A target that cannot mirror (an ALB), a rollout with
+   * several canaries, or Gateway API CRDs before v1.3 when less than 100 % is mirrored, leave it out (the plan says
+   * so). Turn it off when requests must not be processed twice (see `Step.shadow()`).
+   * @default true
+   */
+  readonly shadowFirst?: boolean;
+}
+
+/** Options of `Step.shadow()`. */
+export interface ShadowStepOptions {
+  /**
+   * Percent of all requests copied to the canary (whole, 1..100).
+   * @default - what the replicas of the next step with traffic can answer (100 % when the stable version runs
+   * one replica, that step's share when it runs many): those replicas run anyway, so the copies cost no extra GPU
+   */
+  readonly percent?: number;
+  /**
+   * Longest the step mirrors: without a verdict by then, the ramp goes on and the checks keep judging real traffic.
+   * @default Duration.minutes(5)
+   */
+  readonly max?: Duration;
 }
 
 /** Options of `Steps.linear()`. */
@@ -54,6 +78,21 @@ export class Step {
     return new Step({ kind: 'pause', seconds: duration.toMilliseconds() / 1000 });
   }
 
+  /**
+   * Mirror a share of requests to the canary before it answers any: the gateway sends a copy of each mirrored request
+   * to the canary and discards its answer (Gateway API `RequestMirror`; Flagger's mirroring pre-stage, Argo Rollouts'
+   * `setMirrorRoute`). The continuous checks judge the canary on the copies: the step ends as soon as the error test
+   * passes, a failing test aborts the rollout before any user got an answer from the canary, and after `max` without
+   * a verdict the ramp goes on. The canary's replicas for the copies come up first (the capacity gate).
+   *
+   * Copies are processed twice (once by each version): fine for inference, which has no side effects; not for
+   * requests that write (a tool call that acts, a billing event emitted by the server). Gateway API routers only,
+   * one canary only.
+   */
+  public static shadow(options: ShadowStepOptions = {}): Step {
+    return new Step({ kind: 'shadow', percent: options.percent ?? 0, maxSeconds: options.max ? options.max.toMilliseconds() / 1000 : DEFAULT_SHADOW_MAX_SECONDS });
+  }
+
   /** Hold the current weights until someone runs `model-rollout promote` (or `resume`). */
   public static pauseUntilPromoted(): Step {
     return new Step({ kind: 'pauseUntilPromoted' });
@@ -86,12 +125,15 @@ export class Steps {
    * (10 steps over 10 minutes) sends 10 % at 1:00, 20 % at 2:00, ..., 100 % at 10:00.
    */
   public static equal(options: EqualStepsOptions = {}): Steps {
-    return new Steps((path, property) => equalSteps(
-      options.count ?? DEFAULT_STEP_COUNT,
-      options.over ? options.over.toMilliseconds() / 1000 : DEFAULT_WINDOW_SECONDS,
-      path,
-      property,
-    ));
+    return new Steps((path, property) => [
+      ...(options.shadowFirst ?? true ? [{ kind: 'shadow' as const, percent: 0, maxSeconds: DEFAULT_SHADOW_MAX_SECONDS, auto: true }] : []),
+      ...equalSteps(
+        options.count ?? DEFAULT_STEP_COUNT,
+        options.over ? options.over.toMilliseconds() / 1000 : DEFAULT_WINDOW_SECONDS,
+        path,
+        property,
+      ),
+    ]);
   }
 
   /** `percent` more every `every`, until 100 (Flagger's stepWeight/interval). */
@@ -117,8 +159,8 @@ export class Steps {
    * Resolve and validate the steps. Throws a `RolloutConfigError` naming `path` and `property`.
    * @internal
    */
-  public _bind(path: string, property = 'steps'): StepSpec[] {
-    const specs = this.build(path, property);
+  public _bind(path: string, property = 'steps', resolve: (steps: StepSpec[]) => StepSpec[] = (x) => x): StepSpec[] {
+    const specs = resolve(this.build(path, property));
     validateSteps(path, property, specs);
     return specs;
   }

@@ -17,6 +17,11 @@ export interface ScenarioAppOptions {
   /** Canary versions (default `['v2']`, ramped by the steps; several hold a fixed split). */
   readonly canaries?: readonly string[];
   readonly routing?: Routing;
+  /**
+   * The steps (default: 5 equal steps over 5 minutes without the default shadow step, the timeline most scenarios
+   * are written against; the shadow scenario passes its own).
+   */
+  readonly steps?: Steps;
 }
 
 /** The app's chart and, while the rollout is in the code, its plan. */
@@ -38,7 +43,7 @@ export function scenarioApp(options: ScenarioAppOptions): { chart: Chart; plan?:
       canaries: canaries.length > 1
         ? canaries.map((version) => ({ version, weight: Math.floor(100 / (canaries.length + 1)) }))
         : [{ version: canaries[0] }],
-      steps: Steps.equal({ count: 5, over: Duration.minutes(5) }),
+      steps: options.steps ?? Steps.equal({ count: 5, over: Duration.minutes(5), shadowFirst: false }),
       defaultChecks: false,
       routing: options.routing,
     });

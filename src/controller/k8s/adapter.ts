@@ -5,10 +5,10 @@ import { KubeClient, KubeObject, movedOn, paths } from './kube-client';
 import { STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
-import { renderHttpRouteRules, weightsFromRules } from '../../core/routes/gateway-api';
+import { HttpRouteRule, mirrorsFromRules, renderHttpRouteRules, weightsFromRules } from '../../core/routes/gateway-api';
 import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
-import { Command, ControllerState } from '../../core/state';
+import { Command, ControllerState, ShadowRoute } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { HttpError } from '../http-request';
 import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
@@ -138,9 +138,17 @@ export { weightsFromRules };
 export class HttpRouteRouter implements TrafficRouter {
   constructor(private readonly kube: KubeClient, private readonly spec: RolloutSpec, private readonly target: KubernetesTarget) {}
 
+  /** The rules of the last read, for `readMirrors` (one GET per tick for both). */
+  private lastRules?: readonly any[];
+
   public async readWeights(): Promise<Weights | undefined> {
     const route = await this.kube.get(paths.httpRoute(this.target.namespace, this.target.httpRoute));
-    return weightsFromRules(this.spec, this.target, route.spec?.rules ?? []);
+    this.lastRules = route.spec?.rules ?? [];
+    return weightsFromRules(this.spec, this.target, this.lastRules as HttpRouteRule[]);
+  }
+
+  public async readMirrors(): Promise<ShadowRoute[] | undefined> {
+    return this.lastRules ? mirrorsFromRules(this.target, this.lastRules as HttpRouteRule[]) : undefined;
   }
 
   /**
@@ -157,8 +165,8 @@ export class HttpRouteRouter implements TrafficRouter {
       + 'install the Gateway API v1.3+ standard CRDs (and Istio 1.24+), or leave the mirror out of the rollout');
   }
 
-  public async setWeights(weights: Weights): Promise<void> {
-    const rules = renderHttpRouteRules(this.spec, this.target, weights);
+  public async setWeights(weights: Weights, shadow?: ShadowRoute): Promise<void> {
+    const rules = renderHttpRouteRules(this.spec, this.target, weights, shadow);
     for (let attempt = 0; ; attempt++) {
       const route = await this.kube.get(paths.httpRoute(this.target.namespace, this.target.httpRoute));
       try {

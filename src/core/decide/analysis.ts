@@ -162,7 +162,8 @@ function noData(t: TickContext): boolean {
   const { spec, s, obs, now } = t;
   const counted = spec.checks.filter((m) => m.provider === 'prometheus' && m.sequential);
   if (counted.length === 0) return false;
-  const weight = spec.canaries.reduce((sum, c) => sum + (s.weights[c.version] ?? 0), 0);
+  // a shadow step's copies are traffic too: a mirrored canary that reports nothing is as silent as a weighted one
+  const weight = spec.canaries.reduce((sum, c) => sum + (s.weights[c.version] ?? 0), 0) + (t.mirroring()?.percent ?? 0);
   const observations = spec.canaries.flatMap((c) => counted.map((m) => obs.metrics[c.version]?.[m.name]));
   const requests = observations.reduce((sum, o) => sum + (o?.counts?.canary.requests ?? 0), 0);
   s.dataWatch = watchData(s.dataWatch, { now, canaryWeight: weight, canaryRequests: requests });
@@ -187,7 +188,8 @@ function noData(t: TickContext): boolean {
  */
 function measurementErrors(t: TickContext): boolean {
   const { spec, s, obs, now } = t;
-  const live = spec.canaries.filter((c) => (s.weights[c.version] ?? 0) > 0);
+  const shadowed = t.mirroring()?.version;
+  const live = spec.canaries.filter((c) => (s.weights[c.version] ?? 0) > 0 || c.version === shadowed);
   const errors = live.flatMap((c) => spec.checks.map((m) => obs.metrics[c.version]?.[m.name]?.error).filter((e): e is string => !!e));
   if (errors.length === 0) {
     s.measurementErrorsSince = undefined;

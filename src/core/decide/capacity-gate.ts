@@ -30,7 +30,7 @@ export interface MoveOptions {
  */
 export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = { deadline: true }): boolean {
   const { spec, s, now } = t;
-  const same = sameWeights(desired, s.weights);
+  const same = sameWeights(desired, s.weights) && t.sameShadowSent();
   if (t.routerServes(desired)) {
     // already served (a write the state thought lost, a restart): record it, nothing to send; deciding the same
     // tick again then gives the same answer (a send here would stop this tick short of what a retry does)
@@ -48,7 +48,11 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
     t.reasons.push('a continuous check fails: no canary share rises, not even to repair the route');
     return false;
   }
-  const need = (version: string) => t.need(desired[version]);
+  // a shadow step's mirror adds its copies to the canary's load: its replicas come first, like a share's
+  const shadow = t.desiredShadow();
+  const mirroring = shadow && !t.routerShadows(shadow) ? shadow : undefined;
+  if (mirroring && !gaining.includes(mirroring.version)) gaining.push(mirroring.version);
+  const need = (version: string) => t.need(Math.min(100, (desired[version] ?? 0) + (mirroring?.version === version ? mirroring.percent : 0)));
   const surge = isSurge(spec);
   const room = surge ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   let waiting = false;

@@ -8,7 +8,7 @@ import { TICK_SECONDS } from '../constants';
 import { sameData } from '../hash';
 import { specHash } from '../plan/plan';
 import { RolloutSpec } from '../spec';
-import { Action, ControllerState, Decision, Observations, PauseReason, Verdict } from '../state';
+import { Action, ControllerState, Decision, Observations, PauseReason, ShadowRoute, Verdict } from '../state';
 import { abortWeights, Weights } from '../weights';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -128,8 +128,48 @@ export class TickContext {
     return true;
   }
 
+  /**
+   * The canary mirror the route must carry now: a shadow step's while it runs (progressing or paused at it),
+   * none otherwise, so every weight send after the step (the next step, an abort, a promote) takes it off.
+   */
+  public desiredShadow(): ShadowRoute | undefined {
+    const { spec, s } = this;
+    if (s.phase !== 'progressing' && s.phase !== 'paused') return undefined;
+    const step = spec.steps[s.stepIndex];
+    if (step?.kind !== 'shadow' || spec.canaries.length !== 1) return undefined;
+    return { version: spec.canaries[0].version, percent: step.percent };
+  }
+
+  /**
+   * Whether the route mirrors to the canaries exactly as `shadow` says (none when undefined). Mirrors to a version
+   * that is not a canary (the rollout's own `mirror`) do not count. An adapter that cannot read mirrors serves
+   * none: only "no shadow" is served then.
+   */
+  public routerShadows(shadow: ShadowRoute | undefined): boolean {
+    const seen = this.obs.routerMirrors;
+    if (!seen) return shadow === undefined;
+    const canaries = new Set(this.spec.canaries.map((c) => c.version));
+    const onCanaries = seen.filter((m) => canaries.has(m.version));
+    if (!shadow) return onCanaries.length === 0;
+    return onCanaries.length === 1 && onCanaries[0].version === shadow.version && onCanaries[0].percent === shadow.percent;
+  }
+
+  /** The shadow step's mirror once the router was seen serving it (its copies reach the canary), else undefined. */
+  public mirroring(): ShadowRoute | undefined {
+    return this.s.shadowFrom !== undefined ? this.desiredShadow() : undefined;
+  }
+
+  /** Whether this tick's desired mirror is the one last sent. */
+  public sameShadowSent(): boolean {
+    const want = this.desiredShadow();
+    const sent = this.s.shadow;
+    return want === undefined ? sent === undefined : sent !== undefined && sent.version === want.version && sent.percent === want.percent;
+  }
+
   public sendWeights(weights: Weights): void {
-    this.actions.push({ kind: 'setWeights', weights });
+    const shadow = this.desiredShadow();
+    this.actions.push({ kind: 'setWeights', weights, ...(shadow ? { shadow } : {}) });
+    this.s.shadow = shadow;
     // the stable version's share before a change that lowers it, for live sizing (`observeLoad`)
     const before = this.served(this.spec.stable);
     if ((weights[this.spec.stable] ?? 0) < before) this.s.stableShares = [...this.recentStableShares(), { at: this.now, share: before }];
@@ -150,6 +190,8 @@ export class TickContext {
   public routerServes(weights: Weights): boolean {
     const seen = this.obs.routerWeights;
     if (!seen) return false;
+    // a shadow step's mirror is part of what the route must serve: on during the step, off after it
+    if (!this.routerShadows(this.desiredShadow())) return false;
     const keys = new Set([...Object.keys(weights), ...Object.keys(seen)]);
     return [...keys].every((v) => (seen[v] ?? 0) === (weights[v] ?? 0));
   }
@@ -256,6 +298,7 @@ export class TickContext {
     s.stepStartedAt = Math.max(completedAt, s.stepStartedAt);
     s.gate = undefined;
     s.capacityWaitSince = undefined;
+    s.shadowFrom = undefined;
   }
 
   /** The decision: the new state (the previous object when nothing changed), actions, wake-up time and reasons. */

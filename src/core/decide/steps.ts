@@ -36,6 +36,19 @@ export function runSteps(t: TickContext): void {
       t.advance(end);
       continue;
     }
+    if (step.kind === 'shadow') {
+      // moveTo above brought the mirror on (the canary's replicas first): the step's clock starts once it is served
+      s.shadowFrom = s.shadowFrom ?? now;
+      const end = s.shadowFrom + step.maxSeconds * 1000;
+      const verdict = shadowVerdict(t);
+      if (verdict === undefined && now < end) {
+        t.wakeAt = Math.min(t.wakeAt, end);
+        break;
+      }
+      t.reasons.push(verdict ?? `shadow step: no verdict within ${step.maxSeconds} s of mirroring: the ramp goes on, the checks keep judging`);
+      t.advance(now);
+      continue;
+    }
     if (step.kind === 'pauseUntilPromoted') {
       t.pause('manualStep', `step ${s.stepIndex} waits for \`model-rollout promote\` or \`resume\``);
       break;
@@ -43,6 +56,21 @@ export function runSteps(t: TickContext): void {
     if (!runGate(t, step.gate)) break;
     t.advance(now);
   }
+}
+
+/**
+ * Why the shadow step is done at this tick, if it is: every sequential test of the continuous checks (the presets'
+ * error test) passed on the mirrored requests at this tick, and no check failed. Without a sequential test there is
+ * no early verdict: the step mirrors for its whole `maxSeconds`.
+ */
+function shadowVerdict(t: TickContext): string | undefined {
+  const { spec } = t;
+  const tests = spec.checks.filter((m) => m.provider === 'prometheus' && m.sequential);
+  if (tests.length === 0) return undefined;
+  const keys = spec.canaries.flatMap((c) => tests.map((m) => `${c.version}/${m.name}`));
+  if (!keys.every((k) => t.verdicts[k] === 'pass')) return undefined;
+  if (Object.values(t.verdicts).some((v) => v === 'fail')) return undefined;
+  return `shadow step: the sequential test passed on mirrored requests (${keys.join(', ')}): the ramp starts`;
 }
 
 /** Every step done and the final weights served: promoted (one canary at 100 %) or completed (a held split). */

@@ -35,6 +35,8 @@ export interface PlanRow {
   readonly gate?: string;
   /** The author's note on a `setWeight` step. */
   readonly note?: string;
+  /** A shadow step: percent of all requests mirrored to the canary (it lasts at most `seconds`, less once the test passes). */
+  readonly shadow?: number;
 }
 
 /** The whole plan. */
@@ -145,6 +147,7 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
       waitsForPromotion: s?.kind === 'pauseUntilPromoted',
       gate: s?.kind === 'analysis' ? s.gate.name : undefined,
       note: s?.kind === 'setWeight' ? s.note : undefined,
+      ...(s?.kind === 'shadow' ? { shadow: s.percent } : {}),
     };
   };
 
@@ -201,6 +204,8 @@ export function describeStep(s: StepSpec): string {
       return 'pause until promoted';
     case 'analysis':
       return `analysis "${s.gate.name}" (${s.gate.count} x ${formatSeconds(s.gate.intervalSeconds)})`;
+    case 'shadow':
+      return `shadow: mirror ${s.percent}% of requests to the canary until the error test passes (at most ${formatSeconds(s.maxSeconds)})`;
   }
 }
 

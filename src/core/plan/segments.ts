@@ -13,6 +13,8 @@ export interface PlanSegment {
   readonly gpus: number;
   /** Descriptions of the steps merged into the span (gates and manual pauses included). */
   readonly notes: readonly string[];
+  /** The span is a shadow step (copies of requests to the canary; it ends early once the error test passes). */
+  readonly shadow?: boolean;
 }
 
 /** Merge plan rows into spans of constant traffic. The final span is the end state (length 0). */
@@ -20,7 +22,8 @@ export function planSegments(plan: PlanData): PlanSegment[] {
   const out: Array<{ -readonly [K in keyof PlanSegment]: PlanSegment[K] } & { notes: string[] }> = [];
   for (const row of plan.rows) {
     const last = out[out.length - 1];
-    if (last && sameTraffic(last, row)) {
+    // a shadow step stands alone: its span is "at most", and a reviewer must see the mirror
+    if (last && sameTraffic(last, row) && row.shadow === undefined && !last.shadow) {
       last.seconds += row.seconds;
       last.notes.push(...notesOf(row));
       continue;
@@ -32,6 +35,7 @@ export function planSegments(plan: PlanData): PlanSegment[] {
       replicas: row.replicas,
       gpus: row.gpus,
       notes: row.step < 0 ? ['start'] : notesOf(row),
+      ...(row.shadow !== undefined ? { shadow: true } : {}),
     });
   }
   // a span that lasts no time (the start, when the first step moves traffic at once) folds into the next one
@@ -47,7 +51,7 @@ export function planSegments(plan: PlanData): PlanSegment[] {
 
 /** What a reviewer should see of a row besides its weights: gates, manual pauses, the author's notes. */
 function notesOf(row: PlanRow): string[] {
-  if (row.gate || row.waitsForPromotion) return [row.description];
+  if (row.gate || row.waitsForPromotion || row.shadow !== undefined) return [row.description];
   return row.note ? [row.note] : [];
 }
 

@@ -23,7 +23,7 @@
 import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
 import { KubernetesTarget } from '../contract/target';
 import { RolloutSpec } from '../spec';
-import { UNKNOWN_BACKEND } from '../state';
+import { ShadowRoute, UNKNOWN_BACKEND } from '../state';
 import { Weights } from '../weights';
 
 /** Gateway API HTTPRoute rule, as plain data (the subset this library renders). */
@@ -85,16 +85,19 @@ export function routeLimits(canaries: number, target: Pick<KubernetesTarget, 'pi
 }
 
 /** The rules of the rollout's HTTPRoute at `weights`. */
-export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'>, target: KubernetesTarget, weights: Weights): HttpRouteRule[] {
+export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'>, target: KubernetesTarget, weights: Weights,
+  shadow?: ShadowRoute): HttpRouteRule[] {
   const path = target.pathPrefix ? { path: { type: 'PathPrefix' as const, value: target.pathPrefix } } : {};
   const ref = (version: string, weight: number) => {
     const b = target.backends[version];
     if (!b) throw new Error(`no backend for version "${version}" in the rollout target`);
     return { name: b.service, port: b.port, weight };
   };
-  const filters = spec.mirror
-    ? [{ type: 'RequestMirror' as const, requestMirror: { backendRef: { name: ref(spec.mirror.version, 0).name, port: ref(spec.mirror.version, 0).port }, percent: spec.mirror.percent } }]
-    : undefined;
+  const mirrorTo = (m: ShadowRoute) => ({ type: 'RequestMirror' as const, requestMirror: { backendRef: { name: ref(m.version, 0).name, port: ref(m.version, 0).port }, percent: m.percent } });
+  // the rollout's shadow version, then a shadow step's canary: RequestMirror may repeat in a rule (the CRD's CEL rules
+  // forbid repeating the header modifiers, redirect and rewrite, not the mirror; GEP-3171 made several mirrors standard)
+  const mirrors = [...(spec.mirror ? [mirrorTo(spec.mirror)] : []), ...(shadow ? [mirrorTo(shadow)] : [])];
+  const filters = mirrors.length > 0 ? mirrors : undefined;
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
 
   const sticky = target.routing.kind !== 'random';
@@ -165,6 +168,24 @@ export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, ru
   return weights;
 }
 
+
+/**
+ * The mirrors of the rules rendered by `renderHttpRouteRules`, as versions of the target (a backend outside it as
+ * `UNKNOWN_BACKEND`), once each: every non-pin rule carries the same filters. `percent` absent reads as 100 (the
+ * Gateway API default, and what a CRD before v1.3 leaves after pruning it).
+ */
+export function mirrorsFromRules(target: KubernetesTarget, rules: readonly HttpRouteRule[]): ShadowRoute[] {
+  const byService = new Map(Object.entries(target.backends).map(([v, b]) => [b.service, v]));
+  const out = new Map<string, number>();
+  for (const r of rules) {
+    for (const f of r.filters ?? []) {
+      if (f.type !== 'RequestMirror' || !f.requestMirror?.backendRef) continue;
+      const version = byService.get(f.requestMirror.backendRef.name) ?? UNKNOWN_BACKEND;
+      out.set(version, Math.max(out.get(version) ?? 0, f.requestMirror.percent ?? 100));
+    }
+  }
+  return [...out.entries()].map(([version, percent]) => ({ version, percent }));
+}
 
 /**
  * The pins' rules: one rule per pinned version, one match per pin value. With `sticky`, each pin also gets a match

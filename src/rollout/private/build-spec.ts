@@ -5,7 +5,7 @@
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../core/constants';
 import * as errors from '../../core/errors';
 import { validateDns1123Label } from '../../core/names';
-import { validateGate } from '../../core/schedule';
+import { resolveShadowSteps, validateGate } from '../../core/schedule';
 import { MetricSpec, rolloutVersions, RolloutSpec, VersionSpec } from '../../core/spec';
 import { resolveCanaries } from '../../core/weights';
 import { Metric } from '../analysis';
@@ -34,6 +34,19 @@ export interface RolloutSpecInput {
   readonly keepPreviousUntilSpecChanges?: boolean;
   /** How the rollout uses GPUs; absent: full. */
   readonly capacity?: RolloutCapacity;
+  /**
+   * What the target's router can mirror, for shadow steps, with the target's errors for a shadow step it cannot run.
+   * Absent: no mirroring (the default shadow step is left out, an explicit one is an error).
+   */
+  readonly shadows?: ShadowSupport;
+}
+
+/** A target's mirroring, for shadow steps. */
+export interface ShadowSupport {
+  readonly canMirror: boolean;
+  readonly partialMirror: boolean;
+  readonly unsupported: (property: string) => Error;
+  readonly partial: (property: string, percent: number) => Error;
 }
 
 /** Validate and resolve. Throws `RolloutConfigError` naming `path`. */
@@ -63,7 +76,16 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
   const stableReplicas = input.stableReplicas ?? 1;
   if (!Number.isInteger(stableReplicas) || stableReplicas < 1) throw errors.replicasInvalid(path, 'stableReplicas', stableReplicas, 1);
 
-  const steps = (input.steps ?? Steps.equal())._bind(path, 'steps');
+  const shadows = input.shadows;
+  const steps = (input.steps ?? Steps.equal())._bind(path, 'steps', (list) => resolveShadowSteps(path, 'steps', list, {
+    canaries,
+    stableReplicas,
+    canMirror: shadows?.canMirror ?? false,
+    partialMirror: shadows?.partialMirror ?? false,
+  }, {
+    unsupported: shadows?.unsupported ?? ((p) => errors.shadowUnsupported(path, p)),
+    partial: shadows?.partial ?? ((p) => errors.shadowUnsupported(path, p)),
+  }));
   const checks: MetricSpec[] = (input.checks ?? []).map((m) => m._spec());
   const checkFailureLimit = input.checkFailureLimit ?? 0;
   if (checks.length > 0) {
