@@ -8,7 +8,7 @@ import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing, TerraformStack } from 'cdktf';
-import { Metric, Steps } from '../src';
+import { Metric, Step, Steps } from '../src';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
 
 Testing.setupJest();
@@ -182,7 +182,9 @@ describe('AlbCanaryRollout', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const path = require('path');
     const plan = JSON.parse(fs.readFileSync(path.join(app.outdir, 'stacks', 'plan-stack', 'llama.rollout.json'), 'utf8')).plan;
+    // `Steps.equal()` leaves its default shadow step out on an ALB (no mirroring): the plan is the ramp alone
     expect(plan.totalSeconds).toBe(1200);
+    expect(plan.rows.some((r: any) => r.shadow !== undefined)).toBe(false);
   });
 
   test.each([
@@ -193,6 +195,8 @@ describe('AlbCanaryRollout', () => {
     ['a name too long for target groups', { name: 'a-very-long-rollout-name-for-albs' }, /name: target group names are 32 characters at most/],
     ['a priority out of range', { priority: 0 }, /priority: listener rule priorities are whole numbers from 1 to 50000 \(received 0\)/],
     ['stickiness over 7 days', { stickiness: Duration.days(8) }, /stickiness: target-group stickiness lasts from 1 second to 7 days/],
+    ['a shadow step (an ALB cannot mirror)', { steps: Steps.custom([Step.shadow(), Step.setWeight(10)]) },
+      /^\[stack\/Rollout\] steps\[0\]: this target's router cannot mirror requests .* Fix: remove `Step.shadow\(\)`/],
   ])('rejects %s', (_name, p, message) => {
     expect(() => synth(p as Partial<AlbCanaryRolloutProps>)).toThrow(message);
   });

@@ -4,6 +4,8 @@
  * simulated second (test/support/cluster-scenario.ts). Invariants, in every scenario: no request reaches a version
  * without a ready replica, and the canary's weight never exceeds the plan's.
  */
+import { Duration } from 'cdk8s';
+import { Step, Steps } from '../src';
 import { ApplyMode, ClusterScenario, describeWithKubectl, expectSafe, ScenarioReport } from './support/cluster-scenario';
 import { findTool } from './support/kube-twin';
 import { SCENARIO_HOST, SCENARIO_NAMESPACE, scenarioManifests } from './support/scenario-app';
@@ -110,5 +112,35 @@ describeWithKubectl('cluster scenarios', kubectl, () => {
       expect(c.canaryWeight()).toBe(phase === 'promoted' ? 100 : 0);
     });
     expectSafe(reports[`cancel while ${phase}`]);
+  });
+
+  test('a shadow step: the canary gets copies (answers discarded) and no user request until the step ends; then the mirror comes off', async () => {
+    const during = scenarioManifests({ canary: true, steps: Steps.custom([Step.shadow({ percent: 50, max: Duration.minutes(3) }), ...[20, 40, 60, 80].flatMap((w) => [Step.setWeight(w), Step.pause(Duration.minutes(1))])]) });
+    await scenario('shadow step', async (c) => {
+      await c.apply(during.objects);
+      c.seconds(5);
+      c.watch(during.plan!, 'llm-production');
+      const canaryService = `${NS}/llm-production-v2`;
+      // the canary's cold start (2 minutes), then 3 minutes of mirroring (no checks here: the step runs to its max)
+      await c.run(4);
+      const mirroredEarly = c.world.stats.mirrored[canaryService] ?? 0;
+      expect(mirroredEarly).toBeGreaterThan(0);
+      await c.run(2);
+      const mirrored = c.world.stats.mirrored[canaryService] ?? 0;
+      // about half of 5 requests/s for the minutes the mirror was on; no user request reached the canary meanwhile
+      expect(mirrored).toBeGreaterThan(mirroredEarly + 200);
+      expect(c.world.stats.byDeployment[`${NS}/llm-production-v2`] ?? 0).toBe(0);
+      expect(c.canaryWeight()).toBe(0);
+      await c.run(3);
+      // the ramp started: the canary answers users, and the route has no mirror any more
+      expect(c.canaryWeight()).toBeGreaterThan(0);
+      expect(c.world.stats.byDeployment[`${NS}/llm-production-v2`]).toBeGreaterThan(0);
+      const route = c.twin.object('gateway.networking.k8s.io/v1', 'HTTPRoute', NS, 'llm-production') as any;
+      expect(JSON.stringify(route.spec.rules)).not.toContain('RequestMirror');
+      const after = c.world.stats.mirrored[canaryService];
+      await c.run(1);
+      expect(c.world.stats.mirrored[canaryService]).toBe(after);
+    });
+    expectSafe(reports['shadow step']);
   });
 });

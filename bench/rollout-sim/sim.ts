@@ -53,6 +53,11 @@ export interface Decision {
   readonly canaryMinReplicas?: number;
   /** The strategy ended (promoted or rolled back). */
   readonly done?: 'promoted' | 'aborted';
+  /**
+   * Percent of all requests mirrored to the canary (Gateway API `RequestMirror`, Istio `mirror`): the canary answers
+   * the copies and its metrics count them, the answers are discarded. Copies are not exposure: no user gets one.
+   */
+  readonly mirrorPercent?: number;
 }
 
 /** A strategy: called every `intervalSeconds`. A fresh instance per run. */
@@ -138,6 +143,7 @@ export function binomial(u: () => number, n: number, p: number): number {
 export function simulate(scenario: Scenario, strategy: Strategy, seed: number): RunResult {
   const u = rng(seed);
   let weight = 0;
+  let mirror = 0;
   const canary: number[] = [];
   let wanted = -1;
   let minWanted = 0;
@@ -167,6 +173,7 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
     if (t % strategy.intervalSeconds === 0 && !done) {
       const d = strategy.decide({ t, canaryReady: ready, canaryReplicas: canary.length, canaryWeight: weight, counts: counts(t) });
       weight = d.weight;
+      mirror = d.mirrorPercent ?? 0;
       wanted = d.canaryReplicas ?? -1;
       minWanted = d.canaryMinReplicas ?? 0;
       if (d.done) {
@@ -175,7 +182,7 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
       }
     }
     const rps = scenario.rps;
-    const canaryRps = (rps * weight) / 100;
+    const canaryRps = (rps * Math.min(100, weight + (done ? 0 : mirror))) / 100;
     if (Math.floor(t / scenario.autoscalerLagSeconds) !== Math.floor((t - DT) / scenario.autoscalerLagSeconds)) {
       autoscalerWant = Math.ceil(canaryRps / scenario.perReplicaRps);
     }
@@ -191,7 +198,10 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
     const sr = total - cr;
     const ce = binomial(u, cr, scenario.canaryErrorRate);
     const se = binomial(u, sr, scenario.stableErrorRate);
-    log.push({ t: t + DT, cr, ce, sr, se });
+    // mirrored copies of the requests stable answered: the canary's metrics count them (answers discarded)
+    const mr = done || mirror <= 0 ? 0 : binomial(u, sr, mirror / 100);
+    const me = binomial(u, mr, scenario.canaryErrorRate);
+    log.push({ t: t + DT, cr: cr + mr, ce: ce + me, sr, se });
     exposed += cr;
     canaryErrors += ce;
     const canaryCap = readyNow * scenario.perReplicaRps * DT;

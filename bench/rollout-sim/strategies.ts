@@ -2,10 +2,10 @@
  * The strategies compared, each parameterized as its system documents it, with the source of every figure.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
-import { DEFAULT_TICK_SECONDS } from '../../src/core/constants';
 import { decide } from '../../src/core/decide';
 import { DEFAULT_NO_DATA } from '../../src/core/gates';
-import { equalSteps } from '../../src/core/schedule';
+import { DEFAULT_SHADOW_MAX_SECONDS, DEFAULT_TICK_SECONDS } from '../../src/core/constants';
+import { equalSteps, resolveShadowSteps } from '../../src/core/schedule';
 import { MetricSpec, RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';
 import { ServingEngine } from '../../src/rollout/serving-engine';
@@ -17,6 +17,8 @@ export interface OursOptions {
   /** Another error check in place of the vLLM preset's default. */
   readonly errorCheck?: MetricSpec;
   readonly label?: string;
+  /** false: without the default shadow step (`Steps.equal({ shadowFirst: false })`, and every ALB rollout). */
+  readonly shadowFirst?: boolean;
 }
 
 /**
@@ -37,7 +39,14 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
     stable: 'v1',
     canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
     versions: [{ name: 'v1', gpusPerReplica: scenario.gpusPerReplica }, { name: 'v2', gpusPerReplica: scenario.gpusPerReplica }],
-    steps: equalSteps(10, 600),
+    // `Steps.equal()` as the Gateway API target resolves it: the default shadow step sized from the first step's
+    // replicas (100 % with one stable replica, 10 % with 10 or 100), then 10 steps over 10 minutes
+    steps: resolveShadowSteps('bench', 'steps', [
+      ...(options.shadowFirst ?? true ? [{ kind: 'shadow' as const, percent: 0, maxSeconds: DEFAULT_SHADOW_MAX_SECONDS, auto: true }] : []),
+      ...equalSteps(10, 600),
+    ], { canaries: [{ targetWeight: 100 }], stableReplicas: scenario.stableReplicas, canMirror: true, partialMirror: true }, {
+      unsupported: () => new Error('unsupported'), partial: () => new Error('partial'),
+    }),
     stableReplicas: scenario.stableReplicas,
     checks: [errorCheck, engine.latencyCheck()._spec()],
     checkFailureLimit: 0,
@@ -48,9 +57,10 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
   };
   let state: ControllerState | undefined;
   let floor = 0;
+  let mirror = 0;
   return {
     name: options.label ?? 'ours (defaults as shipped)',
-    description: `Steps.equal() default; a tick every ${tick} s; vLLM preset checks: SPRT canary vs stable (alpha 1 %, H1 = 10 x H0), latency vs stable; failure limit 0`,
+    description: `Steps.equal() default${options.shadowFirst === false ? ' without its shadow step' : ' (shadow step first)'}; a tick every ${tick} s; vLLM preset checks: SPRT canary vs stable (alpha 1 %, H1 = 10 x H0), latency vs stable; failure limit 0`,
     intervalSeconds: tick,
     decide(o: Observation): Decision {
       const weight = o.canaryWeight;
@@ -69,12 +79,15 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
       const d = decide(spec, state, {
         readyReplicas: { v1: scenario.stableReplicas, v2: o.canaryReady },
         routerWeights: { v1: 100 - weight, v2: weight },
+        // the route's mirror as last sent (the simulated router applies a change within the tick)
+        routerMirrors: mirror > 0 ? [{ version: 'v2', percent: mirror }] : [],
         metrics: { v2: metrics },
       }, o.t * 1000);
       state = d.state;
       for (const a of d.actions) if (a.kind === 'setFloor' && a.version === 'v2') floor = a.replicas;
+      for (const a of d.actions) if (a.kind === 'setWeights') mirror = a.shadow?.percent ?? 0;
       const done = state.phase === 'aborted' ? 'aborted' : state.phase === 'promoted' ? 'promoted' : undefined;
-      return { weight: state.weights.v2, canaryReplicas: done === 'aborted' ? 0 : Math.max(floor, done === 'promoted' ? scenario.stableReplicas : 0), done };
+      return { weight: state.weights.v2, canaryReplicas: done === 'aborted' ? 0 : Math.max(floor, done === 'promoted' ? scenario.stableReplicas : 0), done, mirrorPercent: mirror };
     },
   };
 }
@@ -86,6 +99,14 @@ export interface FlaggerOptions {
   readonly intervalSeconds: number;
   /** `analysis.threshold`; code default 1 (same file, GetAnalysisThreshold: "default 1"). */
   readonly threshold: number;
+  /**
+   * `analysis.mirror: true` (Istio; `mirrorWeight` default 100): one interval of mirroring before the first weight,
+   * "a pre-stage in a Canary" (docs/gitbook/usage/deployment-strategies.md, "Blue/Green with Traffic Mirroring";
+   * pkg/controller/scheduler.go `runCanary`: at canary weight 0 the first advance only mirrors, the next one sets
+   * the first step weight; the checks run while mirrored). Flagger's Gateway API router mirrors only for Blue/Green
+   * (pkg/router/gateway_api.go: `mirrored && Iterations > 0`).
+   */
+  readonly mirror?: boolean;
 }
 
 /**
@@ -101,27 +122,34 @@ export function flagger(o: FlaggerOptions): Strategy {
   let weight = 0;
   let failed = 0;
   let started = false;
+  let mirrored = false;
   return {
-    name: `Flagger ${o.label} (threshold ${o.threshold}, interval ${o.intervalSeconds} s)`,
-    description: `interval ${o.intervalSeconds} s, threshold ${o.threshold}, stepWeight 10, maxWeight 50, success rate >= 99 % over 1m`,
+    name: `Flagger ${o.label} (threshold ${o.threshold}, interval ${o.intervalSeconds} s${o.mirror ? ', mirror pre-stage' : ''})`,
+    description: `interval ${o.intervalSeconds} s, threshold ${o.threshold}, stepWeight 10, maxWeight 50, success rate >= 99 % over 1m${o.mirror ? ', mirror: true (Istio, mirrorWeight 100)' : ''}`,
     intervalSeconds: o.intervalSeconds,
     decide(obs: Observation): Decision {
+      const mirrorPercent = mirrored ? 100 : 0;
       const notReady = obs.canaryReady < Math.max(1, obs.canaryReplicas);
       if (!started) {
         started = !notReady;
         return { weight: 0, canaryMinReplicas: 1 };
       }
-      if (notReady) return { weight, canaryMinReplicas: 1 };
-      if (weight > 0) {
+      if (notReady) return { weight, canaryMinReplicas: 1, mirrorPercent };
+      if (weight > 0 || mirrored) {
         const c = obs.counts('canary', 60);
-        if (c.requests === 0) return { weight, canaryMinReplicas: 1 };
+        if (c.requests === 0) return { weight, canaryMinReplicas: 1, mirrorPercent };
         if ((1 - c.errors / c.requests) * 100 < 99) {
           failed++;
           if (failed >= o.threshold) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
-          return { weight, canaryMinReplicas: 1 };
+          return { weight, canaryMinReplicas: 1, mirrorPercent };
         }
       }
       if (weight >= 50) return { weight: 100, canaryMinReplicas: 1, done: 'promoted' };
+      if (o.mirror && weight === 0 && !mirrored) {
+        mirrored = true;
+        return { weight: 0, canaryMinReplicas: 1, mirrorPercent: 100 };
+      }
+      mirrored = false;
       weight += 10;
       return { weight, canaryMinReplicas: 1 };
     },
@@ -215,9 +243,12 @@ export function baseten(scenario: Scenario, cancelAfterSeconds: number): Strateg
 export function strategies(scenario: Scenario): Strategy[] {
   return [
     ours(scenario),
+    // the same defaults where the router cannot mirror (an ALB): `Steps.equal()` leaves the shadow step out there
+    ours(scenario, { shadowFirst: false, label: 'ours on an ALB (no mirroring: no shadow step)' }),
     flagger({ label: 'defaults', intervalSeconds: 60, threshold: 1 }),
     flagger({ label: 'best', intervalSeconds: 30, threshold: 1 }),
     flagger({ label: 'best', intervalSeconds: 30, threshold: 2 }),
+    flagger({ label: 'best', intervalSeconds: 30, threshold: 1, mirror: true }),
     argoRollouts(scenario, { label: 'docs example', weights: [20, 40, 60, 80], pauseSeconds: 600, intervalSeconds: 300, failureLimit: 3, minSuccess: 0.95 }),
     argoRollouts(scenario, { label: 'best', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90], pauseSeconds: 60, intervalSeconds: 60, failureLimit: 0, minSuccess: 0.95 }),
     argoRollouts(scenario, { label: 'best', weights: [10, 20, 30, 40, 50, 60, 70, 80, 90], pauseSeconds: 60, intervalSeconds: 60, failureLimit: 1, minSuccess: 0.95 }),

@@ -6,6 +6,8 @@ import { runGate } from './analysis';
 import { moveTo, sameWeights } from './capacity-gate';
 import { TickContext } from './context';
 import { progressAfter } from '../schedule';
+import { sprtBounds } from '../sequential';
+import { SequentialTestSpec } from '../spec';
 import { Phase } from '../state';
 import { abortWeights, Weights, weightsAt } from '../weights';
 
@@ -67,10 +69,16 @@ function shadowVerdict(t: TickContext): string | undefined {
   const { spec } = t;
   const tests = spec.checks.filter((m) => m.provider === 'prometheus' && m.sequential);
   if (tests.length === 0) return undefined;
-  const keys = spec.canaries.flatMap((c) => tests.map((m) => `${c.version}/${m.name}`));
-  if (!keys.every((k) => t.verdicts[k] === 'pass')) return undefined;
+  const keys = spec.canaries.flatMap((c) => tests.map((m) => ({ key: `${c.version}/${m.name}`, test: (m as { sequential: SequentialTestSpec }).sequential })));
+  // the test's own verdict (its LLR at the pass bound), not the metric's: a metric whose test still collects
+  // evidence reports its absolute ceiling's verdict (`judgeMetric`), which passes long before the test can
+  const passed = ({ key, test }: { key: string; test: SequentialTestSpec }) => {
+    const st = t.s.sequential?.[key];
+    return st !== undefined && !st.failed && st.canary.requests > 0 && st.llr <= sprtBounds(test.falseAbortRate, test.missRate).lower;
+  };
+  if (!keys.every(passed)) return undefined;
   if (Object.values(t.verdicts).some((v) => v === 'fail')) return undefined;
-  return `shadow step: the sequential test passed on mirrored requests (${keys.join(', ')}): the ramp starts`;
+  return `shadow step: the sequential test passed on mirrored requests (${keys.map((k) => k.key).join(', ')}): the ramp starts`;
 }
 
 /** Every step done and the final weights served: promoted (one canary at 100 %) or completed (a held split). */
