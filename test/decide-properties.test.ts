@@ -26,7 +26,7 @@ import { replicasForWeight } from '../src/core/capacity';
 import { decide } from '../src/core/decide';
 import { equalSteps } from '../src/core/schedule';
 import { MetricSpec, RolloutSpec, StepSpec } from '../src/core/spec';
-import { Action, Command, ControllerState, MetricObservation, Observations } from '../src/core/state';
+import { Action, Command, ControllerState, MetricObservation, Observations, ShadowRoute } from '../src/core/state';
 import { Weights } from '../src/core/weights';
 
 const MIN = 60_000;
@@ -79,6 +79,8 @@ interface Initial {
 const initialArb: fc.Arbitrary<Initial> = fc.record({
   steps: fc.oneof(
     fc.integer({ min: 1, max: 6 }).map((n) => equalSteps(n, n * 60)),
+    // a shadow step first (the default of Steps.equal() on Gateway API): copies of 50 % of requests for 2 minutes
+    fc.integer({ min: 1, max: 4 }).map((n) => [{ kind: 'shadow', percent: 50, maxSeconds: 120 } as StepSpec, ...equalSteps(n, n * 60)]),
     fc.constant<StepSpec[]>([{ kind: 'setWeight', weight: 20 }, { kind: 'pauseUntilPromoted' }, { kind: 'setWeight', weight: 100 }]),
     fc.constant<StepSpec[]>([{ kind: 'setWeight', weight: 30 }, { kind: 'analysis', gate: { name: 'g', metrics: [errorRate], intervalSeconds: 60, count: 2, failureLimit: 1, inconclusiveLimit: 1 } }, { kind: 'setWeight', weight: 100 }]),
   ),
@@ -136,6 +138,8 @@ function changeSpec(spec: RolloutSpec, change: SpecChange, st: ControllerState |
 /** The world: router, floors, replicas with cold starts (by tick count), a store with a command queue. */
 class Model {
   public router: Weights;
+  /** The route's mirrors to canaries (a shadow step's), as the last applied weight send left them. */
+  public mirrors: ShadowRoute[] = [];
   public floors: Record<string, number>;
   public replicas: Record<string, number[]> = {}; // ready-at times
   public lastRouteChangeAt = -Infinity;
@@ -175,7 +179,7 @@ class Model {
 interface Verdict { ok: boolean; why?: string }
 
 /** How often the capacity paths ran (the suite asserts they did): live-sized decisions, surge stable shrinks, partial abort moves. */
-const exercised = { live: 0, surgeShrink: 0, abortRamp: 0 };
+const exercised = { live: 0, surgeShrink: 0, abortRamp: 0, shadow: 0 };
 
 function checkDecision(
   model: Model, o: Observations, actions: readonly Action[], next: ControllerState, spec: RolloutSpec, now: number, checkFailed: boolean,
@@ -200,6 +204,15 @@ function checkDecision(
       if (checkFailed && next.phase !== 'promoted' && spec.canaries.some((c) => c.version === v) && !isAbort) return { ok: false, why: `${v} raised while a continuous check fails` };
     }
   }
+  for (const a of sendsW) {
+    // a shadow step's mirror: only while progressing or paused at it, and only onto replicas that can answer the copies
+    if (!a.shadow) continue;
+    exercised.shadow++;
+    if (next.phase !== 'progressing' && next.phase !== 'paused') return { ok: false, why: `mirror ${JSON.stringify(a.shadow)} sent in phase ${next.phase}` };
+    const mirroredBefore = model.mirrors.some((m) => m.version === a.shadow!.version && m.percent === a.shadow!.percent);
+    const need = replicasForWeight(Math.min(100, (a.weights[a.shadow.version] ?? 0) + a.shadow.percent), spec.stableReplicas);
+    if (!mirroredBefore && (o.readyReplicas[a.shadow.version] ?? 0) < need) return { ok: false, why: `mirror to ${a.shadow.version} with ${o.readyReplicas[a.shadow.version]} of ${need} ready` };
+  }
   if ((next.liveReplicas ?? 0) > spec.stableReplicas) exercised.live++;
   for (const a of actions) {
     const down = (a.kind === 'setFloor' && a.replicas === 0) || a.kind === 'scaleDown';
@@ -219,6 +232,7 @@ function checkDecision(
     const v = a.version;
     if (sendsW.length > 0) return { ok: false, why: `${v} scaled down in a tick that changes the route` };
     if ((model.router[v] ?? 0) > 0 || !o.routerWeights) return { ok: false, why: `${v} scaled down while the router may send it ${model.router[v]}` };
+    if (model.mirrors.some((m) => m.version === v)) return { ok: false, why: `${v} scaled down while the route still mirrors to it` };
     if (now < model.lastRouteChangeAt + 30_000) return { ok: false, why: `${v} scaled down ${now - model.lastRouteChangeAt} ms after a route change` };
   }
   return { ok: true };
@@ -272,6 +286,7 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     const o: Observations = {
       readyReplicas: Object.fromEntries(versions.map((v) => [v, model.ready(v, now)])),
       routerWeights: e.unreadable ? undefined : { ...model.router },
+      ...(e.unreadable ? {} : { routerMirrors: [...model.mirrors] }),
       floors: Object.fromEntries(versions.map((v) => [v, model.floors[v] ?? 0])),
       ...(init.liveExtra > 0 ? { desiredReplicas: desired } : {}),
       metrics: Object.fromEntries(spec.canaries.map((c) => [c.version, { 'error-rate': metric() }])),
@@ -292,8 +307,9 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     for (const a of actions) {
       if (a.kind === 'setWeights') {
         if (e.lostWrite) continue;
-        const changed = JSON.stringify(a.weights) !== JSON.stringify(model.router);
+        const changed = JSON.stringify(a.weights) !== JSON.stringify(model.router) || JSON.stringify(a.shadow ? [a.shadow] : []) !== JSON.stringify(model.mirrors);
         model.router = { ...a.weights };
+        model.mirrors = a.shadow ? [a.shadow] : [];
         if (changed) model.lastRouteChangeAt = now;
       } else if (a.kind === 'setFloor') {
         model.scale(a.version, a.replicas, now);
@@ -313,6 +329,7 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     const o: Observations = {
       readyReplicas: Object.fromEntries(versions.map((v) => [v, model.ready(v, now)])),
       routerWeights: { ...model.router },
+      routerMirrors: [...model.mirrors],
       floors: Object.fromEntries(versions.map((v) => [v, model.floors[v] ?? 0])),
       ...(init.liveExtra > 0 ? { desiredReplicas: desired } : {}),
       metrics: Object.fromEntries(spec.canaries.map((c) => [c.version, { 'error-rate': { value: 0.001, samples: 1000 } }])),
@@ -324,8 +341,9 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     st = d.state;
     for (const a of d.actions) {
       if (a.kind === 'setWeights') {
-        if (JSON.stringify(a.weights) !== JSON.stringify(model.router)) model.lastRouteChangeAt = now;
+        if (JSON.stringify(a.weights) !== JSON.stringify(model.router) || JSON.stringify(a.shadow ? [a.shadow] : []) !== JSON.stringify(model.mirrors)) model.lastRouteChangeAt = now;
         model.router = { ...a.weights };
+        model.mirrors = a.shadow ? [a.shadow] : [];
       } else {model.scale(a.version, a.kind === 'setFloor' ? a.replicas : 0, now);}
     }
     model.commands = model.commands.filter((c) => (c.seq ?? 0) > (st!.commandSeq ?? 0));
@@ -385,6 +403,6 @@ test(`properties: ${RUNS} random rollouts with faults, checked against the route
     },
   });
   console.log(`property suite: ${RUNS} rollouts, ${ticks} ticks in ${((Date.now() - started) / 1000).toFixed(1)} s; `
-    + `capacity paths: ${exercised.live} live-sized decisions, ${exercised.surgeShrink} surge shrinks, ${exercised.abortRamp} partial abort moves`);
-  if (RUNS >= 1000) expect(Math.min(exercised.live, exercised.surgeShrink, exercised.abortRamp)).toBeGreaterThan(0);
+    + `capacity paths: ${exercised.live} live-sized decisions, ${exercised.surgeShrink} surge shrinks, ${exercised.abortRamp} partial abort moves, ${exercised.shadow} mirror sends`);
+  if (RUNS >= 1000) expect(Math.min(exercised.live, exercised.surgeShrink, exercised.abortRamp, exercised.shadow)).toBeGreaterThan(0);
 });

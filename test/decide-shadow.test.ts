@@ -99,9 +99,11 @@ describe('decide: the shadow step', () => {
     w.tick(0);
     let t = 10 * S;
     for (; t <= 300 * S && w.state.stepIndex === 0; t += 10 * S) w.tick(t, { canary: [60, 0] });
-    // about 170 clean copies reach the pass bound: three 60-request windows, far before the 300 s cap
+    // about 170 clean copies reach the pass bound (three 60-request windows); the step mirrors as many again, still
+    // passing: six windows in all, far before the 300 s cap
     expect(w.state.stepIndex).toBeGreaterThan(0);
     expect(t).toBeLessThan(100 * S);
+    expect(w.state.sequential?.['v2/errors'].canary.requests).toBe(360);
     // the next step (a pause at weight 0) takes the mirror off; its weight step sends 25 % without a mirror
     expect(w.sent[w.sent.length - 1].shadow).toBeUndefined();
     for (let k = 0; k < 10; k++, t += 10 * S) w.tick(t, { canary: [60, 0] });

@@ -46,6 +46,8 @@ export interface Cell {
   readonly medianExposedAborted?: number;
   readonly maxExposedAborted?: number;
   readonly meanExposed: number;
+  /** Median seconds until the new version served 100 % (runs that got there). */
+  readonly medianTimeTo100?: number;
 }
 
 /** Lower median exposure first, then lower mean exposure over all runs. */
@@ -90,6 +92,7 @@ export function runAll(
           medianExposedAborted: median(aborted.map((r) => r.exposed)),
           maxExposedAborted: aborted.length ? Math.max(...aborted.map((r) => r.exposed)) : undefined,
           meanExposed: runs.reduce((a, r) => a + r.exposed, 0) / runs.length,
+          medianTimeTo100: median(runs.filter((r) => r.timeTo100 !== undefined).map((r) => r.timeTo100!)),
         });
       });
     }
@@ -122,15 +125,16 @@ export function report(cells: Cell[]): { markdown: string; targets: Array<{ name
   const levels = [...new Set(cells.map((c) => c.rps))];
   for (const rps of levels) {
     lines.push(`### ${rps} requests/s`, '');
-    lines.push('| strategy | false aborts, healthy (0.1 %) | 0.5 % canary: rolled back, median exposure | 2 % canary: rolled back, median (max) exposure | 20 % canary: rolled back, median (max) exposure |');
-    lines.push('| --- | --- | --- | --- | --- |');
+    lines.push('| strategy | false aborts, healthy (0.1 %) | healthy: median time to 100 % | 0.5 % canary: rolled back, median exposure | 2 % canary: rolled back, median (max) exposure | 20 % canary: rolled back, median (max) exposure |');
+    lines.push('| --- | --- | --- | --- | --- | --- |');
     for (const n of names) {
       const h = get(n, rps, 0.001);
       const c = (rate: number, withMax: boolean) => {
         const x = get(n, rps, rate);
         return `${pct(x.aborted, x.runs)}, ${num(x.medianExposedAborted)}${withMax ? ` (${num(x.maxExposedAborted)})` : ''}`;
       };
-      lines.push(`| ${n === ours ? `**${n}**` : n} | ${pct(h.aborted, h.runs)} (${h.aborted}/${h.runs}) | ${c(0.005, false)} | ${c(0.02, true)} | ${c(0.2, true)} |`);
+      const ttc = h.medianTimeTo100 === undefined ? '-' : `${Math.floor(h.medianTimeTo100 / 60)}:${String(Math.round(h.medianTimeTo100 % 60)).padStart(2, '0')}`;
+      lines.push(`| ${n === ours ? `**${n}**` : n} | ${pct(h.aborted, h.runs)} (${h.aborted}/${h.runs}) | ${ttc} | ${c(0.005, false)} | ${c(0.02, true)} | ${c(0.2, true)} |`);
     }
     lines.push('');
   }

@@ -121,6 +121,8 @@ export interface ControllerState {
   readonly shadow?: ShadowRoute;
   /** When (ms) the router was first seen mirroring to the canary in the current shadow step. */
   readonly shadowFrom?: number;
+  /** Canary requests the error test had counted when it first passed in the current shadow step. */
+  readonly shadowPassCopies?: number;
   /** Since when (ms) the checks could not be measured, in a row (they hold the weights; too long aborts). */
   readonly measurementErrorsSince?: number;
   /** Since when a canary has had weight, and when it last reported requests (`gates.ts`, the no-data rule). */

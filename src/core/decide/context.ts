@@ -141,15 +141,17 @@ export class TickContext {
   }
 
   /**
-   * Whether the route mirrors to the canaries exactly as `shadow` says (none when undefined). Mirrors to a version
-   * that is not a canary (the rollout's own `mirror`) do not count. An adapter that cannot read mirrors serves
-   * none: only "no shadow" is served then.
+   * Whether the route mirrors exactly as `shadow` says (none when undefined), apart from the rollout's own `mirror`
+   * (its shadow version). A mirror to any other version counts, a canary that left the spec included: until the
+   * route drops it, the route is not served, so nothing it still copies requests to is scaled down (found by the
+   * property suite: a replaced canary went down while the route still mirrored to it). An adapter that cannot read
+   * mirrors serves none: only "no shadow" is served then.
    */
   public routerShadows(shadow: ShadowRoute | undefined): boolean {
     const seen = this.obs.routerMirrors;
     if (!seen) return shadow === undefined;
-    const canaries = new Set(this.spec.canaries.map((c) => c.version));
-    const onCanaries = seen.filter((m) => canaries.has(m.version));
+    const own = this.spec.mirror?.version;
+    const onCanaries = seen.filter((m) => m.version !== own);
     if (!shadow) return onCanaries.length === 0;
     return onCanaries.length === 1 && onCanaries[0].version === shadow.version && onCanaries[0].percent === shadow.percent;
   }
@@ -299,6 +301,7 @@ export class TickContext {
     s.gate = undefined;
     s.capacityWaitSince = undefined;
     s.shadowFrom = undefined;
+    s.shadowPassCopies = undefined;
   }
 
   /** The decision: the new state (the previous object when nothing changed), actions, wake-up time and reasons. */
