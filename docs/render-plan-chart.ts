@@ -1,6 +1,6 @@
 /**
- * Renders the README's plan chart: the default schedule (10 equal steps over 10 minutes, 4 stable replicas with one
- * A10G each) through the same `.rollout.md` mermaid block a reviewer sees, drawn by mermaid in headless Chromium
+ * Renders the README's plan chart: the default schedule (the shadow step, then 10 equal steps over 10 minutes, 4
+ * stable replicas with one A10G each, as a Gateway API target resolves it) through the same `.rollout.md` mermaid block a reviewer sees, drawn by mermaid in headless Chromium
  * (Debian `chromium`), screenshotted to docs/rollout-plan.png.
  *
  *   node -r ./examples/register-ts.js docs/render-plan-chart.ts
@@ -11,7 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { computePlan } from '../src/core/plan/plan';
 import { renderPlanMarkdown } from '../src/core/plan/render';
-import { equalSteps } from '../src/core/schedule';
+import { DEFAULT_SHADOW_MAX_SECONDS } from '../src/core/constants';
+import { equalSteps, resolveShadowSteps } from '../src/core/schedule';
 import { RolloutSpec } from '../src/core/spec';
 
 const spec: RolloutSpec = {
@@ -19,7 +20,9 @@ const spec: RolloutSpec = {
   stable: 'v1',
   canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
   versions: [{ name: 'v1', gpusPerReplica: 1, gpuProduct: 'A10G' }, { name: 'v2', gpusPerReplica: 1, gpuProduct: 'A10G' }],
-  steps: equalSteps(10, 600),
+  steps: resolveShadowSteps('docs', 'steps', [{ kind: 'shadow', percent: 0, maxSeconds: DEFAULT_SHADOW_MAX_SECONDS, auto: true }, ...equalSteps(10, 600)],
+    { canaries: [{ targetWeight: 100 }], stableReplicas: 4, canMirror: true, partialMirror: true },
+    { unsupported: () => new Error('unsupported'), partial: () => new Error('partial') }),
   stableReplicas: 4,
   checks: [],
   progressDeadlineSeconds: 900,

@@ -30,6 +30,10 @@ describe('rollout simulation (smoke)', () => {
     const ours = cells.filter((c) => c.strategy.startsWith('ours'));
     for (const c of ours.filter((x) => x.canaryErrorRate === 0.02)) expect(c.aborted).toBe(c.runs);
     for (const c of ours.filter((x) => x.canaryErrorRate === 0.001)) expect(c.aborted).toBe(0);
+    // the shadow step: the default catches the 2 % canary on copies, before it answers anyone, in these seeds
+    const shipped = cells.filter((c) => c.strategy === 'ours (defaults as shipped)' && c.canaryErrorRate === 0.02);
+    expect(shipped).toHaveLength(3);
+    for (const c of shipped) expect(c.meanExposed).toBe(0);
     const { markdown, targets } = report(cells);
     expect(markdown).toContain('| **ours (defaults as shipped)** |');
     expect(markdown).toContain('Exposure ratios');

@@ -115,7 +115,8 @@ describeWithKubectl('cluster scenarios', kubectl, () => {
   });
 
   test('a shadow step: the canary gets copies (answers discarded) and no user request until the step ends; then the mirror comes off', async () => {
-    const during = scenarioManifests({ canary: true, steps: Steps.custom([Step.shadow({ percent: 50, max: Duration.minutes(3) }), ...[20, 40, 60, 80].flatMap((w) => [Step.setWeight(w), Step.pause(Duration.minutes(1))])]) });
+    const ramp = [20, 40, 60, 80].flatMap((w) => [Step.setWeight(w), Step.pause(Duration.minutes(1))]);
+    const during = scenarioManifests({ canary: true, steps: Steps.custom([Step.shadow({ percent: 50, max: Duration.minutes(3) }), ...ramp]) });
     await scenario('shadow step', async (c) => {
       await c.apply(during.objects);
       c.seconds(5);

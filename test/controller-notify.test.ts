@@ -10,12 +10,12 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { Steps } from '../src';
 import { main } from '../src/controller/cli/main';
 import { runNamespace } from '../src/controller/k8s/main';
 import { NotifierSink } from '../src/controller/notify';
 import { transitions } from '../src/core/history';
 import { STATE_KEY_NOTIFY } from '../src/core/notifications';
-import { Steps } from '../src';
 import { CanaryRollout, Model, NotificationEvent, Notifier } from '../src/k8s';
 import { KubeTwin, World } from './support/kube-twin';
 import { rolloutSpec } from './support/spec-fixture';
@@ -48,9 +48,14 @@ function manifests(notifications: Notifier[]): any[] {
   const m = new Model(chart, 'llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   m.addVersion('v2');
   const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
-  new CanaryRollout(chart, 'LlamaRollout', { environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false, notifications,
+  new CanaryRollout(chart, 'LlamaRollout', {
+    environment: prod,
+    canaries: [{ version: 'v2' }],
+    defaultChecks: false,
+    notifications,
     // notifications of the ramp's steps from the first minutes: no shadow step first
-    steps: Steps.equal({ shadowFirst: false }) });
+    steps: Steps.equal({ shadowFirst: false }),
+  });
   return Testing.synth(chart);
 }
 

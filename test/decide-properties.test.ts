@@ -238,6 +238,11 @@ function checkDecision(
   return { ok: true };
 }
 
+/** Whether a weight send changes the route's mirrors (a shadow step's mirror on or off). */
+function mirrorsChange(model: Model, a: Extract<Action, { kind: 'setWeights' }>): boolean {
+  return JSON.stringify(a.shadow ? [a.shadow] : []) !== JSON.stringify(model.mirrors);
+}
+
 function runRollout(init: Initial, events: readonly Event[]): Verdict {
   let spec = baseSpec(init);
   const model = new Model(spec, init.coldTicks * MIN);
@@ -307,7 +312,7 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     for (const a of actions) {
       if (a.kind === 'setWeights') {
         if (e.lostWrite) continue;
-        const changed = JSON.stringify(a.weights) !== JSON.stringify(model.router) || JSON.stringify(a.shadow ? [a.shadow] : []) !== JSON.stringify(model.mirrors);
+        const changed = JSON.stringify(a.weights) !== JSON.stringify(model.router) || mirrorsChange(model, a);
         model.router = { ...a.weights };
         model.mirrors = a.shadow ? [a.shadow] : [];
         if (changed) model.lastRouteChangeAt = now;
@@ -341,7 +346,7 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     st = d.state;
     for (const a of d.actions) {
       if (a.kind === 'setWeights') {
-        if (JSON.stringify(a.weights) !== JSON.stringify(model.router) || JSON.stringify(a.shadow ? [a.shadow] : []) !== JSON.stringify(model.mirrors)) model.lastRouteChangeAt = now;
+        if (JSON.stringify(a.weights) !== JSON.stringify(model.router) || mirrorsChange(model, a)) model.lastRouteChangeAt = now;
         model.router = { ...a.weights };
         model.mirrors = a.shadow ? [a.shadow] : [];
       } else {model.scale(a.version, a.kind === 'setFloor' ? a.replicas : 0, now);}

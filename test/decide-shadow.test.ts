@@ -14,7 +14,11 @@ import { ControllerState, Observations, ShadowRoute } from '../src/core/state';
 
 const S = 1000;
 const errors: MetricSpec = {
-  provider: 'prometheus', name: 'errors', query: 'q', comparison: 'lt', threshold: 0.5,
+  provider: 'prometheus',
+  name: 'errors',
+  query: 'q',
+  comparison: 'lt',
+  threshold: 0.5,
   sequential: { errorsQuery: 'e', requestsQuery: 'r', ...DEFAULT_SEQUENTIAL },
 };
 const spec: RolloutSpec = rolloutSpec({
@@ -140,7 +144,10 @@ describe('decide: the shadow step', () => {
     const s = specHash(spec);
     expect(w.state.specHash).toBe(s);
     const d = decide(spec, w.state, {
-      readyReplicas: { v1: 4, v2: 4 }, routerWeights: { v1: 100, v2: 0 }, routerMirrors: w.mirrors, metrics: {},
+      readyReplicas: { v1: 4, v2: 4 },
+      routerWeights: { v1: 100, v2: 0 },
+      routerMirrors: w.mirrors,
+      metrics: {},
       commands: [{ id: 'p', kind: 'promote', at: 20 * S, seq: 1 }],
     }, 20 * S);
     const send = d.actions.find((a) => a.kind === 'setWeights');

@@ -162,7 +162,7 @@ export function report(cells: Cell[]): { markdown: string; targets: Array<{ name
       const o = get(ours, rps, rate);
       const f = best('Flagger', rps, rate);
       const a = best('Argo', rps, rate);
-      const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '1.00 (both 0)' : 'worse (vs 0)') : (a / b).toFixed(2));
+      const ratio = (x: number, y: number) => (y === 0 ? (x === 0 ? '1.00 (both 0)' : 'worse (vs 0)') : (x / y).toFixed(2));
       const r = (x?: Cell) => (x?.medianExposedAborted !== undefined && o.medianExposedAborted !== undefined
         ? `${ratio(o.medianExposedAborted, x.medianExposedAborted)} / ${ratio(o.meanExposed, x.meanExposed)}` : 'n/a (never rolled back)');
       const cell = (c?: Cell) => (c ? `${num(c.medianExposedAborted)} / ${num(c.meanExposed)}` : '-');

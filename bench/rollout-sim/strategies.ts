@@ -2,9 +2,9 @@
  * The strategies compared, each parameterized as its system documents it, with the source of every figure.
  */
 import { Decision, Observation, Scenario, Strategy } from './sim';
+import { DEFAULT_SHADOW_MAX_SECONDS, DEFAULT_TICK_SECONDS } from '../../src/core/constants';
 import { decide } from '../../src/core/decide';
 import { DEFAULT_NO_DATA } from '../../src/core/gates';
-import { DEFAULT_SHADOW_MAX_SECONDS, DEFAULT_TICK_SECONDS } from '../../src/core/constants';
 import { equalSteps, resolveShadowSteps } from '../../src/core/schedule';
 import { MetricSpec, RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';

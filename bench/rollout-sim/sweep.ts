@@ -1,5 +1,6 @@
 /**
- * Sweep of ours' tick interval and sequential-test parameters: how the defaults were chosen. For each combination,
+ * Sweep of ours' tick interval and sequential-test parameters, without the shadow step (the test alone, on answered
+ * requests): how the defaults were chosen. For each combination,
  * false aborts over H healthy seeded rollouts and, for 0.5 %, 2 % and 20 % canaries over S seeds, how many were
  * rolled back and the median requests exposed before rollback, at 5, 50 and 500 requests/s.
  *
@@ -27,14 +28,15 @@ export function sweep(tick: number, detectRatio: number, falseAbortRate: number,
     const h = scenario(rps, 0.001);
     let falseAborts = 0;
     for (let seed = 1; seed <= healthy; seed++) {
-      if (simulate(h, ours(h, { tickSeconds: tick, errorCheck: check() }), seed * 7919 + rps).outcome === 'aborted') falseAborts++;
+      if (simulate(h, ours(h, { tickSeconds: tick, errorCheck: check(), shadowFirst: false }), seed * 7919 + rps).outcome === 'aborted') falseAborts++;
     }
     const cells: string[] = [];
     for (const rate of [0.005, 0.02, 0.2]) {
       const sc = scenario(rps, rate);
       const exposed: number[] = [];
       for (let seed = 1; seed <= faulty; seed++) {
-        const r = simulate(sc, ours(sc, { tickSeconds: tick, errorCheck: check() }), seed * 7919 + rps * 31 + Math.round(rate * 1e5));
+        const strategy = ours(sc, { tickSeconds: tick, errorCheck: check(), shadowFirst: false });
+        const r = simulate(sc, strategy, seed * 7919 + rps * 31 + Math.round(rate * 1e5));
         if (r.outcome === 'aborted') exposed.push(r.exposed);
       }
       cells.push(`${rate * 100} %: ${exposed.length}/${faulty} rolled back, median ${median(exposed) ?? '-'}`);

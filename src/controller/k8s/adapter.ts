@@ -136,10 +136,10 @@ export { weightsFromRules };
 
 /** The HTTPRoute as the router. */
 export class HttpRouteRouter implements TrafficRouter {
-  constructor(private readonly kube: KubeClient, private readonly spec: RolloutSpec, private readonly target: KubernetesTarget) {}
-
   /** The rules of the last read, for `readMirrors` (one GET per tick for both). */
   private lastRules?: readonly any[];
+
+  constructor(private readonly kube: KubeClient, private readonly spec: RolloutSpec, private readonly target: KubernetesTarget) {}
 
   public async readWeights(): Promise<Weights | undefined> {
     const route = await this.kube.get(paths.httpRoute(this.target.namespace, this.target.httpRoute));
