@@ -4,6 +4,7 @@
  * mirror off the route. Routes: the mirror renders as a second RequestMirror filter and reads back.
  */
 import { kubernetesTarget, rolloutSpec } from './support/spec-fixture';
+import { nextChange } from '../src/controller/cli/main';
 import { decide } from '../src/core/decide';
 import { specHash } from '../src/core/plan/plan';
 import { mirrorsFromRules, renderHttpRouteRules, weightsFromRules } from '../src/core/routes/gateway-api';
@@ -184,5 +185,15 @@ describe('routes: the shadow step\'s mirror', () => {
   test('a mirror whose percent a CRD before v1.3 pruned reads as 100 %', () => {
     const rules = [{ matches: [{}], backendRefs: [{ name: 'llama-v1', port: 8080, weight: 100 }], filters: [{ type: 'RequestMirror' as const, requestMirror: { backendRef: { name: 'llama-v2', port: 8080 } } as any }] }];
     expect(mirrorsFromRules(target, rules)).toEqual([{ version: 'v2', percent: 100 }]);
+  });
+});
+
+describe('model-rollout status during the shadow step', () => {
+  test('says what comes next: the mirror going on, then the step\'s end (earlier once the test passes)', () => {
+    const base: ControllerState = { specHash: specHash(spec), phase: 'progressing', stepIndex: 0, stepStartedAt: 0, weights: { v1: 100, v2: 0 }, floors: {}, checkFailures: 0, updatedAt: 0 };
+    expect(nextChange(spec, base, 0)).toEqual({ what: 'the route starts mirroring 25 % of requests to the canary' });
+    expect(nextChange(spec, { ...base, shadowFrom: 10 * S }, 20 * S)).toEqual({ at: 310 * S, what: 'the shadow step ends (earlier once the error test passes on the copies)' });
+    expect(nextChange(spec, { ...base, shadowFrom: 10 * S, shadowPassCopies: 170 }, 40 * S).what).toMatch(/passed after 170, holding until 340/);
+    expect(nextChange(spec, { ...base, capacityWaitSince: 0 }, 20 * S).what).toMatch(/replicas to be ready/);
   });
 });

@@ -263,6 +263,11 @@ export function nextChange(spec: RolloutSpec, state: ControllerState, now: numbe
     const at = state.gate?.lastAt !== undefined ? state.gate.lastAt + step.gate.intervalSeconds * 1000 : now;
     return { at, what: `measurement ${(state.gate?.measurements ?? 0) + 1}/${step.gate.count} of "${step.gate.name}"` };
   }
+  if (step?.kind === 'shadow' && state.capacityWaitSince === undefined) {
+    // the copies flow once the route mirrors (shadowFrom); the error test may end the step before its cap
+    if (state.shadowFrom === undefined) return { what: `the route starts mirroring ${step.percent} % of requests to the canary` };
+    return { at: state.shadowFrom + step.maxSeconds * 1000, what: `the shadow step ends (earlier once the error test passes on the copies${state.shadowPassCopies !== undefined ? `: passed after ${state.shadowPassCopies}, holding until ${2 * state.shadowPassCopies}` : ''})` };
+  }
   if (state.capacityWaitSince !== undefined) return { what: 'waits for the canary\'s replicas to be ready' };
   return { what: 'at the next tick (within a minute), once the replicas are ready' };
 }
