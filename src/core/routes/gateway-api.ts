@@ -95,7 +95,11 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   };
   const mirrorTo = (m: ShadowRoute) => ({ type: 'RequestMirror' as const, requestMirror: { backendRef: { name: ref(m.version, 0).name, port: ref(m.version, 0).port }, percent: m.percent } });
   // the rollout's shadow version, then a shadow step's canary: RequestMirror may repeat in a rule (the CRD's CEL rules
-  // forbid repeating the header modifiers, redirect and rewrite, not the mirror; GEP-3171 made several mirrors standard)
+  // forbid repeating the header modifiers, redirect and rewrite, not the mirror; GEP-3171 made several mirrors standard).
+  // Copies are fire-and-forget: the gateway does not wait for their answers, and Envoy-based gateways (Istio, Envoy
+  // Gateway) suffix the copy's Host/authority with `-shadow` (Envoy's RequestMirrorPolicy); vLLM ignores the Host, and
+  // its own counters (`vllm:request_success_total`) count the copies the shadow step's error test reads
+  // (src/rollout/serving-engine.ts).
   const mirrors = [...(spec.mirror ? [mirrorTo(spec.mirror)] : []), ...(shadow ? [mirrorTo(shadow)] : [])];
   const filters = mirrors.length > 0 ? mirrors : undefined;
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
