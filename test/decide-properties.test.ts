@@ -25,6 +25,7 @@ import { rolloutSpec } from './support/spec-fixture';
 import { replicasForWeight } from '../src/core/capacity';
 import { decide } from '../src/core/decide';
 import { equalSteps } from '../src/core/schedule';
+import { DEFAULT_SEQUENTIAL } from '../src/core/sequential';
 import { MetricSpec, RolloutSpec, StepSpec } from '../src/core/spec';
 import { Action, Command, ControllerState, MetricObservation, Observations, ShadowRoute } from '../src/core/state';
 import { Weights } from '../src/core/weights';
@@ -33,6 +34,8 @@ const MIN = 60_000;
 const UNKNOWN = '(unknown backend)';
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 5000);
 const errorRate: MetricSpec = { provider: 'prometheus', name: 'error-rate', query: 'q', comparison: 'lt', threshold: 0.05, sampleQuery: 's', minSamples: 50 };
+/** The presets' error check: the same metric judged by the sequential test (its verdict can end a shadow step early). */
+const sequentialErrorRate: MetricSpec = { ...errorRate, sequential: { errorsQuery: 'e', requestsQuery: 'r', ...DEFAULT_SEQUENTIAL } };
 
 type SpecChange = 'steps' | 'replaceCanary' | 'removeCanary' | 'stableToServing' | 'lowerWeights' | 'stableReplicas' | 'mirror' | 'threshold';
 
@@ -74,6 +77,8 @@ interface Initial {
   readonly liveExtra: number;
   /** Surge mode (`RolloutCapacity.surge({ maxExtraGpus: 3 })`). */
   readonly surge: boolean;
+  /** The check is the sequential test (counts of canary and stable per window); absent in older recorded cases. */
+  readonly sequential?: boolean;
 }
 
 const initialArb: fc.Arbitrary<Initial> = fc.record({
@@ -92,16 +97,19 @@ const initialArb: fc.Arbitrary<Initial> = fc.record({
   commandsBeforeStart: fc.array(fc.constantFrom<Command['kind']>('pause', 'cancel', 'resume'), { maxLength: 1 }),
   liveExtra: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 8 }) }),
   surge: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  sequential: fc.boolean(),
 });
 
-type BaseOptions = { steps: StepSpec[]; twoCanaries: boolean; stableReplicas: number; checks: boolean; keepWarm: number; surge?: boolean };
+type BaseOptions = {
+  steps: StepSpec[]; twoCanaries: boolean; stableReplicas: number; checks: boolean; keepWarm: number; surge?: boolean; sequential?: boolean;
+};
 
 function baseSpec(i: BaseOptions): RolloutSpec {
   return rolloutSpec({
     ...(i.surge ? { capacity: { mode: 'surge', maxExtraGpus: 3 } } : {}),
     steps: i.steps,
     stableReplicas: i.stableReplicas,
-    checks: i.checks ? [errorRate] : [],
+    checks: i.checks ? [i.sequential ? sequentialErrorRate : errorRate] : [],
     keepPreviousWarmSeconds: i.keepWarm,
     checkFailureLimit: 2,
     progressDeadlineSeconds: 600,
@@ -179,7 +187,7 @@ class Model {
 interface Verdict { ok: boolean; why?: string }
 
 /** How often the capacity paths ran (the suite asserts they did): live-sized decisions, surge stable shrinks, partial abort moves. */
-const exercised = { live: 0, surgeShrink: 0, abortRamp: 0, shadow: 0 };
+const exercised = { live: 0, surgeShrink: 0, abortRamp: 0, shadow: 0, shadowPass: 0 };
 
 function checkDecision(
   model: Model, o: Observations, actions: readonly Action[], next: ControllerState, spec: RolloutSpec, now: number, checkFailed: boolean,
@@ -277,10 +285,13 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     }
     const inSpec = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : [])];
     const versions = [...new Set([...inSpec, ...Object.keys(model.floors)])];
+    // one tick's window of a sequential check: 200 canary requests against 2,000 of stable
+    const counts = (errors: number) => (init.sequential
+      ? { counts: { canary: { requests: 200, errors }, stable: { requests: 2000, errors: 2 } } } : {});
     const metric = (): MetricObservation => {
       switch (e.health) {
-        case 'good': return { value: 0.001, samples: 1000 };
-        case 'bad': return { value: 0.5, samples: 1000 };
+        case 'good': return { value: 0.001, samples: 1000, ...counts(0) };
+        case 'bad': return { value: 0.5, samples: 1000, ...counts(30) };
         case 'nan': return { value: 0.5, samples: NaN };
         case 'empty': return {};
         case 'error': return { error: 'ECONNREFUSED' };
@@ -299,6 +310,7 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
     };
     lastObs = o;
     const d = decide(spec, st, o, now);
+    if (d.reason.includes('shadow step: the sequential test passed')) exercised.shadowPass++;
     if (process.env.PROPERTY_DEBUG) {
       const versionsNow = [spec.stable, spec.canaries.map((c) => c.version)];
       const seen = { r: o.routerWeights, ready: o.readyReplicas };
@@ -337,10 +349,13 @@ function runRollout(init: Initial, events: readonly Event[]): Verdict {
       routerMirrors: [...model.mirrors],
       floors: Object.fromEntries(versions.map((v) => [v, model.floors[v] ?? 0])),
       ...(init.liveExtra > 0 ? { desiredReplicas: desired } : {}),
-      metrics: Object.fromEntries(spec.canaries.map((c) => [c.version, { 'error-rate': { value: 0.001, samples: 1000 } }])),
+      metrics: Object.fromEntries(spec.canaries.map((c) => [c.version, {
+        'error-rate': { value: 0.001, samples: 1000, ...(init.sequential ? { counts: { canary: { requests: 200, errors: 0 }, stable: { requests: 2000, errors: 2 } } } : {}) },
+      }])),
       commands: [...model.commands],
     };
     const d = decide(spec, st, o, now);
+    if (d.reason.includes('shadow step: the sequential test passed')) exercised.shadowPass++;
     const verdict = checkDecision(model, o, d.actions, d.state, spec, now, false);
     if (!verdict.ok) return verdict;
     st = d.state;
@@ -408,6 +423,7 @@ test(`properties: ${RUNS} random rollouts with faults, checked against the route
     },
   });
   console.log(`property suite: ${RUNS} rollouts, ${ticks} ticks in ${((Date.now() - started) / 1000).toFixed(1)} s; `
-    + `capacity paths: ${exercised.live} live-sized decisions, ${exercised.surgeShrink} surge shrinks, ${exercised.abortRamp} partial abort moves, ${exercised.shadow} mirror sends`);
-  if (RUNS >= 1000) expect(Math.min(exercised.live, exercised.surgeShrink, exercised.abortRamp, exercised.shadow)).toBeGreaterThan(0);
+    + `capacity paths: ${exercised.live} live-sized decisions, ${exercised.surgeShrink} surge shrinks, ${exercised.abortRamp} partial abort moves, ${exercised.shadow} mirror sends, ${exercised.shadowPass} shadow steps ended by the error test`);
+  const paths = [exercised.live, exercised.surgeShrink, exercised.abortRamp, exercised.shadow, exercised.shadowPass];
+  if (RUNS >= 1000) expect(Math.min(...paths)).toBeGreaterThan(0);
 });
