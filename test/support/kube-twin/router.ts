@@ -63,6 +63,15 @@ export function prng(seed: number): () => number {
 }
 
 export class GatewayRouter {
+  /**
+   * `resolve` answers while the store's resourceVersion is `resolvedAt`: a backendRef's Deployments change only
+   * with a write, and the world routes every simulated request between writes.
+   */
+  private readonly resolved = new Map<string, Backend | undefined>();
+  private resolvedAt = '';
+  private routeTable: ReadonlyArray<{ route: KubeObject; rules: JsonObject[][] }> = [];
+  private routesAt = '';
+
   constructor(private readonly store: Store, private readonly random: () => number) {}
 
   public route(req: GatewayRequest): RouteOutcome {
@@ -87,11 +96,11 @@ export class GatewayRouter {
     const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const host = req.host.toLowerCase().replace(/:\d+$/, '');
     const candidates: Candidate[] = [];
-    for (const route of this.store.listView(HTTPROUTES)) {
+    for (const { route, rules } of this.routes()) {
       const hostRank = hostnameRank(route, host);
       if (!hostRank) continue;
-      rulesOf(route).forEach((rule, ruleIndex) => {
-        matchesOf(rule).forEach((m, matchIndex) => {
+      rules.forEach((matches, ruleIndex) => {
+        matches.forEach((m, matchIndex) => {
           const rank = matchRank(m, pathOnly, query, headers, (req.method ?? 'GET').toUpperCase());
           if (rank) candidates.push({ route, ruleIndex, matchIndex, rank: [...hostRank, ...rank] });
         });
@@ -99,6 +108,16 @@ export class GatewayRouter {
     }
     candidates.sort(compareCandidates);
     return candidates[0];
+  }
+
+  /** The HTTPRoutes with each rule's matches, read again only after a write (as `resolve`). */
+  private routes(): ReadonlyArray<{ route: KubeObject; rules: JsonObject[][] }> {
+    const revision = this.store.latestResourceVersion;
+    if (revision !== this.routesAt) {
+      this.routeTable = this.store.listView(HTTPROUTES).map((route) => ({ route, rules: rulesOf(route).map(matchesOf) }));
+      this.routesAt = revision;
+    }
+    return this.routeTable;
   }
 
   private pick(refs: JsonObject[]): JsonObject | undefined {
@@ -121,6 +140,19 @@ export class GatewayRouter {
   /** backendRef -> Service -> Deployments selected by the Service (undefined: not a resolvable reference). */
   private resolve(routeNs: string, ref: JsonObject): Backend | undefined {
     if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') return undefined;
+    const revision = this.store.latestResourceVersion;
+    if (revision !== this.resolvedAt) {
+      this.resolved.clear();
+      this.resolvedAt = revision;
+    }
+    const cacheKey = `${routeNs}\0${String(ref.namespace ?? routeNs)}\0${String(ref.name)}`;
+    if (this.resolved.has(cacheKey)) return this.resolved.get(cacheKey);
+    const backend = this.resolveNow(routeNs, ref);
+    this.resolved.set(cacheKey, backend);
+    return backend;
+  }
+
+  private resolveNow(routeNs: string, ref: JsonObject): Backend | undefined {
     const ns = String(ref.namespace ?? routeNs);
     const name = String(ref.name);
     if (ns !== routeNs && !this.granted(routeNs, ns, name)) return undefined;
