@@ -4,10 +4,8 @@
 //   node test/support/static-checks.js [--tsconfig test/tsconfig.json] [--fix] [--] [extra files...]
 //
 // 1. Type-check: builds a `ts.Program` from test/tsconfig.json (src, tests, examples, bench), plus .projenrc.ts,
-//    and prints `ts.getPreEmitDiagnostics` in tsc's format. That is what `tsc --noEmit -p` reports: tsc's
-//    `emitFilesAndReportErrors` collects the options, global, syntactic and semantic diagnostics of the program
-//    (typescript/src/compiler/watch.ts), and `getPreEmitDiagnostics` returns the same set
-//    (typescript/src/compiler/program.ts).
+//    and prints what `tsc --noEmit -p` reports, in tsc's format (see `typeCheck`: the same calls in the same
+//    order as tsc's `emitFilesAndReportErrors`, declaration diagnostics included).
 // 2. Lint: ESLint through its Node API, same config (.eslintrc.json), same patterns and extensions as the `eslint`
 //    task (.projenrc.ts / .projen/tasks.json), with `parserOptions.programs = [program]` and the project service
 //    turned off. typescript-eslint then takes each file's AST and type checker from that program
@@ -54,13 +52,27 @@ function createProgram() {
   return { program, configDiagnostics: config.errors };
 }
 
+/**
+ * The diagnostics `tsc --noEmit -p` reports, in its order and with its short-circuits: typescript/src/compiler/
+ * watch.ts `emitFilesAndReportErrors` (config file, syntactic; then options and global; then semantic; then, with
+ * `noEmit` and `declaration` as here, the declaration diagnostics). tsc exits non-zero on any of them.
+ */
 function typeCheck(program, configDiagnostics) {
-  const diagnostics = ts.sortAndDeduplicateDiagnostics([...configDiagnostics, ...ts.getPreEmitDiagnostics(program)]);
+  const all = [...configDiagnostics];
+  const clean = () => all.length === configDiagnostics.length;
+  all.push(...program.getSyntacticDiagnostics());
+  if (clean()) {
+    all.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());
+    if (clean()) all.push(...program.getSemanticDiagnostics());
+    const options = program.getCompilerOptions();
+    if (options.noEmit && (options.declaration || options.composite) && clean()) all.push(...program.getDeclarationDiagnostics());
+  }
+  const diagnostics = ts.sortAndDeduplicateDiagnostics(all);
   const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => ts.sys.newLine };
   if (diagnostics.length > 0) {
     process.stdout.write(ts.formatDiagnostics(diagnostics, host));
   }
-  return diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
+  return diagnostics.length;
 }
 
 async function lint(program) {
