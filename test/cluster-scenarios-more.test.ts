@@ -210,6 +210,7 @@ describeWithKubectl('more cluster scenarios', kubectl, () => {
     const served = new Map<string, string[]>(); // user -> services over time
     let forged = 0;
     let forgedDiffer = 0;
+    const wrongBuckets: string[] = [];
     // every 10th second: each user once, and 20 of them again with a forged bucket header (bucket 0: the first
     // bucket of the canary's range); the other seconds carry no traffic (LuaJIT runs once per busy second)
     const traffic = (t: number): GatewayRequest[] => {
@@ -222,8 +223,9 @@ describeWithKubectl('more cluster scenarios', kubectl, () => {
       if (requests.length === 0) return;
       requests.slice(0, users.length).forEach((r, i) => {
         const u = users[i];
-        // the filter replaced the header with the user's own bucket
-        expect(Number(r.headers?.[BUCKET_HEADER])).toBe(bucketOf(u));
+        // the filter replaced the header with the user's own bucket (counted here, asserted once at the end: an
+        // expect() per request was ~12,000 matcher calls, 0.6 s of CPU)
+        if (Number(r.headers?.[BUCKET_HEADER]) !== bucketOf(u)) wrongBuckets.push(`${u}: ${r.headers?.[BUCKET_HEADER]}`);
         served.set(u, [...(served.get(u) ?? []), outcomes[i].backend?.service ?? 'none']);
       });
       for (let j = 0; j < 20; j++) {
@@ -252,6 +254,7 @@ describeWithKubectl('more cluster scenarios', kubectl, () => {
     expect(new Set(switches).size).toBeGreaterThan(3);
     expect(forged).toBeGreaterThan(1000);
     expect(forgedDiffer).toBe(0);
+    expect(wrongBuckets).toEqual([]);
     expectSafe(reports['sticky routing'], 10_000);
   });
 

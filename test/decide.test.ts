@@ -279,23 +279,25 @@ test('properties: weights whole and summing to 100, within the plan, rising only
       });
       const d: Decision = decide(s, st, o, now);
       const w = d.state.weights;
+      // the checks return false rather than call expect() in the loop (issue 17: fast-check reports the failing
+      // case and its shrunk counterexample; matchers cost more than the decisions here)
       // whole, in range, summing to 100
-      expect(Object.values(w).every((x) => Number.isInteger(x) && x >= 0 && x <= 100)).toBe(true);
-      expect(w.v1 + w.v2).toBe(100);
+      if (!Object.values(w).every((x) => Number.isInteger(x) && x >= 0 && x <= 100)) return false;
+      if (w.v1 + w.v2 !== 100) return false;
       // never above the plan at the state's position
       if (d.state.phase === 'progressing' || d.state.phase === 'paused') {
-        expect(w.v2).toBeLessThanOrEqual(weightsAt(s, progressAfter(s.steps, d.state.stepIndex + 1)).v2);
+        if (!(w.v2 <= weightsAt(s, progressAfter(s.steps, d.state.stepIndex + 1)).v2)) return false;
       }
       // rising only with ready capacity; falling only by abort
       const before = st?.weights.v2 ?? 0;
       for (const a of d.actions) {
         if (a.kind !== 'setWeights') continue;
-        if (a.weights.v2 > before) expect(ready).toBeGreaterThanOrEqual(replicasForWeight(a.weights.v2, replicas));
-        if (a.weights.v2 < before) expect(d.state.phase).toBe('aborted');
+        if (a.weights.v2 > before && !(ready >= replicasForWeight(a.weights.v2, replicas))) return false;
+        if (a.weights.v2 < before && d.state.phase !== 'aborted') return false;
       }
-      if (d.state.phase === 'aborted') expect(w.v2).toBe(0);
+      if (d.state.phase === 'aborted' && w.v2 !== 0) return false;
       // no action without a state change
-      if (d.actions.length > 0) expect(canonicalJson(d.state)).not.toBe(canonicalJson(st ?? null));
+      if (d.actions.length > 0 && canonicalJson(d.state) === canonicalJson(st ?? null)) return false;
       // apply
       for (const a of d.actions) {
         if (a.kind === 'setWeights' && e.routerTakes) router = { v1: a.weights.v1, v2: a.weights.v2 };
@@ -303,5 +305,6 @@ test('properties: weights whole and summing to 100, within the plan, rising only
       }
       st = d.state;
     }
+    return true;
   }), { numRuns: 1000 });
 });

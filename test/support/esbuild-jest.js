@@ -1,6 +1,6 @@
 // Jest transformer: TypeScript to CommonJS with esbuild, transpile-only, as ts-jest with `isolatedModules` did,
 // at a fraction of the CPU (no TypeScript compiler in every jest worker). Type errors are `npm test`'s
-// `tsc --noEmit -p test/tsconfig.json`, which runs beside jest. Source maps keep stack traces on the TypeScript.
+// static checks (test/support/static-checks.js: tsc's diagnostics and eslint), which run beside jest. Source maps keep stack traces on the TypeScript.
 const crypto = require('crypto');
 const { transformSync, version } = require('esbuild');
 

@@ -68,7 +68,12 @@ export class FakeKubeApi {
   }
 
   public async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server?.close(() => r()));
+    const closed = new Promise<void>((r) => this.server?.close(() => r()));
+    // close() waits for the open connections to end (https://nodejs.org/api/http.html#serverclosecallback): after
+    // the CLI's not-found test (two parallel reads, one failing) one stayed open until the server's keep-alive
+    // timeout, 4 s of the suite. Teardown ends them all.
+    this.server?.closeAllConnections();
+    await closed;
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

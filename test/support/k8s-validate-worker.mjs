@@ -3,7 +3,8 @@
 // models and TypeScript's libraries, module resolutions, and the imported model classes (the packages are
 // ESM-only; jest runs CommonJS). Each request is one batch; the answer goes back on `port` and `flag` wakes the
 // caller, who waits synchronously (Atomics.wait), so `validateStrict()` stays a plain function.
-import { parentPort, workerData } from 'node:worker_threads';
+import path from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ts from 'typescript';
 
 const { port, signal } = workerData;
@@ -26,6 +27,7 @@ const base = ts.createCompilerHost(options, true);
 const sources = new Map();
 const resolutions = ts.createModuleResolutionCache(base.getCurrentDirectory(), (f) => f, options);
 let batch = { name: '', text: '' };
+let previousProgram;
 const host = {
   ...base,
   fileExists: (f) => f === batch.name || base.fileExists(f),
@@ -64,9 +66,15 @@ function typeErrors(file, items) {
     line += statement.split('\n').length;
     statements.push(statement);
   });
-  batch = { name: file, text: statements.join('\n') };
-  const program = ts.createProgram({ rootNames: [file], options, host });
-  const source = program.getSourceFile(file);
+  // one file name per thread and the previous program passed as `oldProgram`: TypeScript then reuses the program's
+  // structure (module resolutions, the processed import graph of the models' declarations) when only the batch's
+  // text changed (`tryReuseStructureFromOldProgram`, typescript/src/compiler/program.ts), instead of walking the
+  // whole graph again for every batch
+  const name = path.join(path.dirname(file), `batch-${threadId}.mts`);
+  batch = { name, text: statements.join('\n') };
+  const program = ts.createProgram({ rootNames: [name], options, host, oldProgram: previousProgram });
+  previousProgram = program;
+  const source = program.getSourceFile(name);
   const objectAt = (pos) => {
     const line = source.getLineAndCharacterOfPosition(pos).line;
     let idx = 0;

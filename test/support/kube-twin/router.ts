@@ -43,6 +43,15 @@ export interface RouteOutcome {
 
 interface Candidate { route: KubeObject; ruleIndex: number; matchIndex: number; rank: number[] }
 
+/** A request's matched rule: its route, its resolved mirrors and the backendRefs to pick from. */
+interface Matched {
+  readonly ns: string;
+  readonly routeName: string;
+  readonly ruleIndex: number;
+  readonly mirrors: readonly Backend[];
+  readonly refs: JsonObject[];
+}
+
 const def = (group: string, version: string, resource: string) => findResource(group, version, resource)!;
 const HTTPROUTES = def('gateway.networking.k8s.io', 'v1', 'httproutes');
 const GRANTS = def('gateway.networking.k8s.io', 'v1beta1', 'referencegrants');
@@ -63,23 +72,62 @@ export function prng(seed: number): () => number {
 }
 
 export class GatewayRouter {
+  /**
+   * Answers kept while the store's resourceVersion is `syncedAt` (see `sync`): routes, matches and a backendRef's
+   * Deployments change only with a write, and the world routes every simulated request between writes.
+   */
+  private readonly resolved = new Map<string, Backend | undefined>();
+  private readonly matched = new Map<string, Matched | undefined>();
+  private routeTable?: ReadonlyArray<{ route: KubeObject; rules: JsonObject[][] }>;
+  private syncedAt = '';
+
   constructor(private readonly store: Store, private readonly random: () => number) {}
 
   public route(req: GatewayRequest): RouteOutcome {
-    const best = this.select(req);
-    if (!best) return { status: 404, mirrors: [] };
-    const rule = rulesOf(best.route)[best.ruleIndex];
-    const ns = String(best.route.metadata.namespace);
-    const routeName = `${ns}/${String(best.route.metadata.name)}`;
-    const mirrors = filtersOf(rule)
-      .filter((f) => f.type === 'RequestMirror' && isObject(f.requestMirror) && isObject(f.requestMirror.backendRef))
-      .map((f) => this.resolve(ns, (f.requestMirror as JsonObject).backendRef as JsonObject))
-      .filter((b): b is Backend => b !== undefined);
-    const ref = this.pick(Array.isArray(rule.backendRefs) ? rule.backendRefs.filter(isObject) : []);
+    const matched = this.match(req);
+    if (!matched) return { status: 404, mirrors: [] };
+    const { ns, routeName, ruleIndex, mirrors, refs } = matched;
+    // the weighted pick stays per request (the PRNG's sequence is the same as without the cache)
+    const ref = this.pick(refs);
     const backend = ref && this.resolve(ns, ref);
-    if (!backend) return { status: 500, route: routeName, ruleIndex: best.ruleIndex, mirrors };
+    if (!backend) return { status: 500, route: routeName, ruleIndex, mirrors };
     const ready = backend.deployments.reduce((n, d) => n + readyReplicas(this.store.view(DEPLOYMENTS, backend.namespace, d)), 0);
-    return { status: ready > 0 ? 200 : 503, route: routeName, ruleIndex: best.ruleIndex, backend, mirrors };
+    return { status: ready > 0 ? 200 : 503, route: routeName, ruleIndex, backend, mirrors };
+  }
+
+  /**
+   * The rule a request matches, with its mirrors resolved and its backendRefs, kept per request shape (host, path,
+   * method, headers) until the next write: the world sends the same few request shapes every simulated second.
+   */
+  private match(req: GatewayRequest): Matched | undefined {
+    this.sync();
+    const key = `${req.host}\0${req.path}\0${req.method ?? ''}\0${req.headers ? JSON.stringify(req.headers) : ''}`;
+    if (this.matched.has(key)) return this.matched.get(key);
+    const best = this.select(req);
+    let matched: Matched | undefined;
+    if (best) {
+      const rule = rulesOf(best.route)[best.ruleIndex];
+      const ns = String(best.route.metadata.namespace);
+      const mirrors = filtersOf(rule)
+        .filter((f) => f.type === 'RequestMirror' && isObject(f.requestMirror) && isObject(f.requestMirror.backendRef))
+        .map((f) => this.resolve(ns, (f.requestMirror as JsonObject).backendRef as JsonObject))
+        .filter((b): b is Backend => b !== undefined);
+      const refs = Array.isArray(rule.backendRefs) ? rule.backendRefs.filter(isObject) : [];
+      matched = { ns, routeName: `${ns}/${String(best.route.metadata.name)}`, ruleIndex: best.ruleIndex, mirrors, refs };
+    }
+    // bounded: the sticky scenarios send a few hundred distinct users
+    if (this.matched.size < 10_000) this.matched.set(key, matched);
+    return matched;
+  }
+
+  /** Drops every cached answer when the store has been written since they were computed. */
+  private sync(): void {
+    const revision = this.store.latestResourceVersion;
+    if (revision === this.syncedAt) return;
+    this.syncedAt = revision;
+    this.resolved.clear();
+    this.matched.clear();
+    this.routeTable = undefined;
   }
 
   private select(req: GatewayRequest): Candidate | undefined {
@@ -87,11 +135,11 @@ export class GatewayRouter {
     const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const host = req.host.toLowerCase().replace(/:\d+$/, '');
     const candidates: Candidate[] = [];
-    for (const route of this.store.listView(HTTPROUTES)) {
+    for (const { route, rules } of this.routes()) {
       const hostRank = hostnameRank(route, host);
       if (!hostRank) continue;
-      rulesOf(route).forEach((rule, ruleIndex) => {
-        matchesOf(rule).forEach((m, matchIndex) => {
+      rules.forEach((matches, ruleIndex) => {
+        matches.forEach((m, matchIndex) => {
           const rank = matchRank(m, pathOnly, query, headers, (req.method ?? 'GET').toUpperCase());
           if (rank) candidates.push({ route, ruleIndex, matchIndex, rank: [...hostRank, ...rank] });
         });
@@ -99,6 +147,13 @@ export class GatewayRouter {
     }
     candidates.sort(compareCandidates);
     return candidates[0];
+  }
+
+  /** The HTTPRoutes with each rule's matches, read again only after a write (as `resolve`). */
+  private routes(): ReadonlyArray<{ route: KubeObject; rules: JsonObject[][] }> {
+    this.sync();
+    this.routeTable ??= this.store.listView(HTTPROUTES).map((route) => ({ route, rules: rulesOf(route).map(matchesOf) }));
+    return this.routeTable;
   }
 
   private pick(refs: JsonObject[]): JsonObject | undefined {
@@ -121,6 +176,15 @@ export class GatewayRouter {
   /** backendRef -> Service -> Deployments selected by the Service (undefined: not a resolvable reference). */
   private resolve(routeNs: string, ref: JsonObject): Backend | undefined {
     if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') return undefined;
+    this.sync();
+    const cacheKey = `${routeNs}\0${String(ref.namespace ?? routeNs)}\0${String(ref.name)}`;
+    if (this.resolved.has(cacheKey)) return this.resolved.get(cacheKey);
+    const backend = this.resolveNow(routeNs, ref);
+    this.resolved.set(cacheKey, backend);
+    return backend;
+  }
+
+  private resolveNow(routeNs: string, ref: JsonObject): Backend | undefined {
     const ns = String(ref.namespace ?? routeNs);
     const name = String(ref.name);
     if (ns !== routeNs && !this.granted(routeNs, ns, name)) return undefined;

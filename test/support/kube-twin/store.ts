@@ -27,6 +27,13 @@ export interface StoredKey { readonly def: ResourceDef; readonly namespace: stri
 export class Store {
   private readonly objects = new Map<string, KubeObject>();
   private revision = 1000;
+  /**
+   * `listView` answers by resource prefix and namespace, valid while `revision` is `listedAt` (every write bumps
+   * it). The router lists HTTPRoutes and Deployments for every simulated request, and the world at every second,
+   * between writes that come once a tick: listing and sorting the whole map each time was the twin's top cost.
+   */
+  private readonly lists = new Map<string, ReadonlyArray<Readonly<KubeObject>>>();
+  private listedAt = -1;
   /** Seconds since the epoch used for creationTimestamp and managedFields times (the world's clock can move it). */
   public now: () => Date = () => new Date();
 
@@ -40,7 +47,8 @@ export class Store {
 
   /** Objects of a resource, in one namespace or (namespace undefined) all of them, sorted by namespace/name. */
   public list(def: ResourceDef, namespace?: string): KubeObject[] {
-    return this.listView(def, namespace) as KubeObject[];
+    // a copy: the cached list is shared by every reader until the next write
+    return this.listView(def, namespace).slice() as KubeObject[];
   }
 
   /** `get`, typed read-only: for the world's router and autoscalers, which never change what they read. */
@@ -51,10 +59,20 @@ export class Store {
   /** `list`, typed read-only. */
   public listView(def: ResourceDef, namespace?: string): ReadonlyArray<Readonly<KubeObject>> {
     const prefix = `${def.group}/${def.version}/${def.resource}/`;
-    return [...this.objects.entries()]
-      .filter(([k, o]) => k.startsWith(prefix) && (namespace === undefined || (o.metadata.namespace ?? '') === namespace))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, o]) => o);
+    if (this.listedAt !== this.revision) {
+      this.lists.clear();
+      this.listedAt = this.revision;
+    }
+    const cacheKey = namespace === undefined ? prefix : `${prefix}\0${namespace}`;
+    let listed = this.lists.get(cacheKey);
+    if (!listed) {
+      listed = Object.freeze([...this.objects.entries()]
+        .filter(([k, o]) => k.startsWith(prefix) && (namespace === undefined || (o.metadata.namespace ?? '') === namespace))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, o]) => o));
+      this.lists.set(cacheKey, listed);
+    }
+    return listed;
   }
 
   /** Stores a new object, stamping uid, creationTimestamp, generation and resourceVersion. */
