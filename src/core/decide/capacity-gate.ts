@@ -48,11 +48,7 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
     t.reasons.push('a continuous check fails: no canary share rises, not even to repair the route');
     return false;
   }
-  // a shadow step's mirror adds its copies to the canary's load: its replicas come first, like a share's
-  const shadow = t.desiredShadow();
-  const mirroring = shadow && !t.routerShadows(shadow) ? shadow : undefined;
-  if (mirroring && !gaining.includes(mirroring.version)) gaining.push(mirroring.version);
-  const need = (version: string) => t.need(Math.min(100, (desired[version] ?? 0) + (mirroring?.version === version ? mirroring.percent : 0)));
+  const need = (version: string) => t.need(desired[version]);
   const surge = isSurge(spec);
   const room = surge ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   let waiting = false;

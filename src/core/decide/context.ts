@@ -7,9 +7,10 @@ import { DEFAULT_AUTOSCALER_WINDOW_SECONDS, liveReplicas, replicasForWeight } fr
 import { TICK_SECONDS } from '../constants';
 import { sameData } from '../hash';
 import { specHash } from '../plan/plan';
+import { progressAfter } from '../schedule';
 import { RolloutSpec } from '../spec';
 import { Action, ControllerState, Decision, Observations, PauseReason, ShadowRoute, Verdict } from '../state';
-import { abortWeights, Weights } from '../weights';
+import { abortWeights, Weights, weightsAt } from '../weights';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The state being decided: a mutable copy of the previous one. */
@@ -161,15 +162,42 @@ export class TickContext {
     return this.s.shadowFrom !== undefined ? this.desiredShadow() : undefined;
   }
 
-  /** Whether this tick's desired mirror is the one last sent. */
-  public sameShadowSent(): boolean {
+  /**
+   * The mirror weight sends carry now: the shadow step's once the canary has the ready replicas its copies need (or
+   * the route already mirrors), else none. The copies wait for capacity on their own (the shadow step, steps.ts):
+   * weights that must move meanwhile (traffic back to stable from a backend outside the rollout, a repair) are never
+   * held back by them (found by the property suite: a paused rollout left 90 % on an unknown backend while the new
+   * canary waited for GPUs the surge budget did not have).
+   */
+  public routeShadow(): ShadowRoute | undefined {
     const want = this.desiredShadow();
+    if (!want || this.routerShadows(want)) return want;
+    // ready replicas are not enough: the floor must be the shadow step's (raised in `shadowCapacity`), or floor repair
+    // may take them down as a leftover (found by the property suite: a canary that left the spec and came back was
+    // mirrored to while its recorded floor still said "scaled down")
+    const need = this.shadowNeed(want);
+    return this.ready(want.version) >= need && (this.s.floors[want.version] ?? 0) >= need ? want : undefined;
+  }
+
+  /**
+   * Replicas the canary needs while it answers the step's share and the copies of `shadow` (sized from the live load).
+   * The share is the plan's at the step, not the weights recorded: those change within the tick (a send), and the
+   * same tick decided again must want the same mirror (found by the property suite: a retried tick sent it again).
+   */
+  public shadowNeed(shadow: ShadowRoute): number {
+    const share = weightsAt(this.spec, progressAfter(this.spec.steps, this.s.stepIndex))[shadow.version] ?? 0;
+    return this.need(Math.min(100, share + shadow.percent));
+  }
+
+  /** Whether this tick's mirror is the one last sent. */
+  public sameShadowSent(): boolean {
+    const want = this.routeShadow();
     const sent = this.s.shadow;
     return want === undefined ? sent === undefined : sent !== undefined && sent.version === want.version && sent.percent === want.percent;
   }
 
   public sendWeights(weights: Weights): void {
-    const shadow = this.desiredShadow();
+    const shadow = this.routeShadow();
     this.actions.push({ kind: 'setWeights', weights, ...(shadow ? { shadow } : {}) });
     this.s.shadow = shadow;
     // the stable version's share before a change that lowers it, for live sizing (`observeLoad`)
@@ -192,8 +220,9 @@ export class TickContext {
   public routerServes(weights: Weights): boolean {
     const seen = this.obs.routerWeights;
     if (!seen) return false;
-    // a shadow step's mirror is part of what the route must serve: on during the step, off after it
-    if (!this.routerShadows(this.desiredShadow())) return false;
+    // a shadow step's mirror is part of what the route must serve: on during the step (once the canary can answer
+    // the copies), off after it
+    if (!this.routerShadows(this.routeShadow())) return false;
     const keys = new Set([...Object.keys(weights), ...Object.keys(seen)]);
     return [...keys].every((v) => (seen[v] ?? 0) === (weights[v] ?? 0));
   }

@@ -98,7 +98,12 @@ export function stableHolds(t: TickContext): number {
 export function shrinkStable(t: TickContext): void {
   const { spec, s } = t;
   if (!isSurge(spec) || !settled(t)) return;
-  const share = Math.max(s.weights[spec.stable] ?? 0, weightsAt(spec, progressAfter(spec.steps, s.stepIndex))[spec.stable]);
+  // everything the canaries do not carry is the stable version's to carry: a version that left the spec (a replaced
+  // or promoted-then-dropped canary) or a backend outside the rollout comes back to it, so it does not shrink below
+  // that (found by the property suite: a paused rollout lowered the stable floor its own repair had just raised, and
+  // the same tick decided again acted again)
+  const onCanaries = spec.canaries.reduce((n, c) => n + (s.weights[c.version] ?? 0), 0);
+  const share = Math.max(100 - onCanaries, weightsAt(spec, progressAfter(spec.steps, s.stepIndex))[spec.stable]);
   const target = stableSurgeFloor(spec, share, t.base);
   const current = s.floors[spec.stable] ?? t.obs.floors?.[spec.stable] ?? spec.stableReplicas;
   if (current > target) {

@@ -5,10 +5,12 @@
 import { runGate } from './analysis';
 import { moveTo, sameWeights } from './capacity-gate';
 import { TickContext } from './context';
+import { stableHolds } from './floors';
+import { gpusOf, isSurge, surgeRoom } from '../capacity';
 import { progressAfter } from '../schedule';
 import { sprtBounds } from '../sequential';
 import { SequentialTestSpec } from '../spec';
-import { Phase } from '../state';
+import { Phase, ShadowRoute } from '../state';
 import { abortWeights, Weights, weightsAt } from '../weights';
 
 /** Run the steps as far as they go at this tick. */
@@ -39,7 +41,13 @@ export function runSteps(t: TickContext): void {
       continue;
     }
     if (step.kind === 'shadow') {
-      // moveTo above brought the mirror on (the canary's replicas first): the step's clock starts once it is served
+      const want = t.desiredShadow();
+      if (want && !t.routerShadows(want)) {
+        // the copies' replicas first (moveTo above sends the mirror with the weights once they are ready)
+        if (!shadowCapacity(t, want)) break;
+        if (!moveTo(t, weightsAt(spec, progressAfter(spec.steps, s.stepIndex)))) break;
+      }
+      // the step's clock starts once the mirror is served
       s.shadowFrom = s.shadowFrom ?? now;
       const end = s.shadowFrom + step.maxSeconds * 1000;
       const verdict = shadowVerdict(t);
@@ -58,6 +66,35 @@ export function runSteps(t: TickContext): void {
     if (!runGate(t, step.gate)) break;
     t.advance(now);
   }
+}
+
+/**
+ * The canary's replicas for a shadow step's copies: raised, then waited for (toward the progress deadline, like a
+ * weight step's). Returns true once they are ready. In surge mode, copies that do not fit the GPU budget skip the
+ * step: the ramp then judges the canary on the requests it answers, as without the step (never a rollout stuck, or
+ * aborted, for a safety net it cannot have).
+ */
+function shadowCapacity(t: TickContext, want: ShadowRoute): boolean {
+  const { spec, s, now } = t;
+  const need = t.shadowNeed(want);
+  if (isSurge(spec)) {
+    const g = gpusOf(spec, want.version);
+    const fits = g > 0 ? Math.max(t.need(t.served(want.version)), Math.floor(surgeRoom(spec, t.base, stableHolds(t)) / g)) : Infinity;
+    if (fits < need) {
+      t.reasons.push(`shadow step skipped: ${need} replicas of ${want.version} for the copies do not fit the GPU budget (${fits} do); the ramp goes on`);
+      t.advance(now);
+      return false;
+    }
+  }
+  t.ensureFloor(want.version, need);
+  if (t.ready(want.version) >= need) return true;
+  s.capacityWaitSince = s.capacityWaitSince ?? now;
+  if (now - s.capacityWaitSince > spec.progressDeadlineSeconds * 1000) {
+    t.abort(`not ready within the progress deadline of ${spec.progressDeadlineSeconds} s (${want.version} ${t.ready(want.version)}/${need} ready for the shadow step's copies)`);
+    return false;
+  }
+  t.reasons.push(`waiting for capacity before mirroring (${want.version} ${t.ready(want.version)}/${need} ready)`);
+  return false;
 }
 
 /**
