@@ -89,6 +89,9 @@ const project = new cdk.JsiiProject({
       testSequencer: '<rootDir>/test/support/sequencer.js',
       // cdktf's token stack traces without source-mapping every frame (~3 s of CPU; see the file)
       setupFiles: ['<rootDir>/test/support/jest-setup.js'],
+      // the run's temporary files in one directory, removed at the end (Testing.app() outdirs, kubectl caches)
+      globalSetup: '<rootDir>/test/support/jest-global-setup.js',
+      globalTeardown: '<rootDir>/test/support/jest-global-teardown.js',
     },
   },
   tsconfig: {

@@ -7,7 +7,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { findTool, KubeTwin } from './support/kube-twin';
+import { findTool, KubeTwin, kubectlCacheDir } from './support/kube-twin';
 
 const kubectl = findTool('kubectl');
 
@@ -15,7 +15,7 @@ interface Run { code: number; stdout: string; stderr: string }
 
 function run(kubeconfig: string, args: string[], stdin?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(kubectl!, ['--kubeconfig', kubeconfig, ...args], { timeout: 20000 }, (err, stdout, stderr) => {
+    const child = execFile(kubectl!, ['--kubeconfig', kubeconfig, '--cache-dir', kubectlCacheDir(), ...args], { timeout: 20000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
     if (stdin !== undefined) child.stdin!.end(stdin);

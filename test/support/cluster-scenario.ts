@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { GatewayRequest, KubeTwin, RouteOutcome, World } from './kube-twin';
+import { GatewayRequest, KubeTwin, kubectlCacheDir, RouteOutcome, World } from './kube-twin';
 import { findResource } from './kube-twin/resources';
 import { DeployResult, ManifestResource, TerraformKubernetesManifests } from './kube-twin/terraform';
 import { main as cli } from '../../src/controller/cli/main';
@@ -117,7 +117,7 @@ export class ClusterScenario {
   public async apply(objects: readonly any[], mode: ApplyMode = 'client-side'): Promise<number> {
     const file = path.join(this.dir, `apply-${this.report.applies.length}.yaml`);
     fs.writeFileSync(file, Yaml.stringify(...objects));
-    const args = ['--kubeconfig', this.kubeconfig, 'apply', '-f', file];
+    const args = ['--kubeconfig', this.kubeconfig, '--cache-dir', kubectlCacheDir(), 'apply', '-f', file];
     if (mode !== 'client-side') args.push('--server-side', '--field-manager=platform-team');
     if (mode === 'server-side-force') args.push('--force-conflicts');
     const exitCode = await new Promise<number>((resolve) => {

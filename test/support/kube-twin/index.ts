@@ -7,4 +7,4 @@ export { GatewayRouter, prng } from './router';
 export type { GatewayRequest, RouteOutcome, Backend } from './router';
 export { runLuaFilter } from './lua';
 export type { LuaRequest, LuaResult } from './lua';
-export { findTool } from './tools';
+export { findTool, kubectlCacheDir } from './tools';
