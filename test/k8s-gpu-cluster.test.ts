@@ -4,7 +4,7 @@
  * packages lack are encoded here with the CRD they come from.
  */
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
-import { Gpu, GpuProduct } from '../src';
+import { Gpu, GpuProduct, Step, Steps } from '../src';
 import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing, ScaleToZeroApi } from '../src/k8s';
 import { expectValid } from './support/k8s-validate';
 import { KubeTwin, World } from './support/kube-twin';
@@ -185,6 +185,25 @@ describe('routing', () => {
     const prod = model.addEnvironment('production', { version: 'v1', gateway });
     expect(() => new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], mirror: { version: 'v3', percent: 5 }, gatewayApiVersion: '1.2' }))
       .toThrow(/mirror\.percent: a partial mirror needs `RequestMirror\.percent`, standard since Gateway API v1\.3/);
+  });
+
+  test('on CRDs older than v1.3 the default shadow step is left out when it would mirror a share; an explicit one is refused', () => {
+    const { chart, model } = setup();
+    const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 4, maxReplicas: 8 } });
+    // 4 stable replicas: the default step would mirror 25 %, which v1.2 CRDs would prune to 100 %
+    const dropped = new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], gatewayApiVersion: '1.2' });
+    expect(dropped.plan._data().rows.some((r) => r.shadow !== undefined)).toBe(false);
+    const next = setup();
+    const prod2 = next.model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 4, maxReplicas: 8 } });
+    expect(() => new CanaryRollout(next.chart, 'Rollout', {
+      environment: prod2, canaries: [{ version: 'v2' }], gatewayApiVersion: '1.2', steps: Steps.custom([Step.shadow({ percent: 20 }), Step.setWeight(10)]),
+    })).toThrow(/\[Chart\/Rollout\] steps\[0\]\.percent: a partial mirror needs `RequestMirror\.percent`/);
+    // on v1.3 (the default) the default step mirrors 25 % and the route renders no mirror until the controller sends it
+    const v13 = setup();
+    const prod3 = v13.model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 4, maxReplicas: 8 } });
+    const kept = new CanaryRollout(v13.chart, 'Rollout', { environment: prod3, canaries: [{ version: 'v2' }] });
+    expect(kept.plan._data().rows.find((r) => r.shadow !== undefined)?.shadow).toBe(25);
+    expect(JSON.stringify(find(Testing.synth(v13.chart), 'HTTPRoute').spec.rules)).not.toContain('RequestMirror');
   });
 });
 

@@ -294,7 +294,9 @@ export class CanaryRollout extends Construct {
     if (slowest && progressDeadlineSeconds < slowest.seconds) {
       throw errors.progressDeadlineBelowLoad(p, 'progressDeadline', progressDeadlineSeconds, slowest.version, slowest.seconds);
     }
-    if (props.mirror && props.mirror.percent < 100 && olderThan(props.gatewayApiVersion ?? '1.3', [1, 3])) {
+    // `RequestMirror.percent` (a partial mirror: the rollout's shadow version, a shadow step below 100 %) is v1.3+
+    const partialMirror = !olderThan(props.gatewayApiVersion ?? '1.3', [1, 3]);
+    if (props.mirror && props.mirror.percent < 100 && !partialMirror) {
       throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
     }
     const autoscalerWindow = (env as { readonly scaleDownDelay?: Duration }).scaleDownDelay?.toSeconds();
@@ -317,7 +319,7 @@ export class CanaryRollout extends Construct {
         // Gateway API mirrors (RequestMirror, standard); a share below 100 % needs `percent` (v1.3+)
         shadows: {
           canMirror: true,
-          partialMirror: !olderThan(props.gatewayApiVersion ?? '1.3', [1, 3]),
+          partialMirror,
           unsupported: (prop) => coreErrors.shadowUnsupported(p, prop),
           partial: (prop, percent) => errors.mirrorPercentNeedsGatewayApi13(p, prop, percent),
         },
