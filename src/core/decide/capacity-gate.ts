@@ -12,8 +12,8 @@
  * in several moves, and the progress deadline counts only while none is possible.
  */
 import { formatWeights, TickContext } from './context';
-import { stableHolds } from './floors';
-import { gpusOf, isSurge, surgeRoom } from '../capacity';
+import { canaryFits } from './floors';
+import { isSurge } from '../capacity';
 import { Weights } from '../weights';
 
 export interface MoveOptions {
@@ -50,13 +50,10 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
   }
   const need = (version: string) => t.need(desired[version]);
   const surge = isSurge(spec);
-  const room = surge ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   let waiting = false;
   for (const v of gaining) {
     // the floor first (its action runs before the weights'); the share rises only on replicas already ready
-    const g = v === spec.stable ? 0 : gpusOf(spec, v);
-    const fits = g > 0 ? Math.max(t.need(t.served(v)), Math.floor(room / g)) : Infinity;
-    t.ensureFloor(v, Math.min(need(v), fits));
+    t.ensureFloor(v, Math.min(need(v), canaryFits(t, v)));
     if (t.ready(v) < need(v)) waiting = true;
   }
   if (waiting && surge && partialMove(t, desired, gaining)) return false;

@@ -67,16 +67,24 @@ export function prewarm(t: TickContext): void {
   // stable version already shrank to the step's share: a retried tick after the step advanced would differ)
   const ahead = lookAheadWeights(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000);
   const want = Object.fromEntries(spec.canaries.map((c) => [c.version, replicasForWeight(ahead[c.version], t.base)]));
-  const room = isSurge(spec) ? surgeRoom(spec, t.base, stableHolds(t)) : Infinity;
   for (const c of spec.canaries) {
-    const g = gpusOf(spec, c.version);
-    const serving = t.need(t.served(c.version));
-    const fits = g > 0 ? Math.max(serving, Math.floor(room / g)) : Infinity;
-    const need = Math.min(want[c.version], fits);
+    const need = Math.min(want[c.version], canaryFits(t, c.version));
     if ((s.floors[c.version] ?? 0) < need && t.ensureFloor(c.version, need)) {
       t.reasons.push(`pre-warming ${c.version}: floor ${need} within ${prewarmSeconds(spec)} s${need < want[c.version] ? ` (GPU budget: ${want[c.version]} wanted)` : ''}`);
     }
   }
+}
+
+/**
+ * Replicas of canary `version` the GPU budget lets it have now (surge mode; unlimited otherwise): what the room beside
+ * the stable version's current replicas holds, never below what its current share needs. The capacity gate, the
+ * pre-warm and the shadow step size a canary's floor within it.
+ */
+export function canaryFits(t: TickContext, version: string): number {
+  const { spec } = t;
+  const g = version === spec.stable ? 0 : gpusOf(spec, version);
+  if (!isSurge(spec) || g <= 0) return Infinity;
+  return Math.max(t.need(t.served(version)), Math.floor(surgeRoom(spec, t.base, stableHolds(t)) / g));
 }
 
 /**

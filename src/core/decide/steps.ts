@@ -5,8 +5,7 @@
 import { runGate } from './analysis';
 import { moveTo, sameWeights } from './capacity-gate';
 import { TickContext } from './context';
-import { stableHolds } from './floors';
-import { gpusOf, isSurge, surgeRoom } from '../capacity';
+import { canaryFits } from './floors';
 import { progressAfter } from '../schedule';
 import { sprtBounds } from '../sequential';
 import { SequentialTestSpec } from '../spec';
@@ -77,14 +76,11 @@ export function runSteps(t: TickContext): void {
 function shadowCapacity(t: TickContext, want: ShadowRoute): boolean {
   const { spec, s, now } = t;
   const need = t.shadowNeed(want);
-  if (isSurge(spec)) {
-    const g = gpusOf(spec, want.version);
-    const fits = g > 0 ? Math.max(t.need(t.served(want.version)), Math.floor(surgeRoom(spec, t.base, stableHolds(t)) / g)) : Infinity;
-    if (fits < need) {
-      t.reasons.push(`shadow step skipped: ${need} replicas of ${want.version} for the copies do not fit the GPU budget (${fits} do); the ramp goes on`);
-      t.advance(now);
-      return false;
-    }
+  const fits = canaryFits(t, want.version);
+  if (fits < need) {
+    t.reasons.push(`shadow step skipped: ${need} replicas of ${want.version} for the copies do not fit the GPU budget (${fits} do); the ramp goes on`);
+    t.advance(now);
+    return false;
   }
   t.ensureFloor(want.version, need);
   if (t.ready(want.version) >= need) return true;
