@@ -197,3 +197,30 @@ describe('model-rollout status during the shadow step', () => {
     expect(nextChange(spec, { ...base, capacityWaitSince: 0 }, 20 * S).what).toMatch(/replicas to be ready/);
   });
 });
+
+describe('the shadow step after a retry', () => {
+  test('a retry after an abort during the shadow step mirrors again for the step\'s whole length (its clock restarts)', () => {
+    const w = world();
+    w.tick(0);
+    // two clean windows of copies (the step's clock runs), then errors
+    w.tick(10 * S, { canary: [60, 0] });
+    w.tick(20 * S, { canary: [60, 0] });
+    let t = 30 * S;
+    for (; w.state.phase === 'progressing'; t += 10 * S) w.tick(t, { canary: [60, 3] });
+    expect(w.state.phase).toBe('aborted');
+    expect(w.state.shadowFrom).toBe(10 * S);
+    // much later, someone retries: the step starts over, with no verdict carried from the failed attempt
+    const later = t + 3600 * S;
+    const d = decide(spec, w.state, {
+      readyReplicas: { v1: 4, v2: 4 },
+      routerWeights: { v1: 100, v2: 0 },
+      routerMirrors: [],
+      metrics: {},
+      commands: [{ id: 'r', kind: 'retry', at: later, seq: 1 }],
+    }, later);
+    expect(d.state.phase).toBe('progressing');
+    expect(d.state.stepIndex).toBe(0);
+    expect(d.state.shadowFrom).toBeUndefined();
+    expect(d.state.shadowPassCopies).toBeUndefined();
+  });
+});

@@ -63,9 +63,7 @@ function apply(t: TickContext, command: Command): void {
     // (DeploymentSpec.progressDeadlineSeconds) and a resume often follows a fix (GPU quota) that needs a cold start
     t.unpause();
   } else if (command.kind === 'promote' && active) {
-    s.stepIndex = spec.steps.length;
-    s.stepStartedAt = now;
-    s.gate = undefined;
+    t.toStep(spec.steps.length, now);
     t.unpause();
   } else {
     t.reasons.push(`command ${command.kind} ignored in phase ${s.phase}`);
@@ -86,19 +84,16 @@ function retry(t: TickContext): void {
   }
   t.reasons.push(`retry: restarting from the first step after the abort (${s.reason ?? 'no reason recorded'})`);
   s.phase = 'progressing';
-  s.stepIndex = 0;
-  s.stepStartedAt = now;
+  t.toStep(0, now);
   s.cancelled = undefined;
   s.reason = undefined;
   s.pauseReason = undefined;
   s.pausedAt = undefined;
-  s.gate = undefined;
   s.checkFailures = 0;
   s.checkFailing = undefined;
   s.checkCountedAt = undefined;
   s.sequential = undefined;
   s.measurementErrorsSince = undefined;
-  s.capacityWaitSince = undefined;
   s.finishedAt = undefined;
   s.dataWatch = undefined;
   if (s.lowering) {

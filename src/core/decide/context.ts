@@ -323,10 +323,19 @@ export class TickContext {
 
   /** Move to the next step; its clock starts at `completedAt`, never earlier than the current step's start. */
   public advance(completedAt: number): void {
-    const s = this.s;
-    s.stepIndex += 1;
     // never backwards: a clock that goes back between ticks must not stretch or shrink a pause
-    s.stepStartedAt = Math.max(completedAt, s.stepStartedAt);
+    this.toStep(this.s.stepIndex + 1, Math.max(completedAt, this.s.stepStartedAt));
+  }
+
+  /**
+   * Enter step `index` at `startedAt` with nothing of the previous step's progress: its gate's measurements, its wait
+   * for capacity, a shadow step's clock and first pass. Every change of step goes through here (advance, `retry`,
+   * `promote`): a retry after an abort during a shadow step ended it at once on the failed attempt's clock.
+   */
+  public toStep(index: number, startedAt: number): void {
+    const s = this.s;
+    s.stepIndex = index;
+    s.stepStartedAt = startedAt;
     s.gate = undefined;
     s.capacityWaitSince = undefined;
     s.shadowFrom = undefined;
