@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import './support/property-seed';
 import { rolloutSpec } from './support/spec-fixture';
 import { decide } from '../src/core/decide';
 import { canonicalJson, hashString, mul32, sameData } from '../src/core/hash';

@@ -3,6 +3,7 @@
  * (Gateway API HTTPRoute rules, random and sticky, with pins; the ALB forward action).
  */
 import * as fc from 'fast-check';
+import './support/property-seed';
 import { KubernetesTarget } from '../src/core/contract/target';
 import { renderAlbForward, weightsFromForward } from '../src/core/routes/alb';
 import { renderHttpRouteRules, weightsFromRules } from '../src/core/routes/gateway-api';

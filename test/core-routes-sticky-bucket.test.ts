@@ -4,6 +4,7 @@
  */
 import { createHash } from 'crypto';
 import * as fc from 'fast-check';
+import './support/property-seed';
 import { findTool, runLuaFilter } from './support/kube-twin';
 import { bucketRanges } from '../src/core/routes/gateway-api';
 import { bucketOf, hostMatches, LUA_BUCKET_FUNCTION, luaBucketFilter, queryParamOf } from '../src/core/routes/sticky-bucket';

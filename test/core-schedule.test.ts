@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import './support/property-seed';
 import { TICK_SECONDS } from '../src/core/constants';
 import { equalSteps, linearSteps, progressAfter, stepSeconds, validateSteps } from '../src/core/schedule';
 import { AnalysisGateSpec, StepSpec } from '../src/core/spec';

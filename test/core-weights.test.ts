@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import './support/property-seed';
 import { CanarySpec } from '../src/core/spec';
 import { abortWeights, canaryWeight, resolveCanaries, weightsAt } from '../src/core/weights';
 

@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import './support/property-seed';
 import { rolloutSpec } from './support/spec-fixture';
 import { replicasForWeight } from '../src/core/capacity';
 import { decide, judge, lookAheadWeights } from '../src/core/decide';
