@@ -4,6 +4,7 @@
  */
 import { RolloutWorld } from './support/rollout-world';
 import { rolloutSpec } from './support/spec-fixture';
+import { parseDocument } from '../src/controller/parsed-document';
 import { tick } from '../src/controller/tick';
 import { replicasForWeight } from '../src/core/capacity';
 import { MetricSpec, RolloutSpec } from '../src/core/spec';
@@ -209,3 +210,29 @@ describe('faults', () => {
     expect(world.state!.phase).toBe('aborted');
   });
 });
+
+describe('the spec document is parsed once per distinct text', () => {
+  test('the same text gives the same frozen object, so the spec hash is computed once; another text, another object', () => {
+    const text = JSON.stringify(spec());
+    const first = parseDocument<RolloutSpec>(text);
+    expect(parseDocument<RolloutSpec>(text)).toBe(first);
+    expect(parseDocument<RolloutSpec>(` ${text}`)).not.toBe(first);
+    expect(parseDocument<RolloutSpec>(` ${text}`)).toEqual(first);
+    // shared between ticks, so nothing may change it
+    expect(Object.isFrozen(first) && Object.isFrozen(first.steps) && Object.isFrozen(first.steps[0])).toBe(true);
+    expect(() => { (first.steps as StepLike[]).push({ kind: 'pause' }); }).toThrow(TypeError);
+  });
+
+  test('a few texts are kept, the least recently read dropped first', () => {
+    const texts = Array.from({ length: 9 }, (_, i) => JSON.stringify({ n: i }));
+    const objects = texts.map((t) => parseDocument<{ n: number }>(t));
+    // the first of nine was dropped (eight kept): parsed again, a new object with the same content
+    expect(parseDocument<{ n: number }>(texts[0])).not.toBe(objects[0]);
+    expect(parseDocument<{ n: number }>(texts[0])).toEqual({ n: 0 });
+    // reading texts[0] again dropped texts[1], the least recently read; the last one read is kept
+    expect(parseDocument<{ n: number }>(texts[8])).toBe(objects[8]);
+    expect(parseDocument<{ n: number }>(texts[1])).not.toBe(objects[1]);
+  });
+});
+
+type StepLike = { kind: string };

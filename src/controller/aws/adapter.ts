@@ -13,6 +13,7 @@ import { RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
+import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
 /** The spec parameter's document (Terraform writes it): the spec, the target and where the state lives. */
@@ -76,7 +77,7 @@ export class DynamoStore implements StateStore {
   /** The spec document (spec, target, table). */
   public async readSpec(): Promise<{ spec: RolloutSpec; target: AwsTarget; stateTable?: string }> {
     const out = await this.ssm.send(new GetParameterCommand({ Name: this.specParameter }));
-    const doc = JSON.parse(out.Parameter?.Value ?? '{}') as SpecDocument;
+    const doc = parseDocument<SpecDocument>(out.Parameter?.Value ?? '{}');
     if (!doc.spec || !doc.target) throw new Error(`SSM parameter ${this.specParameter} lacks "spec" or "target"`);
     return { spec: doc.spec, target: doc.target, stateTable: doc.stateTable };
   }

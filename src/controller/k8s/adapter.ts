@@ -11,6 +11,7 @@ import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, ShadowRoute } from '../../core/state';
 import { Weights } from '../../core/weights';
 import { HttpError } from '../http-request';
+import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
 /** Where the rollout's ConfigMaps are. */
@@ -44,8 +45,8 @@ export class ConfigMapStore implements StateStore {
     if (!data[STATE_KEY_SPEC] || !data[STATE_KEY_TARGET]) {
       throw new Error(`ConfigMap ${this.where.specConfigMap} lacks ${STATE_KEY_SPEC} or ${STATE_KEY_TARGET}`);
     }
-    this.spec = JSON.parse(data[STATE_KEY_SPEC]) as RolloutSpec;
-    this.target = JSON.parse(data[STATE_KEY_TARGET]) as KubernetesTarget;
+    this.spec = parseDocument<RolloutSpec>(data[STATE_KEY_SPEC]);
+    this.target = parseDocument<KubernetesTarget>(data[STATE_KEY_TARGET]);
     this.notifications = data[STATE_KEY_NOTIFY] ? JSON.parse(data[STATE_KEY_NOTIFY]) as NotifierConfig[] : undefined;
     const stateData: Record<string, string> = stateCm.data ?? {};
     this.hasData = stateCm.data !== undefined && stateCm.data !== null;
