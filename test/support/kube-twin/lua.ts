@@ -41,5 +41,9 @@ export function runLuaFilter(source: string, requests: readonly LuaRequest[], se
 
 /** Percent-encodes everything but unreserved characters, so tabs and newlines never reach the line format. */
 function encode(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-._~:/?=&,;]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('');
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) out += BYTE[b];
+  return out;
 }
+/** Each byte as `encode` writes it: itself when unreserved, else `%xx` (a table: the per-byte regex cost 0.4 s a run). */
+const BYTE = Array.from({ length: 256 }, (_, b) => (/[A-Za-z0-9\-._~:/?=&,;]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`));

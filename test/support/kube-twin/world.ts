@@ -337,10 +337,17 @@ export class World {
    */
   private stabilized(scaler: KubeObject, desired: number, windowSeconds: number): number {
     const key = `${String(scaler.metadata.namespace)}/${String(scaler.metadata.name)}/${String(scaler.kind)}`;
-    const history = (this.recommendations.get(key) ?? []).filter((r) => r.at > this.time - windowSeconds);
+    // the highest recommendation of the window, kept as a sliding-window maximum (time only moves forward, one
+    // second per step): a recommendation no higher than a later one can never be the maximum again, so it is dropped
+    // at once, and the first one left is the window's highest (the plain filter-then-max was O(window) a second)
+    let history = this.recommendations.get(key);
+    if (!history) this.recommendations.set(key, history = []);
+    while (history.length > 0 && history[history.length - 1].replicas <= desired) history.pop();
     history.push({ at: this.time, replicas: desired });
-    this.recommendations.set(key, history);
-    return Math.max(...history.map((r) => r.replicas));
+    let expired = 0;
+    while (expired < history.length - 1 && history[expired].at <= this.time - windowSeconds) expired++;
+    if (expired > 0) history.splice(0, expired);
+    return history[0].replicas;
   }
 
   private desired(scaler: KubeObject, target: number, min: number, max: number): number {
