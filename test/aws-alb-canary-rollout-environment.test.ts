@@ -8,9 +8,9 @@ import { Chart, Testing as K8sTesting } from 'cdk8s';
 import 'cdktf/lib/testing/adapters/jest';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { Gpu, GpuProduct } from '../src';
 import { AlbCanaryRollout, AlbCanaryRolloutProps, KubernetesManifests } from '../src/aws';
 import { Environment, Model } from '../src/k8s';
+import { Gpu, GpuProduct } from '../src/rollout';
 
 Testing.setupJest();
 

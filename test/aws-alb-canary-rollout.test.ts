@@ -8,8 +8,8 @@ import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing, TerraformStack } from 'cdktf';
-import { Metric, Step, Steps } from '../src';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
+import { Metric, Step, Steps } from '../src/rollout';
 
 Testing.setupJest();
 

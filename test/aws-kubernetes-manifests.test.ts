@@ -1,9 +1,9 @@
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Chart, Testing as K8sTesting } from 'cdk8s';
 import { Testing, TerraformStack } from 'cdktf';
-import { Gpu, GpuProduct } from '../src';
 import { KubernetesManifests } from '../src/aws';
 import { CanaryRollout, EnvironmentKind, Model } from '../src/k8s';
+import { Gpu, GpuProduct } from '../src/rollout';
 
 function chart() {
   const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });

@@ -7,9 +7,9 @@ import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing } from 'cdktf';
-import { Steps } from '../src';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
 import { ENV_CONTROLLER_SNS_TOPIC_ARN } from '../src/aws/private/notifications';
+import { Steps } from '../src/rollout';
 
 Testing.setupJest();
 

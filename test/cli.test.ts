@@ -6,7 +6,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RolloutPlan } from '../src';
+import { RolloutPlan } from '../src/rollout';
 import { FakeKubeApi } from './support/fake-kube-api';
 import { KubeTwin } from './support/kube-twin';
 import { kubernetesTarget, rolloutSpec } from './support/spec-fixture';

@@ -10,7 +10,7 @@
  * overload, reporting its peak GPUs.
  */
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Gpu, GpuProduct, RolloutCapacity, Steps } from '../src';
+import { Gpu, GpuProduct, RolloutCapacity, Steps } from '../src/rollout';
 import { ClusterScenario, describeWithKubectl, ScenarioReport } from './support/cluster-scenario';
 import { findTool } from './support/kube-twin';
 import { CanaryRollout, Model } from '../src/k8s';

@@ -5,7 +5,7 @@
  * without a ready replica, and the canary's weight never exceeds the plan's.
  */
 import { Duration } from 'cdk8s';
-import { Step, Steps } from '../src';
+import { Step, Steps } from '../src/rollout';
 import { ApplyMode, ClusterScenario, describeWithKubectl, expectSafe, ScenarioReport } from './support/cluster-scenario';
 import { findTool } from './support/kube-twin';
 import { SCENARIO_HOST, SCENARIO_NAMESPACE, scenarioManifests } from './support/scenario-app';

@@ -10,7 +10,6 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { Steps } from '../src';
 import { main } from '../src/controller/cli/main';
 import { runNamespace } from '../src/controller/k8s/main';
 import { NotifierSink } from '../src/controller/notify';
@@ -19,6 +18,7 @@ import { STATE_KEY_NOTIFY } from '../src/core/notifications';
 import { CanaryRollout, Model, NotificationEvent, Notifier } from '../src/k8s';
 import { KubeTwin, World } from './support/kube-twin';
 import { rolloutSpec } from './support/spec-fixture';
+import { Steps } from '../src/rollout';
 
 const NS = 'models';
 const MIN = 60_000;

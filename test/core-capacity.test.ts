@@ -5,7 +5,7 @@
  * canary grows within a GPU budget. Table-driven cases over the pure functions, then ticks of `decide()`.
  */
 import { Chart, Testing } from 'cdk8s';
-import { Gpu, GpuProduct, RolloutCapacity, RolloutPlan } from '../src';
+import { Gpu, GpuProduct, RolloutCapacity, RolloutPlan } from '../src/rollout';
 import { rolloutSpec } from './support/spec-fixture';
 import { liveReplicas, surgeMinimumExtraGpus } from '../src/core/capacity';
 import { decide } from '../src/core/decide';

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Gpu, GpuProduct, Steps } from '../src';
 import { CanaryRollout, EnvironmentKind, Model, Pin, Routing } from '../src/k8s';
+import { Gpu, GpuProduct, Steps } from '../src/rollout';
 import { expectValid } from './support/k8s-validate';
 import { BUCKET_HEADER } from '../src/core/constants';
 

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Gpu, GpuProduct, Steps } from '../src';
 import { Autoscaler, EnvironmentKind, GpuNodePools, Model } from '../src/k8s';
+import { Gpu, GpuProduct, Steps } from '../src/rollout';
 import { expectValid } from './support/k8s-validate';
 
 const HTTP_SCALED_OBJECT = { 'http.keda.sh/v1alpha1/HTTPScaledObject': 'the KEDA HTTP add-on CRD has no upstream model package' };

@@ -3,8 +3,8 @@
  * floors into the manifests; no controller runs, and the plan says the split holds.
  */
 import { Chart, Testing } from 'cdk8s';
-import { Gpu, GpuProduct, Steps } from '../src';
 import { CanaryRollout, Model } from '../src/k8s';
+import { Gpu, GpuProduct, Steps } from '../src/rollout';
 import { expectValid } from './support/k8s-validate';
 
 const gateway = { name: 'inference', namespace: 'gateways' };

@@ -4,8 +4,8 @@
  * packages lack are encoded here with the CRD they come from.
  */
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
-import { Gpu, GpuProduct, Step, Steps } from '../src';
 import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing, ScaleToZeroApi } from '../src/k8s';
+import { Gpu, GpuProduct, Step, Steps } from '../src/rollout';
 import { expectValid } from './support/k8s-validate';
 import { KubeTwin, World } from './support/kube-twin';
 import { BUCKET_HEADER } from '../src/core/constants';

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Gpu, GpuProduct } from '../src';
 import { GpuNodePools, Model } from '../src/k8s';
+import { Gpu, GpuProduct } from '../src/rollout';
 import { expectValid } from './support/k8s-validate';
 
 const nodeClass = { role: 'KarpenterNodeRole-inference', discoveryTag: 'inference' };

@@ -1,7 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
-import { Gpu, GpuProduct } from '../src';
 import { Model } from '../src/k8s';
+import { Gpu, GpuProduct } from '../src/rollout';
 import { expectValid } from './support/k8s-validate';
 
 function setup(props: Partial<ConstructorParameters<typeof Model>[2]> = {}) {

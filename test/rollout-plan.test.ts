@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
-import { RolloutPlan, Steps } from '../src';
+import { RolloutPlan, Steps } from '../src/rollout';
 
 describe('RolloutPlan', () => {
   test('computes the default promotion: a shadow step of at most 5 minutes, then 10 % more every minute, 10 minutes', () => {

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { AnalysisGate, Comparison, Metric, Step, Steps } from '../src';
 import { resolveShadowSteps, ShadowContext } from '../src/core/schedule';
+import { AnalysisGate, Comparison, Metric, Step, Steps } from '../src/rollout';
 
 describe('Steps', () => {
   test('the default is 10 equal steps over 10 minutes', () => {
