@@ -11,19 +11,11 @@ import { Testing, TerraformStack } from 'cdktf';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
 import { Metric, Step, Steps } from '../src/rollout';
 
+import { albRolloutProps } from './support/alb-fixture';
+
 Testing.setupJest();
 
-const props: AlbCanaryRolloutProps = {
-  name: 'llama',
-  listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/inference/50dc6c495c0c9188/f2f7dc8efc522ab2',
-  vpcId: 'vpc-1',
-  priority: 100,
-  hostHeaders: ['llama.example.com'],
-  versions: [{ name: 'v1', healthPath: '/healthz' }, { name: 'v2', healthPath: '/healthz' }],
-  stableVersion: 'v1',
-  canaries: [{ version: 'v2' }],
-  steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
-};
+const props: AlbCanaryRolloutProps = albRolloutProps({ versions: [{ name: 'v1', healthPath: '/healthz' }, { name: 'v2', healthPath: '/healthz' }] });
 
 /** The resources of one type in a synthesized stack. */
 function resources(s: string, type: string): any[] {

@@ -3,27 +3,17 @@
  */
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { Duration } from 'cdk8s';
 // typings of the matchers Testing.setupJest() registers
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing } from 'cdktf';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
+import { albRolloutProps } from './support/alb-fixture';
 import { ENV_CONTROLLER_SNS_TOPIC_ARN } from '../src/aws/private/notifications';
-import { Steps } from '../src/rollout';
+
 
 Testing.setupJest();
 
-const props: AlbCanaryRolloutProps = {
-  name: 'llama',
-  listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/inference/50dc6c495c0c9188/f2f7dc8efc522ab2',
-  vpcId: 'vpc-1',
-  priority: 100,
-  hostHeaders: ['llama.example.com'],
-  versions: [{ name: 'v1' }, { name: 'v2' }],
-  stableVersion: 'v1',
-  canaries: [{ version: 'v2' }],
-  steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
-};
+const props: AlbCanaryRolloutProps = albRolloutProps();
 
 function synth(p: Partial<AlbCanaryRolloutProps> = {}) {
   let rollout: AlbCanaryRollout | undefined;

@@ -31,7 +31,7 @@ describe('events and the status annotation', () => {
   let twin: KubeTwin;
   beforeEach(async () => {
     twin = await KubeTwin.start();
-    for (const ns of [NS, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    twin.seedNamespaces(NS, 'gateways');
   });
   afterEach(async () => twin.stop());
 

@@ -3,29 +3,17 @@
  * constructs synthesize: it finds its rollouts through the Roles it is granted, ticks each, keeps going when one is
  * broken, and makes no writes when every rollout is idle. RBAC is the synthesized Roles', enforced by the twin.
  */
-import { Chart, Testing } from 'cdk8s';
-import { runNamespace } from '../src/controller/k8s/main';
-import { CanaryRollout, Model } from '../src/k8s';
 import { KubeTwin, World } from './support/kube-twin';
+import { namespaceRollouts, NS } from './support/namespace-rollouts';
+import { runNamespace } from '../src/controller/k8s/main';
 
-const NS = 'models';
-
-function manifests(names: string[]): any[] {
-  const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  for (const name of names) {
-    const m = new Model(chart, name, { name, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
-    m.addVersion('v2');
-    const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
-    new CanaryRollout(chart, `${name}Rollout`, { environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false });
-  }
-  return Testing.synth(chart);
-}
+const manifests = (names: string[]) => namespaceRollouts(names.map((name) => ({ name })));
 
 describe('one controller per namespace', () => {
   let twin: KubeTwin;
   beforeEach(async () => {
     twin = await KubeTwin.start();
-    for (const ns of [NS, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    twin.seedNamespaces(NS, 'gateways');
   });
   afterEach(async () => twin.stop());
 

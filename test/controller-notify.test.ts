@@ -92,7 +92,7 @@ describe('notifications from the controller', () => {
   beforeEach(async () => {
     twin = await KubeTwin.start();
     rx = await receiver();
-    for (const ns of [NS, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    twin.seedNamespaces(NS, 'gateways');
   });
   afterEach(async () => {
     await twin.stop();

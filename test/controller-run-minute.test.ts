@@ -4,31 +4,17 @@
  * Against the kube twin with the objects the constructs synthesize; the clock and the sleep are fakes that advance
  * a counter (the real ones are Date.now and setTimeout).
  */
-import { Chart, Duration, Testing } from 'cdk8s';
-import { runMinute } from '../src/controller/k8s/main';
-import { CanaryRollout, Model } from '../src/k8s';
 import { KubeTwin, World } from './support/kube-twin';
+import { namespaceRollouts, NS } from './support/namespace-rollouts';
+import { runMinute } from '../src/controller/k8s/main';
 
-const NS = 'models';
-
-function manifests(rollouts: Array<{ name: string; tick?: number }>): any[] {
-  const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  for (const { name, tick } of rollouts) {
-    const m = new Model(chart, name, { name, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
-    m.addVersion('v2');
-    const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
-    new CanaryRollout(chart, `${name}Rollout`, {
-      environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false, ...(tick ? { tickInterval: Duration.seconds(tick) } : {}),
-    });
-  }
-  return Testing.synth(chart);
-}
+const manifests = namespaceRollouts;
 
 describe('sub-minute ticks within one CronJob run', () => {
   let twin: KubeTwin;
   beforeEach(async () => {
     twin = await KubeTwin.start();
-    for (const ns of [NS, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    twin.seedNamespaces(NS, 'gateways');
   });
   afterEach(async () => twin.stop());
 

@@ -34,7 +34,7 @@ describe('pins restricted to testers', () => {
     // WHEN a public client and a tester send the pin header, with the canary at 0 %
     const twin = await KubeTwin.start();
     try {
-      for (const ns of ['models', 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      twin.seedNamespaces('models', 'gateways');
       for (const o of objects.filter((x) => ['Deployment', 'Service', 'HTTPRoute'].includes(x.kind))) {
         const copy = JSON.parse(JSON.stringify(o));
         if (copy.kind === 'Deployment') copy.spec.replicas = 1;

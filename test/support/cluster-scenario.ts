@@ -64,7 +64,7 @@ export interface ScenarioReport {
 export class ClusterScenario {
   public static async start(options: ScenarioOptions): Promise<ClusterScenario> {
     const twin = await KubeTwin.start();
-    for (const ns of [options.namespace, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    twin.seedNamespaces(options.namespace, 'gateways');
     return new ClusterScenario(twin, options);
   }
 

@@ -142,6 +142,11 @@ export class KubeTwin {
   }
 
   /** Creates or replaces an object directly (no HTTP, no RBAC), tracked as an Update by `manager`. */
+  /** Seed the namespaces a test's objects live in (the NamespaceLifecycle plugin refuses objects in missing ones). */
+  public seedNamespaces(...names: string[]): void {
+    for (const name of names) this.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+
   public seed(input: Record<string, unknown>, manager = 'twin-seed'): KubeObject {
     const obj = clone(input) as JsonObject;
     const def = kindDef(String(obj.apiVersion), String(obj.kind));
