@@ -6,7 +6,7 @@ import { rolloutSpec } from './support/spec-fixture';
 import { binomial, rng } from '../bench/rollout-sim/sim';
 import { decide } from '../src/core/decide';
 import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../src/core/gates';
-import { DEFAULT_SEQUENTIAL, hypotheses, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../src/core/sequential';
+import { DEFAULT_SEQUENTIAL, hypotheses, lowerBound, requestsToClimb, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../src/core/sequential';
 import { MetricSpec, RolloutSpec } from '../src/core/spec';
 import { ControllerState } from '../src/core/state';
 import { ServingEngine } from '../src/rollout/serving-engine';
@@ -18,11 +18,48 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(lower).toBeCloseTo(Math.log(0.1 / 0.995));
   });
 
-  test('hypotheses: the floor until stable has enough requests, then stable x (1 + tolerance); H1 = 10 x H0', () => {
+  test('hypotheses: the floor until stable has enough requests, then stable\'s lower bound x (1 + tolerance); H1 = 10 x H0', () => {
     expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.015 });
+    // 100 errors in 10,000: Wilson's one-sided 95 % lower bound is 0.849 % (worked by hand: (0.01 + 1.645^2/20,000 -
+    // 1.645 * sqrt(0.01 * 0.99 / 10,000 + 1.645^2 / (4 * 10,000^2))) / (1 + 1.645^2 / 10,000))
+    expect(lowerBound(100, 10_000)).toBeCloseTo(0.008491, 5);
     const { p0, p1 } = hypotheses(DEFAULT_SEQUENTIAL, { requests: 10_000, errors: 100 });
-    expect(p0).toBeCloseTo(0.015);
-    expect(p1).toBeCloseTo(0.15);
+    expect(p0).toBeCloseTo(0.008491 * 1.5, 5);
+    expect(p1).toBeCloseTo(0.008491 * 15, 4);
+  });
+
+  test('the baseline\'s lower bound: below the observed rate, closing on it as stable serves more, 0 without errors', () => {
+    expect(lowerBound(0, 1000)).toBe(0);
+    const bounds = [1_000, 10_000, 100_000, 1_000_000].map((n) => lowerBound(n / 500, n));
+    for (const b of bounds) expect(b).toBeLessThan(0.002);
+    for (let i = 1; i < bounds.length; i++) expect(bounds[i]).toBeGreaterThan(bounds[i - 1]);
+    expect(bounds[3]).toBeGreaterThan(0.0019);
+    // a 0.1 % stable that erred 3 times in its first 1,000 requests: H0 0.18 %, not the 0.45 % its observed rate
+    // gives, so a 2 % canary is still above H1 (1.8 %) and the test fails it
+    const { p0, p1 } = hypotheses(DEFAULT_SEQUENTIAL, { requests: 1000, errors: 3 });
+    expect(p0).toBeLessThan(0.002);
+    expect(p1).toBeLessThan(0.02);
+  });
+
+  test('requests to climb: Wald\'s expected sample size of a canary at H1 from the pass bound to the fail bound', () => {
+    const { upper, lower } = sprtBounds(DEFAULT_SEQUENTIAL.falseAbortRate, DEFAULT_SEQUENTIAL.missRate);
+    // over a 0.1 % stable: p0 0.15 %, p1 1.5 %, KL(p1 || p0) = 0.015 ln 10 + 0.985 ln(0.985 / 0.9985) = 0.02113
+    expect(requestsToClimb(DEFAULT_SEQUENTIAL, { requests: 0, errors: 0 })).toBe(Math.ceil((upper - lower) / 0.021132));
+    // a canary at H1 does climb that far in that many requests on average: simulated with a seeded walk
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const n = requestsToClimb(DEFAULT_SEQUENTIAL, { requests: 0, errors: 0 });
+    let failed = 0;
+    for (let run = 0; run < 400; run++) {
+      let state: SequentialState = { llr: lower, canary: { requests: 0, errors: 0 }, stable: { requests: 0, errors: 0 } };
+      for (let i = 0; i < 2 * n && !state.failed; i++) {
+        const canary = { requests: 1, errors: next() < 0.015 ? 1 : 0 };
+        state = sequentialStep(DEFAULT_SEQUENTIAL, state, { canary, stable: { requests: 0, errors: 0 } }).state;
+      }
+      if (state.failed) failed++;
+    }
+    // within twice the expected sample size, most such walks reach the fail bound
+    expect(failed / 400).toBeGreaterThan(0.7);
   });
 
   test('a 20 % canary fails at once; the failure is sticky', () => {

@@ -9,7 +9,7 @@ import { decide } from '../src/core/decide';
 import { specHash } from '../src/core/plan/plan';
 import { mirrorsFromRules, renderHttpRouteRules, weightsFromRules } from '../src/core/routes/gateway-api';
 import { equalSteps } from '../src/core/schedule';
-import { DEFAULT_SEQUENTIAL } from '../src/core/sequential';
+import { DEFAULT_SEQUENTIAL, requestsToClimb } from '../src/core/sequential';
 import { MetricSpec, RolloutSpec } from '../src/core/spec';
 import { ControllerState, Observations, ShadowRoute } from '../src/core/state';
 
@@ -104,11 +104,15 @@ describe('decide: the shadow step', () => {
     w.tick(0);
     let t = 10 * S;
     for (; t <= 300 * S && w.state.stepIndex === 0; t += 10 * S) w.tick(t, { canary: [60, 0] });
-    // about 170 clean copies reach the pass bound (three 60-request windows); the step mirrors as many again, still
-    // passing: six windows in all, far before the 300 s cap
+    // about 170 clean copies reach the pass bound (three 60-request windows); the step then mirrors as many again
+    // and at least as many as a canary at H1 needs to climb to the fail bound (about 320 over a 0.1 % stable), still
+    // passing: 180 + 321 -> nine windows in all, far before the 300 s cap
+    const climb = requestsToClimb(DEFAULT_SEQUENTIAL, w.state.sequential!['v2/errors'].stable);
+    expect(climb).toBeGreaterThan(300);
+    expect(climb).toBeLessThan(340);
     expect(w.state.stepIndex).toBeGreaterThan(0);
-    expect(t).toBeLessThan(100 * S);
-    expect(w.state.sequential?.['v2/errors'].canary.requests).toBe(360);
+    expect(t).toBeLessThan(130 * S);
+    expect(w.state.sequential?.['v2/errors'].canary.requests).toBe(60 * Math.ceil((180 + climb) / 60));
     // the next step (a pause at weight 0) takes the mirror off; its weight step sends 25 % without a mirror
     expect(w.sent[w.sent.length - 1].shadow).toBeUndefined();
     for (let k = 0; k < 10; k++, t += 10 * S) w.tick(t, { canary: [60, 0] });

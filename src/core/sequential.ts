@@ -2,8 +2,9 @@
  * Sequential test of the canary's errors against the stable version's: Wald's SPRT on Bernoulli outcomes, pure.
  *
  * Each request of the canary is an independent Bernoulli trial that fails with probability p. The stable version,
- * serving the same traffic over the same windows, gives the baseline error rate b (its cumulative errors over its
- * cumulative requests, never below `baselineFloor`, and the floor alone until stable has `minStableRequests`).
+ * serving the same traffic over the same windows, gives the baseline error rate b (a 95 % lower confidence bound of its
+ * cumulative errors over its cumulative requests, `lowerBound`; never below `baselineFloor`, and the floor alone
+ * until stable has `minStableRequests`).
  *
  *   H0: p = p0 = b * (1 + tolerance)        the canary is no worse than stable, within the tolerance
  *   H1: p = p1 = p0 * detectRatio           the canary is clearly worse
@@ -15,8 +16,9 @@
  * caught quickly, and evidence of past health never masks a later failure. In between: no verdict yet.
  *
  * Assumptions (stated in the README, "Metrics and gates"): requests are independent; canary and stable see the same
- * request mix (random routing) over the same windows; the stable rate is the baseline (estimated, not known: the
- * `tolerance` absorbs its sampling noise); error counts come from monotonic counters (`increase()` over a window).
+ * request mix (random routing) over the same windows; the stable rate is the baseline (estimated, not known: taken
+ * at its lower confidence bound, which only makes the test stricter, and the `tolerance` absorbs the rest of its
+ * noise); error counts come from monotonic counters (`increase()` over a window).
  * No I/O, no clock: the caller passes the per-window counts and keeps the returned state.
  */
 import type { SequentialTestSpec } from './spec';
@@ -58,8 +60,9 @@ export interface SequentialOutcome {
  * Why these (bench/rollout-sim/sweep.ts, bench/results/rollout-sim.md): H1 = 10 x H0 aborts a 2 % canary on its third
  * error within about 175 requests (5 x H0 waited for the fourth, about 200 requests later at 2 %), which is what
  * brings the exposure at 50 requests/s down to Flagger's best (abort on a 1-minute success rate below 99 % every
- * 30 s); alpha 1 % is the issue's bound itself. Measured with 10 s ticks: 1 false abort in 1,000 healthy rollouts at
- * 5 requests/s, 0 at 50 and 500. The price: a 0.5 % canary (3.3 x H0, below H1) is caught less often.
+ * 30 s); alpha 1 % is the issue's bound itself. Measured with 10 s ticks and the test alone (no shadow step): 1 false
+ * abort in 1,000 healthy rollouts at 5 and at 50 requests/s, 0 at 500. The price: a 0.5 % canary (3.3 x H0, below
+ * H1) is caught less often.
  */
 export const DEFAULT_SEQUENTIAL: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'> = {
   falseAbortRate: 0.01,
@@ -77,11 +80,42 @@ export function sprtBounds(falseAbortRate: number, missRate: number): { upper: n
 
 /** H0 and H1 error rates given the stable version's counts so far. */
 export function hypotheses(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts): { p0: number; p1: number } {
-  const observed = stable.requests >= test.minStableRequests && stable.requests > 0 ? stable.errors / stable.requests : 0;
+  const observed = stable.requests >= test.minStableRequests && stable.requests > 0 ? lowerBound(stable.errors, stable.requests) : 0;
   const baseline = Math.max(test.baselineFloor, observed);
   const p0 = Math.min(0.5, baseline * (1 + test.tolerance));
   const p1 = Math.min(0.99, Math.max(p0 * test.detectRatio, p0 + 1e-9));
   return { p0, p1 };
+}
+
+/**
+ * Requests a canary at H1 needs, on average, to climb from the pass bound to the fail bound: Wald's expected
+ * sample size, (upper - lower) / KL(p1 || p0), where KL(p1 || p0) = p1 ln(p1/p0) + (1 - p1) ln((1 - p1)/(1 - p0))
+ * is the LLR's mean growth per request of a canary at p1. Over a 0.1 % stable with the defaults: about 320.
+ * A test that passed by chance on a canary at H1 or worse is, after that many more requests, most likely failed.
+ */
+export function requestsToClimb(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts): number {
+  const { upper, lower } = sprtBounds(test.falseAbortRate, test.missRate);
+  const { p0, p1 } = hypotheses(test, stable);
+  const drift = p1 * Math.log(p1 / p0) + (1 - p1) * Math.log((1 - p1) / (1 - p0));
+  return Math.ceil((upper - lower) / drift);
+}
+
+/**
+ * One-sided 95 % lower confidence bound of an error rate (Wilson's score interval, z = 1.645): the stable rate the
+ * test takes as its baseline. Why not the observed rate: a stable version at 0.1 % that happened to err 3 times in its
+ * first 1,000 requests would raise H0 to 0.45 % and H1 to 4.5 %, and a 2 % canary then looks no worse than stable
+ * (bench/rollout-sim: at 50 requests/s, where stable reaches `minStableRequests` within the shadow step, a 2 % canary
+ * passed the step in 5 of 1,000 runs with the observed rate, in none with this bound). The bound errs low, which
+ * only makes the test stricter, and the floor still applies; with H1 = 10 x H0 a canary at stable's true rate stays
+ * far below the test's indifference point (about 4 x H0), so false aborts stay within alpha (0.4 % at 50 requests/s).
+ */
+export function lowerBound(errors: number, requests: number): number {
+  const z = 1.645;
+  const p = Math.min(1, Math.max(0, errors / requests));
+  const z2 = z * z;
+  const centre = p + z2 / (2 * requests);
+  const spread = z * Math.sqrt(p * (1 - p) / requests + z2 / (4 * requests * requests));
+  return Math.max(0, (centre - spread) / (1 + z2 / requests));
 }
 
 /** Check a spec's numbers; returns the first problem, or undefined. */
