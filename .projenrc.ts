@@ -89,6 +89,9 @@ const project = new cdk.JsiiProject({
       testSequencer: '<rootDir>/test/support/sequencer.js',
       // cdktf's token stack traces without source-mapping every frame (~3 s of CPU; see the file)
       setupFiles: ['<rootDir>/test/support/jest-setup.js'],
+      // test files run by jest-circus in their worker process' own realm, not in a fresh `vm` context each: the
+      // same tests at ~60 % of the CPU (see the file; MODEL_ROLLOUT_JEST_ISOLATE=1 or --coverage runs jest's own)
+      runner: '<rootDir>/test/support/shared-realm-runner.js',
       // the run's temporary files in one directory, removed at the end (Testing.app() outdirs, kubectl caches)
       globalSetup: '<rootDir>/test/support/jest-global-setup.js',
       globalTeardown: '<rootDir>/test/support/jest-global-teardown.js',
@@ -104,6 +107,12 @@ const project = new cdk.JsiiProject({
 // eslint-import-resolver-typescript 3.8+ needs unrs-resolver (see jestVersion above): pin the last version without it
 project.deps.removeDependency('eslint-import-resolver-typescript');
 project.addDevDeps('eslint-import-resolver-typescript@~3.7.0');
+// the shared-realm jest runner (test/support/shared-realm-runner.js) builds on jest's own parts: its worker pool,
+// jest-circus' adapter, expect, console and source maps, at the versions jest 29 itself resolves
+project.addDevDeps(
+  'jest-runner@^29.7.0', 'jest-worker@^29.7.0', 'jest-circus@^29.7.0', '@jest/console@^29.7.0', '@jest/expect@^29.7.0',
+  'jest-snapshot@^29.7.0', 'jest-mock@^29.7.0', 'emittery@^0.13.1', 'source-map-support@^0.5.13',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Entry points: the root (target-neutral vocabulary) and two jsii submodules, `k8s` and `aws`. A Kubernetes-only

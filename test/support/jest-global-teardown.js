@@ -1,7 +1,9 @@
-// Jest `globalTeardown` (.projenrc.ts): removes the run's temporary directory (jest-global-setup.js).
+// Jest `globalTeardown` (.projenrc.ts): ends the shared k8s validator and removes the run's temporary directory
+// (both from jest-global-setup.js).
 const fs = require('fs');
 
 module.exports = async () => {
+  await process[Symbol.for('cdk-model-rollout/test/k8s-validator-server')]?.terminate();
   const dir = process.env.MODEL_ROLLOUT_TEST_TMP;
   if (dir && /model-rollout-test-/.test(dir)) fs.rmSync(dir, { recursive: true, force: true });
 };

@@ -9,7 +9,6 @@
 // The module keeps its behaviour (same frames, same order, same format: V8's own `at ...` lines), read with V8's
 // default formatting instead of source-mapped; cdktf's code is already JavaScript, so only this repository's
 // frames inside a trace point at transpiled lines. Jest's own stack traces (failures) are untouched.
-// The mock is lazy: a test file that never loads cdktf never loads this module either.
 // Why a formatter and not `undefined`: with the test context's `Error.prepareStackTrace` undefined, Node falls back to
 // the MAIN context's (lib/internal/errors.js `maybeOverridePrepareStackTrace`: "legacy usage that depends on the main
 // context's Error"), which is the source-map-support jest-runner installed there, so every frame was still mapped
@@ -20,16 +19,23 @@ function plainV8Format(error, frames) {
   for (const frame of frames) out += `\n    at ${frame}`;
   return out;
 }
-jest.mock('cdktf/lib/tokens/private/stack-trace', () => {
-  const actual = jest.requireActual('cdktf/lib/tokens/private/stack-trace');
-  function captureStackTrace(below) {
+// The patch replaces the module's export, which cdktf reads at every call (`(0, stack_trace_1.captureStackTrace)()` in
+// lib/tokens/lazy.js and private/intrinsic.js). In jest's own runner this file runs in every test file's module
+// registry; in the shared-realm runner (shared-realm-runner.js) once per worker process, whose modules every file
+// shares: `PATCHED` keeps it from wrapping twice.
+const stackTrace = require('cdktf/lib/tokens/private/stack-trace');
+const PATCHED = Symbol.for('cdk-model-rollout/test/plain-stack-traces');
+if (!stackTrace.captureStackTrace[PATCHED]) {
+  const actual = stackTrace.captureStackTrace;
+  const captureStackTrace = function captureStackTrace(below) {
     const mapped = Error.prepareStackTrace;
     Error.prepareStackTrace = plainV8Format;
     try {
-      return actual.captureStackTrace(below || captureStackTrace);
+      return actual(below || captureStackTrace);
     } finally {
       Error.prepareStackTrace = mapped;
     }
-  }
-  return { ...actual, captureStackTrace };
-});
+  };
+  captureStackTrace[PATCHED] = true;
+  stackTrace.captureStackTrace = captureStackTrace;
+}

@@ -1,14 +1,15 @@
-// The validator thread behind test/support/k8s-validate.ts: one per jest worker process, alive as long as it is.
-// It keeps what is expensive to build between batches: the parsed and bound declaration files of the upstream
-// models and TypeScript's libraries, module resolutions, and the imported model classes (the packages are
-// ESM-only; jest runs CommonJS). Each request is one batch; the answer goes back on `port` and `flag` wakes the
-// caller, who waits synchronously (Atomics.wait), so `validateStrict()` stays a plain function.
+// The validator thread behind test/support/k8s-validate.ts. It keeps what is expensive to build between batches:
+// the parsed and bound declaration files of the upstream models and TypeScript's libraries, module resolutions,
+// and the imported model classes (the packages are ESM-only; jest runs CommonJS). Each request is one batch.
+// There is ONE for the whole jest run, started by jest-global-setup.js in jest's own process, answering every worker
+// process on a Unix socket (`workerData.socket`), one JSON line per batch each way; the workers reach it through
+// ./k8s-validate-proxy.mjs, and their callers wait synchronously (Atomics.wait), so `validateStrict()` stays a plain
+// function. Loading TypeScript and the models costs ~2 s of CPU, paid once instead of once per worker process.
+import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import ts from 'typescript';
-
-const { port, signal } = workerData;
-const flag = new Int32Array(signal);
 
 const options = {
   module: ts.ModuleKind.NodeNext,
@@ -108,19 +109,36 @@ async function valueErrors(items) {
   return errors;
 }
 
-parentPort.on('message', async ({ file, items, warmup }) => {
-  if (warmup) {
-    // load and check what a first batch needs while the test file is still loading; no answer
-    await Promise.all([typeErrors(file, items), valueErrors(items)]).catch(() => undefined);
-    return;
-  }
-  let answer;
+/** One batch's answer as the caller reads it: `{ errors }`, or `{ failure }` when the checks themselves broke. */
+async function answer({ file, items }) {
   try {
-    answer = { errors: [...typeErrors(file, items), ...(await valueErrors(items))] };
+    return JSON.stringify({ errors: [...typeErrors(file, items), ...(await valueErrors(items))] });
   } catch (e) {
-    answer = { failure: String(e?.stack ?? e) };
+    return JSON.stringify({ failure: String(e?.stack ?? e) });
   }
-  port.postMessage(JSON.stringify(answer));
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
+}
+
+/** Load and check what a first batch needs, while jest starts its workers. */
+function warmUp(file) {
+  const obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'warmup' } };
+  const items = [{ obj, module: 'kubernetes-models/apps/v1', label: 'warmup' }];
+  return Promise.all([typeErrors(file, items), valueErrors(items)]).catch(() => undefined);
+}
+
+// batches from every worker process, one at a time (typeErrors reuses one program; valueErrors awaits imports)
+// (the batch files' directory, as k8s-validate.ts names it: module resolution starts there)
+let queue = warmUp(path.join(fileURLToPath(new URL('../../node_modules/.cache/k8s-validate/', import.meta.url)), 'warmup.mts'));
+const server = net.createServer((conn) => {
+  conn.setEncoding('utf8');
+  let pending = '';
+  conn.on('data', (chunk) => {
+    pending += chunk;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+      const request = JSON.parse(pending.slice(0, end));
+      pending = pending.slice(end + 1);
+      queue = queue.then(() => answer(request)).then((text) => { conn.write(`${text}\n`); });
+    }
+  });
+  conn.on('error', () => undefined);
 });
+server.listen(workerData.socket, () => parentPort.postMessage('listening'));

@@ -9,9 +9,10 @@
  * 2. values: the models' own ajv validators (`new Model(obj).validate()`: required fields, formats, enums).
  * Objects of kinds without an upstream model are errors unless the caller allow-lists the kind with a reason.
  *
- * Both checks run in one validator thread per jest worker process (./k8s-validate-worker.mjs), started when a test
- * file first imports this module and shared by every test file that worker runs: the models' declaration files are parsed and bound once,
- * and the ESM-only model packages imported once, instead of once per batch. Calls stay synchronous.
+ * Both checks run in ONE validator thread for the whole jest run (./k8s-validate-worker.mjs, served from jest's own
+ * process by jest-global-setup.js; each worker process reaches it through ./k8s-validate-proxy.mjs): the models'
+ * declaration files are parsed and bound once, and the ESM-only model packages imported once, instead of once per
+ * batch or per process. Calls stay synchronous.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -74,18 +75,21 @@ const KEY = Symbol.for('cdk-model-rollout/test/k8s-validator');
 const coreThreads = () => require('worker_threads') as typeof import('worker_threads') & Record<symbol, ValidatorThread | undefined>;
 
 /**
- * The validator thread of this jest worker process, started when a test file first imports this module. Jest gives
- * every test file its own module registry, so a module-level variable would start one thread per file: the handles
- * are kept on the `worker_threads` core module instead, which is one object per process.
+ * This process' thread to the run's validator (served from jest's own process by jest-global-setup.js, socket path in
+ * `MODEL_ROLLOUT_K8S_VALIDATOR`), started when a test file first imports this module. The handles are kept on the
+ * `worker_threads` core module, one object per process, so that a runner with a module registry per test file
+ * (jest's own) does not start one thread per file.
  */
 function validatorThread(): ValidatorThread {
   const threads = coreThreads();
   const existing = threads[KEY];
   if (existing && existing.worker.threadId !== -1) return existing;
+  const socket = process.env.MODEL_ROLLOUT_K8S_VALIDATOR;
+  if (!socket) throw new Error('no k8s validator: it starts in jest\'s globalSetup (test/support/jest-global-setup.js); run the tests through jest');
   const signal = new SharedArrayBuffer(4);
   const { port1, port2 } = new threads.MessageChannel();
-  const worker = new threads.Worker(path.join(__dirname, 'k8s-validate-worker.mjs'), {
-    workerData: { port: port2, signal },
+  const worker = new threads.Worker(path.join(__dirname, 'k8s-validate-proxy.mjs'), {
+    workerData: { port: port2, signal, socket },
     transferList: [port2],
   });
   // never keeps a jest worker alive; ends with it
@@ -93,9 +97,6 @@ function validatorThread(): ValidatorThread {
   port1.unref();
   const created: ValidatorThread = { worker, port: port1, flag: new Int32Array(signal), batches: 0 };
   threads[KEY] = created;
-  // warm up (parse the models' declarations, import the model classes) while the test file loads and synthesizes
-  const warmup = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'warmup' } };
-  worker.postMessage({ warmup: true, file: path.join(WORK, `warmup-${process.pid}.mts`), items: [{ obj: warmup, module: 'kubernetes-models/apps/v1', label: 'warmup' }] });
   return created;
 }
 // started when a test file imports this module, not at its first batch
