@@ -1,7 +1,4 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { Yaml } from 'cdk8s';
-import { expectServableExample } from './support/example-checks';
+import { expectServableExample, loadManifests } from './support/example-checks';
 import { expectValid } from './support/k8s-validate';
 
 /** The KEDA HTTP add-on publishes no model in the upstream schema packages. */
@@ -13,7 +10,7 @@ describe('examples/k8s-basic', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { outdir } = require('../examples/k8s-basic/main');
     // THEN
-    const objects = fs.readdirSync(outdir).filter((f: string) => f.endsWith('.yaml')).flatMap((f: string) => Yaml.load(path.join(outdir, f)));
+    const objects = loadManifests(outdir);
     expect(objects.map((o: any) => o.kind).sort()).toEqual([
       'Deployment', 'Deployment', 'EC2NodeClass', 'HTTPRoute', 'HTTPRoute', 'HTTPScaledObject', 'NodePool',
       'PodDisruptionBudget', 'PodDisruptionBudget', 'PodMonitor', 'PodMonitor', 'ReferenceGrant', 'ScaledObject', 'Service', 'Service',

@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Yaml } from 'cdk8s';
-import { expectServableExample } from './support/example-checks';
+import { expectServableExample, loadManifests } from './support/example-checks';
 import { expectValid } from './support/k8s-validate';
 
 describe('examples/k8s-llm-canary', () => {
@@ -12,7 +11,7 @@ describe('examples/k8s-llm-canary', () => {
     // THEN
     const files = fs.readdirSync(outdir).sort();
     expect(files.filter((f: string) => f.endsWith('.rollout.md') || f.endsWith('.rollout.json'))).toEqual(['llm-production.rollout.json', 'llm-production.rollout.md']);
-    const objects = files.filter((f: string) => f.endsWith('.yaml')).flatMap((f: string) => Yaml.load(path.join(outdir, f)));
+    const objects = loadManifests(outdir, files);
     expectValid(objects);
     const plan = JSON.parse(fs.readFileSync(path.join(outdir, 'llm-production.rollout.json'), 'utf8')).plan;
     // the default shadow step (at most 5 minutes), then the 30-minute ramp

@@ -1,9 +1,10 @@
 /**
  * The shared-realm jest runner (test/support/shared-realm-runner.js) must report what jest's own runner reports: the
- * same passes and failures, the same failure messages, console output with the file. Real jest runs, three times,
- * on the files in test/support/shared-realm-fixture/ (passing, failing, timing out, test.each, hooks, a skipped
- * block, setupFilesAfterEnv): through the runner's worker processes, through it in band (the two files in one
- * realm, one after the other), and through jest's own runner (MODEL_ROLLOUT_JEST_ISOLATE=1) as the reference.
+ * same passes and failures, the same failure messages, console output with the file. Real jest runs, twice, on the
+ * files in test/support/shared-realm-fixture/ (passing, failing, timing out, test.each, hooks, a skipped block,
+ * setupFilesAfterEnv): through the runner in band, the two files in one realm one after the other, where sharing
+ * could leak from one file into the next, and through jest's own runner (MODEL_ROLLOUT_JEST_ISOLATE=1) as the
+ * reference. The worker processes run the same code (shared-realm-worker.js); every other test file goes through them.
  */
 import { execFile } from 'child_process';
 import * as fs from 'fs';
@@ -15,7 +16,7 @@ const run = promisify(execFile);
 const FIXTURE = path.join(__dirname, 'support', 'shared-realm-fixture');
 const JEST = require.resolve('jest/bin/jest');
 
-type Mode = 'workers' | 'in band' | 'isolated';
+type Mode = 'in band' | 'isolated';
 interface Outcome {
   readonly statuses: Record<string, string>;
   readonly failures: Record<string, string>;
@@ -48,11 +49,11 @@ async function jest(mode: Mode): Promise<Outcome> {
 describe('the shared-realm runner against jest\'s own', () => {
   let outcomes: Record<Mode, Outcome>;
   beforeAll(async () => {
-    const [workers, inBand, isolated] = await Promise.all((['workers', 'in band', 'isolated'] as const).map(jest));
-    outcomes = { 'workers': workers, 'in band': inBand, 'isolated': isolated };
+    const [inBand, isolated] = await Promise.all((['in band', 'isolated'] as const).map(jest));
+    outcomes = { 'in band': inBand, 'isolated': isolated };
   }, 60_000);
 
-  test('every test has the status jest\'s own runner gives it, through worker processes and in band', () => {
+  test('every test has the status jest\'s own runner gives it', () => {
     const expected = {
       'a.check.ts passes': 'passed',
       'a.check.ts fails on a matcher': 'failed',
@@ -71,13 +72,12 @@ describe('the shared-realm runner against jest\'s own', () => {
       'b.check.ts a rejected promise fails the test': 'failed',
     };
     expect(outcomes.isolated.statuses).toEqual(expected);
-    expect(outcomes.workers.statuses).toEqual(expected);
     expect(outcomes['in band'].statuses).toEqual(expected);
-    for (const mode of ['workers', 'in band', 'isolated'] as const) expect(outcomes[mode].files).toBe(2);
+    for (const mode of ['in band', 'isolated'] as const) expect(outcomes[mode].files).toBe(2);
   });
 
   test('failure messages say what failed, and where in the TypeScript', () => {
-    for (const mode of ['workers', 'in band', 'isolated'] as const) {
+    for (const mode of ['in band', 'isolated'] as const) {
       const f = outcomes[mode].failures;
       expect(f['a.check.ts fails on a matcher']).toContain('Expected: 3');
       // the line of the failing `expect` in a.check.ts, through the transform's source map
@@ -90,7 +90,7 @@ describe('the shared-realm runner against jest\'s own', () => {
   });
 
   test('a file\'s console output is shown with it', () => {
-    for (const mode of ['workers', 'in band', 'isolated'] as const) {
+    for (const mode of ['in band', 'isolated'] as const) {
       expect(outcomes[mode].output).toContain('console line from a.check.ts');
     }
   });

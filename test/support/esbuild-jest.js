@@ -19,6 +19,7 @@ const OPTIONS = {
 const SALT = JSON.stringify({ version, OPTIONS });
 
 module.exports = {
+  OPTIONS,
   getCacheKey(source, filename) {
     return crypto.createHash('sha256').update(SALT).update('\0').update(filename).update('\0').update(source).digest('hex');
   },

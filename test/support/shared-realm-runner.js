@@ -13,12 +13,14 @@
 // fails with a message saying so. `MODEL_ROLLOUT_JEST_ISOLATE=1`, or `--coverage`, runs jest's own runner instead.
 'use strict';
 const os = require('os');
+const path = require('path');
 const { Worker } = require('jest-worker');
 const Emittery = require('emittery');
 const JestRunner = require('jest-runner').default;
 
 const WORKER = require.resolve('./shared-realm-worker');
 const { WAITING, relative } = require('./sequencer');
+const { warm } = require('./transform-cache');
 
 class SharedRealmRunner extends JestRunner {
   #events = new Emittery();
@@ -35,6 +37,9 @@ class SharedRealmRunner extends JestRunner {
   async runTests(tests, watcher, options) {
     if (this.#isolated()) return super.runTests(tests, watcher, options);
     const globalConfig = this._globalConfig;
+    // the project's TypeScript transformed from here, in parallel, while the workers start (./transform-cache.js)
+    const config = tests[0]?.context.config;
+    const warming = config ? warm(path.join(config.cacheDirectory, 'shared-realm-ts'), config.rootDir) : Promise.resolve(0);
     const cpuLanes = options.serial ? 1 : Math.max(1, Math.min(globalConfig.maxWorkers, tests.length));
     // files that mostly wait on a real process' clock (sequencer.js WAITING: Prometheus' scrapes) run in a lane of
     // their own, beside the `maxWorkers` lanes of the files that compute: asleep, they would otherwise hold a core's
@@ -71,11 +76,11 @@ class SharedRealmRunner extends JestRunner {
       }
     };
     try {
-      await Promise.all(lanes.map(lane));
+      await Promise.all([...lanes.map(lane), warming]);
     } finally {
       if (pool) {
         const { forceExited } = await pool.end();
-        if (forceExited) process.stderr.write(`a test worker did not exit after its last file and was killed (${os.EOL})`);
+        if (forceExited) process.stderr.write(`a test worker did not exit after its last file and was killed${os.EOL}`);
       }
     }
   }

@@ -20,14 +20,16 @@ const FRAMEWORK_SYMBOLS = new Set(['JEST_STATE_SYMBOL', 'TEST_TIMEOUT_SYMBOL', '
 let ready;
 
 /**
- * Once per process: TypeScript through the same transform as jest's (test/support/esbuild-jest.js), stack traces of
+ * Once per process: TypeScript through the same transform as jest's (test/support/esbuild-jest.js, cached by
+ * ./transform-cache.js), stack traces of
  * the transformed files mapped back as jest-runner maps them (source-map-support with the transform's maps only;
  * node_modules' own source maps are not read, as under jest), the stack depth jest-runner sets, and `setupFiles`.
  */
 async function setUp(config) {
-  const transformer = require('./esbuild-jest');
+  const { transformFile } = require('./transform-cache');
+  const cache = path.join(config.cacheDirectory, 'shared-realm-ts');
   require.extensions['.ts'] = function compileTypeScript(module, filename) {
-    const { code, map } = transformer.process(fs.readFileSync(filename, 'utf8'), filename);
+    const { code, map } = transformFile(cache, filename);
     SOURCE_MAPS.set(filename, map);
     module._compile(code, filename);
   };
