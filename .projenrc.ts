@@ -165,6 +165,8 @@ for (const b of bundles) {
     sourcemap: false,
   });
 }
+// the Lambda's deployment package, zipped reproducibly beside its bundle (see the script)
+project.tasks.tryFind('bundle:controller/aws/handler')!.exec('node projenrc/zip-bundle.js assets/controller/aws/handler');
 project.addBins({ 'model-rollout': 'bin/model-rollout' });
 project.npmignore?.addPatterns('!/assets/', '/bench/', '/examples/', '/.ci/');
 

@@ -1,3 +1,6 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
@@ -12,6 +15,10 @@ import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../src/aws';
 import { Metric, Step, Steps } from '../src/rollout';
 
 import { albRolloutProps } from './support/alb-fixture';
+import { BUNDLES } from '../src/private/bundles';
+
+/** Whether Info-ZIP's unzip (Debian `unzip`, which .ci/run installs) is here. */
+const hasUnzip = spawnSync('sh', ['-c', 'command -v unzip']).status === 0;
 
 Testing.setupJest();
 
@@ -163,20 +170,29 @@ describe('AlbCanaryRollout', () => {
     expect(resources(synth({}), 'aws_dynamodb_table')[0].deletion_protection_enabled).toBe(false);
   });
 
-  test('writes the plan beside the stack output', () => {
+  test('writes the plan and the Lambda\'s deployment package beside the stack output', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'plan-stack');
     new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
     new AlbCanaryRollout(stack, 'Rollout', props);
     app.synth();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs = require('fs');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const path = require('path');
-    const plan = JSON.parse(fs.readFileSync(path.join(app.outdir, 'stacks', 'plan-stack', 'llama.rollout.json'), 'utf8')).plan;
+    const dir = path.join(app.outdir, 'stacks', 'plan-stack');
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, 'llama.rollout.json'), 'utf8')).plan;
     // `Steps.equal()` leaves its default shadow step out on an ALB (no mirroring): the plan is the ramp alone
     expect(plan.totalSeconds).toBe(1200);
     expect(plan.rows.some((r: any) => r.shadow !== undefined)).toBe(false);
+    // the function's package: the build's reproducible zip, copied as a file (no zip made at synth), whose one entry
+    // Info-ZIP's unzip reads back as the bundle, byte for byte
+    const fn = resources(JSON.stringify(JSON.parse(fs.readFileSync(path.join(dir, 'cdk.tf.json'), 'utf8'))), 'aws_lambda_function')[0];
+    expect(fn.filename).toMatch(/^assets\/ModelRolloutControllerBundle\/[0-9A-F]+\/lambda\.zip$/);
+    const zip = path.join(dir, fn.filename);
+    expect(fs.readFileSync(zip)).toEqual(fs.readFileSync(BUNDLES.lambdaZip));
+    if (!hasUnzip && !process.env.CI) {
+      console.warn('SKIPPED: the Lambda package was not read back with unzip (apt-get install unzip); CI does');
+      return;
+    }
+    expect(execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' })).toBe('index.js\n');
+    expect(execFileSync('unzip', ['-p', zip, 'index.js'])).toEqual(fs.readFileSync(BUNDLES.lambda));
   });
 
   test.each([

@@ -3,6 +3,7 @@
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 const assets = path.join(__dirname, '..', 'assets', 'controller');
@@ -23,6 +24,28 @@ describe('controller bundles', () => {
     expect(text).toMatch(/require\("@aws-sdk\/client-ssm"\)/);
     const out = execFileSync(process.execPath, ['-e', `console.log(typeof require(${JSON.stringify(bundle)}).handler)`], { encoding: 'utf8' });
     expect(out.trim()).toBe('function');
+  });
+
+  test('the Lambda package is reproducible: the bundle alone, as index.js, dated 1980-01-01, mode 0644', () => {
+    // GIVEN the bundle zipped twice, a second apart, by the build's script
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-zip-'));
+    fs.copyFileSync(path.join(assets, 'aws', 'handler', 'index.js'), path.join(dir, 'index.js'));
+    const zipTwice = [0, 1].map((i) => {
+      if (i > 0) fs.utimesSync(path.join(dir, 'index.js'), new Date(), new Date(Date.now() + 1000));
+      execFileSync(process.execPath, [path.join(__dirname, '..', 'projenrc', 'zip-bundle.js'), dir]);
+      return fs.readFileSync(path.join(dir, 'lambda.zip'));
+    });
+    // THEN the bytes are the same, and equal to the package the build made
+    expect(zipTwice[1]).toEqual(zipTwice[0]);
+    expect(zipTwice[0]).toEqual(fs.readFileSync(path.join(assets, 'aws', 'handler', 'lambda.zip')));
+    // AND the central directory says: one entry, index.js, made on UNIX with mode 0644, DOS date 1980-01-01 00:00
+    const zip = zipTwice[0];
+    const central = zip.readUInt32LE(zip.length - 22 + 16);
+    expect(zip.readUInt32LE(central)).toBe(0x02014b50);
+    expect(zip.readUInt16LE(zip.length - 22 + 10)).toBe(1);
+    expect(zip.toString('utf8', central + 46, central + 46 + zip.readUInt16LE(central + 28))).toBe('index.js');
+    expect(Math.floor(zip.readUInt32LE(central + 38) / 0x10000)).toBe(0o100644);
+    expect([zip.readUInt16LE(central + 12), zip.readUInt16LE(central + 14)]).toEqual([0, 0x21]);
   });
 
   test('the Kubernetes CLI bundle carries no AWS SDK; the --aws part is a bundle of its own, shipped in the package beside it', () => {

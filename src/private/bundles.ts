@@ -14,6 +14,8 @@ const ASSETS = path.join(__dirname, '..', '..', 'assets', 'controller');
 export const BUNDLES = {
   kubernetes: path.join(ASSETS, 'k8s', 'main', 'index.js'),
   lambda: path.join(ASSETS, 'aws', 'handler', 'index.js'),
+  /** The Lambda's deployment package: the bundle as `index.js`, zipped reproducibly by the build (projenrc/zip-bundle.js). */
+  lambdaZip: path.join(ASSETS, 'aws', 'handler', 'lambda.zip'),
   cli: path.join(ASSETS, 'cli', 'main', 'index.js'),
 } as const;
 
@@ -28,7 +30,7 @@ export interface Bundle {
 const cache = new Map<string, Bundle>();
 
 /** Read a bundle (once per process); a missing bundle is a configuration error naming `path`. */
-export function readBundle(which: keyof typeof BUNDLES, scopePath: string): Bundle {
+export function readBundle(which: Exclude<keyof typeof BUNDLES, 'lambdaZip'>, scopePath: string): Bundle {
   const file = BUNDLES[which];
   let b = cache.get(file);
   if (!b) {
@@ -39,6 +41,12 @@ export function readBundle(which: keyof typeof BUNDLES, scopePath: string): Bund
     cache.set(file, b);
   }
   return b;
+}
+
+/** The Lambda's deployment package (`BUNDLES.lambdaZip`); missing, a configuration error naming `scopePath`. */
+export function lambdaPackage(scopePath: string): string {
+  if (!fs.existsSync(BUNDLES.lambdaZip)) throw bundleMissing(scopePath, BUNDLES.lambdaZip);
+  return BUNDLES.lambdaZip;
 }
 
 function bundleMissing(scopePath: string, bundle: string) {

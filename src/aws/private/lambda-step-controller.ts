@@ -10,7 +10,6 @@
  * follow the rollout's `destroyProtection`, and destroying a rollout removes its table. On-demand billing costs
  * nothing while the rollout is idle.
  */
-import * as path from 'path';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
@@ -33,7 +32,7 @@ import {
 } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
 import { workloadPolicyRules } from '../../k8s/private/rbac';
-import { BUNDLES, readBundle } from '../../private/bundles';
+import { lambdaPackage, readBundle } from '../../private/bundles';
 import { EksAccess } from '../options';
 
 
@@ -100,7 +99,9 @@ export class LambdaStepController extends Construct {
     this.bundleBytes = readBundle('lambda', this.node.path).bytes;
     const stack = TerraformStack.of(this);
     const asset = (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
-      ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: path.dirname(BUNDLES.lambda), type: AssetType.ARCHIVE });
+      // the zip the build made (projenrc/zip-bundle.js), copied as a file: cdktf's ARCHIVE type would zip the folder on
+      // every synthesis through a child node process (cdktf lib/private/fs.js `archiveSync`)
+      ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: lambdaPackage(this.node.path), type: AssetType.FILE });
     const functionName = `${name}-rollout-controller`;
     this.functionName = functionName;
     const scheduleName = `${name}-rollout-tick`;

@@ -1,0 +1,76 @@
+/**
+ * The Lambda's deployment package, built once with the bundle: `node projenrc/zip-bundle.js <dir>` writes
+ * `<dir>/lambda.zip` holding `<dir>/index.js` as `index.js` (the handler `index.handler`).
+ *
+ * Why not cdktf's `AssetType.ARCHIVE` of the directory at synth time: cdktf zips through a child process
+ * (`execSync("node <cdktf>/lib/private/fs.js <src> <dest>")`, lib/private/fs.js `archiveSync`), a node start on
+ * every synthesis, and needs `node` on the shell's PATH. This zip is built here instead, and shipped in the package.
+ *
+ * The file is byte-for-byte reproducible: one deflated entry, DOS timestamp 1980-01-01 00:00 (the format's
+ * epoch), mode 0644, no extra fields (PKWARE APPNOTE.TXT 4.3.7 local file header, 4.3.12 central directory header,
+ * 4.3.16 end of central directory record). So the asset's hash, and Terraform's `source_code_hash`, change only
+ * when the bundle does.
+ */
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node projenrc/zip-bundle.js <bundle directory>');
+  process.exit(2);
+}
+const name = Buffer.from('index.js');
+const data = fs.readFileSync(path.join(dir, 'index.js'));
+const deflated = zlib.deflateRawSync(data, { level: 9 });
+const crc = zlib.crc32(data);
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
+
+const local = Buffer.alloc(30);
+local.writeUInt32LE(0x04034b50, 0); // local file header signature
+local.writeUInt16LE(20, 4); // version needed to extract: 2.0 (deflate)
+local.writeUInt16LE(0, 6); // general purpose bit flag
+local.writeUInt16LE(8, 8); // compression method: deflate
+local.writeUInt16LE(DOS_TIME, 10);
+local.writeUInt16LE(DOS_DATE, 12);
+local.writeUInt32LE(crc, 14);
+local.writeUInt32LE(deflated.length, 18);
+local.writeUInt32LE(data.length, 22);
+local.writeUInt16LE(name.length, 26);
+local.writeUInt16LE(0, 28); // extra field length
+
+const central = Buffer.alloc(46);
+central.writeUInt32LE(0x02014b50, 0); // central file header signature
+central.writeUInt16LE((3 << 8) | 20, 4); // version made by: UNIX, 2.0 (so the external attributes carry the mode)
+central.writeUInt16LE(20, 6);
+central.writeUInt16LE(0, 8);
+central.writeUInt16LE(8, 10);
+central.writeUInt16LE(DOS_TIME, 12);
+central.writeUInt16LE(DOS_DATE, 14);
+central.writeUInt32LE(crc, 16);
+central.writeUInt32LE(deflated.length, 20);
+central.writeUInt32LE(data.length, 24);
+central.writeUInt16LE(name.length, 28);
+central.writeUInt16LE(0, 30); // extra field length
+central.writeUInt16LE(0, 32); // file comment length
+central.writeUInt16LE(0, 34); // disk number start
+central.writeUInt16LE(0, 36); // internal file attributes
+central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external file attributes: regular file, rw-r--r--
+central.writeUInt32LE(0, 42); // offset of the local header
+
+const centralOffset = local.length + name.length + deflated.length;
+const centralSize = central.length + name.length;
+const end = Buffer.alloc(22);
+end.writeUInt32LE(0x06054b50, 0); // end of central directory signature
+end.writeUInt16LE(0, 4);
+end.writeUInt16LE(0, 6);
+end.writeUInt16LE(1, 8); // entries on this disk
+end.writeUInt16LE(1, 10); // entries in all
+end.writeUInt32LE(centralSize, 12);
+end.writeUInt32LE(centralOffset, 16);
+end.writeUInt16LE(0, 20); // comment length
+
+const out = path.join(dir, 'lambda.zip');
+fs.writeFileSync(out, Buffer.concat([local, name, deflated, central, name, end]));
+console.log(`zip-bundle: ${out} (${data.length} bytes, ${deflated.length} deflated)`);
