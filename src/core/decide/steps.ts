@@ -148,10 +148,22 @@ function finish(t: TickContext): Phase {
   return s.phase;
 }
 
-/** Aborted: the router must keep serving the abort weights; send them again once per tick while it does not. */
+/**
+ * Aborted: the router must keep serving the abort weights; send them again once per tick while it does not. When it
+ * serves them and the state still records other weights, the state takes them: an abort held because stable had
+ * no ready replica, whose earlier write had been lost, finds the router already back at 100/0 and sends nothing
+ * (found by the property suite: the state recorded the canary at 30 % for good, and its status and floors with it).
+ */
 export function holdAbort(t: TickContext): void {
   const back = abortWeights(t.spec);
-  if (t.routerServes(back) || !t.tickSince(t.s.weightsSetAt)) return;
+  if (t.routerServes(back)) {
+    if (!sameWeights(t.s.weights, back)) {
+      t.reasons.push('the router serves the abort weights: recorded');
+      t.s.weights = back;
+    }
+    return;
+  }
+  if (!t.tickSince(t.s.weightsSetAt)) return;
   t.reasons.push('aborted, but the router does not serve the abort weights: sending them again');
   t.sendAbortWeights();
 }
