@@ -27,32 +27,31 @@ const crc = zlib.crc32(data);
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
 
+/**
+ * The fields the local header and the central directory header share, in the same order (APPNOTE 4.3.7 from
+ * "version needed to extract", 4.3.12 from the same field): written at `at` in `b`.
+ */
+function entryFields(b, at) {
+  b.writeUInt16LE(20, at); // version needed to extract: 2.0 (deflate)
+  b.writeUInt16LE(0, at + 2); // general purpose bit flag
+  b.writeUInt16LE(8, at + 4); // compression method: deflate
+  b.writeUInt16LE(DOS_TIME, at + 6);
+  b.writeUInt16LE(DOS_DATE, at + 8);
+  b.writeUInt32LE(crc, at + 10);
+  b.writeUInt32LE(deflated.length, at + 14);
+  b.writeUInt32LE(data.length, at + 18);
+  b.writeUInt16LE(name.length, at + 22);
+  b.writeUInt16LE(0, at + 24); // extra field length
+}
+
 const local = Buffer.alloc(30);
 local.writeUInt32LE(0x04034b50, 0); // local file header signature
-local.writeUInt16LE(20, 4); // version needed to extract: 2.0 (deflate)
-local.writeUInt16LE(0, 6); // general purpose bit flag
-local.writeUInt16LE(8, 8); // compression method: deflate
-local.writeUInt16LE(DOS_TIME, 10);
-local.writeUInt16LE(DOS_DATE, 12);
-local.writeUInt32LE(crc, 14);
-local.writeUInt32LE(deflated.length, 18);
-local.writeUInt32LE(data.length, 22);
-local.writeUInt16LE(name.length, 26);
-local.writeUInt16LE(0, 28); // extra field length
+entryFields(local, 4);
 
 const central = Buffer.alloc(46);
 central.writeUInt32LE(0x02014b50, 0); // central file header signature
 central.writeUInt16LE((3 << 8) | 20, 4); // version made by: UNIX, 2.0 (so the external attributes carry the mode)
-central.writeUInt16LE(20, 6);
-central.writeUInt16LE(0, 8);
-central.writeUInt16LE(8, 10);
-central.writeUInt16LE(DOS_TIME, 12);
-central.writeUInt16LE(DOS_DATE, 14);
-central.writeUInt32LE(crc, 16);
-central.writeUInt32LE(deflated.length, 20);
-central.writeUInt32LE(data.length, 24);
-central.writeUInt16LE(name.length, 28);
-central.writeUInt16LE(0, 30); // extra field length
+entryFields(central, 6);
 central.writeUInt16LE(0, 32); // file comment length
 central.writeUInt16LE(0, 34); // disk number start
 central.writeUInt16LE(0, 36); // internal file attributes
