@@ -112,6 +112,15 @@ async function run({ testPath, config, globalConfig }) {
     resetAllMocks: () => jest.resetAllMocks(),
     restoreAllMocks: () => jest.restoreAllMocks(),
   };
+  // a file that calls process.exit ends the process, as in jest's runner, saying so first with where it was called
+  // (jest-runner/build/runTest.js wraps the test environment's process.exit the same way)
+  const realExit = process.exit;
+  process.exit = function exit(...args) {
+    const where = new Error(`process.exit called with "${args.join(', ')}" in ${path.relative(config.rootDir, testPath)}`);
+    Error.captureStackTrace(where, exit);
+    process.stderr.write(`${where.stack}\n`);
+    return realExit.apply(process, args);
+  };
   const environment = { global: globalThis };
   const perFile = new Set([testPath]);
   const start = Date.now();
@@ -127,6 +136,7 @@ async function run({ testPath, config, globalConfig }) {
     return result;
   } finally {
     for (const file of perFile) delete require.cache[file];
+    process.exit = realExit;
     globalThis.console = realConsole;
     // what jest-circus and its adapter put on the global for this file: its state and the test API; a module's own
     // process-wide global stays, as the module does (cdktf's token map: `__cdktfTokenMap`, undici's dispatcher)
