@@ -14,9 +14,10 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 // here, behind the warm-up.
 let loaded;
 const ready = new Promise((resolve) => { loaded = resolve; });
-// batches from every worker process, one at a time (typeErrors reuses one program; valueErrors awaits imports); the
-// warm-up checks one batch file in the batches' directory (as k8s-validate.ts names them: resolution starts there)
-let queue = ready.then(() => warmUp(path.join(fileURLToPath(new URL('../../node_modules/.cache/k8s-validate/', import.meta.url)), 'warmup.mts')));
+// The one batch file, in memory only: its path decides how its imports resolve (from the project's node_modules)
+const BATCH_FILE = path.join(fileURLToPath(new URL('../../node_modules/.cache/k8s-validate/', import.meta.url)), `batch-${threadId}.mts`);
+// batches from every worker process, one at a time (typeErrors reuses one program; valueErrors awaits imports)
+let queue = ready.then(() => warmUp());
 const server = net.createServer((conn) => {
   conn.setEncoding('utf8');
   let pending = '';
@@ -86,7 +87,7 @@ const knownModules = [
 ];
 
 /** 1. unknown fields and types: TypeScript excess-property checks against the upstream interfaces; per item. */
-function typeErrors(file, items) {
+function typeErrors(items) {
   for (const { module } of items) if (!knownModules.includes(module)) knownModules.push(module);
   const statements = knownModules.map((module, i) => `import type * as m${i} from '${module}';`);
   // the line each object's statement starts on, to name the object a diagnostic belongs to
@@ -98,13 +99,13 @@ function typeErrors(file, items) {
     line += statement.split('\n').length;
     statements.push(statement);
   });
-  // one file name per thread, the same imports in every batch (`knownModules`) and the previous program passed as
+  // one file name (`BATCH_FILE`), the same imports in every batch (`knownModules`) and the previous program passed as
   // `oldProgram`: TypeScript then reuses the program's structure (module resolutions, the processed import graph of
   // the models' declarations) when only the batch's text changed (`tryReuseStructureFromOldProgram`,
   // typescript/src/compiler/program.ts: imports unchanged, so `StructureIsReused.Completely`), instead of walking the
   // whole graph again for every batch (measured: 2.2 s of the validator's CPU over a run, when each batch imported
   // only the kinds it held)
-  const name = path.join(path.dirname(file), `batch-${threadId}.mts`);
+  const name = BATCH_FILE;
   batch = { name, text: statements.join('\n') };
   const program = ts.createProgram({ rootNames: [name], options, host, oldProgram: previousProgram });
   previousProgram = program;
@@ -152,7 +153,7 @@ async function valueErrors(items) {
 const seen = new Map();
 
 /** One batch's answer as the caller reads it: `{ errors }`, or `{ failure }` when the checks themselves broke. */
-async function answer({ file, items }) {
+async function answer({ items }) {
   try {
     const keys = items.map(({ obj, module, label }) => `${module}\n${label}\n${JSON.stringify(obj)}`);
     const fresh = [];
@@ -164,7 +165,7 @@ async function answer({ file, items }) {
       }
     });
     if (fresh.length > 0) {
-      const types = typeErrors(file, fresh);
+      const types = typeErrors(fresh);
       const values = await valueErrors(fresh);
       [...freshKeys].forEach((key, j) => seen.set(key, { types: types[j], values: values[j] }));
     }
@@ -177,10 +178,10 @@ async function answer({ file, items }) {
 }
 
 /** Load and check what a first batch needs, while jest starts its workers. */
-async function warmUp(file) {
+async function warmUp() {
   const obj = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'warmup' } };
   // a failure here shows again, with its message, in the first real batch's answer
-  await answer({ file, items: [{ obj, module: 'kubernetes-models/apps/v1', label: 'warmup' }] });
+  await answer({ items: [{ obj, module: 'kubernetes-models/apps/v1', label: 'warmup' }] });
 }
 
 loaded();

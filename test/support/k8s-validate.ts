@@ -20,8 +20,6 @@ import type { MessagePort, Worker as WorkerThread } from 'worker_threads';
 import { validatePodMonitor } from './prometheus-operator-schema';
 
 const ROOT = path.join(__dirname, '..', '..');
-/** Where the generated batch files live (in memory only; the path decides how their imports resolve). */
-const WORK = path.join(ROOT, 'node_modules', '.cache', 'k8s-validate');
 /** How long a batch may take before the validator thread is taken for dead. */
 const TIMEOUT_MS = 120_000;
 
@@ -67,7 +65,6 @@ interface ValidatorThread {
   readonly worker: WorkerThread;
   readonly port: MessagePort;
   readonly flag: Int32Array;
-  batches: number;
 }
 const KEY = Symbol.for('cdk-model-rollout/test/k8s-validator');
 /** The `worker_threads` core module itself (`import * as` would give this test file's own wrapper of it). */
@@ -95,7 +92,7 @@ function validatorThread(): ValidatorThread {
   // never keeps a jest worker alive; ends with it
   worker.unref();
   port1.unref();
-  const created: ValidatorThread = { worker, port: port1, flag: new Int32Array(signal), batches: 0 };
+  const created: ValidatorThread = { worker, port: port1, flag: new Int32Array(signal) };
   threads[KEY] = created;
   return created;
 }
@@ -107,7 +104,7 @@ function checkInThread(items: ReadonlyArray<{ obj: any; module: string; label: s
   const thread = validatorThread();
   const threads = coreThreads();
   Atomics.store(thread.flag, 0, 0);
-  thread.worker.postMessage({ file: path.join(WORK, `batch-${process.pid}-${thread.batches++}.mts`), items });
+  thread.worker.postMessage({ items });
   if (Atomics.wait(thread.flag, 0, 0, TIMEOUT_MS) === 'timed-out') {
     // a late answer must not be taken for the next batch's: the next call starts a new thread
     threads[KEY] = undefined;
