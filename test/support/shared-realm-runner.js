@@ -9,8 +9,9 @@
 // `test.each`, `expect`, failure messages and the reporters are jest's own. Files run in worker processes, in the
 // sequencer's order, and each file's console output is shown with its result.
 // What differs: modules are loaded once per worker process and shared by the files it runs; the globals jest adds for
-// a file (its test API, jest-circus' state) are removed after it, a global a module or a test sets stays. `jest.mock` and fake timers need jest's module registry: a file that needs them (none today)
-// fails with a message saying so. `MODEL_ROLLOUT_JEST_ISOLATE=1`, or `--coverage`, runs jest's own runner instead.
+// a file (its test API, jest-circus' state) are removed after it, a global a module or a test sets stays. `jest.mock`
+// and fake timers need jest's module registry: a file that needs them (none today) fails with a message saying so.
+// `MODEL_ROLLOUT_JEST_ISOLATE=1`, or `--coverage`, runs jest's own runner instead.
 'use strict';
 const os = require('os');
 const path = require('path');

@@ -9,7 +9,6 @@
 // What is per process: every other module (src, test/support, node_modules), loaded once and shared by the files the
 // worker runs, and `setupFiles`, run once (they patch shared modules; see test/support/jest-setup.js).
 'use strict';
-const fs = require('fs');
 const path = require('path');
 
 const SOURCE_MAPS = new Map();
@@ -21,9 +20,9 @@ let ready;
 
 /**
  * Once per process: TypeScript through the same transform as jest's (test/support/esbuild-jest.js, cached by
- * ./transform-cache.js), stack traces of
- * the transformed files mapped back as jest-runner maps them (source-map-support with the transform's maps only;
- * node_modules' own source maps are not read, as under jest), the stack depth jest-runner sets, and `setupFiles`.
+ * ./transform-cache.js), stack traces of the transformed files mapped back as jest-runner maps them
+ * (source-map-support with the transform's maps only; node_modules' own source maps are not read, as under jest),
+ * the stack depth jest-runner sets, and `setupFiles`.
  */
 async function setUp(config) {
   const { transformFile } = require('./transform-cache');
