@@ -20,9 +20,9 @@ export type StepSpec =
  * A shadow step: the router mirrors `percent` of all requests to the (single) canary, whose answers are discarded,
  * at the weights reached so far; the continuous checks judge the canary on those copies. The step ends once
  * every sequential test of the checks has passed and held over as many copies again, and no fewer than
- * `requestsToClimb` (core/sequential.ts) (`shadowVerdict` in
- * decide/steps.ts), or `maxSeconds` after the router first mirrored (then the ramp goes on and the tests keep judging
- * real traffic); a test that fails aborts with no request answered by the canary.
+ * `requestsToClimb` (core/sequential.ts; `shadowVerdict` in decide/steps.ts), or `maxSeconds` after the router first
+ * mirrored (then the ramp goes on and the tests keep judging real traffic); a test that fails aborts with no request
+ * answered by the canary.
  * Gateway API `RequestMirror` (Flagger's "traffic mirroring as a pre-stage in a Canary", Argo's `setMirrorRoute`).
  */
 export interface ShadowStepSpec {

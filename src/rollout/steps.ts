@@ -22,10 +22,10 @@ export interface EqualStepsOptions {
    * Start with a shadow step (`Step.shadow()` with its defaults): before the canary answers any request, the
    * gateway mirrors copies of requests to it (answers discarded) and the error test judges it on those; the ramp
    * starts once the test has passed and held over as many copies again, and no fewer than a canary at H1 needs to
-   * reach the fail bound (about 320 over a 0.1 % stable), or after 5 minutes of copies. A target that
-   * cannot mirror (an ALB), a rollout with several canaries, or Gateway API CRDs before v1.3 when less than 100 % is
-   * mirrored, leave it out (the plan then has no shadow row). Turn it off when requests must not be processed twice
-   * (see `Step.shadow()`).
+   * reach the fail bound (about 320 over a 0.1 % stable), or after 5 minutes of copies. A target that cannot mirror
+   * (an ALB), a rollout with several canaries, or Gateway API CRDs before v1.3 when less than 100 % is mirrored,
+   * leave it out (the plan then has no shadow row). Turn it off when requests must not be processed twice (see
+   * `Step.shadow()`).
    * @default true
    */
   readonly shadowFirst?: boolean;
@@ -85,10 +85,9 @@ export class Step {
    * to the canary and discards its answer (Gateway API `RequestMirror`; Flagger's mirroring pre-stage, Argo Rollouts'
    * `setMirrorRoute`). The continuous checks judge the canary on the copies: the step ends once the error test has
    * passed and held over as many copies again (no fewer than a canary at H1 needs to reach the fail bound: about 320
-   * over a 0.1 % stable), a failing test aborts the rollout before any user got an answer from
-   * the canary, and after `max` without a verdict the ramp goes on. The canary's replicas for the copies come up first
-   * (the capacity gate). A mirrored canary that reports no request at all is silence: the no-data rule holds, then
-   * aborts.
+   * over a 0.1 % stable), a failing test aborts the rollout before any user got an answer from the canary, and after
+   * `max` without a verdict the ramp goes on. The canary's replicas for the copies come up first (the capacity gate).
+   * A mirrored canary that reports no request at all is silence: the no-data rule holds, then aborts.
    *
    * Copies are processed twice (once by each version): fine for inference, which has no side effects; not for
    * requests that write (a tool call that acts, a billing event emitted by the server). Gateway API routers only,
