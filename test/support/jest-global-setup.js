@@ -32,3 +32,4 @@ module.exports = async () => {
   process[VALIDATOR] = validator;
   process.env.MODEL_ROLLOUT_K8S_VALIDATOR = socket;
 };
+module.exports.VALIDATOR = VALIDATOR;
