@@ -22,6 +22,7 @@
  * the answer never came back: a timeout or a dropped connection), the two outcomes a client cannot tell apart.
  */
 import { AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { copyJson as clone } from './json-copy';
 
 type Item = Record<string, AttributeValue>;
 
@@ -179,9 +180,6 @@ export class FakeDynamoDB {
   }
 }
 
-function clone<T>(x: T): T {
-  return x === undefined ? x : JSON.parse(JSON.stringify(x));
-}
 
 function scalar(v: AttributeValue): string {
   if (v.S !== undefined) return `S:${v.S}`;
