@@ -10,6 +10,9 @@
 // 2. The strict Kubernetes validator (k8s-validate-worker.mjs) starts here, once for the run, on a Unix socket in
 //    that directory (`MODEL_ROLLOUT_K8S_VALIDATOR`, inherited by the workers): it warms up while jest starts its
 //    workers, and no worker process pays its ~2 s of loading (k8s-validate.ts).
+// 3. V8's tier-up threshold for this process and the validator's thread (./v8-tiering.js): set here, as jest's own
+//    process loads no code of ours earlier.
+require('./v8-tiering').tuneTiering();
 const fs = require('fs');
 const os = require('os');
 const path = require('path');

@@ -9,6 +9,8 @@
 // What is per process: every other module (src, test/support, node_modules), loaded once and shared by the files the
 // worker runs, and `setupFiles`, run once (they patch shared modules; see test/support/jest-setup.js).
 'use strict';
+// before anything the test files load: V8's tier-up threshold for a short-lived process (./v8-tiering.js)
+require('./v8-tiering').tuneTiering();
 const path = require('path');
 
 const SOURCE_MAPS = new Map();

@@ -21,6 +21,8 @@
 //
 // Exits non-zero when tsc or `projen eslint` would: any TypeScript error, or any ESLint error left after fixing.
 'use strict';
+// before TypeScript and ESLint load: V8's tier-up threshold for a short-lived process (./v8-tiering.js)
+require('./v8-tiering').tuneTiering();
 const path = require('path');
 const ts = require('typescript');
 
