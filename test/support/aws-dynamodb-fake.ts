@@ -180,7 +180,6 @@ export class FakeDynamoDB {
   }
 }
 
-
 function scalar(v: AttributeValue): string {
   if (v.S !== undefined) return `S:${v.S}`;
   if (v.N !== undefined) return `N:${Number(v.N)}`;
