@@ -16,6 +16,7 @@ import { rolloutSpec } from './support/spec-fixture';
 import { prometheusConnectionFromEnv } from '../src/controller/k8s/main';
 import { PrometheusMetrics } from '../src/controller/prometheus';
 import { decide } from '../src/core/decide';
+import { fillSynthPlaceholders } from '../src/core/placeholders';
 import { RolloutSpec } from '../src/core/spec';
 import { ControllerState } from '../src/core/state';
 import { ServingEngine } from '../src/rollout/serving-engine';
@@ -48,13 +49,14 @@ function makeServerCert(dir: string, ca: string) {
 }
 
 const engine = ServingEngine.VLLM;
-const spec: RolloutSpec = rolloutSpec({
+// as a target synthesizes it: the model, environment and namespace filled into the queries
+const spec: RolloutSpec = fillSynthPlaceholders(rolloutSpec({
   steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }, { kind: 'setWeight', weight: 100 }],
   stableReplicas: 2,
   checks: [engine.errorCheck()._spec()],
   checkFailureLimit: 0,
   tickSeconds: 10,
-});
+}), { model: 'llama', environment: 'production', namespace: 'models' });
 
 maybe('Prometheus over HTTPS with a private CA and credentials', () => {
   let dir: string;
@@ -93,7 +95,7 @@ maybe('Prometheus over HTTPS with a private CA and credentials', () => {
     const connection = prometheusConnectionFromEnv({ ROLLOUT_PROMETHEUS_CA_FILE: path.join(dir, 'ca.crt'), ROLLOUT_PROMETHEUS_TOKEN_FILE: path.join(dir, 'token') });
     expect('error' in connection).toBe(false);
     // WHEN the adapter measures the canary
-    const metrics = new PrometheusMetrics(url, {}, 5000, { ...(connection as object), now: () => 1_000_000_000_000 });
+    const metrics = new PrometheusMetrics(url, { ...(connection as object), now: () => 1_000_000_000_000 });
     const out = await metrics.measure(spec, ['v2']);
     // THEN the token was sent and the sequential test got its counts, for the window ending on the 10 s grid
     expect(seen[seen.length - 1]).toBe('Bearer s3cret');
@@ -115,15 +117,15 @@ maybe('Prometheus over HTTPS with a private CA and credentials', () => {
   });
 
   test('without credentials: a 401 names the fix', async () => {
-    const metrics = new PrometheusMetrics(url, {}, 5000, { ca: fs.readFileSync(path.join(dir, 'ca.crt')) });
+    const metrics = new PrometheusMetrics(url, { ca: fs.readFileSync(path.join(dir, 'ca.crt')) });
     const out = await metrics.measure(spec, ['v2']);
     expect(out.v2['vllm-error-rate'].error).toMatch(/HTTP 401, not authorized; give the controller credentials .*prometheusConnection.*bearerTokenSecret/);
   });
 
   test('a wrong CA fails with a clear error, and that error holds the rollout (weights unchanged, no abort)', async () => {
     // GIVEN a rollout with its canary at 10 %, measured healthy so far
-    const good = new PrometheusMetrics(url, {}, 5000, { ca: fs.readFileSync(path.join(dir, 'ca.crt')), headers: { authorization: 'Bearer s3cret' } });
-    const wrong = new PrometheusMetrics(url, {}, 5000, { ca: fs.readFileSync(path.join(dir, 'other-ca.crt')), headers: { authorization: 'Bearer s3cret' } });
+    const good = new PrometheusMetrics(url, { ca: fs.readFileSync(path.join(dir, 'ca.crt')), headers: { authorization: 'Bearer s3cret' } });
+    const wrong = new PrometheusMetrics(url, { ca: fs.readFileSync(path.join(dir, 'other-ca.crt')), headers: { authorization: 'Bearer s3cret' } });
     let state: ControllerState | undefined;
     const step = async (now: number, adapter: PrometheusMetrics) => {
       const w = state?.weights.v2 ?? 0;

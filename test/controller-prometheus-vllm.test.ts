@@ -8,12 +8,14 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { prometheusBinary, PrometheusFixture, RelabelConfig, startPrometheusScraping } from './support/prometheus-server';
 import { vllmExposition, VllmPod } from './support/vllm-exporter';
-import { instantQuery, PrometheusMetrics, substitute } from '../src/controller/prometheus';
+import { instantQuery, PrometheusMetrics } from '../src/controller/prometheus';
 import { judge } from '../src/core/decide';
 import { judgeComparison, judgeWithBaseline } from '../src/core/gates';
 import { DEFAULT_SEQUENTIAL, sequentialStep } from '../src/core/sequential';
+import { STATE_KEY_SPEC } from '../src/core/constants';
+import { fillPlaceholders } from '../src/core/placeholders';
 import { RolloutSpec } from '../src/core/spec';
-import { Model } from '../src/k8s';
+import { CanaryRollout, Model } from '../src/k8s';
 import { ServingEngine } from '../src/rollout';
 
 const binary = prometheusBinary();
@@ -33,6 +35,7 @@ if (!binary && !process.env.CI) {
     };
     let prom: PrometheusFixture;
     let relabelings: Array<{ sourceLabels: string[]; targetLabel: string; action: string }>;
+    let synthesized: RolloutSpec;
 
     beforeAll(async () => {
       if (!binary) throw new Error('prometheus is not installed: apt-get install prometheus (.ci/run installs it); these tests must run in CI');
@@ -40,8 +43,13 @@ if (!binary && !process.env.CI) {
       const app = Testing.app();
       const chart = new Chart(app as App, 'c', { namespace: 'models' });
       const model = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
-      model.addEnvironment('production', { version: 'v1' });
-      const monitor = Testing.synth(chart).find((o) => o.kind === 'PodMonitor');
+      model.addVersion('v2');
+      const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
+      new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }] });
+      const objects = Testing.synth(chart);
+      const monitor = objects.find((o) => o.kind === 'PodMonitor');
+      // the spec the controller reads: the queries with the model, environment and namespace filled at synth
+      synthesized = JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.data?.[STATE_KEY_SPEC]).data[STATE_KEY_SPEC]);
       relabelings = monitor.spec.podMetricsEndpoints[0].relabelings;
       const relabelConfigs: RelabelConfig[] = relabelings.map((r) => ({
         source_labels: r.sourceLabels, target_label: r.targetLabel, action: r.action,
@@ -66,7 +74,7 @@ if (!binary && !process.env.CI) {
 
     // `{{window}}` is one tick; these counts read the last minute of the exporter's traffic
     const vars = (version: string) => ({ model: 'llama', environment: 'production', version, namespace: 'models', window: '60s' });
-    const q = async (query: string, version: string) => (await instantQuery(prom.url, substitute(query, vars(version)))).value;
+    const q = async (query: string, version: string) => (await instantQuery(prom.url, fillPlaceholders(query, vars(version)))).value;
 
     test('the relabeling gives every vLLM series model, environment and version labels', async () => {
       expect(relabelings.map((r) => r.targetLabel)).toEqual(['model', 'environment', 'version']);
@@ -117,9 +125,9 @@ if (!binary && !process.env.CI) {
     });
 
     test('today\'s adapter and judge() already fail the broken canary on the default error check\'s ceiling', async () => {
-      const errorCheck = ServingEngine.VLLM.errorCheck()._spec();
-      const spec = { name: 'llama', checks: [errorCheck], steps: [] } as unknown as RolloutSpec;
-      const adapter = new PrometheusMetrics(prom.url, { model: 'llama', environment: 'production', namespace: 'models' });
+      const errorCheck = synthesized.checks[0];
+      const spec = { ...synthesized, steps: [], tickSeconds: undefined };
+      const adapter = new PrometheusMetrics(prom.url);
       const obs = await adapter.measure(spec, ['v2', 'v3']);
       expect(obs.v2[errorCheck.name].value).toBeGreaterThan(0.15);
       expect(judge(errorCheck, obs.v2[errorCheck.name])).toBe('fail');
@@ -128,10 +136,11 @@ if (!binary && !process.env.CI) {
 
     test('sub-minute ticks: the counts of one 10 s window on the grid, {{window}} = 10s, evaluated at its end', async () => {
       // GIVEN a spec ticking every 10 s, and a clock just past a grid point
-      const errorCheck = ServingEngine.VLLM.errorCheck()._spec();
-      const spec = { name: 'llama', stable: 'v1', checks: [errorCheck], steps: [], tickSeconds: 10 } as unknown as RolloutSpec;
+      const errorCheck = synthesized.checks[0];
+      const spec = { ...synthesized, steps: [] };
+      expect(spec.tickSeconds).toBe(10);
       let now = Date.now();
-      const adapter = new PrometheusMetrics(prom.url, { model: 'llama', environment: 'production', namespace: 'models' }, 5000, { now: () => now });
+      const adapter = new PrometheusMetrics(prom.url, { now: () => now });
       // WHEN it measures the broken canary (a window that began before Prometheus' first scrapes has no increase
       // yet: measure again, a second later, until the grid's latest window lies within the scraped time)
       let obs = await adapter.measure(spec, ['v2']);
@@ -147,8 +156,8 @@ if (!binary && !process.env.CI) {
       expect(now - counts.windowEnd!).toBeLessThan(10_000);
       const at = { time: counts.windowEnd! / 1000 };
       const tick = { ...vars('v2'), window: '10s' };
-      expect(counts.canary.requests).toBe((await instantQuery(prom.url, substitute(ServingEngine.VLLM.requestsQuery, tick), at)).value);
-      expect(counts.canary.errors).toBe((await instantQuery(prom.url, substitute(ServingEngine.VLLM.errorsQuery, tick), at)).value);
+      expect(counts.canary.requests).toBe((await instantQuery(prom.url, fillPlaceholders(ServingEngine.VLLM.requestsQuery, tick), at)).value);
+      expect(counts.canary.errors).toBe((await instantQuery(prom.url, fillPlaceholders(ServingEngine.VLLM.errorsQuery, tick), at)).value);
       expect(counts.canary.requests).toBeGreaterThan(0);
       expect(counts.canary.requests).toBeLessThan(pods.v2.rps * 10 * 1.4);
       expect(counts.canary.errors / counts.canary.requests).toBeGreaterThan(0.15);

@@ -98,7 +98,7 @@ maybe('metric gate against a real Prometheus', () => {
   });
 
   test('Prometheus unreachable is inconclusive, never a failure', async () => {
-    const metrics = new PrometheusMetrics('http://127.0.0.1:9', {}, 1000);
+    const metrics = new PrometheusMetrics('http://127.0.0.1:9', { timeoutMs: 1000 });
     const m = await metrics.measure(spec('healthy'), ['healthy']);
     expect(m.healthy['error-rate'].error).toMatch(/ECONNREFUSED/);
   });

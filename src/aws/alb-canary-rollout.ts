@@ -230,6 +230,8 @@ export class AlbCanaryRollout extends Construct {
       keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),
       // the listener rule ignores changes to its action: a deploy never routes back to the previous version
       keepPreviousUntilSpecChanges: false,
+      // without an environment there is no model to name: a query that needs one is refused
+      placeholders: env ? { model: env.model.name, environment: env.name, namespace: host?.namespace ?? 'default' } : {},
     });
     const spec = this.buildSpec();
     const involved = rolloutVersions(spec);

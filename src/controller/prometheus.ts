@@ -6,6 +6,7 @@
 import { request } from './http-request';
 import { Metrics } from './ports';
 import { TICK_SECONDS } from '../core/constants';
+import { fillPlaceholders, placeholdersIn, RuntimePlaceholderValues, runtimeValues } from '../core/placeholders';
 import { MetricSpec, RolloutSpec } from '../core/spec';
 import { MetricObservation } from '../core/state';
 
@@ -81,11 +82,6 @@ export function explainQueryError(baseUrl: string, e: Error & { status?: number 
   return `Prometheus ${baseUrl}: ${e.message}`;
 }
 
-/** Replace `{{name}}` placeholders. */
-export function substitute(query: string, vars: Record<string, string>): string {
-  return query.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
-}
-
 /** Every metric the spec may measure: continuous checks and every analysis gate's. */
 export function metricsOf(spec: RolloutSpec): MetricSpec[] {
   const all = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
@@ -95,8 +91,6 @@ export function metricsOf(spec: RolloutSpec): MetricSpec[] {
 
 /** Options of `PrometheusMetrics` beyond the address. */
 export interface PrometheusMetricsOptions extends PrometheusConnection {
-  /** Placeholders substituted in every query (`{{namespace}}`, ...). */
-  readonly vars?: Record<string, string>;
   readonly timeoutMs?: number;
   /**
    * Seconds of one tick (default `spec.tickSeconds`): `{{window}}` becomes `<n>s` and the queries are evaluated at
@@ -106,17 +100,26 @@ export interface PrometheusMetricsOptions extends PrometheusConnection {
    * `60s` window at Prometheus' now (one tick a minute).
    */
   readonly windowSeconds?: number;
-  /** Clock (ms), for tests. */
+  /** Clock (ms). @default Date.now */
   readonly now?: () => number;
+}
+
+/**
+ * A query with a placeholder left after the run-time values (a spec synthesized without its synth-time values, or
+ * edited by hand): never sent, since it would match no series and read as "no data".
+ */
+export class UnfilledPlaceholderError extends Error {
+  constructor(metric: string, property: string, query: string, left: readonly string[]) {
+    super(`check "${metric}": its ${property} still holds ${left.map((n) => `{{${n}}}`).join(', ')} after the controller's `
+      + `substitution, so it was not sent (${query.length > 160 ? `${query.slice(0, 157)}...` : query}); `
+      + 'synthesize the rollout again with this library version, which fills the model, environment and namespace');
+    this.name = 'UnfilledPlaceholderError';
+  }
 }
 
 /** The metrics port over Prometheus. CloudWatch alarm metrics are left to the AWS port. */
 export class PrometheusMetrics implements Metrics {
-  private readonly options: PrometheusMetricsOptions;
-
-  constructor(private readonly baseUrl: string, vars: Record<string, string> = {}, timeoutMs = 5000, options: Omit<PrometheusMetricsOptions, 'vars' | 'timeoutMs'> = {}) {
-    this.options = { ...options, vars, timeoutMs };
-  }
+  constructor(private readonly baseUrl: string, private readonly options: PrometheusMetricsOptions = {}) {}
 
   public async measure(spec: RolloutSpec, versions: readonly string[]): Promise<Record<string, Record<string, MetricObservation>>> {
     const metrics = metricsOf(spec).filter((m): m is Extract<MetricSpec, { provider: 'prometheus' }> => m.provider === 'prometheus');
@@ -125,21 +128,26 @@ export class PrometheusMetrics implements Metrics {
     const window = grid ?? TICK_SECONDS;
     const now = (this.options.now ?? Date.now)();
     // the end of the current slot of the tick grid: adjacent windows tick after tick, the same one within a slot.
-    // A spec without `tickSeconds` (one tick a minute, as before) is measured at Prometheus' now.
+    // A spec without `tickSeconds` (one tick a minute) is measured at Prometheus' now.
     const time = grid !== undefined ? Math.floor(now / 1000 / grid) * grid : undefined;
-    const connection = { headers: this.options.headers, ca: this.options.ca, timeoutMs: this.options.timeoutMs, time };
+    const connection = { headers: this.options.headers, ca: this.options.ca, timeoutMs: this.options.timeoutMs ?? 5000, time };
     await Promise.all(versions.map(async (version) => {
-      const vars = { ...this.options.vars, version, rollout: spec.name, stable: spec.stable, window: `${window}s` };
+      const vars = runtimeValues(spec, version, window);
       // the stable version over the same window, for comparisons and the sequential test
-      const stableVars = { ...vars, version: spec.stable };
-      const q = (query: string, v: Record<string, string>) => instantQuery(this.baseUrl, substitute(query, v), connection);
+      const stableVars = runtimeValues(spec, spec.stable, window);
       out[version] = {};
       await Promise.all(metrics.map(async (m) => {
+        const q = (property: string, query: string, v: RuntimePlaceholderValues) => {
+          const filled = fillPlaceholders(query, v);
+          const left = placeholdersIn(filled);
+          if (left.length > 0) return Promise.reject(new UnfilledPlaceholderError(m.name, property, filled, left));
+          return instantQuery(this.baseUrl, filled, connection);
+        };
         try {
           const [main, samples, baseline, counts] = await Promise.all([
-            q(m.query, vars),
-            m.sampleQuery ? q(m.sampleQuery, vars) : Promise.resolve(undefined),
-            m.baseline ? q(m.baseline.query ?? m.query, stableVars) : Promise.resolve(undefined),
+            q('query', m.query, vars),
+            m.sampleQuery ? q('sampleQuery', m.sampleQuery, vars) : Promise.resolve(undefined),
+            m.baseline ? q('baseline query', m.baseline.query ?? m.query, stableVars) : Promise.resolve(undefined),
             m.sequential ? this.counts(q, m.sequential.errorsQuery, m.sequential.requestsQuery, vars, stableVars) : Promise.resolve(undefined),
           ]);
           out[version][m.name] = {
@@ -161,10 +169,13 @@ export class PrometheusMetrics implements Metrics {
    * without requests has no counts (no data), not zero of each.
    */
   private async counts(
-    q: (query: string, v: Record<string, string>) => Promise<QueryResult>,
-    errorsQuery: string, requestsQuery: string, canary: Record<string, string>, stable: Record<string, string>,
+    q: (property: string, query: string, v: RuntimePlaceholderValues) => Promise<QueryResult>,
+    errorsQuery: string, requestsQuery: string, canary: RuntimePlaceholderValues, stable: RuntimePlaceholderValues,
   ) {
-    const [ce, cr, se, sr] = await Promise.all([q(errorsQuery, canary), q(requestsQuery, canary), q(errorsQuery, stable), q(requestsQuery, stable)]);
+    const [ce, cr, se, sr] = await Promise.all([
+      q('errorsQuery', errorsQuery, canary), q('requestsQuery', requestsQuery, canary),
+      q('errorsQuery', errorsQuery, stable), q('requestsQuery', requestsQuery, stable),
+    ]);
     if (cr.value === undefined) return undefined;
     return {
       canary: { requests: cr.value, errors: ce.value ?? 0 },

@@ -7,6 +7,7 @@
  *
  * Pure module: used at synth time by the constructs and at run time by the bundled controller.
  */
+import { RUNTIME_PLACEHOLDERS, SYNTH_PLACEHOLDERS } from './placeholders';
 
 /** Machine-readable details of a configuration error. */
 export interface RolloutErrorDetails {
@@ -215,6 +216,14 @@ export function metricNameDuplicate(path: string, property: string, name: string
 
 export function queryEmpty(path: string, property: string) {
   return configError(path, property, '', 'a Prometheus metric needs a query', 'give a PromQL query that returns one sample');
+}
+
+export function placeholderUnknown(path: string, property: string, query: string, names: readonly string[]) {
+  const shown = names.map((n) => (n === '{{' ? '`{{` without a name' : `\`{{${n}}}\``)).join(', ');
+  return configError(path, property, query, `the query holds ${shown}, which nothing fills: it would be sent as written, `
+    + 'match no series, and hold then abort the rollout on "no data"',
+  `use only ${SYNTH_PLACEHOLDERS.map((n) => `\`{{${n}}}\``).join(', ')} (filled at synth) and `
+    + `${RUNTIME_PLACEHOLDERS.map((n) => `\`{{${n}}}\``).join(', ')} (filled by the controller at every query), or write the value itself`);
 }
 
 export function thresholdNotFinite(path: string, property: string, value: number) {

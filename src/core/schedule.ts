@@ -7,6 +7,7 @@
  */
 import { TICK_SECONDS } from './constants';
 import * as errors from './errors';
+import { queriesOf, unknownPlaceholders } from './placeholders';
 import { AnalysisGateSpec, StepSpec } from './spec';
 
 /** `count` equal steps over `overSeconds`. The last step sets exactly 100. */
@@ -115,6 +116,10 @@ export function validateGate(path: string, property: string, gate: AnalysisGateS
     names.add(m.name);
     if (m.provider === 'prometheus') {
       if (!m.query.trim()) throw errors.queryEmpty(path, `${property}.metrics[${i}].query`);
+      for (const q of queriesOf(m)) {
+        const unknown = unknownPlaceholders(q.query);
+        if (unknown.length > 0) throw errors.placeholderUnknown(path, `${property}.metrics[${i}].${q.property}`, q.query, unknown);
+      }
       if (!Number.isFinite(m.threshold)) {
         throw errors.thresholdNotFinite(path, `${property}.metrics[${i}].threshold`, m.threshold);
       }

@@ -316,6 +316,7 @@ export class CanaryRollout extends Construct {
         prewarmSeconds: props.prewarm?.toSeconds(),
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
         capacity: props.capacity,
+        placeholders: { model: model.name, environment: env.name, namespace: host.namespace },
         // Gateway API mirrors (RequestMirror, standard); a share below 100 % needs `percent` (v1.3+)
         shadows: {
           canMirror: true,

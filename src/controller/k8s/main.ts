@@ -50,7 +50,7 @@ export async function runTick(
     : 'error' in connection
       // an unreadable CA or token is a measurement error: the checks hold the weights and say why
       ? { measure: async (s, versions) => Object.fromEntries(versions.map((v) => [v, errorObservations(s, connection.error)])) }
-      : new PrometheusMetrics(prometheusUrl, { namespace }, 5000, { ...connection, now: () => now });
+      : new PrometheusMetrics(prometheusUrl, { ...connection, now: () => now });
   const result = await tick({
     store,
     router: new HttpRouteRouter(kube, spec, target),

@@ -9,6 +9,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { ANNOTATION_CONTROLLER_OWNED, ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
+import { fillPlaceholders } from '../../core/placeholders';
 import { Autoscaler } from '../autoscaling';
 import { IModel, IModelVersion } from '../contracts';
 import * as errors from '../errors';
@@ -258,11 +259,8 @@ export class VersionWorkload extends Construct {
 
     const scaleUp = env.scaleUpWindow.toSeconds();
     const scaleDown = env.scaleDownDelay.toSeconds();
-    const substitute = (q: string) => q
-      .replace(/\{\{\s*model\s*\}\}/g, model.name)
-      .replace(/\{\{\s*environment\s*\}\}/g, env.name)
-      .replace(/\{\{\s*version\s*\}\}/g, v.name)
-      .replace(/\{\{\s*namespace\s*\}\}/g, env.namespace ?? 'default');
+    // KEDA sends the query as written: every placeholder is known here, the version included
+    const substitute = (q: string) => fillPlaceholders(q, { model: model.name, environment: env.name, version: v.name, namespace: env.namespace ?? 'default' });
     let scaledObject: string | undefined;
     let hpa: string | undefined;
     if (autoscaler === 'http') {

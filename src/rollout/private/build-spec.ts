@@ -5,6 +5,7 @@
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../core/constants';
 import * as errors from '../../core/errors';
 import { validateDns1123Label } from '../../core/names';
+import { fillSynthPlaceholders, notFilledAtRunTime, queriesOf, SynthPlaceholderValues } from '../../core/placeholders';
 import { resolveShadowSteps, validateGate } from '../../core/schedule';
 import { MetricSpec, rolloutVersions, RolloutSpec, VersionSpec } from '../../core/spec';
 import { resolveCanaries } from '../../core/weights';
@@ -39,6 +40,12 @@ export interface RolloutSpecInput {
    * Absent: no mirroring (the default shadow step is left out, an explicit one is an error).
    */
   readonly shadows?: ShadowSupport;
+  /**
+   * Where the rollout runs (model, environment, namespace): filled into every query of the spec, so the controller
+   * reads the values (`core/placeholders.ts`); a synth-time placeholder the target cannot fill is refused.
+   * Absent: a spec no controller runs (a plan computed from props).
+   */
+  readonly placeholders?: Partial<SynthPlaceholderValues>;
 }
 
 /** A target's mirroring, for shadow steps. */
@@ -112,6 +119,25 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     ...(capacity ? { capacity } : {}),
   };
   validateSurgeBudget(spec, 'capacity');
-  return spec;
+  return input.placeholders ? withSynthPlaceholders(path, spec, input.placeholders) : spec;
+}
+
+/**
+ * The spec with the synth-time placeholders filled. Unknown names were refused with the metric's property
+ * (`validateGate`); what is left for the controller must be only what it fills.
+ */
+function withSynthPlaceholders(path: string, spec: RolloutSpec, values: Partial<SynthPlaceholderValues>): RolloutSpec {
+  const filled = fillSynthPlaceholders(spec, values);
+  const metrics = [
+    ...filled.checks.map((m, i) => ({ m, property: `checks[${i}]` })),
+    ...filled.steps.flatMap((s, i) => (s.kind === 'analysis' ? s.gate.metrics.map((m, j) => ({ m, property: `steps[${i}].metrics[${j}]` })) : [])),
+  ];
+  for (const { m, property } of metrics) {
+    for (const q of queriesOf(m)) {
+      const left = notFilledAtRunTime(q.query);
+      if (left.length > 0) throw errors.placeholderUnknown(path, `${property}.${q.property}`, q.query, left);
+    }
+  }
+  return filled;
 }
 
