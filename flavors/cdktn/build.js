@@ -10,7 +10,7 @@
  *      to src/aws/manifest.ts and exported from the aws submodule, since `KubernetesManifests.manifests` is public);
  *      any other Terraform import fails the build;
  *   2. --transpile (default): transpile-only (TypeScript's transpileModule, no type check) into .build/lib/ and copies assets/ beside it,
- *      plus the examples/aws-eks-gpu app rewritten the same way, for the flavor test (test/flavor-cdktn.test.ts);
+ *      plus the examples/aws-eks-gpu app rewritten the same way, for the flavor test (test/flavors/cdktn.test.ts);
  *   3. --package: the real package: package.json from flavors/cdktn/package.template.json, a jsii compile against
  *      cdktn's assemblies, lazy submodules, and `npm pack` into dist/cdktn/.
  * Resolution: .build/ lies inside flavors/cdktn/, so `cdktn`, `@cdktn/provider-aws`, `constructs` (10.7) and cdk8s

@@ -71,7 +71,7 @@ export function mapQueries(metric: MetricSpec, fill: (query: string) => string):
     ...metric,
     query: fill(metric.query),
     ...(metric.sampleQuery !== undefined ? { sampleQuery: fill(metric.sampleQuery) } : {}),
-    ...(metric.baseline ? { baseline: { ...metric.baseline, ...(metric.baseline.query !== undefined ? { query: fill(metric.baseline.query) } : {}) } } : {}),
+    ...(metric.baseline?.query !== undefined ? { baseline: { ...metric.baseline, query: fill(metric.baseline.query) } } : {}),
     ...(metric.sequential ? {
       sequential: { ...metric.sequential, errorsQuery: fill(metric.sequential.errorsQuery), requestsQuery: fill(metric.sequential.requestsQuery) },
     } : {}),

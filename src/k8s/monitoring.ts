@@ -6,7 +6,7 @@
  * Schema: monitoring.coreos.com/v1 PodMonitor (prometheus-operator `Documentation/api-reference/api.md`,
  * `PodMonitorSpec`: `selector` and `podMetricsEndpoints` required; `PodMetricsEndpoint`: `port` (container port name),
  * `path`, `interval`, `relabelings`; `RelabelConfig`: `sourceLabels`, `targetLabel`, `action` (`replace`), `regex`,
- * `replacement`). No typed model of the CRD ships in node_modules, so `test/k8s-monitoring.test.ts` validates the
+ * `replacement`). No typed model of the CRD ships in node_modules, so `test/k8s/monitoring.test.ts` validates the
  * rendered object against that field list.
  */
 import { ApiObject } from 'cdk8s';

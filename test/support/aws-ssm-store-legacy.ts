@@ -1,5 +1,5 @@
 /**
- * The AWS state store before issue 14, kept only to show its race in test/controller-aws-races.test.ts: state and
+ * The AWS state store before issue 14, kept only to show its race in test/controller/aws/races.test.ts: state and
  * commands in one SSM parameter written with PutParameter Overwrite. PutParameter has no expected-version: with
  * Overwrite it always writes and adds one to the version
  * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html), so comparing versions

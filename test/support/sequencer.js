@@ -18,7 +18,7 @@ const relative = (file) => path.relative(path.join(__dirname, '..', '..'), file)
  * each is followed by CPU-bound files in the queue, which workers take in order as they free up. (The shared-realm
  * runner, shared-realm-runner.js, runs them in a lane of their own instead; this order is for jest's own runner.)
  */
-const WAITING = new Set(['test/controller-prometheus-vllm.test.ts', 'test/controller-prometheus.test.ts']);
+const WAITING = new Set(['test/controller/prometheus-vllm.test.ts', 'test/controller/prometheus.test.ts']);
 const CPU_FILES_BETWEEN_WAITING = 2;
 
 class LongestFirst extends Sequencer {

@@ -1,4 +1,4 @@
-// Fixture of test/shared-realm-runner.test.ts: outcomes both runners must report alike.
+// Fixture of test/infra/shared-realm-runner.test.ts: outcomes both runners must report alike.
 import { setTimeout as sleep } from 'timers/promises';
 
 test('passes', () => {

@@ -1,4 +1,4 @@
-// Fixture of test/shared-realm-runner.test.ts: a second file in the same worker sees none of a.check.ts' tests,
+// Fixture of test/infra/shared-realm-runner.test.ts: a second file in the same worker sees none of a.check.ts' tests,
 // hooks or expect state.
 test('setupFilesAfterEnv ran for this file too', () => {
   expect((globalThis as any).afterEnvRanFor).toBe(expect.getState().testPath);

@@ -1,0 +1,99 @@
+/**
+ * `model-rollout ... --aws` (src/controller/cli/main.ts `awsBackend`) against the SSM and DynamoDB fakes, reached
+ * through the real SDK clients the CLI builds (aws-sdk-client-mock forwards each command to the fake).
+ */
+import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoStore } from '../../../src/controller/aws/adapter';
+import { main } from '../../../src/controller/cli/main';
+import { tick } from '../../../src/controller/tick';
+import { AwsTarget } from '../../../src/core/contract/target';
+import { ControllerState } from '../../../src/core/state';
+import { FakeDynamoDB } from '../../support/aws-dynamodb-fake';
+import { FakeSsm } from '../../support/aws-ssm-fake';
+import { RolloutWorld } from '../../support/rollout-world';
+import { rolloutSpec } from '../../support/spec-fixture';
+
+const SPEC = '/model-rollout/llama-production/spec';
+// not the conventional name: the CLI must take it from the spec parameter
+const TABLE = 'rollout-state-from-spec';
+const target: AwsTarget = { kind: 'aws', listenerRuleArn: 'arn:rule', targetGroups: { v1: 'arn:tg1', v2: 'arn:tg2' }, alarmNames: [] };
+
+describe('model-rollout --aws', () => {
+  const ddbMock = mockClient(DynamoDBClient);
+  const ssmMock = mockClient(SSMClient);
+  let ddb: FakeDynamoDB;
+  let ssm: FakeSsm;
+
+  beforeEach(() => {
+    ddb = new FakeDynamoDB({ staleReads: true });
+    ssm = new FakeSsm();
+    ssm.parameters.set(SPEC, { value: JSON.stringify({ spec: rolloutSpec({ name: 'llama-production' }), target, stateTable: TABLE }), version: 1 });
+    ddbMock.reset();
+    ssmMock.reset();
+    ddbMock.on(GetItemCommand).callsFake((input) => ddb.send(new GetItemCommand(input)));
+    ddbMock.on(PutItemCommand).callsFake((input) => ddb.send(new PutItemCommand(input)));
+    ddbMock.on(QueryCommand).callsFake((input) => ddb.send(new QueryCommand(input)));
+    ssmMock.on(GetParameterCommand).callsFake((input) => ssm.send(new GetParameterCommand(input)));
+  });
+
+  test('cancel stores a command item in the table the spec parameter names, written only if new', async () => {
+    // GIVEN a rollout the controller has ticked
+    const store = new DynamoStore(ddb as unknown as DynamoDBClient, ssm as unknown as SSMClient, SPEC, TABLE);
+    await store.writeState({ phase: 'progressing', stepIndex: 2, stepStartedAt: 0, weights: { v1: 90, v2: 10 }, updatedAt: 0 } as unknown as ControllerState, '0.0');
+    let text = '';
+    // WHEN
+    const code = await main(['cancel', 'llama-production', '--aws', '--region', 'eu-west-1'], {}, (s) => { text += s; });
+    // THEN
+    expect(code).toBe(0);
+    expect(text).toMatch(/^cancel: stored as #1 \(/);
+    const commands = ddb.items(TABLE).filter((i) => i.pk.S === 'command');
+    expect(commands).toHaveLength(1);
+    expect(commands[0]).toMatchObject({ sk: { N: '1' }, kind: { S: 'cancel' } });
+    expect(ddbMock.commandCalls(PutItemCommand)[0].args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    // the state item is untouched: only the controller writes it
+    expect(ddb.items(TABLE).find((i) => i.pk.S === 'state')!.version).toEqual({ N: '1' });
+  });
+
+  test('retry after an abort, end to end over the table: cancel, tick, retry, tick restarts from the first step', async () => {
+    // GIVEN a rollout at 10 % whose ticks read and write the DynamoDB store (the world stands in for ELB and replicas)
+    const spec = rolloutSpec({ name: 'llama-production' });
+    const world = new RolloutWorld(spec, { coldStartMs: 0 });
+    const store = new DynamoStore(ddb as unknown as DynamoDBClient, ssm as unknown as SSMClient, SPEC, TABLE);
+    const ports = { ...world.ports(), store };
+    for (let i = 0; i < 3; i++) { await tick(ports, world.now); world.now += 60_000; }
+    expect(world.router.v2).toBeGreaterThan(0);
+    const quiet = () => undefined;
+    // WHEN the operator cancels through the CLI, a tick aborts, and then the operator retries
+    expect(await main(['cancel', 'llama-production', '--aws'], {}, quiet)).toBe(0);
+    await tick(ports, world.now); world.now += 60_000;
+    expect((await store.read()).state).toMatchObject({ phase: 'aborted' });
+    expect(world.router.v2).toBe(0);
+    expect(await main(['retry', 'llama-production', '--aws'], {}, quiet)).toBe(0);
+    for (let i = 0; i < 2; i++) { await tick(ports, world.now); world.now += 60_000; }
+    // THEN the rollout runs again from its first step, within the plan (the first step's weight at most)
+    const after = (await store.read()).state!;
+    expect(after.phase).toBe('progressing');
+    expect(after.stepIndex).toBeLessThanOrEqual(1);
+    expect(world.router.v2).toBeGreaterThan(0);
+    const first = spec.steps.find((st): st is Extract<typeof st, { kind: 'setWeight' }> => st.kind === 'setWeight')!;
+    expect(world.router.v2).toBeLessThanOrEqual(first.weight);
+    const kinds = ddb.items(TABLE).filter((i) => i.pk.S === 'command').map((i) => i.kind.S);
+    expect(kinds).toEqual(['cancel', 'retry']);
+  });
+
+  test('status reads the state from the table', async () => {
+    const store = new DynamoStore(ddb as unknown as DynamoDBClient, ssm as unknown as SSMClient, SPEC, TABLE);
+    await store.writeState({ phase: 'aborted', stepIndex: 2, stepStartedAt: 0, weights: { v1: 100, v2: 0 }, updatedAt: 0, reason: 'cancelled by command' } as unknown as ControllerState, '0.0');
+    let text = '';
+    const code = await main(['status', 'llama-production', '--aws', '-o', 'json'], {}, (s) => { text += s; });
+    expect(code).toBe(3);
+    expect(JSON.parse(text)).toMatchObject({ rollout: 'llama-production', phase: 'aborted', weights: { v1: 100, v2: 0 } });
+  });
+
+  test('--state-parameter (the old SSM state) is refused with the reason', async () => {
+    await expect(main(['cancel', 'llama-production', '--aws', '--state-parameter', '/old'], {}, () => undefined))
+      .rejects.toThrow(/--state-parameter no longer applies: the state and commands are in the DynamoDB table/);
+  });
+});
