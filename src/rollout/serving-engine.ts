@@ -128,7 +128,10 @@ export class ServingEngine {
     name: 'triton',
     inFlightQuery: `sum(nv_inference_pending_request_count{${SEL}})`,
     errorsQuery: `(sum(increase(nv_inference_request_failure{${SEL}}[{{window}}])) or vector(0))`,
-    requestsQuery: `sum(increase({__name__=~"nv_inference_request_success|nv_inference_request_failure",${SEL}}[{{window}}]))`,
+    // successes plus failures, summed apart: `increase()` drops the metric name, so one selector over both names
+    // yields two series with the same labels and Prometheus refuses the whole query ("vector cannot contain metrics
+    // with the same labelset"). No success series is no data; no failure series is no failure.
+    requestsQuery: `sum(increase(nv_inference_request_success{${SEL}}[{{window}}])) + (sum(increase(nv_inference_request_failure{${SEL}}[{{window}}])) or vector(0))`,
     latencyQuery: `sum(increase(nv_inference_request_duration_us{${SEL}}[5m])) / sum(increase(nv_inference_request_success{${SEL}}[5m])) / 1000000`,
     latencySampleQuery: `sum(increase(nv_inference_request_success{${SEL}}[5m]))`,
     metricsPort: 8002,

@@ -6,7 +6,6 @@
  * Asserts the Authorization header arrives, a wrong CA fails with an error that says what to fix, and that error
  * holds the rollout (a measurement error) instead of rolling it back or letting it proceed.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
 import { AddressInfo } from 'net';
@@ -20,33 +19,9 @@ import { RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';
 import { ServingEngine } from '../../src/rollout/serving-engine';
 import { rolloutSpec } from '../support/spec-fixture';
+import { hasOpenssl, makeCa, makeServerCert } from '../support/test-ca';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const maybe = hasOpenssl || process.env.CI ? describe : describe.skip;
-
-// P-256 keys: generating three RSA-2048 keys took ~1 s of CPU (prime search); an EC key takes milliseconds, and the
-// test is about the private CA and the credentials, not the key type
-const NEWKEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
-
-function makeCa(dir: string, name: string) {
-  execFileSync('openssl', ['req', '-x509', ...NEWKEY, '-nodes', '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.crt`),
-    '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
-}
-
-function makeServerCert(dir: string, ca: string) {
-  const ext = path.join(dir, 'san.ext');
-  fs.writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\n');
-  execFileSync('openssl', ['req', ...NEWKEY, '-nodes', '-keyout', path.join(dir, 'server.key'), '-out', path.join(dir, 'server.csr'), '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-  execFileSync('openssl', ['x509', '-req', '-in', path.join(dir, 'server.csr'), '-CA', path.join(dir, `${ca}.crt`), '-CAkey', path.join(dir, `${ca}.key`),
-    '-CAcreateserial', '-out', path.join(dir, 'server.crt'), '-days', '1', '-extfile', ext], { stdio: 'ignore' });
-}
 
 const engine = ServingEngine.VLLM;
 // as a target synthesizes it: the model, environment and namespace filled into the queries

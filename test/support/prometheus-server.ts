@@ -105,6 +105,10 @@ export async function startPrometheusScraping(options: {
   readonly body: (path: string, seconds: number) => string;
   readonly readyQuery: string;
   readonly readySeries: number;
+  /** Seconds between scrapes (a PodMonitor's `interval`). @default 1 */
+  readonly scrapeIntervalSeconds?: number;
+  /** Where Prometheus logs every query it evaluates (`global.query_log_file`, one JSON object per line). */
+  readonly queryLogFile?: string;
 }): Promise<PrometheusFixture> {
   const bin = prometheusBinary();
   if (!bin) throw new Error('prometheus is not installed (apt-get install prometheus); .ci/run installs it');
@@ -120,7 +124,11 @@ export async function startPrometheusScraping(options: {
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify({
     // 1 s: the tests' counts assume real-time rates over whole seconds. The first scrape comes ~5 s after start
     // anyway: Prometheus 2.x applies discovered targets on a fixed 5 s reload tick (prometheus/prometheus#14073)
-    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    global: {
+      scrape_interval: `${options.scrapeIntervalSeconds ?? 1}s`,
+      evaluation_interval: `${options.scrapeIntervalSeconds ?? 1}s`,
+      ...(options.queryLogFile ? { query_log_file: options.queryLogFile } : {}),
+    },
     scrape_configs: [{
       job_name: 'pods',
       static_configs: options.targets.map((t) => ({ targets: [`127.0.0.1:${exporterPort}`], labels: { ...t.labels, __metrics_path__: t.path } })),
