@@ -26,8 +26,10 @@ export interface PrometheusMetricOptions {
   /** Name of the metric in logs and status. */
   readonly name: string;
   /**
-   * PromQL instant query returning one sample. `{{version}}`, `{{model}}`, `{{environment}}` and
-   * `{{namespace}}` are replaced by the canary's values at run time.
+   * PromQL instant query returning one sample. `{{model}}`, `{{environment}}` and `{{namespace}}` are filled at
+   * synth time (the rollout's model, environment and namespace); `{{version}}` (the measured version), `{{stable}}`,
+   * `{{rollout}}` and `{{window}}` (one tick, e.g. `10s`) by the controller at every query. Any other `{{name}}` is
+   * refused at synth: it would be sent as written and match nothing.
    */
   readonly query: string;
   /** Threshold the value is compared with. */

@@ -4,8 +4,9 @@
  * against stable). Every query selects `model`, `environment` and `version` labels: the PodMonitor this library
  * synthesizes (`k8s/monitoring.ts`) puts them on every series it scrapes from the pods' `model-rollout.dev/*` labels.
  *
- * Placeholders `{{model}}`, `{{environment}}`, `{{version}}`, `{{namespace}}` are substituted at synth time (KEDA) or
- * by the controller (checks). Counts are over `{{window}}`, one controller tick (`tickInterval`, the controller puts
+ * Placeholders (core/placeholders.ts): `{{model}}`, `{{environment}}` and `{{namespace}}` are filled at synth time,
+ * `{{version}}` too for KEDA; the controller fills `{{version}}` and `{{window}}` for checks. Counts are over
+ * `{{window}}`, one controller tick (`tickInterval`, the controller puts
  * e.g. `10s` there and evaluates every tick's window right after the previous one's, so the sequential test never
  * counts a request twice); latency quantiles over five minutes.
  */

@@ -138,12 +138,12 @@ function volumeFiles(twin: KubeTwin, namespace: string, v: any): Record<string, 
     ? Object.fromEntries(items.map((i) => [i.path, data[i.key]]))
     : data);
   if (v.configMap) {
-    const cm = twin.object('v1', 'ConfigMap', namespace, v.configMap.name);
+    const cm = twin.object('v1', 'ConfigMap', namespace, v.configMap.name) as any;
     if (!cm) throw new Error(`ConfigMap ${namespace}/${v.configMap.name} of volume ${v.name} does not exist: the kubelet would not start the pod`);
     return pick({ ...(cm.data ?? {}) }, v.configMap.items);
   }
   if (v.secret) {
-    const secret = twin.object('v1', 'Secret', namespace, v.secret.secretName);
+    const secret = twin.object('v1', 'Secret', namespace, v.secret.secretName) as any;
     if (!secret) throw new Error(`Secret ${namespace}/${v.secret.secretName} of volume ${v.name} does not exist: the kubelet would not start the pod`);
     const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, b64]) => [k, Buffer.from(String(b64), 'base64')]));
     return pick(data, v.secret.items);
@@ -156,7 +156,7 @@ function envValue(twin: KubeTwin, namespace: string, e: any): string {
   const ref = e.valueFrom?.configMapKeyRef ?? e.valueFrom?.secretKeyRef;
   if (!ref) throw new Error(`env ${e.name}: only value, configMapKeyRef and secretKeyRef are run here`);
   const kind = e.valueFrom.configMapKeyRef ? 'ConfigMap' : 'Secret';
-  const obj = twin.object('v1', kind, namespace, ref.name);
+  const obj = twin.object('v1', kind, namespace, ref.name) as any;
   const raw = obj?.data?.[ref.key];
   if (raw === undefined) throw new Error(`env ${e.name}: ${kind} ${namespace}/${ref.name} has no key ${ref.key}`);
   return kind === 'Secret' ? Buffer.from(String(raw), 'base64').toString('utf8') : String(raw);

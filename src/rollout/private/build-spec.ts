@@ -130,7 +130,7 @@ function withSynthPlaceholders(path: string, spec: RolloutSpec, values: Partial<
   const filled = fillSynthPlaceholders(spec, values);
   const metrics = [
     ...filled.checks.map((m, i) => ({ m, property: `checks[${i}]` })),
-    ...filled.steps.flatMap((s, i) => (s.kind === 'analysis' ? s.gate.metrics.map((m, j) => ({ m, property: `steps[${i}].metrics[${j}]` })) : [])),
+    ...filled.steps.flatMap((s, i) => (s.kind === 'analysis' ? s.gate.metrics.map((m, j) => ({ m, property: `steps[${i}].gate.metrics[${j}]` })) : [])),
   ];
   for (const { m, property } of metrics) {
     for (const q of queriesOf(m)) {

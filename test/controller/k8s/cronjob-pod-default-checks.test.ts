@@ -38,7 +38,8 @@ const POD: EnginePod = { rps: 40, failureShare: 0.001, latencySeconds: 0.08, inF
 
 function exposition(engine: string, seconds: number): string {
   if (engine === 'vllm') {
-    return vllmExposition({ modelName: 'meta-llama/Llama-3.1-8B-Instruct', rps: POD.rps, abortShare: POD.failureShare, running: 1, waiting: 1, ttftSeconds: POD.latencySeconds }, seconds);
+    const pod = { modelName: 'meta-llama/Llama-3.1-8B-Instruct', rps: POD.rps, abortShare: POD.failureShare, running: 1, waiting: 1, ttftSeconds: POD.latencySeconds };
+    return vllmExposition(pod, seconds);
   }
   return engine === 'tgi' ? tgiExposition(POD, seconds) : tritonExposition(POD, seconds);
 }
@@ -87,7 +88,9 @@ if (unavailable.length > 0 && !process.env.CI) {
       const monitors = synth('http://prometheus.invalid').filter((o) => o.kind === 'PodMonitor');
       expect(monitors).toHaveLength(ENGINES.length);
       const endpoint = monitors[0].spec.podMetricsEndpoints[0];
-      const relabelConfigs: RelabelConfig[] = endpoint.relabelings.map((r: any) => ({ source_labels: r.sourceLabels, target_label: r.targetLabel, action: r.action }));
+      const relabelConfigs: RelabelConfig[] = endpoint.relabelings.map((r: any) => ({
+        source_labels: r.sourceLabels, target_label: r.targetLabel, action: r.action,
+      }));
       for (const m of monitors) expect(m.spec.podMetricsEndpoints[0].relabelings).toEqual(endpoint.relabelings);
       prom = await startPrometheusScraping({
         // the labels Kubernetes service discovery gives each pod (its labels, sanitized), one target per pod
@@ -129,7 +132,7 @@ if (unavailable.length > 0 && !process.env.CI) {
 
     test('each rollout\'s sequential test takes windows with requests of the canary and of stable; no query holds a placeholder', async () => {
       // GIVEN the CronJob as applied, its container run as the kubelet runs it
-      const cronJob = twin.object('batch/v1', 'CronJob', NAMESPACE, NAMESPACE_CONTROLLER_NAME);
+      const cronJob = twin.object('batch/v1', 'CronJob', NAMESPACE, NAMESPACE_CONTROLLER_NAME) as any;
       expect(cronJob).toBeDefined();
       pod = runPod({ twin, apiServer: front, namespace: NAMESPACE, podSpec: cronJob!.spec.jobTemplate.spec.template.spec });
 
@@ -140,7 +143,7 @@ if (unavailable.length > 0 && !process.env.CI) {
       while (Date.now() < deadline && ENGINES.some((e) => windows[e.model].size < 2) && pod.process.exitCode === null) {
         await new Promise((r) => setTimeout(r, 500));
         for (const e of ENGINES) {
-          const raw = twin.object('v1', 'ConfigMap', NAMESPACE, stateConfigMapName(`${e.model}-production`))?.data?.[STATE_KEY_STATE];
+          const raw = (twin.object('v1', 'ConfigMap', NAMESPACE, stateConfigMapName(`${e.model}-production`)) as any)?.data?.[STATE_KEY_STATE];
           const test = raw ? (JSON.parse(raw) as ControllerState).sequential?.[`v2/${e.engine}-error-rate`] : undefined;
           if (test?.windowEnd !== undefined && test.canary.requests > 0 && test.stable.requests > 0) windows[e.model].add(test.windowEnd);
           latest[e.model] = test;
