@@ -60,7 +60,7 @@ const project = new cdk.JsiiProject({
     '@aws-sdk/client-elastic-load-balancing-v2@^3.900.0',
     '@aws-sdk/client-cloudwatch@^3.900.0',
     '@aws-sdk/client-ssm@^3.900.0',
-    // the state store with conditional writes (issue 14): Lambda runtime provides it, the CLI bundle carries it
+    // the state store with conditional writes: Lambda runtime provides it, the CLI bundle carries it
     '@aws-sdk/client-dynamodb@^3.900.0',
     '@aws-sdk/client-scheduler@^3.900.0',
     '@types/aws-lambda@^8.10.0',
@@ -258,7 +258,7 @@ project.eslint?.addOverride({
 project.gitignore.exclude('/node_modules', '/examples/*/dist/', '/examples/*/cdktf.out/', '/bench/.work/');
 
 // ---------------------------------------------------------------------------------------------
-// Flavors (issue 18): the cdktn package and the Python target. Everything for them lives in flavors/.
+// Flavors: the cdktn package and the Python target. Everything for them lives in flavors/.
 // ---------------------------------------------------------------------------------------------
 // Python target of the main package (jsii-pacmak; the wheel is built by flavors/python/build.sh).
 project.package.file.addOverride('jsii.targets.python', { distName: 'cdk-model-rollout', module: 'cdk_model_rollout' });
