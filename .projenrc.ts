@@ -19,7 +19,9 @@ const project = new cdk.JsiiProject({
   keywords: ['cdk8s', 'cdktf', 'canary', 'rollout', 'gpu', 'mlops', 'gateway-api', 'karpenter', 'keda'],
   // no release yet: the API may change between versions
   stability: 'experimental',
-  // the CronJob runs node:22; the CLI, the synthesis and the tests run on Node 20 (what this project's machines have)
+  // the CronJob runs node:22; the CLI, the synthesis and the tests run on Node 20 (what this project's machines have).
+  // The build needs no more either: projenrc/zip-bundle.js computes its CRC-32 itself rather than with `zlib.crc32`
+  // (Node 20.15), so the floor stays where users need it
   minNodeVersion: '20.0.0',
 
   // No hosted CI config or release pipeline: CI is `.ci/run` on a clean clone.
@@ -55,12 +57,13 @@ const project = new cdk.JsiiProject({
     // tests
     'fast-check@^4.3.0',
     'aws-sdk-client-mock@^4.1.0',
-    // the controller's runtime (bundled by esbuild; the AWS SDK is provided by the Lambda runtime)
-    'esbuild@^0.25.0',
+    // the controller's runtime (bundled by esbuild; the AWS SDK is provided by the Lambda runtime). esbuild itself is
+    // not listed: projen's bundler (`addBundle` below) adds it without a version, which replaces any version given
+    // here; package.json records the installed one and the lockfile pins it
     '@aws-sdk/client-elastic-load-balancing-v2@^3.900.0',
     '@aws-sdk/client-cloudwatch@^3.900.0',
     '@aws-sdk/client-ssm@^3.900.0',
-    // the state store with conditional writes (issue 14): Lambda runtime provides it, the CLI bundle carries it
+    // the state store with conditional writes: Lambda runtime provides it, the CLI bundle carries it
     '@aws-sdk/client-dynamodb@^3.900.0',
     '@aws-sdk/client-scheduler@^3.900.0',
     '@types/aws-lambda@^8.10.0',
@@ -138,9 +141,10 @@ project.postCompileTask.exec('node projenrc/lazy-submodules.js lib/index.js');
 
 // tests live in test/ only (src/core/spec.ts is a module, not a test): replace projen's default patterns
 project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
-// transpile-only with esbuild instead of ts-jest (which ran transpile-only too, `isolatedModules`): no TypeScript
-// compiler in every jest worker; `npm test` type-checks with tsc beside jest
+// transpile-only with esbuild (test/support/esbuild-jest.js): no TypeScript compiler in every jest worker; `npm test`
+// type-checks beside jest. This replaces projen's ts-jest transform, so ts-jest, which projen adds with jest, goes too.
 project.package.file.addOverride('jest.transform', { '^.+\\.[t]sx?$': '<rootDir>/test/support/esbuild-jest.js' });
+project.deps.removeDependency('ts-jest');
 
 // ---------------------------------------------------------------------------------------------
 // Runtime bundles: built by esbuild during the projen build (pre-compile), never at synth time.
@@ -258,7 +262,7 @@ project.eslint?.addOverride({
 project.gitignore.exclude('/node_modules', '/examples/*/dist/', '/examples/*/cdktf.out/', '/bench/.work/');
 
 // ---------------------------------------------------------------------------------------------
-// Flavors (issue 18): the cdktn package and the Python target. Everything for them lives in flavors/.
+// Flavors: the cdktn package and the Python target. Everything for them lives in flavors/.
 // ---------------------------------------------------------------------------------------------
 // Python target of the main package (jsii-pacmak; the wheel is built by flavors/python/build.sh).
 project.package.file.addOverride('jsii.targets.python', { distName: 'cdk-model-rollout', module: 'cdk_model_rollout' });

@@ -23,9 +23,26 @@ if (!dir) {
 const name = Buffer.from('index.js');
 const data = fs.readFileSync(path.join(dir, 'index.js'));
 const deflated = zlib.deflateRawSync(data, { level: 9 });
-const crc = zlib.crc32(data);
+const crc = crc32(data);
 const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
+
+/**
+ * CRC-32 as ZIP uses it (APPNOTE 4.4.7: polynomial 0xEDB88320 reflected, initial and final value 0xFFFFFFFF), the
+ * same value as `zlib.crc32`. Written out because `zlib.crc32` needs Node 20.15, and this script runs in every
+ * build: the package's `engines` (>= 20.0) is what a contributor needs too.
+ */
+function crc32(bytes) {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  let crc = -1;
+  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
 
 /**
  * The fields the local header and the central directory header share, in the same order (APPNOTE 4.3.7 from

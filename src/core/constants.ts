@@ -50,7 +50,7 @@ export const ANNOTATION_SPEC_HASH = 'model-rollout.dev/spec-hash';
 /** Environment variable that carries an environment's name into model pods. */
 export const ENV_MODEL_ENVIRONMENT = 'MODEL_ENVIRONMENT';
 
-/** Keys of the rollout ConfigMap (Kubernetes) / fields of the SSM parameter document (AWS). */
+/** Keys of the rollout ConfigMap (Kubernetes) / fields of the SSM spec parameter's document (AWS). */
 export const STATE_KEY_SPEC = 'spec.json';
 export const STATE_KEY_STATE = 'state.json';
 export const STATE_KEY_COMMAND = 'command.json';
@@ -68,8 +68,7 @@ export const ENV_CONTROLLER_NAMESPACE = 'ROLLOUT_NAMESPACE';
 export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
 export const ENV_CONTROLLER_STATE_CONFIGMAP = 'ROLLOUT_STATE_CONFIGMAP';
 export const ENV_CONTROLLER_SSM_SPEC_PARAMETER = 'ROLLOUT_SSM_SPEC_PARAMETER';
-export const ENV_CONTROLLER_SSM_STATE_PARAMETER = 'ROLLOUT_SSM_STATE_PARAMETER';
-/** Conventional names of a rollout's ConfigMaps (Kubernetes) and SSM parameters (AWS); the CLI defaults to them. */
+/** Conventional names of a rollout's ConfigMaps (Kubernetes) and SSM spec parameter (AWS); the CLI defaults to them. */
 export function specConfigMapName(rollout: string): string {
   return `${rollout}-rollout-spec`;
 }
@@ -78,9 +77,6 @@ export function stateConfigMapName(rollout: string): string {
 }
 export function specParameterName(rollout: string): string {
   return `/model-rollout/${rollout}/spec`;
-}
-export function stateParameterName(rollout: string): string {
-  return `/model-rollout/${rollout}/state`;
 }
 
 /**
@@ -107,7 +103,6 @@ export const ENV_CONTROLLER_PROMETHEUS_CA_FILE = 'ROLLOUT_PROMETHEUS_CA_FILE';
 export const ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE = 'ROLLOUT_PROMETHEUS_TOKEN_FILE';
 /** Directory holding `username` and `password` files for Prometheus' basic auth (a mounted Secret). */
 export const ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR = 'ROLLOUT_PROMETHEUS_BASIC_AUTH_DIR';
-export const ENV_CONTROLLER_LOG_LEVEL = 'ROLLOUT_LOG_LEVEL';
 
 /** Header the gateway's bucket filter sets from the hash of the sticky key (value 0..99). */
 export const BUCKET_HEADER = 'x-model-rollout-bucket';

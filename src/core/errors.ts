@@ -1,5 +1,11 @@
 /**
- * Every message this library throws or warns with, in one place.
+ * The engine's configuration errors: `RolloutConfigError`, the helpers that build one, and a named message function
+ * per rule of the rollout spec (schedules, weights, checks, capacity). Messages live beside the rule they state:
+ * - the engine's spec rules: here;
+ * - the constructs' own rules: beside the constructs, in `k8s/errors.ts` and `aws/errors.ts` (built with
+ *   `configError` from here);
+ * - run-time failures (API calls, a target that does not match the spec): `RolloutRuntimeError` and its named
+ *   messages in `core/runtime-errors.ts`.
  *
  * Each message names: the construct path (or the spec path at run time), the property, the value
  * received, what is wrong, and the fix. Functions return the error; callers `throw` it, so stack
@@ -259,7 +265,7 @@ export function unknownVersion(path: string, property: string, name: string, kno
 }
 
 // ---------------------------------------------------------------------------------------------
-// Spec rules added for issue 13 (GPU clusters): canary weight 0, mirror to a canary, GPUs per node
+// GPU clusters: canary weight 0, mirror to a canary, GPUs per node
 // ---------------------------------------------------------------------------------------------
 
 export function canaryWeightZero(path: string, property: string, version: string) {

@@ -21,9 +21,6 @@ export const STATE_KEY_NOTIFY = 'notify.json';
 /** Environment variable of the Lambda controller with its SNS topic's ARN (absent without a topic). */
 export const ENV_CONTROLLER_SNS_TOPIC_ARN = 'ROLLOUT_SNS_TOPIC_ARN';
 
-/** Every trigger, in lifecycle order (`resumed` and `completed` besides the issue's six). */
-export const TRIGGERS: readonly Trigger[] = ['started', 'step', 'paused', 'resumed', 'gateFailed', 'aborted', 'promoted', 'completed'];
-
 /** The triggers a notifier gets when it names none: what a person acts on (a step is too chatty for a channel). */
 export const DEFAULT_TRIGGERS: readonly Trigger[] = ['started', 'paused', 'gateFailed', 'aborted', 'promoted', 'completed'];
 

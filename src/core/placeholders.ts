@@ -18,7 +18,6 @@ export const RUNTIME_PLACEHOLDERS = ['version', 'stable', 'rollout', 'window'] a
 
 export type SynthPlaceholder = typeof SYNTH_PLACEHOLDERS[number];
 export type RuntimePlaceholder = typeof RUNTIME_PLACEHOLDERS[number];
-export type Placeholder = SynthPlaceholder | RuntimePlaceholder;
 
 /** Values of the synth-time placeholders. */
 export type SynthPlaceholderValues = Readonly<Record<SynthPlaceholder, string>>;

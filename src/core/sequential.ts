@@ -58,9 +58,9 @@ export interface SequentialOutcome {
  * 1000 stable requests before the stable rate replaces the floor. With a 0.1 % stable rate: p0 = 0.15 %, p1 = 1.5 %.
  *
  * Why these (bench/rollout-sim/sweep.ts, bench/results/rollout-sim.md): H1 = 10 x H0 aborts a 2 % canary on its third
- * error within about 175 requests (5 x H0 waited for the fourth, about 200 requests later at 2 %), which is what
+ * error within about 175 requests (5 x H0 waits for the fourth, about 200 requests later at 2 %), which is what
  * brings the exposure at 50 requests/s down to Flagger's best (abort on a 1-minute success rate below 99 % every
- * 30 s); alpha 1 % is the issue's bound itself. Measured with 10 s ticks and the test alone (no shadow step): 1 false
+ * 30 s); alpha 1 % bounds false aborts at one healthy rollout in a hundred. Measured with 10 s ticks and the test alone (no shadow step): 1 false
  * abort in 1,000 healthy rollouts at 5 and at 50 requests/s, 0 at 500. The price: a 0.5 % canary (3.3 x H0, below
  * H1) is caught less often.
  */

@@ -214,7 +214,7 @@ export interface RolloutSpec {
    * Seconds between two controller ticks while a rollout is in progress: divides 60, at least 10. The schedule
    * (CronJob, EventBridge) fires once a minute and the controller ticks again within that run every
    * `tickSeconds`. The sequential test's windows (`{{window}}` in its queries) are one tick. Absent: 60 (one tick
-   * a minute, the behaviour of earlier versions).
+   * a minute, once per run of the schedule).
    */
   readonly tickSeconds?: number;
   /**

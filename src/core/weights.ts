@@ -37,11 +37,6 @@ export function abortWeights(spec: Pick<RolloutSpec, 'stable' | 'canaries'>): We
   return weights;
 }
 
-/** Sum of the canaries' weights. */
-export function canaryTotal(spec: Pick<RolloutSpec, 'stable' | 'canaries'>, weights: Weights): number {
-  return spec.canaries.reduce((sum, c) => sum + (weights[c.version] ?? 0), 0);
-}
-
 /**
  * Resolve canary targets: explicit weights are kept; a single canary without a weight gets 100; several
  * canaries without weights share what the explicit ones leave equally (the remainder to the first ones).

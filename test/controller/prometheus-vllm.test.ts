@@ -8,7 +8,7 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { instantQuery, PrometheusMetrics } from '../../src/controller/prometheus';
 import { STATE_KEY_SPEC } from '../../src/core/constants';
-import { judge } from '../../src/core/decide';
+import { judge } from '../../src/core/decide/analysis';
 import { judgeComparison, judgeWithBaseline } from '../../src/core/gates';
 import { fillPlaceholders } from '../../src/core/placeholders';
 import { DEFAULT_SEQUENTIAL, sequentialStep } from '../../src/core/sequential';

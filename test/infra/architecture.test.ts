@@ -1,12 +1,15 @@
 /**
- * The layout's rules, checked on the import graph of src/ (read as text: no module is loaded):
- * - no import cycles;
+ * The layout's rules, checked on the import graph of src/ (read by TypeScript's import scanner, `ts.preProcessFile`:
+ * no module is loaded, nothing is type-checked):
+ * - no import cycles, counting every edge madge counts: `import` and `import type`, `export ... from`, `require()`,
+ *   `import()` and `typeof import()` in a type;
  * - nothing reachable from the Kubernetes entry point (src/k8s/index.ts) or the target-neutral root imports a
  *   Terraform package, so a Kubernetes-only app never loads cdktf;
  * - private/ folders are re-exported by no index.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as ts from 'typescript';
 import { REPO_ROOT } from '../support/paths';
 
 const SRC = path.join(REPO_ROOT, 'src');
@@ -18,10 +21,13 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Every module specifier a file imports or re-exports (type-only imports included, as madge counts them). */
+/**
+ * Every module specifier a file imports or re-exports, type-only ones included: static imports and re-exports,
+ * `require('...')`, `import('...')` in code and in types (comments and strings are not imports).
+ */
 function specifiers(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)';/gms)].map((m) => m[1]);
+  const { importedFiles } = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+  return importedFiles.map((f) => f.fileName);
 }
 
 function resolveLocal(from: string, spec: string): string | undefined {

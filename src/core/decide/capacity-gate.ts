@@ -88,9 +88,9 @@ function partialMove(t: TickContext, desired: Record<string, number>, gaining: r
   const carried = Math.min(desired[c], Math.floor((t.ready(c) * 100) / t.base));
   // the route must be readable (what it serves is what the move starts from), but need not serve the recorded
   // weights: after a lost write of the full move the state records weights the router never served, and waiting
-  // for them to be served would wait for the very move that waits on the budget (found by the property suite: a
-  // promote whose write was lost waited out the progress deadline with the canary at 4 of 5 replicas, its floor
-  // capped by the budget the stable version's 70 % held)
+  // for them to be served would wait for the very move that waits on the budget (a promote whose write was lost
+  // would wait out the progress deadline with the canary short of replicas, its floor capped by the budget the
+  // stable version's share holds)
   if (carried <= t.served(c) || !t.tickSince(t.s.weightsSetAt) || !t.obs.routerWeights) return false;
   // only between the stable version and the canary, the stable version's share only falling (a route still sending
   // to a version outside the spec waits for the full move)

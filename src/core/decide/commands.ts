@@ -102,6 +102,6 @@ function retry(t: TickContext): void {
     s.lowering = lowering;
   }
   // the load was not estimated while aborted: size the restart from the live load, as the next tick would (a
-  // retried tick must not act again; found by the property suite)
+  // retried tick must not act again)
   t.base = t.observeLoad();
 }

@@ -19,12 +19,6 @@ export type Draft = Mutable<ControllerState>;
 /** One tick, in milliseconds. */
 export const TICK_MS = TICK_SECONDS * 1000;
 
-/**
- * "Once per tick" means at least half a tick apart: a CronJob starts up to seconds late (a tick 58 s after the
- * previous one is the next tick, not the same one), while a retried tick comes within seconds (the same tick).
- */
-export const ONCE_PER_TICK_MS = TICK_MS / 2;
-
 /** One tick of `spec`'s rollout in ms: `tickSeconds` when set (sub-minute ticks), else one minute. */
 export function tickMsOf(spec: Pick<RolloutSpec, 'tickSeconds'>): number {
   const s = spec.tickSeconds;
@@ -43,7 +37,11 @@ export class TickContext {
   public wakeAt: number;
   /** One tick of this rollout, in ms (`spec.tickSeconds`, else `TICK_MS`). */
   public readonly tickMs: number;
-  /** "Once per tick" for this rollout: half a tick (see `ONCE_PER_TICK_MS`). */
+  /**
+   * "Once per tick" for this rollout: at least half a tick apart. A CronJob starts up to seconds late (a tick 58 s
+   * after the previous one is the next tick, not the same one), while a retried tick comes within seconds (the same
+   * tick).
+   */
   public readonly oncePerTickMs: number;
   public readonly hash: string;
   public readonly s: Draft;
@@ -144,8 +142,8 @@ export class TickContext {
   /**
    * Whether the route mirrors exactly as `shadow` says (none when undefined), apart from the rollout's own `mirror`
    * (its shadow version). A mirror to any other version counts, a canary that left the spec included: until the
-   * route drops it, the route is not served, so nothing it still copies requests to is scaled down (found by the
-   * property suite: a replaced canary went down while the route still mirrored to it). An adapter that cannot read
+   * route drops it, the route is not served, so nothing it still copies requests to is scaled down (a replaced
+   * canary must not go down while the route still mirrors to it). An adapter that cannot read
    * mirrors serves none: only "no shadow" is served then.
    */
   public routerShadows(shadow: ShadowRoute | undefined): boolean {
@@ -166,15 +164,15 @@ export class TickContext {
    * The mirror weight sends carry now: the shadow step's once the canary has the ready replicas its copies need (or
    * the route already mirrors), else none. The copies wait for capacity on their own (the shadow step, steps.ts):
    * weights that must move meanwhile (traffic back to stable from a backend outside the rollout, a repair) are never
-   * held back by them (found by the property suite: a paused rollout left 90 % on an unknown backend while the new
-   * canary waited for GPUs the surge budget did not have).
+   * held back by them (a paused rollout must not leave traffic on an unknown backend while a new canary waits for
+   * GPUs the surge budget does not have).
    */
   public routeShadow(): ShadowRoute | undefined {
     const want = this.desiredShadow();
     if (!want || this.routerShadows(want)) return want;
     // ready replicas are not enough: the floor must be the shadow step's (raised in `shadowCapacity`), or floor repair
-    // may take them down as a leftover (found by the property suite: a canary that left the spec and came back was
-    // mirrored to while its recorded floor still said "scaled down")
+    // may take them down as a leftover (a canary that left the spec and came back still has a recorded floor that
+    // says "scaled down")
     const need = this.shadowNeed(want);
     return this.ready(want.version) >= need && (this.s.floors[want.version] ?? 0) >= need ? want : undefined;
   }
@@ -182,7 +180,7 @@ export class TickContext {
   /**
    * Replicas the canary needs while it answers the step's share and the copies of `shadow` (sized from the live load).
    * The share is the plan's at the step, not the weights recorded: those change within the tick (a send), and the
-   * same tick decided again must want the same mirror (found by the property suite: a retried tick sent it again).
+   * same tick decided again must want the same mirror (a retried tick must not send it again).
    */
   public shadowNeed(shadow: ShadowRoute): number {
     const share = weightsAt(this.spec, progressAfter(this.spec.steps, this.s.stepIndex))[shadow.version] ?? 0;
@@ -359,9 +357,9 @@ export class TickContext {
 }
 
 /**
- * The spec's hash, memoized per spec object: hashing the whole spec is most of a tick's CPU, and a caller that
- * decides many times over one (readonly) spec object (the property suite, a simulator) hashes it once. Same
- * input, same output: `decide` stays pure.
+ * The spec's hash, memoized per spec object: hashing the whole spec costs more than the rest of a tick's decision,
+ * and a caller that decides many times over one (readonly) spec object (a simulator, a controller run ticking
+ * every `tickSeconds`) hashes it once. Same input, same output: `decide` stays pure.
  */
 const hashes = new WeakMap<RolloutSpec, string>();
 function hashOfSpec(spec: RolloutSpec): string {

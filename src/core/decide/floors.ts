@@ -108,8 +108,8 @@ export function shrinkStable(t: TickContext): void {
   if (!isSurge(spec) || !settled(t)) return;
   // everything the canaries do not carry is the stable version's to carry: a version that left the spec (a replaced
   // or promoted-then-dropped canary) or a backend outside the rollout comes back to it, so it does not shrink below
-  // that (found by the property suite: a paused rollout lowered the stable floor its own repair had just raised, and
-  // the same tick decided again acted again)
+  // that (a paused rollout would lower the stable floor its own repair had just raised, and the same tick decided
+  // again would act again)
   const onCanaries = spec.canaries.reduce((n, c) => n + (s.weights[c.version] ?? 0), 0);
   const share = Math.max(100 - onCanaries, weightsAt(spec, progressAfter(spec.steps, s.stepIndex))[spec.stable]);
   const target = stableSurgeFloor(spec, share, t.base);

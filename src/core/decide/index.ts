@@ -41,9 +41,6 @@ import { RolloutSpec } from '../spec';
 import { ControllerState, Decision, Observations } from '../state';
 import { abortWeights, Weights } from '../weights';
 
-export { judge } from './analysis';
-export { lookAheadWeights } from '../capacity';
-
 /** Decide what to do at `now` (ms since epoch). */
 export function decide(spec: RolloutSpec, previous: ControllerState | undefined, obs: Observations, now: number): Decision {
   const reasons: string[] = [];
@@ -137,8 +134,8 @@ function start(spec: RolloutSpec, previous: ControllerState | undefined, hash: s
     ...(previous?.previousVersion && !previous.previousScaledDown && !known.has(previous.previousVersion)
       ? { previousVersion: previous.previousVersion, previousScaledDown: false } : {}),
     // the live load does not change with the spec: a restart keeps the last estimate, so a tick that cannot read
-    // the route (and so cannot estimate again) does not size from the plan (found by the property suite: a promote
-    // in the restart tick sent 100 % to a canary with 2 of the 7 replicas the load needed); the stable's recent
+    // the route (and so cannot estimate again) does not size from the plan (a promote in the restart tick would
+    // send 100 % to a canary sized for the plan's load, not the live one); the stable's recent
     // shares still describe its autoscaler's window while it stays the stable version
     ...(previous?.liveReplicas !== undefined ? { liveReplicas: previous.liveReplicas } : {}),
     ...(previous?.stableShares && previous.servingVersion === spec.stable ? { stableShares: previous.stableShares } : {}),

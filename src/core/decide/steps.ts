@@ -152,7 +152,7 @@ function finish(t: TickContext): Phase {
  * Aborted: the router must keep serving the abort weights; send them again once per tick while it does not. When it
  * serves them and the state still records other weights, the state takes them: an abort held because stable had
  * no ready replica, whose earlier write had been lost, finds the router already back at 100/0 and sends nothing
- * (found by the property suite: the state recorded the canary at 30 % for good, and its status and floors with it).
+ * (otherwise the state would record the canary's last weight for good, and its status and floors with it).
  */
 export function holdAbort(t: TickContext): void {
   const back = abortWeights(t.spec);

@@ -4,6 +4,7 @@
  * one forward action.
  */
 import { AwsTarget } from '../contract/target';
+import { noTargetGroupForVersion } from '../runtime-errors';
 import { RolloutSpec } from '../spec';
 import { UNKNOWN_BACKEND } from '../state';
 import { Weights } from '../weights';
@@ -23,7 +24,7 @@ export function renderAlbForward(spec: Pick<RolloutSpec, 'stable' | 'canaries'>,
   return {
     TargetGroups: versions.map((v) => {
       const arn = target.targetGroups[v];
-      if (!arn) throw new Error(`no target group for version "${v}" in the rollout target`);
+      if (!arn) throw noTargetGroupForVersion(v);
       return { TargetGroupArn: arn, Weight: weights[v] ?? 0 };
     }),
     TargetGroupStickinessConfig: target.stickinessSeconds

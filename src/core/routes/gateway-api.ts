@@ -22,6 +22,7 @@
  */
 import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
 import { KubernetesTarget } from '../contract/target';
+import { noBackendForVersion } from '../runtime-errors';
 import { RolloutSpec } from '../spec';
 import { ShadowRoute, UNKNOWN_BACKEND } from '../state';
 import { Weights } from '../weights';
@@ -90,7 +91,7 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   const path = target.pathPrefix ? { path: { type: 'PathPrefix' as const, value: target.pathPrefix } } : {};
   const ref = (version: string, weight: number) => {
     const b = target.backends[version];
-    if (!b) throw new Error(`no backend for version "${version}" in the rollout target`);
+    if (!b) throw noBackendForVersion(version);
     return { name: b.service, port: b.port, weight };
   };
   const mirrorTo = (m: ShadowRoute) => ({ type: 'RequestMirror' as const, requestMirror: { backendRef: { name: ref(m.version, 0).name, port: ref(m.version, 0).port }, percent: m.percent } });
@@ -214,7 +215,7 @@ export function renderPinRules(target: KubernetesTarget, sticky = false): HttpRo
   }
   return [...byVersion.entries()].map(([version, matches]) => {
     const b = target.backends[version];
-    if (!b) throw new Error(`no backend for version "${version}" in the rollout target`);
+    if (!b) throw noBackendForVersion(version);
     return { matches, backendRefs: [{ name: b.service, port: b.port, weight: 1 }] };
   });
 }

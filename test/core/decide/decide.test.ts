@@ -1,7 +1,8 @@
 import * as fc from 'fast-check';
 import '../../support/property-seed';
-import { replicasForWeight } from '../../../src/core/capacity';
-import { decide, judge, lookAheadWeights } from '../../../src/core/decide';
+import { lookAheadWeights, replicasForWeight } from '../../../src/core/capacity';
+import { decide } from '../../../src/core/decide';
+import { judge } from '../../../src/core/decide/analysis';
 import { canonicalJson } from '../../../src/core/hash';
 import { specHash } from '../../../src/core/plan/plan';
 import { equalSteps, linearSteps, progressAfter } from '../../../src/core/schedule';

@@ -2,7 +2,8 @@
  * One test per class of failure found under adversarial testing of `decide()` (the issue's numbering), each
  * failing on the engine before the fix. The observations are what the router and the workloads really show.
  */
-import { decide, judge } from '../../../src/core/decide';
+import { decide } from '../../../src/core/decide';
+import { judge } from '../../../src/core/decide/analysis';
 import { specHash } from '../../../src/core/plan/plan';
 import { AnalysisGateSpec, MetricSpec, RolloutSpec, StepSpec } from '../../../src/core/spec';
 import { Action, ControllerState, Observations } from '../../../src/core/state';
