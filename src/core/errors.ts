@@ -117,12 +117,6 @@ export function stepsEmpty(path: string, property: string) {
     'add steps, for example `Steps.custom([Step.setWeight(20), Step.pause(Duration.minutes(5)), Step.setWeight(100)])`, or use `Steps.equal()`');
 }
 
-export function pauseAfterFinalStep(path: string, property: string, index: number) {
-  return configError(path, property, rendered(`step ${index}`),
-    'a pause after the final 100% step holds nothing: the rollout is promoted when the weight reaches 100',
-    'remove the pause, or put it before `Step.setWeight(100)` to bake at a lower weight');
-}
-
 export function shadowPercentInvalid(path: string, property: string, value: number) {
   return configError(path, property, value, 'a shadow step mirrors a whole percent of all requests, from 1 to 100',
     'use an integer between 1 and 100, for example `Step.shadow({ percent: 10 })`, or leave `percent` out to mirror what the first step\'s replicas can answer');

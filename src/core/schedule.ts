@@ -46,8 +46,11 @@ export function linearSteps(percent: number, everySeconds: number, path = '', pr
 
 /**
  * Check a step list (custom or generated). Throws the first problem found.
- * Rules: not empty; weights whole 0..100 and never decreasing; pauses at least one tick;
- * no pause after the final 100 % step; analysis gates well-formed.
+ * Rules: not empty; weights whole 0..100 and never decreasing; pauses at least one tick; analysis gates
+ * well-formed; no shadow step after the final 100 % step (nothing is left to mirror to). Pauses and gates after it
+ * are the bake: the new version holds all the traffic, its checks keep running, and the previous version stays warm,
+ * so a failing check or a cancel sends everything back at once (SageMaker's baking period, Argo's steps after
+ * `setWeight: 100`).
  */
 export function validateSteps(path: string, property: string, steps: readonly StepSpec[]): void {
   if (steps.length === 0) {
@@ -71,10 +74,8 @@ export function validateSteps(path: string, property: string, steps: readonly St
         if (step.seconds < TICK_SECONDS) {
           throw errors.intervalTooShort(path, `${p}.duration`, step.seconds, TICK_SECONDS);
         }
-        if (reached100At >= 0) throw errors.pauseAfterFinalStep(path, p, i);
         break;
       case 'pauseUntilPromoted':
-        if (reached100At >= 0) throw errors.pauseAfterFinalStep(path, p, i);
         break;
       case 'analysis':
         validateGate(path, `${p}.gate`, step.gate);

@@ -83,6 +83,15 @@ describe('progress', () => {
   });
 });
 
+describe('a bake: steps after the final 100 %', () => {
+  test('pauses, manual pauses and gates after the final 100 % are accepted; a shadow step there is not', () => {
+    expect(() => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 100 }, { kind: 'pause', seconds: 600 }])).not.toThrow();
+    expect(() => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 100 }, { kind: 'pauseUntilPromoted' }])).not.toThrow();
+    expect(() => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 100 }, { kind: 'shadow', percent: 10, maxSeconds: 300 }]))
+      .toThrow(/steps\[1\]/);
+  });
+});
+
 describe('errors name the path, the property, the value and the fix', () => {
   const gate: AnalysisGateSpec = {
     name: 'g',
@@ -108,9 +117,6 @@ describe('errors name the path, the property, the value and the fix', () => {
     ['a fractional weight', () => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 12.5 }]), /steps\[0\]\.weight: .* \(received 12\.5\)/],
     ['a decreasing weight', () => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 50 }, { kind: 'setWeight', weight: 20 }, { kind: 'setWeight', weight: 100 }]),
       /steps\[1\]\.weight: step 1 lowers the canary weight from 50 to 20/],
-    ['a pause after the final 100% step', () => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 100 }, { kind: 'pause', seconds: 60 }]),
-      /^\[App\/Rollout\] steps\[1\]: a pause after the final 100% step holds nothing.*Fix: remove the pause/],
-    ['a manual pause after the final 100% step', () => validateSteps('App/Rollout', 'steps', [{ kind: 'setWeight', weight: 100 }, { kind: 'pauseUntilPromoted' }]), /steps\[1\]: a pause after the final 100% step/],
     ['a pause shorter than one tick', () => validateSteps('App/Rollout', 'steps', [{ kind: 'pause', seconds: 10 }, { kind: 'setWeight', weight: 100 }]), /steps\[0\]\.duration: .* \(received 10 s\)/],
     ['a gate without metrics', () => validateSteps('App/Rollout', 'steps', [{ kind: 'analysis', gate: { ...gate, metrics: [] } }]), /steps\[0\]\.gate\.metrics: an analysis gate needs at least one metric/],
     ['a gate with a negative failure limit', () => validateSteps('App/Rollout', 'steps', [{ kind: 'analysis', gate: { ...gate, failureLimit: -1 } }]), /steps\[0\]\.gate\.failureLimit: .* \(received -1\)/],

@@ -3,7 +3,8 @@
  * optimistic concurrency. Every command not handled yet is handled, in order, once: by `seq` (queue), or by id
  * (a legacy single command). A command recorded before the first tick or together with a spec change is
  * handled like any other (the handled position survives a spec change). Cancel wins: it aborts in every phase
- * where traffic can still go back to the stable version, and nothing after it resumes or promotes, except a
+ * where traffic can still go back to the stable version (after promotion, within the rollback window: while the
+ * previous version is warm), and nothing after it resumes or promotes, except a
  * `retry`, which restarts an aborted rollout from its first step (as `kubectl argo rollouts retry rollout`:
  * https://argo-rollouts.readthedocs.io/en/stable/generated/kubectl-argo-rollouts/kubectl-argo-rollouts_retry/).
  */
@@ -44,7 +45,7 @@ function apply(t: TickContext, command: Command): void {
   if (command.kind === 'cancel') {
     s.cancelled = true;
     if (active || s.phase === 'completed') t.abort('cancelled by command');
-    else if (s.phase === 'promoted') t.reasons.push(`cancel ignored: the rollout is promoted and ${s.servingVersion ?? 'the canary'} serves; deploy the previous version as stable to go back`);
+    else if (s.phase === 'promoted') rollBackPromotion(t);
     return;
   }
   if (command.kind === 'retry') {
@@ -68,6 +69,32 @@ function apply(t: TickContext, command: Command): void {
   } else {
     t.reasons.push(`command ${command.kind} ignored in phase ${s.phase}`);
   }
+}
+
+/**
+ * A cancel after promotion is a rollback while the previous version is still warm (the rollback window: its
+ * keep-warm window has not ended, or the target keeps it until the spec changes): it becomes the serving version
+ * again and takes the traffic back through the abort path, which moves it as fast as its ready replicas carry it.
+ * Once it was scaled down, going back means a cold start the route would not wait for: refused, with the way back.
+ */
+function rollBackPromotion(t: TickContext): void {
+  const { s, spec } = t;
+  const previous = s.previousVersion;
+  if (!previous || s.previousScaledDown || previous !== spec.stable) {
+    const why = previous && s.previousScaledDown ? `${previous} was scaled down when its keep-warm window ended` : 'no previous version is kept warm';
+    t.reasons.push(`cancel ignored: the rollout is promoted and ${s.servingVersion ?? 'the canary'} serves; ${why}, so the rollback window is over. `
+      + `To go back, roll ${previous ?? 'the previous version'} out again as a canary of the environment`);
+    return;
+  }
+  s.servingVersion = spec.stable;
+  s.previousVersion = undefined;
+  s.previousScaledDown = undefined;
+  if (s.lowering && spec.stable in s.lowering) {
+    const lowering = { ...s.lowering };
+    delete lowering[spec.stable];
+    s.lowering = lowering;
+  }
+  t.abort(`rolled back after promotion: ${spec.stable} takes the traffic back`);
 }
 
 /**

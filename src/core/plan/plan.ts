@@ -37,6 +37,11 @@ export interface PlanRow {
   readonly note?: string;
   /** A shadow step: percent of all requests mirrored to the canary (it lasts at most `seconds`, less once the test passes). */
   readonly shadow?: number;
+  /**
+   * A step after the final 100 % (the bake): the canaries hold their targets with every check running and the stable
+   * version warm; a failing check or a cancel sends all the traffic back to it at once.
+   */
+  readonly bake?: boolean;
 }
 
 /** The whole plan. */
@@ -92,6 +97,10 @@ export interface PlanSafety {
   readonly progressDeadlineSeconds: number;
   /** After promotion, the previous version stays warm this long. */
   readonly keepPreviousWarmSeconds: number;
+  /** Whether the previous version keeps its replicas after promotion until the spec names the new one. */
+  readonly keepPreviousUntilSpecChanges: boolean;
+  /** Seconds the steps after the final 100 % take (the bake), nominally. */
+  readonly bakeSeconds: number;
   /** GPUs per replica and product, by version. */
   readonly gpus: ReadonlyArray<{ readonly version: string; readonly gpusPerReplica: number; readonly product?: string }>;
 }
@@ -154,11 +163,18 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
   const rows: PlanRow[] = [rowFor(-1, undefined, 0, 0, 'start')];
   let t = 0;
   let progress = 0;
+  let bakeSeconds = 0;
+  const final = spec.steps.findIndex((s) => s.kind === 'setWeight' && s.weight === 100);
   spec.steps.forEach((s, i) => {
     if (s.kind === 'setWeight') progress = s.weight;
-    rows.push(rowFor(i, s, progress, t, describeStep(s)));
+    const bake = final >= 0 && i > final;
+    const row = rowFor(i, s, progress, t, bake ? `bake: ${describeStep(s)}` : describeStep(s));
+    rows.push(bake ? { ...row, bake: true } : row);
+    if (bake) bakeSeconds += stepSeconds(s);
     t += stepSeconds(s);
   });
+  // after a bake, the end state is a row of its own: the bake's span is not the end
+  if (bakeSeconds > 0) rows.push(rowFor(spec.steps.length, undefined, 100, t, 'end'));
 
   const ending = spec.canaries.length === 1 && spec.canaries[0].targetWeight === 100 && spec.canaries[0].ramp ? 'promote' : 'hold';
   return {
@@ -182,6 +198,8 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
       prewarmSeconds: prewarmSeconds(spec),
       progressDeadlineSeconds: spec.progressDeadlineSeconds,
       keepPreviousWarmSeconds: spec.keepPreviousWarmSeconds,
+      keepPreviousUntilSpecChanges: spec.keepPreviousUntilSpecChanges !== false,
+      bakeSeconds,
       gpus: spec.versions.map((v) => ({ version: v.name, gpusPerReplica: v.gpusPerReplica, ...(v.gpuProduct ? { product: v.gpuProduct } : {}) })),
     },
   };

@@ -13,7 +13,9 @@ function versionsOf(plan: PlanData): string[] {
 }
 
 function summary(plan: PlanData): string[] {
-  const duration = `${formatSeconds(plan.totalSeconds)}${plan.waitsForPromotion ? ' + manual promotion' : ''}`;
+  const bake = plan.safety.bakeSeconds;
+  const duration = `${formatSeconds(plan.totalSeconds)}${bake > 0 ? ` (ramp ${formatSeconds(plan.totalSeconds - bake)}, bake ${formatSeconds(bake)})` : ''}`
+    + `${plan.waitsForPromotion ? ' + manual promotion' : ''}`;
   const lines = [
     `stable ${plan.stable} -> canar${plan.canaries.length > 1 ? 'ies' : 'y'} ${plan.canaries.join(', ')}; ` +
       `${plan.ending === 'promote' ? `${plan.canaries[0]} becomes stable at the end` : 'the split holds at the end'}`,
@@ -94,10 +96,26 @@ function safetyLines(plan: PlanData): string[] {
   lines.push(`capacity: canaries are pre-warmed for the weights the schedule reaches within ${formatSeconds(s.prewarmSeconds)}; a weight rises only onto ready replicas; ` +
     `a canary not ready within ${formatSeconds(s.progressDeadlineSeconds)} aborts the rollout (every canary to 0 %, the stable floor restored first)`);
   lines.push(`GPUs per replica: ${s.gpus.map((g) => `${g.version} ${g.gpusPerReplica}${g.product ? ` x ${g.product}` : ''}`).join(', ')}`);
-  lines.push(plan.ending === 'promote'
-    ? `after the last step: ${plan.canaries[0]} is the stable version; ${plan.stable} ${s.keepPreviousWarmSeconds > 0 ? `stays warm for ${formatSeconds(s.keepPreviousWarmSeconds)}, then` : 'is'} scaled to zero and kept deployed`
-    : 'after the last step: the split holds until the spec changes; nothing is scaled down');
+  if (s.bakeSeconds > 0) {
+    lines.push(`bake: after reaching 100 %, ${formatSeconds(s.bakeSeconds)} with every check running and ${plan.stable} warm; a failing check or `
+      + `\`model-rollout cancel\` sends all traffic back to ${plan.stable} at once`);
+  }
+  lines.push(afterLastStep(plan));
   return lines;
+}
+
+/** What happens to the previous version after promotion, as the engine does it (`decide/floors.ts`, `mayScaleDown`). */
+function afterLastStep(plan: PlanData): string {
+  const s = plan.safety;
+  if (plan.ending !== 'promote') return 'after the last step: the split holds until the spec changes; nothing is scaled down';
+  const head = `after the last step: ${plan.canaries[0]} is the stable version; `;
+  if (s.keepPreviousUntilSpecChanges) {
+    return `${head}${plan.stable} keeps its replicas until the code names ${plan.canaries[0]} as the environment's version (re-applied `
+      + `manifests still route to ${plan.stable}); until then \`model-rollout cancel\` rolls back to it`;
+  }
+  const warm = s.keepPreviousWarmSeconds > 0 ? `stays warm for ${formatSeconds(s.keepPreviousWarmSeconds)} (the rollback window: `
+    + `\`model-rollout cancel\` sends the traffic back to it), then is` : 'is';
+  return `${head}${plan.stable} ${warm} scaled to zero and kept deployed`;
 }
 
 function describeMetric(m: MetricSpec): string {

@@ -15,6 +15,8 @@ export interface PlanSegment {
   readonly notes: readonly string[];
   /** The span is a shadow step (copies of requests to the canary; it ends early once the error test passes). */
   readonly shadow?: boolean;
+  /** The span is the bake (steps after the final 100 %). */
+  readonly bake?: boolean;
 }
 
 /** Merge plan rows into spans of constant traffic. The final span is the end state (length 0). */
@@ -22,8 +24,8 @@ export function planSegments(plan: PlanData): PlanSegment[] {
   const out: Array<{ -readonly [K in keyof PlanSegment]: PlanSegment[K] } & { notes: string[] }> = [];
   for (const row of plan.rows) {
     const last = out[out.length - 1];
-    // a shadow step stands alone: its span is "at most", and a reviewer must see the mirror
-    if (last && sameTraffic(last, row) && row.shadow === undefined && !last.shadow) {
+    // a shadow step stands alone: its span is "at most", and a reviewer must see the mirror; the bake is its own span
+    if (last && sameTraffic(last, row) && row.shadow === undefined && !last.shadow && Boolean(row.bake) === Boolean(last.bake)) {
       last.seconds += row.seconds;
       last.notes.push(...notesOf(row));
       continue;
@@ -36,6 +38,7 @@ export function planSegments(plan: PlanData): PlanSegment[] {
       gpus: row.gpus,
       notes: row.step < 0 ? ['start'] : notesOf(row),
       ...(row.shadow !== undefined ? { shadow: true } : {}),
+      ...(row.bake ? { bake: true } : {}),
     });
   }
   // a span that lasts no time (the start, when the first step moves traffic at once) folds into the next one
@@ -51,7 +54,7 @@ export function planSegments(plan: PlanData): PlanSegment[] {
 
 /** What a reviewer should see of a row besides its weights: gates, manual pauses, the author's notes. */
 function notesOf(row: PlanRow): string[] {
-  if (row.gate || row.waitsForPromotion || row.shadow !== undefined) return [row.description];
+  if (row.gate || row.waitsForPromotion || row.shadow !== undefined || row.bake) return [row.description];
   return row.note ? [row.note] : [];
 }
 

@@ -2,6 +2,7 @@ import { computePlan } from '../../../src/core/plan/plan';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../../../src/core/plan/render';
 import { equalSteps } from '../../../src/core/schedule';
 import { RolloutSpec } from '../../../src/core/spec';
+import { rolloutSpec } from '../../support/spec-fixture';
 
 const spec: RolloutSpec = {
   name: 'llama',
@@ -56,7 +57,27 @@ describe('Markdown', () => {
     expect(section).toContain('pre-warmed for the weights the schedule reaches within 5:00');
     expect(section).toContain('not ready within 15:00 aborts the rollout');
     expect(section).toContain('GPUs per replica: v1 1, v2 1, v3 1');
-    expect(section).toContain('after the last step: v2 is the stable version; v1 is scaled to zero and kept deployed');
+    // as the engine does it: the previous version keeps its replicas while the spec still names it (mayScaleDown)
+    expect(section).toContain('after the last step: v2 is the stable version; v1 keeps its replicas until the code names v2 as the environment\'s version');
+  });
+
+  test('a target that lets the previous version go states its keep-warm window as the rollback window', () => {
+    const spec = computePlan({ ...rolloutSpec(), keepPreviousUntilSpecChanges: false, keepPreviousWarmSeconds: 1800 });
+    expect(renderPlanMarkdown(spec)).toContain('after the last step: v2 is the stable version; v1 stays warm for 30:00 (the rollback window: '
+      + '`model-rollout cancel` sends the traffic back to it), then is scaled to zero and kept deployed');
+    const cold = computePlan({ ...rolloutSpec(), keepPreviousUntilSpecChanges: false, keepPreviousWarmSeconds: 0 });
+    expect(renderPlanMarkdown(cold)).toContain('after the last step: v2 is the stable version; v1 is scaled to zero and kept deployed');
+  });
+
+  test('a bake after the final 100 % is its own span, before the end, and named in the header and the safety section', () => {
+    // GIVEN 50 % for 5 minutes, 100 %, then a 10-minute bake
+    const spec = rolloutSpec({ steps: [{ kind: 'setWeight', weight: 50 }, { kind: 'pause', seconds: 300 }, { kind: 'setWeight', weight: 100 }, { kind: 'pause', seconds: 600 }] });
+    const text = renderPlanText(computePlan(spec));
+    // THEN the table has the ramp, the bake (10:00 at 100 %, the stable version still at its replicas) and the end
+    expect(text).toMatch(/^5:00 +10:00 +0% +100% +4 \/ 4 +8 +bake: pause 10:00$/m);
+    expect(text).toMatch(/^15:00 +- +0% +100% .* promoted$/m);
+    expect(text).toContain('duration 15:00 (ramp 5:00, bake 10:00)');
+    expect(renderPlanMarkdown(computePlan(spec))).toContain('bake: after reaching 100 %, 10:00 with every check running and v1 warm; a failing check or `model-rollout cancel` sends all traffic back to v1 at once');
   });
 
   test('a fixed split that lasts no time is drawn as bars of the split', () => {
