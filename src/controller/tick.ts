@@ -10,6 +10,7 @@
  * cancel) or another tick writing in between stops it: actions decided before a cancel never run after it.
  * A conflicting write is normal (exit 0); a write the store refuses for good (`rejected`) is an error.
  */
+import { sinkTimedOut } from './errors';
 import { Ports, StoredRollout } from './ports';
 import { decide } from '../core/decide';
 import { Transition, transitions, withHistory } from '../core/history';
@@ -88,7 +89,7 @@ async function publish(ports: TickPorts, p: Published): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const ms = ports.sinkTimeoutMs ?? SINK_TIMEOUT_MS;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(sinkTimedOut(ms)), ms);
     });
     try {
       await Promise.race([sink.publish(p.spec, p.state, p.events, p.changed), timeout]);

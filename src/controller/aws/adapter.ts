@@ -13,6 +13,7 @@ import { RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
+import { specParameterIncomplete } from '../errors';
 import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
@@ -78,7 +79,7 @@ export class DynamoStore implements StateStore {
   public async readSpec(): Promise<{ spec: RolloutSpec; target: AwsTarget; stateTable?: string }> {
     const out = await this.ssm.send(new GetParameterCommand({ Name: this.specParameter }));
     const doc = parseDocument<SpecDocument>(out.Parameter?.Value ?? '{}');
-    if (!doc.spec || !doc.target) throw new Error(`SSM parameter ${this.specParameter} lacks "spec" or "target"`);
+    if (!doc.spec || !doc.target) throw specParameterIncomplete(this.specParameter);
     return { spec: doc.spec, target: doc.target, stateTable: doc.stateTable };
   }
 

@@ -20,7 +20,9 @@ import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick, TickResult } from '../tick';
 import { AlarmMetrics, DynamoStore, ListenerRuleRouter, TargetGroupCapacity } from './adapter';
-import { credentialsFromEnv, eksToken } from './eks-token';
+import { eksToken } from './eks-token';
+import { credentialsFromEnv } from './sigv4';
+import { environmentUnset } from '../errors';
 
 /** SDK clients, injectable for tests. */
 export interface AwsClients {
@@ -66,7 +68,7 @@ export async function runTick(
 ): Promise<TickResult & { tickSeconds?: number }> {
   const specParameter = env[ENV_CONTROLLER_SSM_SPEC_PARAMETER];
   const table = env[ENV_CONTROLLER_DYNAMODB_TABLE];
-  if (!specParameter || !table) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_DYNAMODB_TABLE}`);
+  if (!specParameter || !table) throw environmentUnset([ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_DYNAMODB_TABLE]);
   const store = new DynamoStore(clients.dynamodb, clients.ssm, specParameter, table);
   // the spec and target build the router and capacity; the tick reads spec, state and commands itself
   const { spec, target } = await store.readSpec();

@@ -3,6 +3,7 @@
  * account (token, CA, namespace) or explicit credentials (the CLI's kubeconfig). No dependencies.
  */
 import * as fs from 'fs';
+import { notInCluster } from '../errors';
 import { HttpError, request } from '../http-request';
 
 /** Where the API is and how to authenticate. */
@@ -22,7 +23,7 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function inClusterConnection(): KubeConnection {
   const host = process.env.KUBERNETES_SERVICE_HOST;
   const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a cluster');
+  if (!host) throw notInCluster();
   return {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     token: fs.readFileSync(`${SA_DIR}/token`, 'utf8').trim(),

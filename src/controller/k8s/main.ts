@@ -23,6 +23,7 @@ import { tick } from '../tick';
 import { ConfigMapStore, HttpRouteRouter, WorkloadCapacity } from './adapter';
 import { KubeEventSink } from './events';
 import { inClusterConnection, inClusterNamespace, KubeClient, KubeConnection } from './kube-client';
+import * as errors from '../errors';
 
 /** Run one tick against the cluster described by `conn` and the environment variables `env`. */
 export async function runTick(
@@ -35,7 +36,7 @@ export async function runTick(
   const specConfigMap = env[ENV_CONTROLLER_SPEC_CONFIGMAP];
   const stateConfigMap = env[ENV_CONTROLLER_STATE_CONFIGMAP];
   if (!namespace || !specConfigMap || !stateConfigMap) {
-    throw new Error(`set ${ENV_CONTROLLER_NAMESPACE}, ${ENV_CONTROLLER_SPEC_CONFIGMAP} and ${ENV_CONTROLLER_STATE_CONFIGMAP}`);
+    throw errors.environmentUnset([ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP]);
   }
   const kube = new KubeClient(conn);
   const store = new ConfigMapStore(kube, { namespace, specConfigMap, stateConfigMap });
@@ -64,7 +65,7 @@ export async function runTick(
       ...(store.notifications?.length ? [new NotifierSink(store.notifications, async (ref) => {
         const secret = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${ref.name}`) as { data?: Record<string, string> };
         const value = secret.data?.[ref.key];
-        if (value === undefined) throw new Error(`Secret ${ref.name} has no key "${ref.key}"`);
+        if (value === undefined) throw errors.secretKeyMissing(ref.name, ref.key);
         return Buffer.from(value, 'base64').toString('utf8');
       }, namespace)] : []),
     ],
@@ -145,7 +146,7 @@ export async function runNamespace(
   only?: readonly string[],
 ): Promise<NamespaceTickResult> {
   const namespace = env[ENV_CONTROLLER_NAMESPACE] || inClusterNamespace();
-  if (!namespace) throw new Error(`set ${ENV_CONTROLLER_NAMESPACE}`);
+  if (!namespace) throw errors.environmentUnset([ENV_CONTROLLER_NAMESPACE]);
   // one rollout named by the environment: the single-rollout mode of earlier versions (and of tests)
   if (env[ENV_CONTROLLER_SPEC_CONFIGMAP]) {
     const r = await runTick(conn, env, now, log);
