@@ -18,6 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs as parseNodeArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
+import { Backend, CliArgs, Replicas } from './backend';
 import {
   specConfigMapName, stateConfigMapName,
 } from '../../core/constants';
@@ -27,6 +28,7 @@ import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/pla
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec, StepSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
+import * as errors from '../errors';
 import { HttpError } from '../http-request';
 import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection, paths } from '../k8s/kube-client';
@@ -34,7 +36,7 @@ import { KubeClient, KubeConnection, paths } from '../k8s/kube-client';
 const TARGET_FLAGS = `target (one of):
   --kube [-n NAMESPACE] [--context NAME] [--kubeconfig PATH]     the rollout's ConfigMaps in a cluster
          [--spec-configmap NAME] [--state-configmap NAME]
-  --aws [--region REGION] [--spec-parameter NAME] [--state-parameter NAME]   the rollout's SSM parameters`;
+  --aws [--region REGION] [--spec-parameter NAME]   the rollout's SSM spec parameter and the state table it names`;
 
 /** What each command does, for `model-rollout <command> --help`. */
 const COMMANDS: Record<string, { readonly usage: string; readonly does: string }> = {
@@ -84,27 +86,6 @@ export class UsageError extends Error {
   }
 }
 
-/** A rollout's store, whichever the target. */
-export interface Backend {
-  read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>;
-  appendCommand(kind: Command['kind'], id: string, at: number): Promise<Command>;
-  /** Replicas ready and desired per version (Kubernetes: the Deployments), when the backend can read them. */
-  replicas?(spec: RolloutSpec, target: unknown): Promise<Record<string, Replicas>>;
-}
-
-/** Replicas of one version, or why they could not be read. */
-export interface Replicas {
-  readonly ready?: number;
-  readonly desired?: number;
-  readonly error?: string;
-}
-
-/** Parsed command line. */
-export interface CliArgs {
-  readonly verb: string;
-  readonly subject?: string;
-  readonly flags: Record<string, string | true>;
-}
 
 /** Strict parsing (`node:util` parseArgs): an unknown or misspelled option is an error, not a positional. */
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -126,7 +107,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         'spec-configmap': { type: 'string' },
         'state-configmap': { type: 'string' },
         'spec-parameter': { type: 'string' },
-        'state-parameter': { type: 'string' },
         'full': { type: 'boolean' },
         'watch': { type: 'boolean', short: 'w' },
         'timeout': { type: 'string' },
@@ -159,15 +139,15 @@ function seconds(value: string, flag: string): number {
  */
 export function kubeconfigConnection(file: string, context?: string): { conn: KubeConnection; namespace?: string } {
   if (!fs.existsSync(file)) {
-    throw new Error(`no kubeconfig at ${file}: give --kubeconfig PATH, set KUBECONFIG, or create one (for EKS: aws eks update-kubeconfig --name CLUSTER)`);
+    throw errors.noKubeconfig(file);
   }
   const config = parseYaml(fs.readFileSync(file, 'utf8')) as any;
   const name = context ?? config['current-context'];
   const ctx = (config.contexts ?? []).find((c: any) => c.name === name)?.context;
-  if (!ctx) throw new Error(`no context "${name}" in ${file}`);
+  if (!ctx) throw errors.noKubeContext(name, file);
   const cluster = (config.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
   const user = (config.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
-  if (!cluster) throw new Error(`no cluster "${ctx.cluster}" in ${file}`);
+  if (!cluster) throw errors.noKubeCluster(ctx.cluster, file);
   const exec = user.exec ? execCredential(user.exec, name) : undefined;
   const b64 = (v?: string) => (v ? Buffer.from(v, 'base64') : undefined);
   const readFile = (p?: string) => (p ? fs.readFileSync(path.resolve(path.dirname(file), p)) : undefined);
@@ -191,11 +171,10 @@ function execCredential(exec: any, context: string): { token?: string; clientCer
   try {
     output = execFileSync(exec.command, exec.args ?? [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   } catch (e) {
-    throw new Error(`context "${context}": the credential plugin \`${exec.command}\` failed (${(e as Error).message.split('\n')[0]}); `
-      + 'check that it is installed and that you are logged in (for EKS: aws sts get-caller-identity)');
+    throw errors.credentialPluginFailed(context, exec.command, (e as Error).message.split('\n')[0]);
   }
   const status = JSON.parse(output)?.status ?? {};
-  if (!status.token && !status.clientCertificateData) throw new Error(`context "${context}": the credential plugin \`${exec.command}\` returned no token or certificate`);
+  if (!status.token && !status.clientCertificateData) throw errors.credentialPluginEmpty(context, exec.command);
   return status;
 }
 
@@ -359,7 +338,7 @@ export async function main(
     : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
   const read = () => backend.read().catch((e) => {
     if (e instanceof HttpError && e.status === 404) {
-      throw new Error(`rollout "${args.subject}" not found: its spec ConfigMap ${specConfigMapName(args.subject!)} is not in the namespace; is it deployed, and is -n right?`);
+      throw errors.rolloutNotFound(args.subject!, specConfigMapName(args.subject!));
     }
     throw e;
   });
@@ -405,14 +384,14 @@ function printPlan(args: CliArgs, out: (s: string) => void): number {
     out(`model-rollout: plan needs a <name>.rollout.json file\n\nusage: model-rollout ${COMMANDS.plan.usage}\n`);
     return EXIT.usage;
   }
-  if (!fs.existsSync(args.subject)) throw new Error(`no file ${args.subject}: plans are written beside the manifests as <name>.rollout.json`);
+  if (!fs.existsSync(args.subject)) throw errors.noPlanFile(args.subject);
   let doc: PlanDocument;
   try {
     doc = JSON.parse(fs.readFileSync(args.subject, 'utf8')) as PlanDocument;
   } catch {
-    throw new Error(`${args.subject} is not JSON: give the <name>.rollout.json a synthesis wrote`);
+    throw errors.planNotJson(args.subject);
   }
-  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw new Error(`${args.subject} is not a rollout plan (kind RolloutPlan): give the <name>.rollout.json a synthesis wrote`);
+  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw errors.notAPlan(args.subject);
   const data = doc.plan ?? computePlan(doc.spec);
   const md = renderPlanMarkdown(data);
   out(args.flags.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : `${renderPlanText(data)}\n${md.slice(md.indexOf('```mermaid'))}`);
