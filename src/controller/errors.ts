@@ -73,6 +73,16 @@ export function prometheusUnreachable(baseUrl: string, e: Error & { status?: num
   return new RolloutRuntimeError(kind, `Prometheus ${baseUrl}: ${e.message}`, e.status);
 }
 
+/**
+ * A query with a placeholder left after the run-time values (a spec synthesized without its synth-time values, or
+ * edited by hand): never sent, since it would match no series and read as "no data".
+ */
+export function placeholdersLeft(metric: string, property: string, query: string, left: readonly string[]) {
+  return rejected(`check "${metric}": its ${property} still holds ${left.map((n) => `{{${n}}}`).join(', ')} after the controller's `
+    + `substitution, so it was not sent (${query.length > 160 ? `${query.slice(0, 157)}...` : query}); `
+    + 'synthesize the rollout again with this library version, which fills the model, environment and namespace');
+}
+
 export function queryFailed(error: string) {
   return rejected(`query failed: ${error}`);
 }

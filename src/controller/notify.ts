@@ -14,7 +14,7 @@ import { RolloutSpec } from '../core/spec';
 import { ControllerState } from '../core/state';
 
 /** Deadline of one notification (ms): a tick must not wait long on a chat service. */
-export const NOTIFY_TIMEOUT_MS = 3_000;
+const NOTIFY_TIMEOUT_MS = 3_000;
 
 /** Reads a Secret key (Kubernetes: the rollout's Role grants `get` on that Secret only). */
 export type SecretReader = (ref: SecretKeyRef) => Promise<string>;

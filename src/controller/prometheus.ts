@@ -65,7 +65,7 @@ export async function instantQuery(baseUrl: string, query: string, timeoutOrOpti
 }
 
 /** Every metric the spec may measure: continuous checks and every analysis gate's. */
-export function metricsOf(spec: RolloutSpec): MetricSpec[] {
+function metricsOf(spec: RolloutSpec): MetricSpec[] {
   const all = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
   const seen = new Set<string>();
   return all.filter((m) => (seen.has(m.name) ? false : (seen.add(m.name), true)));
@@ -84,19 +84,6 @@ export interface PrometheusMetricsOptions extends PrometheusConnection {
   readonly windowSeconds?: number;
   /** Clock (ms). @default Date.now */
   readonly now?: () => number;
-}
-
-/**
- * A query with a placeholder left after the run-time values (a spec synthesized without its synth-time values, or
- * edited by hand): never sent, since it would match no series and read as "no data".
- */
-export class UnfilledPlaceholderError extends Error {
-  constructor(metric: string, property: string, query: string, left: readonly string[]) {
-    super(`check "${metric}": its ${property} still holds ${left.map((n) => `{{${n}}}`).join(', ')} after the controller's `
-      + `substitution, so it was not sent (${query.length > 160 ? `${query.slice(0, 157)}...` : query}); `
-      + 'synthesize the rollout again with this library version, which fills the model, environment and namespace');
-    this.name = 'UnfilledPlaceholderError';
-  }
 }
 
 /** The metrics port over Prometheus. CloudWatch alarm metrics are left to the AWS port. */
@@ -122,7 +109,7 @@ export class PrometheusMetrics implements Metrics {
         const q = (property: string, query: string, v: RuntimePlaceholderValues) => {
           const filled = fillPlaceholders(query, v);
           const left = placeholdersIn(filled);
-          if (left.length > 0) return Promise.reject(new UnfilledPlaceholderError(m.name, property, filled, left));
+          if (left.length > 0) return Promise.reject(errors.placeholdersLeft(m.name, property, filled, left));
           return instantQuery(this.baseUrl, filled, connection);
         };
         try {

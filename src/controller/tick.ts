@@ -49,7 +49,7 @@ export interface TickPorts extends Ports {
 }
 
 /** How long the sinks may take after a tick (they run after the actions, best-effort). */
-export const SINK_TIMEOUT_MS = 5_000;
+const SINK_TIMEOUT_MS = 5_000;
 
 /** Passes of one tick: a pass stopped by a conflict or the fence reads again, so a cancel lands within seconds. */
 const PASSES = 3;

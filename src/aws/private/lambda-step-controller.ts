@@ -28,7 +28,7 @@ import { AssetType, Lazy, TerraformAsset, TerraformOutput, TerraformStack } from
 import { Construct } from 'constructs';
 import {
   ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME,
-  ENV_CONTROLLER_SSM_SPEC_PARAMETER, specParameterName, stateTableName,
+  ENV_CONTROLLER_SSM_SPEC_PARAMETER, LABEL_MANAGED_BY, MANAGED_BY, specParameterName, stateTableName,
 } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
 import { workloadPolicyRules } from '../../k8s/private/rbac';
@@ -264,7 +264,7 @@ export class LambdaStepController extends Construct {
       kubernetesGroups: [group],
       lifecycle,
     });
-    const metadata = { name: this.functionName, namespace: workloads.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk-model-rollout' } };
+    const metadata = { name: this.functionName, namespace: workloads.namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } };
     new Manifest(this, 'KubernetesRole', {
       manifest: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: workloadPolicyRules(Object.values(workloads.backends)) },
       lifecycle,

@@ -33,8 +33,8 @@ export interface SpecDocument {
  *   them, each once (`attribute_not_exists`); nobody rewrites or deletes them. The controller records the highest
  *   seq it handled in its state (`commandSeq`), so reading the commands after it is all a tick needs.
  */
-export const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
-export const COMMAND_PARTITION = 'command';
+const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
+const COMMAND_PARTITION = 'command';
 
 /** DynamoDB's answer to a write whose condition was false: nothing was written. */
 function conditionFailed(e: unknown): boolean {

@@ -36,7 +36,7 @@ export interface AwsClients {
 }
 
 /** Nothing left to do: rolled back, holding its final split, or promoted with the previous version scaled down. */
-export function rolloutOver(state: ControllerState): boolean {
+function rolloutOver(state: ControllerState): boolean {
   return state.phase === 'aborted' || state.phase === 'completed' || (state.phase === 'promoted' && state.previousScaledDown === true);
 }
 
@@ -44,7 +44,7 @@ export function rolloutOver(state: ControllerState): boolean {
  * Disable the schedule that ticks this Lambda: it runs only while a rollout is active. The next `cdktf deploy`
  * enables it again (its state is ENABLED in Terraform), and a new spec starts a new rollout.
  */
-export async function disableSchedule(scheduler: SchedulerClient, name: string): Promise<boolean> {
+async function disableSchedule(scheduler: SchedulerClient, name: string): Promise<boolean> {
   const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
   if (current.State === 'DISABLED') return false;
   await scheduler.send(new UpdateScheduleCommand({

@@ -19,9 +19,7 @@ import * as path from 'path';
 import { parseArgs as parseNodeArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
 import { Backend, CliArgs, Replicas } from './backend';
-import {
-  specConfigMapName, stateConfigMapName,
-} from '../../core/constants';
+import { LABEL_ROLLOUT, rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
@@ -137,7 +135,7 @@ function seconds(value: string, flag: string): number {
  * `aws eks update-kubeconfig` writes), run as kubectl runs it and read as an ExecCredential.
  * @see https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins
  */
-export function kubeconfigConnection(file: string, context?: string): { conn: KubeConnection; namespace?: string } {
+function kubeconfigConnection(file: string, context?: string): { conn: KubeConnection; namespace?: string } {
   if (!fs.existsSync(file)) {
     throw errors.noKubeconfig(file);
   }
@@ -266,7 +264,7 @@ function gateProgress(spec: RolloutSpec, state: ControllerState): string | undef
 }
 
 /** `status`: phase, weights, replicas, step, gate, next change and a progress bar. */
-export function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>): string {
+function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>): string {
   if (!state) return `${spec.name}: not started (no state yet: the controller has not ticked)`;
   const canaryWeight = spec.canaries.reduce((sum, c) => sum + (state.weights[c.version] ?? 0), 0);
   const target = spec.canaries.reduce((sum, c) => sum + c.targetWeight, 0);
@@ -362,7 +360,7 @@ export async function main(
 }
 
 /** `history`: the state's decision trail, as a table or JSON. */
-export function renderHistory(spec: RolloutSpec, state: ControllerState | undefined, json: boolean): string {
+function renderHistory(spec: RolloutSpec, state: ControllerState | undefined, json: boolean): string {
   const entries = state?.history ?? [];
   if (json) return `${JSON.stringify(entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), null, 2)}\n`;
   if (entries.length === 0) return `${spec.name}: no decisions recorded yet${state ? ' (the controller records them from this version on)' : ' (not started)'}\n`;
@@ -399,7 +397,7 @@ function printPlan(args: CliArgs, out: (s: string) => void): number {
 }
 
 /** The status of one rollout, as a document for `-o json` and scripts. */
-export function statusDocument(spec: RolloutSpec, state: ControllerState | undefined, now?: number, replicas?: Record<string, Replicas>) {
+function statusDocument(spec: RolloutSpec, state: ControllerState | undefined, now?: number, replicas?: Record<string, Replicas>) {
   const next = state && now !== undefined ? nextChange(spec, state, now) : undefined;
   return {
     rollout: spec.name,
@@ -454,8 +452,9 @@ async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => v
   }
   const cluster = kubeTarget(args.flags, env);
   const { kube, namespace } = cluster;
-  const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent('model-rollout.dev/rollout')}`);
-  const names = ((cms as any).items ?? []).map((o: any) => String(o.metadata.name)).filter((n: string) => n.endsWith('-rollout-spec')).map((n: string) => n.slice(0, -'-rollout-spec'.length)).sort();
+  const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent(LABEL_ROLLOUT)}`);
+  const names = ((cms as any).items ?? []).map((o: any) => rolloutOfSpecConfigMap(String(o.metadata.name)))
+    .filter((n: string | undefined): n is string => n !== undefined).sort();
   const rows = [];
   for (const name of names) {
     const stored = await kubeBackend(name, {}, cluster).read().catch(() => undefined);

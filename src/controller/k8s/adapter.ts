@@ -121,7 +121,7 @@ export class ConfigMapStore implements StateStore {
 }
 
 /** The command key: a queue (array, this CLI) or a single command (older CLIs). */
-export function parseCommands(raw: string | undefined): { command?: Command; commands?: Command[] } {
+function parseCommands(raw: string | undefined): { command?: Command; commands?: Command[] } {
   if (!raw) return {};
   const parsed = JSON.parse(raw) as Command | Command[];
   return Array.isArray(parsed) ? { commands: parsed } : { command: parsed };

@@ -20,7 +20,7 @@ import { notPublished } from '../errors';
 import { TransitionSink } from '../tick';
 
 /** Who reports the events (`source.component`, `reportingComponent`). */
-export const EVENT_COMPONENT = 'model-rollout-controller';
+const EVENT_COMPONENT = 'model-rollout-controller';
 
 /** Where a rollout's events and status go. */
 export interface KubeEventTarget {

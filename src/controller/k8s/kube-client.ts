@@ -49,7 +49,7 @@ export type JsonPatchOp =
 export type KubeObject = { metadata: { name: string; namespace?: string; resourceVersion?: string }; [key: string]: any };
 
 /** 409 Conflict: the API's answer to a stale resourceVersion on update. */
-export function isConflict(e: unknown): boolean {
+function isConflict(e: unknown): boolean {
   return e instanceof HttpError && e.status === 409;
 }
 
@@ -111,7 +111,7 @@ export class KubeClient {
  * shows who moved traffic. Without it the server records the user agent's prefix.
  * @see https://kubernetes.io/docs/reference/using-api/server-side-apply/#managers
  */
-export const FIELD_MANAGER = 'model-rollout-controller';
+const FIELD_MANAGER = 'model-rollout-controller';
 
 function managed(path: string): string {
   return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${FIELD_MANAGER}`;

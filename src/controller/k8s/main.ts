@@ -13,7 +13,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR, ENV_CONTROLLER_PROMETHEUS_CA_FILE, ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE,
-  ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP, specConfigMapName, stateConfigMapName, TICK_SECONDS,
+  ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP,
+  rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName, TICK_SECONDS,
 } from '../../core/constants';
 import { MetricObservation } from '../../core/state';
 import { NotifierSink } from '../notify';
@@ -102,7 +103,7 @@ function errorObservations(spec: { checks: readonly { name: string }[] }, error:
 }
 
 /** Names of the rollouts the controller may tick in `namespace`: the spec ConfigMaps its Roles name. */
-export async function discoverRollouts(kube: KubeClient, namespace: string): Promise<string[]> {
+async function discoverRollouts(kube: KubeClient, namespace: string): Promise<string[]> {
   const review = await kube.create('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
     apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace },
   });
@@ -110,8 +111,8 @@ export async function discoverRollouts(kube: KubeClient, namespace: string): Pro
   for (const rule of review.status?.resourceRules ?? []) {
     if (!(rule.apiGroups ?? []).includes('') || !(rule.resources ?? []).includes('configmaps') || !(rule.verbs ?? []).includes('get')) continue;
     for (const n of rule.resourceNames ?? []) {
-      const m = /^(.+)-rollout-spec$/.exec(n);
-      if (m) names.add(m[1]);
+      const rollout = rolloutOfSpecConfigMap(n);
+      if (rollout) names.add(rollout);
     }
   }
   return [...names].sort();
