@@ -14,7 +14,7 @@ import { ControllerState } from '../core/state';
 
 export class SnsSink implements TransitionSink {
   /**
-   * @param endpoint the SNS endpoint (default `https://sns.<region>.amazonaws.com`; a test's loopback server)
+   * @param endpoint the SNS endpoint (default `https://sns.<region>.amazonaws.com`)
    */
   constructor(
     private readonly topicArn: string,

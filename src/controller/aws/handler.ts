@@ -24,7 +24,7 @@ import { eksToken } from './eks-token';
 import { credentialsFromEnv } from './sigv4';
 import { environmentUnset } from '../errors';
 
-/** SDK clients, injectable for tests. */
+/** SDK clients, injectable. */
 export interface AwsClients {
   readonly ssm: SSMClient;
   /** The state table (conditional writes). */
@@ -116,7 +116,7 @@ export const LAST_TICK_OFFSET_SECONDS = 30;
 /**
  * One scheduled invocation (EventBridge fires at most once a minute): tick, then, while the rollout is progressing
  * and its spec asks for sub-minute ticks (`tickSeconds`), tick again every `tickSeconds` until
- * `LAST_TICK_OFFSET_SECONDS` into the invocation. Returns the last tick's result. `clock`/`sleep` are for tests.
+ * `LAST_TICK_OFFSET_SECONDS` into the invocation. Returns the last tick's result. `clock`/`sleep` are injectable.
  */
 export async function runMinute(
   awsClients: AwsClients,

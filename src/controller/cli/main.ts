@@ -444,7 +444,7 @@ async function showStatus(
   }
 }
 
-/** `list`: the rollouts of a namespace, found by their spec ConfigMaps. */
+/** `list`: the rollouts of a namespace, one per spec ConfigMap. */
 async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
   if (!args.flags.kube) {
     out(`model-rollout: list works with --kube (a namespace's rollouts)\n\nusage: model-rollout ${COMMANDS.list.usage}\n`);

@@ -193,7 +193,7 @@ export const LAST_TICK_OFFSET_SECONDS = 50;
  * One CronJob run: tick every rollout of the namespace, then tick again the rollouts in progress whose
  * `tickSeconds` is under a minute, every `tickSeconds` from the run's start until `LAST_TICK_OFFSET_SECONDS`
  * (6 ticks a minute at 10 s). A rollout stops being re-ticked once it is not progressing (paused, promoted,
- * aborted) or fails; an idle namespace's run ends after its first pass, as before. `sleep` and `clock` are for tests.
+ * aborted) or fails; an idle namespace's run ends after its first pass. `sleep` and `clock` are injectable.
  */
 export async function runMinute(
   conn: KubeConnection,
