@@ -5,8 +5,10 @@
  * (`target-group-bindings.ts`).
  */
 import * as path from 'path';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
@@ -22,14 +24,14 @@ import { RolloutNotifications } from './private/notifications';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import { stateTableName } from '../core/constants';
-import { KubernetesBackend } from '../core/contract/target';
+import { AwsTarget } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { IEnvironment } from '../k8s/contracts';
-import { environmentHost } from '../k8s/private/hosts';
+import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions } from '../rollout/canary';
-import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spec';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Steps } from '../rollout/steps';
 
@@ -145,10 +147,22 @@ export interface AlbCanaryRolloutProps {
    */
   readonly destroyProtection?: boolean;
   /**
-   * Retention of the controller's logs (CloudWatch accepts 1, 3, 5, 7, 14, 30, 60, 90, ... days).
+   * Retention of the controller's logs (CloudWatch accepts 1, 3, 5, 7, 14, 30, 60, 90, ... days), in the log group
+   * the rollout creates (ignored with `controllerLogGroup`).
    * @default Duration.days(30)
    */
   readonly logRetention?: Duration;
+  /**
+   * Execution role of the controller's Lambda. It must trust `lambda.amazonaws.com`; the rollout attaches its
+   * least-privilege policy to it as an inline policy, and maps it to a Kubernetes group on EKS (with `eks`).
+   * @default - a new role that only Lambda may assume
+   */
+  readonly controllerRole?: IamRole;
+  /**
+   * Log group of the controller's Lambda (its JSON log lines, one per tick).
+   * @default - a new log group `/aws/lambda/<name>-rollout-controller`, kept for `logRetention`
+   */
+  readonly controllerLogGroup?: CloudwatchLogGroup;
   /**
    * An SNS topic (`<name>-rollout-events`) the step controller publishes the rollout's phase changes to (started,
    * step, paused, gate failed, aborted, promoted); the Lambda may publish to that topic only.
@@ -200,57 +214,22 @@ export class AlbCanaryRollout extends Construct {
   private readonly checks: Metric[] = [];
   private readonly buildSpec: () => RolloutSpec;
   private specCache?: RolloutSpec;
+  private specDocumentCache?: string;
   private planWritten = false;
 
   constructor(scope: Construct, id: string, props: AlbCanaryRolloutProps) {
     super(scope, id);
     const p = this.node.path;
-    const env = props.environment;
-    const name = env && !props.name.endsWith(`-${env.name}`) ? `${props.name}-${env.name}` : props.name;
-    const host = env ? environmentHost(env, p, 'environment') : undefined;
-    if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
-    if (env) checkBridgeOrder(p, env);
-    checkRulePriority(this, props.listenerArn, props.priority);
-    const stickiness = props.stickiness?.toSeconds();
-    if (stickiness !== undefined && (stickiness < 1 || stickiness > 604800)) throw errors.stickinessOutOfRange(p, 'stickiness', stickiness);
-    const stable = props.stableVersion ?? env?.currentVersion;
-    if (!stable) throw errors.stableVersionMissing(p, 'stableVersion');
-    const albVersions = resolveVersions(p, props, env);
+    const resolved = resolveProps(this, props);
+    const { name, env, host, stickiness } = resolved;
     this.checks.push(...(props.checks ?? []));
-    const count = new Set([stable, ...props.canaries.map((c) => c.version)]).size;
-    if (count > ALB_MAX_TARGET_GROUPS) throw errors.tooManyTargetGroups(p, 'canaries', count, ALB_MAX_TARGET_GROUPS);
-    this.buildSpec = () => buildRolloutSpec(p, {
-      name,
-      stable,
-      canaries: props.canaries,
-      steps: props.steps,
-      stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
-      versions: albVersions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
-      checks: this.checks,
-      keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),
-      // the listener rule ignores changes to its action: a deploy never routes back to the previous version
-      keepPreviousUntilSpecChanges: false,
-      // without an environment there is no model to name: a query that needs one is refused
-      placeholders: env ? { model: env.model.name, environment: env.name, namespace: host?.namespace ?? 'default' } : {},
-    });
+    this.buildSpec = () => buildRolloutSpec(p, specInput(props, resolved, this.checks));
     const spec = this.buildSpec();
     const involved = rolloutVersions(spec);
     const protect = props.destroyProtection ?? env?.destroyProtection ?? false;
     const lifecycle = protect ? { preventDestroy: true } : undefined;
 
-    const weighted = new WeightedRule(this, 'Rule', {
-      namePrefix: name,
-      listenerArn: props.listenerArn,
-      vpcId: props.vpcId,
-      priority: props.priority,
-      hostHeaders: props.hostHeaders,
-      pathPatterns: props.pathPatterns,
-      stickinessSeconds: stickiness,
-      deregistrationDelaySeconds: (props.deregistrationDelay ?? Duration.minutes(5)).toSeconds(),
-      versions: involved.map((v) => albVersions.find((x) => x.name === v)!).map((v): WeightedVersion => ({ name: v.name, port: v.port ?? 8080, healthPath: v.healthPath ?? '/health' })),
-      spec,
-      lifecycle,
-    });
+    const weighted = this.createRule(props, resolved, spec, lifecycle);
     this.targetGroups = weighted.targetGroups;
     this.listenerRule = weighted.rule;
 
@@ -258,45 +237,21 @@ export class AlbCanaryRollout extends Construct {
       const canaryGroups = Object.fromEntries(spec.canaries.map((c) => [c.version, weighted.targetGroups[c.version]]));
       this.alarms.push(...new CanaryAlarms(this, 'Alarms', { ...props.alarms, namePrefix: name, rolloutName: name, listenerArn: props.listenerArn, targetGroups: canaryGroups }).alarms);
     }
+    const workloads = host ? this.bindWorkloads(host, involved, weighted, props.loadBalancerSecurityGroupId, lifecycle) : undefined;
 
-    // the Kubernetes side: the versions' workloads (floors owned by the controller) and their bindings
-    let workloads: { namespace: string; backends: Record<string, KubernetesBackend> } | undefined;
-    if (host) {
-      const backends = Object.fromEntries(involved.map((v) => [v, host.backendOf(v)]));
-      for (const v of involved) host.claimFloor(v);
-      workloads = { namespace: host.namespace, backends };
-      new TargetGroupBindings(this, 'Bindings', {
-        namespace: host.namespace,
-        backends,
-        targetGroupArns: weighted.targetGroupArns,
-        lifecycle,
-        loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
-      });
-      if (!props.loadBalancerSecurityGroupId) Annotations.of(this).addWarning(errors.noLoadBalancerSecurityGroup(p));
-    }
-
-    let specDocument: string | undefined;
+    const target: TargetWithoutAlarms = { kind: 'aws', listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness };
     const controller = new LambdaStepController(this, 'Controller', {
       name,
       ruleArn: weighted.ruleArn,
       eks: props.eks,
       workloads,
       logRetention: props.logRetention,
+      role: props.controllerRole,
+      logGroup: props.controllerLogGroup,
       checkedAlarmNames: () => alarmsNamedBy(this.spec()),
       lifecycle,
-      alarmArns: () => this.alarms.map((x) => this.alarmRef(x).arn),
-      specDocument: () => {
-        if (specDocument) return specDocument;
-        const names = this.alarms.map((x) => this.alarmRef(x).name);
-        const alarmChecks: MetricSpec[] = names.map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
-        const base = this.spec();
-        const target = {
-          kind: 'aws' as const, listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness, alarmNames: names, workloads,
-        };
-        // the table's name (not a token): `model-rollout --aws` finds the state through the spec parameter
-        specDocument = JSON.stringify({ spec: { ...base, checks: [...base.checks, ...alarmChecks] }, target, stateTable: stateTableName(name) });
-        return specDocument;
-      },
+      alarmArns: () => this.alarmArns(),
+      specDocument: () => this.specDocument(name, target, workloads),
     });
     this.function = controller.function;
     if (props.notificationTopic || props.dashboard) {
@@ -304,7 +259,7 @@ export class AlbCanaryRollout extends Construct {
         name,
         listenerArn: props.listenerArn,
         targetGroups: weighted.targetGroups,
-        alarmArns: () => this.alarms.map((x) => this.alarmRef(x).arn),
+        alarmArns: () => this.alarmArns(),
         controller,
         topic: props.notificationTopic ?? false,
         dashboard: props.dashboard ?? false,
@@ -347,6 +302,65 @@ export class AlbCanaryRollout extends Construct {
     this.specCache = undefined;
   }
 
+  /** The weighted listener rule and a target group per version the spec involves. */
+  private createRule(props: AlbCanaryRolloutProps, resolved: ResolvedProps, spec: RolloutSpec, lifecycle: Lifecycle): WeightedRule {
+    return new WeightedRule(this, 'Rule', {
+      namePrefix: resolved.name,
+      listenerArn: props.listenerArn,
+      vpcId: props.vpcId,
+      priority: props.priority,
+      hostHeaders: props.hostHeaders,
+      pathPatterns: props.pathPatterns,
+      stickinessSeconds: resolved.stickiness,
+      deregistrationDelaySeconds: (props.deregistrationDelay ?? Duration.minutes(5)).toSeconds(),
+      versions: rolloutVersions(spec).map((v) => resolved.versions.find((x) => x.name === v)!)
+        .map((v): WeightedVersion => ({ name: v.name, port: v.port ?? 8080, healthPath: v.healthPath ?? '/health' })),
+      spec,
+      lifecycle,
+    });
+  }
+
+  /**
+   * The Kubernetes side: the versions' workloads (their floors owned by the controller) and the
+   * TargetGroupBindings that register their pods in the target groups.
+   */
+  private bindWorkloads(
+    host: EnvironmentHost, involved: string[], weighted: WeightedRule, loadBalancerSecurityGroupId: string | undefined, lifecycle: Lifecycle,
+  ): AwsWorkloads {
+    const backends = Object.fromEntries(involved.map((v) => [v, host.backendOf(v)]));
+    for (const v of involved) host.claimFloor(v);
+    new TargetGroupBindings(this, 'Bindings', {
+      namespace: host.namespace,
+      backends,
+      targetGroupArns: weighted.targetGroupArns,
+      lifecycle,
+      loadBalancerSecurityGroupId,
+    });
+    if (!loadBalancerSecurityGroupId) Annotations.of(this).addWarning(errors.noLoadBalancerSecurityGroup(this.node.path));
+    return { namespace: host.namespace, backends };
+  }
+
+  /**
+   * The SSM spec parameter's document, rendered once at synth: the spec with the rollout's alarms as checks, the
+   * target, and the table's name (not a token: `model-rollout --aws` finds the state through the spec parameter).
+   */
+  private specDocument(name: string, target: TargetWithoutAlarms, workloads: AwsWorkloads | undefined): string {
+    if (this.specDocumentCache) return this.specDocumentCache;
+    const names = this.alarms.map((x) => this.alarmRef(x).name);
+    const alarmChecks: MetricSpec[] = names.map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
+    const base = this.spec();
+    this.specDocumentCache = JSON.stringify({
+      spec: { ...base, checks: [...base.checks, ...alarmChecks] },
+      target: { ...target, alarmNames: names, workloads } satisfies AwsTarget,
+      stateTable: stateTableName(name),
+    });
+    return this.specDocumentCache;
+  }
+
+  private alarmArns(): string[] {
+    return this.alarms.map((x) => this.alarmRef(x).arn);
+  }
+
   private spec(): RolloutSpec {
     return this.specCache ?? (this.specCache = this.buildSpec());
   }
@@ -360,6 +374,63 @@ export class AlbCanaryRollout extends Construct {
     }
     return ref;
   }
+}
+
+/** Terraform's `prevent_destroy`, set with destroy protection. */
+type Lifecycle = { preventDestroy: boolean } | undefined;
+
+/** The Kubernetes workloads of an AWS target, as the controller's spec document carries them. */
+type AwsWorkloads = NonNullable<AwsTarget['workloads']>;
+/** The target the controller reads, but for the alarms' names (tokens of alarms added up to synth). */
+type TargetWithoutAlarms = Omit<AwsTarget, 'alarmNames' | 'workloads'>;
+
+/** The props checked and their defaults resolved: what the constructor builds from. */
+interface ResolvedProps {
+  /** The rollout's name, with the environment's appended. */
+  readonly name: string;
+  readonly env?: IEnvironment;
+  readonly host?: EnvironmentHost;
+  readonly stable: string;
+  readonly versions: AlbVersion[];
+  readonly stickiness?: number;
+}
+
+/** Check the props (each rule's message in `errors.ts`) and resolve what comes from the environment. */
+function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedProps {
+  const p = scope.node.path;
+  const env = props.environment;
+  const name = env && !props.name.endsWith(`-${env.name}`) ? `${props.name}-${env.name}` : props.name;
+  const host = env ? environmentHost(env, p, 'environment') : undefined;
+  if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
+  if (env) checkBridgeOrder(p, env);
+  checkRulePriority(scope, props.listenerArn, props.priority);
+  const stickiness = props.stickiness?.toSeconds();
+  if (stickiness !== undefined && (stickiness < 1 || stickiness > 604800)) throw errors.stickinessOutOfRange(p, 'stickiness', stickiness);
+  const stable = props.stableVersion ?? env?.currentVersion;
+  if (!stable) throw errors.stableVersionMissing(p, 'stableVersion');
+  const versions = resolveVersions(p, props, env);
+  const count = new Set([stable, ...props.canaries.map((c) => c.version)]).size;
+  if (count > ALB_MAX_TARGET_GROUPS) throw errors.tooManyTargetGroups(p, 'canaries', count, ALB_MAX_TARGET_GROUPS);
+  return { name, env, host, stable, versions, stickiness };
+}
+
+/** What the engine's spec is built from; `checks` is the rollout's list, which `addCheck` extends. */
+function specInput(props: AlbCanaryRolloutProps, resolved: ResolvedProps, checks: Metric[]): RolloutSpecInput {
+  const { env, host } = resolved;
+  return {
+    name: resolved.name,
+    stable: resolved.stable,
+    canaries: props.canaries,
+    steps: props.steps,
+    stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
+    versions: resolved.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
+    checks,
+    keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),
+    // the listener rule ignores changes to its action: a deploy never routes back to the previous version
+    keepPreviousUntilSpecChanges: false,
+    // without an environment there is no model to name: a query that needs one is refused
+    placeholders: env ? { model: env.model.name, environment: env.name, namespace: host?.namespace ?? 'default' } : {},
+  };
 }
 
 /** The versions behind the rule: given, or derived from the environment's model. */

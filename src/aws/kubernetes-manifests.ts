@@ -44,7 +44,7 @@ export class KubernetesManifests extends Construct {
     super(scope, id);
     for (const chart of props.charts) {
       BRIDGES.set(chart, this.node.path);
-      // which objects an environment with destroy protection renders (found by construct, not by label or name)
+      // which objects an environment with destroy protection renders (told by construct, not by label or name)
       const protectedKeys = new Set<string>();
       for (const c of chart.node.findAll()) {
         if (!(c instanceof ApiObject) || !enclosingEnvironment(c)?.destroyProtection) continue;

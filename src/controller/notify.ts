@@ -5,6 +5,7 @@
  * tick and never holds the rollout. A URL kept in a Secret is read when there is something to send (idle ticks
  * read nothing).
  */
+import { notifierWithoutUrl, notPublished } from './errors';
 import { request } from './http-request';
 import { TransitionSink } from './tick';
 import { Transition } from '../core/history';
@@ -13,7 +14,7 @@ import { RolloutSpec } from '../core/spec';
 import { ControllerState } from '../core/state';
 
 /** Deadline of one notification (ms): a tick must not wait long on a chat service. */
-export const NOTIFY_TIMEOUT_MS = 3_000;
+const NOTIFY_TIMEOUT_MS = 3_000;
 
 /** Reads a Secret key (Kubernetes: the rollout's Role grants `get` on that Secret only). */
 export type SecretReader = (ref: SecretKeyRef) => Promise<string>;
@@ -33,7 +34,7 @@ export class NotifierSink implements TransitionSink {
       if (mine.length === 0) return;
       try {
         const url = n.url ?? (n.urlSecret ? (await this.readSecret(n.urlSecret)).trim() : undefined);
-        if (!url) throw new Error('no URL');
+        if (!url) throw notifierWithoutUrl();
         for (const t of mine) {
           const body = n.kind === 'slack' ? slackPayload(spec, state, t, this.namespace) : webhookPayload(spec, state, t, this.namespace);
           await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: this.timeoutMs, retries: 0 });
@@ -44,7 +45,7 @@ export class NotifierSink implements TransitionSink {
         errors.push(`${n.kind} notifier ${i + 1} (${where}): ${redact((e as Error).message)}`);
       }
     }));
-    if (errors.length > 0) throw new Error(errors.join('; '));
+    if (errors.length > 0) throw notPublished(errors);
   }
 }
 

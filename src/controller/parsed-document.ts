@@ -2,10 +2,10 @@
  * The spec document the controller reads at every tick (a ConfigMap's `spec.json`, an SSM parameter), parsed once
  * per distinct text: the same text gives the same frozen object, so the engine's spec-hash memo (a WeakMap keyed by
  * the spec object, `hashOfSpec` in core/decide/context.ts) hits on every tick after the first instead of hashing a
- * fresh parse each time (a warm Lambda, the CronJob's sub-minute ticks within one run, a long-lived CLI read the
- * same text tick after tick). Frozen, deeply: nothing may change an object other ticks share (a mutation throws in
- * the bundle's strict mode instead of leaking into the next tick). A handful of texts are kept (several rollouts in
- * one process: the CronJob's, a CLI acting on several), oldest dropped first.
+ * fresh parse each time (a warm Lambda, a CronJob run with sub-minute ticks or a long-lived CLI reads the same text
+ * tick after tick). Frozen, deeply: nothing may change an object other ticks share (a mutation throws in the
+ * bundle's strict mode instead of leaking into the next tick). A handful of texts are kept (several rollouts in one
+ * process: a namespace controller, a CLI acting on several), oldest dropped first.
  */
 const KEPT = 8;
 const parsed = new Map<string, unknown>();

@@ -3,6 +3,7 @@
  * Every failure (connection refused, timeout, bad status, no series, several series) becomes an observation with
  * `error` or without `value`: the engine treats it as inconclusive, so Prometheus being down never rolls back.
  */
+import * as errors from './errors';
 import { request } from './http-request';
 import { Metrics } from './ports';
 import { TICK_SECONDS } from '../core/constants';
@@ -44,46 +45,27 @@ export async function instantQuery(baseUrl: string, query: string, timeoutOrOpti
   try {
     text = await request(url, { timeoutMs: o.timeoutMs ?? 5000, headers: o.headers, ca: o.ca });
   } catch (e) {
-    throw new Error(explainQueryError(baseUrl, e as Error & { status?: number }));
+    throw errors.prometheusUnreachable(baseUrl, e as Error & { status?: number });
   }
   const body = JSON.parse(text) as {
     status: string;
     error?: string;
     data?: { resultType: string; result: unknown };
   };
-  if (body.status !== 'success' || !body.data) throw new Error(`query failed: ${body.error ?? body.status}`);
+  if (body.status !== 'success' || !body.data) throw errors.queryFailed(body.error ?? body.status);
   const { resultType, result } = body.data;
   if (resultType === 'scalar') return { value: Number((result as [number, string])[1]) };
   if (resultType === 'vector') {
     const series = result as Array<{ value: [number, string] }>;
     if (series.length === 0) return {};
-    if (series.length > 1) throw new Error(`query returned ${series.length} series; a gate needs one (aggregate it with sum() or similar)`);
+    if (series.length > 1) throw errors.queryNotOneSeries(series.length);
     return { value: Number(series[0].value[1]) };
   }
-  throw new Error(`query returned a ${resultType}; a gate needs a scalar or a one-element vector`);
-}
-
-/**
- * node:tls' messages for "this CA did not sign that certificate" (or no CA was given for it); the HTTP client keeps
- * the message, not the code (openssl's verify errors, node `lib/_tls_wrap.js`).
- */
-const TLS_TRUST = /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure|certificate has expired|does not match certificate's altnames/i;
-
-/** One line that names the cause and the fix of a failed query (the rollout holds on it: a measurement error). */
-export function explainQueryError(baseUrl: string, e: Error & { status?: number }): string {
-  if (TLS_TRUST.test(e.message)) {
-    return `Prometheus ${baseUrl}: TLS certificate not trusted (${e.message}); give the controller the CA bundle that `
-      + 'signed it (the rollout\'s `prometheusConnection.caConfigMap` or `caSecret`)';
-  }
-  if (e.status === 401 || e.status === 403) {
-    return `Prometheus ${baseUrl}: HTTP ${e.status}, not authorized; give the controller credentials (the rollout's `
-      + '`prometheusConnection`: `bearerTokenSecret`, `bearerTokenFile` or `basicAuthSecret`)';
-  }
-  return `Prometheus ${baseUrl}: ${e.message}`;
+  throw errors.queryNotScalar(resultType);
 }
 
 /** Every metric the spec may measure: continuous checks and every analysis gate's. */
-export function metricsOf(spec: RolloutSpec): MetricSpec[] {
+function metricsOf(spec: RolloutSpec): MetricSpec[] {
   const all = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
   const seen = new Set<string>();
   return all.filter((m) => (seen.has(m.name) ? false : (seen.add(m.name), true)));
@@ -102,19 +84,6 @@ export interface PrometheusMetricsOptions extends PrometheusConnection {
   readonly windowSeconds?: number;
   /** Clock (ms). @default Date.now */
   readonly now?: () => number;
-}
-
-/**
- * A query with a placeholder left after the run-time values (a spec synthesized without its synth-time values, or
- * edited by hand): never sent, since it would match no series and read as "no data".
- */
-export class UnfilledPlaceholderError extends Error {
-  constructor(metric: string, property: string, query: string, left: readonly string[]) {
-    super(`check "${metric}": its ${property} still holds ${left.map((n) => `{{${n}}}`).join(', ')} after the controller's `
-      + `substitution, so it was not sent (${query.length > 160 ? `${query.slice(0, 157)}...` : query}); `
-      + 'synthesize the rollout again with this library version, which fills the model, environment and namespace');
-    this.name = 'UnfilledPlaceholderError';
-  }
 }
 
 /** The metrics port over Prometheus. CloudWatch alarm metrics are left to the AWS port. */
@@ -140,7 +109,7 @@ export class PrometheusMetrics implements Metrics {
         const q = (property: string, query: string, v: RuntimePlaceholderValues) => {
           const filled = fillPlaceholders(query, v);
           const left = placeholdersIn(filled);
-          if (left.length > 0) return Promise.reject(new UnfilledPlaceholderError(m.name, property, filled, left));
+          if (left.length > 0) return Promise.reject(errors.placeholdersLeft(m.name, property, filled, left));
           return instantQuery(this.baseUrl, filled, connection);
         };
         try {

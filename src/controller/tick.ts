@@ -10,12 +10,13 @@
  * cancel) or another tick writing in between stops it: actions decided before a cancel never run after it.
  * A conflicting write is normal (exit 0); a write the store refuses for good (`rejected`) is an error.
  */
-import { Ports } from './ports';
+import { sinkTimedOut } from './errors';
+import { Ports, StoredRollout } from './ports';
 import { decide } from '../core/decide';
 import { Transition, transitions, withHistory } from '../core/history';
 import { isRuntimeError } from '../core/runtime-errors';
 import { RolloutSpec } from '../core/spec';
-import { Action, ControllerState, Decision } from '../core/state';
+import { Action, ControllerState, Decision, Observations } from '../core/state';
 import { Weights } from '../core/weights';
 
 /** The outcome of a tick, also logged as one JSON line. */
@@ -48,7 +49,7 @@ export interface TickPorts extends Ports {
 }
 
 /** How long the sinks may take after a tick (they run after the actions, best-effort). */
-export const SINK_TIMEOUT_MS = 5_000;
+const SINK_TIMEOUT_MS = 5_000;
 
 /** Passes of one tick: a pass stopped by a conflict or the fence reads again, so a cancel lands within seconds. */
 const PASSES = 3;
@@ -88,7 +89,7 @@ async function publish(ports: TickPorts, p: Published): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const ms = ports.sinkTimeoutMs ?? SINK_TIMEOUT_MS;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(sinkTimedOut(ms)), ms);
     });
     try {
       await Promise.race([sink.publish(p.spec, p.state, p.events, p.changed), timeout]);
@@ -100,57 +101,38 @@ async function publish(ports: TickPorts, p: Published): Promise<void> {
   }));
 }
 
-async function tickPass(ports: TickPorts, now: number): Promise<{ result: TickResult; published?: Published }> {
-  const out: { published?: Published } = {};
-  const result = await tickPassInner(ports, now, out);
-  return { result, published: out.published };
+/** What a pass did besides deciding: the result's fields, and the stored change the sinks have not had yet. */
+interface PassEnd {
+  readonly applied: readonly Action[];
+  readonly conflict?: string;
+  readonly fenced?: string;
+  readonly failed?: { readonly action: Action; readonly error: string };
+  readonly published?: Published;
 }
 
-async function tickPassInner(ports: TickPorts, now: number, out: { published?: Published }): Promise<TickResult> {
+/** One pass: read, observe, decide, write, act; its result is logged once, here. */
+async function tickPass(ports: TickPorts, now: number): Promise<{ result: TickResult; published?: Published }> {
   const started = Date.now();
   const stored = await ports.store.read();
   const { spec } = stored;
   const prior = stored.state;
-  // versions leaving the spec stay observed until they are scaled down (their floors are repaired too)
-  const versions = [...new Set([
-    spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []),
-    ...Object.keys(prior?.floors ?? {}), ...Object.keys(prior?.lowering ?? {}),
-  ])];
-  const canaries = spec.canaries.map((c) => c.version);
-  // Floors are read best-effort: an unreadable floor (an EKS API that answers 401, a network split) only means the
-  // engine cannot repair floors at this tick; it must not keep an abort from moving the route.
-  // Live replicas likewise: unreadable, the engine sizes from the plan's stable replicas (and the recorded peak).
-  const [[routerWeights, routerMirrors], readyReplicas, floors, metrics, desiredReplicas] = await Promise.all([
-    // the mirrors come from the same read of the route as the weights
-    ports.router.readWeights().then(async (w) => [w, w && ports.router.readMirrors ? await ports.router.readMirrors() : undefined] as const),
-    ports.capacity.readyReplicas(versions),
-    ports.capacity.floors ? ports.capacity.floors(versions).catch((e: Error) => {
-      ports.log({ level: 'warn', rollout: spec.name, msg: `replica floors could not be read: ${e.message}` });
-      return undefined;
-    }) : Promise.resolve(undefined),
-    ports.metrics.measure(spec, canaries),
-    ports.capacity.desiredReplicas ? ports.capacity.desiredReplicas(versions).catch((e: Error) => {
-      ports.log({ level: 'warn', rollout: spec.name, msg: `live replicas could not be read: ${e.message}` });
-      return undefined;
-    }) : Promise.resolve(undefined),
-  ]);
-  const observed = {
-    routerWeights,
-    ...(routerMirrors ? { routerMirrors } : {}),
-    readyReplicas,
-    floors,
-    metrics,
-    command: stored.command,
-    commands: stored.commands,
-    ...(desiredReplicas ? { desiredReplicas } : {}),
-  };
-  const decided = decide(spec, stored.state, observed, now);
+  const observed = await observe(ports, stored);
+  const decided = decide(spec, prior, observed, now);
   // the trail: phase changes (Events, notifications) and one history entry per change a person cares about
   const events = decided.state !== prior ? transitions(spec, prior, decided.state, decided.reason) : [];
   const decision: Decision = { ...decided, state: withHistory(prior, decided.state, decided.reason, events) };
   const changed = lastEntry(decision.state) !== lastEntry(prior);
+  const { published, ...end } = await writeThenAct(ports, stored, decision, { spec, state: decision.state, events, changed }, observed.routerWeights);
+  const result: TickResult = { decision, ...end, millis: Date.now() - started };
+  ports.log(logLine(spec, result, events));
+  return { result, published };
+}
 
-  const base = {
+/** The tick's JSON log line: where the rollout is, what was decided and what came of it. */
+function logLine(spec: RolloutSpec, result: TickResult, events: readonly Transition[]): Record<string, unknown> {
+  const decision = result.decision!;
+  const level = result.conflict || result.fenced ? 'warn' : result.failed ? 'error' : 'info';
+  return {
     rollout: spec.name,
     phase: decision.state.phase,
     step: decision.state.stepIndex,
@@ -161,42 +143,109 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
     reason: decision.reason,
     ...(events.length ? { events: events.map((e) => e.reason) } : {}),
     wakeAt: new Date(decision.wakeAt).toISOString(),
+    level,
+    ...(result.conflict ? { conflict: result.conflict } : {}),
+    ...(result.fenced ? { fenced: result.fenced } : {}),
+    actions: result.applied,
+    ...(result.failed ? { failed: result.failed } : {}),
+    millis: result.millis,
   };
+}
 
+/**
+ * What the engine sees: the route, replicas, floors and metrics, read in parallel. Floors are read best-effort: an
+ * unreadable floor (an EKS API that answers 401, a network split) only means the engine cannot repair floors at
+ * this tick; it must not keep an abort from moving the route. Live replicas likewise: unreadable, the engine sizes
+ * from the plan's stable replicas (and the recorded peak).
+ */
+async function observe(ports: TickPorts, stored: StoredRollout): Promise<Observations> {
+  const { spec, state: prior } = stored;
+  // versions leaving the spec stay observed until they are scaled down (their floors are repaired too)
+  const versions = [...new Set([
+    spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []),
+    ...Object.keys(prior?.floors ?? {}), ...Object.keys(prior?.lowering ?? {}),
+  ])];
+  const canaries = spec.canaries.map((c) => c.version);
+  const bestEffort = <T>(read: ((v: string[]) => Promise<T>) | undefined, what: string): Promise<T | undefined> =>
+    (read ? read(versions).catch((e: Error) => {
+      ports.log({ level: 'warn', rollout: spec.name, msg: `${what} could not be read: ${e.message}` });
+      return undefined;
+    }) : Promise.resolve(undefined));
+  const [[routerWeights, routerMirrors], readyReplicas, floors, metrics, desiredReplicas] = await Promise.all([
+    // the mirrors come from the same read of the route as the weights
+    ports.router.readWeights().then(async (w) => [w, w && ports.router.readMirrors ? await ports.router.readMirrors() : undefined] as const),
+    ports.capacity.readyReplicas(versions),
+    bestEffort(ports.capacity.floors?.bind(ports.capacity), 'replica floors'),
+    ports.metrics.measure(spec, canaries),
+    bestEffort(ports.capacity.desiredReplicas?.bind(ports.capacity), 'live replicas'),
+  ]);
+  return {
+    routerWeights,
+    ...(routerMirrors ? { routerMirrors } : {}),
+    readyReplicas,
+    floors,
+    metrics,
+    command: stored.command,
+    commands: stored.commands,
+    ...(desiredReplicas ? { desiredReplicas } : {}),
+  };
+}
+
+/**
+ * Write the decided state (a conflicting write ends the pass), then act under the fence. A pass that ran all its
+ * actions hands its phase changes to the sinks before its last look at the fence: a command that lands while they
+ * are posted, or during the last action, is decided at once rather than at the next tick.
+ */
+async function writeThenAct(
+  ports: TickPorts, stored: StoredRollout, decision: Decision, change: Published, served: Weights | undefined,
+): Promise<PassEnd> {
   let written = stored.version;
+  let published: Published | undefined;
   if (decision.state !== stored.state) {
     try {
       written = (await ports.store.writeState(decision.state, stored.version)) ?? written;
       // stored: its phase changes are published once the actions ran (or stopped), never for a conflicting write
-      out.published = { spec, state: decision.state, events, changed };
+      published = change;
     } catch (e) {
-      if (isRuntimeError(e, 'conflict') || (e as Error).name === 'ConflictError') {
-        const result: TickResult = { decision, applied: [], conflict: (e as Error).message, millis: Date.now() - started };
-        ports.log({ ...base, level: 'warn', conflict: result.conflict, actions: [], millis: result.millis });
-        return result;
-      }
+      if (isRuntimeError(e, 'conflict') || (e as Error).name === 'ConflictError') return { applied: [], conflict: (e as Error).message };
       throw e;
     }
   }
+  const fence = new Fence(ports, decision, written);
+  const acted = await act(ports, stored, decision, fence, served);
+  if (acted.fenced || acted.failed) return { ...acted, published };
+  if (published) await publish(ports, published);
+  const late = await fence.check('deciding again', published !== undefined && (published.changed || published.events.length > 0) && !!ports.sinks?.length);
+  return late ? { ...acted, fenced: late } : acted;
+}
 
+/** The fence: whether the stored state is still the version this pass wrote. */
+class Fence {
+  constructor(private readonly ports: TickPorts, private readonly decision: Decision, private readonly written: string) {}
+
+  /** Why the pass must stop (`next` says what it stops), or undefined while the state is still its own. */
+  public async check(next: string, always = false): Promise<string | undefined> {
+    if (!this.ports.store.currentVersion || (this.decision.actions.length === 0 && !always)) return undefined;
+    const current = await this.ports.store.currentVersion();
+    if (current === this.written) return undefined;
+    return `the state changed after this tick wrote it (version ${this.written} -> ${current}): a command or another tick came in; ${next}`;
+  }
+}
+
+/**
+ * The decided actions, in order, each behind the fence. A failed floor action does not stop a weight change that
+ * only moves traffic back toward stable (an abort must reach the router even when the cluster's API is down);
+ * anything that raises a canary stops at the failure. A failed weight change ends the pass.
+ */
+async function act(ports: TickPorts, stored: StoredRollout, decision: Decision, fence: Fence, served: Weights | undefined): Promise<PassEnd> {
+  const { spec, state: prior } = stored;
   const applied: Action[] = [];
-  const fence = async (next: string, always = false): Promise<TickResult | undefined> => {
-    if (!ports.store.currentVersion || (decision.actions.length === 0 && !always)) return undefined;
-    const current = await ports.store.currentVersion();
-    if (current === written) return undefined;
-    const fenced = `the state changed after this tick wrote it (version ${written} -> ${current}): a command or another tick came in; ${next}`;
-    const result: TickResult = { decision, applied, fenced, millis: Date.now() - started };
-    ports.log({ ...base, level: 'warn', fenced, actions: applied, millis: result.millis });
-    return result;
-  };
-  // A failed floor action does not stop a weight change that only moves traffic back toward stable (an abort must
-  // reach the router even when the cluster's API is down); anything that raises a canary stops at the failure.
   let floorFailure: { action: Action; error: string } | undefined;
-  let fenced: TickResult | undefined;
+  let fenced: string | undefined;
   for (const action of decision.actions) {
-    fenced = fenced ?? await fence(`stopping before ${action.kind}`);
-    // once fenced, only actions toward stable still run (see towardStable), then the tick stops
-    if (fenced && !towardStable(spec, prior, routerWeights, action)) break;
+    fenced = fenced ?? await fence.check(`stopping before ${action.kind}`);
+    // once fenced, only actions toward stable still run (see towardStable), then the pass stops
+    if (fenced && !towardStable(spec, prior, served, action)) break;
     if (floorFailure && (action.kind !== 'setWeights' || raisesCanary(spec, prior?.weights, action.weights))) continue;
     try {
       await apply(ports, action);
@@ -207,30 +256,10 @@ async function tickPassInner(ports: TickPorts, now: number, out: { published?: P
         floorFailure = floorFailure ?? failed;
         continue;
       }
-      const result: TickResult = { decision, applied, failed, millis: Date.now() - started };
-      ports.log({ ...base, level: 'error', actions: applied, failed: result.failed, millis: result.millis });
-      return result;
+      return { applied, failed };
     }
   }
-  if (fenced) return { ...fenced, applied, ...(floorFailure ? { failed: floorFailure } : {}) };
-  if (floorFailure) {
-    const result: TickResult = { decision, applied, failed: floorFailure, millis: Date.now() - started };
-    ports.log({ ...base, level: 'error', actions: applied, failed: floorFailure, millis: result.millis });
-    return result;
-  }
-  // a command that landed during the last action: decide again now rather than at the next tick
-  // the phase changes of this pass go out before the last look: a command that lands while they are posted is
-  // decided at once, like one that lands during an action
-  const publishing = out.published;
-  if (publishing) {
-    out.published = undefined;
-    await publish(ports, publishing);
-  }
-  const late = await fence('deciding again', publishing !== undefined && (publishing.changed || publishing.events.length > 0) && !!ports.sinks?.length);
-  if (late) return late;
-  const result: TickResult = { decision, applied, millis: Date.now() - started };
-  ports.log({ ...base, level: 'info', actions: applied, millis: result.millis });
-  return result;
+  return { applied, ...(fenced ? { fenced } : {}), ...(floorFailure ? { failed: floorFailure } : {}) };
 }
 
 /**

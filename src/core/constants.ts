@@ -41,6 +41,9 @@ export const LABEL_MODEL = 'model-rollout.dev/model';
 export const LABEL_VERSION = 'model-rollout.dev/version';
 export const LABEL_ENVIRONMENT = 'model-rollout.dev/environment';
 export const LABEL_ROLLOUT = 'model-rollout.dev/rollout';
+/** The recommended label naming the tool that manages an object, and this library's value of it. */
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'cdk-model-rollout';
 
 /** Annotation on objects whose live fields (route weights, replica floors) the controller owns. */
 export const ANNOTATION_CONTROLLER_OWNED = 'model-rollout.dev/controller-owned-fields';
@@ -70,7 +73,13 @@ export const ENV_CONTROLLER_STATE_CONFIGMAP = 'ROLLOUT_STATE_CONFIGMAP';
 export const ENV_CONTROLLER_SSM_SPEC_PARAMETER = 'ROLLOUT_SSM_SPEC_PARAMETER';
 /** Conventional names of a rollout's ConfigMaps (Kubernetes) and SSM spec parameter (AWS); the CLI defaults to them. */
 export function specConfigMapName(rollout: string): string {
-  return `${rollout}-rollout-spec`;
+  return `${rollout}${SPEC_CONFIGMAP_SUFFIX}`;
+}
+const SPEC_CONFIGMAP_SUFFIX = '-rollout-spec';
+/** The rollout a spec ConfigMap belongs to, by its conventional name; undefined for any other name. */
+export function rolloutOfSpecConfigMap(configMap: string): string | undefined {
+  return configMap.endsWith(SPEC_CONFIGMAP_SUFFIX) && configMap.length > SPEC_CONFIGMAP_SUFFIX.length
+    ? configMap.slice(0, -SPEC_CONFIGMAP_SUFFIX.length) : undefined;
 }
 export function stateConfigMapName(rollout: string): string {
   return `${rollout}-rollout-state`;

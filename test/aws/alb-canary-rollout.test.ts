@@ -1,8 +1,10 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -127,6 +129,37 @@ describe('AlbCanaryRollout', () => {
     const named = arns.filter((a) => a.endsWith(':alarm:llama-xid-errors'));
     expect(named).toHaveLength(1);
     expect(named[0]).toMatch(/^arn:\$\{data\.aws_partition\..*:cloudwatch:\$\{data\.aws_region\..*\}:\$\{data\.aws_caller_identity\./);
+  });
+
+  test('a given role and log group serve the controller: the rollout creates neither and attaches its policy to the role', () => {
+    // GIVEN a role and a log group the stack already has
+    const s = Testing.synthScope((scope) => {
+      const role = new IamRole(scope, 'OwnRole', { name: 'platform-rollout-controller', assumeRolePolicy: '{}' });
+      const logGroup = new CloudwatchLogGroup(scope, 'OwnLogs', { name: '/platform/rollouts' });
+      // WHEN the rollout is given them
+      new AlbCanaryRollout(scope, 'Rollout', { ...props, controllerRole: role, controllerLogGroup: logGroup });
+    });
+    // THEN the function runs as the role and logs to the group
+    const fn = resources(s, 'aws_lambda_function')[0];
+    expect(fn.role).toMatch(/^\$\{aws_iam_role\.OwnRole\.arn\}$/);
+    expect(fn.logging_config.log_group).toMatch(/^\$\{aws_cloudwatch_log_group\.OwnLogs\.name\}$/);
+    expect(fn.depends_on).toEqual(['aws_cloudwatch_log_group.OwnLogs']);
+    // only the scheduler's role and the given one; only the given log group
+    expect(resources(s, 'aws_iam_role').map((r) => r.name ?? JSON.parse(r.assume_role_policy).Statement[0].Principal.Service).sort())
+      .toEqual(['platform-rollout-controller', 'scheduler.amazonaws.com']);
+    expect(resources(s, 'aws_cloudwatch_log_group').map((g) => g.name)).toEqual(['/platform/rollouts']);
+    // the least-privilege policy goes on the given role, its log statement on the given group
+    const policy = resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('dynamodb:'));
+    expect(policy.role).toBe('${aws_iam_role.OwnRole.name}');
+    expect(JSON.parse(policy.policy).Statement.find((x: any) => x.Sid === 'Logs').Resource).toEqual(['${aws_cloudwatch_log_group.OwnLogs.arn}:*']);
+  });
+
+  test('without a role or log group the rollout creates them: a role only Lambda may assume, a log group kept logRetention', () => {
+    const s = synth({ logRetention: Duration.days(7) });
+    expect(resources(s, 'aws_cloudwatch_log_group')).toEqual([expect.objectContaining({ name: '/aws/lambda/llama-rollout-controller', retention_in_days: 7 })]);
+    const services = resources(s, 'aws_iam_role').map((r) => JSON.parse(r.assume_role_policy).Statement[0].Principal.Service).sort();
+    expect(services).toEqual(['lambda.amazonaws.com', 'scheduler.amazonaws.com']);
+    expect(resources(s, 'aws_lambda_function')[0].role).toMatch(/^\$\{aws_iam_role\.Rollout_Controller_Role_[0-9A-F]+\.arn\}$/);
   });
 
   test('one tick at a time: reserved concurrency 1, no async retries, late events dropped', () => {

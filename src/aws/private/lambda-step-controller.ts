@@ -28,7 +28,7 @@ import { AssetType, Lazy, TerraformAsset, TerraformOutput, TerraformStack } from
 import { Construct } from 'constructs';
 import {
   ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME,
-  ENV_CONTROLLER_SSM_SPEC_PARAMETER, specParameterName, stateTableName,
+  ENV_CONTROLLER_SSM_SPEC_PARAMETER, LABEL_MANAGED_BY, MANAGED_BY, specParameterName, stateTableName,
 } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
 import { workloadPolicyRules } from '../../k8s/private/rbac';
@@ -51,80 +51,123 @@ export interface LambdaStepControllerProps {
   readonly eks?: EksAccess;
   /** The versions' workloads whose floors the controller sets through the EKS API (with `eks`). */
   readonly workloads?: { readonly namespace: string; readonly backends: { [version: string]: KubernetesBackend } };
+  /**
+   * Retention of the function's logs (with the default `logGroup`).
+   * @default Duration.days(30)
+   */
   readonly logRetention?: Duration;
   readonly lifecycle?: { preventDestroy: boolean };
+  /**
+   * The function's execution role. It must trust `lambda.amazonaws.com`; the controller's least-privilege policy is
+   * attached to it as an inline policy.
+   * @default - a new role that only Lambda may assume
+   */
+  readonly role?: IamRole;
+  /**
+   * The log group the function writes to (its JSON log lines).
+   * @default - a new log group `/aws/lambda/<name>-rollout-controller`, kept `logRetention`
+   */
+  readonly logGroup?: CloudwatchLogGroup;
 }
 
 /** One archive per stack, shared by every rollout in it (archiving spawns a process: once is enough). */
 const BUNDLE_ASSET_ID = 'ModelRolloutControllerBundle';
 
+/** The account, partition and region the controller's ARNs are built in. */
+interface AwsContext {
+  readonly account: string;
+  readonly partition: string;
+  readonly region: string;
+}
+
 export class LambdaStepController extends Construct {
   public readonly function: LambdaFunction;
+  /** The function's execution role (given or created). */
   public readonly role: IamRole;
+  /** The function's log group (given or created). */
+  public readonly logGroup: CloudwatchLogGroup;
   /** The table of the controller's state and the CLI's commands. */
   public readonly stateTable: DynamodbTable;
-  private readonly functionName: string;
   /** Size of the Lambda bundle in bytes. */
   public readonly bundleBytes: number;
+  private readonly functionName: string;
+  private readonly scheduleName: string;
+  /** The schedule's role, passed back to EventBridge Scheduler on UpdateSchedule; set once it exists. */
+  private schedulerRoleArn = '';
 
   constructor(scope: Construct, id: string, props: LambdaStepControllerProps) {
     super(scope, id);
-    const { name, lifecycle } = props;
-    const specParam = new SsmParameter(this, 'Spec', {
-      name: specParameterName(name),
+    this.functionName = `${props.name}-rollout-controller`;
+    this.scheduleName = `${props.name}-rollout-tick`;
+    const specParameter = new SsmParameter(this, 'Spec', {
+      name: specParameterName(props.name),
       type: 'String',
       tier: 'Intelligent-Tiering',
       value: Lazy.stringValue({ produce: props.specDocument }),
-      lifecycle,
+      lifecycle: props.lifecycle,
     });
-    // Terraform creates the table and never writes an item: a deploy cannot reset the rollout's progress. The state
-    // item (pk "state", sk 0) is written by the controller under a version condition, the command items (pk
-    // "command", sk = seq) by the CLI, each once; see src/controller/aws/adapter.ts.
-    const protect = lifecycle?.preventDestroy === true;
-    this.stateTable = new DynamodbTable(this, 'StateTable', {
+    this.stateTable = this.createStateTable(props.name, props.lifecycle);
+    this.bundleBytes = readBundle('lambda', this.node.path).bytes;
+    const asset = bundleAsset(this);
+    this.logGroup = props.logGroup ?? new CloudwatchLogGroup(this, 'Logs', {
+      name: `/aws/lambda/${this.functionName}`,
+      retentionInDays: (props.logRetention ?? Duration.days(30)).toDays(),
+    });
+    const aws: AwsContext = {
+      account: new DataAwsCallerIdentity(this, 'Account').accountId,
+      partition: new DataAwsPartition(this, 'Partition').partition,
+      region: new DataAwsRegion(this, 'Region').region,
+    };
+    this.role = props.role ?? new IamRole(this, 'Role', {
+      assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    });
+    this.grantController(props, aws, specParameter.arn);
+    this.function = this.createFunction(props, asset, specParameter.name);
+    // a failed or throttled tick is not retried and a late one is dropped: the next minute's tick decides again
+    // from fresh observations (Lambda retries async invocations twice by default, up to 6 hours later)
+    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    new LambdaFunctionEventInvokeConfig(this, 'AsyncInvoke', {
+      functionName: this.function.functionName,
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: 60,
+    });
+    if (props.eks && props.workloads) this.grantKubernetes(props.eks, props.workloads, this.role.arn, props.lifecycle);
+    this.createSchedule(aws.account);
+  }
+
+  /**
+   * Terraform creates the table and never writes an item: a deploy cannot reset the rollout's progress. The state
+   * item (pk "state", sk 0) is written by the controller under a version condition, the command items (pk
+   * "command", sk = seq) by the CLI, each once; see src/controller/aws/adapter.ts.
+   */
+  private createStateTable(name: string, lifecycle: LambdaStepControllerProps['lifecycle']): DynamodbTable {
+    const table = new DynamodbTable(this, 'StateTable', {
       name: stateTableName(name),
       billingMode: 'PAY_PER_REQUEST',
       hashKey: 'pk',
       rangeKey: 'sk',
       attribute: [{ name: 'pk', type: 'S' }, { name: 'sk', type: 'N' }],
       pointInTimeRecovery: { enabled: true },
-      deletionProtectionEnabled: protect,
+      deletionProtectionEnabled: lifecycle?.preventDestroy === true,
       lifecycle,
     });
     // the CLI finds the table through the spec parameter; the output, named after the rollout (unique like its
     // other names), is for people and scripts: `terraform output <name>_state_table`
-    new TerraformOutput(this, 'StateTableName', { value: this.stateTable.name, description: `DynamoDB table of the ${name} rollout's state and commands` })
+    new TerraformOutput(this, 'StateTableName', { value: table.name, description: `DynamoDB table of the ${name} rollout's state and commands` })
       .overrideLogicalId(`${name.replace(/-/g, '_')}_state_table`);
+    return table;
+  }
 
-    this.bundleBytes = readBundle('lambda', this.node.path).bytes;
-    const stack = TerraformStack.of(this);
-    const asset = (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
-      // the zip the build made (projenrc/zip-bundle.js), copied as a file: cdktf's ARCHIVE type would zip the folder on
-      // every synthesis through a child node process (cdktf lib/private/fs.js `archiveSync`)
-      ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: lambdaPackage(this.node.path), type: AssetType.FILE });
-    const functionName = `${name}-rollout-controller`;
-    this.functionName = functionName;
-    const scheduleName = `${name}-rollout-tick`;
-    const logGroup = new CloudwatchLogGroup(this, 'Logs', {
-      name: `/aws/lambda/${functionName}`,
-      retentionInDays: (props.logRetention ?? Duration.days(30)).toDays(),
-    });
-    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
-    const partition = new DataAwsPartition(this, 'Partition').partition;
-    const region = new DataAwsRegion(this, 'Region').region;
-    const role = new IamRole(this, 'Role', {
-      assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-    });
-    this.role = role;
+  /** Least privilege: exactly the calls the handler makes, on the resources of this rollout. */
+  private grantController(props: LambdaStepControllerProps, aws: AwsContext, specArn: string): void {
+    const { account, partition, region } = aws;
     // built as a string, not from the schedule resource: the policy must exist before the schedule first fires
-    const scheduleArn = `arn:${partition}:scheduler:${region}:${account}:schedule/default/${scheduleName}`;
+    const scheduleArn = `arn:${partition}:scheduler:${region}:${account}:schedule/default/${this.scheduleName}`;
     const alarmArn = (n: string) => `arn:${partition}:cloudwatch:${region}:${account}:alarm:${n}`;
-    const [specArn, tableArn, logGroupArn] = [specParam.arn, this.stateTable.arn, logGroup.arn];
-    // set below, once the schedule's role exists (the policy renders at synth)
-    let schedulerRoleArn = '';
+    const [tableArn, logGroupArn] = [this.stateTable.arn, this.logGroup.arn];
     let policyCache: string | undefined;
     new IamRolePolicy(this, 'Policy', {
-      role: role.name,
+      role: this.role.name,
       policy: Lazy.stringValue({
         produce: () => policyCache ?? (policyCache = JSON.stringify({
           Version: '2012-10-17',
@@ -142,14 +185,17 @@ export class LambdaStepController extends Construct {
             { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] },
             { Sid: 'StopTicking', Effect: 'Allow', Action: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], Resource: [scheduleArn] },
             // UpdateSchedule passes the schedule's own role back to EventBridge Scheduler
-            { Sid: 'KeepScheduleRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [schedulerRoleArn], Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+            { Sid: 'KeepScheduleRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [this.schedulerRoleArn], Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
           ].filter((s) => s.Resource.length > 0),
         })),
       }),
     });
-    this.function = new LambdaFunction(this, 'Function', {
-      functionName,
-      role: role.arn,
+  }
+
+  private createFunction(props: LambdaStepControllerProps, asset: TerraformAsset, specParameter: string): LambdaFunction {
+    return new LambdaFunction(this, 'Function', {
+      functionName: this.functionName,
+      role: this.role.arn,
       // one tick at a time: EventBridge Scheduler invokes asynchronously and at least once, so two deliveries of
       // one tick (or a slow tick and the next) must not run side by side; an extra invocation is throttled
       reservedConcurrentExecutions: 1,
@@ -160,11 +206,11 @@ export class LambdaStepController extends Construct {
       sourceCodeHash: asset.assetHash,
       timeout: 50,
       memorySize: 256,
-      loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+      loggingConfig: { logFormat: 'JSON', logGroup: this.logGroup.name },
       environment: {
         variables: {
-          [ENV_CONTROLLER_SCHEDULE_NAME]: scheduleName,
-          [ENV_CONTROLLER_SSM_SPEC_PARAMETER]: specParam.name,
+          [ENV_CONTROLLER_SCHEDULE_NAME]: this.scheduleName,
+          [ENV_CONTROLLER_SSM_SPEC_PARAMETER]: specParameter,
           [ENV_CONTROLLER_DYNAMODB_TABLE]: this.stateTable.name,
           ...(props.eks ? {
             [ENV_CONTROLLER_EKS_CLUSTER]: props.eks.clusterName,
@@ -173,17 +219,12 @@ export class LambdaStepController extends Construct {
           } : {}),
         },
       },
-      dependsOn: [logGroup],
+      dependsOn: [this.logGroup],
     });
-    // a failed or throttled tick is not retried and a late one is dropped: the next minute's tick decides again
-    // from fresh observations (Lambda retries async invocations twice by default, up to 6 hours later)
-    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
-    new LambdaFunctionEventInvokeConfig(this, 'AsyncInvoke', {
-      functionName: this.function.functionName,
-      maximumRetryAttempts: 0,
-      maximumEventAgeInSeconds: 60,
-    });
-    if (props.eks && props.workloads) this.grantKubernetes(props.eks, props.workloads, role.arn, props.lifecycle);
+  }
+
+  /** The minute tick: ENABLED on every deploy; the controller disables it once the rollout is over. */
+  private createSchedule(account: string): void {
     // only schedules of this account may use the role (the confused-deputy guard EventBridge Scheduler documents)
     // https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
     const schedulerRole = new IamRole(this, 'SchedulerRole', {
@@ -196,10 +237,9 @@ export class LambdaStepController extends Construct {
       role: schedulerRole.name,
       policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Tick', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [this.function.arn] }] }),
     });
-    schedulerRoleArn = schedulerRole.arn;
-    // ENABLED on every deploy; the controller disables it once the rollout is over (ticks only while one is active)
+    this.schedulerRoleArn = schedulerRole.arn;
     new SchedulerSchedule(this, 'Tick', {
-      name: scheduleName,
+      name: this.scheduleName,
       state: 'ENABLED',
       scheduleExpression: 'rate(1 minute)',
       flexibleTimeWindow: { mode: 'OFF' },
@@ -224,7 +264,7 @@ export class LambdaStepController extends Construct {
       kubernetesGroups: [group],
       lifecycle,
     });
-    const metadata = { name: this.functionName, namespace: workloads.namespace, labels: { 'app.kubernetes.io/managed-by': 'cdk-model-rollout' } };
+    const metadata = { name: this.functionName, namespace: workloads.namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } };
     new Manifest(this, 'KubernetesRole', {
       manifest: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata, rules: workloadPolicyRules(Object.values(workloads.backends)) },
       lifecycle,
@@ -240,4 +280,15 @@ export class LambdaStepController extends Construct {
       lifecycle,
     });
   }
+}
+
+/**
+ * The Lambda's deployment package: the zip the build made (projenrc/zip-bundle.js), copied as a file and shared by
+ * every rollout of the stack. cdktf's ARCHIVE type would zip the folder on every synthesis through a child node
+ * process (cdktf lib/private/fs.js `archiveSync`).
+ */
+function bundleAsset(scope: Construct): TerraformAsset {
+  const stack = TerraformStack.of(scope);
+  return (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
+    ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: lambdaPackage(scope.node.path), type: AssetType.FILE });
 }

@@ -13,6 +13,7 @@ import { RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
+import { specParameterIncomplete } from '../errors';
 import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
@@ -32,8 +33,8 @@ export interface SpecDocument {
  *   them, each once (`attribute_not_exists`); nobody rewrites or deletes them. The controller records the highest
  *   seq it handled in its state (`commandSeq`), so reading the commands after it is all a tick needs.
  */
-export const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
-export const COMMAND_PARTITION = 'command';
+const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
+const COMMAND_PARTITION = 'command';
 
 /** DynamoDB's answer to a write whose condition was false: nothing was written. */
 function conditionFailed(e: unknown): boolean {
@@ -78,7 +79,7 @@ export class DynamoStore implements StateStore {
   public async readSpec(): Promise<{ spec: RolloutSpec; target: AwsTarget; stateTable?: string }> {
     const out = await this.ssm.send(new GetParameterCommand({ Name: this.specParameter }));
     const doc = parseDocument<SpecDocument>(out.Parameter?.Value ?? '{}');
-    if (!doc.spec || !doc.target) throw new Error(`SSM parameter ${this.specParameter} lacks "spec" or "target"`);
+    if (!doc.spec || !doc.target) throw specParameterIncomplete(this.specParameter);
     return { spec: doc.spec, target: doc.target, stateTable: doc.stateTable };
   }
 

@@ -20,9 +20,11 @@ import { Metrics } from '../ports';
 import { PrometheusMetrics } from '../prometheus';
 import { tick, TickResult } from '../tick';
 import { AlarmMetrics, DynamoStore, ListenerRuleRouter, TargetGroupCapacity } from './adapter';
-import { credentialsFromEnv, eksToken } from './eks-token';
+import { eksToken } from './eks-token';
+import { credentialsFromEnv } from './sigv4';
+import { environmentUnset } from '../errors';
 
-/** SDK clients, injectable for tests. */
+/** SDK clients, injectable. */
 export interface AwsClients {
   readonly ssm: SSMClient;
   /** The state table (conditional writes). */
@@ -34,7 +36,7 @@ export interface AwsClients {
 }
 
 /** Nothing left to do: rolled back, holding its final split, or promoted with the previous version scaled down. */
-export function rolloutOver(state: ControllerState): boolean {
+function rolloutOver(state: ControllerState): boolean {
   return state.phase === 'aborted' || state.phase === 'completed' || (state.phase === 'promoted' && state.previousScaledDown === true);
 }
 
@@ -42,7 +44,7 @@ export function rolloutOver(state: ControllerState): boolean {
  * Disable the schedule that ticks this Lambda: it runs only while a rollout is active. The next `cdktf deploy`
  * enables it again (its state is ENABLED in Terraform), and a new spec starts a new rollout.
  */
-export async function disableSchedule(scheduler: SchedulerClient, name: string): Promise<boolean> {
+async function disableSchedule(scheduler: SchedulerClient, name: string): Promise<boolean> {
   const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
   if (current.State === 'DISABLED') return false;
   await scheduler.send(new UpdateScheduleCommand({
@@ -66,7 +68,7 @@ export async function runTick(
 ): Promise<TickResult & { tickSeconds?: number }> {
   const specParameter = env[ENV_CONTROLLER_SSM_SPEC_PARAMETER];
   const table = env[ENV_CONTROLLER_DYNAMODB_TABLE];
-  if (!specParameter || !table) throw new Error(`set ${ENV_CONTROLLER_SSM_SPEC_PARAMETER} and ${ENV_CONTROLLER_DYNAMODB_TABLE}`);
+  if (!specParameter || !table) throw environmentUnset([ENV_CONTROLLER_SSM_SPEC_PARAMETER, ENV_CONTROLLER_DYNAMODB_TABLE]);
   const store = new DynamoStore(clients.dynamodb, clients.ssm, specParameter, table);
   // the spec and target build the router and capacity; the tick reads spec, state and commands itself
   const { spec, target } = await store.readSpec();
@@ -114,7 +116,7 @@ export const LAST_TICK_OFFSET_SECONDS = 30;
 /**
  * One scheduled invocation (EventBridge fires at most once a minute): tick, then, while the rollout is progressing
  * and its spec asks for sub-minute ticks (`tickSeconds`), tick again every `tickSeconds` until
- * `LAST_TICK_OFFSET_SECONDS` into the invocation. Returns the last tick's result. `clock`/`sleep` are for tests.
+ * `LAST_TICK_OFFSET_SECONDS` into the invocation. Returns the last tick's result. `clock`/`sleep` are injectable.
  */
 export async function runMinute(
   awsClients: AwsClients,

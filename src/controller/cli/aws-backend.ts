@@ -5,20 +5,16 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { Backend, CliArgs } from './main';
+import { Backend, CliArgs } from './backend';
 import { specParameterName, stateTableName } from '../../core/constants';
 import { DynamoStore } from '../aws/adapter';
 
 /**
  * AWS: the spec from the SSM spec parameter, state and commands from the DynamoDB table it names (conditional
- * writes: a command is stored once and never overwritten). `--state-parameter` named the old SSM state parameter:
- * it is refused rather than silently ignored.
+ * writes: a command is stored once and never overwritten).
  */
 export function awsBackend(rollout: string, flags: CliArgs['flags']): Backend {
   const region = typeof flags.region === 'string' ? flags.region : undefined;
-  if (flags['state-parameter'] !== undefined) {
-    throw new Error('--state-parameter no longer applies: the state and commands are in the DynamoDB table the spec parameter names (Terraform output <rollout>_state_table); drop the option');
-  }
   const ssm = new SSMClient({ region });
   const ddb = new DynamoDBClient({ region });
   const specParameter = typeof flags['spec-parameter'] === 'string' ? flags['spec-parameter'] : specParameterName(rollout);

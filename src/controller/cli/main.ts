@@ -18,15 +18,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs as parseNodeArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
-import {
-  specConfigMapName, stateConfigMapName,
-} from '../../core/constants';
+import { Backend, CliArgs, Replicas } from './backend';
+import { LABEL_ROLLOUT, rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
 import { stepSeconds } from '../../core/schedule';
 import { RolloutSpec, StepSpec } from '../../core/spec';
 import { Command, ControllerState } from '../../core/state';
+import * as errors from '../errors';
 import { HttpError } from '../http-request';
 import { ConfigMapStore } from '../k8s/adapter';
 import { KubeClient, KubeConnection, paths } from '../k8s/kube-client';
@@ -34,7 +34,7 @@ import { KubeClient, KubeConnection, paths } from '../k8s/kube-client';
 const TARGET_FLAGS = `target (one of):
   --kube [-n NAMESPACE] [--context NAME] [--kubeconfig PATH]     the rollout's ConfigMaps in a cluster
          [--spec-configmap NAME] [--state-configmap NAME]
-  --aws [--region REGION] [--spec-parameter NAME] [--state-parameter NAME]   the rollout's SSM parameters`;
+  --aws [--region REGION] [--spec-parameter NAME]   the rollout's SSM spec parameter and the state table it names`;
 
 /** What each command does, for `model-rollout <command> --help`. */
 const COMMANDS: Record<string, { readonly usage: string; readonly does: string }> = {
@@ -84,27 +84,6 @@ export class UsageError extends Error {
   }
 }
 
-/** A rollout's store, whichever the target. */
-export interface Backend {
-  read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>;
-  appendCommand(kind: Command['kind'], id: string, at: number): Promise<Command>;
-  /** Replicas ready and desired per version (Kubernetes: the Deployments), when the backend can read them. */
-  replicas?(spec: RolloutSpec, target: unknown): Promise<Record<string, Replicas>>;
-}
-
-/** Replicas of one version, or why they could not be read. */
-export interface Replicas {
-  readonly ready?: number;
-  readonly desired?: number;
-  readonly error?: string;
-}
-
-/** Parsed command line. */
-export interface CliArgs {
-  readonly verb: string;
-  readonly subject?: string;
-  readonly flags: Record<string, string | true>;
-}
 
 /** Strict parsing (`node:util` parseArgs): an unknown or misspelled option is an error, not a positional. */
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -126,7 +105,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         'spec-configmap': { type: 'string' },
         'state-configmap': { type: 'string' },
         'spec-parameter': { type: 'string' },
-        'state-parameter': { type: 'string' },
         'full': { type: 'boolean' },
         'watch': { type: 'boolean', short: 'w' },
         'timeout': { type: 'string' },
@@ -157,17 +135,17 @@ function seconds(value: string, flag: string): number {
  * `aws eks update-kubeconfig` writes), run as kubectl runs it and read as an ExecCredential.
  * @see https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins
  */
-export function kubeconfigConnection(file: string, context?: string): { conn: KubeConnection; namespace?: string } {
+function kubeconfigConnection(file: string, context?: string): { conn: KubeConnection; namespace?: string } {
   if (!fs.existsSync(file)) {
-    throw new Error(`no kubeconfig at ${file}: give --kubeconfig PATH, set KUBECONFIG, or create one (for EKS: aws eks update-kubeconfig --name CLUSTER)`);
+    throw errors.noKubeconfig(file);
   }
   const config = parseYaml(fs.readFileSync(file, 'utf8')) as any;
   const name = context ?? config['current-context'];
   const ctx = (config.contexts ?? []).find((c: any) => c.name === name)?.context;
-  if (!ctx) throw new Error(`no context "${name}" in ${file}`);
+  if (!ctx) throw errors.noKubeContext(name, file);
   const cluster = (config.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
   const user = (config.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
-  if (!cluster) throw new Error(`no cluster "${ctx.cluster}" in ${file}`);
+  if (!cluster) throw errors.noKubeCluster(ctx.cluster, file);
   const exec = user.exec ? execCredential(user.exec, name) : undefined;
   const b64 = (v?: string) => (v ? Buffer.from(v, 'base64') : undefined);
   const readFile = (p?: string) => (p ? fs.readFileSync(path.resolve(path.dirname(file), p)) : undefined);
@@ -191,11 +169,10 @@ function execCredential(exec: any, context: string): { token?: string; clientCer
   try {
     output = execFileSync(exec.command, exec.args ?? [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
   } catch (e) {
-    throw new Error(`context "${context}": the credential plugin \`${exec.command}\` failed (${(e as Error).message.split('\n')[0]}); `
-      + 'check that it is installed and that you are logged in (for EKS: aws sts get-caller-identity)');
+    throw errors.credentialPluginFailed(context, exec.command, (e as Error).message.split('\n')[0]);
   }
   const status = JSON.parse(output)?.status ?? {};
-  if (!status.token && !status.clientCertificateData) throw new Error(`context "${context}": the credential plugin \`${exec.command}\` returned no token or certificate`);
+  if (!status.token && !status.clientCertificateData) throw errors.credentialPluginEmpty(context, exec.command);
   return status;
 }
 
@@ -287,7 +264,7 @@ function gateProgress(spec: RolloutSpec, state: ControllerState): string | undef
 }
 
 /** `status`: phase, weights, replicas, step, gate, next change and a progress bar. */
-export function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>): string {
+function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>): string {
   if (!state) return `${spec.name}: not started (no state yet: the controller has not ticked)`;
   const canaryWeight = spec.canaries.reduce((sum, c) => sum + (state.weights[c.version] ?? 0), 0);
   const target = spec.canaries.reduce((sum, c) => sum + c.targetWeight, 0);
@@ -359,7 +336,7 @@ export async function main(
     : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
   const read = () => backend.read().catch((e) => {
     if (e instanceof HttpError && e.status === 404) {
-      throw new Error(`rollout "${args.subject}" not found: its spec ConfigMap ${specConfigMapName(args.subject!)} is not in the namespace; is it deployed, and is -n right?`);
+      throw errors.rolloutNotFound(args.subject!, specConfigMapName(args.subject!));
     }
     throw e;
   });
@@ -383,7 +360,7 @@ export async function main(
 }
 
 /** `history`: the state's decision trail, as a table or JSON. */
-export function renderHistory(spec: RolloutSpec, state: ControllerState | undefined, json: boolean): string {
+function renderHistory(spec: RolloutSpec, state: ControllerState | undefined, json: boolean): string {
   const entries = state?.history ?? [];
   if (json) return `${JSON.stringify(entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), null, 2)}\n`;
   if (entries.length === 0) return `${spec.name}: no decisions recorded yet${state ? ' (the controller records them from this version on)' : ' (not started)'}\n`;
@@ -405,14 +382,14 @@ function printPlan(args: CliArgs, out: (s: string) => void): number {
     out(`model-rollout: plan needs a <name>.rollout.json file\n\nusage: model-rollout ${COMMANDS.plan.usage}\n`);
     return EXIT.usage;
   }
-  if (!fs.existsSync(args.subject)) throw new Error(`no file ${args.subject}: plans are written beside the manifests as <name>.rollout.json`);
+  if (!fs.existsSync(args.subject)) throw errors.noPlanFile(args.subject);
   let doc: PlanDocument;
   try {
     doc = JSON.parse(fs.readFileSync(args.subject, 'utf8')) as PlanDocument;
   } catch {
-    throw new Error(`${args.subject} is not JSON: give the <name>.rollout.json a synthesis wrote`);
+    throw errors.planNotJson(args.subject);
   }
-  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw new Error(`${args.subject} is not a rollout plan (kind RolloutPlan): give the <name>.rollout.json a synthesis wrote`);
+  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw errors.notAPlan(args.subject);
   const data = doc.plan ?? computePlan(doc.spec);
   const md = renderPlanMarkdown(data);
   out(args.flags.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : `${renderPlanText(data)}\n${md.slice(md.indexOf('```mermaid'))}`);
@@ -420,7 +397,7 @@ function printPlan(args: CliArgs, out: (s: string) => void): number {
 }
 
 /** The status of one rollout, as a document for `-o json` and scripts. */
-export function statusDocument(spec: RolloutSpec, state: ControllerState | undefined, now?: number, replicas?: Record<string, Replicas>) {
+function statusDocument(spec: RolloutSpec, state: ControllerState | undefined, now?: number, replicas?: Record<string, Replicas>) {
   const next = state && now !== undefined ? nextChange(spec, state, now) : undefined;
   return {
     rollout: spec.name,
@@ -467,7 +444,7 @@ async function showStatus(
   }
 }
 
-/** `list`: the rollouts of a namespace, found by their spec ConfigMaps. */
+/** `list`: the rollouts of a namespace, one per spec ConfigMap. */
 async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
   if (!args.flags.kube) {
     out(`model-rollout: list works with --kube (a namespace's rollouts)\n\nusage: model-rollout ${COMMANDS.list.usage}\n`);
@@ -475,8 +452,9 @@ async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => v
   }
   const cluster = kubeTarget(args.flags, env);
   const { kube, namespace } = cluster;
-  const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent('model-rollout.dev/rollout')}`);
-  const names = ((cms as any).items ?? []).map((o: any) => String(o.metadata.name)).filter((n: string) => n.endsWith('-rollout-spec')).map((n: string) => n.slice(0, -'-rollout-spec'.length)).sort();
+  const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent(LABEL_ROLLOUT)}`);
+  const names = ((cms as any).items ?? []).map((o: any) => rolloutOfSpecConfigMap(String(o.metadata.name)))
+    .filter((n: string | undefined): n is string => n !== undefined).sort();
   const rows = [];
   for (const name of names) {
     const stored = await kubeBackend(name, {}, cluster).read().catch(() => undefined);

@@ -10,6 +10,7 @@ import { isRuntimeError, RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, ShadowRoute } from '../../core/state';
 import { Weights } from '../../core/weights';
+import * as errors from '../errors';
 import { HttpError } from '../http-request';
 import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, StateStore, StoredRollout, TrafficRouter } from '../ports';
@@ -43,7 +44,7 @@ export class ConfigMapStore implements StateStore {
     ]);
     const data = specCm.data ?? {};
     if (!data[STATE_KEY_SPEC] || !data[STATE_KEY_TARGET]) {
-      throw new Error(`ConfigMap ${this.where.specConfigMap} lacks ${STATE_KEY_SPEC} or ${STATE_KEY_TARGET}`);
+      throw errors.specConfigMapIncomplete(this.where.specConfigMap, STATE_KEY_SPEC, STATE_KEY_TARGET);
     }
     this.spec = parseDocument<RolloutSpec>(data[STATE_KEY_SPEC]);
     this.target = parseDocument<KubernetesTarget>(data[STATE_KEY_TARGET]);
@@ -120,7 +121,7 @@ export class ConfigMapStore implements StateStore {
 }
 
 /** The command key: a queue (array, this CLI) or a single command (older CLIs). */
-export function parseCommands(raw: string | undefined): { command?: Command; commands?: Command[] } {
+function parseCommands(raw: string | undefined): { command?: Command; commands?: Command[] } {
   if (!raw) return {};
   const parsed = JSON.parse(raw) as Command | Command[];
   return Array.isArray(parsed) ? { commands: parsed } : { command: parsed };
@@ -246,7 +247,7 @@ export class WorkloadCapacity implements Capacity {
     const b = this.target.backends[version];
     // a version that left the target is no longer rendered: its objects go with the next apply (prune)
     if (!b && replicas === 0) return;
-    if (!b) throw new Error(`no Kubernetes backend for version "${version}" in the rollout target`);
+    if (!b) throw errors.noBackendForVersion(version);
     const ns = this.target.namespace;
     if (b.scaledObject) {
       const so = await this.kube.get(paths.scaledObject(ns, b.scaledObject));

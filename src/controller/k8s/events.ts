@@ -16,10 +16,11 @@ import { KubernetesTarget } from '../../core/contract/target';
 import { ANNOTATION_STATUS, statusAnnotation, Transition } from '../../core/history';
 import { RolloutSpec } from '../../core/spec';
 import { ControllerState } from '../../core/state';
+import { notPublished } from '../errors';
 import { TransitionSink } from '../tick';
 
 /** Who reports the events (`source.component`, `reportingComponent`). */
-export const EVENT_COMPONENT = 'model-rollout-controller';
+const EVENT_COMPONENT = 'model-rollout-controller';
 
 /** Where a rollout's events and status go. */
 export interface KubeEventTarget {
@@ -42,7 +43,7 @@ export class KubeEventSink implements TransitionSink {
     };
     if (events.length > 0) await attempt('events', () => this.createEvents(events));
     if (changed || events.length > 0) await attempt('status annotation', () => this.annotateRoute(spec, state));
-    if (errors.length > 0) throw new Error(errors.join('; '));
+    if (errors.length > 0) throw notPublished(errors);
   }
 
   private async createEvents(events: readonly Transition[]): Promise<void> {

@@ -3,6 +3,7 @@
  * account (token, CA, namespace) or explicit credentials (the CLI's kubeconfig). No dependencies.
  */
 import * as fs from 'fs';
+import { notInCluster } from '../errors';
 import { HttpError, request } from '../http-request';
 
 /** Where the API is and how to authenticate. */
@@ -22,7 +23,7 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export function inClusterConnection(): KubeConnection {
   const host = process.env.KUBERNETES_SERVICE_HOST;
   const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  if (!host) throw new Error('KUBERNETES_SERVICE_HOST is not set: not running in a cluster');
+  if (!host) throw notInCluster();
   return {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     token: fs.readFileSync(`${SA_DIR}/token`, 'utf8').trim(),
@@ -48,7 +49,7 @@ export type JsonPatchOp =
 export type KubeObject = { metadata: { name: string; namespace?: string; resourceVersion?: string }; [key: string]: any };
 
 /** 409 Conflict: the API's answer to a stale resourceVersion on update. */
-export function isConflict(e: unknown): boolean {
+function isConflict(e: unknown): boolean {
   return e instanceof HttpError && e.status === 409;
 }
 
@@ -110,7 +111,7 @@ export class KubeClient {
  * shows who moved traffic. Without it the server records the user agent's prefix.
  * @see https://kubernetes.io/docs/reference/using-api/server-side-apply/#managers
  */
-export const FIELD_MANAGER = 'model-rollout-controller';
+const FIELD_MANAGER = 'model-rollout-controller';
 
 function managed(path: string): string {
   return `${path}${path.includes('?') ? '&' : '?'}fieldManager=${FIELD_MANAGER}`;

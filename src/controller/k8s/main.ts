@@ -13,7 +13,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR, ENV_CONTROLLER_PROMETHEUS_CA_FILE, ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE,
-  ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP, specConfigMapName, stateConfigMapName, TICK_SECONDS,
+  ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP,
+  rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName, TICK_SECONDS,
 } from '../../core/constants';
 import { MetricObservation } from '../../core/state';
 import { NotifierSink } from '../notify';
@@ -23,6 +24,7 @@ import { tick } from '../tick';
 import { ConfigMapStore, HttpRouteRouter, WorkloadCapacity } from './adapter';
 import { KubeEventSink } from './events';
 import { inClusterConnection, inClusterNamespace, KubeClient, KubeConnection } from './kube-client';
+import * as errors from '../errors';
 
 /** Run one tick against the cluster described by `conn` and the environment variables `env`. */
 export async function runTick(
@@ -35,7 +37,7 @@ export async function runTick(
   const specConfigMap = env[ENV_CONTROLLER_SPEC_CONFIGMAP];
   const stateConfigMap = env[ENV_CONTROLLER_STATE_CONFIGMAP];
   if (!namespace || !specConfigMap || !stateConfigMap) {
-    throw new Error(`set ${ENV_CONTROLLER_NAMESPACE}, ${ENV_CONTROLLER_SPEC_CONFIGMAP} and ${ENV_CONTROLLER_STATE_CONFIGMAP}`);
+    throw errors.environmentUnset([ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP]);
   }
   const kube = new KubeClient(conn);
   const store = new ConfigMapStore(kube, { namespace, specConfigMap, stateConfigMap });
@@ -64,7 +66,7 @@ export async function runTick(
       ...(store.notifications?.length ? [new NotifierSink(store.notifications, async (ref) => {
         const secret = await kube.get(`/api/v1/namespaces/${namespace}/secrets/${ref.name}`) as { data?: Record<string, string> };
         const value = secret.data?.[ref.key];
-        if (value === undefined) throw new Error(`Secret ${ref.name} has no key "${ref.key}"`);
+        if (value === undefined) throw errors.secretKeyMissing(ref.name, ref.key);
         return Buffer.from(value, 'base64').toString('utf8');
       }, namespace)] : []),
     ],
@@ -101,7 +103,7 @@ function errorObservations(spec: { checks: readonly { name: string }[] }, error:
 }
 
 /** Names of the rollouts the controller may tick in `namespace`: the spec ConfigMaps its Roles name. */
-export async function discoverRollouts(kube: KubeClient, namespace: string): Promise<string[]> {
+async function discoverRollouts(kube: KubeClient, namespace: string): Promise<string[]> {
   const review = await kube.create('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
     apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace },
   });
@@ -109,8 +111,8 @@ export async function discoverRollouts(kube: KubeClient, namespace: string): Pro
   for (const rule of review.status?.resourceRules ?? []) {
     if (!(rule.apiGroups ?? []).includes('') || !(rule.resources ?? []).includes('configmaps') || !(rule.verbs ?? []).includes('get')) continue;
     for (const n of rule.resourceNames ?? []) {
-      const m = /^(.+)-rollout-spec$/.exec(n);
-      if (m) names.add(m[1]);
+      const rollout = rolloutOfSpecConfigMap(n);
+      if (rollout) names.add(rollout);
     }
   }
   return [...names].sort();
@@ -145,7 +147,7 @@ export async function runNamespace(
   only?: readonly string[],
 ): Promise<NamespaceTickResult> {
   const namespace = env[ENV_CONTROLLER_NAMESPACE] || inClusterNamespace();
-  if (!namespace) throw new Error(`set ${ENV_CONTROLLER_NAMESPACE}`);
+  if (!namespace) throw errors.environmentUnset([ENV_CONTROLLER_NAMESPACE]);
   // one rollout named by the environment: the single-rollout mode of earlier versions (and of tests)
   if (env[ENV_CONTROLLER_SPEC_CONFIGMAP]) {
     const r = await runTick(conn, env, now, log);
@@ -191,7 +193,7 @@ export const LAST_TICK_OFFSET_SECONDS = 50;
  * One CronJob run: tick every rollout of the namespace, then tick again the rollouts in progress whose
  * `tickSeconds` is under a minute, every `tickSeconds` from the run's start until `LAST_TICK_OFFSET_SECONDS`
  * (6 ticks a minute at 10 s). A rollout stops being re-ticked once it is not progressing (paused, promoted,
- * aborted) or fails; an idle namespace's run ends after its first pass, as before. `sleep` and `clock` are for tests.
+ * aborted) or fails; an idle namespace's run ends after its first pass. `sleep` and `clock` are injectable.
  */
 export async function runMinute(
   conn: KubeConnection,

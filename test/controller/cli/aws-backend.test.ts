@@ -92,8 +92,17 @@ describe('model-rollout --aws', () => {
     expect(JSON.parse(text)).toMatchObject({ rollout: 'llama-production', phase: 'aborted', weights: { v1: 100, v2: 0 } });
   });
 
-  test('--state-parameter (the old SSM state) is refused with the reason', async () => {
-    await expect(main(['cancel', 'llama-production', '--aws', '--state-parameter', '/old'], {}, () => undefined))
-      .rejects.toThrow(/--state-parameter no longer applies: the state and commands are in the DynamoDB table/);
+  test('--state-parameter (the old SSM state) is refused as an unknown option, and --help no longer offers it', async () => {
+    // WHEN the removed option is given
+    let text = '';
+    const code = await main(['cancel', 'llama-production', '--aws', '--state-parameter', '/old'], {}, (s) => { text += s; });
+    // THEN a usage error names it, and nothing was stored
+    expect(code).toBe(2);
+    expect(text).toMatch(/model-rollout: Unknown option '--state-parameter'/);
+    expect(ddbMock.commandCalls(PutItemCommand)).toHaveLength(0);
+    let help = '';
+    await main(['cancel', '--help'], {}, (s) => { help += s; });
+    expect(help).toContain('--spec-parameter');
+    expect(help).not.toContain('--state-parameter');
   });
 });

@@ -1,0 +1,154 @@
+/**
+ * Run-time messages of the step controller and the CLI, one named function per failure. Each returns a
+ * `RolloutRuntimeError` whose kind tells the caller what to do (see `core/runtime-errors.ts`): `rejected` for a
+ * configuration or an input a person must fix, `unavailable` or `timeout` for a server that may answer later.
+ * The HTTP client's own errors (`HttpError`) and the CLI's `UsageError` carry their messages where they are raised.
+ */
+import { RolloutRuntimeError } from '../core/runtime-errors';
+
+const rejected = (message: string) => new RolloutRuntimeError('rejected', message);
+
+// ---------------------------------------------------------------------------------------------
+// Entry points: the environment a controller runs in
+// ---------------------------------------------------------------------------------------------
+
+/** Environment variables an entry point needs and did not get. */
+export function environmentUnset(names: readonly string[]) {
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names[0];
+  return rejected(`set ${list}`);
+}
+
+export function notInCluster() {
+  return rejected('KUBERNETES_SERVICE_HOST is not set: not running in a cluster');
+}
+
+export function awsCredentialsUnset() {
+  return rejected('AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set');
+}
+
+export function secretKeyMissing(secret: string, key: string) {
+  return rejected(`Secret ${secret} has no key "${key}"`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores and targets: the documents the constructs wrote
+// ---------------------------------------------------------------------------------------------
+
+export function specConfigMapIncomplete(configMap: string, specKey: string, targetKey: string) {
+  return rejected(`ConfigMap ${configMap} lacks ${specKey} or ${targetKey}`);
+}
+
+export function specParameterIncomplete(parameter: string) {
+  return rejected(`SSM parameter ${parameter} lacks "spec" or "target"`);
+}
+
+export function noBackendForVersion(version: string) {
+  return rejected(`no Kubernetes backend for version "${version}" in the rollout target`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * node:tls' messages for "this CA did not sign that certificate" (or no CA was given for it); the HTTP client keeps
+ * the message, not the code (openssl's verify errors, node `lib/_tls_wrap.js`).
+ */
+const TLS_TRUST = /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure|certificate has expired|does not match certificate's altnames/i;
+
+/**
+ * A query that got no answer, in one line that names the cause and the fix (the rollout holds on it: a measurement
+ * error). Keeps the kind and status of the request's error.
+ */
+export function prometheusUnreachable(baseUrl: string, e: Error & { status?: number }) {
+  const kind = e instanceof RolloutRuntimeError ? e.kind : 'unavailable';
+  if (TLS_TRUST.test(e.message)) {
+    return new RolloutRuntimeError(kind, `Prometheus ${baseUrl}: TLS certificate not trusted (${e.message}); give the controller the CA bundle that `
+      + 'signed it (the rollout\'s `prometheusConnection.caConfigMap` or `caSecret`)', e.status);
+  }
+  if (e.status === 401 || e.status === 403) {
+    return new RolloutRuntimeError(kind, `Prometheus ${baseUrl}: HTTP ${e.status}, not authorized; give the controller credentials (the rollout's `
+      + '`prometheusConnection`: `bearerTokenSecret`, `bearerTokenFile` or `basicAuthSecret`)', e.status);
+  }
+  return new RolloutRuntimeError(kind, `Prometheus ${baseUrl}: ${e.message}`, e.status);
+}
+
+/**
+ * A query with a placeholder left after the run-time values (a spec synthesized without its synth-time values, or
+ * edited by hand): never sent, since it would match no series and read as "no data".
+ */
+export function placeholdersLeft(metric: string, property: string, query: string, left: readonly string[]) {
+  return rejected(`check "${metric}": its ${property} still holds ${left.map((n) => `{{${n}}}`).join(', ')} after the controller's `
+    + `substitution, so it was not sent (${query.length > 160 ? `${query.slice(0, 157)}...` : query}); `
+    + 'synthesize the rollout again with this library version, which fills the model, environment and namespace');
+}
+
+export function queryFailed(error: string) {
+  return rejected(`query failed: ${error}`);
+}
+
+export function queryNotOneSeries(count: number) {
+  return rejected(`query returned ${count} series; a gate needs one (aggregate it with sum() or similar)`);
+}
+
+export function queryNotScalar(resultType: string) {
+  return rejected(`query returned a ${resultType}; a gate needs a scalar or a one-element vector`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sinks: phase changes published after a tick (best-effort, logged)
+// ---------------------------------------------------------------------------------------------
+
+export function notifierWithoutUrl() {
+  return rejected('no URL');
+}
+
+/** What a sink could not publish, each part naming where it failed. */
+export function notPublished(failures: readonly string[]) {
+  return new RolloutRuntimeError('unavailable', failures.join('; '));
+}
+
+export function sinkTimedOut(ms: number) {
+  return new RolloutRuntimeError('timeout', `no answer within ${ms} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI
+// ---------------------------------------------------------------------------------------------
+
+export function noKubeconfig(file: string) {
+  return rejected(`no kubeconfig at ${file}: give --kubeconfig PATH, set KUBECONFIG, or create one (for EKS: aws eks update-kubeconfig --name CLUSTER)`);
+}
+
+export function noKubeContext(context: string, file: string) {
+  return rejected(`no context "${context}" in ${file}`);
+}
+
+export function noKubeCluster(cluster: string, file: string) {
+  return rejected(`no cluster "${cluster}" in ${file}`);
+}
+
+export function credentialPluginFailed(context: string, command: string, error: string) {
+  return rejected(`context "${context}": the credential plugin \`${command}\` failed (${error}); `
+    + 'check that it is installed and that you are logged in (for EKS: aws sts get-caller-identity)');
+}
+
+export function credentialPluginEmpty(context: string, command: string) {
+  return rejected(`context "${context}": the credential plugin \`${command}\` returned no token or certificate`);
+}
+
+export function rolloutNotFound(rollout: string, specConfigMap: string) {
+  return rejected(`rollout "${rollout}" not found: its spec ConfigMap ${specConfigMap} is not in the namespace; is it deployed, and is -n right?`);
+}
+
+export function noPlanFile(file: string) {
+  return rejected(`no file ${file}: plans are written beside the manifests as <name>.rollout.json`);
+}
+
+export function planNotJson(file: string) {
+  return rejected(`${file} is not JSON: give the <name>.rollout.json a synthesis wrote`);
+}
+
+export function notAPlan(file: string) {
+  return rejected(`${file} is not a rollout plan (kind RolloutPlan): give the <name>.rollout.json a synthesis wrote`);
+}
