@@ -114,7 +114,7 @@ function afterLastStep(plan: PlanData): string {
       + `manifests still route to ${plan.stable}); until then \`model-rollout cancel\` rolls back to it`;
   }
   const warm = s.keepPreviousWarmSeconds > 0 ? `stays warm for ${formatSeconds(s.keepPreviousWarmSeconds)} (the rollback window: `
-    + `\`model-rollout cancel\` sends the traffic back to it), then is` : 'is';
+    + '`model-rollout cancel` sends the traffic back to it), then is' : 'is';
   return `${head}${plan.stable} ${warm} scaled to zero and kept deployed`;
 }
 

@@ -28,8 +28,16 @@ function obs(overrides: Partial<Observations> = {}): Observations {
 /** At the bake step since `since`, the router verified at 0/100. */
 function baking(since: number): ControllerState {
   return {
-    specHash: specHash(baked), phase: 'progressing', stepIndex: 3, stepStartedAt: since, weights: { v1: 0, v2: 100 }, weightsSetAt: since,
-    floors: { v1: 4, v2: 4 }, checkFailures: 0, servingVersion: 'v1', updatedAt: since,
+    specHash: specHash(baked),
+    phase: 'progressing',
+    stepIndex: 3,
+    stepStartedAt: since,
+    weights: { v1: 0, v2: 100 },
+    weightsSetAt: since,
+    floors: { v1: 4, v2: 4 },
+    checkFailures: 0,
+    servingVersion: 'v1',
+    updatedAt: since,
   };
 }
 
@@ -68,9 +76,20 @@ describe('the rollback window after promotion', () => {
   const promotedAt = 20 * MIN;
   /** Promoted at 20:00: v2 serves; v1 keeps its replicas until 50:00. */
   const promoted: ControllerState = {
-    specHash: specHash(spec), phase: 'promoted', stepIndex: spec.steps.length, stepStartedAt: promotedAt, weights: { v1: 0, v2: 100 },
-    weightsSetAt: promotedAt, floors: { v1: 4, v2: 4 }, checkFailures: 0, finishedAt: promotedAt, servingVersion: 'v2', previousVersion: 'v1',
-    previousScaledDown: false, lowering: { v1: promotedAt + 1800_000 }, updatedAt: promotedAt,
+    specHash: specHash(spec),
+    phase: 'promoted',
+    stepIndex: spec.steps.length,
+    stepStartedAt: promotedAt,
+    weights: { v1: 0, v2: 100 },
+    weightsSetAt: promotedAt,
+    floors: { v1: 4, v2: 4 },
+    checkFailures: 0,
+    finishedAt: promotedAt,
+    servingVersion: 'v2',
+    previousVersion: 'v1',
+    previousScaledDown: false,
+    lowering: { v1: promotedAt + 1800_000 },
+    updatedAt: promotedAt,
   };
   const cancel = { commands: [{ id: 'c', kind: 'cancel' as const, at: 0, seq: 1 }] };
 

@@ -62,8 +62,8 @@ describe('Markdown', () => {
   });
 
   test('a target that lets the previous version go states its keep-warm window as the rollback window', () => {
-    const spec = computePlan({ ...rolloutSpec(), keepPreviousUntilSpecChanges: false, keepPreviousWarmSeconds: 1800 });
-    expect(renderPlanMarkdown(spec)).toContain('after the last step: v2 is the stable version; v1 stays warm for 30:00 (the rollback window: '
+    const warm = computePlan({ ...rolloutSpec(), keepPreviousUntilSpecChanges: false, keepPreviousWarmSeconds: 1800 });
+    expect(renderPlanMarkdown(warm)).toContain('after the last step: v2 is the stable version; v1 stays warm for 30:00 (the rollback window: '
       + '`model-rollout cancel` sends the traffic back to it), then is scaled to zero and kept deployed');
     const cold = computePlan({ ...rolloutSpec(), keepPreviousUntilSpecChanges: false, keepPreviousWarmSeconds: 0 });
     expect(renderPlanMarkdown(cold)).toContain('after the last step: v2 is the stable version; v1 is scaled to zero and kept deployed');
@@ -71,13 +71,13 @@ describe('Markdown', () => {
 
   test('a bake after the final 100 % is its own span, before the end, and named in the header and the safety section', () => {
     // GIVEN 50 % for 5 minutes, 100 %, then a 10-minute bake
-    const spec = rolloutSpec({ steps: [{ kind: 'setWeight', weight: 50 }, { kind: 'pause', seconds: 300 }, { kind: 'setWeight', weight: 100 }, { kind: 'pause', seconds: 600 }] });
-    const text = renderPlanText(computePlan(spec));
+    const bake = rolloutSpec({ steps: [{ kind: 'setWeight', weight: 50 }, { kind: 'pause', seconds: 300 }, { kind: 'setWeight', weight: 100 }, { kind: 'pause', seconds: 600 }] });
+    const text = renderPlanText(computePlan(bake));
     // THEN the table has the ramp, the bake (10:00 at 100 %, the stable version still at its replicas) and the end
     expect(text).toMatch(/^5:00 +10:00 +0% +100% +4 \/ 4 +8 +bake: pause 10:00$/m);
     expect(text).toMatch(/^15:00 +- +0% +100% .* promoted$/m);
     expect(text).toContain('duration 15:00 (ramp 5:00, bake 10:00)');
-    expect(renderPlanMarkdown(computePlan(spec))).toContain('bake: after reaching 100 %, 10:00 with every check running and v1 warm; a failing check or `model-rollout cancel` sends all traffic back to v1 at once');
+    expect(renderPlanMarkdown(computePlan(bake))).toContain('bake: after reaching 100 %, 10:00 with every check running and v1 warm; a failing check or `model-rollout cancel` sends all traffic back to v1 at once');
   });
 
   test('a fixed split that lasts no time is drawn as bars of the split', () => {
