@@ -73,6 +73,22 @@ describe('the errors the Python suite expects (flavors/python/tests/errors.json)
   });
 });
 
+describe('README, "Other languages"', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### Python\n'), readme.indexOf('\n### Java and Go\n'));
+
+  test('its Python example is the app CI runs, flavors/python/apps/k8s_app.py', () => {
+    const block = /```python\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block).toBe(fs.readFileSync(path.join(PY, 'apps', 'k8s_app.py'), 'utf8'));
+  });
+
+  test('its pip install names the versions CI installs (flavors/python/requirements.txt)', () => {
+    const pinned = (text: string) => [...text.matchAll(/([a-z0-9-]+)==([\d.]+)/g)].map((m) => `${m[1]}==${m[2]}`).filter((p) => !p.startsWith('pytest=='));
+    const install = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(pinned(install).sort()).toEqual(pinned(fs.readFileSync(path.join(PY, 'requirements.txt'), 'utf8')).filter((p) => !p.startsWith('publication==')).sort());
+  });
+});
+
 if (!toolchain.ok && !inCi) {
   describe('the Python package', () => {
     test('is SKIPPED: no Python toolchain on this machine', () => {
