@@ -264,7 +264,9 @@ project.gitignore.exclude('/node_modules', '/examples/*/dist/', '/examples/*/cdk
 // ---------------------------------------------------------------------------------------------
 // Flavors: the cdktn package and the Python target. Everything for them lives in flavors/.
 // ---------------------------------------------------------------------------------------------
-// Python target of the main package (jsii-pacmak; the wheel is built by flavors/python/build.sh).
+// Python target of the main package (jsii-pacmak; the wheel is built by flavors/python/build.js). Java and Go are not
+// targets: their cdk8s-plus-33 and cdktf packages are not on the registries this project's machines reach (README,
+// "Other languages"), so they could not be built or tested.
 project.package.file.addOverride('jsii.targets.python', { distName: 'cdk-model-rollout', module: 'cdk_model_rollout' });
 project.addTask('package:cdktn', {
   description: 'Build the cdktn flavor (cdk-model-rollout-cdktn) from a rewritten copy of src/ into dist/cdktn/',
@@ -274,9 +276,10 @@ project.addTask('package:cdktn', {
     { exec: 'node flavors/cdktn/build.js --package' },
   ],
 });
-project.addTask('package:python-flavor', {
-  description: 'Generate the Python package with jsii-pacmak and build its wheel with the system setuptools into dist/python/',
-  steps: [{ exec: 'bash flavors/python/build.sh' }],
+// the wheel and a venv that runs it, under flavors/python/.build/ (see the script); test/flavors/python.test.ts runs it
+project.addTask('package:python', {
+  description: 'Build the Python wheel with jsii-pacmak (flavors/python/.build/dist/python/) and a venv with it and its PyPI dependencies',
+  steps: [{ exec: 'node flavors/python/build.js' }],
 });
 project.gitignore.exclude('/flavors/.build/', '/flavors/cdktn/.build/', '/flavors/python/.build/');
 project.npmignore?.addPatterns('/flavors/');

@@ -13,12 +13,20 @@ const relative = (file) => path.relative(path.join(__dirname, '..', '..'), file)
 
 /**
  * Files that spend most of their time waiting for an external process rather than computing: the real Prometheus
- * scrapes on its own clock (a ~5 s first-scrape floor, prometheus/prometheus#14073, then real-time windows). Two of
+ * scrapes on its own clock (a ~5 s first-scrape floor, prometheus/prometheus#14073, then real-time windows), and
+ * the language packages' test waits on their toolchains' processes (pip, jsii-pacmak, Python). Two of
  * them running at once on the 2 workers leave a core idle (the static checks are one thread), so they are spread:
  * each is followed by CPU-bound files in the queue, which workers take in order as they free up. (The shared-realm
  * runner, shared-realm-runner.js, runs them in a lane of their own instead; this order is for jest's own runner.)
  */
-const WAITING = new Set(['test/controller/prometheus-vllm.test.ts', 'test/controller/prometheus.test.ts']);
+const WAITING = new Set([
+  'test/controller/prometheus-vllm.test.ts',
+  'test/controller/prometheus.test.ts',
+  // the CronJob pod against a real Prometheus: ticks on the wall clock, every 10 s
+  'test/controller/k8s/cronjob-pod-default-checks.test.ts',
+  // builds the Python package and runs pytest: waits on pip, jsii-pacmak and Python's own processes
+  'test/flavors/python.test.ts',
+]);
 const CPU_FILES_BETWEEN_WAITING = 2;
 
 class LongestFirst extends Sequencer {

@@ -1,19 +1,17 @@
 """
-The Python smoke app of cdk-model-rollout: a Model, its production Environment and a CanaryRollout, synthesized by
-cdk8s into <outdir>/*.k8s.yaml. Its TypeScript twin is app.ts (same input, same construct ids): the flavor test
-compares the two outputs byte for byte.
+The Kubernetes entry point from Python (cdk_model_rollout.k8s): a Model, its production Environment behind a
+Gateway and a CanaryRollout, synthesized by cdk8s into <outdir>/. Its TypeScript twin is k8s_app.ts (same input,
+same construct ids); test/flavors/python.test.ts compares the two outputs byte for byte.
 
-Run: python3 flavors/python/app.py <outdir>   (with the cdk_model_rollout wheel and the jsii runtime installed;
-see flavors/python/README.md)
+Run: python k8s_app.py [outdir]
 """
 import sys
 
 from cdk8s import App, Chart, Duration, Size
 from cdk_model_rollout import Gpu, GpuProduct, Steps
-from cdk_model_rollout.k8s import AutoscalingOptions, GatewayRef, CanaryRollout, Model
+from cdk_model_rollout.k8s import AutoscalingOptions, CanaryRollout, GatewayRef, Model
 
-outdir = sys.argv[1] if len(sys.argv) > 1 else "dist"
-app = App(outdir=outdir)
+app = App(outdir=sys.argv[1] if len(sys.argv) > 1 else "dist")
 chart = Chart(app, "Llama", namespace="models", disable_resource_name_hashes=True)
 
 llama = Model(

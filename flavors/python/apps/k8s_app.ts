@@ -1,10 +1,10 @@
 /**
- * The TypeScript twin of flavors/python/app.py: same input, same construct ids. The flavor test synthesizes both
- * and compares the YAML. Run: npx ts-node --transpile-only flavors/python/app.ts <outdir>
+ * The TypeScript twin of k8s_app.py: same input, same construct ids. test/flavors/python.test.ts runs both and
+ * compares the files they write. Run: npx ts-node --transpile-only flavors/python/apps/k8s_app.ts [outdir]
  */
 import { App, Chart, Duration, Size } from 'cdk8s';
-import { Gpu, GpuProduct, Steps } from '../../src';
-import { CanaryRollout, Model } from '../../src/k8s';
+import { Gpu, GpuProduct, Steps } from '../../../src';
+import { CanaryRollout, Model } from '../../../src/k8s';
 
 export function synth(outdir: string): void {
   const app = new App({ outdir });
