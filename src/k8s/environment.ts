@@ -331,6 +331,7 @@ export class Environment extends Construct implements IEnvironment {
       },
       servingEngine: this.pod.servingEngine,
       scrapeIntervalSeconds: this.pod.monitoring?.intervalSeconds,
+      autoscalerWindowSeconds: this.scaleDownDelay.toSeconds(),
       backendOf: (version) => this.ensureVersion(version).backend,
       claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
       attachRollout: (router) => {
