@@ -26,7 +26,6 @@ import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { RolloutCapacity } from '../rollout/capacity';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
-import { budgetAboveNodePool } from '../rollout/private/capacity-rules';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
 
@@ -501,7 +500,7 @@ export class CanaryRollout extends Construct {
     const stableGpus = current?.gpuProduct === product ? current.gpusPerReplica * initial.stableReplicas : 0;
     const pools = GpuNodePools.nodePools(this).filter((pool) => pool.products.some((x) => x.name === product));
     return pools.filter((pool) => stableGpus + extra > pool.maxGpus)
-      .map((pool) => budgetAboveNodePool(this.node.path, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);
+      .map((pool) => errors.budgetAboveNodePool(this.node.path, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);
   }
 
   /**

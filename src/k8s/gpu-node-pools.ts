@@ -178,7 +178,7 @@ export class GpuNodePools extends Construct {
 }
 
 /** The drift window, checked: a start hour of the day and a whole number of hours below a day. */
-function driftWindow(path: string, window: DriftWindow | undefined): { readonly startHourUtc: number; readonly hours: number } {
+function driftWindow(path: string, window: DriftWindow | undefined): DriftHours {
   const drift = window ?? { startHourUtc: 2, length: Duration.hours(4) };
   const hours = drift.length.toHours({ integral: false });
   const badStart = !Number.isInteger(drift.startHourUtc) || drift.startHourUtc < 0 || drift.startHourUtc > 23;
@@ -202,7 +202,13 @@ function nodeClassSpec(o: GpuNodeClassOptions): unknown {
   };
 }
 
-function nodePoolSpec(product: GpuProduct, maxGpus: number, drift: { readonly startHourUtc: number; readonly hours: number }, props: GpuNodePoolsProps): unknown {
+/** A drift window resolved to whole hours. */
+interface DriftHours {
+  readonly startHourUtc: number;
+  readonly hours: number;
+}
+
+function nodePoolSpec(product: GpuProduct, maxGpus: number, drift: DriftHours, props: GpuNodePoolsProps): unknown {
   return {
     template: {
       metadata: { labels: { [GPU_PRODUCT_LABEL]: product.name } },

@@ -23,7 +23,8 @@ export interface SecretKeyRef {
  * Where the model server's HOME and caches live (Hugging Face downloads, vLLM/Triton/torch compile caches).
  *
  * The pods run as a non-root user (1000 by default) with no home directory in the image: HOME is `/`, which is
- * not writable, and vLLM, Hugging Face and Triton crash-loop writing `/.cache` (vllm-project/vllm#10185, #9118).
+ * not writable, and vLLM, Hugging Face and Triton crash-loop writing `/.cache`
+ * (https://github.com/vllm-project/vllm/issues/10185, https://github.com/vllm-project/vllm/issues/9118).
  * The cache volume is mounted at `/cache`, and HOME, XDG_CACHE_HOME, XDG_CONFIG_HOME, HF_HOME, VLLM_CACHE_ROOT,
  * VLLM_CONFIG_ROOT and TRITON_CACHE_DIR point into it.
  */
@@ -212,7 +213,7 @@ export interface ModelProps extends ServingOptions {
   readonly podAnnotations?: { [key: string]: string };
   /**
    * Timeout of every probe request. A saturated vLLM answers `/health` late; Kubernetes' 1 s default marks busy
-   * pods unready (scaleapi/llm-engine#255).
+   * pods unready (https://github.com/scaleapi/llm-engine/issues/255).
    * @default Duration.seconds(10)
    */
   readonly probeTimeout?: Duration;

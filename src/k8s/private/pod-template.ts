@@ -26,7 +26,8 @@ export interface PodTemplateInput {
 
 /**
  * Writable locations for a non-root user without a home directory (HOME is `/` for uid 1000 in the vLLM image, and
- * vLLM, Hugging Face and Triton then crash-loop writing `/.cache`: vllm-project/vllm#10185, #9118).
+ * vLLM, Hugging Face and Triton then crash-loop writing `/.cache`:
+ * https://github.com/vllm-project/vllm/issues/10185, https://github.com/vllm-project/vllm/issues/9118).
  * HF_HOME: https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfhome;
  * VLLM_CACHE_ROOT / VLLM_CONFIG_ROOT default to XDG_CACHE_HOME/vllm and XDG_CONFIG_HOME/vllm
  * (https://docs.vllm.ai/en/stable/configuration/env_vars/); TRITON_CACHE_DIR defaults to ~/.triton/cache.
@@ -116,7 +117,8 @@ function renderContainer(input: PodTemplateInput): k8s.Container {
     },
     readinessProbe: { httpGet: healthGet, periodSeconds: 5, timeoutSeconds: probeTimeout, failureThreshold: 3 },
     // liveness restarts a dead engine, never a busy one: a saturated vLLM answers /health late
-    // (scaleapi/llm-engine#255), so it takes 10 failures 30 s apart (5 minutes) with the long timeout
+    // (https://github.com/scaleapi/llm-engine/issues/255), so it takes 10 failures 30 s apart (5 minutes) with the
+    // long timeout
     livenessProbe: { httpGet: healthGet, periodSeconds: 30, timeoutSeconds: probeTimeout, failureThreshold: 10 },
     // keep serving while gateways and kube-proxy drop the endpoint, then SIGTERM; the sleep action needs
     // no shell in the image (Kubernetes 1.30+, PodLifecycleSleepAction)

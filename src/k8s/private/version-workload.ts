@@ -97,7 +97,7 @@ export class VersionWorkload extends Construct {
     this.autoscalerKind = autoscalerKindOf(env, props.role());
     const metadata = this.metadata();
 
-    this.deployment = new k8s.KubeDeployment(this, 'Resource', { metadata, spec: Lazy.any({ produce: () => this._deploymentSpec() }) });
+    this.deployment = new k8s.KubeDeployment(this, 'Resource', { metadata, spec: Lazy.any({ produce: () => this.deploymentSpec() }) });
     new k8s.KubeService(this, 'Service', {
       metadata,
       spec: { selector: this.selector(), ports: [{ name: 'http', port: v.port, targetPort: k8s.IntOrString.fromNumber(v.port) }] },
@@ -109,12 +109,12 @@ export class VersionWorkload extends Construct {
         kind: 'ScaledObject',
         // an inactive environment keeps its autoscaler's settings, paused at zero replicas
         metadata: { ...metadata, annotations: env.active ? undefined : { 'autoscaling.keda.sh/paused-replicas': '0' } },
-        spec: Lazy.any({ produce: () => this._scaledObjectSpec() }),
+        spec: Lazy.any({ produce: () => this.scaledObjectSpec() }),
       });
     } else if (this.autoscalerKind === 'hpa') {
       this.autoscalerObject = new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
         metadata,
-        spec: Lazy.any({ produce: () => this._hpaSpec() }),
+        spec: Lazy.any({ produce: () => this.hpaSpec() }),
       });
     }
 
@@ -141,8 +141,8 @@ export class VersionWorkload extends Construct {
     this.autoscalerObject.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, fields);
   }
 
-  /** @internal */
-  public _deploymentSpec(): k8s.DeploymentSpec {
+  /** The Deployment's spec, rendered at synth: the replicas follow the version's role then. */
+  private deploymentSpec(): k8s.DeploymentSpec {
     const { model, version: v, environment: env, pod } = this.props;
     return {
       replicas: this.replicas(),
@@ -155,8 +155,8 @@ export class VersionWorkload extends Construct {
     };
   }
 
-  /** @internal */
-  public _scaledObjectSpec(): unknown {
+  /** The KEDA ScaledObject's spec, rendered at synth: its floor follows the version's role then. */
+  private scaledObjectSpec(): unknown {
     const { environment: env, pod } = this.props;
     const a = env.autoscaler;
     const max = this.maxReplicas();
@@ -189,8 +189,8 @@ export class VersionWorkload extends Construct {
     };
   }
 
-  /** @internal */
-  public _hpaSpec(): k8s.HorizontalPodAutoscalerSpecV2 {
+  /** The HPA's spec, rendered at synth. */
+  private hpaSpec(): k8s.HorizontalPodAutoscalerSpecV2 {
     const env = this.props.environment;
     return {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.objectName },
