@@ -4,7 +4,6 @@
  * (`lambda-step-controller.ts`) and, with a Kubernetes environment, the TargetGroupBindings
  * (`target-group-bindings.ts`).
  */
-import * as path from 'path';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -13,7 +12,7 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Chart, Duration } from 'cdk8s';
-import { Annotations, App, TerraformStack } from 'cdktf';
+import { Annotations } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import * as errors from './errors';
 import { bridgeOf } from './kubernetes-manifests';
@@ -21,6 +20,7 @@ import { CanaryAlarmOptions, EksAccess } from './options';
 import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
+import { writePlanOnSynth } from './private/plan-files';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import { stateTableName } from '../core/constants';
@@ -215,7 +215,6 @@ export class AlbCanaryRollout extends Construct {
   private readonly buildSpec: () => RolloutSpec;
   private specCache?: RolloutSpec;
   private specDocumentCache?: string;
-  private planWritten = false;
 
   constructor(scope: Construct, id: string, props: AlbCanaryRolloutProps) {
     super(scope, id);
@@ -275,15 +274,11 @@ export class AlbCanaryRollout extends Construct {
         const s = this.spec();
         const gates = s.steps.some((x) => x.kind === 'analysis') || s.checks.length > 0;
         if (this.alarms.length === 0 && !gates) Annotations.of(this).addWarning(errors.noAlarmNoGate(p));
-        // the plan goes beside the stack's Terraform JSON, once
-        const app = this.node.root;
-        if (app instanceof App && !this.planWritten) {
-          this.planWritten = true;
-          this.plan.writeFiles(path.join(app.outdir, 'stacks', TerraformStack.of(this).node.id));
-        }
         return [];
       },
     });
+    // the plan goes beside the stack's Terraform JSON, when the stack synthesizes
+    writePlanOnSynth(this, () => this.plan);
   }
 
   /** The plan (timeline, duration, GPU-hours, spec hash). */

@@ -49,6 +49,8 @@ export const MANAGED_BY = 'cdk-model-rollout';
 export const ANNOTATION_CONTROLLER_OWNED = 'model-rollout.dev/controller-owned-fields';
 /** Annotation carrying the rollout spec hash on synthesized objects. */
 export const ANNOTATION_SPEC_HASH = 'model-rollout.dev/spec-hash';
+/** Annotation carrying the SHA-256 of the controller bundle on the ConfigMap that holds it. */
+export const ANNOTATION_BUNDLE_SHA256 = 'model-rollout.dev/bundle-sha256';
 
 /** Environment variable that carries an environment's name into model pods. */
 export const ENV_MODEL_ENVIRONMENT = 'MODEL_ENVIRONMENT';

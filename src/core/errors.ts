@@ -290,3 +290,23 @@ const SEQUENTIAL_FIXES: Record<string, string> = {
 export function sequentialOptionInvalid(path: string, property: string, value: unknown, problem: string) {
   return configError(path, property, value, problem.replace(/, got .*$/, ''), SEQUENTIAL_FIXES[property] ?? 'see the option\'s documentation');
 }
+
+// ---------------------------------------------------------------------------------------------
+// GPU capacity during a rollout (RolloutCapacity, src/rollout)
+// ---------------------------------------------------------------------------------------------
+
+export function maxExtraGpusInvalid(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a GPU budget must be a whole number of GPUs, at least 1',
+    'use for example `RolloutCapacity.surge({ maxExtraGpus: 8 })` (one 8-GPU replica above the stable version), or `RolloutCapacity.full()`');
+}
+
+export function reserveInvalid(path: string, property: string, value: number) {
+  return configError(path, property, value, 'the stable version\'s reserve is a whole number of replicas, 0 or more',
+    'leave it out (1 replica), or use 0 to accept that an abort waits for a cold start before moving traffic back');
+}
+
+export function budgetTooSmall(path: string, property: string, value: number, need: number, reserve: number | undefined) {
+  return configError(path, property, value,
+    `the budget cannot fit one more canary replica beside the stable version's share and its reserve of ${reserve ?? 1} replica(s): it needs at least ${need} GPUs; the canary would never get a replica`,
+    `use \`maxExtraGpus: ${need}\` or more, a smaller \`reserveReplicas\`, or \`RolloutCapacity.full()\``);
+}

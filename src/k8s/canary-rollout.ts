@@ -1,32 +1,31 @@
-import * as path from 'path';
-import { ApiObject, App, Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
 import { Notifier } from './notifications';
 import { BucketFilter } from './private/bucket-filter';
-import { environmentHost, registerMember } from './private/hosts';
+import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
 import { validatePins } from './private/pins';
-import { prometheusConnectionMounts } from './private/prometheus-connection';
+import { writePlanOnSynth } from './private/plan-files';
+import { PrometheusConnectionMounts, prometheusConnectionMounts } from './private/prometheus-connection';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { PrometheusConnectionOptions } from './prometheus-connection';
 import { Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_TICK_SECONDS } from '../core/constants';
-import { KubernetesBackend, KubernetesTarget, PinSpec } from '../core/contract/target';
+import { KubernetesBackend, KubernetesTarget, PinSpec, RoutingSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { DEFAULT_NO_DATA } from '../core/gates';
 import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, renderPinRules, routeLimits } from '../core/routes/gateway-api';
-import { rolloutVersions, RolloutSpec } from '../core/spec';
+import { NoDataPolicySpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { RolloutCapacity } from '../rollout/capacity';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
-import { budgetAboveNodePool } from '../rollout/private/capacity-rules';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
 
@@ -207,12 +206,9 @@ export interface CanaryRolloutProps {
  */
 export class CanaryRollout extends Construct {
   /**
-   * Default image of the step controller: the official `node:22.22.1-alpine3.23` image pinned by its multi-arch
-   * index digest. This machine has no registry access, so the digest was cross-checked offline: the same
-   * `sha256:8094c002…` is pinned for `node:22-alpine`, `node:22.22.1-alpine` and `node:22.22.1-alpine3.23` in ten
-   * independent public repositories (Renovate-maintained Dockerfiles), one of them a BuildKit log of 2026-03-10
-   * resolving `docker.io/library/node:22-alpine@sha256:8094c002…`. The image's `node` user is uid 1000, which the
-   * pod's restricted security context runs as. Check it against your registry with
+   * Default image of the step controller: the official `node:22.22.1-alpine3.23` image, pinned by its multi-arch
+   * index digest so a re-pushed tag never changes what runs. Its `node` user is uid 1000, which the pod's
+   * restricted security context runs as. Check it against your registry with
    * `docker buildx imagetools inspect node:22.22.1-alpine3.23`, and override `controllerImage` to track newer patches
    * or a mirror.
    */
@@ -223,228 +219,55 @@ export class CanaryRollout extends Construct {
   /** Size of the bundled controller in the manifests, in bytes. */
   public readonly controllerBundleBytes: number;
 
-  private readonly spec: () => RolloutSpec;
   private specCache?: RolloutSpec;
+  private readonly props: CanaryRolloutProps;
+  private readonly host: EnvironmentHost;
+  private readonly settings: RolloutSettings;
   private readonly target: KubernetesTarget;
   private readonly checks: Metric[] = [];
+  /**
+   * A fixed split (BentoCloud's weighted versions): every canary holds its weight from the start, so the split is
+   * rendered into the route and the floors into the manifests, and no controller runs.
+   */
+  private readonly fixed: boolean;
+  /** The version serving when the rollout is declared: its stable version. */
+  private readonly stable: string;
   /** Seconds between ticks (60 for a fixed split: no controller, no window to read). */
   private readonly tickSeconds: number;
-  private planWritten = false;
-  private fixed = false;
   private planCache?: RolloutPlan;
 
   constructor(scope: Construct, id: string, props: CanaryRolloutProps) {
     super(scope, id);
     const env = props.environment;
-    const p = this.node.path;
-    const host = environmentHost(env, p, 'environment');
+    this.props = props;
+    this.host = environmentHost(env, this.node.path, 'environment');
     registerMember(this, env);
-    if (!host.active) throw errors.rolloutOnInactive(p, 'environment', env.name);
-    if (host.scalesToZero && !env.kind.isDevelopment) throw errors.rolloutOnScaleToZero(p, 'environment', env.name);
-    const endpoint = host.endpoint;
-    if (!endpoint) throw errors.rolloutWithoutEndpoint(p, 'environment', env.name);
+    const endpoint = this.validateEnvironment();
     this.name = props.name ?? `${env.model.name}-${env.name}`;
-    const routing = (props.routing ?? Routing.random())._bind(p);
-    const pins = (props.pins ?? []).map((pin) => pin._spec());
-    validatePins(p, pins);
-    const engine = host.servingEngine;
-    if (props.defaultChecks !== false) {
-      // no check at all would promote a canary returning 20 % errors: refuse, unless the user brings checks or
-      // says `defaultChecks: false`
-      if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
-      else if ((props.checks ?? []).length === 0) throw errors.noServingEngine(p, 'defaultChecks', env.model.name);
-    }
+    this.stable = this.host.servingVersion();
+    this.fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false);
     const tickSeconds = props.tickInterval?.toSeconds() ?? DEFAULT_TICK_SECONDS;
-    if (!(Number.isInteger(tickSeconds) && tickSeconds >= 10 && 60 % tickSeconds === 0)) throw errors.tickIntervalInvalid(p, 'tickInterval', tickSeconds);
-    this.tickSeconds = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false) ? 60 : tickSeconds;
-    const prometheusMounts = prometheusConnectionMounts(p, 'prometheusConnection', props.prometheusConnection);
-    this.checks.push(...(props.checks ?? []));
-    const engineChecks = this.checks.length - (props.checks ?? []).length;
-    this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
-    // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
-    const scrape = host.scrapeIntervalSeconds;
-    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m))) {
-      throw errors.scrapeSlowerThanTick(p, 'tickInterval', this.tickSeconds, scrape);
-    }
-    const noData = {
-      holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
-      abortAfterSeconds: props.noDataAbortAfter?.toSeconds() ?? DEFAULT_NO_DATA.abortAfterSeconds,
-    };
-    if (!(noData.holdAfterSeconds > 0 && noData.abortAfterSeconds >= noData.holdAfterSeconds)) {
-      throw errors.noDataWindowsInvalid(p, 'noDataAbortAfter', noData.holdAfterSeconds, noData.abortAfterSeconds);
-    }
-
-    const model = env.model;
-    const stable = host.servingVersion();
-    // a fixed split (BentoCloud's weighted versions): every canary holds its weight from the start, so the split is
-    // rendered into the route and the floors into the manifests, and no controller runs
-    const fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false);
-    if (fixed && props.steps) throw errors.stepsWithFixedSplit(p, 'steps');
-    const known = model.versions.map((v) => v.name);
-    pins.forEach((pin, i) => {
-      if (!known.includes(pin.version)) throw coreErrors.unknownVersion(p, `pins[${i}].version`, pin.version, known);
-    });
-    // the deadline covers a node launch and the slowest canary's load; shorter, every rollout would abort
-    const slowest = props.canaries
-      .filter((c) => known.includes(c.version))
-      .map((c) => ({ version: c.version, seconds: host.loadTimeoutSeconds(c.version) }))
-      .sort((a, b) => b.seconds - a.seconds)[0];
-    const progressDeadlineSeconds = props.progressDeadline?.toSeconds()
-      ?? Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, (slowest?.seconds ?? 0) + NODE_PROVISIONING_SECONDS);
-    if (slowest && progressDeadlineSeconds < slowest.seconds) {
-      throw errors.progressDeadlineBelowLoad(p, 'progressDeadline', progressDeadlineSeconds, slowest.version, slowest.seconds);
-    }
-    // `RequestMirror.percent` (a partial mirror: the rollout's shadow version, a shadow step below 100 %) is v1.3+
-    const partialMirror = !olderThan(props.gatewayApiVersion ?? '1.3', [1, 3]);
-    if (props.mirror && props.mirror.percent < 100 && !partialMirror) {
-      throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
-    }
-    const autoscalerWindow = (env as { readonly scaleDownDelay?: Duration }).scaleDownDelay?.toSeconds();
-    // checks added later with addCheck() still count: the spec is built once, when first needed (render time)
-    const spec = (): RolloutSpec => this.specCache ?? (this.specCache = {
-      ...buildRolloutSpec(p, {
-        name: this.name,
-        stable,
-        canaries: props.canaries,
-        steps: fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
-        stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
-        versions: model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
-        mirror: props.mirror,
-        checks: this.checks,
-        checkFailureLimit: props.checkFailureLimit,
-        progressDeadlineSeconds,
-        prewarmSeconds: props.prewarm?.toSeconds(),
-        keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
-        capacity: props.capacity,
-        placeholders: { model: model.name, environment: env.name, namespace: host.namespace },
-        // Gateway API mirrors (RequestMirror, standard); a share below 100 % needs `percent` (v1.3+)
-        shadows: {
-          canMirror: true,
-          partialMirror,
-          unsupported: (prop) => coreErrors.shadowUnsupported(p, prop),
-          partial: (prop, percent) => errors.mirrorPercentNeedsGatewayApi13(p, prop, percent),
-        },
-      }),
-      // the versions' autoscalers hold a scale-down this long (their scale-down stabilization window: live sizing
-      // reads a falling version's replicas against its share over it); `Environment` has it, IEnvironment does not
-      ...(autoscalerWindow !== undefined ? { autoscalerWindowSeconds: autoscalerWindow } : {}),
-      noData,
-      ...(fixed ? {} : { tickSeconds }),
-    });
+    this.tickSeconds = this.fixed ? 60 : tickSeconds;
+    this.settings = this.resolveSettings(tickSeconds);
     // validate the props now (errors at construction point at the caller), render from the same builder later
-    const initial = spec();
+    const initial = this.spec();
     this.specCache = undefined;
 
     // the environment attaches first: a development environment or a second rollout is refused here
-    host.attachRollout({ node: this.node, rules: () => this.rules() });
-    const backends: Record<string, KubernetesBackend> = {};
-    for (const v of rolloutVersions(initial, pins.map((x) => x.version))) backends[v] = host.backendOf(v);
-    this.target = {
-      kind: 'kubernetes',
-      namespace: host.namespace,
-      httpRoute: endpoint.httpRouteName,
-      pathPrefix: endpoint.pathPrefix,
-      backends,
-      routing,
-      // with a pin endpoint, the public route carries no pin: testers reach pinned versions only there
-      pins: props.pinEndpoint ? [] : pins,
-      // the namespace's controller serves many rollouts: each carries its own Prometheus
-      ...(fixed ? {} : { prometheusUrl: props.prometheusUrl ?? host.prometheusUrl }),
-    };
-    this.spec = spec;
-    const limits = routeLimits(initial.canaries.length, this.target);
-    const overLimit = limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE;
-    if (overLimit || limits.matches > HTTPROUTE_MAX_TOTAL_MATCHES) {
-      throw errors.tooManyRouteRules(p, 'pins', limits.rules, limits.matches);
-    }
-
-    if (props.pinEndpoint) this.renderPinEndpoint(props.pinEndpoint, pins, endpoint.gateway, endpoint.route?.metadata.toJson().labels ?? {});
-
-    this.fixed = fixed;
-    if (fixed) {
-      // the manifests hold the split and the replicas it needs: nothing for a controller to do
-      const weights = weightsAt(initial, 100);
-      for (const c of initial.canaries) host.holdFixedFloor(c.version, replicasForWeight(weights[c.version], initial.stableReplicas));
-      if (initial.mirror) host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
-      this.controllerBundleBytes = 0;
-    } else {
-      // one controller per namespace ticks every rollout of it (private/step-controller.ts): its CronJob is
-      // `model-rollout-controller`, within the 52 characters CronJob names allow
-      const controller = new StepController(this, 'Controller', {
-        image: props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
-        prometheus: prometheusMounts,
-        rollout: {
-          spec,
-          target: this.target,
-          notifications: (props.notifications ?? []).map((n, i) => n._toConfig(this.node.path, `notifications[${i}]`)),
-        },
-      });
-      this.controllerBundleBytes = controller.bundleBytes;
-    }
-
-    if (routing.kind !== 'random') {
-      new BucketFilter(this, 'BucketFilter', {
-        name: `${this.name}-bucket`,
-        namespace: props.gatewayNamespace ?? endpoint.gateway.namespace ?? env.namespace,
-        gatewayLabels: props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
-        key: routing.kind === 'headerHash' ? { header: routing.header } : { query: routing.param },
-        hostnames: endpoint.hostnames ?? [],
-        pathPrefix: endpoint.pathPrefix,
-      });
-    }
-
+    this.host.attachRollout({ node: this.node, rules: () => this.rules() });
+    this.target = this.renderTarget(initial, endpoint);
+    if (props.pinEndpoint) this.renderPinEndpoint(props.pinEndpoint, endpoint);
+    this.controllerBundleBytes = this.fixed ? this.holdFixedSplit(initial) : this.renderController();
+    const routing = this.settings.routing;
+    if (routing.kind !== 'random') this.renderBucketFilter(endpoint, routing);
     // fields the controller owns are marked on the objects, for Argo CD ignoreDifferences and the Terraform bridge
-    if (!fixed) {
+    if (!this.fixed) {
       if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
-      for (const v of Object.keys(backends)) host.claimFloor(v);
+      for (const v of Object.keys(this.target.backends)) this.host.claimFloor(v);
     }
-
-    // a surge budget the node pool can never provide: the canary's pods would stay Pending until the deadline
-    if (initial.capacity?.mode === 'surge') {
-      this.node.addValidation({
-        validate: () => {
-          const extra = initial.capacity?.maxExtraGpus ?? 0;
-          const current = initial.versions.find((v) => v.name === initial.stable);
-          const product = initial.versions.find((v) => v.name === initial.canaries[0]?.version)?.gpuProduct;
-          if (!product) return [];
-          const stableGpus = current?.gpuProduct === product ? current.gpusPerReplica * initial.stableReplicas : 0;
-          const pools = GpuNodePools.nodePools(this).filter((pool) => pool.products.some((x) => x.name === product));
-          return pools.filter((pool) => stableGpus + extra > pool.maxGpus)
-            .map((pool) => budgetAboveNodePool(p, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);
-        },
-      });
-    }
-
-    // the plan goes beside the manifests, once, when the app synthesizes (validation runs once per synth)
-    this.node.addValidation({
-      validate: () => {
-        const root = this.node.root;
-        if (root instanceof App && !this.planWritten) {
-          this.planWritten = true;
-          this.plan.writeFiles(path.resolve(root.outdir));
-        }
-        return [];
-      },
-    });
-  }
-
-  /** The pins-only HTTPRoute: static (the controller never writes it), on internal host names or a listener. */
-  private renderPinEndpoint(options: PinEndpointOptions, pins: PinSpec[], gateway: GatewayRef, labels: Record<string, string>): void {
-    const p = this.node.path;
-    if (pins.length === 0) throw errors.pinEndpointWithoutPins(p, 'pinEndpoint');
-    if (options.hostnames.length === 0) throw errors.pinEndpointWithoutHostnames(p, 'pinEndpoint.hostnames');
-    options.hostnames.forEach((h, i) => validateHostname(p, `pinEndpoint.hostnames[${i}]`, h));
-    const g = options.gateway ?? gateway;
-    new ApiObject(this, 'PinRoute', {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: `${this.target.httpRoute}-pins`, namespace: this.target.namespace, labels },
-      spec: {
-        parentRefs: [{ name: g.name, namespace: g.namespace, sectionName: g.sectionName }],
-        hostnames: options.hostnames,
-        rules: renderPinRules({ ...this.target, pins }),
-      },
-    });
+    if (initial.capacity?.mode === 'surge') this.node.addValidation({ validate: () => this.checkSurgeBudget(initial) });
+    // the plan goes beside the manifests when the app synthesizes
+    writePlanOnSynth(this, () => this.plan);
   }
 
   /** The rollout's plan: timeline, duration, GPU-hours, spec hash (checks added with `addCheck()` included). */
@@ -464,6 +287,222 @@ export class CanaryRollout extends Construct {
     this.specCache = undefined;
   }
 
+  /** A rollout needs an active environment that keeps replicas and has an HTTP endpoint. */
+  private validateEnvironment(): EndpointInfo {
+    const { env, active, scalesToZero, endpoint } = this.host;
+    const p = this.node.path;
+    if (!active) throw errors.rolloutOnInactive(p, 'environment', env.name);
+    if (scalesToZero && !env.kind.isDevelopment) throw errors.rolloutOnScaleToZero(p, 'environment', env.name);
+    if (!endpoint) throw errors.rolloutWithoutEndpoint(p, 'environment', env.name);
+    return endpoint;
+  }
+
+  /** Check the props the spec builder does not, and resolve the settings the spec and the manifests render from. */
+  private resolveSettings(tickSeconds: number): RolloutSettings {
+    const { props, host } = this;
+    const p = this.node.path;
+    const routing = (props.routing ?? Routing.random())._bind(p);
+    const pins = (props.pins ?? []).map((pin) => pin._spec());
+    validatePins(p, pins);
+    this.addDefaultChecks();
+    if (!(Number.isInteger(tickSeconds) && tickSeconds >= 10 && 60 % tickSeconds === 0)) throw errors.tickIntervalInvalid(p, 'tickInterval', tickSeconds);
+    const prometheusMounts = prometheusConnectionMounts(p, 'prometheusConnection', props.prometheusConnection);
+    this.validateChecks();
+    const noData = {
+      holdAfterSeconds: props.noDataHoldAfter?.toSeconds() ?? DEFAULT_NO_DATA.holdAfterSeconds,
+      abortAfterSeconds: props.noDataAbortAfter?.toSeconds() ?? DEFAULT_NO_DATA.abortAfterSeconds,
+    };
+    if (!(noData.holdAfterSeconds > 0 && noData.abortAfterSeconds >= noData.holdAfterSeconds)) {
+      throw errors.noDataWindowsInvalid(p, 'noDataAbortAfter', noData.holdAfterSeconds, noData.abortAfterSeconds);
+    }
+    if (this.fixed && props.steps) throw errors.stepsWithFixedSplit(p, 'steps');
+    const known = host.env.model.versions.map((v) => v.name);
+    pins.forEach((pin, i) => {
+      if (!known.includes(pin.version)) throw coreErrors.unknownVersion(p, `pins[${i}].version`, pin.version, known);
+    });
+    // `RequestMirror.percent` (a partial mirror: the rollout's shadow version, a shadow step below 100 %) is v1.3+
+    const partialMirror = !olderThan(props.gatewayApiVersion ?? '1.3', [1, 3]);
+    const progressDeadlineSeconds = this.progressDeadlineSeconds(known);
+    if (props.mirror && props.mirror.percent < 100 && !partialMirror) {
+      throw errors.mirrorPercentNeedsGatewayApi13(p, 'mirror.percent', props.mirror.percent);
+    }
+    return { routing, pins, prometheusMounts, noData, progressDeadlineSeconds, partialMirror };
+  }
+
+  /**
+   * The serving engine's checks. No check at all would promote a canary returning 20 % errors: refused, unless the
+   * user brings checks or says `defaultChecks: false`.
+   */
+  private addDefaultChecks(): void {
+    const { props, host } = this;
+    if (props.defaultChecks === false) return;
+    const engine = host.servingEngine;
+    if (engine) this.checks.push(engine.errorCheck(), engine.latencyCheck());
+    else if ((props.checks ?? []).length === 0) throw errors.noServingEngine(this.node.path, 'defaultChecks', host.env.model.name);
+  }
+
+  /** Every check's window, and a PodMonitor that scrapes often enough for the sequential tests. */
+  private validateChecks(): void {
+    const engineChecks = this.checks.length;
+    this.checks.push(...(this.props.checks ?? []));
+    this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
+    // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
+    const scrape = this.host.scrapeIntervalSeconds;
+    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m))) {
+      throw errors.scrapeSlowerThanTick(this.node.path, 'tickInterval', this.tickSeconds, scrape);
+    }
+  }
+
+  /** The deadline covers a node launch and the slowest canary's load; shorter, every rollout would abort. */
+  private progressDeadlineSeconds(known: string[]): number {
+    const slowest = this.props.canaries
+      .filter((c) => known.includes(c.version))
+      .map((c) => ({ version: c.version, seconds: this.host.loadTimeoutSeconds(c.version) }))
+      .sort((a, b) => b.seconds - a.seconds)[0];
+    const seconds = this.props.progressDeadline?.toSeconds()
+      ?? Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, (slowest?.seconds ?? 0) + NODE_PROVISIONING_SECONDS);
+    if (slowest && seconds < slowest.seconds) {
+      throw errors.progressDeadlineBelowLoad(this.node.path, 'progressDeadline', seconds, slowest.version, slowest.seconds);
+    }
+    return seconds;
+  }
+
+  /** The spec, built once when first needed (render time), so checks added with `addCheck()` still count. */
+  private spec(): RolloutSpec {
+    if (!this.specCache) this.specCache = this.buildSpec();
+    return this.specCache;
+  }
+
+  private buildSpec(): RolloutSpec {
+    const { props, host, settings } = this;
+    const env = host.env;
+    const p = this.node.path;
+    return {
+      ...buildRolloutSpec(p, {
+        name: this.name,
+        stable: this.stable,
+        canaries: props.canaries,
+        steps: this.fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
+        stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
+        versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
+        mirror: props.mirror,
+        checks: this.checks,
+        checkFailureLimit: props.checkFailureLimit,
+        progressDeadlineSeconds: settings.progressDeadlineSeconds,
+        prewarmSeconds: props.prewarm?.toSeconds(),
+        keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
+        capacity: props.capacity,
+        placeholders: { model: env.model.name, environment: env.name, namespace: host.namespace },
+        // Gateway API mirrors (RequestMirror, standard); a share below 100 % needs `percent` (v1.3+)
+        shadows: {
+          canMirror: true,
+          partialMirror: settings.partialMirror,
+          unsupported: (prop) => coreErrors.shadowUnsupported(p, prop),
+          partial: (prop, percent) => errors.mirrorPercentNeedsGatewayApi13(p, prop, percent),
+        },
+      }),
+      // live sizing reads a falling version's replicas against its share over its autoscalers' scale-down window
+      autoscalerWindowSeconds: host.autoscalerWindowSeconds,
+      noData: settings.noData,
+      ...(this.fixed ? {} : { tickSeconds: this.tickSeconds }),
+    };
+  }
+
+  /** What the controller and the route renderers work on: the route, every version's backend, the pins. */
+  private renderTarget(initial: RolloutSpec, endpoint: EndpointInfo): KubernetesTarget {
+    const { props, host, settings } = this;
+    const backends: Record<string, KubernetesBackend> = {};
+    for (const v of rolloutVersions(initial, settings.pins.map((x) => x.version))) backends[v] = host.backendOf(v);
+    const target: KubernetesTarget = {
+      kind: 'kubernetes',
+      namespace: host.namespace,
+      httpRoute: endpoint.httpRouteName,
+      pathPrefix: endpoint.pathPrefix,
+      backends,
+      routing: settings.routing,
+      // with a pin endpoint, the public route carries no pin: testers reach pinned versions only there
+      pins: props.pinEndpoint ? [] : settings.pins,
+      // the namespace's controller serves many rollouts: each carries its own Prometheus
+      ...(this.fixed ? {} : { prometheusUrl: props.prometheusUrl ?? host.prometheusUrl }),
+    };
+    const limits = routeLimits(initial.canaries.length, target);
+    const overLimit = limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE;
+    if (overLimit || limits.matches > HTTPROUTE_MAX_TOTAL_MATCHES) {
+      throw errors.tooManyRouteRules(this.node.path, 'pins', limits.rules, limits.matches);
+    }
+    return target;
+  }
+
+  /** A fixed split: the manifests hold the split and the replicas it needs, nothing for a controller to do. */
+  private holdFixedSplit(initial: RolloutSpec): number {
+    const weights = weightsAt(initial, 100);
+    for (const c of initial.canaries) this.host.holdFixedFloor(c.version, replicasForWeight(weights[c.version], initial.stableReplicas));
+    if (initial.mirror) this.host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
+    return 0;
+  }
+
+  /**
+   * One controller per namespace ticks every rollout of it (private/step-controller.ts): its CronJob is
+   * `model-rollout-controller`, within the 52 characters CronJob names allow.
+   * @returns the size of its bundle in the manifests
+   */
+  private renderController(): number {
+    const controller = new StepController(this, 'Controller', {
+      image: this.props.controllerImage ?? CanaryRollout.DEFAULT_CONTROLLER_IMAGE,
+      prometheus: this.settings.prometheusMounts,
+      rollout: {
+        spec: () => this.spec(),
+        target: this.target,
+        notifications: (this.props.notifications ?? []).map((n, i) => n._toConfig(this.node.path, `notifications[${i}]`)),
+      },
+    });
+    return controller.bundleBytes;
+  }
+
+  /** The pins-only HTTPRoute: static (the controller never writes it), on internal host names or a listener. */
+  private renderPinEndpoint(options: PinEndpointOptions, endpoint: EndpointInfo): void {
+    const p = this.node.path;
+    const pins = this.settings.pins;
+    if (pins.length === 0) throw errors.pinEndpointWithoutPins(p, 'pinEndpoint');
+    if (options.hostnames.length === 0) throw errors.pinEndpointWithoutHostnames(p, 'pinEndpoint.hostnames');
+    options.hostnames.forEach((h, i) => validateHostname(p, `pinEndpoint.hostnames[${i}]`, h));
+    const g = options.gateway ?? endpoint.gateway;
+    new ApiObject(this, 'PinRoute', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: `${this.target.httpRoute}-pins`, namespace: this.target.namespace, labels: endpoint.route?.metadata.toJson().labels ?? {} },
+      spec: {
+        parentRefs: [{ name: g.name, namespace: g.namespace, sectionName: g.sectionName }],
+        hostnames: options.hostnames,
+        rules: renderPinRules({ ...this.target, pins }),
+      },
+    });
+  }
+
+  /** Sticky routing: the gateway pods' filter that assigns each request its bucket. */
+  private renderBucketFilter(endpoint: EndpointInfo, routing: Exclude<RoutingSpec, { readonly kind: 'random' }>): void {
+    new BucketFilter(this, 'BucketFilter', {
+      name: `${this.name}-bucket`,
+      namespace: this.props.gatewayNamespace ?? endpoint.gateway.namespace ?? this.props.environment.namespace,
+      gatewayLabels: this.props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
+      key: routing.kind === 'headerHash' ? { header: routing.header } : { query: routing.param },
+      hostnames: endpoint.hostnames ?? [],
+      pathPrefix: endpoint.pathPrefix,
+    });
+  }
+
+  /** A surge budget the node pool can never provide: the canary's pods would stay Pending until the deadline. */
+  private checkSurgeBudget(initial: RolloutSpec): string[] {
+    const extra = initial.capacity?.maxExtraGpus ?? 0;
+    const current = initial.versions.find((v) => v.name === initial.stable);
+    const product = initial.versions.find((v) => v.name === initial.canaries[0]?.version)?.gpuProduct;
+    if (!product) return [];
+    const stableGpus = current?.gpuProduct === product ? current.gpusPerReplica * initial.stableReplicas : 0;
+    const pools = GpuNodePools.nodePools(this).filter((pool) => pool.products.some((x) => x.name === product));
+    return pools.filter((pool) => stableGpus + extra > pool.maxGpus)
+      .map((pool) => errors.budgetAboveNodePool(this.node.path, 'capacity.maxExtraGpus', extra, product, stableGpus, pool.maxGpus).withoutPath);
+  }
+
   /**
    * A sequential test reads each tick's window once: with sub-minute ticks, counts over a fixed range (`[1m]`) would
    * count every request several times and abort healthy canaries. Their queries must range over `[{{window}}]`.
@@ -476,12 +515,22 @@ export class CanaryRollout extends Construct {
     }
   }
 
-  /** The route rules the manifests carry: every canary at 0 until the controller has their capacity ready. */
+  /** The route rules the manifests carry: a fixed split is the route itself; a ramp starts with every canary at 0. */
   private rules(): HttpRouteRule[] {
     const spec = this.spec();
-    // a fixed split is the route itself; a ramp starts with every canary at 0 until its capacity is ready
     return renderHttpRouteRules(spec, this.target, this.fixed ? weightsAt(spec, 100) : abortWeights(spec));
   }
+}
+
+/** The settings a rollout resolves from its props, checked. */
+interface RolloutSettings {
+  readonly routing: RoutingSpec;
+  readonly pins: PinSpec[];
+  readonly prometheusMounts?: PrometheusConnectionMounts;
+  readonly noData: NoDataPolicySpec;
+  readonly progressDeadlineSeconds: number;
+  /** Whether the Gateway API CRDs have `RequestMirror.percent` (v1.3+). */
+  readonly partialMirror: boolean;
 }
 
 function isSequential(metric: Metric): boolean {
@@ -495,4 +544,3 @@ function olderThan(version: string, min: [number, number]): boolean {
   return major < min[0] || (major === min[0] && (minor ?? 0) < min[1]);
 }
 
-/** 8 hex digits of a polynomial hash mod 2^32: keeps a shortened name unique. */

@@ -150,21 +150,13 @@ export class Environment extends Construct implements IEnvironment {
     validateDns1123Label(p, 'name', this.name);
     this.kind = props.kind ?? EnvironmentKind.fromName(this.name);
     this.namespace = props.namespace ?? Chart.of(this).namespace;
-    const a = props.autoscaling ?? {};
-    const dev = this.kind.isDevelopment;
-    this.minReplicas = a.minReplicas ?? (dev ? 0 : 1);
-    this.maxReplicas = a.maxReplicas ?? (dev ? 1 : 4);
-    for (const [prop, v] of [['autoscaling.minReplicas', this.minReplicas], ['autoscaling.maxReplicas', this.maxReplicas]] as const) {
-      if (!Number.isInteger(v) || v < 0) throw errors.replicaCountInvalid(p, prop, v);
-    }
-    if (this.minReplicas > this.maxReplicas) throw errors.minAboveMax(p, 'autoscaling.minReplicas', this.minReplicas, this.maxReplicas);
-    if (dev && this.maxReplicas > 1) throw errors.developmentTooManyReplicas(p, 'autoscaling.maxReplicas', this.maxReplicas);
-    if (this.maxReplicas < 1) throw errors.maxReplicasZero(p, 'autoscaling.maxReplicas', this.maxReplicas);
-    this.concurrencyTarget = a.concurrencyTarget ?? 4;
-    if (!(this.concurrencyTarget > 0)) throw errors.concurrencyTargetInvalid(p, 'autoscaling.concurrencyTarget', this.concurrencyTarget);
-    this.scaleUpWindow = a.scaleUpWindow ?? Duration.seconds(60);
-    this.scaleDownDelay = a.scaleDownDelay ?? Duration.seconds(900);
-    this.autoscaler = a.autoscaler ?? Autoscaler.keda();
+    const scaling = resolveAutoscaling(p, props.autoscaling ?? {}, this.kind.isDevelopment);
+    this.minReplicas = scaling.minReplicas;
+    this.maxReplicas = scaling.maxReplicas;
+    this.concurrencyTarget = scaling.concurrencyTarget;
+    this.scaleUpWindow = scaling.scaleUpWindow;
+    this.scaleDownDelay = scaling.scaleDownDelay;
+    this.autoscaler = scaling.autoscaler;
     this.active = props.active ?? true;
     this.destroyProtection = props.destroyProtection ?? this.kind.isProduction;
     this.pathPrefix = props.pathPrefix;
@@ -190,51 +182,8 @@ export class Environment extends Construct implements IEnvironment {
     this.ensureVersion(this._current);
     if (this.scalesToZero) this.node.addValidation({ validate: () => this.checkNodePoolForZero() });
 
-    if (this.active && props.gateway) {
-      const endpoint = new Endpoint(this, 'Endpoint', {
-        name: objectName,
-        namespace: this.namespace,
-        labels: this.labels(),
-        gateway: props.gateway,
-        hostnames: props.hostnames,
-        rules: () => this.routeRules(),
-      });
-      if (this.scalesToZero) {
-        new ScaleToZero(this, 'ScaleToZero', {
-          name: objectName,
-          namespace: this.namespace,
-          labels: this.labels(),
-          hostnames: props.hostnames!,
-          pathPrefix: this.pathPrefix,
-          port: scope.port,
-          concurrencyTarget: this.concurrencyTarget,
-          scaleDownDelay: this.scaleDownDelay,
-          currentObjectName: () => this._workloads.get(this._current)!.objectName,
-          loadTimeout: () => this.model.version(this._current).loadTimeout,
-          responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
-          api: props.autoscaling?.scaleToZeroApi ?? ScaleToZeroApi.HTTP_SCALED_OBJECT,
-          maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
-        });
-      }
-      this.endpoint = {
-        httpRouteName: objectName, gateway: props.gateway, hostnames: props.hostnames, pathPrefix: props.pathPrefix, route: endpoint.route,
-      };
-    } else if (props.gateway) {
-      this.endpoint = { httpRouteName: objectName, gateway: props.gateway, hostnames: props.hostnames, pathPrefix: props.pathPrefix };
-    }
-    if (this.pod.monitoring) {
-      const m = this.pod.monitoring;
-      new PodMonitor(this, 'Monitor', {
-        name: objectName,
-        namespace: this.namespace,
-        labels: { ...this.labels(), ...m.labels },
-        model: scope.name,
-        environment: this.name,
-        port: m.port,
-        path: m.path,
-        intervalSeconds: m.intervalSeconds,
-      });
-    }
+    this.endpoint = this.renderEndpoint(props, objectName);
+    if (this.pod.monitoring) this.renderMonitor(this.pod.monitoring, objectName);
     registerEnvironmentHost(this, this.host());
   }
 
@@ -307,6 +256,53 @@ export class Environment extends Construct implements IEnvironment {
     };
   }
 
+  /** The HTTPRoute (and, scaling to zero, the KEDA HTTP add-on's objects) of an environment with a Gateway. */
+  private renderEndpoint(props: EnvironmentProps, objectName: string): EndpointInfo | undefined {
+    if (!props.gateway) return undefined;
+    const info = { httpRouteName: objectName, gateway: props.gateway, hostnames: props.hostnames, pathPrefix: props.pathPrefix };
+    if (!this.active) return info;
+    const endpoint = new Endpoint(this, 'Endpoint', {
+      name: objectName,
+      namespace: this.namespace,
+      labels: this.labels(),
+      gateway: props.gateway,
+      hostnames: props.hostnames,
+      rules: () => this.routeRules(),
+    });
+    if (this.scalesToZero) {
+      new ScaleToZero(this, 'ScaleToZero', {
+        name: objectName,
+        namespace: this.namespace,
+        labels: this.labels(),
+        hostnames: props.hostnames!,
+        pathPrefix: this.pathPrefix,
+        port: this.model.port,
+        concurrencyTarget: this.concurrencyTarget,
+        scaleDownDelay: this.scaleDownDelay,
+        currentObjectName: () => this._workloads.get(this._current)!.objectName,
+        loadTimeout: () => this.model.version(this._current).loadTimeout,
+        responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
+        api: props.autoscaling?.scaleToZeroApi ?? ScaleToZeroApi.HTTP_SCALED_OBJECT,
+        maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
+      });
+    }
+    return { ...info, route: endpoint.route };
+  }
+
+  /** The PodMonitor that scrapes every version's pods with `model`, `environment` and `version` labels. */
+  private renderMonitor(m: NonNullable<PodSettings['monitoring']>, objectName: string): void {
+    new PodMonitor(this, 'Monitor', {
+      name: objectName,
+      namespace: this.namespace,
+      labels: { ...this.labels(), ...m.labels },
+      model: this.model.name,
+      environment: this.name,
+      port: m.port,
+      path: m.path,
+      intervalSeconds: m.intervalSeconds,
+    });
+  }
+
   /** The name of a known version, or an error at this environment's `property`. */
   private versionName(path: string, property: string, version: string): string {
     const known = this.model.versions.map((v) => v.name);
@@ -331,6 +327,7 @@ export class Environment extends Construct implements IEnvironment {
       },
       servingEngine: this.pod.servingEngine,
       scrapeIntervalSeconds: this.pod.monitoring?.intervalSeconds,
+      autoscalerWindowSeconds: this.scaleDownDelay.toSeconds(),
       backendOf: (version) => this.ensureVersion(version).backend,
       claimFloor: (version) => this.ensureVersion(version).markFloorOwned(),
       attachRollout: (router) => {
@@ -395,4 +392,26 @@ export class Environment extends Construct implements IEnvironment {
     };
     return renderHttpRouteRules({ stable: this._current, canaries: [], mirror: undefined }, target, { [this._current]: 100 });
   }
+}
+
+/** The autoscaling settings of an environment, checked; a development environment defaults to 0..1. */
+function resolveAutoscaling(path: string, a: AutoscalingOptions, dev: boolean) {
+  const minReplicas = a.minReplicas ?? (dev ? 0 : 1);
+  const maxReplicas = a.maxReplicas ?? (dev ? 1 : 4);
+  for (const [prop, v] of [['autoscaling.minReplicas', minReplicas], ['autoscaling.maxReplicas', maxReplicas]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw errors.replicaCountInvalid(path, prop, v);
+  }
+  if (minReplicas > maxReplicas) throw errors.minAboveMax(path, 'autoscaling.minReplicas', minReplicas, maxReplicas);
+  if (dev && maxReplicas > 1) throw errors.developmentTooManyReplicas(path, 'autoscaling.maxReplicas', maxReplicas);
+  if (maxReplicas < 1) throw errors.maxReplicasZero(path, 'autoscaling.maxReplicas', maxReplicas);
+  const concurrencyTarget = a.concurrencyTarget ?? 4;
+  if (!(concurrencyTarget > 0)) throw errors.concurrencyTargetInvalid(path, 'autoscaling.concurrencyTarget', concurrencyTarget);
+  return {
+    minReplicas,
+    maxReplicas,
+    concurrencyTarget,
+    scaleUpWindow: a.scaleUpWindow ?? Duration.seconds(60),
+    scaleDownDelay: a.scaleDownDelay ?? Duration.seconds(900),
+    autoscaler: a.autoscaler ?? Autoscaler.keda(),
+  };
 }

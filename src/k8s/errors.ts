@@ -116,8 +116,14 @@ export function scaleToZeroNeedsGateway(path: string, property: string) {
     "give the environment `gateway: { name: 'inference', namespace: 'gateways' }` and `hostnames`, or keep minReplicas >= 1");
 }
 
+export function budgetAboveNodePool(path: string, property: string, value: number, product: string, stableGpus: number, maxGpus: number) {
+  return configError(path, property, value,
+    `the stable version already uses ${stableGpus} ${product} GPUs and the node pool for ${product} stops at maxGpus ${maxGpus}: the budget can never be used, canary pods would stay Pending and the rollout abort at its progress deadline`,
+    `use \`maxExtraGpus: ${Math.max(0, maxGpus - stableGpus)}\` or less, or raise the GpuNodePools' \`maxGpus\` to at least ${stableGpus + value}`);
+}
+
 // ---------------------------------------------------------------------------------------------
-// Input a real cluster rejects or misreads (issue 13)
+// Input a real cluster rejects or misreads
 // ---------------------------------------------------------------------------------------------
 
 export function serviceNameNotDns1035(path: string, property: string, value: string) {
@@ -261,4 +267,28 @@ export function scrapeSlowerThanTick(path: string, property: string, tickSeconds
   return configError(path, property, rendered(`${tickSeconds} s (the PodMonitor scrapes every ${scrapeSeconds} s)`),
     'the sequential error test counts `increase()` over one tick, and Prometheus needs two samples within the window to see an increase: with fewer the canary reads as silent, the rollout holds and then rolls back',
     `scrape at least twice per tick (the Model's \`monitoring: { interval: Duration.seconds(${Math.floor(tickSeconds / 2)}) }\`), or tick less often (\`tickInterval: Duration.seconds(${Math.min(60, 60 / Math.floor(60 / (scrapeSeconds * 2)))})\`)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifiers (src/k8s/notifications.ts)
+// ---------------------------------------------------------------------------------------------
+
+export function webhookUrlSources(path: string, property: string, given: number) {
+  return configError(path, property, rendered(given === 0 ? 'neither url nor urlSecret' : 'both url and urlSecret'),
+    'a webhook notifier needs exactly one place to read its URL from',
+    'give `url` for a URL that is no secret, or `urlSecret: { name, key }` for one kept in a Secret');
+}
+
+export function webhookUrlInvalid(path: string, property: string, url: string) {
+  return configError(path, property, url, 'the webhook URL is not an http(s) URL', 'give a URL such as https://alerts.example.com/hooks/rollouts');
+}
+
+export function secretKeyIncomplete(path: string, property: string, ref: { readonly name: string; readonly key: string }) {
+  return configError(path, property, rendered(`{ name: ${JSON.stringify(ref.name)}, key: ${JSON.stringify(ref.key)} }`),
+    'the Secret reference needs a name and a key', 'give the Secret\'s name and the key of its data that holds the URL');
+}
+
+export function noEvents(path: string, property: string) {
+  return configError(path, property, rendered('[]'), 'the notifier subscribes to no event',
+    'leave `events` out for the defaults, or name at least one NotificationEvent');
 }

@@ -1,5 +1,5 @@
 import { ApiObject, Duration, Size } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { IModel } from './contracts';
 import * as errors from './errors';
 import { GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
@@ -86,8 +86,27 @@ class ClusterScopedObject extends ApiObject {
   }
 }
 
-/** Everything in a construct tree that provides GPU nodes of some products. */
-const PROVIDES = Symbol.for('cdk-model-rollout.GpuNodePools.provides');
+/** What provides GPU nodes in one app: every `GpuNodePools` and every `external()` declaration registers here. */
+interface NodePoolRegistry {
+  readonly products: Set<string>;
+  readonly pools: GpuNodePools[];
+}
+
+/** One registry per app (the root of the construct tree), so environments and rollouts read it instead of scanning. */
+const REGISTRIES = new WeakMap<IConstruct, NodePoolRegistry>();
+
+function registryOf(scope: IConstruct): NodePoolRegistry {
+  const root = scope.node.root;
+  let registry = REGISTRIES.get(root);
+  if (!registry) {
+    registry = { products: new Set(), pools: [] };
+    REGISTRIES.set(root, registry);
+  }
+  return registry;
+}
+
+/** Name of the EC2NodeClass every pool launches with. */
+const NODE_CLASS_NAME = 'model-rollout-gpu';
 
 /**
  * Karpenter NodePools (and their EC2NodeClass) for the GPU products the models' versions need: GPU instance
@@ -100,20 +119,18 @@ const PROVIDES = Symbol.for('cdk-model-rollout.GpuNodePools.provides');
 export class GpuNodePools extends Construct {
   /** Declare GPU products whose nodes are provided outside this app (managed node groups, another chart). */
   public static external(scope: Construct, products: GpuProduct[]): void {
-    const holder = new Construct(scope, `ExternalGpuNodes${products.map((p) => p.name).join('')}`);
-    (holder as any)[PROVIDES] = products.map((p) => p.name);
+    new Construct(scope, `ExternalGpuNodes${products.map((p) => p.name).join('')}`);
+    for (const p of products) registryOf(scope).products.add(p.name);
   }
 
-  /** The GPU products provided anywhere in the tree of `scope`'s root. */
+  /** The GPU products provided anywhere in the app of `scope`. */
   public static providedProducts(scope: Construct): string[] {
-    const names = new Set<string>();
-    for (const c of scope.node.root.node.findAll()) for (const p of ((c as any)[PROVIDES] ?? []) as string[]) names.add(p);
-    return [...names].sort();
+    return [...registryOf(scope).products].sort();
   }
 
-  /** The `GpuNodePools` in the tree of `scope`'s root (a rollout's GPU budget is checked against their `maxGpus`). */
+  /** The `GpuNodePools` of the app of `scope` (a rollout's GPU budget is checked against their `maxGpus`). */
   public static nodePools(scope: Construct): GpuNodePools[] {
-    return scope.node.root.node.findAll().filter((c): c is GpuNodePools => c instanceof GpuNodePools);
+    return [...registryOf(scope).pools];
   }
 
   /** The products that got a pool. */
@@ -128,87 +145,98 @@ export class GpuNodePools extends Construct {
     for (const m of props.models) for (const v of m.versions) if (v.gpu) byName.set(v.gpu.product.name, v.gpu.product);
     for (const p of props.extraProducts ?? []) byName.set(p.name, p);
     this.products = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-    (this as any)[PROVIDES] = this.products.map((p) => p.name);
     const maxGpus = props.maxGpus ?? 16;
     if (!Number.isInteger(maxGpus) || maxGpus < 1) throw errors.maxGpusInvalid(this.node.path, 'maxGpus', maxGpus);
     this.maxGpus = maxGpus;
-    const classOpts = props.nodeClass;
-    const className = 'model-rollout-gpu';
+    const drift = driftWindow(this.node.path, props.driftWindow);
+    const registry = registryOf(this);
+    registry.pools.push(this);
+    for (const p of this.products) registry.products.add(p.name);
 
-    const drift = props.driftWindow ?? { startHourUtc: 2, length: Duration.hours(4) };
-    const hours = drift.length.toHours({ integral: false });
-    const badStart = !Number.isInteger(drift.startHourUtc) || drift.startHourUtc < 0 || drift.startHourUtc > 23;
-    if (badStart || !Number.isInteger(hours) || hours < 1 || hours > 23) {
-      throw errors.driftWindowInvalid(this.node.path, 'driftWindow', `start ${drift.startHourUtc}, ${hours} h`);
-    }
-    const expireAfter = props.expireAfter ? `${props.expireAfter.toSeconds()}s` : 'Never';
-    const tgp = `${(props.terminationGracePeriod ?? Duration.hours(2)).toSeconds()}s`;
-
-    new ClusterScopedObject(this, 'NodeClass', {
-      apiVersion: 'karpenter.k8s.aws/v1',
-      kind: 'EC2NodeClass',
-      metadata: { name: className },
-      spec: {
-        role: classOpts.role,
-        amiSelectorTerms: [{ alias: classOpts.amiAlias ?? 'al2023@latest' }],
-        subnetSelectorTerms: [{ tags: { 'karpenter.sh/discovery': classOpts.discoveryTag } }],
-        securityGroupSelectorTerms: [{ tags: { 'karpenter.sh/discovery': classOpts.discoveryTag } }],
-        blockDeviceMappings: [{
-          deviceName: '/dev/xvda',
-          ebs: { volumeSize: `${(classOpts.rootVolumeSize ?? Size.gibibytes(200)).toGibibytes()}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
-        }],
-        metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 },
-      },
-    });
-
+    new ClusterScopedObject(this, 'NodeClass', { apiVersion: 'karpenter.k8s.aws/v1', kind: 'EC2NodeClass', metadata: { name: NODE_CLASS_NAME }, spec: nodeClassSpec(props.nodeClass) });
     for (const product of this.products) {
       new ClusterScopedObject(this, `Pool${product.name}`, {
         apiVersion: 'karpenter.sh/v1',
         kind: 'NodePool',
         metadata: { name: `gpu-${product.name.toLowerCase()}`, labels: { [GPU_PRODUCT_LABEL]: product.name } },
-        spec: {
-          template: {
-            metadata: { labels: { [GPU_PRODUCT_LABEL]: product.name } },
-            spec: {
-              nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: className },
-              // https://karpenter.sh/docs/concepts/disruption/#expiration (forceful in v1, budgets do not apply)
-              expireAfter,
-              terminationGracePeriod: tgp,
-              taints: [{ key: NVIDIA_GPU_RESOURCE, value: 'true', effect: 'NoSchedule' }],
-              requirements: [
-                { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: product.instanceFamilies },
-                { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
-                { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
-              ],
-            },
-          },
-          limits: { [NVIDIA_GPU_RESOURCE]: String(maxGpus) },
-          disruption: {
-            // only empty nodes go: a node serving a model is never consolidated, during a rollout or otherwise
-            consolidationPolicy: 'WhenEmpty',
-            consolidateAfter: `${(props.consolidateAfter ?? Duration.minutes(10)).toSeconds()}s`,
-            // one node at a time; drift (AMI updates) only in the daily window: a budget of 0 for Drifted is active
-            // from the window's end for the rest of the day (the most restrictive active budget wins)
-            // https://karpenter.sh/docs/concepts/disruption/#disruption-budgets
-            budgets: [
-              { nodes: '1' },
-              { nodes: '0', reasons: ['Drifted'], schedule: `0 ${(drift.startHourUtc + hours) % 24} * * *`, duration: `${24 - hours}h` },
-            ],
-          },
-        },
+        spec: nodePoolSpec(product, maxGpus, drift, props),
       });
     }
-
-    this.node.addValidation({
-      validate: () => {
-        const out: string[] = [];
-        for (const m of props.models) {
-          for (const v of m.versions) {
-            if (v.gpu && !byName.has(v.gpu.product.name)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product.name).withoutPath);
-          }
-        }
-        return out;
-      },
-    });
+    this.node.addValidation({ validate: () => this.checkProductsCovered(props.models, byName) });
   }
+
+  /** A version added after the pools were declared may need a product no pool provides. */
+  private checkProductsCovered(models: IModel[], provided: Map<string, GpuProduct>): string[] {
+    const out: string[] = [];
+    for (const m of models) {
+      for (const v of m.versions) {
+        if (v.gpu && !provided.has(v.gpu.product.name)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product.name).withoutPath);
+      }
+    }
+    return out;
+  }
+}
+
+/** The drift window, checked: a start hour of the day and a whole number of hours below a day. */
+function driftWindow(path: string, window: DriftWindow | undefined): DriftHours {
+  const drift = window ?? { startHourUtc: 2, length: Duration.hours(4) };
+  const hours = drift.length.toHours({ integral: false });
+  const badStart = !Number.isInteger(drift.startHourUtc) || drift.startHourUtc < 0 || drift.startHourUtc > 23;
+  if (badStart || !Number.isInteger(hours) || hours < 1 || hours > 23) {
+    throw errors.driftWindowInvalid(path, 'driftWindow', `start ${drift.startHourUtc}, ${hours} h`);
+  }
+  return { startHourUtc: drift.startHourUtc, hours };
+}
+
+function nodeClassSpec(o: GpuNodeClassOptions): unknown {
+  return {
+    role: o.role,
+    amiSelectorTerms: [{ alias: o.amiAlias ?? 'al2023@latest' }],
+    subnetSelectorTerms: [{ tags: { 'karpenter.sh/discovery': o.discoveryTag } }],
+    securityGroupSelectorTerms: [{ tags: { 'karpenter.sh/discovery': o.discoveryTag } }],
+    blockDeviceMappings: [{
+      deviceName: '/dev/xvda',
+      ebs: { volumeSize: `${(o.rootVolumeSize ?? Size.gibibytes(200)).toGibibytes()}Gi`, volumeType: 'gp3', encrypted: true, deleteOnTermination: true },
+    }],
+    metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1 },
+  };
+}
+
+/** A drift window resolved to whole hours. */
+interface DriftHours {
+  readonly startHourUtc: number;
+  readonly hours: number;
+}
+
+function nodePoolSpec(product: GpuProduct, maxGpus: number, drift: DriftHours, props: GpuNodePoolsProps): unknown {
+  return {
+    template: {
+      metadata: { labels: { [GPU_PRODUCT_LABEL]: product.name } },
+      spec: {
+        nodeClassRef: { group: 'karpenter.k8s.aws', kind: 'EC2NodeClass', name: NODE_CLASS_NAME },
+        // https://karpenter.sh/docs/concepts/disruption/#expiration (forceful in v1, budgets do not apply)
+        expireAfter: props.expireAfter ? `${props.expireAfter.toSeconds()}s` : 'Never',
+        terminationGracePeriod: `${(props.terminationGracePeriod ?? Duration.hours(2)).toSeconds()}s`,
+        taints: [{ key: NVIDIA_GPU_RESOURCE, value: 'true', effect: 'NoSchedule' }],
+        requirements: [
+          { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: product.instanceFamilies },
+          { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+          { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+        ],
+      },
+    },
+    limits: { [NVIDIA_GPU_RESOURCE]: String(maxGpus) },
+    disruption: {
+      // only empty nodes go: a node serving a model is never consolidated, during a rollout or otherwise
+      consolidationPolicy: 'WhenEmpty',
+      consolidateAfter: `${(props.consolidateAfter ?? Duration.minutes(10)).toSeconds()}s`,
+      // one node at a time; drift (AMI updates) only in the daily window: a budget of 0 for Drifted is active
+      // from the window's end for the rest of the day (the most restrictive active budget wins)
+      // https://karpenter.sh/docs/concepts/disruption/#disruption-budgets
+      budgets: [
+        { nodes: '1' },
+        { nodes: '0', reasons: ['Drifted'], schedule: `0 ${(drift.startHourUtc + drift.hours) % 24} * * *`, duration: `${24 - drift.hours}h` },
+      ],
+    },
+  };
 }

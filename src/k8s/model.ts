@@ -23,7 +23,8 @@ export interface SecretKeyRef {
  * Where the model server's HOME and caches live (Hugging Face downloads, vLLM/Triton/torch compile caches).
  *
  * The pods run as a non-root user (1000 by default) with no home directory in the image: HOME is `/`, which is
- * not writable, and vLLM, Hugging Face and Triton crash-loop writing `/.cache` (vllm-project/vllm#10185, #9118).
+ * not writable, and vLLM, Hugging Face and Triton crash-loop writing `/.cache`
+ * (https://github.com/vllm-project/vllm/issues/10185, https://github.com/vllm-project/vllm/issues/9118).
  * The cache volume is mounted at `/cache`, and HOME, XDG_CACHE_HOME, XDG_CONFIG_HOME, HF_HOME, VLLM_CACHE_ROOT,
  * VLLM_CONFIG_ROOT and TRITON_CACHE_DIR point into it.
  */
@@ -75,48 +76,57 @@ export interface MonitoringOptions {
   readonly interval?: Duration;
 }
 
-/** What a version may override (BentoCloud's per-version overrides). Everything defaults to the model's value. */
-export interface VersionOptions {
+/**
+ * How a model's pods serve: resources, GPUs, command and environment. A `Model` takes them as its defaults, and
+ * each version may override any of them (BentoCloud's per-version overrides); a field a version leaves unset is its
+ * model's.
+ */
+export interface ServingOptions {
+  /**
+   * Environment variables. A version's are merged over its model's.
+   * @default - none; a version: the model's
+   */
+  readonly env?: { [name: string]: string };
+  /**
+   * CPU request and limit per replica.
+   * @default Cpu.units(4); a version: the model's
+   */
+  readonly cpu?: Cpu;
+  /**
+   * Memory request and limit per replica.
+   * @default Size.gibibytes(16); a version: the model's
+   */
+  readonly memory?: Size;
+  /**
+   * GPUs per replica.
+   * @default - CPU only; a version: the model's
+   */
+  readonly gpu?: Gpu;
+  /**
+   * Container command.
+   * @default - the image's entrypoint; a version: the model's
+   */
+  readonly command?: string[];
+  /**
+   * Container arguments.
+   * @default - the image's; a version: the model's
+   */
+  readonly args?: string[];
+  /**
+   * How long loading the model may take: the startup probe allows this long before Kubernetes restarts the
+   * container, so large models are not killed while they load.
+   * @default Duration.minutes(15); a version: the model's
+   */
+  readonly loadTimeout?: Duration;
+}
+
+/** What a version sets beyond the `ServingOptions` it may override: its image and a cap on its replicas. */
+export interface VersionOptions extends ServingOptions {
   /**
    * Container image of this version.
    * @default - the model's image
    */
   readonly image?: string;
-  /**
-   * Environment variables, merged over the model's.
-   * @default - the model's
-   */
-  readonly env?: { [name: string]: string };
-  /**
-   * CPU request (and limit).
-   * @default - the model's
-   */
-  readonly cpu?: Cpu;
-  /**
-   * Memory request (and limit).
-   * @default - the model's
-   */
-  readonly memory?: Size;
-  /**
-   * GPUs per replica.
-   * @default - the model's
-   */
-  readonly gpu?: Gpu;
-  /**
-   * Container command.
-   * @default - the model's
-   */
-  readonly command?: string[];
-  /**
-   * Container arguments.
-   * @default - the model's
-   */
-  readonly args?: string[];
-  /**
-   * How long loading the model may take before the container is restarted.
-   * @default - the model's
-   */
-  readonly loadTimeout?: Duration;
   /**
    * Most replicas of this version in any environment (caps the environment's maximum).
    * @default - the environment's maximum
@@ -125,7 +135,7 @@ export interface VersionOptions {
 }
 
 /** Props of a `Model`. */
-export interface ModelProps {
+export interface ModelProps extends ServingOptions {
   /**
    * Name of the model: a DNS-1123 label, used in every object name.
    * @default - the construct id, lowercased
@@ -153,42 +163,6 @@ export interface ModelProps {
    * @default '/health'
    */
   readonly healthPath?: string;
-  /**
-   * Container command.
-   * @default - the image's entrypoint
-   */
-  readonly command?: string[];
-  /**
-   * Container arguments.
-   * @default - the image's
-   */
-  readonly args?: string[];
-  /**
-   * Environment variables of every version.
-   * @default - none
-   */
-  readonly env?: { [name: string]: string };
-  /**
-   * CPU request and limit per replica.
-   * @default Cpu.units(4)
-   */
-  readonly cpu?: Cpu;
-  /**
-   * Memory request and limit per replica.
-   * @default Size.gibibytes(16)
-   */
-  readonly memory?: Size;
-  /**
-   * GPUs per replica.
-   * @default - CPU only
-   */
-  readonly gpu?: Gpu;
-  /**
-   * How long loading the model may take: the startup probe allows this long before Kubernetes restarts the
-   * container, so large models are not killed while they load.
-   * @default Duration.minutes(15)
-   */
-  readonly loadTimeout?: Duration;
   /**
    * Run as root and without the restricted security context. Only for images that cannot run as non-root;
    * namespaces enforcing the `restricted` Pod Security Standard will reject such pods.
@@ -239,7 +213,7 @@ export interface ModelProps {
   readonly podAnnotations?: { [key: string]: string };
   /**
    * Timeout of every probe request. A saturated vLLM answers `/health` late; Kubernetes' 1 s default marks busy
-   * pods unready (scaleapi/llm-engine#255).
+   * pods unready (https://github.com/scaleapi/llm-engine/issues/255).
    * @default Duration.seconds(10)
    */
   readonly probeTimeout?: Duration;

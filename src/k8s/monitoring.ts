@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { LABEL_ENVIRONMENT, LABEL_MODEL, LABEL_VERSION } from '../core/constants';
 
 /** Prometheus' name of a pod label in service discovery: non-alphanumerics become `_`. */
-export function podLabelMeta(label: string): string {
+function podLabelMeta(label: string): string {
   return `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
 

@@ -6,7 +6,7 @@
  * @see https://docs.flagger.app/usage/alerting
  * @see https://api.slack.com/messaging/webhooks
  */
-import { configError, rendered } from '../core/errors';
+import * as errors from './errors';
 import { Trigger } from '../core/history';
 import { DEFAULT_TRIGGERS, NotifierConfig } from '../core/notifications';
 
@@ -96,10 +96,10 @@ export class Notifier {
   /** The notifier as plain data for the controller, checked. @internal */
   public _toConfig(path: string, property: string): NotifierConfig {
     const given = [this.url !== undefined, this.urlSecret !== undefined].filter(Boolean).length;
-    if (given !== 1) throw webhookUrlSources(path, property, given);
-    if (this.url !== undefined && !/^https?:\/\/\S+$/.test(this.url)) throw webhookUrlInvalid(path, property, this.url);
-    if (this.urlSecret && (!this.urlSecret.name || !this.urlSecret.key)) throw secretKeyIncomplete(path, property, this.urlSecret);
-    if (this.events !== undefined && this.events.length === 0) throw noEvents(path, property);
+    if (given !== 1) throw errors.webhookUrlSources(path, property, given);
+    if (this.url !== undefined && !/^https?:\/\/\S+$/.test(this.url)) throw errors.webhookUrlInvalid(path, property, this.url);
+    if (this.urlSecret && (!this.urlSecret.name || !this.urlSecret.key)) throw errors.secretKeyIncomplete(path, property, this.urlSecret);
+    if (this.events !== undefined && this.events.length === 0) throw errors.noEvents(path, property);
     return {
       kind: this.kind,
       ...(this.url !== undefined ? { url: this.url } : {}),
@@ -107,26 +107,4 @@ export class Notifier {
       triggers: [...new Set((this.events ?? DEFAULT_TRIGGERS) as Trigger[])],
     };
   }
-}
-
-// messages, one per rule
-
-function webhookUrlSources(path: string, property: string, given: number) {
-  return configError(path, property, rendered(given === 0 ? 'neither url nor urlSecret' : 'both url and urlSecret'),
-    'a webhook notifier needs exactly one place to read its URL from',
-    'give `url` for a URL that is no secret, or `urlSecret: { name, key }` for one kept in a Secret');
-}
-
-function webhookUrlInvalid(path: string, property: string, url: string) {
-  return configError(path, property, url, 'the webhook URL is not an http(s) URL', 'give a URL such as https://alerts.example.com/hooks/rollouts');
-}
-
-function secretKeyIncomplete(path: string, property: string, ref: NotifierSecretKey) {
-  return configError(path, property, rendered(`{ name: ${JSON.stringify(ref.name)}, key: ${JSON.stringify(ref.key)} }`),
-    'the Secret reference needs a name and a key', 'give the Secret\'s name and the key of its data that holds the URL');
-}
-
-function noEvents(path: string, property: string) {
-  return configError(path, property, rendered('[]'), 'the notifier subscribes to no event',
-    'leave `events` out for the defaults, or name at least one NotificationEvent');
 }

@@ -3,7 +3,7 @@
  * promotion, the canary gets its own on top) or `RolloutCapacity.surge({ maxExtraGpus })` (the stable version
  * shrinks as the canary grows, within a GPU budget). Its messages are in `private/capacity-rules.ts`.
  */
-import { maxExtraGpusInvalid, reserveInvalid } from './private/capacity-rules';
+import { maxExtraGpusInvalid, reserveInvalid } from '../core/errors';
 import { CapacitySpec } from '../core/spec';
 
 /** Options of `RolloutCapacity.surge()`. */

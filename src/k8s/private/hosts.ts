@@ -41,6 +41,8 @@ export interface EnvironmentHost {
   readonly prometheusUrl?: string;
   /** The model's serving engine (default checks), if any. */
   readonly servingEngine?: ServingEngine;
+  /** Scale-down stabilization window of the environment's autoscalers, in seconds. */
+  readonly autoscalerWindowSeconds: number;
   /** Scrape interval of the environment's PodMonitor, when one is synthesized. */
   readonly scrapeIntervalSeconds?: number;
   /** How long `version` may take to load (its `loadTimeout`). */

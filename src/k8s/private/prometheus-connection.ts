@@ -10,7 +10,7 @@ import * as errors from '../errors';
 import { KeyReference, PrometheusConnectionOptions } from '../prometheus-connection';
 
 /** Where the controller pod mounts what `PrometheusConnectionOptions` names (internal). */
-export const PROMETHEUS_MOUNTS = {
+const PROMETHEUS_MOUNTS = {
   ca: '/etc/model-rollout/prometheus-ca',
   token: '/etc/model-rollout/prometheus-token',
   basicAuth: '/etc/model-rollout/prometheus-basic-auth',

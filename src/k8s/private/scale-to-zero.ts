@@ -6,8 +6,8 @@
  *
  * Supported add-on versions: v0.11 to v0.15 with HTTPScaledObject (the default), v0.14 and later with
  * InterceptorRoute (`ScaleToZeroApi.INTERCEPTOR_ROUTE`). `spec.timeouts` (per-object interceptor timeouts) came
- * with v0.11 (kedacore/http-add-on#1285); without it the global defaults apply (20 s condition wait and 500 ms
- * response header in v0.13 and earlier), and every cold start of a GPU model answers 502. HTTPScaledObject is
+ * with v0.11 (https://github.com/kedacore/http-add-on/issues/1285); without it the global defaults apply (20 s
+ * condition wait and 500 ms response header in v0.13 and earlier), and every cold start of a GPU model answers 502. HTTPScaledObject is
  * deprecated from v0.14 in favour of InterceptorRoute; it is still served by v0.15.
  *
  * InterceptorRoute (http.keda.sh/v1beta1, config/crd/bases/http.keda.sh_interceptorroutes.yaml) only routes and
@@ -27,7 +27,7 @@ import { ScaleToZeroApi } from '../autoscaling';
 /** The KEDA HTTP add-on's interceptor Service (Helm chart defaults). */
 export const KEDA_INTERCEPTOR = { name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 };
 /** The add-on's external scaler (Helm chart defaults), which the `external-push` trigger of an InterceptorRoute calls. */
-export const KEDA_HTTP_EXTERNAL_SCALER = 'keda-add-ons-http-external-scaler.keda:9090';
+const KEDA_HTTP_EXTERNAL_SCALER = 'keda-add-ons-http-external-scaler.keda:9090';
 
 /** Props of `ScaleToZero`. */
 export interface ScaleToZeroProps {

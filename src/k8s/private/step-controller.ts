@@ -20,7 +20,8 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { notificationPolicyRules, workloadPolicyRules } from './rbac';
 import {
-  ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, LABEL_ROLLOUT, specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
+  ANNOTATION_BUNDLE_SHA256, ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, LABEL_ROLLOUT,
+  specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
 } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
@@ -31,10 +32,10 @@ import * as errors from '../errors';
 import { PrometheusConnectionMounts } from './prometheus-connection';
 
 /** The Job of one CronJob run ends this long after it started, before the next run (a minute later). */
-export const RUN_DEADLINE_SECONDS = 58;
+const RUN_DEADLINE_SECONDS = 58;
 
 /** Name of the namespace controller's ServiceAccount and CronJob. */
-export const NAMESPACE_CONTROLLER_NAME = 'model-rollout-controller';
+const NAMESPACE_CONTROLLER_NAME = 'model-rollout-controller';
 const COMPONENT = { 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.kubernetes.io/component': 'step-controller' };
 
 /** Props of a `StepController`. */
@@ -108,7 +109,7 @@ export class StepController extends Construct {
 }
 
 /** The controller of one namespace within one chart: created by the first rollout of that namespace. */
-export class NamespaceController extends Construct {
+class NamespaceController extends Construct {
   /** The namespace controller of `namespace` in the chart of `scope` (created with `image` on first use). */
   public static of(scope: Construct, namespace: string, image: string, prometheus?: PrometheusConnectionMounts): NamespaceController {
     const chart = Chart.of(scope);
@@ -134,7 +135,7 @@ export class NamespaceController extends Construct {
     // named by content: a new library version ships a new ConfigMap (and a one-line change in the CronJob)
     const codeName = `${NAMESPACE_CONTROLLER_NAME}-${bundle.sha256.slice(0, 10)}`;
     new k8s.KubeConfigMap(this, 'Code', {
-      metadata: { name: codeName, namespace, labels, annotations: { 'model-rollout.dev/bundle-sha256': bundle.sha256 } },
+      metadata: { name: codeName, namespace, labels, annotations: { [ANNOTATION_BUNDLE_SHA256]: bundle.sha256 } },
       data: { 'controller.js': bundle.source },
     });
     new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name: NAMESPACE_CONTROLLER_NAME, namespace, labels }, automountServiceAccountToken: true });

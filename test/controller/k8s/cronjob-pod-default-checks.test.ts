@@ -18,7 +18,6 @@ import { App, Chart, Testing, Yaml } from 'cdk8s';
 import { STATE_KEY_STATE, stateConfigMapName } from '../../../src/core/constants';
 import { ControllerState } from '../../../src/core/state';
 import { CanaryRollout, Model } from '../../../src/k8s';
-import { NAMESPACE_CONTROLLER_NAME } from '../../../src/k8s/private/step-controller';
 import { EnginePod, tgiExposition, tritonExposition } from '../../support/engine-exporters';
 import { findTool, KubeTwin, kubectlCacheDir } from '../../support/kube-twin';
 import { podRunnerUnavailable, runPod, RunningPod } from '../../support/kubelet';
@@ -79,6 +78,7 @@ if (unavailable.length > 0 && !process.env.CI) {
     let pod: RunningPod | undefined;
     let dir: string;
     let queryLog: string;
+    let cronJobName: string;
 
     beforeAll(async () => {
       if (unavailable.length > 0) throw new Error(`cannot run: ${unavailable.join('; ')}; .ci/run installs what CI needs`);
@@ -115,7 +115,12 @@ if (unavailable.length > 0 && !process.env.CI) {
       twin.seedNamespaces(NAMESPACE, 'gateways');
       front = await startTlsFront(Number(new URL(twin.url).port));
       const manifests = path.join(dir, 'manifests.yaml');
-      fs.writeFileSync(manifests, Yaml.stringify(...synth(prom.url)));
+      const objects = synth(prom.url);
+      // one CronJob: the namespace's controller ticks the three rollouts
+      const cronJobs = objects.filter((o) => o.kind === 'CronJob');
+      expect(cronJobs).toHaveLength(1);
+      cronJobName = cronJobs[0].metadata.name;
+      fs.writeFileSync(manifests, Yaml.stringify(...objects));
       const kubeconfig = twin.writeKubeconfig(dir, twin.adminToken, NAMESPACE);
       await new Promise<void>((resolve, reject) => execFile(kubectl!, [
         '--kubeconfig', kubeconfig, '--cache-dir', kubectlCacheDir(), 'apply', '--server-side', '--field-manager=platform-team', '-f', manifests,
@@ -132,7 +137,7 @@ if (unavailable.length > 0 && !process.env.CI) {
 
     test('each rollout\'s sequential test takes windows with requests of the canary and of stable; no query holds a placeholder', async () => {
       // GIVEN the CronJob as applied, its container run as the kubelet runs it
-      const cronJob = twin.object('batch/v1', 'CronJob', NAMESPACE, NAMESPACE_CONTROLLER_NAME) as any;
+      const cronJob = twin.object('batch/v1', 'CronJob', NAMESPACE, cronJobName) as any;
       expect(cronJob).toBeDefined();
       pod = runPod({ twin, apiServer: front, namespace: NAMESPACE, podSpec: cronJob!.spec.jobTemplate.spec.template.spec });
 
