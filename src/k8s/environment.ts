@@ -18,7 +18,7 @@ import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvi
 import { validateHostname, validatePathPrefix } from './private/inputs';
 import { ScaleToZero } from './private/scale-to-zero';
 import { VersionRole, VersionWorkload } from './private/version-workload';
-import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
+import { LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_MODEL, MANAGED_BY } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { validateDns1123Label, pascalCase } from '../core/names';
@@ -250,7 +250,7 @@ export class Environment extends Construct implements IEnvironment {
   public labels(): { [key: string]: string } {
     return {
       'app.kubernetes.io/name': this.model.name,
-      'app.kubernetes.io/managed-by': 'cdk-model-rollout',
+      [LABEL_MANAGED_BY]: MANAGED_BY,
       [LABEL_MODEL]: this.model.name,
       [LABEL_ENVIRONMENT]: this.name,
     };

@@ -20,7 +20,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
 import { notificationPolicyRules, workloadPolicyRules } from './rbac';
 import {
-  ANNOTATION_BUNDLE_SHA256, ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, LABEL_ROLLOUT,
+  ANNOTATION_BUNDLE_SHA256, ANNOTATION_SPEC_HASH, ENV_CONTROLLER_NAMESPACE, LABEL_MANAGED_BY, LABEL_ROLLOUT, MANAGED_BY,
   specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
 } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
@@ -36,7 +36,7 @@ const RUN_DEADLINE_SECONDS = 58;
 
 /** Name of the namespace controller's ServiceAccount and CronJob. */
 const NAMESPACE_CONTROLLER_NAME = 'model-rollout-controller';
-const COMPONENT = { 'app.kubernetes.io/managed-by': 'cdk-model-rollout', 'app.kubernetes.io/component': 'step-controller' };
+const COMPONENT = { [LABEL_MANAGED_BY]: MANAGED_BY, 'app.kubernetes.io/component': 'step-controller' };
 
 /** Props of a `StepController`. */
 export interface StepControllerProps {
