@@ -30,6 +30,11 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const HERE = __dirname;
 const BUILD = path.join(HERE, '.build');
 /**
+ * The package build's own folder: the transpile build (the flavor test's) and the jsii compile (the package, and the
+ * Python flavor built from it) may run at the same time in one test run, and each rewrites its lib/.
+ */
+const PACKAGE_BUILD = path.join(HERE, '.build-package');
+/**
  * The reference build for the flavor test: the same transpile of src/ without rewriting. It lives in flavors/.build/,
  * where `cdktf`, its providers, constructs 10.8 and cdk8s resolve from the repository's node_modules.
  */
@@ -165,7 +170,7 @@ function transpile(flavor, { files, changed }) {
 }
 
 /** Step 3: the publishable package, compiled by jsii, packed into dist/cdktn/. */
-function buildPackage() {
+function buildPackage(dir) {
   const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const tpl = JSON.parse(fs.readFileSync(path.join(HERE, 'package.template.json'), 'utf8'));
   const pkg = {
@@ -176,20 +181,20 @@ function buildPackage() {
     license: rootPkg.license,
   };
   delete pkg['//'];
-  writeIfChanged(path.join(BUILD, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
-  fs.copyFileSync(path.join(ROOT, 'LICENSE'), path.join(BUILD, 'LICENSE'));
-  fs.copyFileSync(path.join(HERE, 'README.md'), path.join(BUILD, 'README.md'));
+  writeIfChanged(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+  fs.copyFileSync(path.join(ROOT, 'LICENSE'), path.join(dir, 'LICENSE'));
+  fs.copyFileSync(path.join(HERE, 'README.md'), path.join(dir, 'README.md'));
   // the root's compiler options (rootDir src, outDir lib, strict), which jsii validates
-  fs.copyFileSync(path.join(ROOT, 'tsconfig.json'), path.join(BUILD, 'tsconfig.json'));
-  writeIfChanged(path.join(BUILD, '.npmignore'), ['/src/', '/examples/', '/tsconfig.json', '*.tsbuildinfo', '!/lib/**/*.d.ts', '!/assets/', '!/.jsii', ''].join('\n'));
-  fs.rmSync(path.join(BUILD, 'lib'), { recursive: true, force: true });
+  fs.copyFileSync(path.join(ROOT, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+  writeIfChanged(path.join(dir, '.npmignore'), ['/src/', '/examples/', '/tsconfig.json', '*.tsbuildinfo', '!/lib/**/*.d.ts', '!/assets/', '!/.jsii', ''].join('\n'));
+  fs.rmSync(path.join(dir, 'lib'), { recursive: true, force: true });
   const jsii = path.join(ROOT, 'node_modules', '.bin', 'jsii');
-  console.log('flavors/cdktn: jsii compile of .build (against cdktn, @cdktn/provider-aws, constructs 10.7)');
-  execFileSync(jsii, ['--silence-warnings=reserved-word'], { cwd: BUILD, stdio: 'inherit' });
-  execFileSync(process.execPath, [path.join(ROOT, 'projenrc', 'lazy-submodules.js'), 'lib/index.js'], { cwd: BUILD, stdio: 'inherit' });
+  console.log(`flavors/cdktn: jsii compile of ${path.relative(HERE, dir)} (against cdktn, @cdktn/provider-aws, constructs 10.7)`);
+  execFileSync(jsii, ['--silence-warnings=reserved-word'], { cwd: dir, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'projenrc', 'lazy-submodules.js'), 'lib/index.js'], { cwd: dir, stdio: 'inherit' });
   const dist = path.join(ROOT, 'dist', 'cdktn');
   fs.mkdirSync(dist, { recursive: true });
-  const out = execFileSync('npm', ['pack', '--pack-destination', dist, '--json'], { cwd: BUILD, encoding: 'utf8' });
+  const out = execFileSync('npm', ['pack', '--pack-destination', dist, '--json'], { cwd: dir, encoding: 'utf8' });
   const info = JSON.parse(out)[0];
   console.log(`flavors/cdktn: ${path.join('dist', 'cdktn', info.filename)}: ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${info.entryCount} files`);
 }
@@ -199,15 +204,15 @@ function buildPackage() {
  * Returns the build folder.
  */
 function build(argv = [], name = 'cdktn') {
-  const flavor = FLAVORS[name];
   const pack = argv.includes('--package');
+  const flavor = pack ? { ...FLAVORS[name], dir: PACKAGE_BUILD } : FLAVORS[name];
   const t0 = Date.now();
   const sources = copySources(flavor);
   copyAssets(flavor);
   let what;
   if (pack) {
     if (name !== 'cdktn') throw new Error('only the cdktn flavor is packaged here (the main package is the projen build)');
-    buildPackage();
+    buildPackage(flavor.dir);
     what = 'package';
   } else {
     what = `transpile-only, ${transpile(flavor, sources)} file(s) transpiled`;
@@ -216,7 +221,7 @@ function build(argv = [], name = 'cdktn') {
   return flavor.dir;
 }
 
-module.exports = { rewriteImports, exampleSource: (name) => exampleSource(FLAVORS[name]), build, BUILD, BUILD_CDKTF };
+module.exports = { rewriteImports, exampleSource: (name) => exampleSource(FLAVORS[name]), build, BUILD, BUILD_CDKTF, PACKAGE_BUILD };
 if (require.main === module) {
   const argv = process.argv.slice(2);
   const flavor = argv.find((a) => a.startsWith('--flavor='))?.slice('--flavor='.length) ?? 'cdktn';

@@ -128,7 +128,7 @@ async function buildPython() {
   };
 }
 
-module.exports = { buildPython, findPython, pythonEnv, VENV_PYTHON, BUILD };
+module.exports = { buildPython, findPython, pythonEnv, run, VENV_PYTHON, BUILD };
 
 if (require.main === module) {
   buildPython().then((r) => {

@@ -24,8 +24,9 @@ const WAITING = new Set([
   'test/controller/prometheus.test.ts',
   // the CronJob pod against a real Prometheus: ticks on the wall clock, every 10 s
   'test/controller/k8s/cronjob-pod-default-checks.test.ts',
-  // builds the Python package and runs pytest: waits on pip, jsii-pacmak and Python's own processes
+  // build the Python packages and run Python: wait on pip, jsii-pacmak and Python's own processes
   'test/flavors/python.test.ts',
+  'test/flavors/cdktn-python.test.ts',
 ]);
 const CPU_FILES_BETWEEN_WAITING = 2;
 

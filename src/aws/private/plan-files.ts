@@ -9,5 +9,7 @@ import { RolloutPlan } from '../../rollout/rollout-plan';
 /** Write `plan` into its stack's output directory (`stacks/<stack id>`) after `app.synth()` has written the stacks. */
 export function writePlanOnSynth(scope: IConstruct, plan: () => RolloutPlan): void {
   const app = scope.node.root;
-  if (app instanceof App) shared.writePlanOnSynth(app, `stacks/${TerraformStack.of(scope).node.id}`, plan);
+  // cdktf validates one stack at a time (`TerraformStack.runAllValidations`): the stack hosts the step
+  const stack = TerraformStack.of(scope);
+  if (app instanceof App) shared.writePlanOnSynth(stack, () => app.outdir, `stacks/${stack.node.id}`, plan);
 }
