@@ -105,6 +105,8 @@ export const ENV_CONTROLLER_SCHEDULE_NAME = 'ROLLOUT_SCHEDULE_NAME';
 export const ENV_CONTROLLER_EKS_CLUSTER = 'ROLLOUT_EKS_CLUSTER';
 export const ENV_CONTROLLER_EKS_ENDPOINT = 'ROLLOUT_EKS_ENDPOINT';
 export const ENV_CONTROLLER_EKS_CA = 'ROLLOUT_EKS_CA';
+/** DNS suffix of the Lambda's AWS partition (`amazonaws.com`, `amazonaws.com.cn`, ...): the hosts it signs requests for. */
+export const ENV_CONTROLLER_AWS_DNS_SUFFIX = 'ROLLOUT_AWS_DNS_SUFFIX';
 export const ENV_CONTROLLER_PROMETHEUS_URL = 'ROLLOUT_PROMETHEUS_URL';
 /** File holding the PEM CA bundle that signed Prometheus' certificate (mounted from a ConfigMap or Secret). */
 export const ENV_CONTROLLER_PROMETHEUS_CA_FILE = 'ROLLOUT_PROMETHEUS_CA_FILE';

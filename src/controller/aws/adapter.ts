@@ -13,7 +13,7 @@ import { RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
-import { specParameterIncomplete } from '../errors';
+import { alarmNotFound, alarmUnreadable, specParameterIncomplete } from '../errors';
 import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
@@ -256,7 +256,17 @@ export class TargetGroupCapacity implements Capacity {
   }
 }
 
-/** CloudWatch alarms as metrics: each alarm judges every canary (the constructs point it at the canary's target group). */
+/** DescribeAlarms takes at most 100 names a call (`AlarmNames`, "Maximum number of 100 items"). */
+const DESCRIBE_ALARMS_MAX_NAMES = 100;
+
+/**
+ * CloudWatch alarms as metrics: each alarm judges every canary (the constructs point it at the canary's target
+ * group). Metric and composite alarms are both read: DescribeAlarms returns only metric alarms unless `AlarmTypes`
+ * names `CompositeAlarm` too. An alarm that DescribeAlarms does not return (misspelled, deleted, in another region)
+ * or cannot read (denied, throttled) is a measurement error, never "no data": the engine holds the weights and aborts
+ * after `measurementErrorAbortSeconds`.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+ */
 export class AlarmMetrics implements Metrics {
   constructor(private readonly cw: CloudWatchClient) {}
 
@@ -267,13 +277,33 @@ export class AlarmMetrics implements Metrics {
     const observed: Record<string, MetricObservation> = {};
     if (names.length > 0) {
       try {
-        const out = await this.cw.send(new DescribeAlarmsCommand({ AlarmNames: names }));
-        const states = new Map((out.MetricAlarms ?? []).map((a) => [a.AlarmName, a.StateValue]));
-        for (const m of alarmMetrics) observed[m.name] = { alarmState: (states.get(m.alarmName) as MetricObservation['alarmState']) ?? 'INSUFFICIENT_DATA' };
+        const states = await this.alarmStates(names);
+        for (const m of alarmMetrics) {
+          const state = states.get(m.alarmName);
+          observed[m.name] = state ? { alarmState: state as MetricObservation['alarmState'] } : { error: alarmNotFound(m.alarmName) };
+        }
       } catch (e) {
-        for (const m of alarmMetrics) observed[m.name] = { error: (e as Error).message };
+        for (const m of alarmMetrics) observed[m.name] = { error: alarmUnreadable(m.alarmName, (e as Error).message) };
       }
     }
     return Object.fromEntries(versions.map((v) => [v, { ...observed }]));
+  }
+
+  /** State of every alarm named (metric and composite), by name: 100 names a call, every page. */
+  private async alarmStates(names: readonly string[]): Promise<Map<string, string | undefined>> {
+    const states = new Map<string, string | undefined>();
+    for (let i = 0; i < names.length; i += DESCRIBE_ALARMS_MAX_NAMES) {
+      let token: string | undefined;
+      do {
+        const out = await this.cw.send(new DescribeAlarmsCommand({
+          AlarmNames: names.slice(i, i + DESCRIBE_ALARMS_MAX_NAMES),
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          NextToken: token,
+        }));
+        for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) if (a.AlarmName) states.set(a.AlarmName, a.StateValue);
+        token = out.NextToken;
+      } while (token);
+    }
+    return states;
   }
 }
