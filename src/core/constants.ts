@@ -93,6 +93,13 @@ export function specParameterName(rollout: string): string {
  * The spec stays in the SSM spec parameter (Terraform-owned), which also names the table for the CLI.
  */
 export const ENV_CONTROLLER_DYNAMODB_TABLE = 'ROLLOUT_DYNAMODB_TABLE';
+/**
+ * Partition keys of the state table's items: the controller's state (`pk = "state"`, written by the controller only)
+ * and the operators' commands (`pk = "command"`, written by the CLI only); IAM's `dynamodb:LeadingKeys` keeps each
+ * writer to its partition.
+ */
+export const STATE_TABLE_STATE_PARTITION = 'state';
+export const STATE_TABLE_COMMAND_PARTITION = 'command';
 /** Conventional name of a rollout's state table (AWS): 3 to 255 characters of [A-Za-z0-9_.-]. */
 export function stateTableName(rollout: string): string {
   return `model-rollout-${rollout}`;

@@ -7,6 +7,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { STATE_TABLE_COMMAND_PARTITION, STATE_TABLE_STATE_PARTITION } from '../../core/constants';
 import { AwsTarget } from '../../core/contract/target';
 import { renderAlbForward, weightsFromForward } from '../../core/routes/alb';
 import { RolloutRuntimeError } from '../../core/runtime-errors';
@@ -33,8 +34,8 @@ export interface SpecDocument {
  *   them, each once (`attribute_not_exists`); nobody rewrites or deletes them. The controller records the highest
  *   seq it handled in its state (`commandSeq`), so reading the commands after it is all a tick needs.
  */
-const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
-const COMMAND_PARTITION = 'command';
+const STATE_ITEM_KEY = { pk: { S: STATE_TABLE_STATE_PARTITION }, sk: { N: '0' } } as const;
+const COMMAND_PARTITION = STATE_TABLE_COMMAND_PARTITION;
 
 /** DynamoDB's answer to a write whose condition was false: nothing was written. */
 function conditionFailed(e: unknown): boolean {
