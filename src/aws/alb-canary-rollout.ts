@@ -192,6 +192,16 @@ export interface AlbCanaryRolloutProps {
    */
   readonly dashboard?: boolean;
   /**
+   * Append the environment's name to the rollout's names (see `name`). `false` keeps the names releases before
+   * environment names gave (`<name>-<version>` target groups, `/model-rollout/<name>/spec`, `<name>-rollout-controller`):
+   * set it when upgrading a rollout those releases deployed, so that Terraform updates its protected target groups
+   * and spec parameter in place instead of planning their replacement (which `prevent_destroy` refuses). The
+   * Terraform addresses did not change between those releases: no `moved` block is needed. Only one environment
+   * of a model in an account can keep those names.
+   * @default true
+   */
+  readonly environmentInNames?: boolean;
+  /**
    * Name of the rollout (DNS-1123). With an environment, the environment's name is appended, so staging and
    * production of one model coexist in an account: target groups are `<name>-<environment>-<version>` (32
    * characters at most), and the SSM spec parameter, state table, function, schedule and alarms follow.
@@ -437,7 +447,8 @@ interface ResolvedProps {
 function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedProps {
   const p = scope.node.path;
   const env = props.environment;
-  const name = env && !props.name.endsWith(`-${env.name}`) ? `${props.name}-${env.name}` : props.name;
+  const append = env && (props.environmentInNames ?? true) && !props.name.endsWith(`-${env.name}`);
+  const name = append ? `${props.name}-${env.name}` : props.name;
   const host = env ? environmentHost(env, p, 'environment') : undefined;
   if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
   if (host && !host.active) throw errors.rolloutOnInactiveEnvironment(p, 'environment', host.env.name);

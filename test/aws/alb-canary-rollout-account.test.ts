@@ -103,7 +103,8 @@ describe('AlbCanaryRollout in a production account', () => {
     new AwsProvider(stack, 'Aws', { region: 'us-east-1' });
     const r = new AlbCanaryRollout(stack, 'Rollout', albRolloutProps({ checks: [Metric.cloudWatchAlarm('llama-slo')] }));
     app.synth();
-    const doc = JSON.parse(Object.values(JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'stack', 'cdk.tf.json'), 'utf8')).resource.aws_ssm_parameter as any)[0].value);
+    const tf = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'stack', 'cdk.tf.json'), 'utf8'));
+    const doc = JSON.parse((Object.values(tf.resource.aws_ssm_parameter) as any[])[0].value);
     const plan = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'stack', 'llama.rollout.json'), 'utf8')).plan;
     const alarms = ['llama-slo', ...['5xx-share', 'connection-errors', 'unhealthy-targets', 'p99-latency'].map((a) => `llama-v2-${a}`)];
     expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual(alarms);
