@@ -111,7 +111,7 @@ describe('examples/aws-eks-gpu', () => {
     const fn = Object.values(tf.resource.aws_lambda_function)[0] as any;
     const role = fn.role.replace(/\.arn\}$/, '.name}');
     const allowed = (Object.values(tf.resource.aws_iam_role_policy) as any[]).filter((p) => p.role === role)
-      .flatMap((p) => JSON.parse(p.policy).Statement).filter((st: any) => st.Effect === 'Allow').flatMap((st: any) => [].concat(st.Action));
+      .flatMap((p) => JSON.parse(p.policy).Statement).filter((st: any) => st.Effect === 'Allow').flatMap((st: any): string[] => [].concat(st.Action));
     expect(actions.filter((a) => !allowed.includes(a))).toEqual([]);
     // nothing granted that the bundle does not call, but the network interfaces Lambda manages for a VPC function
     expect(allowed.filter((a: string) => !actions.includes(a) && !a.startsWith('ec2:') && !a.startsWith('logs:'))).toEqual([]);
