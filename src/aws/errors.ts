@@ -88,7 +88,7 @@ export function nodeGroupNameTooLong(path: string, property: string, value: stri
 
 export function rolloutOnInactiveEnvironment(path: string, property: string, env: string) {
   return configError(path, property, env, `environment "${env}" is inactive (\`active: false\`): its versions have no replicas for the listener rule to split traffic between`,
-    'activate the environment, or remove the rollout (the environment then answers 404 through `AlbInactiveEnvironment` on the same listener rule priority)');
+    'activate the environment (`active: true`) for the rollout, or remove the rollout while the environment is inactive');
 }
 
 export function prometheusCheckOnAlb(path: string, property: string, metric: string) {
