@@ -23,6 +23,7 @@ import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
+import type { SpecDocument } from '../controller/aws/adapter';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS, stateTableName } from '../core/constants';
 import { AwsTarget } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
@@ -30,7 +31,6 @@ import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { IEnvironment } from '../k8s/contracts';
 import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
 import { NODE_PROVISIONING_SECONDS } from '../k8s/private/version-workload';
-import type { SpecDocument } from '../controller/aws/adapter';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions } from '../rollout/canary';
 import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spec';
@@ -265,7 +265,12 @@ export class AlbCanaryRollout extends Construct {
     if (props.defaultAlarms ?? true) {
       const canaryGroups = Object.fromEntries(spec.canaries.map((c) => [c.version, weighted.targetGroups[c.version]]));
       this.alarms.push(...new CanaryAlarms(this, 'Alarms', {
-        ...props.alarms, namePrefix: name, rolloutName: name, listenerArn: props.listenerArn, targetGroups: canaryGroups, stableTargetGroup: weighted.targetGroups[spec.stable],
+        ...props.alarms,
+        namePrefix: name,
+        rolloutName: name,
+        listenerArn: props.listenerArn,
+        targetGroups: canaryGroups,
+        stableTargetGroup: weighted.targetGroups[spec.stable],
       }).alarms);
     }
     const workloads = host ? this.bindWorkloads(host, involved, weighted, props.loadBalancerSecurityGroupId, lifecycle) : undefined;

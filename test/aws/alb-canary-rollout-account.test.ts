@@ -7,13 +7,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Chart, Duration, Testing as K8sTesting } from 'cdk8s';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { Chart, Duration, Testing as K8sTesting } from 'cdk8s';
 import 'cdktf/lib/testing/adapters/jest';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { AlbCanaryRollout, AlbCanaryRolloutProps } from '../../src/aws';
-import { NODE_PROVISIONING_SECONDS } from '../../src/k8s/private/version-workload';
 import { Environment, Model } from '../../src/k8s';
+import { NODE_PROVISIONING_SECONDS } from '../../src/k8s/private/version-workload';
 import { AnalysisGate, Gpu, GpuProduct, Metric, RolloutPlan, Step, Steps } from '../../src/rollout';
 import { albRolloutProps } from '../support/alb-fixture';
 
@@ -93,7 +93,8 @@ describe('AlbCanaryRollout in a production account', () => {
     // without an environment: the default load timeout (15 min) and a node launch (10 min)
     expect(deadline({})).toBe(15 * 60 + NODE_PROVISIONING_SECONDS);
     // with one: the canary's load timeout and a node launch
-    expect(deadline({ versions: undefined, stableVersion: undefined, environment: environment({ loadTimeout: Duration.minutes(40) }), eks: EKS })).toBe(40 * 60 + NODE_PROVISIONING_SECONDS);
+    const withEnvironment = { versions: undefined, stableVersion: undefined, environment: environment({ loadTimeout: Duration.minutes(40) }), eks: EKS };
+    expect(deadline(withEnvironment)).toBe(40 * 60 + NODE_PROVISIONING_SECONDS);
   });
 
   test('the plan is built from the document the controller reads: its checks are the alarms the controller judges', () => {

@@ -190,18 +190,24 @@ describe('AWS adapter with mocked SDK clients', () => {
   test('disabling the schedule sends back every field GetSchedule returned (UpdateSchedule resets what it is not sent)', async () => {
     const now = Date.parse('2026-12-01T00:00:00Z');
     const kept = {
-      Name: 'llama-rollout-tick', GroupName: 'default', State: 'ENABLED' as const,
-      ScheduleExpression: 'rate(1 minute)', ScheduleExpressionTimezone: 'Europe/Paris', Description: 'tick',
-      EndDate: new Date(now + 30 * 86400_000), KmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1', ActionAfterCompletion: 'NONE' as const,
+      Name: 'llama-rollout-tick',
+      GroupName: 'default',
+      State: 'ENABLED' as const,
+      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      Description: 'tick',
+      EndDate: new Date(now + 30 * 86400_000),
+      KmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1',
+      ActionAfterCompletion: 'NONE' as const,
       FlexibleTimeWindow: { Mode: 'OFF' as const },
       Target: { Arn: 'arn:aws:lambda:us-east-1:111122223333:function:f', RoleArn: 'arn:aws:iam::111122223333:role/tick', RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:111122223333:dlq' } },
     };
     // the schedule as EventBridge Scheduler keeps it: UpdateSchedule replaces it with the request, defaults for the rest
-    let stored: Record<string, unknown> = { ...kept, StartDate: new Date(now - 86400_000), Arn: 'arn:aws:scheduler:us-east-1:111122223333:schedule/default/llama-rollout-tick' };
-    sched.on(GetScheduleCommand).callsFake(() => stored);
-    sched.on(UpdateScheduleCommand).callsFake((input) => { stored = { Arn: stored.Arn, GroupName: 'default', ActionAfterCompletion: 'NONE', ...input }; return {}; });
+    let schedule: Record<string, unknown> = { ...kept, StartDate: new Date(now - 86400_000), Arn: 'arn:aws:scheduler:us-east-1:111122223333:schedule/default/llama-rollout-tick' };
+    sched.on(GetScheduleCommand).callsFake(() => schedule);
+    sched.on(UpdateScheduleCommand).callsFake((input) => { schedule = { Arn: schedule.Arn, GroupName: 'default', ActionAfterCompletion: 'NONE', ...input }; return {}; });
     expect(await disableSchedule(new SchedulerClient({}), 'llama-rollout-tick', now)).toBe(true);
-    expect(stored).toEqual({ ...kept, State: 'DISABLED', Arn: stored.Arn });
+    expect(schedule).toEqual({ ...kept, State: 'DISABLED', Arn: schedule.Arn });
   });
 
   test('missing environment variables name what to set', async () => {
@@ -225,8 +231,8 @@ function describeAlarms(alarms: Array<{ name: string; type: 'MetricAlarm' | 'Com
 
 describe('EKS token', () => {
   test('is signed for the STS host of the region\'s partition (China, GovCloud, ISO)', () => {
-    const hostOf = (region: string, env: NodeJS.ProcessEnv = {}) => new URL(Buffer.from(
-      eksToken('gpu', region, { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, new Date(0), dnsSuffix(env, region)).slice(11), 'base64url').toString()).host;
+    const hostOf = (region: string, lambdaEnv: NodeJS.ProcessEnv = {}) => new URL(Buffer.from(
+      eksToken('gpu', region, { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, new Date(0), dnsSuffix(lambdaEnv, region)).slice(11), 'base64url').toString()).host;
     expect(hostOf('cn-north-1')).toBe('sts.cn-north-1.amazonaws.com.cn');
     expect(hostOf('us-gov-west-1')).toBe('sts.us-gov-west-1.amazonaws.com');
     expect(hostOf('us-iso-east-1')).toBe('sts.us-iso-east-1.c2s.ic.gov');
