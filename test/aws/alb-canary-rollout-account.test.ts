@@ -93,7 +93,8 @@ describe('AlbCanaryRollout in a production account', () => {
     // without an environment: the default load timeout (15 min) and a node launch (10 min)
     expect(deadline({})).toBe(15 * 60 + NODE_PROVISIONING_SECONDS);
     // with one: the canary's load timeout and a node launch
-    const withEnvironment = { versions: undefined, stableVersion: undefined, environment: environment({ loadTimeout: Duration.minutes(40) }), eks: EKS };
+    const env40 = environment({ loadTimeout: Duration.minutes(40) });
+    const withEnvironment = { versions: undefined, stableVersion: undefined, environment: env40, eks: EKS };
     expect(deadline(withEnvironment)).toBe(40 * 60 + NODE_PROVISIONING_SECONDS);
   });
 
