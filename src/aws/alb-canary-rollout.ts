@@ -336,12 +336,14 @@ export class AlbCanaryRollout extends Construct {
   /** Treat another alarm as a check: in ALARM, the canary fails. */
   public addAlarm(alarm: CloudwatchMetricAlarm): void {
     this.alarms.push(alarm);
+    this.specDocumentCache = undefined;
   }
 
   /** Check another metric at every tick (like `checks`). */
   public addCheck(metric: Metric): void {
     this.checks.push(metric);
     this.specCache = undefined;
+    this.specDocumentCache = undefined;
     try {
       refusePrometheus(this.node.path, this.spec());
     } catch (e) {

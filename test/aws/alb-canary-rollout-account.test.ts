@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Chart, Duration, Testing as K8sTesting } from 'cdk8s';
 import 'cdktf/lib/testing/adapters/jest';
@@ -113,6 +114,19 @@ describe('AlbCanaryRollout in a production account', () => {
     expect(plan.safety.checks.map((c: any) => c.alarmName)).toEqual(alarms);
     expect(r.plan.specHash).toBe(RolloutPlan._fromSpec(doc.spec).specHash);
     expect(fs.readFileSync(path.join(outdir, 'stacks', 'stack', 'llama.rollout.md'), 'utf8')).not.toMatch(/checks at every tick: none/);
+  });
+
+  test('an alarm or check added after the plan was read still reaches the document and the plan', () => {
+    let hashBefore = '';
+    let hashAfter = '';
+    const s = synth({}, (r) => {
+      hashBefore = r.plan.specHash;
+      r.addAlarm(new CloudwatchMetricAlarm(r, 'Queue', { alarmName: 'llama-queue-depth', comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 100 }));
+      hashAfter = r.plan.specHash;
+    });
+    const doc = JSON.parse(resources(s, 'aws_ssm_parameter')[0].value);
+    expect(doc.spec.checks.map((c: any) => c.alarmName)).toContain('llama-queue-depth');
+    expect(hashAfter).not.toBe(hashBefore);
   });
 
   test('the Lambda writes only the state item; the operators get a policy output that writes only command items', () => {
