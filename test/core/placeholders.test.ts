@@ -88,7 +88,7 @@ describe('Kubernetes: the spec the controller reads', () => {
 });
 
 describe('AWS: a rollout without an environment has no model to name', () => {
-  test('a query that needs `{{model}}` is refused at synth; one that needs only the version is refused only as a Prometheus check (the Lambda judges alarms)', () => {
+  test('a query that needs `{{model}}` is refused at synth; one needing only the version is refused as a Prometheus check', () => {
     const synth = (query: string) => TfTesting.synthScope((scope) => {
       new AlbCanaryRollout(scope, 'Rollout', albRolloutProps({ checks: [custom(query)] }));
     });
