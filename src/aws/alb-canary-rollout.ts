@@ -166,10 +166,11 @@ export interface AlbCanaryRolloutProps {
    */
   readonly controllerLogGroup?: CloudwatchLogGroup;
   /**
-   * Concurrency reserved for the controller's Lambda. Ticks need none: two side by side (EventBridge Scheduler
-   * delivers at least once) write the state under the version each read, so the later one is a conflict that acts
-   * on nothing; and reserving even 1 fails the deploy in an account whose concurrency quota leaves less than the
-   * unreserved minimum (new accounts).
+   * Concurrency reserved for the controller's Lambda. `1` runs one tick at a time. Without it, two ticks side by
+   * side (EventBridge Scheduler delivers at least once) lose and revive nothing (each writes the state under the
+   * version it read), but a tick past its fence may send its weights after another stored an abort: the aborted
+   * canary then has traffic until the next tick. Reserving even 1 fails the deploy in an account whose concurrency
+   * quota leaves less than the unreserved minimum (new accounts): set it where the quota allows.
    * @default - none: the account's unreserved pool
    */
   readonly controllerReservedConcurrency?: number;

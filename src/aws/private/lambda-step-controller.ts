@@ -216,9 +216,11 @@ export class LambdaStepController extends Construct {
       functionName: this.functionName,
       role: this.role.arn,
       // No reserved concurrency by default: reserving even 1 fails the deploy in an account whose concurrency quota
-      // leaves less than the unreserved minimum (new accounts), and two ticks side by side (EventBridge Scheduler
-      // delivers at least once) do no harm: each writes the state under its read version (DynamoStore), so the
-      // later one is a conflict that acts on nothing (test/controller/aws/races.test.ts).
+      // leaves less than the unreserved minimum (new accounts). Two ticks side by side (EventBridge Scheduler delivers
+      // at least once) lose and revive nothing: each writes the state under the version it read (DynamoStore), so
+      // the later writer is a conflict. One window stays: a tick past its fence may still send its weights after
+      // another stored an abort, and the aborted canary has traffic until the next tick sends the abort weights
+      // again (test/controller/aws/races.test.ts, "without reserved concurrency"); `reservedConcurrency: 1` closes it.
       // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
       reservedConcurrentExecutions: props.reservedConcurrency,
       vpcConfig: props.eks?.vpc ? { subnetIds: props.eks.vpc.subnetIds, securityGroupIds: props.eks.vpc.securityGroupIds } : undefined,
