@@ -10,14 +10,21 @@
  *
  * Prerequisites this example assumes (replace the references below with yours):
  * - an EKS cluster whose `authentication_mode` is `API` or `API_AND_CONFIG_MAP` (the rollout creates an access
- *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, and Prometheus at
- *   `http://prometheus-server.monitoring.svc:80` (the KEDA trigger's default);
+ *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, Prometheus at
+ *   `http://prometheus-server.monitoring.svc:80` (the KEDA trigger's default), and the Prometheus Operator's CRDs
+ *   (the model's PodMonitor is `monitoring.coreos.com/v1`: without the CRD, Terraform cannot plan it);
+ * - a private API endpoint: the controller's Lambda runs in the cluster's VPC (`eks.vpc`), in subnets with a route
+ *   to the AWS APIs it calls (SSM, DynamoDB, Elastic Load Balancing, CloudWatch, EventBridge Scheduler, STS, SNS)
+ *   through VPC endpoints or a NAT gateway, with a security group of its own that the rollout lets into the
+ *   cluster security group on 443;
  * - the namespace `models`, labelled `elbv2.k8s.aws/pod-readiness-gate-inject=enabled` so that a pod takes
  *   traffic only once the ALB sees it healthy;
  * - an ALB with an HTTPS listener and its security group (the bindings open the pods to it);
  * - a Hugging Face token in the Secret `hf-token` (key `token`) of `models`: Llama 3.1 is gated;
  * - credentials for the `aws` CLI where Terraform runs (the Kubernetes provider authenticates with
- *   `aws eks get-token`).
+ *   `aws eks get-token --region`, the cluster's region, whatever the shell's default);
+ * - the people or CI running `model-rollout --aws` get the policy of the Terraform output
+ *   `llama_production_operator_policy` (spec and state reads, command items only).
  *
  * The controller keeps its progress in the DynamoDB table `model-rollout-llama-production` (Terraform output
  * `llama_production_state_table`) and reads the spec from the SSM parameter `/model-rollout/llama-production/spec`;
@@ -53,14 +60,17 @@ class GpuInference extends TerraformStack {
     const subnetIds = ['subnet-0aa11bb22cc33dd44', 'subnet-0ee55ff66aa77bb88'];
     const listenerArn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/inference/50dc6c495c0c9188/f2f7dc8efc522ab2';
     const albSecurityGroupId = 'sg-0123456789abcdef0';
+    const clusterSecurityGroupId = 'sg-0fedcba9876543210';
+    const controllerSecurityGroupId = 'sg-0a0b0c0d0e0f01234';
+    const region = 'us-east-1';
 
     // providers are the stack's (the library's constructs create none)
-    new AwsProvider(this, 'Aws', { region: 'us-east-1' });
+    new AwsProvider(this, 'Aws', { region });
     new KubernetesProvider(this, 'Kubernetes', {
       host: cluster.endpoint,
       // EKS gives the CA base64-encoded; the provider wants PEM
       clusterCaCertificate: Fn.base64decode(cluster.ca),
-      exec: [{ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', cluster.name] }],
+      exec: [{ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', cluster.name, '--region', region] }],
     });
 
     new GpuNodeGroup(this, 'A10G', { clusterName: cluster.name, subnetIds, instanceTypes: ['g5.2xlarge', 'g5.4xlarge'], minSize: 0, maxSize: 4 });
@@ -95,8 +105,16 @@ class GpuInference extends TerraformStack {
       steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
       alarms: { errorRate: 0.01, p99Latency: Duration.seconds(8) },
       environment: production,
-      eks: { clusterName: cluster.name, endpoint: cluster.endpoint, certificateAuthority: cluster.ca },
+      eks: {
+        clusterName: cluster.name,
+        endpoint: cluster.endpoint,
+        certificateAuthority: cluster.ca,
+        // the endpoint is private: the controller runs in the VPC, and the cluster security group lets it in
+        vpc: { subnetIds, securityGroupIds: [controllerSecurityGroupId], clusterSecurityGroupId },
+      },
       loadBalancerSecurityGroupId: albSecurityGroupId,
+      // phase changes to an SNS topic (encrypted with the AWS managed key)
+      notificationTopic: true,
     });
 
     // last: the bridge renders the chart as it stands (the rollout added the canary's workload)

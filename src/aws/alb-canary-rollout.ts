@@ -23,12 +23,14 @@ import { RolloutNotifications } from './private/notifications';
 import { writePlanOnSynth } from './private/plan-files';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
-import { stateTableName } from '../core/constants';
+import type { SpecDocument } from '../controller/aws/adapter';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, stateTableName } from '../core/constants';
 import { AwsTarget } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { IEnvironment } from '../k8s/contracts';
 import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
+import { NODE_PROVISIONING_SECONDS } from '../k8s/private/version-workload';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions } from '../rollout/canary';
 import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spec';
@@ -164,6 +166,21 @@ export interface AlbCanaryRolloutProps {
    */
   readonly controllerLogGroup?: CloudwatchLogGroup;
   /**
+   * Concurrency reserved for the controller's Lambda. `1` runs one tick at a time. Without it, two ticks side by
+   * side (EventBridge Scheduler delivers at least once) lose and revive nothing (each writes the state under the
+   * version it read), but a tick past its fence may send its weights after another stored an abort: the aborted
+   * canary then has traffic until the next tick. Reserving even 1 fails the deploy in an account whose concurrency
+   * quota leaves less than the unreserved minimum (new accounts): set it where the quota allows.
+   * @default - none: the account's unreserved pool
+   */
+  readonly controllerReservedConcurrency?: number;
+  /**
+   * KMS key (ARN) that encrypts the notification topic at rest (with `notificationTopic`). With your own key, the
+   * Lambda may use it to publish (`kms:GenerateDataKey`, `kms:Decrypt`), and its key policy must let SNS use it.
+   * @default - the AWS managed key of SNS, `alias/aws/sns`
+   */
+  readonly notificationTopicKmsKey?: string;
+  /**
    * An SNS topic (`<name>-rollout-events`) the step controller publishes the rollout's phase changes to (started,
    * step, paused, gate failed, aborted, promoted); the Lambda may publish to that topic only.
    * @default false
@@ -175,6 +192,16 @@ export interface AlbCanaryRolloutProps {
    * @default false
    */
   readonly dashboard?: boolean;
+  /**
+   * Append the environment's name to the rollout's names (see `name`). `false` keeps the names releases before
+   * environment names gave (`<name>-<version>` target groups, `/model-rollout/<name>/spec`, `<name>-rollout-controller`):
+   * set it when upgrading a rollout those releases deployed, so that Terraform updates its protected target groups
+   * and spec parameter in place instead of planning their replacement (which `prevent_destroy` refuses). The
+   * Terraform addresses did not change between those releases: no `moved` block is needed. Only one environment
+   * of a model in an account can keep those names.
+   * @default true
+   */
+  readonly environmentInNames?: boolean;
   /**
    * Name of the rollout (DNS-1123). With an environment, the environment's name is appended, so staging and
    * production of one model coexist in an account: target groups are `<name>-<environment>-<version>` (32
@@ -214,7 +241,9 @@ export class AlbCanaryRollout extends Construct {
   private readonly checks: Metric[] = [];
   private readonly buildSpec: () => RolloutSpec;
   private specCache?: RolloutSpec;
-  private specDocumentCache?: string;
+  private specDocumentCache?: SpecDocument & { spec: RolloutSpec; target: AwsTarget; stateTable: string };
+  /** What the spec document is built from, once the controller's parts exist. */
+  private readonly documentOf: () => { name: string; target: TargetWithoutAlarms; workloads?: AwsWorkloads };
 
   constructor(scope: Construct, id: string, props: AlbCanaryRolloutProps) {
     super(scope, id);
@@ -224,6 +253,7 @@ export class AlbCanaryRollout extends Construct {
     this.checks.push(...(props.checks ?? []));
     this.buildSpec = () => buildRolloutSpec(p, specInput(props, resolved, this.checks));
     const spec = this.buildSpec();
+    refusePrometheus(p, spec);
     const involved = rolloutVersions(spec);
     const protect = props.destroyProtection ?? env?.destroyProtection ?? false;
     const lifecycle = protect ? { preventDestroy: true } : undefined;
@@ -234,7 +264,14 @@ export class AlbCanaryRollout extends Construct {
 
     if (props.defaultAlarms ?? true) {
       const canaryGroups = Object.fromEntries(spec.canaries.map((c) => [c.version, weighted.targetGroups[c.version]]));
-      this.alarms.push(...new CanaryAlarms(this, 'Alarms', { ...props.alarms, namePrefix: name, rolloutName: name, listenerArn: props.listenerArn, targetGroups: canaryGroups }).alarms);
+      this.alarms.push(...new CanaryAlarms(this, 'Alarms', {
+        ...props.alarms,
+        namePrefix: name,
+        rolloutName: name,
+        listenerArn: props.listenerArn,
+        targetGroups: canaryGroups,
+        stableTargetGroup: weighted.targetGroups[spec.stable],
+      }).alarms);
     }
     const workloads = host ? this.bindWorkloads(host, involved, weighted, props.loadBalancerSecurityGroupId, lifecycle) : undefined;
 
@@ -250,8 +287,10 @@ export class AlbCanaryRollout extends Construct {
       checkedAlarmNames: () => alarmsNamedBy(this.spec()),
       lifecycle,
       alarmArns: () => this.alarmArns(),
-      specDocument: () => this.specDocument(name, target, workloads),
+      specDocument: () => JSON.stringify(this._specDocument()),
+      reservedConcurrency: props.controllerReservedConcurrency,
     });
+    this.documentOf = () => ({ name, target, workloads });
     this.function = controller.function;
     if (props.notificationTopic || props.dashboard) {
       const n = new RolloutNotifications(this, 'Notifications', {
@@ -261,6 +300,7 @@ export class AlbCanaryRollout extends Construct {
         alarmArns: () => this.alarmArns(),
         controller,
         topic: props.notificationTopic ?? false,
+        topicKmsKey: props.notificationTopicKmsKey,
         dashboard: props.dashboard ?? false,
       });
       this.notificationTopicArn = n.topic?.arn;
@@ -281,20 +321,32 @@ export class AlbCanaryRollout extends Construct {
     writePlanOnSynth(this, () => this.plan);
   }
 
-  /** The plan (timeline, duration, GPU-hours, spec hash). */
+  /**
+   * The plan (timeline, duration, GPU-hours, spec hash), from the spec the controller reads: the one in the spec
+   * document, with the rollout's alarms as checks.
+   */
   public get plan(): RolloutPlan {
-    return RolloutPlan._fromSpec(this.spec());
+    return RolloutPlan._fromSpec(this._specDocument().spec);
   }
 
   /** Treat another alarm as a check: in ALARM, the canary fails. */
   public addAlarm(alarm: CloudwatchMetricAlarm): void {
     this.alarms.push(alarm);
+    this.specDocumentCache = undefined;
   }
 
   /** Check another metric at every tick (like `checks`). */
   public addCheck(metric: Metric): void {
     this.checks.push(metric);
     this.specCache = undefined;
+    this.specDocumentCache = undefined;
+    try {
+      refusePrometheus(this.node.path, this.spec());
+    } catch (e) {
+      this.checks.pop();
+      this.specCache = undefined;
+      throw e;
+    }
   }
 
   /** The weighted listener rule and a target group per version the spec involves. */
@@ -336,19 +388,23 @@ export class AlbCanaryRollout extends Construct {
   }
 
   /**
-   * The SSM spec parameter's document, rendered once at synth: the spec with the rollout's alarms as checks, the
-   * target, and the table's name (not a token: `model-rollout --aws` finds the state through the spec parameter).
+   * The document the controller reads (the SSM spec parameter's value), built once at synth, the one source of the
+   * plan too: the spec with the rollout's alarms as checks, the target, and the table's name (not a token:
+   * `model-rollout --aws` finds the state through the spec parameter). Alarm names are the names given to the
+   * alarms (literal unless an alarm was named by a token), so the plan shows and hashes what the controller judges.
+   * @internal
    */
-  private specDocument(name: string, target: TargetWithoutAlarms, workloads: AwsWorkloads | undefined): string {
+  public _specDocument(): SpecDocument & { spec: RolloutSpec; target: AwsTarget; stateTable: string } {
     if (this.specDocumentCache) return this.specDocumentCache;
+    const { name, target, workloads } = this.documentOf();
     const names = this.alarms.map((x) => this.alarmRef(x).name);
     const alarmChecks: MetricSpec[] = names.map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
     const base = this.spec();
-    this.specDocumentCache = JSON.stringify({
+    this.specDocumentCache = {
       spec: { ...base, checks: [...base.checks, ...alarmChecks] },
       target: { ...target, alarmNames: names, workloads } satisfies AwsTarget,
       stateTable: stateTableName(name),
-    });
+    };
     return this.specDocumentCache;
   }
 
@@ -360,11 +416,11 @@ export class AlbCanaryRollout extends Construct {
     return this.specCache ?? (this.specCache = this.buildSpec());
   }
 
-  /** The alarm's name and ARN tokens, created once. */
+  /** The alarm's name (as given, else its token) and ARN token, created once. */
   private alarmRef(alarm: CloudwatchMetricAlarm): { name: string; arn: string } {
     let ref = this.alarmRefs.get(alarm);
     if (!ref) {
-      ref = { name: alarm.alarmName, arn: alarm.arn };
+      ref = { name: alarm.alarmNameInput ?? alarm.alarmName, arn: alarm.arn };
       this.alarmRefs.set(alarm, ref);
     }
     return ref;
@@ -394,9 +450,11 @@ interface ResolvedProps {
 function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedProps {
   const p = scope.node.path;
   const env = props.environment;
-  const name = env && !props.name.endsWith(`-${env.name}`) ? `${props.name}-${env.name}` : props.name;
+  const append = env && (props.environmentInNames ?? true) && !props.name.endsWith(`-${env.name}`);
+  const name = append ? `${props.name}-${env.name}` : props.name;
   const host = env ? environmentHost(env, p, 'environment') : undefined;
   if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
+  if (host && !host.active) throw errors.rolloutOnInactiveEnvironment(p, 'environment', host.env.name);
   if (env) checkBridgeOrder(p, env);
   checkRulePriority(scope, props.listenerArn, props.priority);
   const stickiness = props.stickiness?.toSeconds();
@@ -420,12 +478,35 @@ function specInput(props: AlbCanaryRolloutProps, resolved: ResolvedProps, checks
     stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
     versions: resolved.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
     checks,
+    progressDeadlineSeconds: progressDeadlineSeconds(props, host),
     keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),
     // the listener rule ignores changes to its action: a deploy never routes back to the previous version
     keepPreviousUntilSpecChanges: false,
     // without an environment there is no model to name: a query that needs one is refused
     placeholders: env ? { model: env.model.name, environment: env.name, namespace: host?.namespace ?? 'default' } : {},
   };
+}
+
+/**
+ * The progress deadline covers a node launch and the slowest canary's load, as on Kubernetes (the GPU node group
+ * may be at zero nodes): the slowest load timeout plus `NODE_PROVISIONING_SECONDS`, and at least the default.
+ * Without an environment the load timeouts are unknown: the default load timeout plus the node launch.
+ */
+function progressDeadlineSeconds(props: AlbCanaryRolloutProps, host: EnvironmentHost | undefined): number {
+  const load = host ? Math.max(0, ...props.canaries.map((c) => host.loadTimeoutSeconds(c.version))) : DEFAULT_PROGRESS_DEADLINE_SECONDS;
+  return Math.max(DEFAULT_PROGRESS_DEADLINE_SECONDS, load + NODE_PROVISIONING_SECONDS);
+}
+
+/**
+ * The Lambda measures CloudWatch alarms only: it has no Prometheus address, credentials or network path, so a
+ * Prometheus check or gate would be accepted and never judged. Refused, with the fix.
+ */
+function refusePrometheus(scopePath: string, spec: RolloutSpec): void {
+  const named = [
+    ...spec.checks.map((m, i) => ({ m, property: `checks[${i}]` })),
+    ...spec.steps.flatMap((st, i) => (st.kind === 'analysis' ? st.gate.metrics.map((m, j) => ({ m, property: `steps[${i}].gate.metrics[${j}]` })) : [])),
+  ].find(({ m }) => m.provider === 'prometheus');
+  if (named) throw errors.prometheusCheckOnAlb(scopePath, named.property, named.m.name);
 }
 
 /** The versions behind the rule: given, or derived from the environment's model. */

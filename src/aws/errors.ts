@@ -85,3 +85,13 @@ export function nodeGroupNameTooLong(path: string, property: string, value: stri
   return configError(path, property, value, `node group names are 63 characters at most, and "${value}" has ${value.length}`,
     'give a shorter `nodeGroupName`');
 }
+
+export function rolloutOnInactiveEnvironment(path: string, property: string, env: string) {
+  return configError(path, property, env, `environment "${env}" is inactive (\`active: false\`): its versions have no replicas for the listener rule to split traffic between`,
+    'activate the environment (`active: true`) for the rollout, or remove the rollout while the environment is inactive');
+}
+
+export function prometheusCheckOnAlb(path: string, property: string, metric: string) {
+  return configError(path, property, metric, 'the AWS controller (a Lambda) judges CloudWatch alarms only: it has no address, credentials or network path to Prometheus, so this check would never be measured',
+    'alarm on the metric in CloudWatch and check it with `Metric.cloudWatchAlarm(\'<alarm name>\')` (or `rollout.addAlarm(alarm)`), or run the rollout on Kubernetes with `CanaryRollout`');
+}

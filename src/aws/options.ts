@@ -9,15 +9,23 @@ export interface CanaryAlarmOptions {
    */
   readonly errorRate?: number;
   /**
-   * Requests a minute below which the 5xx share counts as 0: one error among a handful of requests must not abort.
+   * Requests a minute below which the 5xx share and the p99 latency count as 0: one error or a few long
+   * generations among a handful of requests must not abort.
    * @default 20
    */
   readonly minRequests?: number;
   /**
-   * p99 target response time above which the canary fails.
+   * p99 target response time above which the canary fails (from `minRequests` requests a minute on, and while it
+   * is also `p99LatencyVsStable` times stable's).
    * @default Duration.seconds(5)
    */
   readonly p99Latency?: Duration;
+  /**
+   * How many times stable's p99 over the same minute the canary's p99 must also be to fail: a slow minute both
+   * versions share (long generations) is not the canary's. Without stable traffic, `p99Latency` alone.
+   * @default 1.5
+   */
+  readonly p99LatencyVsStable?: number;
   /**
    * Connections the load balancer could not open to the canary's pods in a minute above which the canary fails.
    * A crashing or OOM-killed model server shows here and as ALB-generated 502/503/504, which
@@ -34,10 +42,20 @@ export interface CanaryAlarmOptions {
 
 /** Subnets and security groups of the controller's Lambda, for an EKS API endpoint that is private. */
 export interface LambdaVpcOptions {
-  /** Subnets with a route to the cluster's private endpoint (and to the AWS APIs, through endpoints or NAT). */
+  /**
+   * Subnets with a route to the cluster's private endpoint, and to the AWS APIs the function calls (SSM, DynamoDB,
+   * Elastic Load Balancing, CloudWatch, EventBridge Scheduler, STS, and SNS with a notification topic) through VPC
+   * endpoints or a NAT gateway: a function in a VPC has no internet access of its own.
+   */
   readonly subnetIds: string[];
-  /** Security groups the cluster's endpoint accepts. */
+  /** Security groups of the function's network interfaces. */
   readonly securityGroupIds: string[];
+  /**
+   * The cluster security group (`aws_eks_cluster.vpc_config[0].cluster_security_group_id`): the rollout adds an
+   * ingress rule for HTTPS (443) from each of `securityGroupIds` to it, so the private endpoint accepts the function.
+   * @default - no rule: the cluster's security groups must already accept `securityGroupIds` on 443
+   */
+  readonly clusterSecurityGroupId?: string;
 }
 
 /**

@@ -34,6 +34,16 @@ export function secretKeyMissing(secret: string, key: string) {
 // Stores and targets: the documents the constructs wrote
 // ---------------------------------------------------------------------------------------------
 
+/** A check names an alarm DescribeAlarms does not return (metric or composite): its verdict is unknown, not "no data". */
+export function alarmNotFound(alarm: string) {
+  return `CloudWatch alarm "${alarm}" was not found (neither a metric nor a composite alarm of this account and region): check its name in the rollout's checks`;
+}
+
+/** DescribeAlarms failed (denied, throttled, unreachable). */
+export function alarmUnreadable(alarm: string, error: string) {
+  return `CloudWatch alarm "${alarm}" could not be read (${error}): the Lambda's role needs cloudwatch:DescribeAlarms on it`;
+}
+
 export function specConfigMapIncomplete(configMap: string, specKey: string, targetKey: string) {
   return rejected(`ConfigMap ${configMap} lacks ${specKey} or ${targetKey}`);
 }

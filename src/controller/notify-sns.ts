@@ -4,6 +4,7 @@
  * (`aws/sigv4.ts`, which also presigns the EKS token): no SNS client for one call. Best-effort like every sink.
  * @see https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
  */
+import { dnsSuffix, regionalHost } from './aws/partition';
 import { AwsCredentials, rfc3986 as enc, signV4 } from './aws/sigv4';
 import { request } from './http-request';
 import { TransitionSink } from './tick';
@@ -14,13 +15,13 @@ import { ControllerState } from '../core/state';
 
 export class SnsSink implements TransitionSink {
   /**
-   * @param endpoint the SNS endpoint (default `https://sns.<region>.amazonaws.com`)
+   * @param endpoint the SNS endpoint (default `https://sns.<region>.<the partition's DNS suffix>`, `aws/partition.ts`)
    */
   constructor(
     private readonly topicArn: string,
     private readonly region: string,
     private readonly credentials: () => AwsCredentials,
-    private readonly endpoint = `https://sns.${region}.amazonaws.com`,
+    private readonly endpoint = `https://${regionalHost('sns', region, dnsSuffix({}, region))}`,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

@@ -95,6 +95,13 @@ export function specParameterName(rollout: string): string {
  * The spec stays in the SSM spec parameter (Terraform-owned), which also names the table for the CLI.
  */
 export const ENV_CONTROLLER_DYNAMODB_TABLE = 'ROLLOUT_DYNAMODB_TABLE';
+/**
+ * Partition keys of the state table's items: the controller's state (`pk = "state"`, written by the controller only)
+ * and the operators' commands (`pk = "command"`, written by the CLI only); IAM's `dynamodb:LeadingKeys` keeps each
+ * writer to its partition.
+ */
+export const STATE_TABLE_STATE_PARTITION = 'state';
+export const STATE_TABLE_COMMAND_PARTITION = 'command';
 /** Conventional name of a rollout's state table (AWS): 3 to 255 characters of [A-Za-z0-9_.-]. */
 export function stateTableName(rollout: string): string {
   return `model-rollout-${rollout}`;
@@ -107,6 +114,8 @@ export const ENV_CONTROLLER_SCHEDULE_NAME = 'ROLLOUT_SCHEDULE_NAME';
 export const ENV_CONTROLLER_EKS_CLUSTER = 'ROLLOUT_EKS_CLUSTER';
 export const ENV_CONTROLLER_EKS_ENDPOINT = 'ROLLOUT_EKS_ENDPOINT';
 export const ENV_CONTROLLER_EKS_CA = 'ROLLOUT_EKS_CA';
+/** DNS suffix of the Lambda's AWS partition (`amazonaws.com`, `amazonaws.com.cn`, ...): the hosts it signs requests for. */
+export const ENV_CONTROLLER_AWS_DNS_SUFFIX = 'ROLLOUT_AWS_DNS_SUFFIX';
 export const ENV_CONTROLLER_PROMETHEUS_URL = 'ROLLOUT_PROMETHEUS_URL';
 /** File holding the PEM CA bundle that signed Prometheus' certificate (mounted from a ConfigMap or Secret). */
 export const ENV_CONTROLLER_PROMETHEUS_CA_FILE = 'ROLLOUT_PROMETHEUS_CA_FILE';

@@ -66,9 +66,8 @@ describe('AlbCanaryRollout', () => {
     const spec = resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec');
     const doc = JSON.parse(spec.value);
     expect(doc.spec.steps.filter((x: any) => x.kind === 'setWeight')).toHaveLength(10);
-    // the alarms' names, resolved by Terraform at apply
-    expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual(['ErrorRate', 'ConnectionErrors', 'UnhealthyTargets', 'Latency'].map((a) =>
-      expect.stringMatching(new RegExp(`^\\$\\{aws_cloudwatch_metric_alarm\\.Rollout_Alarms_V2_${a}_[0-9A-F]+\\.alarm_name\\}$`))));
+    // the alarms' names as given to them: the document the plan is built from is the one the controller reads
+    expect(doc.spec.checks.map((c: any) => c.alarmName)).toEqual(['5xx-share', 'connection-errors', 'unhealthy-targets', 'p99-latency'].map((a) => `llama-v2-${a}`));
     expect(doc.target.listenerRuleArn).toMatch(/aws_lb_listener_rule\.Rollout_Rule_.*\.arn/);
     // the CLI finds the state table through the spec parameter
     expect(doc.stateTable).toBe('model-rollout-llama');
@@ -90,12 +89,12 @@ describe('AlbCanaryRollout', () => {
     expect(fn.environment.variables.ROLLOUT_SSM_STATE_PARAMETER).toBeUndefined();
     const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('dynamodb:')).policy);
     const dynamo = policy.Statement.filter((x: any) => [].concat(x.Action).some((a: string) => a.startsWith('dynamodb:')));
-    expect(dynamo).toEqual([{
-      Sid: 'StateAndCommands',
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-      Resource: [expect.stringMatching(/^\$\{aws_dynamodb_table\.Rollout_Controller_StateTable_[0-9A-F]+\.arn\}$/)],
-    }]);
+    const table = expect.stringMatching(/^\$\{aws_dynamodb_table\.Rollout_Controller_StateTable_[0-9A-F]+\.arn\}$/);
+    expect(dynamo).toEqual([
+      { Sid: 'ReadStateAndCommands', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [table] },
+      // the Lambda writes the state item only, never a command item (dynamodb:LeadingKeys)
+      { Sid: 'WriteState', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [table], Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['state'] } } },
+    ]);
     // the controller no longer writes SSM: it reads the spec parameter only
     const ssm = policy.Statement.filter((x: any) => [].concat(x.Action).some((a: string) => a.startsWith('ssm:')));
     expect(ssm.map((x: any) => x.Action)).toEqual([['ssm:GetParameter']]);
@@ -107,7 +106,22 @@ describe('AlbCanaryRollout', () => {
   test('alarms watch the canary target group: 5xx share by metric math, p99 response time; thresholds are props', () => {
     const s = synth({ alarms: { errorRate: 0.05, p99Latency: Duration.seconds(3), evaluationPeriods: 3 } });
     expect(s).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'llama-v2-5xx-share', threshold: 0.05, evaluation_periods: 3 });
-    expect(s).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: 'llama-v2-p99-latency', extended_statistic: 'p99', threshold: 3, metric_name: 'TargetResponseTime' });
+    const latency = resources(s, 'aws_cloudwatch_metric_alarm').find((a) => a.alarm_name === 'llama-v2-p99-latency');
+    expect(latency.threshold).toBe(3);
+    expect(latency.metric_query.map((q: any) => [q.id, q.metric?.metric_name, q.metric?.stat])).toEqual([
+      ['p99', 'TargetResponseTime', 'p99'], ['requests', 'RequestCount', 'Sum'], ['stable', 'TargetResponseTime', 'p99'], ['judged', undefined, undefined],
+    ]);
+  });
+
+  test('the p99 alarm judges from minRequests requests a minute on and against stable\'s p99 over the same minute', () => {
+    const s = synth({ alarms: { minRequests: 50, p99LatencyVsStable: 2 } });
+    const latency = resources(s, 'aws_cloudwatch_metric_alarm').find((a) => a.alarm_name === 'llama-v2-p99-latency');
+    const q = Object.fromEntries(latency.metric_query.map((x: any) => [x.id, x]));
+    expect(q.judged).toMatchObject({ expression: 'IF(requests >= 50 AND p99 > 2 * FILL(stable, 0), p99, 0)', return_data: true });
+    // the canary's target group, and stable's for the comparison
+    expect(q.p99.metric.dimensions.TargetGroup).toMatch(/Rollout_Rule_TargetGroups_V2_.*\.arn_suffix/);
+    expect(q.stable.metric.dimensions.TargetGroup).toMatch(/Rollout_Rule_TargetGroups_V1_.*\.arn_suffix/);
+    expect(latency.extended_statistic).toBeUndefined();
   });
 
   test('addAlarm makes another alarm a check and lets the controller read it', () => {
@@ -115,7 +129,7 @@ describe('AlbCanaryRollout', () => {
       r.addAlarm(new CloudwatchMetricAlarm(r, 'Queue', { alarmName: 'llama-queue-depth', comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, threshold: 100 }));
     });
     const doc = JSON.parse(resources(s, 'aws_ssm_parameter').find((x) => x.name === '/model-rollout/llama/spec').value);
-    expect(doc.spec.checks.map((c: any) => c.alarmName)).toContainEqual(expect.stringMatching(/^\$\{aws_cloudwatch_metric_alarm\.Rollout_Queue_[0-9A-F]+\.alarm_name\}$/));
+    expect(doc.spec.checks.map((c: any) => c.alarmName)).toContain('llama-queue-depth');
     const policy = JSON.parse(resources(s, 'aws_iam_role_policy').find((x) => x.policy.includes('DescribeAlarms')).policy);
     expect(policy.Statement.find((x: any) => x.Sid === 'ReadAlarms').Resource).toHaveLength(5);
   });
@@ -162,9 +176,10 @@ describe('AlbCanaryRollout', () => {
     expect(resources(s, 'aws_lambda_function')[0].role).toMatch(/^\$\{aws_iam_role\.Rollout_Controller_Role_[0-9A-F]+\.arn\}$/);
   });
 
-  test('one tick at a time: reserved concurrency 1, no async retries, late events dropped', () => {
+  test('no reserved concurrency by default (it fails the deploy in a new account), configurable; no async retries, late events dropped', () => {
     const s = synth();
-    expect(resources(s, 'aws_lambda_function')[0].reserved_concurrent_executions).toBe(1);
+    expect(resources(s, 'aws_lambda_function')[0].reserved_concurrent_executions).toBeUndefined();
+    expect(resources(synth({ controllerReservedConcurrency: 1 }), 'aws_lambda_function')[0].reserved_concurrent_executions).toBe(1);
     expect(resources(s, 'aws_lambda_function_event_invoke_config')[0]).toMatchObject({ maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 });
   });
 

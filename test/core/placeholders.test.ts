@@ -88,12 +88,12 @@ describe('Kubernetes: the spec the controller reads', () => {
 });
 
 describe('AWS: a rollout without an environment has no model to name', () => {
-  test('a query that needs `{{model}}` is refused at synth; one that needs only the version is accepted', () => {
+  test('a query that needs `{{model}}` is refused at synth; one needing only the version is refused as a Prometheus check', () => {
     const synth = (query: string) => TfTesting.synthScope((scope) => {
       new AlbCanaryRollout(scope, 'Rollout', albRolloutProps({ checks: [custom(query)] }));
     });
     expect(() => synth('x{model="{{model}}",version="{{version}}"}')).toThrow(/checks\[0\]\.query: the query holds `\{\{model\}\}`, which nothing fills/);
-    expect(() => synth('x{version="{{version}}"}')).not.toThrow();
+    expect(() => synth('x{version="{{version}}"}')).toThrow(/checks\[0\]: the AWS controller \(a Lambda\) judges CloudWatch alarms only/);
   });
 });
 

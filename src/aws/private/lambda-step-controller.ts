@@ -22,18 +22,21 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { Duration } from 'cdk8s';
 import { AssetType, Lazy, TerraformAsset, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_SCHEDULE_NAME,
-  ENV_CONTROLLER_SSM_SPEC_PARAMETER, LABEL_MANAGED_BY, MANAGED_BY, specParameterName, stateTableName,
+  ENV_CONTROLLER_AWS_DNS_SUFFIX, ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT,
+  ENV_CONTROLLER_SCHEDULE_NAME,
+  ENV_CONTROLLER_SSM_SPEC_PARAMETER, LABEL_MANAGED_BY, MANAGED_BY, specParameterName, STATE_TABLE_COMMAND_PARTITION, STATE_TABLE_STATE_PARTITION,
+  stateTableName,
 } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
 import { workloadPolicyRules } from '../../k8s/private/rbac';
 import { lambdaPackage, readBundle } from '../../private/bundles';
-import { EksAccess } from '../options';
+import { EksAccess, LambdaVpcOptions } from '../options';
 
 
 /** Props of a `LambdaStepController`. */
@@ -68,6 +71,11 @@ export interface LambdaStepControllerProps {
    * @default - a new log group `/aws/lambda/<name>-rollout-controller`, kept `logRetention`
    */
   readonly logGroup?: CloudwatchLogGroup;
+  /**
+   * Concurrency reserved for the function (`reserved_concurrent_executions`).
+   * @default - none: the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** One archive per stack, shared by every rollout in it (archiving spawns a process: once is enough). */
@@ -78,6 +86,8 @@ interface AwsContext {
   readonly account: string;
   readonly partition: string;
   readonly region: string;
+  /** The partition's DNS suffix (`amazonaws.com`, `amazonaws.com.cn`, ...): the hosts the Lambda signs for. */
+  readonly dnsSuffix: string;
 }
 
 export class LambdaStepController extends Construct {
@@ -113,16 +123,20 @@ export class LambdaStepController extends Construct {
       name: `/aws/lambda/${this.functionName}`,
       retentionInDays: (props.logRetention ?? Duration.days(30)).toDays(),
     });
+    const partition = new DataAwsPartition(this, 'Partition');
     const aws: AwsContext = {
       account: new DataAwsCallerIdentity(this, 'Account').accountId,
-      partition: new DataAwsPartition(this, 'Partition').partition,
+      partition: partition.partition,
       region: new DataAwsRegion(this, 'Region').region,
+      dnsSuffix: partition.dnsSuffix,
     };
     this.role = props.role ?? new IamRole(this, 'Role', {
       assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
     });
     this.grantController(props, aws, specParameter.arn);
-    this.function = this.createFunction(props, asset, specParameter.name);
+    this.function = this.createFunction(props, asset, specParameter.name, aws.dnsSuffix);
+    new TerraformOutput(this, 'OperatorPolicy', { value: operatorPolicy(specParameter.arn, this.stateTable.arn), description: `IAM policy of the people and CI running model-rollout --aws on the ${props.name} rollout` })
+      .overrideLogicalId(`${props.name.replace(/-/g, '_')}_operator_policy`);
     // a failed or throttled tick is not retried and a late one is dropped: the next minute's tick decides again
     // from fresh observations (Lambda retries async invocations twice by default, up to 6 hours later)
     // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
@@ -132,6 +146,7 @@ export class LambdaStepController extends Construct {
       maximumEventAgeInSeconds: 60,
     });
     if (props.eks && props.workloads) this.grantKubernetes(props.eks, props.workloads, this.role.arn, props.lifecycle);
+    if (props.eks?.vpc?.clusterSecurityGroupId) this.openClusterEndpoint(props.eks.vpc);
     this.createSchedule(aws.account);
   }
 
@@ -175,7 +190,10 @@ export class LambdaStepController extends Construct {
             { Sid: 'ReadSpec', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specArn] },
             // exactly the calls of DynamoStore: GetItem (state, a command after an unknown outcome), Query (commands),
             // PutItem (state, under a condition); no UpdateItem, DeleteItem or Scan
-            { Sid: 'StateAndCommands', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: [tableArn] },
+            { Sid: 'ReadStateAndCommands', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [tableArn] },
+            // the controller writes the state item only: the command items (pk "command") are the operators'
+            // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+            { Sid: 'WriteState', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [tableArn], Condition: leadingKeys(STATE_TABLE_STATE_PARTITION) },
             { Sid: 'MoveWeights', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule'], Resource: [props.ruleArn] },
             // Describe* of ELBv2 support no resource-level permissions: "*" is the narrowest the API accepts
             { Sid: 'ReadRouting', Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], Resource: ['*'] },
@@ -185,6 +203,7 @@ export class LambdaStepController extends Construct {
             { Sid: 'Logs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logGroupArn}:*`] },
             { Sid: 'StopTicking', Effect: 'Allow', Action: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], Resource: [scheduleArn] },
             // UpdateSchedule passes the schedule's own role back to EventBridge Scheduler
+            ...vpcStatements(props.eks?.vpc, aws),
             { Sid: 'KeepScheduleRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [this.schedulerRoleArn], Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
           ].filter((s) => s.Resource.length > 0),
         })),
@@ -192,13 +211,18 @@ export class LambdaStepController extends Construct {
     });
   }
 
-  private createFunction(props: LambdaStepControllerProps, asset: TerraformAsset, specParameter: string): LambdaFunction {
+  private createFunction(props: LambdaStepControllerProps, asset: TerraformAsset, specParameter: string, dnsSuffix: string): LambdaFunction {
     return new LambdaFunction(this, 'Function', {
       functionName: this.functionName,
       role: this.role.arn,
-      // one tick at a time: EventBridge Scheduler invokes asynchronously and at least once, so two deliveries of
-      // one tick (or a slow tick and the next) must not run side by side; an extra invocation is throttled
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency by default: reserving even 1 fails the deploy in an account whose concurrency quota
+      // leaves less than the unreserved minimum (new accounts). Two ticks side by side (EventBridge Scheduler delivers
+      // at least once) lose and revive nothing: each writes the state under the version it read (DynamoStore), so
+      // the later writer is a conflict. One window stays: a tick past its fence may still send its weights after
+      // another stored an abort, and the aborted canary has traffic until the next tick sends the abort weights
+      // again (test/controller/aws/races.test.ts, "without reserved concurrency"); `reservedConcurrency: 1` closes it.
+      // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+      reservedConcurrentExecutions: props.reservedConcurrency,
       vpcConfig: props.eks?.vpc ? { subnetIds: props.eks.vpc.subnetIds, securityGroupIds: props.eks.vpc.securityGroupIds } : undefined,
       runtime: 'nodejs22.x',
       handler: 'index.handler',
@@ -212,6 +236,7 @@ export class LambdaStepController extends Construct {
           [ENV_CONTROLLER_SCHEDULE_NAME]: this.scheduleName,
           [ENV_CONTROLLER_SSM_SPEC_PARAMETER]: specParameter,
           [ENV_CONTROLLER_DYNAMODB_TABLE]: this.stateTable.name,
+          [ENV_CONTROLLER_AWS_DNS_SUFFIX]: dnsSuffix,
           ...(props.eks ? {
             [ENV_CONTROLLER_EKS_CLUSTER]: props.eks.clusterName,
             [ENV_CONTROLLER_EKS_ENDPOINT]: props.eks.endpoint,
@@ -247,6 +272,24 @@ export class LambdaStepController extends Construct {
       // the first tick must find its permission to invoke the function
       dependsOn: [schedulerPolicy],
     });
+  }
+
+  /**
+   * The cluster's private endpoint accepts HTTPS from the function's security groups: one ingress rule on the
+   * cluster security group per group of the function (the endpoint's network interfaces carry the cluster security
+   * group, and EKS lets in only what it allows).
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html
+   * @see https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
+   */
+  private openClusterEndpoint(vpc: LambdaVpcOptions): void {
+    vpc.securityGroupIds.forEach((sg, i) => new VpcSecurityGroupIngressRule(this, `EndpointFromController${i}`, {
+      securityGroupId: vpc.clusterSecurityGroupId!,
+      referencedSecurityGroupId: sg,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: `EKS API from the ${this.functionName} Lambda`,
+    }));
   }
 
   /**
@@ -291,4 +334,51 @@ function bundleAsset(scope: Construct): TerraformAsset {
   const stack = TerraformStack.of(scope);
   return (stack.node.tryFindChild(BUNDLE_ASSET_ID) as TerraformAsset | undefined)
     ?? new TerraformAsset(stack, BUNDLE_ASSET_ID, { path: lambdaPackage(scope.node.path), type: AssetType.FILE });
+}
+
+/** An IAM condition that lets a DynamoDB write touch items of one partition key only. */
+function leadingKeys(pk: string) {
+  return { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [pk] } };
+}
+
+/**
+ * What `model-rollout --aws` needs on one rollout: the spec parameter, the state and command reads, and writes of
+ * command items only (never the controller's state). Attach it to the operators' role or CI.
+ */
+function operatorPolicy(specArn: string, tableArn: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'ReadSpec', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [specArn] },
+      { Sid: 'ReadStateAndCommands', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [tableArn] },
+      { Sid: 'WriteCommands', Effect: 'Allow', Action: ['dynamodb:PutItem'], Resource: [tableArn], Condition: leadingKeys(STATE_TABLE_COMMAND_PARTITION) },
+    ],
+  });
+}
+
+/**
+ * The network interfaces Lambda creates for a function in a VPC, with the actions of the AWS managed policy
+ * AWSLambdaVPCAccessExecutionRole (but its log actions, granted above), scoped as far as IAM allows: the two
+ * Describe calls accept only "*"; CreateNetworkInterface names the function's subnets and security groups and the
+ * region's network interfaces; DeleteNetworkInterface takes the account's resources as the Lambda guide documents
+ * ("Either specify a unique resource ID, or include all resource IDs"). Without them Lambda refuses to create the
+ * function ("does not have permissions to call CreateNetworkInterface on EC2").
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+ * @see https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+ */
+function vpcStatements(vpc: LambdaVpcOptions | undefined, aws: AwsContext) {
+  if (!vpc) return [];
+  const ec2 = (resource: string) => `arn:${aws.partition}:ec2:${aws.region}:${aws.account}:${resource}`;
+  return [
+    { Sid: 'VpcDescribe', Effect: 'Allow', Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], Resource: ['*'] },
+    {
+      Sid: 'VpcCreateInterfaces',
+      Effect: 'Allow',
+      Action: ['ec2:CreateNetworkInterface'],
+      Resource: [ec2('network-interface/*'), ...vpc.subnetIds.map((id) => ec2(`subnet/${id}`)), ...vpc.securityGroupIds.map((id) => ec2(`security-group/${id}`))],
+    },
+    { Sid: 'VpcManageInterfaces', Effect: 'Allow', Action: ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: [ec2('network-interface/*')] },
+    { Sid: 'VpcDeleteInterfaces', Effect: 'Allow', Action: ['ec2:DeleteNetworkInterface'], Resource: [ec2('*/*')] },
+  ];
 }

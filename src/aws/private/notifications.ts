@@ -33,6 +33,11 @@ export interface RolloutNotificationsProps {
   /** The controller's function and role (with a topic). */
   readonly controller: { readonly function: LambdaFunction; readonly role: IamRole };
   readonly topic: boolean;
+  /**
+   * KMS key ARN of the topic's encryption at rest.
+   * @default - the AWS managed key of SNS, `alias/aws/sns`
+   */
+  readonly topicKmsKey?: string;
   readonly dashboard: boolean;
 }
 
@@ -43,12 +48,18 @@ export class RolloutNotifications extends Construct {
   constructor(scope: Construct, id: string, props: RolloutNotificationsProps) {
     super(scope, id);
     if (props.topic) {
-      this.topic = new SnsTopic(this, 'Topic', { name: `${props.name}-rollout-events` });
+      // encrypted at rest (AWS Config's sns-encrypted-kms): the AWS managed key's policy lets every principal of the
+      // account that may publish use it through SNS; a customer key needs the publisher's kms grants below
+      // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+      this.topic = new SnsTopic(this, 'Topic', { name: `${props.name}-rollout-events`, kmsMasterKeyId: props.topicKmsKey ?? 'alias/aws/sns' });
       new IamRolePolicy(this, 'PublishPolicy', {
         role: props.controller.role.name,
         policy: JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Sid: 'PublishPhaseChanges', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.topic.arn] }],
+          Statement: [
+            { Sid: 'PublishPhaseChanges', Effect: 'Allow', Action: ['sns:Publish'], Resource: [this.topic.arn] },
+            ...(props.topicKmsKey ? [{ Sid: 'EncryptPhaseChanges', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: [props.topicKmsKey] }] : []),
+          ],
         }),
       });
       // the function's variables are rendered by the controller construct: one more, without touching it

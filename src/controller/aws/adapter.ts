@@ -7,13 +7,14 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { STATE_TABLE_COMMAND_PARTITION, STATE_TABLE_STATE_PARTITION } from '../../core/constants';
 import { AwsTarget } from '../../core/contract/target';
 import { renderAlbForward, weightsFromForward } from '../../core/routes/alb';
 import { RolloutRuntimeError } from '../../core/runtime-errors';
 import { RolloutSpec } from '../../core/spec';
 import { Command, ControllerState, MetricObservation } from '../../core/state';
 import { Weights } from '../../core/weights';
-import { specParameterIncomplete } from '../errors';
+import { alarmNotFound, alarmUnreadable, specParameterIncomplete } from '../errors';
 import { parseDocument } from '../parsed-document';
 import { Capacity, ConflictError, Metrics, StateStore, StoredRollout, TrafficRouter } from '../ports';
 
@@ -33,8 +34,8 @@ export interface SpecDocument {
  *   them, each once (`attribute_not_exists`); nobody rewrites or deletes them. The controller records the highest
  *   seq it handled in its state (`commandSeq`), so reading the commands after it is all a tick needs.
  */
-const STATE_ITEM_KEY = { pk: { S: 'state' }, sk: { N: '0' } } as const;
-const COMMAND_PARTITION = 'command';
+const STATE_ITEM_KEY = { pk: { S: STATE_TABLE_STATE_PARTITION }, sk: { N: '0' } } as const;
+const COMMAND_PARTITION = STATE_TABLE_COMMAND_PARTITION;
 
 /** DynamoDB's answer to a write whose condition was false: nothing was written. */
 function conditionFailed(e: unknown): boolean {
@@ -256,7 +257,17 @@ export class TargetGroupCapacity implements Capacity {
   }
 }
 
-/** CloudWatch alarms as metrics: each alarm judges every canary (the constructs point it at the canary's target group). */
+/** DescribeAlarms takes at most 100 names a call (`AlarmNames`, "Maximum number of 100 items"). */
+const DESCRIBE_ALARMS_MAX_NAMES = 100;
+
+/**
+ * CloudWatch alarms as metrics: each alarm judges every canary (the constructs point it at the canary's target
+ * group). Metric and composite alarms are both read: DescribeAlarms returns only metric alarms unless `AlarmTypes`
+ * names `CompositeAlarm` too. An alarm that DescribeAlarms does not return (misspelled, deleted, in another region)
+ * or cannot read (denied, throttled) is a measurement error, never "no data": the engine holds the weights and aborts
+ * after `measurementErrorAbortSeconds`.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+ */
 export class AlarmMetrics implements Metrics {
   constructor(private readonly cw: CloudWatchClient) {}
 
@@ -267,13 +278,33 @@ export class AlarmMetrics implements Metrics {
     const observed: Record<string, MetricObservation> = {};
     if (names.length > 0) {
       try {
-        const out = await this.cw.send(new DescribeAlarmsCommand({ AlarmNames: names }));
-        const states = new Map((out.MetricAlarms ?? []).map((a) => [a.AlarmName, a.StateValue]));
-        for (const m of alarmMetrics) observed[m.name] = { alarmState: (states.get(m.alarmName) as MetricObservation['alarmState']) ?? 'INSUFFICIENT_DATA' };
+        const states = await this.alarmStates(names);
+        for (const m of alarmMetrics) {
+          const state = states.get(m.alarmName);
+          observed[m.name] = state ? { alarmState: state as MetricObservation['alarmState'] } : { error: alarmNotFound(m.alarmName) };
+        }
       } catch (e) {
-        for (const m of alarmMetrics) observed[m.name] = { error: (e as Error).message };
+        for (const m of alarmMetrics) observed[m.name] = { error: alarmUnreadable(m.alarmName, (e as Error).message) };
       }
     }
     return Object.fromEntries(versions.map((v) => [v, { ...observed }]));
+  }
+
+  /** State of every alarm named (metric and composite), by name: 100 names a call, every page. */
+  private async alarmStates(names: readonly string[]): Promise<Map<string, string | undefined>> {
+    const states = new Map<string, string | undefined>();
+    for (let i = 0; i < names.length; i += DESCRIBE_ALARMS_MAX_NAMES) {
+      let token: string | undefined;
+      do {
+        const out = await this.cw.send(new DescribeAlarmsCommand({
+          AlarmNames: names.slice(i, i + DESCRIBE_ALARMS_MAX_NAMES),
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          NextToken: token,
+        }));
+        for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) if (a.AlarmName) states.set(a.AlarmName, a.StateValue);
+        token = out.NextToken;
+      } while (token);
+    }
+    return states;
   }
 }

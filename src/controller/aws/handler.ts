@@ -21,6 +21,7 @@ import { PrometheusMetrics } from '../prometheus';
 import { tick, TickResult } from '../tick';
 import { AlarmMetrics, DynamoStore, ListenerRuleRouter, TargetGroupCapacity } from './adapter';
 import { eksToken } from './eks-token';
+import { dnsSuffix, regionalHost } from './partition';
 import { credentialsFromEnv } from './sigv4';
 import { environmentUnset } from '../errors';
 
@@ -43,17 +44,25 @@ function rolloutOver(state: ControllerState): boolean {
 /**
  * Disable the schedule that ticks this Lambda: it runs only while a rollout is active. The next `cdktf deploy`
  * enables it again (its state is ENABLED in Terraform), and a new spec starts a new rollout.
+ *
+ * UpdateSchedule replaces the whole schedule: "if you do not set an optional field in your request, that field will
+ * be set to its system-default value after the update", so every field GetSchedule returns is sent back (time zone,
+ * dates, KMS key, action after completion, description, target with its retry policy and dead-letter queue). A
+ * start date in the past is the one exception: the API refuses one more than 5 minutes old, and a recurring
+ * schedule that has started is the same without it.
+ * @see https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html
  */
-async function disableSchedule(scheduler: SchedulerClient, name: string): Promise<boolean> {
+export async function disableSchedule(scheduler: SchedulerClient, name: string, now = Date.now()): Promise<boolean> {
   const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
   if (current.State === 'DISABLED') return false;
+  const { Arn: _arn, CreationDate: _created, LastModificationDate: _modified, $metadata: _meta, StartDate: start, ...fields } = current;
   await scheduler.send(new UpdateScheduleCommand({
+    ...fields,
     Name: name,
-    GroupName: current.GroupName,
     ScheduleExpression: current.ScheduleExpression!,
     FlexibleTimeWindow: current.FlexibleTimeWindow!,
     Target: current.Target!,
-    Description: current.Description,
+    ...(start && start.getTime() > now ? { StartDate: start } : {}),
     State: 'DISABLED',
   }));
   return true;
@@ -76,7 +85,8 @@ export async function runTick(
   let floors: WorkloadCapacity | undefined;
   const cluster = env[ENV_CONTROLLER_EKS_CLUSTER];
   if (target.workloads && cluster && env[ENV_CONTROLLER_EKS_ENDPOINT]) {
-    const token = eksToken(cluster, env.AWS_REGION ?? 'us-east-1', credentialsFromEnv(env), new Date(now));
+    const region = env.AWS_REGION ?? 'us-east-1';
+    const token = eksToken(cluster, region, credentialsFromEnv(env), new Date(now), dnsSuffix(env, region));
     const kube = new KubeClient({ server: env[ENV_CONTROLLER_EKS_ENDPOINT]!, token, ca: env[ENV_CONTROLLER_EKS_CA] ? Buffer.from(env[ENV_CONTROLLER_EKS_CA]!, 'base64') : undefined });
     floors = new WorkloadCapacity(kube, { kind: 'kubernetes', namespace: target.workloads.namespace, httpRoute: '', backends: target.workloads.backends, routing: { kind: 'random' }, pins: [] });
   }
@@ -99,15 +109,21 @@ export async function runTick(
     log,
     // phase changes to the rollout's SNS topic, when it has one (best-effort)
     sinks: env[ENV_CONTROLLER_SNS_TOPIC_ARN]
-      ? [new SnsSink(env[ENV_CONTROLLER_SNS_TOPIC_ARN]!, env.AWS_REGION ?? 'us-east-1', () => credentialsFromEnv(env))] : [],
+      ? [snsSink(env[ENV_CONTROLLER_SNS_TOPIC_ARN]!, env)] : [],
   }, now);
   const schedule = env[ENV_CONTROLLER_SCHEDULE_NAME];
   if (schedule && clients.scheduler && result.decision && !result.conflict && !result.failed && rolloutOver(result.decision.state)) {
-    if (await disableSchedule(clients.scheduler, schedule)) {
+    if (await disableSchedule(clients.scheduler, schedule, now)) {
       log({ rollout: spec.name, level: 'info', reason: `rollout over (${result.decision.state.phase}): schedule ${schedule} disabled` });
     }
   }
   return { ...result, tickSeconds: spec.tickSeconds ?? TICK_SECONDS };
+}
+
+/** The rollout's SNS topic, reached at the host of the Lambda's partition. */
+function snsSink(topicArn: string, env: NodeJS.ProcessEnv): SnsSink {
+  const region = env.AWS_REGION ?? 'us-east-1';
+  return new SnsSink(topicArn, region, () => credentialsFromEnv(env), `https://${regionalHost('sns', region, dnsSuffix(env, region))}`);
 }
 
 /** Sub-minute ticks start at most this long into an invocation (the Lambda's timeout is 50 s). */

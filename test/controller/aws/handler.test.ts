@@ -11,7 +11,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
 import { eksToken } from '../../../src/controller/aws/eks-token';
-import { runTick } from '../../../src/controller/aws/handler';
+import { disableSchedule, runTick } from '../../../src/controller/aws/handler';
+import { dnsSuffix } from '../../../src/controller/aws/partition';
+import { SnsSink } from '../../../src/controller/notify-sns';
 import { AwsTarget } from '../../../src/core/contract/target';
 import { equalSteps } from '../../../src/core/schedule';
 import { RolloutSpec } from '../../../src/core/spec';
@@ -93,7 +95,7 @@ describe('AWS adapter with mocked SDK clients', () => {
       const v = Object.entries(target.targetGroups).find(([, arn]) => arn === input.TargetGroupArn)![0];
       return { TargetHealthDescriptions: Array.from({ length: healthy[v] }, (_, i) => ({ Target: { Id: `10.0.0.${i}` }, TargetHealth: { State: 'healthy' } })) };
     });
-    cw.on(DescribeAlarmsCommand).callsFake(() => ({ MetricAlarms: [{ AlarmName: 'llama-v2-5xx', StateValue: alarm }] }));
+    cw.on(DescribeAlarmsCommand).callsFake((input) => describeAlarms([{ name: 'llama-v2-5xx', type: 'MetricAlarm', state: alarm }], input));
   });
 
   test('ticks move the listener rule weights in steps once the canary targets are healthy', async () => {
@@ -154,12 +156,95 @@ describe('AWS adapter with mocked SDK clients', () => {
     expect(ddb.calls.filter((c) => c.op === 'PutItem' && c.input.Item.pk.S === 'command')).toHaveLength(1);
   });
 
+  test('a composite alarm in ALARM aborts the canary (DescribeAlarms is asked for composite alarms too)', async () => {
+    const composite = { ...spec, checks: [{ provider: 'cloudwatchAlarm' as const, name: 'llama-slo', alarmName: 'llama-slo' }] };
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ spec: composite, target }) } });
+    let sloState = 'OK';
+    cw.on(DescribeAlarmsCommand).callsFake((input) => describeAlarms([{ name: 'llama-slo', type: 'CompositeAlarm', state: sloState }], input));
+    await runTick(clients, env, 0, quiet);
+    await runTick(clients, env, MIN, quiet);
+    expect(forward.map((t) => t.Weight)).toEqual([90, 10]);
+    sloState = 'ALARM';
+    const r = await runTick(clients, env, 2 * MIN, quiet);
+    expect(r.decision!.state.phase).toBe('aborted');
+    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input.AlarmTypes).toEqual(['MetricAlarm', 'CompositeAlarm']);
+  });
+
+  test('an alarm DescribeAlarms does not return is a measurement error: the weights hold, then the rollout aborts', async () => {
+    const misspelled = { ...spec, checks: [{ provider: 'cloudwatchAlarm' as const, name: 'typo', alarmName: 'llama-v2-5xx-shrae' }], measurementErrorAbortSeconds: 180 };
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ spec: misspelled, target }) } });
+    await runTick(clients, env, 0, quiet);
+    await runTick(clients, env, MIN, quiet);
+    const held = await runTick(clients, env, 2 * MIN, quiet);
+    expect(held.decision!.state.phase).toBe('progressing');
+    expect(held.decision!.reason).toMatch(/"llama-v2-5xx-shrae" was not found/);
+    const weights = forward.map((t) => t.Weight);
+    await runTick(clients, env, 3 * MIN, quiet);
+    expect(forward.map((t) => t.Weight)).toEqual(weights);
+    const r = await runTick(clients, env, 6 * MIN, quiet);
+    expect(r.decision!.state.phase).toBe('aborted');
+    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+  });
+
+  test('disabling the schedule sends back every field GetSchedule returned (UpdateSchedule resets what it is not sent)', async () => {
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    const kept = {
+      Name: 'llama-rollout-tick',
+      GroupName: 'default',
+      State: 'ENABLED' as const,
+      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      Description: 'tick',
+      EndDate: new Date(now + 30 * 86400_000),
+      KmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1',
+      ActionAfterCompletion: 'NONE' as const,
+      FlexibleTimeWindow: { Mode: 'OFF' as const },
+      Target: { Arn: 'arn:aws:lambda:us-east-1:111122223333:function:f', RoleArn: 'arn:aws:iam::111122223333:role/tick', RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:111122223333:dlq' } },
+    };
+    // the schedule as EventBridge Scheduler keeps it: UpdateSchedule replaces it with the request, defaults for the rest
+    let schedule: Record<string, unknown> = { ...kept, StartDate: new Date(now - 86400_000), Arn: 'arn:aws:scheduler:us-east-1:111122223333:schedule/default/llama-rollout-tick' };
+    sched.on(GetScheduleCommand).callsFake(() => schedule);
+    sched.on(UpdateScheduleCommand).callsFake((input) => { schedule = { Arn: schedule.Arn, GroupName: 'default', ActionAfterCompletion: 'NONE', ...input }; return {}; });
+    expect(await disableSchedule(new SchedulerClient({}), 'llama-rollout-tick', now)).toBe(true);
+    expect(schedule).toEqual({ ...kept, State: 'DISABLED', Arn: schedule.Arn });
+  });
+
   test('missing environment variables name what to set', async () => {
     await expect(runTick(clients, {}, 0, quiet)).rejects.toThrow(/set ROLLOUT_SSM_SPEC_PARAMETER and ROLLOUT_DYNAMODB_TABLE/);
   });
 });
 
+/**
+ * DescribeAlarms as CloudWatch answers it: only the names asked for, and composite alarms only when `AlarmTypes`
+ * names them ("If you omit this parameter, only metric alarms are returned, even if composite alarms exist").
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+ */
+function describeAlarms(alarms: Array<{ name: string; type: 'MetricAlarm' | 'CompositeAlarm'; state: string }>, input: { AlarmNames?: string[]; AlarmTypes?: string[] }) {
+  const types = input.AlarmTypes ?? ['MetricAlarm'];
+  const asked = alarms.filter((a) => (input.AlarmNames ?? []).includes(a.name) && types.includes(a.type));
+  return {
+    MetricAlarms: asked.filter((a) => a.type === 'MetricAlarm').map((a) => ({ AlarmName: a.name, StateValue: a.state })),
+    CompositeAlarms: asked.filter((a) => a.type === 'CompositeAlarm').map((a) => ({ AlarmName: a.name, StateValue: a.state })),
+  };
+}
+
 describe('EKS token', () => {
+  test('is signed for the STS host of the region\'s partition (China, GovCloud, ISO)', () => {
+    const hostOf = (region: string, lambdaEnv: NodeJS.ProcessEnv = {}) => new URL(Buffer.from(
+      eksToken('gpu', region, { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, new Date(0), dnsSuffix(lambdaEnv, region)).slice(11), 'base64url').toString()).host;
+    expect(hostOf('cn-north-1')).toBe('sts.cn-north-1.amazonaws.com.cn');
+    expect(hostOf('us-gov-west-1')).toBe('sts.us-gov-west-1.amazonaws.com');
+    expect(hostOf('us-iso-east-1')).toBe('sts.us-iso-east-1.c2s.ic.gov');
+    // Terraform's aws_partition.dns_suffix, given to the Lambda, wins
+    expect(hostOf('xx-new-1', { ROLLOUT_AWS_DNS_SUFFIX: 'example.aws' })).toBe('sts.xx-new-1.example.aws');
+  });
+
+  test('the SNS notifier publishes to the SNS host of its partition', () => {
+    expect((new SnsSink('arn:aws-cn:sns:cn-north-1:1:t', 'cn-north-1', () => ({ accessKeyId: 'a', secretAccessKey: 'b' })) as any).endpoint)
+      .toBe('https://sns.cn-north-1.amazonaws.com.cn');
+  });
+
   test('is a presigned STS GetCallerIdentity URL naming the cluster, as aws eks get-token makes it', async () => {
     const token = eksToken('gpu-cluster', 'us-east-1', { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, new Date('2026-11-22T00:00:00Z'));
     expect(token.startsWith('k8s-aws-v1.')).toBe(true);

@@ -53,7 +53,7 @@ interface Scenario {
   readonly alarm: 'OK' | 'ALARM';
   /** The second invocation: a duplicate of the first event, or the next minute's tick while the first runs. */
   readonly second: 'duplicate' | 'nextMinute';
-  /** Reserved concurrency 1 (what the construct sets): the second delivery waits for the first. */
+  /** Reserved concurrency 1 (`controllerReservedConcurrency: 1`): the second delivery waits for the first. */
   readonly reservedConcurrency?: number;
   readonly fault?: (op: string, input: any) => Fault;
 }
@@ -262,12 +262,13 @@ describe('the DynamoDB store keeps every invariant in every schedule explored', 
       .toEqual({ lost: 0, regained: 0, revived: 0, duplicated: 0, wrongFinal: 0, unsettled: 0 });
   });
 
-  test('without reserved concurrency, an older tick\'s ModifyRule can land after the abort (why the construct sets it); the next tick puts the rule back', async () => {
+  test('without reserved concurrency, an older tick\'s ModifyRule can land after the abort (what controllerReservedConcurrency: 1 closes); the next tick puts the rule back', async () => {
     const t = await tally({ store: 'dynamodb', command: 'cancel', alarm: 'OK', second: 'nextMinute' }, { preemptions: 1, limit: 3000 });
     report('DynamoDB, cancel vs two concurrent ticks (no reserved concurrency)', t);
     expect(t.complete).toBe(true);
     // ModifyRule has no condition: a tick that passed its fence before another tick stored the abort still sends its
-    // weights. This is why the construct sets reserved concurrency 1 (the cases above: never). The abort's state is
+    // weights. Reserved concurrency 1 closes this (the cases above: never); the construct leaves it to
+    // controllerReservedConcurrency, since reserving fails the deploy in new accounts. The abort's state is
     // not lost, and the next tick sends the abort weights again.
     expect(t.regained).toBeGreaterThan(0);
     expect({ lost: t.lost, revived: t.revived, duplicated: t.duplicated, wrongFinal: t.wrongFinal })
