@@ -8,6 +8,7 @@
  * `private/hosts.ts`, which is not part of the public API.
  */
 import { Duration, Size } from 'cdk8s';
+import { ManifestApplier } from './manifest-applier';
 import { Cpu } from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
 import { EnvironmentKind } from './environment-kind';
@@ -81,6 +82,11 @@ export interface IEnvironment extends IConstruct {
   readonly destroyProtection: boolean;
   /** Keep-warm window of the previous version after a promotion, if any. */
   readonly keepPreviousWarmFor?: Duration;
+  /**
+   * How the manifests reach the cluster.
+   * @default ManifestApplier.KUBECTL
+   */
+  readonly appliedBy?: ManifestApplier;
 }
 
 /** The Gateway an environment's HTTPRoute attaches to. */

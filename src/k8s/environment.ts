@@ -12,6 +12,7 @@ import { GatewayRef, IEnvironment, IModel } from './contracts';
 import { EnvironmentKind } from './environment-kind';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
+import { keepsReplicas, ManifestApplier } from './manifest-applier';
 import { PodMonitor } from './monitoring';
 import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
@@ -71,6 +72,12 @@ export interface EnvironmentProps {
    */
   readonly keepPreviousWarmFor?: Duration;
   /**
+   * How the manifests reach the cluster: decides whether a re-apply after a promotion can route to the previous
+   * version, and so whether it may be scaled to zero while the code still names it (README "Who owns what").
+   * @default ManifestApplier.KUBECTL - the previous version keeps its replicas until the code names the new one
+   */
+  readonly appliedBy?: ManifestApplier;
+  /**
    * Refuse to destroy the environment's resources where the target can (Terraform `prevent_destroy` on the
    * objects the bridge renders and on the AWS rollout's resources). The one switch for destroy protection.
    * @default - true for a production environment, false otherwise
@@ -128,6 +135,8 @@ export class Environment extends Construct implements IEnvironment {
   public readonly hostnames?: string[];
   /** Keep-warm window of the previous version after a promotion, if any. */
   public readonly keepPreviousWarmFor?: Duration;
+  /** How the manifests reach the cluster. */
+  public readonly appliedBy: ManifestApplier;
   /** The Gateway the route attaches to, if any. */
   public readonly gateway?: GatewayRef;
 
@@ -164,6 +173,7 @@ export class Environment extends Construct implements IEnvironment {
     this.hostnames = props.hostnames;
     (props.hostnames ?? []).forEach((h, i) => validateHostname(p, `hostnames[${i}]`, h));
     this.keepPreviousWarmFor = props.keepPreviousWarmFor;
+    this.appliedBy = props.appliedBy ?? ManifestApplier.KUBECTL;
     this.gateway = props.gateway;
     const objectName = `${scope.name}-${this.name}`;
     if (props.gateway) {
@@ -366,7 +376,9 @@ export class Environment extends Construct implements IEnvironment {
 
   private workloadSettings() {
     const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
+    const replicasKept = keepsReplicas(this.appliedBy);
+    const createOnlyFloors = this.appliedBy === ManifestApplier.FLUX;
+    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, replicasKept, createOnlyFloors };
   }
 
   /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */
