@@ -201,9 +201,12 @@ export interface CanaryRolloutProps {
  * re-asserts them at every tick in every phase. A client-side `kubectl apply` mid-rollout does write the manifest's
  * values (it patches every field the manifest carries), which sets the rollout back by at most one tick and never
  * sends traffic to a version without replicas; server-side apply without `--force-conflicts` reports a conflict on
- * exactly those fields. The state ConfigMap carries no data, so no re-apply resets progress. Argo CD: add
- * `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`). The
- * README's "Who owns what" says what the cluster-twin scenarios prove.
+ * exactly those fields. The state ConfigMap carries no data, so no re-apply resets progress. After a promotion the
+ * previous version goes to zero after the keep-warm window only where the environment's `appliedBy` leaves the
+ * controller's fields alone on a re-apply (Flux create-only objects, Argo CD `ignoreDifferences` with
+ * `RespectIgnoreDifferences`, the Terraform bridge's computed fields; objects are annotated
+ * `model-rollout.dev/controller-owned-fields`); with kubectl it keeps its replicas until the code names the new
+ * version. The README's "Who owns what" has a table per apply method and what the cluster-twin scenarios prove.
  */
 export class CanaryRollout extends Construct {
   /**

@@ -66,9 +66,11 @@ export interface EnvironmentProps {
    */
   readonly active?: boolean;
   /**
-   * After a promotion the previous version stays at the environment's minimum this long (the step controller
-   * scales it down after the window); without it, the previous version is scaled to zero at once.
-   * @default - scaled to zero after promotion
+   * After a promotion the previous version stays at the environment's minimum this long (the rollback window), then
+   * the step controller scales it to zero and keeps it deployed. Needs an `appliedBy` whose re-applies leave the
+   * controller's route alone (Flux, Argo CD, Terraform): with kubectl a rollout on a Gateway route refuses it, and
+   * the previous version keeps its replicas until the code names the new one.
+   * @default - scaled to zero after promotion where `appliedBy` allows; kept until the code moves on with kubectl
    */
   readonly keepPreviousWarmFor?: Duration;
   /**
