@@ -8,10 +8,10 @@
  * `private/hosts.ts`, which is not part of the public API.
  */
 import { Duration, Size } from 'cdk8s';
-import { ManifestApplier } from './manifest-applier';
 import { Cpu } from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
 import { EnvironmentKind } from './environment-kind';
+import { ManifestApplier } from './manifest-applier';
 import { Gpu } from '../rollout/gpu';
 
 /** A version of a model, as environments and rollouts see it. */

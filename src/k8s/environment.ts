@@ -378,9 +378,8 @@ export class Environment extends Construct implements IEnvironment {
 
   private workloadSettings() {
     const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
-    const replicasKept = keepsReplicas(this.appliedBy);
-    const createOnlyFloors = this.appliedBy === ManifestApplier.FLUX;
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, replicasKept, createOnlyFloors };
+    const applied = { replicasKept: keepsReplicas(this.appliedBy), createOnlyFloors: this.appliedBy === ManifestApplier.FLUX };
+    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, ...applied };
   }
 
   /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */
