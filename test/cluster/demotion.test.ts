@@ -61,6 +61,8 @@ function replicas(c: ClusterScenario, name: string): number {
 async function untilPromoted(c: ClusterScenario, limit = 15): Promise<number> {
   for (let m = 0; m < limit && c.state(ROUTE)?.phase !== 'promoted'; m++) await c.run(1);
   expect(c.state(ROUTE).phase).toBe('promoted');
+  // from here a new v1 pod takes a GPU cold start too (v1 was up before the story started)
+  c.world.setColdStart(NS, V1, 120);
   return c.world.time;
 }
 
@@ -83,6 +85,13 @@ describeWithKubectl('demotion after promotion', kubectl, () => {
       expect(await reapply()).toBe(0);
       c.seconds(5);
       c.watch(scenarioApp(app).plan!, ROUTE);
+      // progressing, the canary live: a re-apply leaves its share and its replicas alone
+      await c.run(4);
+      const live = { weight: c.canaryWeight(), replicas: replicas(c, 'llm-production-v2') };
+      expect(live.weight).toBeGreaterThan(0);
+      expect(await reapply()).toBe(0);
+      expect({ weight: c.canaryWeight(), replicas: replicas(c, 'llm-production-v2') }).toEqual(live);
+      c.seconds(30);
       const promotedAt = await untilPromoted(c);
       let replicaSeconds = 0;
       const minute = async () => {
@@ -93,8 +102,10 @@ describeWithKubectl('demotion after promotion', kubectl, () => {
       for (let m = 0; m < 3; m++) await minute();
       expect(c.readyReplicas(V1)).toBe(2);
       expect(await reapply()).toBe(0);
-      await minute();
+      // traffic between the apply and the controller's next tick: what a re-apply routes, it routes at once
+      c.seconds(30);
       expect(c.canaryWeight()).toBe(100);
+      await minute();
       // after the window and KEDA's scale-down: v1 at zero, still deployed
       let demotedAt: number | undefined;
       for (let m = 0; m < 30 && demotedAt === undefined; m++) {
@@ -106,6 +117,8 @@ describeWithKubectl('demotion after promotion', kubectl, () => {
       // after the demotion: re-applying the unchanged manifests sends v1 nothing
       const servedByV1 = c.world.stats.byDeployment[`${NS}/${V1}`] ?? 0;
       expect(await reapply()).toBe(0);
+      c.seconds(30);
+      expect(c.canaryWeight()).toBe(100);
       while (c.world.time < promotedAt + 40 * 60) await minute();
       expect(c.canaryWeight()).toBe(100);
       expect(c.world.stats.byDeployment[`${NS}/${V1}`] ?? 0).toBe(servedByV1);
@@ -130,10 +143,33 @@ describeWithKubectl('demotion after promotion', kubectl, () => {
       expect(c.readyReplicas(V1)).toBe(2);
       expect(await reapply()).toBe(0);
       expect(c.canaryWeight()).toBe(0);
+      c.seconds(30);
       await c.run(2);
       reports['kubectl client-side (kept warm)'] = { ...c.report, v1ReplicaHours: replicaSeconds / 3600 };
     });
     expectSafe(reports['kubectl client-side (kept warm)']);
+  });
+
+  test('why kubectl keeps v1 warm: a client-side re-apply after a demotion routes every request to a version at zero', async () => {
+    // the manifests as Flux gets them (so the controller demotes v1), re-applied once with kubectl: what the
+    // library prevents by keeping v1 warm with `appliedBy` KUBECTL
+    const app: ScenarioAppOptions = { canary: true, appliedBy: ManifestApplier.FLUX, keepPreviousWarmFor: Duration.minutes(10), steps: BAKED };
+    await scenario('kubectl client-side after a demotion (not allowed)', async (c) => {
+      const objects = scenarioManifests(app).objects;
+      expect(await c.apply(objects, 'flux')).toBe(0);
+      c.seconds(5);
+      c.watch(scenarioApp(app).plan!, ROUTE);
+      await untilPromoted(c);
+      for (let m = 0; m < 40 && replicas(c, V1) > 0; m++) await c.run(1);
+      expect(replicas(c, V1)).toBe(0);
+      expect(await c.apply(objects, 'client-side')).toBe(0);
+      // the requests until the controller's next tick find no ready replica of v1
+      c.seconds(30);
+      await c.run(3);
+    });
+    const r = reports['kubectl client-side after a demotion (not allowed)'];
+    expect(r.failed).toBeGreaterThan(0);
+    expect(r.longestOutageSeconds).toBeGreaterThan(0);
   });
 
   test('Flux: model-rollout cancel inside the keep-warm window sends the traffic back to v1 within one tick', async () => {
