@@ -3,8 +3,9 @@ import { Construct } from 'constructs';
 import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
-import { FLUX_SSA_ANNOTATION, keepsControllerFields, ManifestApplier } from './manifest-applier';
+import { ManifestApplier } from './manifest-applier';
 import { Notifier } from './notifications';
+import { FLUX_SSA_ANNOTATION, keepsControllerFields } from './private/applier';
 import { BucketFilter } from './private/bucket-filter';
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
@@ -289,7 +290,7 @@ export class CanaryRollout extends Construct {
 
   /** How the environment's manifests reach the cluster. */
   private get applier(): ManifestApplier {
-    return this.host.env.appliedBy ?? ManifestApplier.KUBECTL;
+    return this.host.env.appliedBy;
   }
 
   /**

@@ -82,11 +82,8 @@ export interface IEnvironment extends IConstruct {
   readonly destroyProtection: boolean;
   /** Keep-warm window of the previous version after a promotion, if any. */
   readonly keepPreviousWarmFor?: Duration;
-  /**
-   * How the manifests reach the cluster.
-   * @default ManifestApplier.KUBECTL
-   */
-  readonly appliedBy?: ManifestApplier;
+  /** How the manifests reach the cluster. */
+  readonly appliedBy: ManifestApplier;
 }
 
 /** The Gateway an environment's HTTPRoute attaches to. */

@@ -12,8 +12,9 @@ import { GatewayRef, IEnvironment, IModel } from './contracts';
 import { EnvironmentKind } from './environment-kind';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
-import { keepsReplicas, ManifestApplier } from './manifest-applier';
+import { ManifestApplier } from './manifest-applier';
 import { PodMonitor } from './monitoring';
+import { keepsReplicas } from './private/applier';
 import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
 import { validateHostname, validatePathPrefix } from './private/inputs';
@@ -378,8 +379,9 @@ export class Environment extends Construct implements IEnvironment {
 
   private workloadSettings() {
     const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
+    const scaling = { minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
     const applied = { replicasKept: keepsReplicas(this.appliedBy), createOnlyFloors: this.appliedBy === ManifestApplier.FLUX };
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, ...applied };
+    return { name, namespace, active, ...scaling, ...applied };
   }
 
   /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */

@@ -13,7 +13,7 @@ import { fillPlaceholders } from '../../core/placeholders';
 import { Autoscaler } from '../autoscaling';
 import { IModel, IModelVersion } from '../contracts';
 import * as errors from '../errors';
-import { FLUX_SSA_ANNOTATION } from '../manifest-applier';
+import { FLUX_SSA_ANNOTATION } from './applier';
 import { PodSettings } from './hosts';
 import { renderPodTemplate } from './pod-template';
 
