@@ -127,11 +127,11 @@ describeWithKubectl('demotion after promotion', kubectl, () => {
     expectSafe(reports[name]);
   });
 
-  test('kubectl (the default applier): v1 keeps its replicas after the promotion, and a client-side re-apply routes to it safely', async () => {
+  test.each<[ApplyMode]>([['client-side'], ['server-side-force'], ['server-side']])('kubectl %s (the default applier): v1 keeps its replicas after the promotion, so a re-apply 40 minutes later is safe', async (mode) => {
     const app: ScenarioAppOptions = { canary: true, steps: BAKED };
-    await scenario('kubectl client-side (kept warm)', async (c) => {
-      const reapply = applier(c, app, 'client-side');
-      expect(await reapply()).toBe(0);
+    const name = `kubectl ${mode} (kept warm)`;
+    await scenario(name, async (c) => {
+      expect(await c.apply(scenarioManifests(app).objects, mode === 'server-side' ? 'server-side-force' : mode)).toBe(0);
       c.seconds(5);
       c.watch(scenarioApp(app).plan!, ROUTE);
       const promotedAt = await untilPromoted(c);
@@ -141,13 +141,15 @@ describeWithKubectl('demotion after promotion', kubectl, () => {
         replicaSeconds += 60 * replicas(c, V1);
       }
       expect(c.readyReplicas(V1)).toBe(2);
-      expect(await reapply()).toBe(0);
-      expect(c.canaryWeight()).toBe(0);
+      const exitCode = await c.apply(scenarioManifests(app).objects, mode);
+      // client-side and forced: the route goes back to v1, which is warm; without force: refused, nothing moves
+      expect([exitCode === 0, c.canaryWeight()]).toEqual(mode === 'server-side' ? [false, 100] : [true, 0]);
       c.seconds(30);
       await c.run(2);
-      reports['kubectl client-side (kept warm)'] = { ...c.report, v1ReplicaHours: replicaSeconds / 3600 };
+      expect(c.canaryWeight()).toBe(100);
+      reports[name] = { ...c.report, v1ReplicaHours: replicaSeconds / 3600 };
     });
-    expectSafe(reports['kubectl client-side (kept warm)']);
+    expectSafe(reports[name]);
   });
 
   test('why kubectl keeps v1 warm: a client-side re-apply after a demotion routes every request to a version at zero', async () => {
