@@ -21,7 +21,7 @@ import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Gpu, GpuProduct, Metric, Steps } from '../../src';
-import { CanaryRollout, GpuNodePools, Model, ModelCache, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GpuNodePools, ManifestApplier, Model, ModelCache, Pin, Routing } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 export const app = new App({ outdir });
@@ -47,6 +47,11 @@ const production = llm.addEnvironment('production', {
   gateway: { name: 'inference', namespace: 'istio-ingress' },
   hostnames: ['llm.example.com'],
   autoscaling: { minReplicas: 4, maxReplicas: 8, concurrencyTarget: 16 },
+  // synced by Argo CD with ignoreDifferences on the controller-owned fields and RespectIgnoreDifferences=true
+  // (README "Who owns what"): v2 and the v3 shadow start at 0 replicas, and after the promotion v1 stays warm for
+  // the 30-minute rollback window, then goes to zero
+  appliedBy: ManifestApplier.ARGO_CD,
+  keepPreviousWarmFor: Duration.minutes(30),
 });
 
 export const rollout = new CanaryRollout(chart, 'Rollout', {

@@ -3,7 +3,9 @@ import { Construct } from 'constructs';
 import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
+import { ManifestApplier } from './manifest-applier';
 import { Notifier } from './notifications';
+import { FLUX_SSA_ANNOTATION, keepsControllerFields } from './private/applier';
 import { BucketFilter } from './private/bucket-filter';
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
 import { validateHostname } from './private/inputs';
@@ -200,9 +202,12 @@ export interface CanaryRolloutProps {
  * re-asserts them at every tick in every phase. A client-side `kubectl apply` mid-rollout does write the manifest's
  * values (it patches every field the manifest carries), which sets the rollout back by at most one tick and never
  * sends traffic to a version without replicas; server-side apply without `--force-conflicts` reports a conflict on
- * exactly those fields. The state ConfigMap carries no data, so no re-apply resets progress. Argo CD: add
- * `ignoreDifferences` for those fields (objects are annotated `model-rollout.dev/controller-owned-fields`). The
- * README's "Who owns what" says what the cluster-twin scenarios prove.
+ * exactly those fields. The state ConfigMap carries no data, so no re-apply resets progress. After a promotion the
+ * previous version goes to zero after the keep-warm window only where the environment's `appliedBy` leaves the
+ * controller's fields alone on a re-apply (Flux create-only objects, Argo CD `ignoreDifferences` with
+ * `RespectIgnoreDifferences`, the Terraform bridge's computed fields; objects are annotated
+ * `model-rollout.dev/controller-owned-fields`); with kubectl it keeps its replicas until the code names the new
+ * version. The README's "Who owns what" has a table per apply method and what the cluster-twin scenarios prove.
  */
 export class CanaryRollout extends Construct {
   /**
@@ -252,6 +257,7 @@ export class CanaryRollout extends Construct {
     // validate the props now (errors at construction point at the caller), render from the same builder later
     const initial = this.spec();
     this.specCache = undefined;
+    this.checkKeepWarm(initial, endpoint);
 
     // the environment attaches first: a development environment or a second rollout is refused here
     this.host.attachRollout({ node: this.node, rules: () => this.rules() });
@@ -262,12 +268,39 @@ export class CanaryRollout extends Construct {
     if (routing.kind !== 'random') this.renderBucketFilter(endpoint, routing);
     // fields the controller owns are marked on the objects, for Argo CD ignoreDifferences and the Terraform bridge
     if (!this.fixed) {
-      if (endpoint.route) ApiObject.of(endpoint.route).metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
+      if (endpoint.route) this.markRouteOwned(ApiObject.of(endpoint.route));
       for (const v of Object.keys(this.target.backends)) this.host.claimFloor(v);
     }
     if (initial.capacity?.mode === 'surge') this.node.addValidation({ validate: () => this.checkSurgeBudget(initial) });
     // the plan goes beside the manifests when the app synthesizes
     writePlanOnSynth(this, () => this.plan);
+  }
+
+  /**
+   * A keep-warm window the library cannot honour is refused: with kubectl a re-apply after the promotion routes
+   * every request to the previous version, so it keeps its replicas until the code names the new one.
+   */
+  private checkKeepWarm(spec: RolloutSpec, endpoint: EndpointInfo): void {
+    const warm = this.host.env.keepPreviousWarmFor;
+    const promotes = spec.canaries.length === 1 && spec.canaries[0].targetWeight === 100 && spec.canaries[0].ramp;
+    if (warm && promotes && !this.fixed && endpoint.route && !keepsControllerFields(this.applier)) {
+      throw errors.keepWarmWithKubectl(this.node.path, 'environment.keepPreviousWarmFor', warm.toHumanString(), this.host.env.name);
+    }
+  }
+
+  /** How the environment's manifests reach the cluster. */
+  private get applier(): ManifestApplier {
+    return this.host.env.appliedBy;
+  }
+
+  /**
+   * The route's rules are the controller's: marked for Argo CD's ignoreDifferences and the Terraform bridge; with
+   * Flux the route is created once and never applied again while the rollout is in the code (Flux applies every
+   * field it carries with ownership forced, fluxcd/pkg ssa/manager_apply.go).
+   */
+  private markRouteOwned(route: ApiObject): void {
+    route.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.rules');
+    if (this.applier === ManifestApplier.FLUX) route.metadata.addAnnotation(FLUX_SSA_ANNOTATION, 'IfNotPresent');
   }
 
   /** The rollout's plan: timeline, duration, GPU-hours, spec hash (checks added with `addCheck()` included). */
@@ -391,6 +424,9 @@ export class CanaryRollout extends Construct {
         progressDeadlineSeconds: settings.progressDeadlineSeconds,
         prewarmSeconds: props.prewarm?.toSeconds(),
         keepPreviousWarmSeconds: env.keepPreviousWarmFor?.toSeconds(),
+        // the previous version may go to zero only where a re-apply of the unchanged manifests leaves the controller's
+        // route rules alone; with kubectl it would send every request back to it (README "Who owns what")
+        keepPreviousUntilSpecChanges: keepsControllerFields(this.applier) ? false : undefined,
         capacity: props.capacity,
         placeholders: { model: env.model.name, environment: env.name, namespace: host.namespace },
         // Gateway API mirrors (RequestMirror, standard); a share below 100 % needs `percent` (v1.3+)

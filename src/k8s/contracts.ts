@@ -11,6 +11,7 @@ import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
 import { EnvironmentKind } from './environment-kind';
+import { ManifestApplier } from './manifest-applier';
 import { Gpu } from '../rollout/gpu';
 
 /** A version of a model, as environments and rollouts see it. */
@@ -81,6 +82,8 @@ export interface IEnvironment extends IConstruct {
   readonly destroyProtection: boolean;
   /** Keep-warm window of the previous version after a promotion, if any. */
   readonly keepPreviousWarmFor?: Duration;
+  /** How the manifests reach the cluster. */
+  readonly appliedBy: ManifestApplier;
 }
 
 /** The Gateway an environment's HTTPRoute attaches to. */

@@ -12,7 +12,9 @@ import { GatewayRef, IEnvironment, IModel } from './contracts';
 import { EnvironmentKind } from './environment-kind';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
+import { ManifestApplier } from './manifest-applier';
 import { PodMonitor } from './monitoring';
+import { keepsReplicas } from './private/applier';
 import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
 import { validateHostname, validatePathPrefix } from './private/inputs';
@@ -65,11 +67,19 @@ export interface EnvironmentProps {
    */
   readonly active?: boolean;
   /**
-   * After a promotion the previous version stays at the environment's minimum this long (the step controller
-   * scales it down after the window); without it, the previous version is scaled to zero at once.
-   * @default - scaled to zero after promotion
+   * After a promotion the previous version stays at the environment's minimum this long (the rollback window), then
+   * the step controller scales it to zero and keeps it deployed. Needs an `appliedBy` whose re-applies leave the
+   * controller's route alone (Flux, Argo CD, Terraform): with kubectl a rollout on a Gateway route refuses it, and
+   * the previous version keeps its replicas until the code names the new one.
+   * @default - scaled to zero after promotion where `appliedBy` allows; kept until the code moves on with kubectl
    */
   readonly keepPreviousWarmFor?: Duration;
+  /**
+   * How the manifests reach the cluster: decides whether a re-apply after a promotion can route to the previous
+   * version, and so whether it may be scaled to zero while the code still names it (README "Who owns what").
+   * @default ManifestApplier.KUBECTL - the previous version keeps its replicas until the code names the new one
+   */
+  readonly appliedBy?: ManifestApplier;
   /**
    * Refuse to destroy the environment's resources where the target can (Terraform `prevent_destroy` on the
    * objects the bridge renders and on the AWS rollout's resources). The one switch for destroy protection.
@@ -128,6 +138,8 @@ export class Environment extends Construct implements IEnvironment {
   public readonly hostnames?: string[];
   /** Keep-warm window of the previous version after a promotion, if any. */
   public readonly keepPreviousWarmFor?: Duration;
+  /** How the manifests reach the cluster. */
+  public readonly appliedBy: ManifestApplier;
   /** The Gateway the route attaches to, if any. */
   public readonly gateway?: GatewayRef;
 
@@ -164,6 +176,7 @@ export class Environment extends Construct implements IEnvironment {
     this.hostnames = props.hostnames;
     (props.hostnames ?? []).forEach((h, i) => validateHostname(p, `hostnames[${i}]`, h));
     this.keepPreviousWarmFor = props.keepPreviousWarmFor;
+    this.appliedBy = props.appliedBy ?? ManifestApplier.KUBECTL;
     this.gateway = props.gateway;
     const objectName = `${scope.name}-${this.name}`;
     if (props.gateway) {
@@ -366,7 +379,9 @@ export class Environment extends Construct implements IEnvironment {
 
   private workloadSettings() {
     const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
+    const scaling = { minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
+    const applied = { replicasKept: keepsReplicas(this.appliedBy), createOnlyFloors: this.appliedBy === ManifestApplier.FLUX };
+    return { name, namespace, active, ...scaling, ...applied };
   }
 
   /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */

@@ -181,6 +181,12 @@ export function rolloutOnInactive(path: string, property: string, env: string) {
     'activate the environment, or remove the rollout');
 }
 
+export function keepWarmWithKubectl(path: string, property: string, value: string, env: string) {
+  return configError(path, property, value,
+    `environment "${env}" is applied with kubectl (\`appliedBy\` default): a re-apply after the promotion sends every request to the previous version, so it cannot be scaled to zero after a window while the code still names it`,
+    'set the environment\'s `appliedBy` to ManifestApplier.FLUX, ARGO_CD (with ignoreDifferences and RespectIgnoreDifferences=true) or TERRAFORM, or drop keepPreviousWarmFor (the previous version then keeps its replicas until the code names the new one)');
+}
+
 export function tooManyRouteRules(path: string, property: string, rules: number, matches: number) {
   return configError(path, property, rendered(`${rules} rules, ${matches} matches`),
     'the HTTPRoute would exceed Gateway API limits: at most 16 rules, 64 matches per rule and fewer than 128 matches in all (the API server rejects it)',

@@ -9,6 +9,7 @@ export * from './contracts';
 export * from './environment';
 export * from './environment-kind';
 export * from './gpu-node-pools';
+export * from './manifest-applier';
 export * from './model';
 export * from './notifications';
 export * from './prometheus-connection';

@@ -1,5 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
-import { Autoscaler, EnvironmentKind, GpuNodePools, Model } from '../../src/k8s';
+import { Autoscaler, EnvironmentKind, GpuNodePools, ManifestApplier, Model } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 
@@ -85,7 +85,9 @@ describe('Environment', () => {
 
   test('promotion is a blue/green switch once the new version is ready: a one-step rollout the controller runs', () => {
     const { chart, model } = setup();
-    const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2 }, keepPreviousWarmFor: Duration.minutes(30) });
+    const prod = model.addEnvironment('production', {
+      version: 'v1', gateway, autoscaling: { minReplicas: 2 }, keepPreviousWarmFor: Duration.minutes(30), appliedBy: ManifestApplier.ARGO_CD,
+    });
     prod.promote('v2');
     const objects = Testing.synth(chart);
     // traffic stays on v1 until the controller has v2's replicas ready, then moves at once
@@ -98,6 +100,8 @@ describe('Environment', () => {
     expect(spec.stableReplicas).toBe(2);
     // the previous version keeps its settings; the controller scales it down after the keep-warm window
     expect(spec.keepPreviousWarmSeconds).toBe(1800);
+    // Argo CD (ignoreDifferences with RespectIgnoreDifferences) never resets the route: v1 may go to zero after the window
+    expect(spec.keepPreviousUntilSpecChanges).toBe(false);
     expect(find(objects, 'Deployment', 'llama-production-v1')).toBeDefined();
     // Baseten's gate: the new version starts at production's minimum; the old one keeps it while it serves
     expect(find(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(2);

@@ -16,10 +16,23 @@ import { findResource } from './kube-twin/resources';
 import { DeployResult, ManifestResource, TerraformKubernetesManifests } from './kube-twin/terraform';
 import { main as cli } from '../../src/controller/cli/main';
 import { runNamespace } from '../../src/controller/k8s/main';
+import { ANNOTATION_CONTROLLER_OWNED } from '../../src/core/constants';
 import { PlanData } from '../../src/core/plan/plan';
 
-/** How manifests reach the cluster: kubectl (client-side, server-side with and without force) or `cdktf deploy`. */
-export type ApplyMode = 'client-side' | 'server-side' | 'server-side-force' | 'terraform';
+/** Flux's apply-behaviour annotation. */
+const FLUX_SSA = 'kustomize.toolkit.fluxcd.io/ssa';
+
+/**
+ * How manifests reach the cluster: kubectl (client-side, server-side with and without force), `cdktf deploy`, or a
+ * GitOps tool as it applies by default: `flux` (kustomize-controller: server-side apply as `kustomize-controller`
+ * with ownership forced, fluxcd/pkg ssa/manager_apply.go; an object annotated
+ * `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent` is only created, never applied again:
+ * https://fluxcd.io/flux/components/kustomize/kustomizations/#controlling-the-apply-behavior-of-resources) and
+ * `argocd` (kubectl client-side apply; with the Application's `ignoreDifferences` on the fields the objects list
+ * in `model-rollout.dev/controller-owned-fields` and `RespectIgnoreDifferences=true`, the live values of those
+ * fields replace the desired ones before the apply: https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/).
+ */
+export type ApplyMode = 'client-side' | 'server-side' | 'server-side-force' | 'terraform' | 'flux' | 'argocd';
 
 export interface ScenarioOptions {
   readonly namespace: string;
@@ -116,9 +129,10 @@ export class ClusterScenario {
    */
   public async apply(objects: readonly any[], mode: ApplyMode = 'client-side'): Promise<number> {
     const file = path.join(this.dir, `apply-${this.report.applies.length}.yaml`);
-    fs.writeFileSync(file, Yaml.stringify(...objects));
+    fs.writeFileSync(file, Yaml.stringify(...this.asApplied(objects, mode)));
     const args = ['--kubeconfig', this.kubeconfig, '--cache-dir', kubectlCacheDir(), 'apply', '-f', file];
-    if (mode !== 'client-side') args.push('--server-side', '--field-manager=platform-team');
+    if (mode === 'flux') args.push('--server-side', '--field-manager=kustomize-controller', '--force-conflicts');
+    else if (mode !== 'client-side' && mode !== 'argocd') args.push('--server-side', '--field-manager=platform-team');
     if (mode === 'server-side-force') args.push('--force-conflicts');
     const exitCode = await new Promise<number>((resolve) => {
       execFile(this.options.kubectl, args, { timeout: 60_000 }, (error) => resolve(error ? (typeof error.code === 'number' ? error.code : 1) : 0));
@@ -126,6 +140,26 @@ export class ClusterScenario {
     this.report.applies.push({ mode, at: this.world.time, exitCode });
     this.world.reconcile();
     return exitCode;
+  }
+
+  /** The objects a GitOps tool sends (see `ApplyMode`); kubectl sends them as they are. */
+  private asApplied(objects: readonly any[], mode: ApplyMode): any[] {
+    const live = (o: any) => this.twin.object(o.apiVersion, o.kind, o.metadata.namespace ?? this.options.namespace, o.metadata.name) as any;
+    if (mode === 'flux') return objects.filter((o) => o.metadata?.annotations?.[FLUX_SSA] !== 'IfNotPresent' || !live(o));
+    if (mode !== 'argocd') return [...objects];
+    return objects.map((o) => {
+      const current = live(o);
+      const owned = String(o.metadata?.annotations?.[ANNOTATION_CONTROLLER_OWNED] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+      if (!current || owned.length === 0) return o;
+      const copy = JSON.parse(JSON.stringify(o));
+      for (const field of owned) {
+        const [head, key] = field.split('.');
+        if (head !== 'spec') continue;
+        if (current.spec?.[key] === undefined) delete copy.spec[key];
+        else copy.spec[key] = current.spec[key];
+      }
+      return copy;
+    });
   }
 
   /**

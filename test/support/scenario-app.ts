@@ -6,7 +6,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Steps } from '../../src';
 import { PlanData } from '../../src/core/plan/plan';
-import { CanaryRollout, Model, Routing } from '../../src/k8s';
+import { CanaryRollout, ManifestApplier, Model, Routing } from '../../src/k8s';
 
 export const SCENARIO_NAMESPACE = 'models';
 export const SCENARIO_HOST = 'llm.example.com';
@@ -22,6 +22,10 @@ export interface ScenarioAppOptions {
    * are written against; the shadow scenario passes its own).
    */
   readonly steps?: Steps;
+  /** How the manifests are applied (the environment's `appliedBy`). */
+  readonly appliedBy?: ManifestApplier;
+  /** The environment's keep-warm window after a promotion. */
+  readonly keepPreviousWarmFor?: Duration;
 }
 
 /** The app's chart and, while the rollout is in the code, its plan. */
@@ -35,6 +39,8 @@ export function scenarioApp(options: ScenarioAppOptions): { chart: Chart; plan?:
     gateway: { name: 'inference', namespace: 'gateways' },
     hostnames: [SCENARIO_HOST],
     autoscaling: { minReplicas: 2, maxReplicas: 4 },
+    appliedBy: options.appliedBy,
+    keepPreviousWarmFor: options.keepPreviousWarmFor,
   });
   let rollout: CanaryRollout | undefined;
   if (options.canary) {

@@ -175,8 +175,10 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   if (t.routeChanging() || !t.routerServes(s.weights) || (s.weights[version] ?? 0) > 0) return false;
   if (version === (s.phase === 'promoted' ? s.servingVersion : spec.stable)) return false;
   // After a promotion the manifests still route everything to the spec's stable version (their rules are the abort
-  // weights) until the code names the new version: any re-apply (kubectl, Argo CD, Terraform) can send it all the
-  // traffic at once, so it keeps its replicas until the spec moves on (the ownership model, README "Who owns what").
+  // weights) until the code names the new version. Where a re-apply resets the route (kubectl: the Kubernetes
+  // target leaves `keepPreviousUntilSpecChanges` set unless the environment's `appliedBy` leaves the controller's
+  // fields alone) it would send that version all the traffic at once, so it keeps its replicas until the spec moves
+  // on (README "Who owns what").
   if (s.phase === 'promoted' && version === spec.stable && spec.keepPreviousUntilSpecChanges !== false) return false;
   if (spec.mirror?.version === version && s.phase !== 'aborted') return false;
   const delayed = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();

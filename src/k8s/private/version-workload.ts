@@ -13,6 +13,7 @@ import { fillPlaceholders } from '../../core/placeholders';
 import { Autoscaler } from '../autoscaling';
 import { IModel, IModelVersion } from '../contracts';
 import * as errors from '../errors';
+import { FLUX_SSA_ANNOTATION } from './applier';
 import { PodSettings } from './hosts';
 import { renderPodTemplate } from './pod-template';
 
@@ -48,6 +49,18 @@ export interface WorkloadEnvironment {
   readonly concurrencyTarget: number;
   readonly scaleUpWindow: Duration;
   readonly scaleDownDelay: Duration;
+  /**
+   * Whether a re-apply leaves a Deployment's `replicas` alone once the objects mark it controller-owned (Argo CD
+   * with `RespectIgnoreDifferences`, the Terraform bridge's computed fields; not kubectl or Flux, which set every
+   * field the manifest carries).
+   */
+  readonly replicasKept: boolean;
+  /**
+   * Whether an autoscaler whose floor the controller owns is created once and never applied again (Flux's
+   * `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`): Flux applies every field it carries with ownership forced at
+   * every reconcile, which would raise a demoted version's floor back to the environment's minimum each interval.
+   */
+  readonly createOnlyFloors: boolean;
   readonly labels: { [key: string]: string };
 }
 
@@ -131,6 +144,14 @@ export class VersionWorkload extends Construct {
   /** Mark the replica floor as owned by the step controller (Argo CD ignoreDifferences, the Terraform bridge). */
   public markFloorOwned(): void {
     this.floorOwned = true;
+    if (this.props.environment.createOnlyFloors && this.autoscalerObject) this.autoscalerObject.metadata.addAnnotation(FLUX_SSA_ANNOTATION, 'IfNotPresent');
+    if (this.startsAtZeroOwned()) {
+      // `replicas: 0` only sets the start: the appliers that keep controller-owned fields never send it again
+      const fields = this.autoscalerKind === 'keda' ? 'spec.minReplicaCount,spec.maxReplicaCount' : 'spec.minReplicas';
+      this.deployment.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.replicas');
+      if (this.autoscalerObject) this.autoscalerObject.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, fields);
+      return;
+    }
     if (!this.autoscalerObject) {
       // no autoscaler: the controller sets the Deployment's replicas through deployments/scale
       this.deployment.metadata.addAnnotation(ANNOTATION_CONTROLLER_OWNED, 'spec.replicas');
@@ -211,10 +232,11 @@ export class VersionWorkload extends Construct {
    */
   private replicas(): number | undefined {
     if (!this.props.environment.active) return 0;
-    // A version whose floor the step controller owns leaves `replicas` out: re-applying `replicas: 0` would scale a
-    // live canary to zero at once (client-side apply patches every field it carries), and the controller raises its
-    // floor at its first tick anyway (pre-warm), so starting at 1 costs nothing.
-    if (this.floorOwned) return undefined;
+    // A version whose floor the step controller owns starts at 0 where the applier never sends `replicas` again
+    // (marked controller-owned); elsewhere it leaves `replicas` out, at the API server's default of 1: re-applying
+    // `replicas: 0` would scale a live canary to zero at once (client-side apply and Flux's forced server-side
+    // apply set every field the manifest carries), and KEDA scales the idle one down after its cooldown.
+    if (this.floorOwned) return this.startsAtZeroOwned() ? 0 : undefined;
     const role = this.props.role();
     switch (this.autoscalerKind) {
       case 'http': return role === VersionRole.CURRENT ? undefined : 0;
@@ -222,6 +244,11 @@ export class VersionWorkload extends Construct {
       case 'hpa': return role === VersionRole.CURRENT ? undefined : this.floor();
       default: return this.floor();
     }
+  }
+
+  /** A controller-floored version that does not serve at synth, whose applier leaves `replicas` alone after creating it. */
+  private startsAtZeroOwned(): boolean {
+    return this.props.environment.replicasKept && this.props.role() !== VersionRole.CURRENT && this.props.fixedFloor?.() === undefined;
   }
 
   /** The replica floor the manifests hold: a fixed split's, else the environment's minimum while the version serves. */
