@@ -205,7 +205,7 @@ project.addTask('synth', {
   description: 'Bundle the controllers, synthesize every example under examples/ into examples/*/dist, and print the rollout plans',
   steps: [
     { spawn: bundleTask.name },
-    { exec: 'node --enable-source-maps -r ./examples/register-ts.js examples/synth-all.ts' },
+    { exec: 'node --enable-source-maps -r ./test/support/register-ts.js examples/synth-all.ts' },
   ],
 });
 project.addTask('bench', {
@@ -213,7 +213,7 @@ project.addTask('bench', {
   steps: [
     { spawn: 'pre-compile' },
     { spawn: 'compile' },
-    { exec: 'ts-node --project bench/tsconfig.json bench/run.ts' },
+    { exec: 'node --enable-source-maps -r ./test/support/register-ts.js bench/run.ts' },
   ],
 });
 

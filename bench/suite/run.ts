@@ -11,7 +11,7 @@
  * children's user + system time from /proc/self/stat (`cutime` + `cstime`: every process of the run, waited for),
  * what `/usr/bin/time` reports; Linux only.
  *
- * Run: npx ts-node --project bench/tsconfig.json bench/suite/run.ts [--baseline <commit>] [--pairs N]
+ * Run: node -r ./test/support/register-ts.js bench/suite/run.ts [--baseline <commit>] [--pairs N]
  *   (takes minutes: two `npm ci` and 2 x (N + 1) test runs). Writes bench/results/suite.md.
  *   --same-tree KEY=VALUE instead compares this commit with itself, the second side with KEY=VALUE in its environment
  *   (for example MODEL_ROLLOUT_INTERRUPT_BUDGET=0, V8's default tiering: test/support/v8-tiering.js).
@@ -136,7 +136,7 @@ function main(): void {
       `Ratio within each pair (this tree / the other): wall ${ratios.map((r) => r.wall.toFixed(2)).join(', ')} (median ${median(ratios.map((r) => r.wall)).toFixed(2)}); `
         + `CPU ${ratios.map((r) => r.cpu.toFixed(2)).join(', ')} (median ${median(ratios.map((r) => r.cpu)).toFixed(2)}).`,
       '',
-      `Reproduce: \`npx ts-node --project bench/tsconfig.json bench/suite/run.ts ${sameTree ? `--same-tree ${sameTree}` : `--baseline ${baseline}`} --pairs ${pairs}\`.`,
+      `Reproduce: \`node -r ./test/support/register-ts.js bench/suite/run.ts ${sameTree ? `--same-tree ${sameTree}` : `--baseline ${baseline}`} --pairs ${pairs}\`.`,
       '',
     ].join('\n');
     console.log(`\n${table}`);

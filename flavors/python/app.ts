@@ -1,6 +1,6 @@
 /**
  * The TypeScript twin of flavors/python/app.py: same input, same construct ids. The flavor test synthesizes both
- * and compares the YAML. Run: npx ts-node --transpile-only flavors/python/app.ts <outdir>
+ * and compares the YAML. Run: node -r ./test/support/register-ts.js flavors/python/app.ts <outdir>
  */
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Gpu, GpuProduct, Steps } from '../../src';
