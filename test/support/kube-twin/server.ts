@@ -213,12 +213,16 @@ export class KubeTwin {
   /** Creates or replaces the object at an API path: apiVersion, kind, namespace and name come from the path. */
   public seedAt(apiPath: string, obj: Record<string, unknown>): KubeObject {
     const t = objectTarget(apiPath);
-    const metadata = { ...(isObject(obj.metadata as Json) ? obj.metadata as JsonObject : {}), name: t.name, ...(t.def.namespaced ? { namespace: t.namespace } : {}) };
+    const given = isObject(obj.metadata as Json) ? obj.metadata as JsonObject : {};
+    const metadata = { ...given, name: t.name, ...(t.def.namespaced ? { namespace: t.namespace } : {}) };
     if (t.def.namespaced && !this.store.get(NS_DEF, '', t.namespace)) this.seedNamespaces(t.namespace);
     return this.seed({ ...obj, apiVersion: groupVersion(t.def), kind: t.def.kind, metadata });
   }
 
-  /** Read-modify-write of the object at an API path by another writer (`mutate` edits a copy; no change still bumps resourceVersion). */
+  /**
+   * Read-modify-write of the object at an API path by another writer: `mutate` edits a copy; even no change bumps
+   * resourceVersion.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   public modifyAt(apiPath: string, mutate: (o: any) => void = () => undefined, manager = 'other-writer'): KubeObject {
     const t = objectTarget(apiPath);
@@ -238,7 +242,9 @@ export class KubeTwin {
     this.seedNamespaces(namespace);
     this.seed({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules: JSON.parse(JSON.stringify(rules)) });
     this.seed({
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     });
