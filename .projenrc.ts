@@ -87,8 +87,6 @@ const project = new cdk.JsiiProject({
       maxWorkers: '100%',
       // the longest files first, from committed durations when jest's cache has none (a clean clone)
       testSequencer: '<rootDir>/test/support/sequencer.js',
-      // cdktf's token stack traces without source-mapping every frame (~3 s of CPU; see the file)
-      setupFiles: ['<rootDir>/test/support/jest-setup.js'],
       // test files run by jest-circus in their worker process' own realm, not in a fresh `vm` context each: the
       // same tests at ~60 % of the CPU (see the file; MODEL_ROLLOUT_JEST_ISOLATE=1 or --coverage runs jest's own)
       runner: '<rootDir>/test/support/shared-realm-runner.js',

@@ -7,7 +7,7 @@
 // describe tree, event handlers, timeouts), the `expect` state, the console buffer shown with the file's result, the
 // globals the file and its framework add (removed afterwards), and the test file module itself.
 // What is per process: every other module (src, test/support, node_modules), loaded once and shared by the files the
-// worker runs, and `setupFiles`, run once (they patch shared modules; see test/support/jest-setup.js).
+// worker runs, and `setupFiles`, run once (they would patch shared modules).
 'use strict';
 // before anything the test files load: V8's tier-up threshold for a short-lived process (./v8-tiering.js)
 require('./v8-tiering').tuneTiering();
