@@ -85,8 +85,6 @@ const project = new cdk.JsiiProject({
       collectCoverage: false,
       // one worker per core (jest's default leaves one core idle: a single worker on 2 cores)
       maxWorkers: '100%',
-      // the longest files first, from committed durations when jest's cache has none (a clean clone)
-      testSequencer: '<rootDir>/test/support/sequencer.js',
       // test files run by jest-circus in their worker process' own realm, not in a fresh `vm` context each: the
       // same tests at ~60 % of the CPU (see the file; MODEL_ROLLOUT_JEST_ISOLATE=1 or --coverage runs jest's own)
       runner: '<rootDir>/test/support/shared-realm-runner.js',

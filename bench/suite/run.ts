@@ -1,5 +1,5 @@
 /**
- * The test-suite benchmark (issue 17): `npm test` on a clean clone of this commit beside `npm test` on a clean clone
+ * The test-suite benchmark: `npm test` on a clean clone of this commit beside `npm test` on a clean clone
  * of a fixed baseline commit, run alternately on the same machine, with wall time, CPU time and the test count of
  * every run, the median and range of each, and the ratio within each pair.
  *
@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-/** The fixed baseline of issue 17: the tree before its work began. */
+/** The fixed baseline: the tree before the test machinery (the runner, the static checks) was built. */
 const DEFAULT_BASELINE = 'f0f38e9';
 const root = path.join(__dirname, '..', '..');
 
