@@ -25,7 +25,6 @@ const WORKER = require.resolve('./shared-realm-worker');
  */
 const WAITING = new Set(['test/controller/prometheus-vllm.test.ts', 'test/controller/prometheus.test.ts']);
 const relative = (file) => path.relative(path.join(__dirname, '..', '..'), file).split(path.sep).join('/');
-const { warm } = require('./transform-cache');
 
 class SharedRealmRunner extends JestRunner {
   #events = new Emittery();
@@ -42,9 +41,6 @@ class SharedRealmRunner extends JestRunner {
   async runTests(tests, watcher, options) {
     if (this.#isolated()) return super.runTests(tests, watcher, options);
     const globalConfig = this._globalConfig;
-    // the project's TypeScript transformed from here, in parallel, while the workers start (./transform-cache.js)
-    const config = tests[0]?.context.config;
-    const warming = config ? warm(path.join(config.cacheDirectory, 'shared-realm-ts'), config.rootDir) : Promise.resolve(0);
     const cpuLanes = options.serial ? 1 : Math.max(1, Math.min(globalConfig.maxWorkers, tests.length));
     // files that mostly wait on a real process' clock (WAITING: Prometheus' scrapes) run in a lane of
     // their own, beside the `maxWorkers` lanes of the files that compute: asleep, they would otherwise hold a core's
@@ -81,7 +77,7 @@ class SharedRealmRunner extends JestRunner {
       }
     };
     try {
-      await Promise.all([...lanes.map(lane), warming]);
+      await Promise.all(lanes.map(lane));
     } finally {
       if (pool) {
         const { forceExited } = await pool.end();
