@@ -180,13 +180,13 @@ project.tryFindObjectFile('.projen/tasks.json')?.addDeletionOverride('env.PATH')
 // own, ~10 s less CPU than `tsc` and `projen eslint` side by side). Any failure fails the task. The `eslint` task
 // stays as it is for editors and by hand.
 // ---------------------------------------------------------------------------------------------
-// Tests read the bundles (sizes, ConfigMap payloads): side-by-side.js builds them before jest starts.
+// Tests read the bundles (sizes, ConfigMap payloads): side-by-side.js runs `npx projen bundle` before jest starts.
 const bundleTask = project.tasks.tryFind('bundle')!;
 for (const dir of ['src', 'examples', 'bench']) project.tsconfigDev.addInclude(`../${dir}/**/*.ts`);
 const staticChecks = `node test/support/static-checks.js --tsconfig ${project.tsconfigDev.fileName}`;
 project.testTask.reset();
 // the bundles first, for jest, while the static checks (which do not read them) already run
-const testCommand = `node test/support/side-by-side.js --first-task ${bundleTask.name} '${staticChecks}' -- jest --passWithNoTests --ci`;
+const testCommand = `node test/support/side-by-side.js --first 'npx projen ${bundleTask.name}' '${staticChecks}' -- jest --passWithNoTests --ci`;
 project.testTask.exec(testCommand, { receiveArgs: true });
 // `npm test` runs the same command without starting projen first (~0.6 s: the task has one step, and npm already
 // puts node_modules/.bin on PATH); `npx projen test` runs the task
