@@ -307,7 +307,7 @@ describe('faults and the request log', () => {
     twin.seedAt('/api/v1/namespaces/default/configmaps/retry', { data: {} });
     twin.inject({ path: '/api/v1/namespaces/default/configmaps/retry', status: 429, retryAfter: '3' });
     const res = await fetch(`${twin.url}/api/v1/namespaces/default/configmaps/retry`, { headers: { Authorization: `Bearer ${twin.adminToken}` } });
-    expect([res.status, res.headers.get('retry-after'), (await res.json()).code]).toEqual([429, '3', 429]);
+    expect([res.status, res.headers.get('retry-after'), ((await res.json()) as { code: number }).code]).toEqual([429, '3', 429]);
     twin.inject({ path: '/api/v1/namespaces/default/configmaps/retry', trickleMs: 20 });
     const started = Date.now();
     const slow = await fetch(`${twin.url}/api/v1/namespaces/default/configmaps/retry`, { headers: { Authorization: `Bearer ${twin.adminToken}` }, signal: AbortSignal.timeout(200) });
