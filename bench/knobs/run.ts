@@ -79,7 +79,7 @@ const KNOBS: Knob[] = [
     part: 'jest on test/k8s and test/core (every worker transforms most of src/)',
     commands: [`${JEST} test/k8s test/core`],
     edits: [
-      { file: 'test/support/shared-realm-worker.js', from: 'const { code, map } = transformFile(cache, filename);', to: 'const { code, map } = require(\'./esbuild-jest\').process(fs.readFileSync(filename, \'utf8\'), filename);' },
+      { file: 'test/support/shared-realm-worker.js', from: 'const { code, map } = transformFile(cache, filename);', to: 'const { code, map } = require(\'./esbuild-jest\').process(require(\'fs\').readFileSync(filename, \'utf8\'), filename);' },
       { file: 'test/support/shared-realm-runner.js', from: '? warm(path.join(config.cacheDirectory, \'shared-realm-ts\'), config.rootDir)', to: '? Promise.resolve(0)' },
     ],
   },
