@@ -88,10 +88,6 @@ const project = new cdk.JsiiProject({
       collectCoverage: false,
       // one worker per core (jest's default leaves one core idle: a single worker on 2 cores)
       maxWorkers: '100%',
-      // the longest files first, from committed durations when jest's cache has none (a clean clone)
-      testSequencer: '<rootDir>/test/support/sequencer.js',
-      // cdktf's token stack traces without source-mapping every frame (~3 s of CPU; see the file)
-      setupFiles: ['<rootDir>/test/support/jest-setup.js'],
       // test files run by jest-circus in their worker process' own realm, not in a fresh `vm` context each: the
       // same tests at ~60 % of the CPU (see the file; MODEL_ROLLOUT_JEST_ISOLATE=1 or --coverage runs jest's own)
       runner: '<rootDir>/test/support/shared-realm-runner.js',
@@ -188,13 +184,13 @@ project.tryFindObjectFile('.projen/tasks.json')?.addDeletionOverride('env.PATH')
 // own, ~10 s less CPU than `tsc` and `projen eslint` side by side). Any failure fails the task. The `eslint` task
 // stays as it is for editors and by hand.
 // ---------------------------------------------------------------------------------------------
-// Tests read the bundles (sizes, ConfigMap payloads): side-by-side.js builds them before jest starts.
+// Tests read the bundles (sizes, ConfigMap payloads): side-by-side.js runs `npx projen bundle` before jest starts.
 const bundleTask = project.tasks.tryFind('bundle')!;
 for (const dir of ['src', 'examples', 'bench']) project.tsconfigDev.addInclude(`../${dir}/**/*.ts`);
 const staticChecks = `node test/support/static-checks.js --tsconfig ${project.tsconfigDev.fileName}`;
 project.testTask.reset();
 // the bundles first, for jest, while the static checks (which do not read them) already run
-const testCommand = `node test/support/side-by-side.js --first-task ${bundleTask.name} '${staticChecks}' -- jest --passWithNoTests --ci`;
+const testCommand = `node test/support/side-by-side.js --first 'npx projen ${bundleTask.name}' '${staticChecks}' -- jest --passWithNoTests --ci`;
 project.testTask.exec(testCommand, { receiveArgs: true });
 // `npm test` runs the same command without starting projen first (~0.6 s: the task has one step, and npm already
 // puts node_modules/.bin on PATH); `npx projen test` runs the task
@@ -209,7 +205,7 @@ project.addTask('synth', {
   description: 'Bundle the controllers, synthesize every example under examples/ into examples/*/dist, and print the rollout plans',
   steps: [
     { spawn: bundleTask.name },
-    { exec: 'node --enable-source-maps -r ./examples/register-ts.js examples/synth-all.ts' },
+    { exec: 'node --enable-source-maps -r ./test/support/register-ts.js examples/synth-all.ts' },
   ],
 });
 project.addTask('bench', {
@@ -217,7 +213,7 @@ project.addTask('bench', {
   steps: [
     { spawn: 'pre-compile' },
     { spawn: 'compile' },
-    { exec: 'ts-node --project bench/tsconfig.json bench/run.ts' },
+    { exec: 'node --enable-source-maps -r ./test/support/register-ts.js bench/run.ts' },
   ],
 });
 

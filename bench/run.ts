@@ -7,9 +7,8 @@ import * as path from 'path';
 
 for (const script of ['synth/run.ts', 'rollout-sim/run.ts', 'namespace/run.ts']) {
   console.log(`\n== bench/${script}\n`);
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(__dirname, script)], {
+  const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'test', 'support', 'register-ts.js'), path.join(__dirname, script)], {
     stdio: 'inherit',
-    env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') },
   });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

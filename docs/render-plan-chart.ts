@@ -3,7 +3,7 @@
  * stable replicas with one A10G each, as a Gateway API target resolves it) through the same `.rollout.md` mermaid block a reviewer sees, drawn by mermaid in headless Chromium
  * (Debian `chromium`), screenshotted to docs/rollout-plan.png.
  *
- *   node -r ./examples/register-ts.js docs/render-plan-chart.ts
+ *   node -r ./test/support/register-ts.js docs/render-plan-chart.ts
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';

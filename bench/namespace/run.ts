@@ -3,7 +3,7 @@
  * per minute, API requests and duration of one tick (all rollouts active, then all idle), and the YAML a reviewer
  * reads. The tick runs the real controller (`runNamespace`) against the kube twin (test/support/kube-twin: a
  * loopback API server enforcing the synthesized RBAC), so requests are counted as the API server sees them.
- * Writes bench/results/namespace.md. Run: npm run bench (or ts-node bench/namespace/run.ts).
+ * Writes bench/results/namespace.md. Run: npm run bench (or node -r ./test/support/register-ts.js bench/namespace/run.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';

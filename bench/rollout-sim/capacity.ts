@@ -24,7 +24,7 @@
  *   gets all the traffic, its replicas reset to the HPA's minimum (fluxcd/flagger#1600, "Thundering herd fails
  *   primary during finalising"), and the canary is scaled to zero.
  *
- * Run: npx ts-node --project bench/tsconfig.json bench/rollout-sim/capacity.ts   (also from run.ts)
+ * Run: node -r ./test/support/register-ts.js bench/rollout-sim/capacity.ts   (also from run.ts)
  */
 import { decide } from '../../src/core/decide';
 import { equalSteps } from '../../src/core/schedule';
@@ -500,7 +500,7 @@ export function capacityReport(): string {
     'and fluxcd/flagger#1600.',
     '',
     markdown,
-    'Reproduce: `npm run bench` (or `npx ts-node --project bench/tsconfig.json bench/rollout-sim/capacity.ts`).',
+    'Reproduce: `npm run bench` (or `node -r ./test/support/register-ts.js bench/rollout-sim/capacity.ts`).',
     '',
   ].join('\n');
 }

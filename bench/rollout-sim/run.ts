@@ -5,7 +5,7 @@
  * requests exposed to a faulty canary before rollback, the catch rate, and the false-abort rate on a healthy canary
  * over many seeded runs.
  *
- * Run: npx ts-node --project bench/tsconfig.json bench/rollout-sim/run.ts   (or `npm run bench`)
+ * Run: node -r ./test/support/register-ts.js bench/rollout-sim/run.ts   (or `npm run bench`)
  */
 import * as fs from 'fs';
 import * as path from 'path';

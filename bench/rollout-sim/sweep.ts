@@ -4,7 +4,7 @@
  * false aborts over H healthy seeded rollouts and, for 0.5 %, 2 % and 20 % canaries over S seeds, how many were
  * rolled back and the median requests exposed before rollback, at 5, 50 and 500 requests/s.
  *
- * Run: T=10,20,30 D=5,10 A=0.005,0.01 H=1000 S=100 npx ts-node --project bench/tsconfig.json bench/rollout-sim/sweep.ts
+ * Run: T=10,20,30 D=5,10 A=0.005,0.01 H=1000 S=100 node -r ./test/support/register-ts.js bench/rollout-sim/sweep.ts
  */
 import { scenario } from './run';
 import { simulate } from './sim';

@@ -1,5 +1,5 @@
 /**
- * The test-suite benchmark (issue 17): `npm test` on a clean clone of this commit beside `npm test` on a clean clone
+ * The test-suite benchmark: `npm test` on a clean clone of this commit beside `npm test` on a clean clone
  * of a fixed baseline commit, run alternately on the same machine, with wall time, CPU time and the test count of
  * every run, the median and range of each, and the ratio within each pair.
  *
@@ -11,7 +11,7 @@
  * children's user + system time from /proc/self/stat (`cutime` + `cstime`: every process of the run, waited for),
  * what `/usr/bin/time` reports; Linux only.
  *
- * Run: npx ts-node --project bench/tsconfig.json bench/suite/run.ts [--baseline <commit>] [--pairs N]
+ * Run: node -r ./test/support/register-ts.js bench/suite/run.ts [--baseline <commit>] [--pairs N]
  *   (takes minutes: two `npm ci` and 2 x (N + 1) test runs). Writes bench/results/suite.md.
  *   --same-tree KEY=VALUE instead compares this commit with itself, the second side with KEY=VALUE in its environment
  *   (for example MODEL_ROLLOUT_INTERRUPT_BUDGET=0, V8's default tiering: test/support/v8-tiering.js).
@@ -21,7 +21,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-/** The fixed baseline of issue 17: the tree before its work began. */
+/** The fixed baseline: the tree before the test machinery (the runner, the static checks) was built. */
 const DEFAULT_BASELINE = 'f0f38e9';
 const root = path.join(__dirname, '..', '..');
 
@@ -136,7 +136,7 @@ function main(): void {
       `Ratio within each pair (this tree / the other): wall ${ratios.map((r) => r.wall.toFixed(2)).join(', ')} (median ${median(ratios.map((r) => r.wall)).toFixed(2)}); `
         + `CPU ${ratios.map((r) => r.cpu.toFixed(2)).join(', ')} (median ${median(ratios.map((r) => r.cpu)).toFixed(2)}).`,
       '',
-      `Reproduce: \`npx ts-node --project bench/tsconfig.json bench/suite/run.ts ${sameTree ? `--same-tree ${sameTree}` : `--baseline ${baseline}`} --pairs ${pairs}\`.`,
+      `Reproduce: \`node -r ./test/support/register-ts.js bench/suite/run.ts ${sameTree ? `--same-tree ${sameTree}` : `--baseline ${baseline}`} --pairs ${pairs}\`.`,
       '',
     ].join('\n');
     console.log(`\n${table}`);

@@ -9,7 +9,7 @@
  * overhead for that output, not how cdk8s and cdktf scale. Library and floor processes alternate (ABBA order), so a
  * change in the machine's load affects both alike. Uses the compiled library (lib/; the import is in library.js).
  *
- * Run: npm run bench   (or: npx projen compile && npx ts-node --project bench/tsconfig.json bench/synth/run.ts)
+ * Run: npm run bench   (or: npx projen compile && node -r ./test/support/register-ts.js bench/synth/run.ts)
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';

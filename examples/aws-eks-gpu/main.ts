@@ -31,7 +31,7 @@
  * `model-rollout cancel llama-production --aws` stores a command there (conditional write) and the next tick, within
  * a minute, rolls back.
  *
- * Run: npx ts-node --project examples/tsconfig.json examples/aws-eks-gpu/main.ts
+ * Run: node -r ./test/support/register-ts.js examples/aws-eks-gpu/main.ts
  * (or `cdktf synth` / `cdktf deploy` in this folder)
  */
 import * as path from 'path';

@@ -14,7 +14,7 @@
  *   an account that accepted the licence: `kubectl -n models create secret generic hf-token --from-literal=token=hf_...`);
  * - a 50 GiB model cache (HOME, HF_HOME, vLLM and Triton caches): the weights are downloaded there.
  *
- * Run: npx ts-node --project examples/tsconfig.json examples/k8s-basic/main.ts
+ * Run: node -r ./test/support/register-ts.js examples/k8s-basic/main.ts
  */
 import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';

@@ -15,7 +15,7 @@
  * - a 200 GiB model cache for the weights, and node root volumes of 300 GiB to hold it beside the image;
  * - a 25-minute load timeout: the rollout's progress deadline is derived from it (25 + 10 minutes of node launch).
  *
- * Run: npx ts-node --project examples/tsconfig.json examples/k8s-llm-canary/main.ts
+ * Run: node -r ./test/support/register-ts.js examples/k8s-llm-canary/main.ts
  */
 import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';

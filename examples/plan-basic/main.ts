@@ -5,7 +5,7 @@
  * a custom schedule with a metric gate, then writes `<name>.rollout.md` (table + mermaid chart) and
  * `<name>.rollout.json` into `examples/plan-basic/dist/`.
  *
- * Run: npx ts-node --project examples/tsconfig.json examples/plan-basic/main.ts
+ * Run: node -r ./test/support/register-ts.js examples/plan-basic/main.ts
  */
 import * as path from 'path';
 import { Duration } from 'cdk8s';

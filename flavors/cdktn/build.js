@@ -142,6 +142,8 @@ function exampleSource(flavor) {
 /**
  * Step 2: transpile-only build of <dir>/src into <dir>/lib (TypeScript's transpileModule: the same JavaScript as
  * the jsii compile, without type checking; only files whose source changed), and the example in <dir>/examples.
+ * This builds a package, it does not run TypeScript (scripts run with test/support/register-ts.js): the output must
+ * have the jsii compile's shape, which projenrc/lazy-submodules.js rewrites (`exports.k8s = __importStar(require(...))`).
  */
 function transpile(flavor, { files, changed }) {
   const ts = require('typescript');

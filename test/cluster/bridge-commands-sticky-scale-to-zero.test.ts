@@ -16,6 +16,7 @@ import { ClusterScenario, describeWithKubectl, expectSafe, ScenarioOptions, Scen
 import { findTool, GatewayRequest, RouteOutcome } from '../support/kube-twin';
 import { ManifestResource } from '../support/kube-twin/terraform';
 import { SCENARIO_HOST, SCENARIO_NAMESPACE, scenarioApp, ScenarioAppOptions, scenarioManifests } from '../support/scenario-app';
+import { findObject } from '../support/synth';
 
 const NS = SCENARIO_NAMESPACE;
 const HOST = SCENARIO_HOST;
@@ -266,7 +267,7 @@ describeWithKubectl('more cluster scenarios', kubectl, () => {
       model.addEnvironment('development', { version: 'v1', kind: EnvironmentKind.DEVELOPMENT, gateway: { name: 'inference', namespace: 'gateways' }, hostnames: [HOST] });
       return Testing.synth(chart);
     })();
-    const hso = dev.find((o) => o.kind === 'HTTPScaledObject');
+    const hso = findObject(dev, 'HTTPScaledObject');
     const conditionWait = Number(/^(\d+)s$/.exec(hso.spec.timeouts.conditionWait)![1]);
     // two bursts of one request a second, 30 s each, far enough apart for the add-on to scale to zero between
     const traffic = (t: number): GatewayRequest[] => ((t >= 10 && t < 40) || (t >= 2000 && t < 2030) ? [{ host: HOST, path: '/v1/completions' }] : []);

@@ -1,6 +1,6 @@
 /**
  * Per-class tests at the adapters, the tick runner, the HTTP client and the CLI (the issue's numbering), against
- * the FAKE API server (answers like the real one: 422 for a failed JSON-patch test, 409 for a stale update,
+ * the kube twin (answers like the real API server: 422 for a failed JSON-patch test, 409 for a stale update,
  * 422 for a change to an immutable ConfigMap) and the in-memory world.
  */
 import { request } from '../../src/controller/http-request';
@@ -11,7 +11,7 @@ import { tick } from '../../src/controller/tick';
 import { STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../src/core/constants';
 import { KubernetesTarget } from '../../src/core/contract/target';
 import { renderHttpRouteRules } from '../../src/core/routes/gateway-api';
-import { FakeKubeApi } from '../support/fake-kube-api';
+import { KubeTwin } from '../support/kube-twin';
 import { RolloutWorld } from '../support/rollout-world';
 import { kubernetesTarget, rolloutSpec } from '../support/spec-fixture';
 
@@ -69,51 +69,52 @@ describe('class 7: resends through the capacity gate (world)', () => {
 });
 
 describe('class 13: run-time errors are told apart', () => {
-  let api: FakeKubeApi;
+  let api: KubeTwin;
+  let token: string;
   const env = { ROLLOUT_NAMESPACE: NS, ROLLOUT_SPEC_CONFIGMAP: 'llama-rollout-spec', ROLLOUT_STATE_CONFIGMAP: 'llama-rollout-state' };
   const p = { spec: paths.configMap(NS, env.ROLLOUT_SPEC_CONFIGMAP), state: paths.configMap(NS, env.ROLLOUT_STATE_CONFIGMAP), route: paths.httpRoute(NS, 'llama') };
   beforeEach(async () => {
-    api = new FakeKubeApi();
-    await api.start();
+    api = await KubeTwin.start();
+    token = api.adminToken;
     const specData = { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) };
-    api.put(p.spec, { metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP }, data: specData } as any);
-    api.put(p.route, { metadata: { name: 'llama' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 100, v2: 0 }) } } as any);
-    for (const v of ['v1', 'v2']) api.put(paths.deployment(NS, `llama-${v}`), { metadata: { name: `llama-${v}` }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
+    api.seedAt(p.spec, { metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP }, data: specData } as any);
+    api.seedAt(p.route, { metadata: { name: 'llama' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 100, v2: 0 }) } } as any);
+    for (const v of ['v1', 'v2']) api.seedAt(paths.deployment(NS, `llama-${v}`), { metadata: { name: `llama-${v}` }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
   });
   afterEach(async () => api.stop());
 
   test('class 13: an immutable state ConfigMap is a permanent rejection (an error, non-zero exit), not a conflict', async () => {
-    api.put(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP }, immutable: true, data: {} } as any);
-    const failure = runTick({ server: api.url, token: 'test-token' }, env, 0, () => undefined);
+    api.seedAt(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP }, immutable: true, data: {} } as any);
+    const failure = runTick({ server: api.url, token }, env, 0, () => undefined);
     await expect(failure).rejects.toMatchObject({ kind: 'rejected', status: 422 });
-    await expect(runTick({ server: api.url, token: 'test-token' }, env, 0, () => undefined)).rejects.toThrow(/refuses writes.*immutable/);
-    expect(api.objects.get(p.state)!.data[STATE_KEY_STATE]).toBeUndefined();
+    await expect(runTick({ server: api.url, token }, env, 0, () => undefined)).rejects.toThrow(/refuses writes.*immutable/);
+    expect(api.at(p.state).data[STATE_KEY_STATE]).toBeUndefined();
   });
 
   test('class 13: a stale resourceVersion on update is a 409 conflict; a failed JSON-patch test a 422', async () => {
-    api.put(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP }, data: {} } as any);
-    const kube = new KubeClient({ server: api.url, token: 'test-token' });
-    await expect(request(`${api.url}${p.state}`, { method: 'PUT', headers: { 'authorization': 'Bearer test-token', 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'x', resourceVersion: '1' } }) }))
+    api.seedAt(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP }, data: {} } as any);
+    const kube = new KubeClient({ server: api.url, token });
+    await expect(request(`${api.url}${p.state}`, { method: 'PUT', headers: { 'authorization': `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: env.ROLLOUT_STATE_CONFIGMAP, resourceVersion: '1' } }) }))
       .rejects.toMatchObject({ kind: 'conflict', status: 409 });
     await expect(kube.jsonPatch(p.state, [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }])).rejects.toMatchObject({ kind: 'rejected', status: 422 });
   });
 
   test('class 13: Retry-After on a 429 is honoured (bounded) and the request then succeeds', async () => {
-    api.put(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP }, data: {} } as any);
-    api.faults.push({ path: p.state, status: 429, retryAfter: '1' });
+    api.seedAt(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP }, data: {} } as any);
+    api.inject({ path: p.state, status: 429, retryAfter: '1' });
     const started = Date.now();
-    const kube = new KubeClient({ server: api.url, token: 'test-token' });
+    const kube = new KubeClient({ server: api.url, token });
     await expect(kube.get(p.state)).resolves.toMatchObject({ metadata: { name: env.ROLLOUT_STATE_CONFIGMAP } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     // a Retry-After past the bound is not waited for: the error comes back at once
-    api.faults.push({ path: p.state, status: 503, retryAfter: '120' });
+    api.inject({ path: p.state, status: 503, retryAfter: '120' });
     await expect(kube.get(p.state)).rejects.toMatchObject({ kind: 'unavailable', status: 503, retryAfterMs: 120_000 });
   });
 
   test('class 13: the client timeout is a deadline: a trickling answer does not hold the tick', async () => {
-    api.faults.push({ path: p.route, trickleMs: 50 });
+    api.inject({ path: p.route, trickleMs: 50 });
     const started = Date.now();
-    const kube = new KubeClient({ server: api.url, token: 'test-token', timeoutMs: 400 });
+    const kube = new KubeClient({ server: api.url, token, timeoutMs: 400 });
     await expect(kube.get(p.route)).rejects.toMatchObject({ kind: 'timeout' });
     expect(Date.now() - started).toBeLessThan(1500);
   });

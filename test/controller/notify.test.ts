@@ -19,6 +19,7 @@ import { CanaryRollout, Model, NotificationEvent, Notifier } from '../../src/k8s
 import { Steps } from '../../src/rollout';
 import { KubeTwin, World } from '../support/kube-twin';
 import { rolloutSpec } from '../support/spec-fixture';
+import { findObject } from '../support/synth';
 
 const NS = 'models';
 const MIN = 60_000;
@@ -65,17 +66,17 @@ describe('notifications as synthesized', () => {
       Notifier.slack({ webhookUrlSecret: { name: 'slack-webhook', key: 'url' } }),
       Notifier.webhook({ url: 'https://alerts.example.com/hooks/rollouts', events: [NotificationEvent.STEP, NotificationEvent.ABORTED] }),
     ]);
-    const spec = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'llama-production-rollout-spec');
+    const spec = findObject(objects, 'ConfigMap', 'llama-production-rollout-spec');
     expect(JSON.parse(spec.data[STATE_KEY_NOTIFY])).toEqual([
       { kind: 'slack', urlSecret: { name: 'slack-webhook', key: 'url' }, triggers: ['started', 'paused', 'gateFailed', 'aborted', 'promoted', 'completed'] },
       { kind: 'webhook', url: 'https://alerts.example.com/hooks/rollouts', triggers: ['step', 'aborted'] },
     ]);
-    const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'llama-production-rollout');
+    const role = findObject(objects, 'Role', 'llama-production-rollout');
     expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['secrets'], resourceNames: ['slack-webhook'], verbs: ['get'] });
     // without notifiers, nothing changes in the manifests
     const plain = manifests([]);
-    expect(plain.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'llama-production-rollout-spec').data[STATE_KEY_NOTIFY]).toBeUndefined();
-    expect(plain.find((o) => o.kind === 'Role').rules.some((r: any) => r.resources.includes('secrets'))).toBe(false);
+    expect(findObject(plain, 'ConfigMap', 'llama-production-rollout-spec').data[STATE_KEY_NOTIFY]).toBeUndefined();
+    expect(findObject(plain, 'Role').rules.some((r: any) => r.resources.includes('secrets'))).toBe(false);
   });
 
   test('a webhook without a URL, with two, or a notifier without events is refused with the path and the fix', () => {

@@ -16,6 +16,7 @@ import { RolloutSpec } from '../../src/core/spec';
 import { CanaryRollout, Model } from '../../src/k8s';
 import { ServingEngine } from '../../src/rollout';
 import { prometheusBinary, PrometheusFixture, RelabelConfig, startPrometheusScraping } from '../support/prometheus-server';
+import { findObject } from '../support/synth';
 import { vllmExposition, VllmPod } from '../support/vllm-exporter';
 
 const binary = prometheusBinary();
@@ -47,7 +48,7 @@ if (!binary && !process.env.CI) {
       const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
       new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }] });
       const objects = Testing.synth(chart);
-      const monitor = objects.find((o) => o.kind === 'PodMonitor');
+      const monitor = findObject(objects, 'PodMonitor');
       // the spec the controller reads: the queries with the model, environment and namespace filled at synth
       synthesized = JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.data?.[STATE_KEY_SPEC]).data[STATE_KEY_SPEC]);
       relabelings = monitor.spec.podMetricsEndpoints[0].relabelings;

@@ -3,6 +3,7 @@ import { BUCKET_HEADER } from '../../src/core/constants';
 import { CanaryRollout, EnvironmentKind, Model, Pin, Routing } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
+import { findObject } from '../support/synth';
 
 const gateway = { name: 'inference', namespace: 'istio-ingress' };
 
@@ -14,14 +15,13 @@ function setup() {
   const production = model.addEnvironment('production', { version: 'v1', gateway, hostnames: ['llm.example.com'], autoscaling: { minReplicas: 4, maxReplicas: 8 } });
   return { chart, model, production };
 }
-const find = (objects: any[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
 
 describe('CanaryRollout', () => {
   test('starts with every canary at 0 on the HTTPRoute: one weighted backendRef per live version, total 100', () => {
     const { chart, production } = setup();
     new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2', weight: 30 }, { version: 'v3', weight: 20 }] });
     const objects = Testing.synth(chart);
-    const route = find(objects, 'HTTPRoute');
+    const route = findObject(objects, 'HTTPRoute');
     expect(route.spec.rules).toEqual([{
       matches: [{}],
       backendRefs: [
@@ -32,15 +32,15 @@ describe('CanaryRollout', () => {
     }]);
     expect(route.metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.rules' });
     // the canaries' floors start at 0; the controller raises them ahead of the weight
-    expect(find(objects, 'ScaledObject', 'llm-production-v2').spec.minReplicaCount).toBe(0);
-    expect(find(objects, 'ScaledObject', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.minReplicaCount,spec.maxReplicaCount' });
+    expect(findObject(objects, 'ScaledObject', 'llm-production-v2').spec.minReplicaCount).toBe(0);
+    expect(findObject(objects, 'ScaledObject', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.minReplicaCount,spec.maxReplicaCount' });
     expectValid(objects);
   });
 
   test('grants the controller exactly what it uses, by resourceNames, with no wildcards', () => {
     const { chart, production } = setup();
     new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }] });
-    const role = find(Testing.synth(chart), 'Role');
+    const role = findObject(Testing.synth(chart), 'Role');
     expect(role.rules).toEqual([
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['llm-production-rollout-spec'], verbs: ['get'] },
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['llm-production-rollout-state'], verbs: ['get', 'patch'] },
@@ -50,7 +50,7 @@ describe('CanaryRollout', () => {
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
     // bound to the namespace's one controller
-    expect(find(Testing.synth(chart), 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'model-rollout-controller', namespace: 'models' }]);
+    expect(findObject(Testing.synth(chart), 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'model-rollout-controller', namespace: 'models' }]);
     for (const rule of role.rules.filter((r: any) => r.resources[0] !== 'events')) {
       expect(rule.resourceNames.length).toBeGreaterThan(0);
       expect([...rule.verbs, ...rule.resources, ...rule.apiGroups, ...rule.resourceNames].some((x: string) => x.includes('*'))).toBe(false);
@@ -61,7 +61,7 @@ describe('CanaryRollout', () => {
     const { chart, production } = setup();
     const rollout = new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }], prometheusUrl: 'http://prometheus.monitoring:9090' });
     const objects = Testing.synth(chart);
-    const cron = find(objects, 'CronJob');
+    const cron = findObject(objects, 'CronJob');
     expect(cron.spec).toMatchObject({ schedule: '* * * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 50, successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 3 });
     const pod = cron.spec.jobTemplate.spec.template.spec;
     const c = pod.containers[0];
@@ -75,14 +75,14 @@ describe('CanaryRollout', () => {
     // carries its own Prometheus
     expect(c.env).toEqual([{ name: 'ROLLOUT_NAMESPACE', value: 'models' }]);
     expect(cron.metadata.name).toBe('model-rollout-controller');
-    expect(JSON.parse(find(objects, 'ConfigMap', 'llm-production-rollout-spec').data['target.json']).prometheusUrl).toBe('http://prometheus.monitoring:9090');
+    expect(JSON.parse(findObject(objects, 'ConfigMap', 'llm-production-rollout-spec').data['target.json']).prometheusUrl).toBe('http://prometheus.monitoring:9090');
     const code = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('model-rollout-controller-'));
     expect(code.metadata.name).toBe(`model-rollout-controller-${code.metadata.annotations['model-rollout.dev/bundle-sha256'].slice(0, 10)}`);
     expect(pod.volumes[0].configMap.name).toBe(code.metadata.name);
     expect(code.data['controller.js'].length).toBe(rollout.controllerBundleBytes);
     // the state ConfigMap carries no data: re-applying manifests never resets progress
-    expect(find(objects, 'ConfigMap', 'llm-production-rollout-state').data).toBeUndefined();
-    const spec = JSON.parse(find(objects, 'ConfigMap', 'llm-production-rollout-spec').data['spec.json']);
+    expect(findObject(objects, 'ConfigMap', 'llm-production-rollout-state').data).toBeUndefined();
+    const spec = JSON.parse(findObject(objects, 'ConfigMap', 'llm-production-rollout-spec').data['spec.json']);
     expect(spec.stableReplicas).toBe(4);
     expect(spec.canaries).toEqual([{ version: 'v2', targetWeight: 100, ramp: true }]);
   });
@@ -97,7 +97,7 @@ describe('CanaryRollout', () => {
       mirror: { version: 'v3', percent: 5 },
     });
     const objects = Testing.synth(chart);
-    const rules = find(objects, 'HTTPRoute').spec.rules;
+    const rules = findObject(objects, 'HTTPRoute').spec.rules;
     // the pin outranks bucket rules: tagged requests match two headers, untagged ones the pin alone
     expect(rules[0]).toEqual({
       matches: [
@@ -118,7 +118,7 @@ describe('CanaryRollout', () => {
       backendRefs: [{ name: 'llm-production-v1', port: 8080, weight: 100 }, { name: 'llm-production-v2', port: 8080, weight: 0 }],
       filters: mirror,
     }]);
-    const filter = find(objects, 'EnvoyFilter');
+    const filter = findObject(objects, 'EnvoyFilter');
     expect(filter.metadata.namespace).toBe('istio-ingress');
     expect(filter.spec.workloadSelector.labels).toEqual({ 'gateway.networking.k8s.io/gateway-name': 'inference' });
     expect(filter.spec.configPatches[0].patch.value.typed_config.default_source_code.inline_string).toContain(BUCKET_HEADER);

@@ -2,6 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { Autoscaler, EnvironmentKind, GpuNodePools, ManifestApplier, Model } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
+import { findObject, objectsOf } from '../support/synth';
 
 const HTTP_SCALED_OBJECT = { 'http.keda.sh/v1alpha1/HTTPScaledObject': 'the KEDA HTTP add-on CRD has no upstream model package' };
 const gateway = { name: 'inference', namespace: 'gateways', sectionName: 'https' };
@@ -12,14 +13,13 @@ function setup() {
   model.addVersion('v2');
   return { chart, model };
 }
-const find = (objects: any[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
 
 describe('Environment', () => {
   test('is a stable HTTPRoute on the Gateway, routing to the version it serves', () => {
     const { chart, model } = setup();
     const prod = model.addEnvironment('production', { version: 'v1', gateway, hostnames: ['llama.example.com'], pathPrefix: '/v1' });
     const objects = Testing.synth(chart);
-    const route = find(objects, 'HTTPRoute');
+    const route = findObject(objects, 'HTTPRoute');
     expect(prod.httpRouteName).toBe('llama-production');
     expect(route.spec.parentRefs).toEqual([gateway]);
     expect(route.spec.hostnames).toEqual(['llama.example.com']);
@@ -33,7 +33,7 @@ describe('Environment', () => {
   test('autoscales with KEDA on in-flight requests, with Baseten-like windows by default', () => {
     const { chart, model } = setup();
     model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2, maxReplicas: 8, concurrencyTarget: 6 } });
-    const so = find(Testing.synth(chart), 'ScaledObject');
+    const so = findObject(Testing.synth(chart), 'ScaledObject');
     expect(so.spec).toMatchObject({
       scaleTargetRef: { name: 'llama-production-v1', kind: 'Deployment' },
       minReplicaCount: 2,
@@ -57,11 +57,11 @@ describe('Environment', () => {
     const { chart, model } = setup();
     model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { autoscaler: Autoscaler.hpa(), scaleUpWindow: Duration.seconds(30) } });
     const objects = Testing.synth(chart);
-    const hpa = find(objects, 'HorizontalPodAutoscaler');
+    const hpa = findObject(objects, 'HorizontalPodAutoscaler');
     expect(hpa.spec.minReplicas).toBe(1);
     expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(30);
     expect(hpa.spec.metrics[0].pods.target).toEqual({ type: 'AverageValue', averageValue: 4 });
-    expect(find(objects, 'ScaledObject')).toBeUndefined();
+    expect(objectsOf(objects, 'ScaledObject')).toEqual([]);
     expectValid(objects);
   });
 
@@ -71,15 +71,15 @@ describe('Environment', () => {
     model.addEnvironment('staging', { version: 'v2', gateway, hostnames: ['staging.llama.example.com'], autoscaling: { minReplicas: 0, maxReplicas: 2 } });
     GpuNodePools.external(chart, [GpuProduct.A10G]);
     const objects = Testing.synth(chart);
-    const http = find(objects, 'HTTPScaledObject', 'llama-staging');
+    const http = findObject(objects, 'HTTPScaledObject', 'llama-staging');
     expect(http.spec).toMatchObject({
       hosts: ['staging.llama.example.com'],
       scaleTargetRef: { name: 'llama-staging-v2', kind: 'Deployment', service: 'llama-staging-v2', port: 8080 },
       replicas: { min: 0, max: 2 },
       scaledownPeriod: 900,
     });
-    expect(find(objects, 'HTTPRoute', 'llama-staging').spec.rules[0].backendRefs).toEqual([{ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080, weight: 1 }]);
-    expect(find(objects, 'ReferenceGrant').spec.from).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'models' }]);
+    expect(findObject(objects, 'HTTPRoute', 'llama-staging').spec.rules[0].backendRefs).toEqual([{ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080, weight: 1 }]);
+    expect(findObject(objects, 'ReferenceGrant').spec.from).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'models' }]);
     expectValid(objects, { allow: HTTP_SCALED_OBJECT });
   });
 
@@ -91,21 +91,21 @@ describe('Environment', () => {
     prod.promote('v2');
     const objects = Testing.synth(chart);
     // traffic stays on v1 until the controller has v2's replicas ready, then moves at once
-    expect(find(objects, 'HTTPRoute').spec.rules[0].backendRefs).toEqual([
+    expect(findObject(objects, 'HTTPRoute').spec.rules[0].backendRefs).toEqual([
       { name: 'llama-production-v1', port: 8080, weight: 100 },
       { name: 'llama-production-v2', port: 8080, weight: 0 },
     ]);
-    const spec = JSON.parse(find(objects, 'ConfigMap', 'llama-production-promote-rollout-spec').data['spec.json']);
+    const spec = JSON.parse(findObject(objects, 'ConfigMap', 'llama-production-promote-rollout-spec').data['spec.json']);
     expect(spec.steps).toEqual([{ kind: 'setWeight', weight: 100 }]);
     expect(spec.stableReplicas).toBe(2);
     // the previous version keeps its settings; the controller scales it down after the keep-warm window
     expect(spec.keepPreviousWarmSeconds).toBe(1800);
     // Argo CD (ignoreDifferences with RespectIgnoreDifferences) never resets the route: v1 may go to zero after the window
     expect(spec.keepPreviousUntilSpecChanges).toBe(false);
-    expect(find(objects, 'Deployment', 'llama-production-v1')).toBeDefined();
+    expect(findObject(objects, 'Deployment', 'llama-production-v1')).toBeDefined();
     // Baseten's gate: the new version starts at production's minimum; the old one keeps it while it serves
-    expect(find(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(2);
-    expect(find(objects, 'ScaledObject', 'llama-production-v1').spec.minReplicaCount).toBe(2);
+    expect(findObject(objects, 'ScaledObject', 'llama-production-v2').spec.minReplicaCount).toBe(2);
+    expect(findObject(objects, 'ScaledObject', 'llama-production-v1').spec.minReplicaCount).toBe(2);
     // the environment tells the truth: it now points at v2, and v1 is the previous version
     expect([prod.currentVersion, prod.previousVersion]).toEqual(['v2', 'v1']);
     expectValid(objects);
@@ -115,7 +115,7 @@ describe('Environment', () => {
     const { chart, model } = setup();
     const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2 } });
     prod.promote('v2', { steps: Steps.equal({ count: 10, over: Duration.minutes(10) }) });
-    const spec = JSON.parse(find(Testing.synth(chart), 'ConfigMap', 'llama-production-promote-rollout-spec').data['spec.json']);
+    const spec = JSON.parse(findObject(Testing.synth(chart), 'ConfigMap', 'llama-production-promote-rollout-spec').data['spec.json']);
     expect(spec.stable).toBe('v1');
     expect(spec.canaries).toEqual([{ version: 'v2', targetWeight: 100, ramp: true }]);
     expect(spec.steps.filter((x: any) => x.kind === 'setWeight').map((x: any) => x.weight)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
@@ -143,17 +143,17 @@ describe('Environment', () => {
     staging.promote('v2');
     const objects = Testing.synth(chart);
     expect(staging.currentVersion).toBe('v2');
-    expect(find(objects, 'HTTPScaledObject').spec.scaleTargetRef.name).toBe('llama-staging-v2');
-    expect(find(objects, 'Deployment', 'llama-staging-v1').spec.replicas).toBe(0);
+    expect(findObject(objects, 'HTTPScaledObject').spec.scaleTargetRef.name).toBe('llama-staging-v2');
+    expect(findObject(objects, 'Deployment', 'llama-staging-v1').spec.replicas).toBe(0);
   });
 
   test('an inactive environment keeps its objects, scaled to zero, and has no route (404)', () => {
     const { chart, model } = setup();
     model.addEnvironment('production', { version: 'v1', gateway, active: false });
     const objects = Testing.synth(chart);
-    expect(find(objects, 'HTTPRoute')).toBeUndefined();
-    expect(find(objects, 'Deployment').spec.replicas).toBe(0);
-    expect(find(objects, 'ScaledObject').metadata.annotations).toEqual({ 'autoscaling.keda.sh/paused-replicas': '0' });
+    expect(objectsOf(objects, 'HTTPRoute')).toEqual([]);
+    expect(findObject(objects, 'Deployment').spec.replicas).toBe(0);
+    expect(findObject(objects, 'ScaledObject').metadata.annotations).toEqual({ 'autoscaling.keda.sh/paused-replicas': '0' });
   });
 
   test('a development environment runs one replica at most and scales to zero', () => {
@@ -163,7 +163,7 @@ describe('Environment', () => {
     GpuNodePools.external(chart, [GpuProduct.A10G]);
     expect(dev.kind).toBe(EnvironmentKind.DEVELOPMENT);
     expect([dev.minReplicas, dev.maxReplicas]).toEqual([0, 1]);
-    expect(find(Testing.synth(chart), 'HTTPScaledObject').spec.replicas).toEqual({ min: 0, max: 1 });
+    expect(findObject(Testing.synth(chart), 'HTTPScaledObject').spec.replicas).toEqual({ min: 0, max: 1 });
   });
 
   test.each([

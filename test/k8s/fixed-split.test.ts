@@ -6,6 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import { CanaryRollout, Model } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
+import { findObject } from '../support/synth';
 
 const gateway = { name: 'inference', namespace: 'gateways' };
 
@@ -24,7 +25,7 @@ describe('a fixed split', () => {
     const rollout = new CanaryRollout(chart, 'Split', { environment: production, canaries: [{ version: 'v2', weight: 30, ramp: false }] });
     const objects = Testing.synth(chart);
     // THEN the route splits 70/30 as applied, nothing is controller-owned, and no CronJob or state exists
-    const route = objects.find((o) => o.kind === 'HTTPRoute');
+    const route = findObject(objects, 'HTTPRoute');
     expect(route.spec.rules[0].backendRefs.map((b: any) => [b.name, b.weight])).toEqual([['llama-production-v1', 70], ['llama-production-v2', 30]]);
     expect(route.metadata.annotations?.['model-rollout.dev/controller-owned-fields']).toBeUndefined();
     expect(objects.filter((o) => ['CronJob', 'ConfigMap', 'Role'].includes(o.kind))).toEqual([]);

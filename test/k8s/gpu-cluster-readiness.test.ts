@@ -11,10 +11,10 @@ import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps,
 import { Gpu, GpuProduct, Step, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 import { KubeTwin, World } from '../support/kube-twin';
+import { findObject, objectsOf } from '../support/synth';
 
 const gateway = { name: 'inference', namespace: 'istio-ingress' };
 const HTTP_SCALED_OBJECT = { 'http.keda.sh/v1alpha1/HTTPScaledObject': 'the KEDA HTTP add-on CRD has no upstream model package' };
-const find = (objects: any[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
 
 function setup(props: Partial<ModelProps> = {}) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
@@ -30,7 +30,7 @@ describe('pods that start and stay up', () => {
     const { chart, model } = setup();
     model.addEnvironment('production', { version: 'v1', gateway });
     const objects = Testing.synth(chart);
-    const d = find(objects, 'Deployment', 'llm-production-v1');
+    const d = findObject(objects, 'Deployment', 'llm-production-v1');
     const c = container(d);
     const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
     expect(env).toMatchObject({ HOME: '/cache', HF_HOME: '/cache/huggingface', XDG_CACHE_HOME: '/cache/.cache', VLLM_CACHE_ROOT: '/cache/vllm', TRITON_CACHE_DIR: '/cache/triton' });
@@ -45,7 +45,7 @@ describe('pods that start and stay up', () => {
   test('a PVC model cache replaces the emptyDir (no ephemeral-storage request)', () => {
     const { chart, model } = setup({ modelCache: ModelCache.persistentVolumeClaim('llm-weights') });
     model.addEnvironment('production', { version: 'v1', gateway });
-    const d = find(Testing.synth(chart), 'Deployment');
+    const d = findObject(Testing.synth(chart), 'Deployment');
     expect(d.spec.template.spec.volumes).toContainEqual({ name: 'cache', persistentVolumeClaim: { claimName: 'llm-weights' } });
     expect(container(d).resources.requests['ephemeral-storage']).toBeUndefined();
   });
@@ -62,7 +62,7 @@ describe('pods that start and stay up', () => {
     const prod = model.addEnvironment('production', { version: 'v1', gateway });
     prod.deploymentOf('v1').addJsonPatch(JsonPatch.add('/spec/template/spec/priorityClassName', 'gpu-serving'));
     const objects = Testing.synth(chart);
-    const d = find(objects, 'Deployment');
+    const d = findObject(objects, 'Deployment');
     const pod = d.spec.template.spec;
     expect(container(d).env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-token', key: 'token' } } });
     expect(container(d).envFrom).toEqual([{ secretRef: { name: 's3-creds' } }, { configMapRef: { name: 'vllm-flags' } }]);
@@ -78,7 +78,7 @@ describe('pods that start and stay up', () => {
   test('probes time out after 10 s, liveness needs 5 minutes of failures, the Deployment deadline covers node launch + load', () => {
     const { chart, model } = setup({ loadTimeout: Duration.minutes(25) });
     model.addEnvironment('production', { version: 'v1', gateway });
-    const d = find(Testing.synth(chart), 'Deployment');
+    const d = findObject(Testing.synth(chart), 'Deployment');
     const c = container(d);
     for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) expect(probe.timeoutSeconds).toBe(10);
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBe(25 * 60);
@@ -90,12 +90,12 @@ describe('pods that start and stay up', () => {
   test('draining: a termination grace period of minutes and a preStop delay before SIGTERM', () => {
     const { chart, model } = setup({ terminationGracePeriod: Duration.minutes(10), drainDelay: Duration.seconds(20) });
     model.addEnvironment('production', { version: 'v1', gateway });
-    const d = find(Testing.synth(chart), 'Deployment');
+    const d = findObject(Testing.synth(chart), 'Deployment');
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBe(600);
     expect(container(d).lifecycle).toEqual({ preStop: { sleep: { seconds: 20 } } });
     const defaults = setup();
     defaults.model.addEnvironment('production', { version: 'v1', gateway });
-    expect(find(Testing.synth(defaults.chart), 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(300);
+    expect(findObject(Testing.synth(defaults.chart), 'Deployment').spec.template.spec.terminationGracePeriodSeconds).toBe(300);
   });
 
   test("the rollout's progress deadline derives from the canaries' load timeout, and a shorter one is refused", () => {
@@ -136,7 +136,7 @@ describe('routing', () => {
     });
     const objects = Testing.synth(chart);
     // a fixed split is rendered into the route itself: 30 % of the buckets on v2 from the first apply
-    const route = find(objects, 'HTTPRoute');
+    const route = findObject(objects, 'HTTPRoute');
     seed(objects);
     const world = new World(twin);
     const users = Array.from({ length: 300 }, (_, i) => `u${i}`);
@@ -167,7 +167,7 @@ describe('routing', () => {
     const pins = Array.from({ length: 20 }, (_, i) => Pin.header('x-tester', `t${i}`, 'v2'));
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], pins });
     const objects = Testing.synth(chart);
-    const rules = find(objects, 'HTTPRoute').spec.rules;
+    const rules = findObject(objects, 'HTTPRoute').spec.rules;
     // HTTPRoute CRD (gateway-api v1.x standard): spec.rules maxItems 16; rules[].matches maxItems 64; total matches < 128
     expect(rules.length).toBeLessThanOrEqual(16);
     expect(Math.max(...rules.map((r: any) => r.matches.length))).toBeLessThanOrEqual(64);
@@ -203,7 +203,7 @@ describe('routing', () => {
     const prod3 = v13.model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 4, maxReplicas: 8 } });
     const kept = new CanaryRollout(v13.chart, 'Rollout', { environment: prod3, canaries: [{ version: 'v2' }] });
     expect(kept.plan._data().rows.find((r) => r.shadow !== undefined)?.shadow).toBe(25);
-    expect(JSON.stringify(find(Testing.synth(v13.chart), 'HTTPRoute').spec.rules)).not.toContain('RequestMirror');
+    expect(JSON.stringify(findObject(Testing.synth(v13.chart), 'HTTPRoute').spec.rules)).not.toContain('RequestMirror');
   });
 });
 
@@ -213,7 +213,7 @@ describe('autoscaling and nodes', () => {
     model.addEnvironment('production', { version: 'v1', gateway, hostnames: ['llm.example.com'], autoscaling: { minReplicas: 0 } });
     GpuNodePools.external(chart, [GpuProduct.A10G]);
     const objects = Testing.synth(chart);
-    expect(find(objects, 'HTTPScaledObject').spec.timeouts).toEqual({ conditionWait: '1800s', responseHeader: '300s' });
+    expect(findObject(objects, 'HTTPScaledObject').spec.timeouts).toEqual({ conditionWait: '1800s', responseHeader: '300s' });
     expectValid(objects, { allow: HTTP_SCALED_OBJECT });
   });
 
@@ -228,8 +228,8 @@ describe('autoscaling and nodes', () => {
     });
     GpuNodePools.external(chart, [GpuProduct.A10G]);
     const objects = Testing.synth(chart);
-    expect(find(objects, 'HTTPScaledObject')).toBeUndefined();
-    const route = find(objects, 'InterceptorRoute');
+    expect(objectsOf(objects, 'HTTPScaledObject')).toEqual([]);
+    const route = findObject(objects, 'InterceptorRoute');
     expect(route.apiVersion).toBe('http.keda.sh/v1beta1');
     // limits of kedacore/http-add-on config/crd/bases/http.keda.sh_interceptorroutes.yaml (no model package):
     // target.service required, exactly one of port/portName, at least one scaling metric, targetValue >= 1
@@ -246,7 +246,7 @@ describe('autoscaling and nodes', () => {
       type: 'external-push',
       metadata: { interceptorRoute: route.metadata.name, scalerAddress: 'keda-add-ons-http-external-scaler.keda:9090' },
     }]);
-    expect(find(objects, 'HTTPRoute').spec.rules[0].backendRefs[0].name).toBe('keda-add-ons-http-interceptor-proxy');
+    expect(findObject(objects, 'HTTPRoute').spec.rules[0].backendRefs[0].name).toBe('keda-add-ons-http-interceptor-proxy');
     expectValid(objects, { allow: { 'http.keda.sh/v1beta1/InterceptorRoute': 'the KEDA HTTP add-on CRD has no upstream model package' } });
   });
 
@@ -257,9 +257,9 @@ describe('autoscaling and nodes', () => {
     const objects = Testing.synth(chart);
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(['llm-production-v1']);
     // no `replicas` in the manifest: a re-apply must not scale a live canary to 0 (the controller sets it by scale)
-    expect(find(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBeUndefined();
-    expect(find(objects, 'Deployment', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.replicas' });
-    expect(find(objects, 'Role').rules).toContainEqual({ apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['llm-production-v2'], verbs: ['patch'] });
+    expect(findObject(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBeUndefined();
+    expect(findObject(objects, 'Deployment', 'llm-production-v2').metadata.annotations).toEqual({ 'model-rollout.dev/controller-owned-fields': 'spec.replicas' });
+    expect(findObject(objects, 'Role').rules).toContainEqual({ apiGroups: ['apps'], resources: ['deployments/scale'], resourceNames: ['llm-production-v2'], verbs: ['patch'] });
     expectValid(objects);
   });
 
@@ -269,10 +269,10 @@ describe('autoscaling and nodes', () => {
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });
     prod.deploymentOf('v3');
     const objects = Testing.synth(chart);
-    expect(find(objects, 'Deployment', 'llm-production-v1').spec.replicas).toBeUndefined();
+    expect(findObject(objects, 'Deployment', 'llm-production-v1').spec.replicas).toBeUndefined();
     // a canary's replicas are KEDA's and the controller's floor: a re-apply of `replicas: 0` would kill a live canary
-    expect(find(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBeUndefined();
-    expect(find(objects, 'Deployment', 'llm-production-v3').spec.replicas).toBe(0);
+    expect(findObject(objects, 'Deployment', 'llm-production-v2').spec.replicas).toBeUndefined();
+    expect(findObject(objects, 'Deployment', 'llm-production-v3').spec.replicas).toBe(0);
   });
 
   test('Karpenter: cluster-scoped objects carry no namespace; nodes never expire; drift rolls out in a window; PDBs', () => {
@@ -282,13 +282,13 @@ describe('autoscaling and nodes', () => {
     new GpuNodePools(chart, 'Gpu', { models: [model], nodeClass: { role: 'r', discoveryTag: 't' } });
     const objects = Testing.synth(chart);
     for (const o of objects.filter((x) => ['NodePool', 'EC2NodeClass'].includes(x.kind))) expect(o.metadata.namespace).toBeUndefined();
-    const pool = find(objects, 'NodePool').spec;
+    const pool = findObject(objects, 'NodePool').spec;
     expect(pool.template.spec.expireAfter).toBe('Never');
     expect(pool.template.spec.terminationGracePeriod).toBe('7200s');
     expect(pool.disruption.budgets).toEqual([{ nodes: '1' }, { nodes: '0', reasons: ['Drifted'], schedule: '0 6 * * *', duration: '20h' }]);
     // minReplicas 1: the only replica is never evicted voluntarily; 2+: one at a time
-    expect(find(objects, 'PodDisruptionBudget', 'llm-production-v1').spec).toMatchObject({ minAvailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
-    expect(find(objects, 'PodDisruptionBudget', 'llm-staging-v1').spec).toMatchObject({ maxUnavailable: 1 });
+    expect(findObject(objects, 'PodDisruptionBudget', 'llm-production-v1').spec).toMatchObject({ minAvailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(findObject(objects, 'PodDisruptionBudget', 'llm-staging-v1').spec).toMatchObject({ maxUnavailable: 1 });
     expectValid(objects);
   });
 
@@ -306,10 +306,10 @@ describe('names and bad input', () => {
     const prod = m.addEnvironment('production', { version: 'v1', gateway });
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });
     const objects = Testing.synth(chart);
-    const cron = find(objects, 'CronJob');
+    const cron = findObject(objects, 'CronJob');
     expect(cron.metadata.name.length).toBeLessThanOrEqual(52);
     expect(cron.spec.jobTemplate.spec.template.spec.serviceAccountName).toBe(cron.metadata.name);
-    expect(find(objects, 'RoleBinding').subjects[0].name).toBe(cron.metadata.name);
+    expect(findObject(objects, 'RoleBinding').subjects[0].name).toBe(cron.metadata.name);
   });
 
   test('rejects a duplicate environment with this library\'s message', () => {

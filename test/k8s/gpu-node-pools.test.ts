@@ -2,6 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { GpuNodePools, Model } from '../../src/k8s';
 import { Gpu, GpuProduct } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
+import { findObject } from '../support/synth';
 
 const nodeClass = { role: 'KarpenterNodeRole-inference', discoveryTag: 'inference' };
 const gateway = { name: 'inference' };
@@ -31,7 +32,7 @@ describe('GpuNodePools', () => {
     expect(h100.template.spec.requirements[0]).toEqual({ key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: ['p5'] });
     expect(h100.limits).toEqual({ 'nvidia.com/gpu': '32' });
     expect(h100.disruption).toEqual({ consolidationPolicy: 'WhenEmpty', consolidateAfter: '300s', budgets: [{ nodes: '1' }, { nodes: '0', reasons: ['Drifted'], schedule: '0 6 * * *', duration: '20h' }] });
-    const nodeClassObj = objects.find((o) => o.kind === 'EC2NodeClass');
+    const nodeClassObj = findObject(objects, 'EC2NodeClass');
     expect(nodeClassObj.spec.role).toBe('KarpenterNodeRole-inference');
     expectValid(objects);
     expect(GpuNodePools.providedProducts(chart)).toEqual(['A10G', 'H100']);

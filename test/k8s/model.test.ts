@@ -3,6 +3,7 @@ import { Cpu } from 'cdk8s-plus-33';
 import { Model } from '../../src/k8s';
 import { Gpu, GpuProduct } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
+import { objectsOf } from '../support/synth';
 
 function setup(props: Partial<ConstructorParameters<typeof Model>[2]> = {}) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
@@ -10,7 +11,6 @@ function setup(props: Partial<ConstructorParameters<typeof Model>[2]> = {}) {
   return { chart, model };
 }
 const gateway = { name: 'inference', namespace: 'gateways' };
-const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
 
 describe('Model', () => {
   test('renders per version a Deployment with GPUs, toleration, affinity, probes sized from the load timeout, and a restricted pod', () => {
@@ -20,7 +20,7 @@ describe('Model', () => {
     model.addEnvironment('production', { version: 'v1', gateway });
     const objects = Testing.synth(chart);
     // THEN
-    const [deployment] = byKind(objects, 'Deployment');
+    const [deployment] = objectsOf(objects, 'Deployment');
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
     expect(deployment.metadata.name).toBe('llama-production-v1');
@@ -36,15 +36,15 @@ describe('Model', () => {
     // the user's HF_HOME wins over the cache default
     expect(container.env.filter((e: any) => e.name === 'HF_HOME')).toEqual([{ name: 'HF_HOME', value: '/tmp/hf' }]);
     expect(container.env[container.env.length - 1]).toEqual({ name: 'MODEL_ENVIRONMENT', value: 'production' });
-    expect(byKind(objects, 'PodDisruptionBudget')[0].spec.minAvailable).toBe(1);
-    expect(byKind(objects, 'Service')[0].spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
+    expect(objectsOf(objects, 'PodDisruptionBudget')[0].spec.minAvailable).toBe(1);
+    expect(objectsOf(objects, 'Service')[0].spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 8080 }]);
     expectValid(objects);
   });
 
   test('images that need root opt out of the restricted security context', () => {
     const { chart, model } = setup({ allowRoot: true });
     model.addEnvironment('production', { version: 'v1', gateway });
-    const [deployment] = byKind(Testing.synth(chart), 'Deployment');
+    const [deployment] = objectsOf(Testing.synth(chart), 'Deployment');
     expect(deployment.spec.template.spec.securityContext).toBeUndefined();
     expect(deployment.spec.template.spec.containers[0].securityContext).toBeUndefined();
   });
@@ -54,7 +54,7 @@ describe('Model', () => {
     const v2 = model.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4', env: { B: '2' }, gpu: Gpu.nvidia({ count: 1, product: GpuProduct.H100 }) });
     const prod = model.addEnvironment('production', { version: 'v1', gateway });
     prod.promote('v2');
-    const v2Deployment = byKind(Testing.synth(chart), 'Deployment').find((d) => d.metadata.name === 'llama-production-v2');
+    const v2Deployment = objectsOf(Testing.synth(chart), 'Deployment').find((d) => d.metadata.name === 'llama-production-v2');
     const c = v2Deployment.spec.template.spec.containers[0];
     expect(v2.gpusPerReplica).toBe(1);
     expect(c.image).toBe('vllm/vllm-openai:v0.6.4');

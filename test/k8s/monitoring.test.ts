@@ -8,6 +8,7 @@ import { Autoscaler, CanaryRollout, Model } from '../../src/k8s';
 import { Metric, ServingEngine } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 import { validatePodMonitor } from '../support/prometheus-operator-schema';
+import { objectsOf } from '../support/synth';
 
 const gateway = { name: 'inference', namespace: 'gateways' };
 
@@ -17,7 +18,6 @@ function setup(image = 'vllm/vllm-openai:v0.6.3', extra: Record<string, unknown>
   model.addVersion('v2');
   return { chart, model };
 }
-const find = (objects: any[], kind: string, name?: string) => objects.filter((o) => o.kind === kind && (!name || o.metadata.name === name));
 
 describe('PodMonitor', () => {
   test('one per environment, selecting its pods, relabeling the pod labels to model, environment, version', () => {
@@ -25,7 +25,7 @@ describe('PodMonitor', () => {
     model.addEnvironment('production', { version: 'v1', gateway });
     model.addEnvironment('staging', { version: 'v2', gateway });
     const objects = Testing.synth(chart);
-    const monitors = find(objects, 'PodMonitor');
+    const monitors = objectsOf(objects, 'PodMonitor');
     expect(monitors.map((m) => m.metadata.name)).toEqual(['llama-production', 'llama-staging']);
     const pm = monitors[0];
     expect(pm.apiVersion).toBe('monitoring.coreos.com/v1');
@@ -43,7 +43,7 @@ describe('PodMonitor', () => {
       ],
     }]);
     // the pods carry the labels the relabeling reads, and the port the endpoint names
-    const deployment = find(objects, 'Deployment', 'llama-production-v1')[0];
+    const deployment = objectsOf(objects, 'Deployment', 'llama-production-v1')[0];
     expect(deployment.spec.template.metadata.labels).toMatchObject({ 'model-rollout.dev/model': 'llama', 'model-rollout.dev/environment': 'production', 'model-rollout.dev/version': 'v1' });
     expect(deployment.spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8080 }]);
     expectValid(objects);
@@ -64,18 +64,18 @@ describe('PodMonitor', () => {
     const { chart, model } = setup('nvcr.io/nvidia/tritonserver:24.08-trtllm-python-py3');
     model.addEnvironment('production', { version: 'v1', gateway });
     const objects = Testing.synth(chart);
-    expect(find(objects, 'Deployment', 'llama-production-v1')[0].spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 8002 }]);
-    expect(find(objects, 'PodMonitor')[0].spec.podMetricsEndpoints[0].port).toBe('metrics');
+    expect(objectsOf(objects, 'Deployment', 'llama-production-v1')[0].spec.template.spec.containers[0].ports).toEqual([{ name: 'http', containerPort: 8080 }, { name: 'metrics', containerPort: 8002 }]);
+    expect(objectsOf(objects, 'PodMonitor')[0].spec.podMetricsEndpoints[0].port).toBe('metrics');
     expectValid(objects);
   });
 
   test('no engine recognised: no monitor unless enabled; disabled explicitly: none', () => {
     const unknown = setup('registry.example.com/my-server:1');
     unknown.model.addEnvironment('production', { version: 'v1', gateway });
-    expect(find(Testing.synth(unknown.chart), 'PodMonitor')).toHaveLength(0);
+    expect(objectsOf(Testing.synth(unknown.chart), 'PodMonitor')).toHaveLength(0);
     const off = setup('vllm/vllm-openai:v0.6.3', { monitoring: { enabled: false } });
     off.model.addEnvironment('production', { version: 'v1', gateway });
-    expect(find(Testing.synth(off.chart), 'PodMonitor')).toHaveLength(0);
+    expect(objectsOf(Testing.synth(off.chart), 'PodMonitor')).toHaveLength(0);
   });
 });
 
@@ -112,7 +112,7 @@ describe('KEDA on the engine\'s metrics', () => {
     const { chart, model } = setup();
     model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2, maxReplicas: 8 } });
     const objects = Testing.synth(chart);
-    const so = find(objects, 'ScaledObject', 'llama-production-v1')[0];
+    const so = objectsOf(objects, 'ScaledObject', 'llama-production-v1')[0];
     expect(so.spec.triggers[0].metadata).toEqual({
       serverAddress: 'http://prometheus-server.monitoring.svc:80',
       query: 'sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",model="llama",environment="production",version="v1"})',
@@ -129,10 +129,10 @@ describe('KEDA on the engine\'s metrics', () => {
     const env = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2, maxReplicas: 8, autoscaler } });
     new CanaryRollout(chart, 'Rollout', { environment: env, canaries: [{ version: 'v2' }] });
     const objects = Testing.synth(chart);
-    const so = find(objects, 'ScaledObject', 'llama-production-v1')[0];
+    const so = objectsOf(objects, 'ScaledObject', 'llama-production-v1')[0];
     expect(so.spec.triggers[0]).toMatchObject({ metadata: { authModes: 'bearer', customHeaders: 'X-Scope-OrgID=models' }, authenticationRef: { name: 'prom-creds' } });
     expect(so.spec.fallback).toEqual({ failureThreshold: 5, replicas: 3 });
-    expect(find(objects, 'ScaledObject', 'llama-production-v2')[0].spec.fallback).toEqual({ failureThreshold: 5, replicas: 0 });
+    expect(objectsOf(objects, 'ScaledObject', 'llama-production-v2')[0].spec.fallback).toEqual({ failureThreshold: 5, replicas: 0 });
     expectValid(objects);
   });
 });

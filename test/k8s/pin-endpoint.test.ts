@@ -7,6 +7,7 @@ import { Chart, Testing } from 'cdk8s';
 import { CanaryRollout, Model, Pin } from '../../src/k8s';
 import { expectValid } from '../support/k8s-validate';
 import { KubeTwin, World } from '../support/kube-twin';
+import { findObject } from '../support/synth';
 
 function synth(pinEndpoint: boolean) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
@@ -57,7 +58,7 @@ describe('pins restricted to testers', () => {
   });
 
   test('without it, pins stay on the public route (for every client), as documented', () => {
-    const route = synth(false).find((o) => o.kind === 'HTTPRoute');
+    const route = findObject(synth(false), 'HTTPRoute');
     expect(route.spec.rules.some((r: any) => r.matches.some((m: any) => (m.headers ?? []).some((h: any) => h.name === 'x-model-version')))).toBe(true);
   });
 

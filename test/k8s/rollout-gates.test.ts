@@ -6,6 +6,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { CanaryRollout, CanaryRolloutProps, Model } from '../../src/k8s';
 import { Metric } from '../../src/rollout/analysis';
+import { findObject } from '../support/synth';
 
 const gateway = { name: 'inference', namespace: 'gateways' };
 
@@ -20,8 +21,8 @@ function build(props: Partial<CanaryRolloutProps> = {}, image = 'vllm/vllm-opena
   return Testing.synth(chart);
 }
 
-const specOf = (objects: any[], name = 'llama') => JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${name}-production-rollout-spec`).data['spec.json']);
-const cronJob = (objects: any[]) => objects.find((o) => o.kind === 'CronJob');
+const specOf = (objects: any[], name = 'llama') => JSON.parse(findObject(objects, 'ConfigMap', `${name}-production-rollout-spec`).data['spec.json']);
+const cronJob = (objects: any[]) => findObject(objects, 'CronJob');
 const podSpec = (objects: any[]) => cronJob(objects).spec.jobTemplate.spec.template.spec;
 
 describe('tick interval', () => {

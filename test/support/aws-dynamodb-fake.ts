@@ -22,9 +22,13 @@
  * the answer never came back: a timeout or a dropped connection), the two outcomes a client cannot tell apart.
  */
 import { AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { copyJson as clone } from './json-copy';
 
 type Item = Record<string, AttributeValue>;
+
+/** A deep copy, so that a caller never changes what the fake holds (DynamoDB's answer is a fresh decoding). */
+function clone<T>(v: T): T {
+  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
 
 /** What an injected fault does to one write. */
 export type Fault = 'lost' | 'unknown' | undefined;

@@ -1,11 +1,11 @@
 /**
- * The AWS state store before issue 14, kept only to show its race in test/controller/aws/races.test.ts: state and
- * commands in one SSM parameter written with PutParameter Overwrite. PutParameter has no expected-version: with
+ * A state store on one SSM parameter, kept only to show its race in test/controller/aws/races.test.ts (the reason the
+ * controller keeps its state in DynamoDB with a condition): state and commands in one parameter written with
+ * PutParameter Overwrite. PutParameter has no expected-version: with
  * Overwrite it always writes and adds one to the version
  * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html), so comparing versions
  * after the write tells the loser of a race only once its write has already replaced the winner's.
- * The code is the old `SsmStore` of src/controller/aws/adapter.ts unchanged, except that its settle wait is
- * injectable (the race harness makes it a scheduling point instead of 1.5 s of wall time).
+ * Its settle wait is injectable (the race harness makes it a scheduling point instead of 1.5 s of wall time).
  */
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ConflictError, StateStore, StoredRollout } from '../../src/controller/ports';

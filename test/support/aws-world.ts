@@ -14,6 +14,10 @@
  *   delivery is throttled and returned to the queue until the first finishes,
  *   https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
  * Every write is reported to a monitor that checks the race invariants at the moment the services see it.
+ *
+ * Why a world of its own: the AWS adapters talk to ELBv2, CloudWatch and Lambda's at-least-once delivery, which
+ * neither the kube twin's World (the Kubernetes API) nor the in-memory ports of rollout-world.ts (below every
+ * adapter) have.
  */
 import { AwsTarget } from '../../src/core/contract/target';
 import { RolloutSpec } from '../../src/core/spec';

@@ -1,6 +1,7 @@
-// Jest transformer: TypeScript to CommonJS with esbuild, transpile-only, as ts-jest with `isolatedModules` did,
-// at a fraction of the CPU (no TypeScript compiler in every jest worker). Type errors are `npm test`'s
-// static checks (test/support/static-checks.js: tsc's diagnostics and eslint), which run beside jest. Source maps keep stack traces on the TypeScript.
+// Jest transformer: TypeScript to CommonJS with esbuild, transpile-only (no TypeScript compiler in every jest worker).
+// The repository's TypeScript runner for scripts (./register-ts.js) uses the same OPTIONS, so a script runs the code
+// the tests ran. Type errors are `npm test`'s static checks (./static-checks.js: tsc's diagnostics and eslint), which
+// run beside jest. Source maps keep stack traces on the TypeScript.
 const crypto = require('crypto');
 const { transformSync, version } = require('esbuild');
 

@@ -3,6 +3,16 @@
  * the weights it is given, replicas that become ready a cold start after their floor rises, metrics per version
  * computed by a function of time, a state store with versions and optional injected faults. It implements the
  * controller's ports, so scenario tests run the real `tick()` and `decide()`.
+ *
+ * Follows the ports' contract (src/controller/ports.ts), not a wire protocol: the state store is a compare-and-set
+ * on a version (a stale version is a `ConflictError`, as the ConfigMap's resourceVersion test and DynamoDB's
+ * condition are behind the real adapters); a floor raised at t is served by replicas ready at t + cold start, as a
+ * Deployment's pods become ready (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status).
+ *
+ * Why a world of its own, beside the kube twin's World (kube-twin/world.ts) and the AWS world (aws-world.ts): it
+ * sits below the adapters, so the engine's scenario and property tests run thousands of ticks without HTTP or
+ * Kubernetes objects; the other two sit below the adapters' wire protocols (the Kubernetes API, the AWS APIs) and
+ * test the adapters themselves.
  */
 import { ConflictError, Ports, StoredRollout } from '../../src/controller/ports';
 import { replicasForWeight } from '../../src/core/capacity';

@@ -1,13 +1,12 @@
-// Jest runner: test files run in their worker process' own realm, not in a fresh `vm` context each (issue 17).
+// Jest runner: test files run in their worker process' own realm, not in a fresh `vm` context each.
 //
 // Why: code in a `vm` context runs slower in V8. Its global object is reached through interceptors, so every global
-// (`Math`, `JSON`, `Object`, ...) is a slow lookup and calls like `Math.imul` are not inlined (src/core/hash.ts
-// measured 65x). And each of jest's contexts loads and runs every module again. The property suite took 7.9 s in
-// jest's runner and 4.5 s in a plain realm.
+// (`Math`, `JSON`, `Object`, ...) is a slow lookup and calls like `Math.imul` are not inlined. And each of jest's
+// contexts loads and runs every module again. test/README.md has the measured gain.
 //
 // What stays as with jest's runner: jest-circus runs each file (./shared-realm-worker.js), so hooks, timeouts,
-// `test.each`, `expect`, failure messages and the reporters are jest's own. Files run in worker processes, in the
-// sequencer's order, and each file's console output is shown with its result.
+// `test.each`, `expect`, failure messages and the reporters are jest's own. Files run in worker processes, in jest's
+// order (the slowest first, from jest's cache of the last run), and each file's console output is shown with its result.
 // What differs: modules are loaded once per worker process and shared by the files it runs; the globals jest adds for
 // a file (its test API, jest-circus' state) are removed after it, a global a module or a test sets stays. `jest.mock`
 // and fake timers need jest's module registry: a file that needs them (none today) fails with a message saying so.
@@ -20,8 +19,20 @@ const Emittery = require('emittery');
 const JestRunner = require('jest-runner').default;
 
 const WORKER = require.resolve('./shared-realm-worker');
-const { WAITING, relative } = require('./sequencer');
-const { warm } = require('./transform-cache');
+/**
+ * Files that spend most of their time waiting for an external process rather than computing: the real Prometheus
+ * scrapes on its own clock (a ~5 s first-scrape floor, then real-time windows).
+ */
+const WAITING = new Set([
+  'test/controller/prometheus-vllm.test.ts',
+  'test/controller/prometheus.test.ts',
+  // the CronJob pod against a real Prometheus: ticks on the wall clock, every 10 s
+  'test/controller/k8s/cronjob-pod-default-checks.test.ts',
+  // build the Python packages and run Python: wait on pip, jsii-pacmak and Python's own processes
+  'test/flavors/python.test.ts',
+  'test/flavors/cdktn-python.test.ts',
+]);
+const relative = (file) => path.relative(path.join(__dirname, '..', '..'), file).split(path.sep).join('/');
 
 class SharedRealmRunner extends JestRunner {
   #events = new Emittery();
@@ -38,11 +49,8 @@ class SharedRealmRunner extends JestRunner {
   async runTests(tests, watcher, options) {
     if (this.#isolated()) return super.runTests(tests, watcher, options);
     const globalConfig = this._globalConfig;
-    // the project's TypeScript transformed from here, in parallel, while the workers start (./transform-cache.js)
-    const config = tests[0]?.context.config;
-    const warming = config ? warm(path.join(config.cacheDirectory, 'shared-realm-ts'), config.rootDir) : Promise.resolve(0);
     const cpuLanes = options.serial ? 1 : Math.max(1, Math.min(globalConfig.maxWorkers, tests.length));
-    // files that mostly wait on a real process' clock (sequencer.js WAITING: Prometheus' scrapes) run in a lane of
+    // files that mostly wait on a real process' clock (WAITING: Prometheus' scrapes) run in a lane of
     // their own, beside the `maxWorkers` lanes of the files that compute: asleep, they would otherwise hold a core's
     // lane idle (the first scrape alone comes ~5 s after Prometheus starts)
     const waiting = options.serial ? [] : tests.filter((t) => WAITING.has(relative(t.path)));
@@ -77,7 +85,7 @@ class SharedRealmRunner extends JestRunner {
       }
     };
     try {
-      await Promise.all([...lanes.map(lane), warming]);
+      await Promise.all(lanes.map(lane));
     } finally {
       if (pool) {
         const { forceExited } = await pool.end();

@@ -7,10 +7,11 @@
 // describe tree, event handlers, timeouts), the `expect` state, the console buffer shown with the file's result, the
 // globals the file and its framework add (removed afterwards), and the test file module itself.
 // What is per process: every other module (src, test/support, node_modules), loaded once and shared by the files the
-// worker runs, and `setupFiles`, run once (they patch shared modules; see test/support/jest-setup.js).
+// worker runs, and `setupFiles`, run once (they would patch shared modules).
 'use strict';
 // before anything the test files load: V8's tier-up threshold for a short-lived process (./v8-tiering.js)
 require('./v8-tiering').tuneTiering();
+const fs = require('fs');
 const path = require('path');
 
 const SOURCE_MAPS = new Map();
@@ -21,16 +22,14 @@ const FRAMEWORK_SYMBOLS = new Set(['JEST_STATE_SYMBOL', 'TEST_TIMEOUT_SYMBOL', '
 let ready;
 
 /**
- * Once per process: TypeScript through the same transform as jest's (test/support/esbuild-jest.js, cached by
- * ./transform-cache.js), stack traces of the transformed files mapped back as jest-runner maps them
+ * Once per process: TypeScript through the same transform as jest's (test/support/esbuild-jest.js), stack traces of the transformed files mapped back as jest-runner maps them
  * (source-map-support with the transform's maps only; node_modules' own source maps are not read, as under jest),
  * the stack depth jest-runner sets, and `setupFiles`.
  */
 async function setUp(config) {
-  const { transformFile } = require('./transform-cache');
-  const cache = path.join(config.cacheDirectory, 'shared-realm-ts');
+  const transformer = require('./esbuild-jest');
   require.extensions['.ts'] = function compileTypeScript(module, filename) {
-    const { code, map } = transformFile(cache, filename);
+    const { code, map } = transformer.process(fs.readFileSync(filename, 'utf8'), filename);
     SOURCE_MAPS.set(filename, map);
     module._compile(code, filename);
   };

@@ -1,29 +1,27 @@
 #!/usr/bin/env node
 // Runs the test suite and the static checks side by side (the `test` task in .projenrc.ts):
 //
-//   node test/support/side-by-side.js [--first-task <projen task>] '<check>' ... -- <command> [args...]
+//   node test/support/side-by-side.js [--first '<command>'] '<check>' ... -- <command> [args...]
 //
 // Each <check> is a shell command run in the background with its output held back and printed, under a header,
 // when it ends; <command> (jest, with the task's arguments) runs in the foreground with the terminal. Exits with
 // the first failure's code once everything has ended, so any failing check still fails the task. The project's
 // node_modules/.bin comes first on PATH, as under `npm run`.
 //
-// --first-task runs a projen task in the foreground before <command>, once the checks have started: the tests need
-// the bundles (`bundle`), the checks do not, so they no longer wait for them (~1 s). The task is read from
-// .projen/tasks.json and its `spawn` steps, independent tasks (one per bundle), run side by side, each sub-task's
-// own steps in order; a step of another kind than spawn, exec or execArgs is refused (run `npx projen <task>`).
+// --first runs a shell command in the foreground before <command>, once the checks have started: the tests need the
+// bundles (`npx projen bundle`), the checks do not, so they do not wait for them.
 const { spawn } = require('child_process');
 const path = require('path');
 
 let argv = process.argv.slice(2);
-let firstTask;
-if (argv[0] === '--first-task') {
-  firstTask = argv[1];
+let first;
+if (argv[0] === '--first') {
+  first = argv[1];
   argv = argv.slice(2);
 }
 const split = argv.indexOf('--');
 if (split < 0 || split === argv.length - 1) {
-  console.error('usage: side-by-side.js <check>... -- <command> [args...]');
+  console.error('usage: side-by-side.js [--first <command>] <check>... -- <command> [args...]');
   process.exit(2);
 }
 const checks = argv.slice(0, split);
@@ -48,33 +46,9 @@ const background = checks.map((check) => {
   return run(child, check).then((r) => ({ ...r, output: `${output}${r.error ? `${r.error.message}\n` : ''}`, took: seconds() }));
 });
 
-/** Run projen task `name` from .projen/tasks.json: spawn steps side by side, exec/execArgs steps in order. */
-async function runTask(name) {
-  const task = require(path.join(root, '.projen', 'tasks.json')).tasks[name];
-  if (!task) return { label: `task ${name}`, code: 1, error: new Error(`no projen task ${name}`) };
-  const spawned = task.steps.filter((s) => s.spawn);
-  const own = task.steps.filter((s) => !s.spawn);
-  if (task.env || task.cwd || task.condition || task.steps.some((s) => !s.spawn && !s.exec && !s.execArgs)) {
-    return { label: `task ${name}`, code: 1, error: new Error(`task ${name} has a step side-by-side.js does not run: run \`npx projen ${name}\``) };
-  }
-  if (spawned.length && own.length) return { label: `task ${name}`, code: 1, error: new Error(`task ${name} mixes spawn and exec steps: run \`npx projen ${name}\``) };
-  if (spawned.length) {
-    const results = await Promise.all(spawned.map((s) => runTask(s.spawn)));
-    return results.find((r) => r.code !== 0) ?? { label: `task ${name}`, code: 0 };
-  }
-  for (const step of own) {
-    const child = step.execArgs
-      ? spawn(step.execArgs[0], step.execArgs.slice(1), { cwd: root, env, stdio: 'inherit' })
-      : spawn(step.exec, { cwd: root, env, shell: true, stdio: 'inherit' });
-    const r = await run(child, `task ${name}`);
-    if (r.code !== 0) return r;
-  }
-  return { label: `task ${name}`, code: 0 };
-}
-
 const foreground = (async () => {
-  if (firstTask) {
-    const r = await runTask(firstTask);
+  if (first) {
+    const r = await run(spawn(first, { cwd: root, env, shell: true, stdio: 'inherit' }), first);
     if (r.code !== 0) return { ...r, took: seconds() };
   }
   return run(spawn(command, args, { cwd: root, env, stdio: 'inherit' }), command).then((r) => ({ ...r, took: seconds() }));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The static checks of `npm test` in one process over ONE TypeScript program (issue 17):
+// The static checks of `npm test` in one process over ONE TypeScript program:
 //
 //   node test/support/static-checks.js [--tsconfig test/tsconfig.json] [--fix] [--] [extra files...]
 //

@@ -1,6 +1,6 @@
 /**
  * The TypeScript twin of aws_app.py: same input, same construct ids. test/flavors/python.test.ts runs both and
- * compares the files they write. Run: npx ts-node --transpile-only flavors/python/apps/aws_app.ts [outdir]
+ * compares the files they write. Run: node -r ./test/support/register-ts.js flavors/python/apps/aws_app.ts [outdir]
  */
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';

@@ -1,6 +1,6 @@
 /**
  * The TypeScript twin of k8s_app.py: same input, same construct ids. test/flavors/python.test.ts runs both and
- * compares the files they write. Run: npx ts-node --transpile-only flavors/python/apps/k8s_app.ts [outdir]
+ * compares the files they write. Run: node -r ./test/support/register-ts.js flavors/python/apps/k8s_app.ts [outdir]
  */
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Gpu, GpuProduct, Steps } from '../../../src';

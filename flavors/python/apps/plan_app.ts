@@ -1,6 +1,6 @@
 /**
  * The TypeScript twin of plan_app.py: same input. test/flavors/python.test.ts runs both and compares the files they
- * write. Run: npx ts-node --transpile-only flavors/python/apps/plan_app.ts [outdir]
+ * write. Run: node -r ./test/support/register-ts.js flavors/python/apps/plan_app.ts [outdir]
  */
 import { Duration } from 'cdk8s';
 import { AnalysisGate, Metric, RolloutPlan, Step, Steps } from '../../../src';

@@ -1,6 +1,6 @@
 /**
- * The `model-rollout` CLI: `plan` on a synthesized plan file, and the Kubernetes commands against the FAKE API
- * server on loopback (test/support/fake-kube-api.ts), through a kubeconfig written for it.
+ * The `model-rollout` CLI: `plan` on a synthesized plan file, and the Kubernetes commands against the kube twin
+ * (test/support/kube-twin) on loopback, through a kubeconfig written for it.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -14,7 +14,6 @@ import { KubernetesTarget } from '../../../src/core/contract/target';
 import { renderHttpRouteRules } from '../../../src/core/routes/gateway-api';
 import { RolloutSpec } from '../../../src/core/spec';
 import { RolloutPlan } from '../../../src/rollout';
-import { FakeKubeApi } from '../../support/fake-kube-api';
 import { KubeTwin } from '../../support/kube-twin';
 import { REPO_ROOT } from '../../support/paths';
 import { kubernetesTarget, rolloutSpec } from '../../support/spec-fixture';
@@ -76,8 +75,8 @@ describe('model-rollout plan', () => {
   });
 });
 
-describe('model-rollout against a cluster (fake API)', () => {
-  let api: FakeKubeApi;
+describe('model-rollout against a cluster (kube twin)', () => {
+  let api: KubeTwin;
   let kubeconfig: string;
   const p = {
     spec: paths.configMap(NS, specConfigMapName('llama')),
@@ -86,18 +85,18 @@ describe('model-rollout against a cluster (fake API)', () => {
   };
 
   beforeEach(async () => {
-    api = new FakeKubeApi('cli-token');
-    await api.start();
-    api.put(p.spec, { metadata: { name: specConfigMapName('llama') }, data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) } } as any);
+    api = await KubeTwin.start();
+    api.seedAt(p.spec, { metadata: { name: specConfigMapName('llama') }, data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) } } as any);
     const state = { specHash: 'x', phase: 'progressing', stepIndex: 7, stepStartedAt: Date.now(), weights: { v1: 70, v2: 30 }, floors: { v2: 2 }, checkFailures: 0, updatedAt: Date.now() };
-    api.put(p.state, { metadata: { name: stateConfigMapName('llama') }, data: { [STATE_KEY_STATE]: JSON.stringify(state) } } as any);
-    api.put(p.route, { metadata: { name: 'llama-production' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 70, v2: 30 }) } } as any);
+    api.seedAt(p.state, { metadata: { name: stateConfigMapName('llama') }, data: { [STATE_KEY_STATE]: JSON.stringify(state) } } as any);
+    api.seedAt(p.route, { metadata: { name: 'llama-production' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 70, v2: 30 }) } } as any);
+    // the token as a plain bearer token (the twin's own kubeconfigs put it in the server URL, for kubectl)
     kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kube-')), 'config');
     fs.writeFileSync(kubeconfig, [
       'apiVersion: v1', 'kind: Config', 'current-context: test',
-      'clusters:', '- name: fake', '  cluster:', `    server: ${api.url}`,
-      'users:', '- name: me', '  user:', '    token: cli-token',
-      'contexts:', '- name: test', '  context:', '    cluster: fake', '    user: me', `    namespace: ${NS}`, '',
+      'clusters:', '- name: twin', '  cluster:', `    server: ${api.url}`,
+      'users:', '- name: me', '  user:', `    token: ${api.adminToken}`,
+      'contexts:', '- name: test', '  context:', '    cluster: twin', '    user: me', `    namespace: ${NS}`, '',
     ].join('\n'));
   });
   afterEach(async () => api.stop());
@@ -114,32 +113,32 @@ describe('model-rollout against a cluster (fake API)', () => {
   test('pause records a command for the next tick and leaves the route alone', async () => {
     const c = capture();
     await main(['pause', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out);
-    const [command] = JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_COMMAND]);
+    const [command] = JSON.parse(api.at(p.state).data[STATE_KEY_COMMAND]);
     expect(command).toMatchObject({ kind: 'pause', seq: 1 });
-    expect(api.objects.get(p.state)!.data[STATE_KEY_STATE]).toBeDefined();
-    expect(weightsFromRules(spec, target, api.objects.get(p.route)!.spec.rules)).toEqual({ v1: 70, v2: 30 });
+    expect(api.at(p.state).data[STATE_KEY_STATE]).toBeDefined();
+    expect(weightsFromRules(spec, target, api.at(p.route).spec.rules)).toEqual({ v1: 70, v2: 30 });
   });
 
   test('cancel is stored in the command queue and leaves the route to the controller (fenced ticks, no race)', async () => {
     const c = capture();
     expect(await main(['cancel', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
-    expect(weightsFromRules(spec, target, api.objects.get(p.route)!.spec.rules)).toEqual({ v1: 70, v2: 30 });
-    expect(JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_COMMAND])).toEqual([expect.objectContaining({ kind: 'cancel', seq: 1 })]);
+    expect(weightsFromRules(spec, target, api.at(p.route).spec.rules)).toEqual({ v1: 70, v2: 30 });
+    expect(JSON.parse(api.at(p.state).data[STATE_KEY_COMMAND])).toEqual([expect.objectContaining({ kind: 'cancel', seq: 1 })]);
     expect(c.text()).toMatch(/cancel: stored as #1/);
   });
 
   test('a kubeconfig with an exec plugin (aws eks update-kubeconfig) works: the plugin runs and its ExecCredential token is used', async () => {
     const plugin = path.join(path.dirname(kubeconfig), 'get-token.js');
     fs.writeFileSync(plugin, 'process.stdout.write(JSON.stringify({ apiVersion: \'client.authentication.k8s.io/v1beta1\', kind: \'ExecCredential\', status: { token: process.env.TOKEN } }))');
-    fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace('    token: cli-token',
-      `    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ${process.execPath}\n      args: [${JSON.stringify(plugin)}]\n      env:\n      - name: TOKEN\n        value: cli-token`));
+    fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace(`    token: ${api.adminToken}`,
+      `    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ${process.execPath}\n      args: [${JSON.stringify(plugin)}]\n      env:\n      - name: TOKEN\n        value: ${api.adminToken}`));
     const c = capture();
     expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
     expect(c.text()).toMatch(/phase\s+progressing/);
   });
 
   test('a failing credential plugin, a missing kubeconfig and a rollout that is not deployed get messages with the fix', async () => {
-    fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace('    token: cli-token', '    exec:\n      command: /nonexistent/aws'));
+    fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace(`    token: ${api.adminToken}`, '    exec:\n      command: /nonexistent/aws'));
     await expect(main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, () => undefined)).rejects.toThrow(/the credential plugin `\/nonexistent\/aws` failed .*aws sts get-caller-identity/);
     await expect(main(['status', 'llama', '--kube', '--kubeconfig', '/nonexistent/config'], {}, () => undefined)).rejects.toThrow(/no kubeconfig at \/nonexistent\/config: give --kubeconfig PATH, set KUBECONFIG/);
   });
@@ -160,20 +159,20 @@ describe('model-rollout against a cluster (fake API)', () => {
       () => clock, async (ms) => { clock += ms; });
     expect(code).toBe(4);
     expect(watched.text().match(/phase\s+progressing/g)).toHaveLength(4);
-    const aborted = JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_STATE]);
-    api.objects.get(p.state)!.data[STATE_KEY_STATE] = JSON.stringify({ ...aborted, phase: 'aborted', reason: 'check failed' });
+    const aborted = JSON.parse(api.at(p.state).data[STATE_KEY_STATE]);
+    api.modifyAt(p.state, (o) => { o.data[STATE_KEY_STATE] = JSON.stringify({ ...aborted, phase: 'aborted', reason: 'check failed' }); });
     expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig, '--watch'], {}, () => undefined)).toBe(3);
   });
 
   test('status shows replicas ready/desired per version, the gate\'s progress and the time to the next change', async () => {
     // GIVEN the Deployments of both versions, and a state in an analysis step with two measurements taken
-    api.put(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
-    api.put(paths.deployment(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { replicas: 2 }, status: { readyReplicas: 1 } } as any);
+    api.seedAt(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
+    api.seedAt(paths.deployment(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { replicas: 2 }, status: { readyReplicas: 1 } } as any);
     const gateSpec = { ...spec, steps: [{ kind: 'setWeight' as const, weight: 30 }, { kind: 'analysis' as const, gate: { name: 'quality', metrics: [], intervalSeconds: 300, count: 3, failureLimit: 1, inconclusiveLimit: 1 } }] };
-    api.objects.get(p.spec)!.data[STATE_KEY_SPEC] = JSON.stringify(gateSpec);
+    api.modifyAt(p.spec, (o) => { o.data[STATE_KEY_SPEC] = JSON.stringify(gateSpec); });
     const now = 1_700_000_000_000;
     const state = { specHash: 'x', phase: 'progressing', stepIndex: 1, stepStartedAt: now - 600_000, weights: { v1: 70, v2: 30 }, floors: {}, checkFailures: 0, gate: { measurements: 2, failures: 1, inconclusive: 0, lastAt: now - 60_000 }, updatedAt: now - 5_000 };
-    api.objects.get(p.state)!.data[STATE_KEY_STATE] = JSON.stringify(state);
+    api.modifyAt(p.state, (o) => { o.data[STATE_KEY_STATE] = JSON.stringify(state); });
     // WHEN status runs (table, then JSON)
     const c = capture();
     expect(await main(['status', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out, () => now)).toBe(0);
@@ -195,13 +194,13 @@ describe('model-rollout against a cluster (fake API)', () => {
 
   test('history prints the recorded decisions as a table and as JSON', async () => {
     // GIVEN a state with three history entries
-    const raw = JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_STATE]);
+    const raw = JSON.parse(api.at(p.state).data[STATE_KEY_STATE]);
     const history = [
       { at: Date.UTC(2026, 0, 1, 10, 0), phase: 'progressing', step: 0, weights: { v1: 100, v2: 0 }, reason: 'rollout started', events: ['RolloutStarted'] },
       { at: Date.UTC(2026, 0, 1, 10, 1), phase: 'progressing', step: 1, weights: { v1: 95, v2: 5 }, reason: 'step 1/20', events: ['StepAdvanced'] },
       { at: Date.UTC(2026, 0, 1, 10, 9), phase: 'aborted', step: 3, weights: { v1: 100, v2: 0 }, reason: 'abort: continuous checks failed 3 times', events: ['GateFailed', 'RolloutAborted'] },
     ];
-    api.objects.get(p.state)!.data[STATE_KEY_STATE] = JSON.stringify({ ...raw, history });
+    api.modifyAt(p.state, (o) => { o.data[STATE_KEY_STATE] = JSON.stringify({ ...raw, history }); });
     // WHEN
     const c = capture();
     expect(await main(['history', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
@@ -218,7 +217,7 @@ describe('model-rollout against a cluster (fake API)', () => {
   test('retry is stored for the controller, with a note when the rollout is not aborted', async () => {
     const c = capture();
     expect(await main(['retry', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, c.out)).toBe(0);
-    expect(JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_COMMAND])).toEqual([expect.objectContaining({ kind: 'retry', seq: 1 })]);
+    expect(JSON.parse(api.at(p.state).data[STATE_KEY_COMMAND])).toEqual([expect.objectContaining({ kind: 'retry', seq: 1 })]);
     expect(c.text()).toContain('note: llama is progressing, not aborted: the controller will ignore this retry');
     expect(c.text()).toMatch(/retry: stored as #1/);
     const h = capture();
@@ -230,7 +229,7 @@ describe('model-rollout against a cluster (fake API)', () => {
     await main(['promote', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, () => undefined);
     await main(['promote', 'llama', '--kube', '--kubeconfig', kubeconfig, '--full'], {}, () => undefined);
     await main(['abort', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, () => undefined);
-    expect(JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_COMMAND]).map((x: any) => x.kind)).toEqual(['resume', 'promote', 'cancel']);
+    expect(JSON.parse(api.at(p.state).data[STATE_KEY_COMMAND]).map((x: any) => x.kind)).toEqual(['resume', 'promote', 'cancel']);
   });
 });
 

@@ -1,12 +1,12 @@
 /**
  * The live replicas the Kubernetes adapter reports for live sizing (`WorkloadCapacity.desiredReplicas`), against
- * the fake API server (test/support/fake-kube-api.ts, RBAC as an allow-list), and the tick's best-effort read.
+ * the kube twin (test/support/kube-twin, the controller's RBAC as a Role), and the tick's best-effort read.
  */
 import { WorkloadCapacity } from '../../../src/controller/k8s/adapter';
 import { KubeClient, paths } from '../../../src/controller/k8s/kube-client';
 import { tick } from '../../../src/controller/tick';
 import { KubernetesTarget } from '../../../src/core/contract/target';
-import { FakeKubeApi } from '../../support/fake-kube-api';
+import { KubeTwin } from '../../support/kube-twin';
 import { RolloutWorld } from '../../support/rollout-world';
 import { rolloutSpec } from '../../support/spec-fixture';
 
@@ -25,32 +25,33 @@ const target: KubernetesTarget = {
 };
 
 describe('WorkloadCapacity.desiredReplicas', () => {
-  let api: FakeKubeApi;
+  let api: KubeTwin;
   beforeEach(async () => {
-    api = new FakeKubeApi();
-    await api.start();
+    api = await KubeTwin.start();
   });
   afterEach(async () => api.stop());
 
   test("an HPA's status.desiredReplicas (ahead of the Deployment it has not scaled yet); a ScaledObject's Deployment replicas", async () => {
     // GIVEN the HPA of v1 wants 9 while its Deployment still says 7; v2 is scaled by KEDA to 3
-    api.put(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 7 }, status: { readyReplicas: 7 } } as any);
-    api.put(paths.hpa(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { minReplicas: 4 }, status: { desiredReplicas: 9 } } as any);
-    api.put(paths.deployment(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { replicas: 3 }, status: { readyReplicas: 1 } } as any);
-    api.put(paths.scaledObject(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { minReplicaCount: 2 } } as any);
+    api.seedAt(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 7 }, status: { readyReplicas: 7 } } as any);
+    api.seedAt(paths.hpa(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { minReplicas: 4 }, status: { desiredReplicas: 9 } } as any);
+    api.seedAt(paths.deployment(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { replicas: 3 }, status: { readyReplicas: 1 } } as any);
+    api.seedAt(paths.scaledObject(NS, 'llama-v2'), { metadata: { name: 'llama-v2' }, spec: { minReplicaCount: 2 } } as any);
     // the controller's Role: Deployments, the HPA and the ScaledObject by name (not KEDA's own HPA)
-    api.allow = new Set([
-      `GET ${paths.deployment(NS, 'llama-v1')}`, `GET ${paths.deployment(NS, 'llama-v2')}`, `GET ${paths.hpa(NS, 'llama-v1')}`, `GET ${paths.scaledObject(NS, 'llama-v2')}`,
+    const token = api.tokenWithRole(NS, 'model-rollout-controller', [
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'], resourceNames: ['llama-v1', 'llama-v2'] },
+      { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get'], resourceNames: ['llama-v1'] },
+      { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: ['get'], resourceNames: ['llama-v2'] },
     ]);
-    const capacity = new WorkloadCapacity(new KubeClient({ server: api.url, token: 'test-token' }), target);
+    const capacity = new WorkloadCapacity(new KubeClient({ server: api.url, token }), target);
     // WHEN / THEN
     expect(await capacity.desiredReplicas(['v1', 'v2'])).toEqual({ v1: 9, v2: 3 });
     expect(api.requests.filter((r) => r.status === 403)).toEqual([]);
   });
 
   test('an HPA that cannot be read falls back to the Deployment', async () => {
-    api.put(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 7 }, status: { readyReplicas: 7 } } as any);
-    const capacity = new WorkloadCapacity(new KubeClient({ server: api.url, token: 'test-token' }), target);
+    api.seedAt(paths.deployment(NS, 'llama-v1'), { metadata: { name: 'llama-v1' }, spec: { replicas: 7 }, status: { readyReplicas: 7 } } as any);
+    const capacity = new WorkloadCapacity(new KubeClient({ server: api.url, token: api.adminToken }), target);
     expect(await capacity.desiredReplicas(['v1'])).toEqual({ v1: 7 });
   });
 });

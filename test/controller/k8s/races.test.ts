@@ -1,6 +1,6 @@
 /**
- * Class 4: the CLI racing a tick, interleaved at every API call, against the FAKE API server (which answers a
- * failed JSON-patch `test` with 422 like the real one). A cancel the CLI reports as stored must be durable and
+ * Class 4: the CLI racing a tick, interleaved at every API call, against the kube twin (which answers a failed
+ * JSON-patch `test` with 422 like the real API server). A cancel the CLI reports as stored must be durable and
  * must win: no route write raising a canary survives the tick once the cancel is stored, and the rollout ends
  * aborted with every canary at 0.
  */
@@ -14,7 +14,7 @@ import { runTick } from '../../../src/controller/k8s/main';
 import { STATE_KEY_COMMAND, STATE_KEY_SPEC, STATE_KEY_STATE, STATE_KEY_TARGET } from '../../../src/core/constants';
 import { KubernetesTarget } from '../../../src/core/contract/target';
 import { renderHttpRouteRules } from '../../../src/core/routes/gateway-api';
-import { FakeKubeApi } from '../../support/fake-kube-api';
+import { KubeTwin } from '../../support/kube-twin';
 import { kubernetesTarget, rolloutSpec } from '../../support/spec-fixture';
 
 const NS = 'models';
@@ -28,31 +28,31 @@ const p = {
   route: paths.httpRoute(NS, 'llama'),
 };
 
-async function world(token = 'tok') {
-  const api = new FakeKubeApi(token);
-  await api.start();
+async function world() {
+  const api = await KubeTwin.start();
+  const token = api.adminToken;
   const specData = { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(target) };
-  api.put(p.spec, { metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP }, data: specData } as any);
-  api.put(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP } } as any);
-  api.put(p.route, { metadata: { name: 'llama' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 100, v2: 0 }) } } as any);
+  api.seedAt(p.spec, { metadata: { name: env.ROLLOUT_SPEC_CONFIGMAP }, data: specData } as any);
+  api.seedAt(p.state, { metadata: { name: env.ROLLOUT_STATE_CONFIGMAP } } as any);
+  api.seedAt(p.route, { metadata: { name: 'llama' }, spec: { rules: renderHttpRouteRules(spec, target, { v1: 100, v2: 0 }) } } as any);
   for (const v of ['v1', 'v2']) {
-    api.put(paths.deployment(NS, `llama-${v}`), { metadata: { name: `llama-${v}` }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
-    api.put(paths.scaledObject(NS, `llama-${v}`), { metadata: { name: `llama-${v}` }, spec: { minReplicaCount: v === 'v1' ? 4 : 0 } } as any);
+    api.seedAt(paths.deployment(NS, `llama-${v}`), { metadata: { name: `llama-${v}` }, spec: { replicas: 4 }, status: { readyReplicas: 4 } } as any);
+    api.seedAt(paths.scaledObject(NS, `llama-${v}`), { metadata: { name: `llama-${v}` }, spec: { minReplicaCount: v === 'v1' ? 4 : 0 } } as any);
   }
   const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kube-')), 'config');
   fs.writeFileSync(kubeconfig, [
     'apiVersion: v1', 'kind: Config', 'current-context: t',
-    'clusters:', '- name: f', '  cluster:', `    server: ${api.url}`,
+    'clusters:', '- name: twin', '  cluster:', `    server: ${api.url}`,
     'users:', '- name: me', '  user:', `    token: ${token}`,
-    'contexts:', '- name: t', '  context:', '    cluster: f', '    user: me', `    namespace: ${NS}`, '',
+    'contexts:', '- name: t', '  context:', '    cluster: twin', '    user: me', `    namespace: ${NS}`, '',
   ].join('\n'));
   const conn = { server: api.url, token };
   const quiet = () => undefined;
   const tickAt = (now: number) => runTick(conn, env, now, quiet);
   const cancel = () => main(['cancel', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, () => undefined);
-  const route = () => weightsFromRules(spec, target, api.objects.get(p.route)!.spec.rules)!;
-  const state = () => JSON.parse(api.objects.get(p.state)!.data[STATE_KEY_STATE]);
-  const commands = () => JSON.parse(api.objects.get(p.state)!.data?.[STATE_KEY_COMMAND] ?? '[]');
+  const route = () => weightsFromRules(spec, target, api.at(p.route).spec.rules)!;
+  const state = () => JSON.parse(api.at(p.state).data[STATE_KEY_STATE]);
+  const commands = () => JSON.parse(api.at(p.state).data?.[STATE_KEY_COMMAND] ?? '[]');
   // the rollout under way: 10 % served; the next tick raises it to 20 %
   await tickAt(0);
   await tickAt(MIN);

@@ -1,6 +1,6 @@
 /**
  * The kube-twin API server over plain HTTP: verbs, patches, server-side apply, RBAC from stored Roles, errors,
- * fault injection. The real-kubectl, world and LuaJIT tests live in kube-twin-kubectl / kube-twin-world.
+ * fault injection, the direct-access helpers. The real-kubectl and world tests live in kubectl.test.ts and world.test.ts.
  */
 import { KubeTwin } from '../../support/kube-twin';
 
@@ -301,5 +301,63 @@ describe('faults and the request log', () => {
     ], 'application/json-patch+json');
     expect(r.status).toBe(422);
     expect((await api('GET', `${DEPLOY}/gen`)).body.spec.replicas).toBe(11);
+  });
+
+  test('a scripted 429 carries its Retry-After header; a trickling answer sends headers and never ends', async () => {
+    twin.seedAt('/api/v1/namespaces/default/configmaps/retry', { data: {} });
+    twin.inject({ path: '/api/v1/namespaces/default/configmaps/retry', status: 429, retryAfter: '3' });
+    const res = await fetch(`${twin.url}/api/v1/namespaces/default/configmaps/retry`, { headers: { Authorization: `Bearer ${twin.adminToken}` } });
+    expect([res.status, res.headers.get('retry-after'), ((await res.json()) as { code: number }).code]).toEqual([429, '3', 429]);
+    twin.inject({ path: '/api/v1/namespaces/default/configmaps/retry', trickleMs: 20 });
+    const started = Date.now();
+    const slow = await fetch(`${twin.url}/api/v1/namespaces/default/configmaps/retry`, { headers: { Authorization: `Bearer ${twin.adminToken}` }, signal: AbortSignal.timeout(200) });
+    expect(slow.status).toBe(200);
+    await expect(slow.text()).rejects.toThrow();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('behaviour the controller relies on', () => {
+  test('an immutable ConfigMap refuses a change to data (422 Invalid, the real message) and keeps its data', async () => {
+    twin.seedAt('/api/v1/namespaces/default/configmaps/frozen', { immutable: true, data: { a: '1' } });
+    const r = await api('PATCH', '/api/v1/namespaces/default/configmaps/frozen', { data: { a: '2' } }, 'application/merge-patch+json');
+    expect([r.status, r.body.reason]).toEqual([422, 'Invalid']);
+    expect(r.body.message).toBe('ConfigMap "frozen" is invalid: data: Forbidden: field is immutable when `immutable` is set');
+    expect(twin.at('/api/v1/namespaces/default/configmaps/frozen').data).toEqual({ a: '1' });
+    // a change elsewhere (a label) is allowed
+    expect((await api('PATCH', '/api/v1/namespaces/default/configmaps/frozen', { metadata: { labels: { x: 'y' } } }, 'application/merge-patch+json')).status).toBe(200);
+  });
+
+  test('access by API path: seedAt fills apiVersion, kind, namespace and name; modifyAt bumps resourceVersion; deleteAt removes', async () => {
+    const p = '/apis/apps/v1/namespaces/by-path/deployments/d';
+    const seeded = twin.seedAt(p, { spec: { replicas: 2 } });
+    expect(seeded).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'by-path' } });
+    const rv = twin.at(p).metadata.resourceVersion;
+    twin.modifyAt(p);
+    expect(twin.at(p).metadata.resourceVersion).not.toBe(rv);
+    twin.modifyAt(p, (o) => { o.spec.replicas = 3; });
+    expect((await api('GET', p)).body.spec.replicas).toBe(3);
+    twin.deleteAt(p);
+    expect((await api('GET', p)).status).toBe(404);
+    expect(() => twin.at('/apis/apps/v1/namespaces/by-path/deployments')).toThrow(/does not name an object/);
+  });
+
+  test('tokenWithRole binds a Role to a service account; calling it again replaces the rules', async () => {
+    twin.seedAt('/api/v1/namespaces/roles/configmaps/c', { data: {} });
+    const token = twin.tokenWithRole('roles', 'reader', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['c'] }]);
+    expect((await api('GET', '/api/v1/namespaces/roles/configmaps/c', undefined, 'application/json', token)).status).toBe(200);
+    expect(twin.tokenWithRole('roles', 'reader', [])).toBe(token);
+    expect((await api('GET', '/api/v1/namespaces/roles/configmaps/c', undefined, 'application/json', token)).status).toBe(403);
+  });
+
+  test('prune removes fields from a written object before it is stored, as an older CRD schema would', async () => {
+    twin.seedAt('/api/v1/namespaces/default/configmaps/pruned', { data: { keep: '1' } });
+    twin.prune = (e, obj) => { if (e.name === 'pruned') delete (obj.data as Record<string, unknown>).drop; };
+    try {
+      const r = await api('PATCH', '/api/v1/namespaces/default/configmaps/pruned', { data: { drop: 'x', keep: '2' } }, 'application/merge-patch+json');
+      expect([r.status, r.body.data]).toEqual([200, { keep: '2' }]);
+    } finally {
+      twin.prune = undefined;
+    }
   });
 });

@@ -1,6 +1,6 @@
 /** kube-twin: a loopback Kubernetes API server for tests (server.ts) and a deterministic world over it (world.ts). */
 export { KubeTwin } from './server';
-export type { Fault, TwinRequestLog, WriteEvent } from './server';
+export type { Fault, PolicyRule, TwinRequestLog, WriteEvent } from './server';
 export { World } from './world';
 export type { WorldOptions, WorldStats } from './world';
 export { GatewayRouter, prng } from './router';

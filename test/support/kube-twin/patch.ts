@@ -14,15 +14,16 @@
  *   directives `$patch: replace|delete|merge`, `$retainKeys`, `$setElementOrder/<list>` and
  *   `$deleteFromPrimitiveList/<list>` (the ones kubectl's three-way patch emits).
  */
-import { copyJson } from '../json-copy';
 import { ListType } from './resources';
 import { badRequest, unprocessable } from './status';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
-/** A deep copy, as `JSON.parse(JSON.stringify(v))` would make it, sharing the (immutable) strings: ../json-copy.ts. */
-export const clone = copyJson;
+/** A deep copy of JSON data: what a real server's answer is, a fresh decoding of its bytes. */
+export function clone<T>(v: T): T {
+  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
 
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

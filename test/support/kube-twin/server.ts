@@ -16,7 +16,17 @@
  * - `fieldValidation=Strict|Warn|Ignore` is accepted (kubectl sends Strict by default, --validate=strict);
  *   the twin has no schemas, so it does not reject unknown fields;
  * - server-side apply requires `fieldManager` (422 `PatchOptions.meta.k8s.io "" is invalid: fieldManager:
- *   Required value: is required for apply patch`), see apply.ts.
+ *   Required value: is required for apply patch`), see apply.ts;
+ * - a JSON patch that cannot be applied, a failed `test` op included, is 422 (see patch.ts);
+ * - an `immutable: true` ConfigMap refuses any change to `data` or `binaryData` (422 `ConfigMap "x" is invalid:
+ *   data: Forbidden: field is immutable when `immutable` is set`,
+ *   https://kubernetes.io/docs/concepts/configuration/configmap/#configmap-immutable).
+ * Scripted faults (`inject`): the next requests to a path answer a status (429 and 503 with `Retry-After`, as the
+ * API server's priority and fairness and an overloaded apiserver answer them,
+ * https://kubernetes.io/docs/concepts/cluster-administration/flow-control/), come late (`delayMs`), or trickle a
+ * body one byte at a time so that only a client deadline ends them (`trickleMs`). `prune` stands in for a CRD's
+ * structural schema pruning unknown fields on write
+ * (https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning).
  * Credentials over plain HTTP: kubectl drops a kubeconfig's token when the server URL is not TLS (client-go
  * tools/clientcmd/client_config.go: "only try to read the auth information if we are secure"), so the
  * kubeconfigs written by `writeKubeconfig` carry the token in a server-URL path prefix, `/token/<token>`, which
@@ -31,7 +41,7 @@ import { URL } from 'url';
 import YAML from 'yaml';
 import { serverSideApply, trackUpdate } from './apply';
 import { apiGroupList, apiResourceList, coreVersions, openApiV3Doc, openApiV3Root, versionInfo } from './discovery';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone, isObject, Json, JsonObject } from './patch';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, clone, isObject, Json, JsonObject, jsonEqual } from './patch';
 import { ADMIN, authorize, forbidden, RequestAttributes, selfSubjectRules, serviceAccountUser, UserInfo } from './rbac';
 import { findKind, findResource, groupVersion, listTypeAt, ResourceDef, RESOURCES } from './resources';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './status';
@@ -42,18 +52,33 @@ export interface TwinRequestLog {
   readonly path: string;
   readonly query: string;
   readonly contentType?: string;
+  /** The decoded request body (JSON or YAML), when there was one and the request got that far. */
+  readonly body?: unknown;
   readonly user?: string;
   readonly verb?: string;
   readonly status: number;
 }
 
-/** Fault injection: the next `times` (default 1) requests matching method+path are delayed and/or failed. */
+/** Fault injection: the next `times` (default 1) requests matching method+path are delayed, failed or trickled. */
 export interface Fault {
   readonly method?: string;
   readonly path: string | RegExp;
+  /** Answer this status (a `Status` body) instead of serving the request. */
   readonly status?: number;
+  /** With `status`: the `Retry-After` header, in seconds. */
+  readonly retryAfter?: string;
   readonly delayMs?: number;
+  /** Answer 200 headers, then one space every `trickleMs` and never the end: a client's deadline must end it. */
+  readonly trickleMs?: number;
   times?: number;
+}
+
+/** An RBAC PolicyRule (https://kubernetes.io/docs/reference/kubernetes-api/authorization-resources/role-v1/). */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
 }
 
 export interface WriteEvent { readonly verb: string; readonly def: ResourceDef; readonly namespace: string; readonly name: string }
@@ -93,6 +118,8 @@ export class KubeTwin {
    * while another client's requests run to completion (an operator's command landing inside a controller tick).
    */
   public beforeRequest?: (r: { readonly method: string; readonly path: string; readonly user: string }) => Promise<void> | void;
+  /** Called with a patched or replaced object before it is stored: remove what an older CRD's schema would prune. */
+  public prune?: (e: WriteEvent, obj: KubeObject) => void;
   public readonly adminToken = 'twin-admin-token';
   public url = '';
   private readonly faults: Fault[] = [];
@@ -141,12 +168,12 @@ export class KubeTwin {
     return this.store.get(kindDef(apiVersion, kind), namespace, name);
   }
 
-  /** Creates or replaces an object directly (no HTTP, no RBAC), tracked as an Update by `manager`. */
   /** Seed the namespaces a test's objects live in (the NamespaceLifecycle plugin refuses objects in missing ones). */
   public seedNamespaces(...names: string[]): void {
     for (const name of names) this.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
 
+  /** Creates or replaces an object directly (no HTTP, no RBAC), tracked as an Update by `manager`. */
   public seed(input: Record<string, unknown>, manager = 'twin-seed'): KubeObject {
     const obj = clone(input) as JsonObject;
     const def = kindDef(String(obj.apiVersion), String(obj.kind));
@@ -174,6 +201,57 @@ export class KubeTwin {
     return this.store.update(def, namespace, next);
   }
 
+  // ------------------------------------------------- direct access by API path (no HTTP, no RBAC)
+
+  /** The object at an API path (`/api/v1/namespaces/ns/configmaps/x`, as the controller's `paths` build them). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  public at(apiPath: string): any {
+    const t = objectTarget(apiPath);
+    return this.store.get(t.def, t.namespace, t.name);
+  }
+
+  /** Creates or replaces the object at an API path: apiVersion, kind, namespace and name come from the path. */
+  public seedAt(apiPath: string, obj: Record<string, unknown>): KubeObject {
+    const t = objectTarget(apiPath);
+    const given = isObject(obj.metadata as Json) ? obj.metadata as JsonObject : {};
+    const metadata = { ...given, name: t.name, ...(t.def.namespaced ? { namespace: t.namespace } : {}) };
+    if (t.def.namespaced && !this.store.get(NS_DEF, '', t.namespace)) this.seedNamespaces(t.namespace);
+    return this.seed({ ...obj, apiVersion: groupVersion(t.def), kind: t.def.kind, metadata });
+  }
+
+  /**
+   * Read-modify-write of the object at an API path by another writer: `mutate` edits a copy; even no change bumps
+   * resourceVersion.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  public modifyAt(apiPath: string, mutate: (o: any) => void = () => undefined, manager = 'other-writer'): KubeObject {
+    const t = objectTarget(apiPath);
+    return this.modify(groupVersion(t.def), t.def.kind, t.namespace, t.name, mutate, manager);
+  }
+
+  public deleteAt(apiPath: string): void {
+    const t = objectTarget(apiPath);
+    this.store.delete(t.def, t.namespace, t.name);
+  }
+
+  /**
+   * A bearer token of the service account `namespace/name` bound to a Role with `rules` (RBAC PolicyRules); calling
+   * it again for the same account replaces the rules.
+   */
+  public tokenWithRole(namespace: string, name: string, rules: readonly PolicyRule[]): string {
+    this.seedNamespaces(namespace);
+    this.seed({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules: JSON.parse(JSON.stringify(rules)) });
+    this.seed({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    });
+    const existing = [...this.tokens].find(([, u]) => u.name === serviceAccountUser(namespace, name).name);
+    return existing ? existing[0] : this.serviceAccountToken(namespace, name);
+  }
+
   // ---------------------------------------------------------------- HTTP
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -184,17 +262,21 @@ export class KubeTwin {
     const raw = await readBody(req);
     type Mutable = { -readonly [K in keyof TwinRequestLog]: TwinRequestLog[K] };
     const log = { method, path: url.pathname, query: url.search, contentType: contentType || undefined } as Mutable;
-    const send = (status: number, body: unknown): void => {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       log.status = status;
       this.requests.push(log);
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+      res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers });
       res.end(text);
     };
     try {
       const fault = this.takeFault(method, url.pathname);
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      if (fault?.status) throw new ApiError(fault.status, 'InternalError', `injected fault: ${method} ${url.pathname} answers ${fault.status}`);
+      if (fault?.trickleMs) return this.trickle(res, log, fault.trickleMs);
+      if (fault?.status) {
+        const err = new ApiError(fault.status, 'InternalError', `injected fault: ${method} ${url.pathname} answers ${fault.status}`);
+        return send(fault.status, err.toStatus(), fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter });
+      }
       const user = this.authenticate(req, prefixed?.[1]);
       log.user = user.name;
       await this.beforeRequest?.({ method, path: url.pathname, user: user.name });
@@ -210,6 +292,7 @@ export class KubeTwin {
       log.verb = attrs.verb;
       if (!authorize(this.store, user, attrs)) throw forbidden(user, attrs);
       const body = raw.length === 0 ? undefined : parseBody(raw, contentType);
+      log.body = body;
       const call: Call = {
         method,
         url,
@@ -225,6 +308,15 @@ export class KubeTwin {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error).stack ?? e));
       send(err.code, err.toStatus());
     }
+  }
+
+  /** Headers now, then one byte per interval until the client goes away: an idle timeout never fires. */
+  private trickle(res: http.ServerResponse, log: { status: number }, everyMs: number): void {
+    log.status = 200;
+    this.requests.push(log as TwinRequestLog);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const timer = setInterval(() => { if (!res.writableEnded) res.write(' '); }, everyMs);
+    res.on('close', () => clearInterval(timer));
   }
 
   private takeFault(method: string, p: string): Fault | undefined {
@@ -374,6 +466,7 @@ export class KubeTwin {
     if (current) result.metadata.resourceVersion = current.metadata.resourceVersion;
     if (call.dryRun) return [current ? 200 : 201, result];
     if (!current) return [201, this.store.create(t.def, t.namespace, result)];
+    refuseImmutableChange(t.def, current, result);
     return [200, this.store.update(t.def, t.namespace, mergeSubresource(t, current, result))];
   }
 
@@ -392,6 +485,8 @@ export class KubeTwin {
 
   private commit(call: Call, current: KubeObject, next: KubeObject): KubeObject {
     const t = call.target;
+    refuseImmutableChange(t.def, current, next);
+    this.prune?.({ verb: call.method === 'PUT' ? 'update' : 'patch', def: t.def, namespace: t.namespace, name: t.name! }, next);
     trackUpdate({ def: t.def, manager: call.manager, subresource: t.subresource, now: this.store.now() }, current, next);
     return call.dryRun ? next : this.store.update(t.def, t.namespace, next);
   }
@@ -431,6 +526,22 @@ export class KubeTwin {
 // ---------------------------------------------------------------- helpers
 
 const RESOURCES_NAMESPACED = (): ResourceDef[] => RESOURCES.filter((r) => r.namespaced);
+
+/** A path that names one object (no subresource): the direct-access helpers' argument. */
+function objectTarget(apiPath: string): Target & { name: string } {
+  const t = parseTarget(apiPath);
+  if (t.name === undefined || t.subresource !== undefined) throw new Error(`kube-twin: ${apiPath} does not name an object`);
+  return t as Target & { name: string };
+}
+
+function refuseImmutableChange(def: ResourceDef, current: KubeObject, next: KubeObject): void {
+  if (def.kind !== 'ConfigMap' || current.immutable !== true) return;
+  for (const field of ['data', 'binaryData']) {
+    if (!jsonEqual(current[field] ?? null, next[field] ?? null)) {
+      throw invalid('ConfigMap', '', String(current.metadata.name), [{ field, message: 'Forbidden: field is immutable when `immutable` is set' }]);
+    }
+  }
+}
 
 function kindDef(apiVersion: string, kind: string): ResourceDef {
   const def = findKind(apiVersion, kind);

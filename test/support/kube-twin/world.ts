@@ -2,6 +2,9 @@
  * A deterministic simulation over the twin's objects, on a clock the test moves with `advance(seconds)` (no
  * timers). Each simulated second: the traffic of that second goes through the Envoy Lua filters and the
  * Gateway router; autoscalers set Deployment replicas from the per-Deployment load; Deployments reconcile pods.
+ * Why a world of its own: it plays the cluster's controllers (Deployments, KEDA, HPA, the gateway) over the objects
+ * the library synthesizes and kubectl applies, for the cluster scenarios (test/cluster); the controller's in-memory
+ * ports (../rollout-world.ts) and the AWS services (../aws-world.ts) have no Kubernetes objects.
  *
  * Follows (simplified, documented per item):
  * - Deployment status (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status):
