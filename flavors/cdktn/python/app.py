@@ -24,7 +24,7 @@ class KubernetesProvider(TerraformProvider):
 
     def __init__(self, scope: Construct, id: str, *, host: str, cluster_ca_certificate: str, exec: typing.List[dict]) -> None:
         super().__init__(scope, id, terraform_resource_type="kubernetes",
-                         terraform_generator_metadata={"providerName": "kubernetes", "providerVersionConstraint": "~> 2.0"},
+                         terraform_generator_metadata={"provider_name": "kubernetes", "provider_version_constraint": "~> 2.0"},
                          terraform_provider_source="kubernetes")
         self._config = {"host": host, "cluster_ca_certificate": cluster_ca_certificate, "exec": exec}
 
