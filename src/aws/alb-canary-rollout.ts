@@ -286,9 +286,16 @@ export class AlbCanaryRollout extends Construct {
     });
   }
 
-  /** The plan (timeline, duration, GPU-hours, spec hash). */
+  /**
+   * The plan (timeline, duration, GPU-hours, spec hash) of the spec the controller reads: the SSM document's, the
+   * rollout's alarms as checks by their literal names (what Terraform resolves the document's name tokens to), so
+   * the plan's checks and hash are the controller's.
+   */
   public get plan(): RolloutPlan {
-    return RolloutPlan._fromSpec(this.spec());
+    const base = this.spec();
+    const alarmChecks: MetricSpec[] = this.alarms.map((a) => a.alarmNameInput ?? this.alarmRef(a).name)
+      .map((n) => ({ provider: 'cloudwatchAlarm', name: n, alarmName: n }));
+    return RolloutPlan._fromSpec(alarmChecks.length > 0 ? { ...base, checks: [...base.checks, ...alarmChecks] } : base);
   }
 
   /** Treat another alarm as a check: in ALARM, the canary fails. */
@@ -423,7 +430,11 @@ function specInput(props: AlbCanaryRolloutProps, resolved: ResolvedProps, checks
     canaries: props.canaries,
     steps: props.steps,
     stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
-    versions: resolved.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
+    versions: resolved.versions.map((v) => {
+      // the product, for the plan's GPU line, as the Kubernetes target names it: the model's version's GPU
+      const product = env?.model.versions.find((m) => m.name === v.name)?.gpu?.product.name;
+      return { name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0, ...(product ? { gpuProduct: product } : {}) };
+    }),
     checks,
     keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),
     // the listener rule ignores changes to its action: a deploy never routes back to the previous version
