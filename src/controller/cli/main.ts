@@ -566,7 +566,7 @@ async function dashboard(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string)
 }
 
 /** The dashboard of the namespace the flags name, with the user's kubeconfig. */
-export async function serveDashboard(flags: CliArgs['flags'], env: NodeJS.ProcessEnv, options: { readonly pollMs?: number } = {}) {
+export async function serveDashboard(flags: CliArgs['flags'], env: NodeJS.ProcessEnv, options: { readonly pollMs?: number; readonly now?: () => number } = {}) {
   const cluster = kubeTarget(flags, env);
   const port = typeof flags.port === 'string' ? Number(flags.port) : 7420;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is a TCP port (0 to 65535), not "${flags.port}"`);
