@@ -200,7 +200,7 @@ export function describeMetric(m: MetricSpec): string {
     parts.push(`fails when ${WORSE[m.comparison]} than stable's${m.baseline.query ? ` (${queryRef('stable', m.baseline.query)})` : ''} over the same window `
       + `by more than x ${m.baseline.maxRatio}${m.baseline.maxDifference > 0 ? ` and by more than ${m.baseline.maxDifference}` : ''}`);
   }
-  if (m.minSamples) parts.push(`inconclusive below ${m.minSamples} samples${m.sampleQuery ? ` (${queryRef('samples', m.sampleQuery)})` : ''}`);
+  if (m.minSamples) parts.push(`inconclusive below ${m.minSamples} samples${m.sampleQuery ? ` of ${queryRef('samples', m.sampleQuery)}` : ''}`);
   parts.push('no data is inconclusive');
   return `\`${m.name}\`: ${parts.join('; ')}`;
 }
@@ -256,7 +256,8 @@ export function renderPlanText(plan: PlanData): string {
     '',
     'What stops or holds this rollout:',
     ...safetyLines(plan).map((l) => `  ${l}`),
-    ...longQueries(plan).flatMap((q) => [`  ${q.metric} ${q.label}: ${q.query}`]),
+    ...(longQueries(plan).length > 0 ? ['Full queries:'] : []),
+    ...longQueries(plan).map((q) => `  ${q.metric} ${q.label}: ${q.query}`),
     '',
   ].join('\n');
 }
