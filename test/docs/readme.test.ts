@@ -48,8 +48,12 @@ describe('the README\'s CLI blocks, against the kube twin', () => {
     twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'models' } });
     const labels = { 'model-rollout.dev/rollout': 'llama-production' };
     const spec = rolloutSpec({ name: 'llama-production' });
-    twin.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: specConfigMapName('llama-production'), namespace: 'models', labels },
-      data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(kubernetesTarget()) } });
+    twin.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: specConfigMapName('llama-production'), namespace: 'models', labels },
+      data: { [STATE_KEY_SPEC]: JSON.stringify(spec), [STATE_KEY_TARGET]: JSON.stringify(kubernetesTarget()) },
+    });
     twin.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: stateConfigMapName('llama-production'), namespace: 'models', labels } });
     kubeconfig = twin.writeKubeconfig(fs.mkdtempSync(path.join(os.tmpdir(), 'readme-cli-')), twin.adminToken, 'models');
   });

@@ -42,7 +42,9 @@ export interface RolloutView {
   readonly queued: ReadonlyArray<{ readonly kind: string; readonly seq?: number; readonly at: string }>;
   /** Continuous checks and the current gate, as the state counts them. */
   readonly checks?: { readonly names: readonly string[]; readonly failures: number; readonly limit: number; readonly failing: boolean };
-  readonly gate?: { readonly name: string; readonly measurements: number; readonly count: number; readonly failures: number; readonly inconclusive: number };
+  readonly gate?: {
+    readonly name: string; readonly measurements: number; readonly count: number; readonly failures: number; readonly inconclusive: number;
+  };
   /** The plan's canary weight over time: seconds from the start, weight of the canaries together. */
   readonly plan?: ReadonlyArray<readonly [number, number]>;
   /** When the plan's 0:00 is (ms), aligned to the current step's start. */
@@ -88,10 +90,20 @@ export async function rolloutView(name: string, backend: Backend): Promise<Rollo
     canaries: spec.canaries.map((c) => c.version),
     step: { index: state?.stepIndex ?? 0, of: spec.steps.length, ...(step ? { kind: step.kind } : {}) },
     ...(replicas ? { replicas } : {}),
-    queued: queuedCommands(state, stored.commands, stored.command).map((c) => ({ kind: c.kind, ...(c.seq !== undefined ? { seq: c.seq } : {}), at: new Date(c.at).toISOString() })),
-    checks: { names: spec.checks.map((m) => m.name), failures: state?.checkFailures ?? 0, limit: spec.checkFailureLimit, failing: state?.checkFailing === true },
+    queued: queuedCommands(state, stored.commands, stored.command)
+      .map((c) => ({ kind: c.kind, ...(c.seq !== undefined ? { seq: c.seq } : {}), at: new Date(c.at).toISOString() })),
+    checks: {
+      names: spec.checks.map((m) => m.name), failures: state?.checkFailures ?? 0, limit: spec.checkFailureLimit,
+      failing: state?.checkFailing === true,
+    },
     ...(gateStep ? {
-      gate: { name: gateStep.gate.name, count: gateStep.gate.count, measurements: state?.gate?.measurements ?? 0, failures: state?.gate?.failures ?? 0, inconclusive: state?.gate?.inconclusive ?? 0 },
+      gate: {
+        name: gateStep.gate.name,
+        count: gateStep.gate.count,
+        measurements: state?.gate?.measurements ?? 0,
+        failures: state?.gate?.failures ?? 0,
+        inconclusive: state?.gate?.inconclusive ?? 0,
+      },
     } : {}),
     plan: segments.map((s) => [s.atSeconds, canaryWeight(spec, s.weights)] as const),
     ...(state && row ? { planStartedAt: state.stepStartedAt - row.atSeconds * 1000 } : {}),
@@ -100,7 +112,7 @@ export async function rolloutView(name: string, backend: Backend): Promise<Rollo
   };
 }
 
-const COMMAND_KINDS: Record<string, Command['kind']> = { pause: 'pause', resume: 'resume', promote: 'resume', 'promote-full': 'promote', cancel: 'cancel', retry: 'retry' };
+const COMMAND_KINDS: Record<string, Command['kind']> = { 'pause': 'pause', 'resume': 'resume', 'promote': 'resume', 'promote-full': 'promote', 'cancel': 'cancel', 'retry': 'retry' };
 
 /** A running dashboard. */
 export interface Dashboard {
@@ -109,7 +121,9 @@ export interface Dashboard {
 }
 
 /** Serve the dashboard on 127.0.0.1:`port` (0: any free port). */
-export async function startDashboard(source: DashboardSource, options: { readonly port?: number; readonly pollMs?: number; readonly now?: () => number } = {}): Promise<Dashboard> {
+export async function startDashboard(
+  source: DashboardSource, options: { readonly port?: number; readonly pollMs?: number; readonly now?: () => number } = {},
+): Promise<Dashboard> {
   const token = randomBytes(16).toString('hex');
   const now = options.now ?? Date.now;
   const server = http.createServer((req, res) => {
@@ -127,7 +141,8 @@ export async function startDashboard(source: DashboardSource, options: { readonl
     }
     if (req.method === 'GET' && url.pathname === '/api/rollouts') {
       const names = await source.names();
-      return send(res, 200, { namespace: source.namespace, now: now(), rollouts: await Promise.all(names.map((n) => rolloutView(n, source.backend(n)))) });
+      const rollouts = await Promise.all(names.map((n) => rolloutView(n, source.backend(n))));
+      return send(res, 200, { namespace: source.namespace, now: now(), rollouts });
     }
     const m = /^\/api\/rollouts\/([a-z0-9.-]+)\/commands$/.exec(url.pathname);
     if (req.method === 'POST' && m) {

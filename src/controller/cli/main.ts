@@ -312,7 +312,9 @@ function gateProgress(spec: RolloutSpec, state: ControllerState): string | undef
 }
 
 /** `status`: phase, weights, replicas, step, gate, next change and a progress bar. */
-function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>, queued: readonly Command[] = []): string {
+function renderStatus(
+  spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>, queued: readonly Command[] = [],
+): string {
   // commands stored and not yet handled: a cancel sent before the first tick shows here until the controller takes it
   const queue = queued.length > 0
     ? [`queued    ${queued.map((c) => `${c.kind}${c.seq !== undefined ? ` #${c.seq}` : ''} (${inWords(now - c.at).replace(/^in /, '')} ago)`).join(', ')}: the controller handles them at its next tick`]
@@ -508,7 +510,10 @@ async function showStatus(
     const replicas = replicasOf ? await replicasOf(stored.spec, stored.target) : undefined;
     const queued = queuedCommands(stored.state, stored.commands, stored.command);
     const text = args.flags.output === 'json'
-      ? JSON.stringify({ ...statusDocument(stored.spec, stored.state, now(), replicas), queued: queued.map((c) => ({ kind: c.kind, seq: c.seq, at: new Date(c.at).toISOString() })) })
+      ? JSON.stringify({
+        ...statusDocument(stored.spec, stored.state, now(), replicas),
+        queued: queued.map((c) => ({ kind: c.kind, seq: c.seq, at: new Date(c.at).toISOString() })),
+      })
       : renderStatus(stored.spec, stored.state, now(), replicas, queued);
     // a live redraw on a terminal; one block per read otherwise (logs, pipes)
     const redraw = args.flags.watch && !args.flags['no-color'] && args.flags.output !== 'json' && process.stdout.isTTY;
@@ -537,9 +542,7 @@ function completion(args: CliArgs, out: (s: string) => void): number {
     options: Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, [...new Set(c.usage.match(/--?[a-z][a-z-]*/g) ?? [])]
       .concat(['plan', 'completion', 'list', 'dashboard'].includes(name) ? [] : ['--kube', '--aws', '-n', '--namespace', '--context', '--kubeconfig', '--region'])])),
   };
-  if (args.subject === 'bash') out(bashCompletion(words));
-  else if (args.subject === 'zsh') out(zshCompletion(words));
-  else {
+  if (args.subject === 'bash') {out(bashCompletion(words));} else if (args.subject === 'zsh') {out(zshCompletion(words));} else {
     out(`model-rollout: completion takes bash or zsh${args.subject ? `, not "${args.subject}"` : ''}\n\nusage: model-rollout ${COMMANDS.completion.usage}\n`);
     return EXIT.usage;
   }

@@ -188,7 +188,7 @@ export function describeMetric(m: MetricSpec): string {
   if (m.sequential) {
     const q = m.sequential;
     // sequential.ts: H0 = stable's rate x (1 + tolerance), H1 = H0 x detectRatio; alpha bounds aborts of a canary at H0
-    parts.push(`sequential test of the canary's errors against stable's over the same windows: aborts at once when the canary's error rate is shown above `
+    parts.push('sequential test of the canary\'s errors against stable\'s over the same windows: aborts at once when the canary\'s error rate is shown above '
       + `stable's x ${round(1 + q.tolerance)} (false-abort rate alpha ${q.falseAbortRate}), built to detect ${round(q.detectRatio)} x that rate `
       + `(miss rate beta ${q.missRate}); stable's rate is taken as at least ${q.baselineFloor}`);
     parts.push(`ceiling: ${queryRef('value', m.query)} ${op} ${m.threshold}`);

@@ -4,11 +4,12 @@
  * DNS name reach it.
  */
 import * as http from 'http';
-import { Command } from '../../../src/core/state';
 import { queuedCommands, startDashboard } from '../../../src/controller/cli/dashboard';
+import { Command } from '../../../src/core/state';
 import { rolloutSpec } from '../../support/spec-fixture';
 
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+type Options = { method?: string; headers?: Record<string, string>; body?: string };
+function request(url: string, options: Options = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
       let body = '';

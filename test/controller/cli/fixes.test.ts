@@ -146,8 +146,12 @@ describe('status before the first tick', () => {
     try {
       twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
       const labels = { 'model-rollout.dev/rollout': 'llama' };
-      twin.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: specConfigMapName('llama'), namespace: NS, labels },
-        data: { [STATE_KEY_SPEC]: JSON.stringify(rolloutSpec()), [STATE_KEY_TARGET]: JSON.stringify(kubernetesTarget()) } });
+      twin.seed({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: specConfigMapName('llama'), namespace: NS, labels },
+        data: { [STATE_KEY_SPEC]: JSON.stringify(rolloutSpec()), [STATE_KEY_TARGET]: JSON.stringify(kubernetesTarget()) },
+      });
       twin.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: stateConfigMapName('llama'), namespace: NS, labels } });
       const kubeconfig = twin.writeKubeconfig(tmp('cli-queued-'), twin.adminToken, NS);
       expect(await main(['cancel', 'llama', '--kube', '--kubeconfig', kubeconfig], {}, () => undefined)).toBe(0);

@@ -11,11 +11,15 @@ import { ControllerState, Observations } from '../../../src/core/state';
 import { rolloutSpec } from '../../support/spec-fixture';
 
 const MIN = 60_000;
-const LONG_QUERY = `sum(increase(vllm:request_success_total{model="qwen",environment="production",version="{{version}}",finished_reason!~"stop|length"}[{{window}}]))`
-  + ` / sum(increase(vllm:request_success_total{model="qwen",environment="production",version="{{version}}"}[{{window}}]))`;
+const LONG_QUERY = 'sum(increase(vllm:request_success_total{model="qwen",environment="production",version="{{version}}",finished_reason!~"stop|length"}[{{window}}]))'
+  + ' / sum(increase(vllm:request_success_total{model="qwen",environment="production",version="{{version}}"}[{{window}}]))';
 const errorRate: MetricSpec = { provider: 'prometheus', name: 'error-rate', query: 'q', comparison: 'lt', threshold: 0.05, sampleQuery: 's', minSamples: 50 };
 const sequentialErrors: MetricSpec = {
-  provider: 'prometheus', name: 'errors', query: LONG_QUERY, comparison: 'lt', threshold: 0.05,
+  provider: 'prometheus',
+  name: 'errors',
+  query: LONG_QUERY,
+  comparison: 'lt',
+  threshold: 0.05,
   sequential: { errorsQuery: 'errors{version="{{version}}"}', requestsQuery: 'requests{version="{{version}}"}', ...DEFAULT_SEQUENTIAL },
 };
 
@@ -62,7 +66,8 @@ describe('the sequential test against stable', () => {
   test('aborts at once, as the plan says, although the failure limit is 3', () => {
     // canary 20 % errors against stable's 0.1 % over the same windows: the test's evidence crosses Wald's bound
     const o: Observations = {
-      readyReplicas: { v1: 4, v2: 4 }, routerWeights: { v1: 90, v2: 10 },
+      readyReplicas: { v1: 4, v2: 4 },
+      routerWeights: { v1: 90, v2: 10 },
       metrics: { v2: { errors: { value: 0.2, counts: { canary: { requests: 200, errors: 40 }, stable: { requests: 2000, errors: 2 } } } } },
     };
     let st = state(s);
