@@ -167,7 +167,8 @@ for (const b of bundles) {
 }
 // the Lambda's deployment package, zipped reproducibly beside its bundle (see the script)
 project.tasks.tryFind('bundle:controller/aws/handler')!.exec('node projenrc/zip-bundle.js assets/controller/aws/handler');
-project.addBins({ 'model-rollout': 'bin/model-rollout' });
+// `kubectl model-rollout ...`: kubectl finds plugins by their file name on PATH (`kubectl-model_rollout`)
+project.addBins({ 'model-rollout': 'bin/model-rollout', 'kubectl-model_rollout': 'bin/kubectl-model_rollout' });
 project.npmignore?.addPatterns('!/assets/', '/bench/', '/examples/', '/.ci/');
 
 // ---------------------------------------------------------------------------------------------

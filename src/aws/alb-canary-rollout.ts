@@ -476,7 +476,11 @@ function specInput(props: AlbCanaryRolloutProps, resolved: ResolvedProps, checks
     canaries: props.canaries,
     steps: props.steps,
     stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
-    versions: resolved.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
+    versions: resolved.versions.map((v) => {
+      // the product, for the plan's GPU line, as the Kubernetes target names it: the model's version's GPU
+      const product = env?.model.versions.find((m) => m.name === v.name)?.gpu?.product.name;
+      return { name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0, ...(product ? { gpuProduct: product } : {}) };
+    }),
     checks,
     progressDeadlineSeconds: progressDeadlineSeconds(props, host),
     keepPreviousWarmSeconds: env?.keepPreviousWarmFor?.toSeconds(),

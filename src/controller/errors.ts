@@ -130,8 +130,17 @@ export function noKubeconfig(file: string) {
   return rejected(`no kubeconfig at ${file}: give --kubeconfig PATH, set KUBECONFIG, or create one (for EKS: aws eks update-kubeconfig --name CLUSTER)`);
 }
 
-export function noKubeContext(context: string, file: string) {
-  return rejected(`no context "${context}" in ${file}`);
+export function noKubeContext(context: string, file: string, known: readonly string[] = []) {
+  return rejected(`no context "${context}" in ${file}${known.length > 0 ? ` (contexts: ${known.join(', ')})` : ''}: give --context NAME`);
+}
+
+export function notAKubeconfig(file: string) {
+  return rejected(`${file} is not a kubeconfig (no \`contexts\` list): give --kubeconfig PATH to one, or set KUBECONFIG`);
+}
+
+export function noCurrentContext(file: string, known: readonly string[]) {
+  return rejected(`${file} has no current-context: give --context NAME${known.length > 0 ? ` (contexts: ${known.join(', ')})` : ''}, `
+    + 'or set one with kubectl config use-context NAME');
 }
 
 export function noKubeCluster(cluster: string, file: string) {
@@ -153,6 +162,12 @@ export function rolloutNotFound(rollout: string, specConfigMap: string) {
 
 export function noPlanFile(file: string) {
   return rejected(`no file ${file}: plans are written beside the manifests as <name>.rollout.json`);
+}
+
+export function planDirectory(dir: string, found: readonly string[]) {
+  return rejected(found.length === 0
+    ? `no <name>.rollout.json in the directory ${dir}: give the plan file a synthesis wrote (beside the manifests)`
+    : `the directory ${dir} holds ${found.length} plans: give one of ${found.join(', ')}`);
 }
 
 export function planNotJson(file: string) {

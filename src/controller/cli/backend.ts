@@ -14,7 +14,8 @@ export interface CliArgs {
 
 /** A rollout's store, whichever the target. */
 export interface Backend {
-  read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>;
+  /** The spec, the state, the target and the command queue (with the legacy single slot) as stored. */
+  read(): Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown; commands?: readonly Command[]; command?: Command }>;
   appendCommand(kind: Command['kind'], id: string, at: number): Promise<Command>;
   /** Replicas ready and desired per version (Kubernetes: the Deployments), when the backend can read them. */
   replicas?(spec: RolloutSpec, target: unknown): Promise<Record<string, Replicas>>;

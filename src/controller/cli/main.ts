@@ -19,7 +19,11 @@ import * as path from 'path';
 import { parseArgs as parseNodeArgs } from 'util';
 import { parse as parseYaml } from 'yaml';
 import { Backend, CliArgs, Replicas } from './backend';
-import { LABEL_ROLLOUT, rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName } from '../../core/constants';
+import { queuedCommands, startDashboard } from './dashboard';
+import { bashCompletion, packageVersion, zshCompletion } from './shell';
+
+export { kubectlPluginArgs } from './shell';
+import { LABEL_ROLLOUT, PLAN_JSON_SUFFIX, rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName } from '../../core/constants';
 import { KubernetesTarget } from '../../core/contract/target';
 import { computePlan, formatSeconds } from '../../core/plan/plan';
 import { PlanDocument, renderPlanMarkdown, renderPlanText } from '../../core/plan/render';
@@ -36,12 +40,19 @@ const TARGET_FLAGS = `target (one of):
          [--spec-configmap NAME] [--state-configmap NAME]
   --aws [--region REGION] [--spec-parameter NAME]   the rollout's SSM spec parameter and the state table it names`;
 
-/** What each command does, for `model-rollout <command> --help`. */
-const COMMANDS: Record<string, { readonly usage: string; readonly does: string }> = {
-  plan: { usage: 'plan <name>.rollout.json', does: 'Print the plan a synthesis wrote beside the manifests: the timeline table and its chart.' },
+/** What each command does: `summary` for the top-level help (one line), `does` for `model-rollout <command> --help`. */
+const COMMANDS: Record<string, { readonly usage: string; readonly does: string; readonly summary?: string }> = {
+  plan: {
+    usage: 'plan <name>.rollout.json|<directory> [-o text|markdown|json]',
+    does: 'Print the plan a synthesis wrote beside the manifests: the timeline table and what stops or holds the rollout.\n'
+      + 'Given a directory, the one plan in it. -o markdown prints the Markdown (with its mermaid chart) as written for review.',
+    summary: 'Print the plan a synthesis wrote beside the manifests (a file, or the directory holding it).',
+  },
   status: {
     usage: 'status <rollout> (--kube|--aws) [-o table|json] [--watch [--timeout DURATION]]',
-    does: 'Show the phase, weights, replicas ready/desired per version (--kube), the step, the gate\'s progress, the time to the\n'
+    summary: 'Show the phase, weights, replicas, step, gate, queued commands and the next change (--watch: live).',
+    does: 'Show the phase, weights, replicas ready/desired per version (--kube), the step, the gate\'s progress, the commands\n'
+      + 'stored and not yet handled by the controller, the time to the\n'
       + 'next change and a progress bar. With --watch, redraw every few seconds until the\n'
       + 'rollout is promoted, completed or aborted, or the timeout passes. Exit code: 0 promoted, completed or healthy;\n'
       + '3 aborted; 4 timed out (--watch).',
@@ -51,10 +62,18 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string }
     does: 'Show the controller\'s last decisions (up to 50, oldest first): when, the phase, the step, the weights and why.',
   },
   list: { usage: 'list (--kube [-n NAMESPACE]) [-o table|json]', does: 'List the rollouts of a namespace with their phase and canary weight.' },
+  dashboard: {
+    usage: 'dashboard --kube [-n NAMESPACE] [--port PORT]',
+    does: 'Serve a read-only web page on 127.0.0.1 showing every rollout of the namespace (phase, weights over time against\n'
+      + 'the plan, replicas, checks, history), with the CLI\'s commands behind a confirmation. Stops with Ctrl-C.',
+    summary: 'Serve a live view of a namespace\'s rollouts on 127.0.0.1 (read-only, commands behind a confirmation).',
+  },
+  completion: { usage: 'completion bash|zsh', does: 'Print a shell completion script: `source <(model-rollout completion bash)`.' },
   pause: { usage: 'pause <rollout> (--kube|--aws)', does: 'Hold the weights where they are, at the next tick, until `resume`.' },
   resume: { usage: 'resume <rollout> (--kube|--aws)', does: 'Go on from a pause: a `pause`, a manual pause step, or a gate that had no data.' },
   promote: {
     usage: 'promote <rollout> (--kube|--aws) [--full]',
+    summary: 'Release the current pause step; with --full, skip every remaining step and move all traffic to the canary.',
     does: 'Without --full: release the current pause step and go on with the schedule (as `kubectl argo rollouts promote`).\n'
       + 'With --full: skip every remaining step and gate and move all traffic to the canary once its replicas are ready.',
   },
@@ -62,6 +81,7 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string }
   abort: { usage: 'abort <rollout> (--kube|--aws)', does: 'The same as `cancel`.' },
   retry: {
     usage: 'retry <rollout> (--kube|--aws)',
+    summary: 'Restart an aborted rollout from its first step (as `kubectl argo rollouts retry`).',
     does: 'Restart an aborted rollout from its first step (as `kubectl argo rollouts retry`): the checks start over, the canary\n'
       + 'gets traffic again only once its replicas are ready. Ignored unless the rollout is aborted.',
   },
@@ -70,10 +90,11 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string }
 const USAGE = `usage: model-rollout <command> [arguments]
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.does.split('\n')[0]}`).join('\n')}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary ?? c.does}`).join('\n')}
 
 ${TARGET_FLAGS}
 
+\`model-rollout --version\` prints the version.
 \`model-rollout <command> --help\` says more about a command.`;
 
 /** A command-line mistake: reported with the usage, exit code 2. */
@@ -110,6 +131,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         'timeout': { type: 'string' },
         'interval': { type: 'string' },
         'help': { type: 'boolean', short: 'h' },
+        'version': { type: 'boolean' },
+        'port': { type: 'string' },
       },
     });
   } catch (e) {
@@ -119,7 +142,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags[k] = v as string | true;
   const [verb, subject, ...extra] = parsed.positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''}: ${extra.join(' ')}`);
-  if (flags.output !== undefined && !['table', 'json'].includes(String(flags.output))) throw new UsageError(`-o/--output is table or json, not "${flags.output}"`);
+  const outputs = verb === 'plan' ? ['text', 'markdown', 'json'] : ['table', 'json'];
+  if (flags.output !== undefined && !outputs.includes(String(flags.output))) throw new UsageError(`-o/--output is ${outputs.join(' or ')}, not "${flags.output}"`);
   return { verb: verb ?? 'help', subject, flags };
 }
 
@@ -139,10 +163,18 @@ function kubeconfigConnection(file: string, context?: string): { conn: KubeConne
   if (!fs.existsSync(file)) {
     throw errors.noKubeconfig(file);
   }
-  const config = parseYaml(fs.readFileSync(file, 'utf8')) as any;
+  let config: any;
+  try {
+    config = parseYaml(fs.readFileSync(file, 'utf8'));
+  } catch {
+    throw errors.notAKubeconfig(file);
+  }
+  if (!config || typeof config !== 'object' || !Array.isArray(config.contexts)) throw errors.notAKubeconfig(file);
+  const known: string[] = config.contexts.map((c: any) => String(c?.name));
   const name = context ?? config['current-context'];
-  const ctx = (config.contexts ?? []).find((c: any) => c.name === name)?.context;
-  if (!ctx) throw errors.noKubeContext(name, file);
+  if (!name) throw errors.noCurrentContext(file, known);
+  const ctx = config.contexts.find((c: any) => c?.name === name)?.context;
+  if (!ctx) throw errors.noKubeContext(name, file, known);
   const cluster = (config.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
   const user = (config.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
   if (!cluster) throw errors.noKubeCluster(ctx.cluster, file);
@@ -177,12 +209,24 @@ function execCredential(exec: any, context: string): { token?: string; clientCer
 }
 
 /**
- * The cluster and namespace the flags name: --kubeconfig, else the first KUBECONFIG entry, else ~/.kube/config;
+ * The kubeconfig file: --kubeconfig, else the first KUBECONFIG entry that exists, else ~/.kube/config. Empty entries
+ * are skipped and an empty KUBECONFIG counts as unset, as kubectl does (client-go `loadingRules`: "empty filenames
+ * are ignored"; https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/). kubectl merges
+ * the files; the first one that exists is the one read here.
+ */
+export function kubeconfigFile(flags: CliArgs['flags'], env: NodeJS.ProcessEnv): string {
+  if (typeof flags.kubeconfig === 'string') return flags.kubeconfig;
+  const entries = (env.KUBECONFIG ?? '').split(path.delimiter).filter((e) => e.trim() !== '');
+  return entries.find((e) => fs.existsSync(e)) ?? entries[0] ?? path.join(env.HOME ?? os.homedir(), '.kube', 'config');
+}
+
+/**
+ * The cluster and namespace the flags name (the file: `kubeconfigFile`);
  * --context, else the current one; -n, else the context's namespace. Resolved once per command (an exec plugin
  * such as `aws eks get-token` runs once, not once per rollout).
  */
 function kubeTarget(flags: CliArgs['flags'], env: NodeJS.ProcessEnv): { kube: KubeClient; namespace: string } {
-  const file = typeof flags.kubeconfig === 'string' ? flags.kubeconfig : (env.KUBECONFIG?.split(path.delimiter)[0] ?? path.join(os.homedir(), '.kube', 'config'));
+  const file = kubeconfigFile(flags, env);
   const { conn, namespace: ctxNamespace } = kubeconfigConnection(file, typeof flags.context === 'string' ? flags.context : undefined);
   return { kube: new KubeClient(conn), namespace: typeof flags.namespace === 'string' ? flags.namespace : ctxNamespace ?? 'default' };
 }
@@ -222,7 +266,11 @@ function kubeBackend(rollout: string, flags: CliArgs['flags'], cluster: { kube: 
  * (assets/controller/cli/aws-backend/index.js) and this computed path keeps esbuild from inlining it, so the
  * Kubernetes CLI bundle carries no AWS SDK. From the sources (tests), the module itself.
  */
-function loadAwsBackend(): typeof import('./aws-backend') {
+function loadAwsBackend(env: NodeJS.ProcessEnv): typeof import('./aws-backend') {
+  // The SDK warns on every run under Node < 22 about SDK releases after January 2027 (`emitWarningIfUnsupportedVersion`
+  // in @aws-sdk/core); the CLI bundles its SDK, so the notice says nothing about this command. The SDK's own switch
+  // turns it off unless the user set it.
+  if (env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const bundled = path.join(__dirname, '..', 'aws-backend', 'index.js');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(fs.existsSync(bundled) ? bundled : path.join(__dirname, 'aws-backend'));
@@ -264,8 +312,14 @@ function gateProgress(spec: RolloutSpec, state: ControllerState): string | undef
 }
 
 /** `status`: phase, weights, replicas, step, gate, next change and a progress bar. */
-function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>): string {
-  if (!state) return `${spec.name}: not started (no state yet: the controller has not ticked)`;
+function renderStatus(
+  spec: RolloutSpec, state: ControllerState | undefined, now: number, replicas?: Record<string, Replicas>, queued: readonly Command[] = [],
+): string {
+  // commands stored and not yet handled: a cancel sent before the first tick shows here until the controller takes it
+  const queue = queued.length > 0
+    ? [`queued    ${queued.map((c) => `${c.kind}${c.seq !== undefined ? ` #${c.seq}` : ''} (${inWords(now - c.at).replace(/^in /, '')} ago)`).join(', ')}: the controller handles them at its next tick`]
+    : [];
+  if (!state) return [`${spec.name}: not started (no state yet: the controller has not ticked)`, ...queue].join('\n');
   const canaryWeight = spec.canaries.reduce((sum, c) => sum + (state.weights[c.version] ?? 0), 0);
   const target = spec.canaries.reduce((sum, c) => sum + c.targetWeight, 0);
   const width = 30;
@@ -284,6 +338,7 @@ function renderStatus(spec: RolloutSpec, state: ControllerState | undefined, now
     ...(replicaText ? [`replicas  ${replicaText}`] : []),
     `step      ${Math.min(state.stepIndex + 1, spec.steps.length)}/${spec.steps.length}${step ? ` (${step.kind})` : ''}`,
     ...(gate ? [`gate      ${gate}`] : []),
+    ...queue,
     `next      ${next.at !== undefined ? `${inWords(next.at - now)} (${new Date(next.at).toISOString()}): ${next.what}` : next.what}`,
     `progress  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${canaryWeight}% of ${target}%`,
     `plan      ${formatSeconds(plan.totalSeconds)} nominal, updated ${Math.round((now - state.updatedAt) / 1000)} s ago`,
@@ -308,6 +363,10 @@ export async function main(
     out(`model-rollout: ${(e as Error).message}\n\n${USAGE}\n`);
     return EXIT.usage;
   }
+  if (args.flags.version) {
+    out(`model-rollout ${packageVersion()}\n`);
+    return EXIT.ok;
+  }
   const command = COMMANDS[args.verb];
   if (args.verb === 'help' || (!command && args.flags.help)) {
     out(`${USAGE}\n`);
@@ -318,11 +377,13 @@ export async function main(
     return EXIT.usage;
   }
   if (args.flags.help) {
-    out(`usage: model-rollout ${command.usage}\n\n${command.does}\n${args.verb === 'plan' ? '' : `\n${TARGET_FLAGS}\n`}`);
+    out(`usage: model-rollout ${command.usage}\n\n${command.does}\n${['plan', 'completion'].includes(args.verb) ? '' : `\n${TARGET_FLAGS}\n`}`);
     return EXIT.ok;
   }
+  if (args.verb === 'completion') return completion(args, out);
   if (args.verb === 'plan') return printPlan(args, out);
   if (args.verb === 'list') return list(args, env, out);
+  if (args.verb === 'dashboard') return dashboard(args, env, out);
   if (!args.subject) {
     out(`model-rollout: ${args.verb} needs the rollout's name\n\nusage: model-rollout ${command.usage}\n`);
     return EXIT.usage;
@@ -332,7 +393,7 @@ export async function main(
     return EXIT.usage;
   }
   const backend = args.flags.aws
-    ? loadAwsBackend().awsBackend(args.subject, args.flags)
+    ? loadAwsBackend(env).awsBackend(args.subject, args.flags)
     : kubeBackend(args.subject, args.flags, kubeTarget(args.flags, env));
   const read = () => backend.read().catch((e) => {
     if (e instanceof HttpError && e.status === 404) {
@@ -382,18 +443,37 @@ function printPlan(args: CliArgs, out: (s: string) => void): number {
     out(`model-rollout: plan needs a <name>.rollout.json file\n\nusage: model-rollout ${COMMANDS.plan.usage}\n`);
     return EXIT.usage;
   }
-  if (!fs.existsSync(args.subject)) throw errors.noPlanFile(args.subject);
+  const file = planFile(args.subject);
   let doc: PlanDocument;
   try {
-    doc = JSON.parse(fs.readFileSync(args.subject, 'utf8')) as PlanDocument;
+    doc = JSON.parse(fs.readFileSync(file, 'utf8')) as PlanDocument;
   } catch {
-    throw errors.planNotJson(args.subject);
+    throw errors.planNotJson(file);
   }
-  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw errors.notAPlan(args.subject);
-  const data = doc.plan ?? computePlan(doc.spec);
-  const md = renderPlanMarkdown(data);
-  out(args.flags.output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : `${renderPlanText(data)}\n${md.slice(md.indexOf('```mermaid'))}`);
+  if (!doc || doc.kind !== 'RolloutPlan' || (!doc.plan && !doc.spec)) throw errors.notAPlan(file);
+  // the plan of the spec the controller reads: recomputed from it, so an older file renders with today's wording
+  const data = doc.spec ? computePlan(doc.spec) : doc.plan;
+  const output = args.flags.output ?? 'text';
+  // a terminal gets the table and the safety statements; the mermaid chart is for Markdown viewers (-o markdown)
+  out(output === 'json' ? `${JSON.stringify(data, null, 2)}\n` : output === 'markdown' ? renderPlanMarkdown(data) : renderPlanText(data));
   return EXIT.ok;
+}
+
+/** The plan file a path names: the file itself, or the one `*.rollout.json` under a directory (a synth output). */
+function planFile(subject: string): string {
+  if (!fs.existsSync(subject)) throw errors.noPlanFile(subject);
+  if (!fs.statSync(subject).isDirectory()) return subject;
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && depth < 3 && e.name !== 'node_modules') walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith(PLAN_JSON_SUFFIX)) found.push(p);
+    }
+  };
+  walk(subject, 0);
+  if (found.length !== 1) throw errors.planDirectory(subject, found.sort());
+  return found[0];
 }
 
 /** The status of one rollout, as a document for `-o json` and scripts. */
@@ -416,7 +496,7 @@ function statusDocument(spec: RolloutSpec, state: ControllerState | undefined, n
 
 async function showStatus(
   args: CliArgs,
-  read: () => Promise<{ spec: RolloutSpec; state?: ControllerState; target: unknown }>,
+  read: Backend['read'],
   replicasOf: Backend['replicas'],
   out: (s: string) => void,
   now: () => number,
@@ -428,9 +508,13 @@ async function showStatus(
     const stored = await read();
     const phase = stored.state?.phase;
     const replicas = replicasOf ? await replicasOf(stored.spec, stored.target) : undefined;
+    const queued = queuedCommands(stored.state, stored.commands, stored.command);
     const text = args.flags.output === 'json'
-      ? JSON.stringify(statusDocument(stored.spec, stored.state, now(), replicas))
-      : renderStatus(stored.spec, stored.state, now(), replicas);
+      ? JSON.stringify({
+        ...statusDocument(stored.spec, stored.state, now(), replicas),
+        queued: queued.map((c) => ({ kind: c.kind, seq: c.seq, at: new Date(c.at).toISOString() })),
+      })
+      : renderStatus(stored.spec, stored.state, now(), replicas, queued);
     // a live redraw on a terminal; one block per read otherwise (logs, pipes)
     const redraw = args.flags.watch && !args.flags['no-color'] && args.flags.output !== 'json' && process.stdout.isTTY;
     out(`${redraw ? '\x1b[2J\x1b[H' : ''}${text}\n`);
@@ -444,6 +528,59 @@ async function showStatus(
   }
 }
 
+/** The rollouts of a namespace: one per spec ConfigMap (labelled `LABEL_ROLLOUT`). */
+async function rolloutNames(cluster: { kube: KubeClient; namespace: string }): Promise<string[]> {
+  const cms = await cluster.kube.get(`/api/v1/namespaces/${cluster.namespace}/configmaps?labelSelector=${encodeURIComponent(LABEL_ROLLOUT)}`);
+  return ((cms as any).items ?? []).map((o: any) => rolloutOfSpecConfigMap(String(o.metadata.name)))
+    .filter((n: string | undefined): n is string => n !== undefined).sort();
+}
+
+/** `completion bash|zsh`: the script for the shell. */
+function completion(args: CliArgs, out: (s: string) => void): number {
+  const words = {
+    commands: Object.keys(COMMANDS),
+    options: Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, [...new Set(c.usage.match(/--?[a-z][a-z-]*/g) ?? [])]
+      .concat(['plan', 'completion', 'list', 'dashboard'].includes(name) ? [] : ['--kube', '--aws', '-n', '--namespace', '--context', '--kubeconfig', '--region'])])),
+  };
+  if (args.subject === 'bash') {out(bashCompletion(words));} else if (args.subject === 'zsh') {out(zshCompletion(words));} else {
+    out(`model-rollout: completion takes bash or zsh${args.subject ? `, not "${args.subject}"` : ''}\n\nusage: model-rollout ${COMMANDS.completion.usage}\n`);
+    return EXIT.usage;
+  }
+  return EXIT.ok;
+}
+
+/**
+ * `dashboard`: serve the namespace's rollouts on 127.0.0.1 until interrupted (`serveDashboard` returns the server
+ * for tests; this waits for SIGINT/SIGTERM).
+ */
+async function dashboard(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
+  if (!args.flags.kube) {
+    out(`model-rollout: dashboard works with --kube (a namespace's rollouts)\n\nusage: model-rollout ${COMMANDS.dashboard.usage}\n`);
+    return EXIT.usage;
+  }
+  const d = await serveDashboard(args.flags, env);
+  out(`model-rollout dashboard: ${d.url} (namespace ${d.namespace}; Ctrl-C stops it)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await d.close();
+  return EXIT.ok;
+}
+
+/** The dashboard of the namespace the flags name, with the user's kubeconfig. */
+export async function serveDashboard(flags: CliArgs['flags'], env: NodeJS.ProcessEnv, options: { readonly pollMs?: number; readonly now?: () => number } = {}) {
+  const cluster = kubeTarget(flags, env);
+  const port = typeof flags.port === 'string' ? Number(flags.port) : 7420;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is a TCP port (0 to 65535), not "${flags.port}"`);
+  const d = await startDashboard({
+    namespace: cluster.namespace,
+    names: () => rolloutNames(cluster),
+    backend: (name) => kubeBackend(name, {}, cluster),
+  }, { port, ...options });
+  return { ...d, namespace: cluster.namespace };
+}
+
 /** `list`: the rollouts of a namespace, one per spec ConfigMap. */
 async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<number> {
   if (!args.flags.kube) {
@@ -451,10 +588,7 @@ async function list(args: CliArgs, env: NodeJS.ProcessEnv, out: (s: string) => v
     return EXIT.usage;
   }
   const cluster = kubeTarget(args.flags, env);
-  const { kube, namespace } = cluster;
-  const cms = await kube.get(`/api/v1/namespaces/${namespace}/configmaps?labelSelector=${encodeURIComponent(LABEL_ROLLOUT)}`);
-  const names = ((cms as any).items ?? []).map((o: any) => rolloutOfSpecConfigMap(String(o.metadata.name)))
-    .filter((n: string | undefined): n is string => n !== undefined).sort();
+  const names = await rolloutNames(cluster);
   const rows = [];
   for (const name of names) {
     const stored = await kubeBackend(name, {}, cluster).read().catch(() => undefined);

@@ -65,6 +65,11 @@ export interface PlanData {
   readonly peakGpus: number;
   /** What happens at the end: the only canary becomes the stable version, or the split holds. */
   readonly ending: 'promote' | 'hold';
+  /**
+   * Every canary holds its weight from the start (`ramp: false`): the split is rendered into the route and no
+   * controller runs it, so nothing checks it.
+   */
+  readonly fixedSplit?: boolean;
   /** What a reviewer must see besides the timeline: checks, gates, deadlines, GPUs (from the spec). */
   readonly safety: PlanSafety;
   /** How the rollout uses GPUs, and the peak and GPU-hours of the other mode for comparison. */
@@ -101,6 +106,8 @@ export interface PlanSafety {
   readonly keepPreviousUntilSpecChanges: boolean;
   /** Seconds the steps after the final 100 % take (the bake), nominally. */
   readonly bakeSeconds: number;
+  /** Seconds the shadow steps take at most (each ends early once its error test passes). */
+  readonly shadowSeconds?: number;
   /** GPUs per replica and product, by version. */
   readonly gpus: ReadonlyArray<{ readonly version: string; readonly gpusPerReplica: number; readonly product?: string }>;
 }
@@ -164,6 +171,7 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
   let t = 0;
   let progress = 0;
   let bakeSeconds = 0;
+  let shadowSeconds = 0;
   const final = spec.steps.findIndex((s) => s.kind === 'setWeight' && s.weight === 100);
   spec.steps.forEach((s, i) => {
     if (s.kind === 'setWeight') progress = s.weight;
@@ -171,6 +179,7 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
     const row = rowFor(i, s, progress, t, bake ? `bake: ${describeStep(s)}` : describeStep(s));
     rows.push(bake ? { ...row, bake: true } : row);
     if (bake) bakeSeconds += stepSeconds(s);
+    else if (s.kind === 'shadow') shadowSeconds += stepSeconds(s);
     t += stepSeconds(s);
   });
   // after a bake, the end state is a row of its own: the bake's span is not the end
@@ -191,6 +200,7 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
     gpuHours: Math.round((gpuSeconds / 3600) * 1000) / 1000,
     peakGpus,
     ending,
+    ...(spec.canaries.length > 0 && spec.canaries.every((c) => !c.ramp) ? { fixedSplit: true } : {}),
     safety: {
       checks: spec.checks,
       checkFailureLimit: spec.checkFailureLimit,
@@ -200,6 +210,7 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
       keepPreviousWarmSeconds: spec.keepPreviousWarmSeconds,
       keepPreviousUntilSpecChanges: spec.keepPreviousUntilSpecChanges !== false,
       bakeSeconds,
+      ...(shadowSeconds > 0 ? { shadowSeconds } : {}),
       gpus: spec.versions.map((v) => ({ version: v.name, gpusPerReplica: v.gpusPerReplica, ...(v.gpuProduct ? { product: v.gpuProduct } : {}) })),
     },
   };

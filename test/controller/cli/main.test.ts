@@ -28,7 +28,7 @@ function capture() {
 }
 
 describe('model-rollout plan', () => {
-  test('prints the plan table and the mermaid chart of a synthesized rollout', async () => {
+  test('prints the plan table; -o markdown adds the mermaid chart of a synthesized rollout', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
     const [, json] = RolloutPlan.compute({ name: 'llama', stableVersion: 'v1', canaries: [{ version: 'v2' }] }).writeFiles(dir);
     const c = capture();
@@ -36,7 +36,9 @@ describe('model-rollout plan', () => {
     expect(c.text()).toContain('Rollout plan: llama');
     expect(c.text()).toMatch(/^15:00\s+-\s+0%\s+100%/m);
     expect(c.text()).toMatch(/shadow: mirror 100% of requests to the canary/);
-    expect(c.text()).toContain('xychart-beta');
+    const md = capture();
+    expect(await main(['plan', json, '-o', 'markdown'], {}, md.out)).toBe(0);
+    expect(md.text()).toContain('xychart-beta');
   });
 
   test('the packaged bin runs the bundled CLI', () => {
