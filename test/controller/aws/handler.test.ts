@@ -68,18 +68,24 @@ describe('AWS adapter with mocked SDK clients', () => {
   let forward: Array<{ TargetGroupArn: string; Weight: number }>;
   let healthy: Record<string, number>;
   let alarm: string;
+  let scheduleState: string;
   const quiet = () => undefined;
 
   beforeEach(() => {
     ssm.reset(); elb.reset(); cw.reset(); sched.reset();
-    sched.on(GetScheduleCommand).resolves({
+    scheduleState = 'ENABLED';
+    // GetSchedule answers the state the last UpdateSchedule set
+    sched.on(GetScheduleCommand).callsFake(() => ({
       Name: 'llama-rollout-tick',
-      State: 'ENABLED',
+      State: scheduleState,
       ScheduleExpression: 'rate(1 minute)',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: { Arn: 'arn:aws:lambda:us-east-1:111122223333:function:llama-rollout-controller', RoleArn: 'arn:aws:iam::111122223333:role/tick' },
+    }));
+    sched.on(UpdateScheduleCommand).callsFake((input) => {
+      scheduleState = input.State;
+      return {};
     });
-    sched.on(UpdateScheduleCommand).resolves({});
     ddb = new FakeDynamoDB({ staleReads: true });
     forward = [{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }, { TargetGroupArn: target.targetGroups.v2, Weight: 0 }];
     healthy = { v1: 2, v2: 2 };
@@ -121,7 +127,11 @@ describe('AWS adapter with mocked SDK clients', () => {
     const r = await runTick(clients, env, 2 * MIN, quiet);
     expect(r.decision!.state.phase).toBe('aborted');
     expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
-    // the rollout is over: the schedule stops ticking (the next deploy enables it again)
+    // aborted, but not settled: the canary's scale-down is still to come, so the schedule keeps ticking
+    expect(sched.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
+    for (let i = 3; i <= 5; i++) await runTick(clients, env, i * MIN, quiet);
+    // settled (nothing left to do): the schedule stops ticking (a command or the next deploy enables it again)
+    expect(stored().settled).toBe(true);
     const update = sched.commandCalls(UpdateScheduleCommand);
     expect(update).toHaveLength(1);
     expect(update[0].args[0].input).toMatchObject({ Name: 'llama-rollout-tick', State: 'DISABLED', ScheduleExpression: 'rate(1 minute)' });
