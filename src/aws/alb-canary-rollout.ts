@@ -23,7 +23,7 @@ import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
-import { stateTableName } from '../core/constants';
+import { controllerFunctionName, stateTableName } from '../core/constants';
 import { AwsTarget } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
@@ -353,6 +353,8 @@ export class AlbCanaryRollout extends Construct {
       spec: { ...base, checks: [...base.checks, ...alarmChecks] },
       target: { ...target, alarmNames: names, workloads } satisfies AwsTarget,
       stateTable: stateTableName(name),
+      // the CLI invokes it after storing a command: the schedule is off once the rollout settled
+      controllerFunction: controllerFunctionName(name),
     });
     return this.specDocumentCache;
   }
