@@ -194,11 +194,13 @@ async function observe(ports: TickPorts, stored: StoredRollout): Promise<Observa
     ports.metrics.measure(spec, canaries),
     bestEffort(ports.capacity.desiredReplicas?.bind(ports.capacity), 'live replicas'),
   ]);
+  const lowestFloors = ports.capacity.lowestFloors?.(versions);
   return {
     routerWeights,
     ...(routerMirrors ? { routerMirrors } : {}),
     readyReplicas,
     floors,
+    ...(lowestFloors ? { lowestFloors } : {}),
     metrics,
     command: stored.command,
     commands: stored.commands,

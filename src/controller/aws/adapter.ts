@@ -240,7 +240,7 @@ export class TargetGroupCapacity implements Capacity {
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
     private readonly target: AwsTarget,
-    private readonly floorsDelegate?: Pick<Capacity, 'setFloor' | 'scaleDown' | 'floors'>,
+    private readonly floorsDelegate?: Pick<Capacity, 'setFloor' | 'scaleDown' | 'floors' | 'lowestFloors'>,
   ) {}
 
   public async readyReplicas(versions: readonly string[]): Promise<Record<string, number>> {
@@ -256,6 +256,10 @@ export class TargetGroupCapacity implements Capacity {
 
   public async floors(versions: readonly string[]): Promise<Record<string, number>> {
     return this.floorsDelegate?.floors ? this.floorsDelegate.floors(versions) : {};
+  }
+
+  public lowestFloors(versions: readonly string[]): Record<string, number> {
+    return this.floorsDelegate?.lowestFloors?.(versions) ?? {};
   }
 
   public async setFloor(version: string, replicas: number): Promise<void> {
