@@ -126,7 +126,8 @@ describe('AWS adapter with mocked SDK clients', () => {
     alarm = 'ALARM';
     const r = await runTick(clients, env, 2 * MIN, quiet);
     expect(r.decision!.state.phase).toBe('aborted');
-    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    // the canary's target group leaves the rule (a group at 0 would keep Terraform from deleting it)
+    expect(forward).toEqual([{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }]);
     // aborted, but not settled: the canary's scale-down is still to come, so the schedule keeps ticking
     expect(sched.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
     for (let i = 3; i <= 5; i++) await runTick(clients, env, i * MIN, quiet);
@@ -156,7 +157,8 @@ describe('AWS adapter with mocked SDK clients', () => {
     await runTick(clients, env, MIN, quiet);
     await ddb.send({ constructor: { name: 'PutItemCommand' }, input: { TableName: TABLE, Item: { pk: { S: 'command' }, sk: { N: '1' }, id: { S: 'c1' }, kind: { S: 'cancel' }, at: { N: String(MIN) } } } });
     await runTick(clients, env, MIN + 5000, quiet);
-    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    // the canary's target group leaves the rule (a group at 0 would keep Terraform from deleting it)
+    expect(forward).toEqual([{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }]);
     expect(stored().phase).toBe('aborted');
     expect(stored().commandSeq).toBe(1);
     expect(ddb.items(TABLE).filter((i) => i.pk.S === 'command')).toHaveLength(1);
