@@ -85,3 +85,23 @@ export function nodeGroupNameTooLong(path: string, property: string, value: stri
   return configError(path, property, value, `node group names are 63 characters at most, and "${value}" has ${value.length}`,
     'give a shorter `nodeGroupName`');
 }
+
+export function routeBorrowedTwice(path: string, property: string, route: string, other: string) {
+  return configError(path, property, route, `the route is already borrowed by the rollout at ${other}; one rollout at a time moves its weights`,
+    'finish or remove the other rollout first, or give this one its own route');
+}
+
+export function routeServesAnotherVersion(path: string, property: string, serving: string, stable: string) {
+  return configError(path, property, stable, `the route serves ${serving}, and a rollout starts from the version the route serves`,
+    `set the rollout's stable version (or the environment's version) to ${serving}, or the route's \`servingVersion\` to ${stable}`);
+}
+
+export function routeOfAnotherEnvironment(path: string, property: string, routeEnv: string, env: string) {
+  return configError(path, property, env, `the route belongs to environment "${routeEnv}"`,
+    'give the rollout the route of its own environment (or the same `environment` as the route)');
+}
+
+export function listenerOrRouteMissing(path: string, property: string) {
+  return configError(path, property, undefined, 'a rollout needs a listener rule: either a `route` (an `AlbRoute`, which keeps the host routed between releases) or `listenerArn`, `vpcId` and `priority`',
+    'pass `route: new AlbRoute(...)` (recommended), or the three listener props');
+}
