@@ -35,14 +35,14 @@ const target: AwsTarget = {
   alarmNames: [ALARM],
 };
 
-function specWith(targetWeight: number): RolloutSpec {
+function specWith(targetWeight: number, keepPreviousWarmSeconds = 0): RolloutSpec {
   return {
     name: 'llama', path: 'Stack/Rollout', stable: 'v1',
     canaries: [{ version: 'v2', targetWeight, ramp: true }],
     versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
     steps: equalSteps(2, 120), stableReplicas: 2,
     checks: [{ provider: 'cloudwatchAlarm', name: ALARM, alarmName: ALARM }],
-    checkFailureLimit: 0, progressDeadlineSeconds: 900, keepPreviousWarmSeconds: 0, keepPreviousUntilSpecChanges: false,
+    checkFailureLimit: 0, progressDeadlineSeconds: 900, keepPreviousWarmSeconds, keepPreviousUntilSpecChanges: false,
   };
 }
 
@@ -189,5 +189,28 @@ describe('AWS: a command stored by the CLI is handled in every phase', () => {
     expect(w.scheduler.state).toBe('ENABLED');
     await w.minute();
     expect(w.state().phase).toBe('aborted');
+  });
+
+  test('rollback after promotion: within the keep-warm window v1 takes the traffic back; after it the cancel is refused, with the reason', async () => {
+    // GIVEN a promoted rollout whose previous version stays warm 10 minutes: the schedule keeps ticking meanwhile
+    const warm = new LambdaWorld(specWith(100, 600));
+    await warm.minute();
+    for (let i = 0; i < 8 && warm.state().phase !== 'promoted'; i++) await warm.minute();
+    expect(warm.state().phase).toBe('promoted');
+    expect(warm.weights()).toEqual([0, 100]);
+    expect(warm.scheduler.state).toBe('ENABLED');
+    // WHEN the operator rolls back within the window
+    await warm.cli(['cancel']);
+    // THEN v1 takes the traffic back at once (it is warm), and the rollout ends aborted
+    expect(warm.state()).toMatchObject({ phase: 'aborted', servingVersion: 'v1' });
+    expect(warm.weights()).toEqual([100, 0]);
+    // AND after the window: v1 scaled down, the rollout settled, the schedule off; a cancel wakes it and is refused
+    const cold = new LambdaWorld(specWith(100, 600));
+    await cold.untilScheduleOff(30);
+    expect(cold.state()).toMatchObject({ phase: 'promoted', previousScaledDown: true, settled: true });
+    await cold.cli(['cancel']);
+    expect(cold.state()).toMatchObject({ phase: 'promoted', commandSeq: 1 });
+    expect(cold.weights()).toEqual([0, 100]);
+    expect(cold.state().history!.at(-1)!.reason).toMatch(/cancel ignored: the rollout is promoted and v2 serves; v1 was scaled down when its keep-warm window ended/);
   });
 });
