@@ -73,18 +73,25 @@ async function awsTerminal(ending: 'promoted' | 'aborted'): Promise<Cost> {
   try {
     const ALARM = 'llama-v2-5xx';
     const spec: RolloutSpec = {
-      name: 'llama', path: 'Stack/Rollout', stable: 'v1',
+      name: 'llama',
+      path: 'Stack/Rollout',
+      stable: 'v1',
       canaries: [{ version: 'v2', targetWeight: 100, ramp: true }],
       versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-      steps: equalSteps(4, 240), stableReplicas: 2,
+      steps: equalSteps(4, 240),
+      stableReplicas: 2,
       checks: [
         { provider: 'cloudwatchAlarm', name: ALARM, alarmName: ALARM },
         { provider: 'prometheus', name: 'error-rate', query: 'sum(rate(errors[1m]))', comparison: 'lt', threshold: 0.05, sampleQuery: 'sum(rate(requests[1m]))', minSamples: 0 },
       ],
-      checkFailureLimit: 3, progressDeadlineSeconds: 900, keepPreviousWarmSeconds: 0, keepPreviousUntilSpecChanges: false,
+      checkFailureLimit: 3,
+      progressDeadlineSeconds: 900,
+      keepPreviousWarmSeconds: 0,
+      keepPreviousUntilSpecChanges: false,
     };
     const target: AwsTarget = {
-      kind: 'aws', listenerRuleArn: 'arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3',
+      kind: 'aws',
+      listenerRuleArn: 'arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/lb/1/2/3',
       targetGroups: { v1: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/v1/1', v2: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/v2/2' },
       alarmNames: [ALARM],
     };

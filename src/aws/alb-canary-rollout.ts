@@ -21,8 +21,8 @@ import { bridgeOf } from './kubernetes-manifests';
 import { CanaryAlarmOptions, EksAccess } from './options';
 import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
-import { checkRulePriority } from './private/priorities';
 import { RolloutNotifications } from './private/notifications';
+import { checkRulePriority } from './private/priorities';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import { controllerFunctionName, stateTableName } from '../core/constants';
@@ -259,7 +259,8 @@ export class AlbCanaryRollout extends Construct {
       this.alarms.push(...new CanaryAlarms(this, 'Alarms', { ...props.alarms, namePrefix: name, rolloutName: name, listenerArn: weighted.rule.listenerArn, targetGroups: canaryGroups }).alarms);
     }
     // a route binds its versions' Services itself (its bindings outlive the rollout)
-    const workloads = host ? this.bindWorkloads(host, involved, props.route ? undefined : weighted.targetGroupArns, props.loadBalancerSecurityGroupId, lifecycle) : undefined;
+    const ownBindings = props.route ? undefined : weighted.targetGroupArns;
+    const workloads = host ? this.bindWorkloads(host, involved, ownBindings, props.loadBalancerSecurityGroupId, lifecycle) : undefined;
 
     const target: TargetWithoutAlarms = {
       kind: 'aws', listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: props.route ? (weighted as BorrowedRoute).stickinessSeconds : stickiness,

@@ -133,7 +133,8 @@ export class AlbRoute extends Construct {
     if (!serving) throw errors.stableVersionMissing(p, 'servingVersion');
     this.servingVersion = serving;
     if (!props.versions && !env) throw errors.versionsMissing(p, 'versions');
-    this.versions = props.versions ?? env!.model.versions.map((v) => ({ name: v.name, port: v.port, healthPath: v.healthPath, gpusPerReplica: v.gpusPerReplica }));
+    this.versions = props.versions
+      ?? env!.model.versions.map((v) => ({ name: v.name, port: v.port, healthPath: v.healthPath, gpusPerReplica: v.gpusPerReplica }));
     this.stickinessSeconds = props.stickiness?.toSeconds();
     if (this.stickinessSeconds !== undefined && (this.stickinessSeconds < 1 || this.stickinessSeconds > 604800)) {
       throw errors.stickinessOutOfRange(p, 'stickiness', this.stickinessSeconds);

@@ -12,9 +12,9 @@
  */
 import { sinkTimedOut } from './errors';
 import { Ports, StoredRollout } from './ports';
+import { TICK_SECONDS } from '../core/constants';
 import { decide, needsTick } from '../core/decide';
 import { Transition, transitions, withHistory } from '../core/history';
-import { TICK_SECONDS } from '../core/constants';
 import { isRuntimeError } from '../core/runtime-errors';
 import { RolloutSpec } from '../core/spec';
 import { Action, ControllerState, Decision, Observations } from '../core/state';

@@ -43,7 +43,8 @@ function controllerSends(alb: LiveAlb, stable: string, canary: string, weights: 
 
 /** The forward action as the controller sent it before target groups at 0 were left out. */
 const renderWithZeros: typeof renderAlbForward = (spec, target, weights) => ({
-  TargetGroups: [spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => ({ TargetGroupArn: target.targetGroups[v], Weight: weights[v] ?? 0 })),
+  TargetGroups: [spec.stable, ...spec.canaries.map((c) => c.version)]
+    .map((v) => ({ TargetGroupArn: target.targetGroups[v], Weight: weights[v] ?? 0 })),
   TargetGroupStickinessConfig: { Enabled: false },
 });
 

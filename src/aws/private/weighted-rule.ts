@@ -49,7 +49,9 @@ export class WeightedRule extends Construct {
     super(scope, id);
     const groups = new Construct(this, 'TargetGroups');
     for (const v of props.versions) {
-      const tg = versionTargetGroup(groups, v, { namePrefix: props.namePrefix, vpcId: props.vpcId, deregistrationDelaySeconds: props.deregistrationDelaySeconds, lifecycle: props.lifecycle });
+      const tg = versionTargetGroup(groups, v, {
+        namePrefix: props.namePrefix, vpcId: props.vpcId, deregistrationDelaySeconds: props.deregistrationDelaySeconds, lifecycle: props.lifecycle,
+      });
       this.targetGroups[v.name] = tg;
       this.targetGroupArns[v.name] = tg.arn;
     }

@@ -368,7 +368,7 @@ export async function main(
     return EXIT.ok;
   }
   out(`${what}, but the controller (${woke.target}) could not be invoked: ${woke.error}\n`
-    + `The command waits for the controller's next scheduled tick, and the schedule is off once a rollout is finished. Allow the\n`
+    + 'The command waits for the controller\'s next scheduled tick, and the schedule is off once a rollout is finished. Allow the\n'
     + `caller lambda:InvokeFunction on ${woke.target}, or run: aws lambda invoke --function-name ${woke.target} --invocation-type Event /dev/null\n`);
   return EXIT.error;
 }

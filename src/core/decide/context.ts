@@ -398,7 +398,9 @@ function describeIdle(spec: RolloutSpec, s: ControllerState): string {
  * The weights giving the stable version `stableShare` % and the canaries the rest, split as they share it in
  * `current` (undefined when they have none to split).
  */
-function scaleCanaries(spec: RolloutSpec, stableShare: number, current: Weights, serving: (version: string) => boolean = () => true): Weights | undefined {
+function scaleCanaries(
+  spec: RolloutSpec, stableShare: number, current: Weights, serving: (version: string) => boolean = () => true,
+): Weights | undefined {
   const all = spec.canaries.reduce((n, c) => n + (current[c.version] ?? 0), 0);
   // only over a route the rollout fully knows (a backend outside it: the whole abort weights, as before)
   if (all <= 0 || all + (current[spec.stable] ?? 0) !== 100) return undefined;

@@ -36,7 +36,8 @@ function repairScaleDowns(t: TickContext): void {
   if (!obs.floors || !t.tickSince(s.floorsSetAt)) return;
   for (const [version, floor] of Object.entries(s.floors)) {
     const seen = obs.floors[version];
-    if (seen !== undefined && floor === 0 && seen > (obs.lowestFloors?.[version] ?? 1) && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
+    const lowest = obs.lowestFloors?.[version] ?? 1;
+    if (seen !== undefined && floor === 0 && seen > lowest && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
       t.reasons.push(`floor of ${version} is ${seen}, recorded 0 (scaled down): scaling it down again`);
       if (version === s.previousVersion) {
         t.actions.push({ kind: 'scaleDown', version });

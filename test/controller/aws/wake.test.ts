@@ -37,12 +37,18 @@ const target: AwsTarget = {
 
 function specWith(targetWeight: number, keepPreviousWarmSeconds = 0): RolloutSpec {
   return {
-    name: 'llama', path: 'Stack/Rollout', stable: 'v1',
+    name: 'llama',
+    path: 'Stack/Rollout',
+    stable: 'v1',
     canaries: [{ version: 'v2', targetWeight, ramp: true }],
     versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }],
-    steps: equalSteps(2, 120), stableReplicas: 2,
+    steps: equalSteps(2, 120),
+    stableReplicas: 2,
     checks: [{ provider: 'cloudwatchAlarm', name: ALARM, alarmName: ALARM }],
-    checkFailureLimit: 0, progressDeadlineSeconds: 900, keepPreviousWarmSeconds, keepPreviousUntilSpecChanges: false,
+    checkFailureLimit: 0,
+    progressDeadlineSeconds: 900,
+    keepPreviousWarmSeconds,
+    keepPreviousUntilSpecChanges: false,
   };
 }
 

@@ -14,8 +14,17 @@ const sends = (actions: readonly Action[]) => actions.filter((a): a is Extract<A
 
 function progressing(spec: RolloutSpec, weights: Record<string, number>): ControllerState {
   return {
-    specHash: specHash(spec), phase: 'progressing', stepIndex: 5, stepStartedAt: 0, weights, weightsSetAt: 0, routeChangedAt: 0,
-    floors: Object.fromEntries(Object.keys(weights).map((v) => [v, 2])), checkFailures: 0, servingVersion: spec.stable, updatedAt: 0,
+    specHash: specHash(spec),
+    phase: 'progressing',
+    stepIndex: 5,
+    stepStartedAt: 0,
+    weights,
+    weightsSetAt: 0,
+    routeChangedAt: 0,
+    floors: Object.fromEntries(Object.keys(weights).map((v) => [v, 2])),
+    checkFailures: 0,
+    servingVersion: spec.stable,
+    updatedAt: 0,
   };
 }
 
@@ -23,7 +32,10 @@ describe('abort with a canary that has no ready replica', () => {
   test('its share goes back to the stable version at once, though the stable has 1 of 4 replicas ready', () => {
     const spec = rolloutSpec();
     const obs: Observations = {
-      readyReplicas: { v1: 1, v2: 0 }, routerWeights: { v1: 50, v2: 50 }, floors: { v1: 2, v2: 2 }, metrics: {},
+      readyReplicas: { v1: 1, v2: 0 },
+      routerWeights: { v1: 50, v2: 50 },
+      floors: { v1: 2, v2: 2 },
+      metrics: {},
       commands: [{ id: 'c', kind: 'cancel', at: 0, seq: 1 }],
     };
     const d = decide(spec, progressing(spec, { v1: 50, v2: 50 }), obs, 10 * MIN);
@@ -37,7 +49,10 @@ describe('abort with a canary that has no ready replica', () => {
       versions: [{ name: 'v1', gpusPerReplica: 1 }, { name: 'v2', gpusPerReplica: 1 }, { name: 'v3', gpusPerReplica: 1 }],
     });
     const obs: Observations = {
-      readyReplicas: { v1: 1, v2: 0, v3: 2 }, routerWeights: { v1: 50, v2: 20, v3: 30 }, floors: { v1: 2, v2: 2, v3: 2 }, metrics: {},
+      readyReplicas: { v1: 1, v2: 0, v3: 2 },
+      routerWeights: { v1: 50, v2: 20, v3: 30 },
+      floors: { v1: 2, v2: 2, v3: 2 },
+      metrics: {},
       commands: [{ id: 'c', kind: 'cancel', at: 0, seq: 1 }],
     };
     const d = decide(spec, progressing(spec, { v1: 50, v2: 20, v3: 30 }), obs, 10 * MIN);

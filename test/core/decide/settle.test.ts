@@ -14,8 +14,20 @@ const spec = rolloutSpec();
 /** Aborted long ago, the canary scaled down and recorded at 0. */
 function aborted(overrides: Partial<ControllerState> = {}): ControllerState {
   return {
-    specHash: specHash(spec), phase: 'aborted', stepIndex: 3, stepStartedAt: 0, weights: { v1: 100, v2: 0 }, weightsSetAt: 0, routeChangedAt: 0,
-    floors: { v1: 4, v2: 0 }, floorsSetAt: 0, checkFailures: 0, servingVersion: 'v1', reason: 'cancelled by command', finishedAt: 0, updatedAt: 0,
+    specHash: specHash(spec),
+    phase: 'aborted',
+    stepIndex: 3,
+    stepStartedAt: 0,
+    weights: { v1: 100, v2: 0 },
+    weightsSetAt: 0,
+    routeChangedAt: 0,
+    floors: { v1: 4, v2: 0 },
+    floorsSetAt: 0,
+    checkFailures: 0,
+    servingVersion: 'v1',
+    reason: 'cancelled by command',
+    finishedAt: 0,
+    updatedAt: 0,
     ...overrides,
   };
 }
@@ -64,8 +76,12 @@ describe('settled', () => {
     expect(decide(spec, aborted(), obs({ floors: undefined }), 10 * MIN).state.settled).toBeUndefined();
     // a cancel and a retry in one batch: the retry waits for the next tick, so the abort is not settled
     const progressing = aborted({ phase: 'progressing', weights: { v1: 90, v2: 10 }, floors: { v1: 4, v2: 1 }, reason: undefined, finishedAt: undefined });
-    const batch = decide(spec, progressing, obs({ routerWeights: { v1: 90, v2: 10 }, readyReplicas: { v1: 4, v2: 1 }, floors: { v1: 4, v2: 1 },
-      commands: [{ id: 'c', kind: 'cancel', at: 0, seq: 1 }, { id: 'r', kind: 'retry', at: 0, seq: 2 }] }), 10 * MIN);
+    const batch = decide(spec, progressing, obs({
+      routerWeights: { v1: 90, v2: 10 },
+      readyReplicas: { v1: 4, v2: 1 },
+      floors: { v1: 4, v2: 1 },
+      commands: [{ id: 'c', kind: 'cancel', at: 0, seq: 1 }, { id: 'r', kind: 'retry', at: 0, seq: 2 }],
+    }), 10 * MIN);
     expect(batch.state.phase).toBe('aborted');
     expect(batch.state.settled).toBeUndefined();
     expect(needsTick(spec, batch.state, { commands: [{ id: 'c', kind: 'cancel', at: 0, seq: 1 }, { id: 'r', kind: 'retry', at: 0, seq: 2 }] })).toBe(true);
@@ -74,8 +90,15 @@ describe('settled', () => {
   test('a promoted rollout whose previous version the target keeps until the spec changes settles with it kept', () => {
     const kept = rolloutSpec({ keepPreviousUntilSpecChanges: true });
     const promoted = aborted({
-      specHash: specHash(kept), phase: 'promoted', weights: { v1: 0, v2: 100 }, floors: { v1: 4, v2: 4 }, servingVersion: 'v2', previousVersion: 'v1',
-      previousScaledDown: false, lowering: { v1: 0 }, reason: undefined,
+      specHash: specHash(kept),
+      phase: 'promoted',
+      weights: { v1: 0, v2: 100 },
+      floors: { v1: 4, v2: 4 },
+      servingVersion: 'v2',
+      previousVersion: 'v1',
+      previousScaledDown: false,
+      lowering: { v1: 0 },
+      reason: undefined,
     });
     const d = decide(kept, promoted, obs({ routerWeights: { v1: 0, v2: 100 }, readyReplicas: { v1: 4, v2: 4 }, floors: { v1: 4, v2: 4 } }), 10 * MIN);
     expect(d.actions).toEqual([]);
