@@ -15,7 +15,7 @@ import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Chart, Duration } from 'cdk8s';
 import { Annotations, App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { AlbRoute, BorrowedRoute } from './alb-route';
+import { AlbRoute, AlbVersion, BorrowedRoute } from './alb-route';
 import * as errors from './errors';
 import { bridgeOf } from './kubernetes-manifests';
 import { CanaryAlarmOptions, EksAccess } from './options';
@@ -36,27 +36,6 @@ import { CanaryOptions } from '../rollout/canary';
 import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spec';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Steps } from '../rollout/steps';
-
-/** A version behind the load balancer. */
-export interface AlbVersion {
-  /** Name of the version. */
-  readonly name: string;
-  /**
-   * Port the targets listen on.
-   * @default 8080
-   */
-  readonly port?: number;
-  /**
-   * Health check path.
-   * @default '/health'
-   */
-  readonly healthPath?: string;
-  /**
-   * GPUs per replica (for the plan's GPU-hours).
-   * @default 0
-   */
-  readonly gpusPerReplica?: number;
-}
 
 /** Props of an `AlbCanaryRollout`. */
 export interface AlbCanaryRolloutProps {

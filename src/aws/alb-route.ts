@@ -8,7 +8,6 @@ import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { AlbVersion } from './alb-canary-rollout';
 import * as errors from './errors';
 import { checkRulePriority } from './private/priorities';
 import { TargetGroupBindings } from './private/target-group-bindings';
@@ -16,6 +15,27 @@ import { ruleConditions, versionTargetGroup } from './private/weighted-rule';
 import { pascalCase } from '../core/names';
 import { IEnvironment } from '../k8s/contracts';
 import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
+
+/** A version behind the load balancer. */
+export interface AlbVersion {
+  /** Name of the version. */
+  readonly name: string;
+  /**
+   * Port the targets listen on.
+   * @default 8080
+   */
+  readonly port?: number;
+  /**
+   * Health check path.
+   * @default '/health'
+   */
+  readonly healthPath?: string;
+  /**
+   * GPUs per replica (for the plan's GPU-hours).
+   * @default 0
+   */
+  readonly gpusPerReplica?: number;
+}
 
 /** Props of an `AlbRoute`. */
 export interface AlbRouteProps {

@@ -104,8 +104,8 @@ export interface ControllerState {
   readonly stableShares?: ReadonlyArray<{ readonly at: number; readonly share: number }>;
   /**
    * The rollout is finished and the engine verified, at the tick that decided this state, that nothing is left to
-   * do: no command pending, nothing waiting to be scaled down (but a previous version kept until the spec changes),
-   * the router serving the recorded weights and every observable floor as recorded. A tick that finds it with the
+   * do: no command pending, nothing waiting to be scaled down, the router serving the recorded weights (and a re-apply
+   * of the target's manifests unable to move them) and every observable floor as recorded. A tick that finds it with the
    * same spec and no new command reads nothing else and writes nothing (`needsTick`); any command or spec change
    * decides again in full.
    */

@@ -3,13 +3,14 @@
  * verified it at a tick (no pending command, no pending scale-down, route and floors observed as recorded), and a
  * tick that finds such a state with the same spec and no new command needs no observation and no decision
  * (`needsTick`). Repairs after an abort (a lost scale-down, a route not yet back) keep the rollout unsettled, so
- * they still happen at every tick.
+ * they still happen at every tick; so does a route a re-apply of the manifests may move (`reapplyMayMoveRoute`).
  */
 import { pendingCommands } from './commands';
 import { TickContext } from './context';
 import { specHash } from '../plan/plan';
 import { RolloutSpec } from '../spec';
 import { Command, ControllerState } from '../state';
+import { abortWeights } from '../weights';
 
 const FINISHED = new Set(['aborted', 'completed', 'promoted']);
 
@@ -20,18 +21,23 @@ export function settle(t: TickContext): void {
     && t.actions.length === 0
     && pendingCommands(t).length === 0
     && t.routerServes(s.weights)
-    && Object.keys(s.lowering ?? {}).every((v) => keptUntilSpecChanges(t, v))
+    && !reapplyMayMoveRoute(t)
+    && Object.keys(s.lowering ?? {}).length === 0
     && floorsAsRecorded(t);
   t.s.settled = settled ? true : undefined;
 }
 
 /**
- * A previous version the target keeps until the spec moves on (`mayScaleDown`): only a spec change (which decides in
- * full) can let it go, so waiting for it is not work left.
+ * Whether re-applying the target's manifests may change the route away from what the state records: on
+ * Kubernetes the manifests' route rules are the abort weights until the code moves on (README "Who owns what"), so
+ * after a promotion or a held split a re-apply (kubectl, Argo CD, the bridge) sends traffic back and only a full
+ * tick repairs it. A target whose route a deploy leaves alone (an ALB rule ignores changes to its action:
+ * `keepPreviousUntilSpecChanges: false`) and an aborted rollout (the manifests' weights are its own) may settle.
  */
-function keptUntilSpecChanges(t: TickContext, version: string): boolean {
-  const { s, spec } = t;
-  return s.phase === 'promoted' && version === spec.stable && spec.keepPreviousUntilSpecChanges !== false;
+function reapplyMayMoveRoute(t: TickContext): boolean {
+  if (t.spec.keepPreviousUntilSpecChanges === false) return false;
+  const back = abortWeights(t.spec);
+  return Object.keys({ ...back, ...t.s.weights }).some((v) => (back[v] ?? 0) !== (t.s.weights[v] ?? 0));
 }
 
 /**

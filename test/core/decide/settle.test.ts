@@ -87,10 +87,10 @@ describe('settled', () => {
     expect(needsTick(spec, batch.state, { commands: [{ id: 'c', kind: 'cancel', at: 0, seq: 1 }, { id: 'r', kind: 'retry', at: 0, seq: 2 }] })).toBe(true);
   });
 
-  test('a promoted rollout whose previous version the target keeps until the spec changes settles with it kept', () => {
-    const kept = rolloutSpec({ keepPreviousUntilSpecChanges: true });
+  test('a promoted rollout on a target whose manifests route to the stable version (Kubernetes) never settles: a re-apply moves the route', () => {
+    const kube = rolloutSpec({ keepPreviousUntilSpecChanges: true });
     const promoted = aborted({
-      specHash: specHash(kept),
+      specHash: specHash(kube),
       phase: 'promoted',
       weights: { v1: 0, v2: 100 },
       floors: { v1: 4, v2: 4 },
@@ -100,7 +100,24 @@ describe('settled', () => {
       lowering: { v1: 0 },
       reason: undefined,
     });
-    const d = decide(kept, promoted, obs({ routerWeights: { v1: 0, v2: 100 }, readyReplicas: { v1: 4, v2: 4 }, floors: { v1: 4, v2: 4 } }), 10 * MIN);
+    const d = decide(kube, promoted, obs({ routerWeights: { v1: 0, v2: 100 }, readyReplicas: { v1: 4, v2: 4 }, floors: { v1: 4, v2: 4 } }), 10 * MIN);
+    expect(d.actions).toEqual([]);
+    expect(d.state.settled).toBeUndefined();
+  });
+
+  test('a promoted rollout behind an ALB (a deploy leaves the rule\'s action alone) settles once v1 is down', () => {
+    const alb = rolloutSpec({ keepPreviousUntilSpecChanges: false });
+    const promoted = aborted({
+      specHash: specHash(alb),
+      phase: 'promoted',
+      weights: { v1: 0, v2: 100 },
+      floors: { v1: 0, v2: 4 },
+      servingVersion: 'v2',
+      previousVersion: 'v1',
+      previousScaledDown: true,
+      reason: undefined,
+    });
+    const d = decide(alb, promoted, obs({ routerWeights: { v1: 0, v2: 100 }, readyReplicas: { v1: 0, v2: 4 }, floors: { v1: 0, v2: 4 } }), 10 * MIN);
     expect(d.actions).toEqual([]);
     expect(d.state.settled).toBe(true);
   });
