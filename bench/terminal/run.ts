@@ -204,12 +204,18 @@ async function main() {
     'the real namespace controller (`runNamespace`) against the kube twin, each with a loopback Prometheus counting queries.',
     'The rollout runs to its end (promoted; aborted by a cancel), ticks on until the engine has nothing left to do, then one',
     'tick is measured. Reads and writes are API calls as the services see them (AWS: SSM, DynamoDB, ELBv2, CloudWatch,',
-    'Scheduler; Kubernetes: requests to the API server).',
+    'Scheduler; Kubernetes: requests to the API server). `before` is main before the settled state, `after` this code.',
+    '',
+    'After: a finished rollout the engine verified as settled (core/decide/settle.ts) reads its spec and state only. On AWS',
+    'the schedule is also turned off once it settled, so no tick runs at all until a command (the CLI invokes the function)',
+    'or a deploy; the row is what an invocation costs when one happens (GetSchedule: the handler checks the schedule is off).',
+    'Not settled by design: a promoted or completed rollout on Kubernetes (its manifests route to the stable version until the',
+    'code moves on, so each tick must see and repair a re-apply), and any rollout with a pending scale-down, command or repair.',
     '',
     '| code | target | phase | API reads | API writes | Prometheus queries | calls |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith(`| ${label} |`) && !l.startsWith('| code') ) : [];
+  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith(`| ${label} |`) && !l.startsWith('| code') && !l.startsWith('| ---')) : [];
   fs.writeFileSync(file, `${[...head, ...kept, ...rows].join('\n')}\n`);
 }
 
