@@ -66,6 +66,8 @@ const project = new cdk.JsiiProject({
     // the state store with conditional writes: Lambda runtime provides it, the CLI bundle carries it
     '@aws-sdk/client-dynamodb@^3.900.0',
     '@aws-sdk/client-scheduler@^3.900.0',
+    // the CLI invokes the controller's function after storing a command (its schedule is off once the rollout settled)
+    '@aws-sdk/client-lambda@^3.900.0',
     '@types/aws-lambda@^8.10.0',
     // the reference SigV4 signer the EKS token test compares with
     '@smithy/signature-v4@^5.0.0',

@@ -3,9 +3,9 @@
  *
  * An A10G managed node group (0..4 nodes, Bottlerocket NVIDIA: the device plugin is built in) joins an existing
  * EKS cluster; the model's Kubernetes workloads (v1 stable, v2 canary) go into the same Terraform stack through
- * the bridge; an ALB listener rule splits traffic between the versions' target groups, and the Lambda step
- * controller moves it in 10 equal steps over 20 minutes, rolling back on the canary's alarms (5xx share,
- * connection errors, unhealthy targets, p99). No terraform binary is needed to synthesize: `cdk.tf.json` and the
+ * the bridge; the environment's route (`AlbRoute`: a listener rule and a target group per version it serves) is
+ * borrowed by the rollout, whose Lambda step controller splits traffic between the versions in 10 equal steps over
+ * 20 minutes, rolling back on the canary's alarms (5xx share, connection errors, unhealthy targets, p99). No terraform binary is needed to synthesize: `cdk.tf.json` and the
  * rollout plan land in examples/aws-eks-gpu/dist/stacks/gpu-inference/.
  *
  * Prerequisites this example assumes (replace the references below with yours):
@@ -28,8 +28,14 @@
  *
  * The controller keeps its progress in the DynamoDB table `model-rollout-llama-production` (Terraform output
  * `llama_production_state_table`) and reads the spec from the SSM parameter `/model-rollout/llama-production/spec`;
- * `model-rollout cancel llama-production --aws` stores a command there (conditional write) and the next tick, within
- * a minute, rolls back.
+ * `model-rollout cancel llama-production --aws` stores a command there (conditional write) and invokes the
+ * controller, which rolls back within seconds (its caller needs `lambda:InvokeFunction` on
+ * `llama-production-rollout-controller`).
+ *
+ * After the rollout (promoted: v2 serves everything): set the environment's `version` to 'v2' and remove the
+ * `AlbCanaryRollout`. The route stays: Terraform points its rule at v2's target group, then deletes v1's. The next
+ * release is a new `AlbCanaryRollout` on the same route (stable v2, canary v3). `model-rollout rollback
+ * llama-production --aws` within `keepPreviousWarmFor` of the promotion sends the traffic back to v1.
  *
  * Run: node -r ./test/support/register-ts.js examples/aws-eks-gpu/main.ts
  * (or `cdktf synth` / `cdktf deploy` in this folder)
@@ -41,7 +47,7 @@ import { Chart, Duration, Size, App as K8sApp } from 'cdk8s';
 import { App, Fn, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Gpu, GpuProduct, Steps } from '../../src';
-import { AlbCanaryRollout, GpuNodeGroup, KubernetesManifests } from '../../src/aws';
+import { AlbCanaryRollout, AlbRoute, GpuNodeGroup, KubernetesManifests } from '../../src/aws';
 import { Model } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
@@ -94,12 +100,20 @@ class GpuInference extends TerraformStack {
       autoscaling: { minReplicas: 2, maxReplicas: 4 },
     });
 
-    this.rollout = new AlbCanaryRollout(this, 'Rollout', {
+    // the host's route: kept between releases, borrowed by each rollout
+    const route = new AlbRoute(this, 'Route', {
       name: 'llama',
       listenerArn,
       vpcId,
       priority: 100,
       hostHeaders: ['llama.example.com'],
+      environment: production,
+      loadBalancerSecurityGroupId: albSecurityGroupId,
+    });
+
+    this.rollout = new AlbCanaryRollout(this, 'Rollout', {
+      name: 'llama',
+      route,
       // versions, ports, health paths, GPUs, the stable version and destroy protection come from the environment
       canaries: [{ version: 'v2' }],
       steps: Steps.equal({ count: 10, over: Duration.minutes(20) }),
@@ -112,7 +126,6 @@ class GpuInference extends TerraformStack {
         // the endpoint is private: the controller runs in the VPC, and the cluster security group lets it in
         vpc: { subnetIds, securityGroupIds: [controllerSecurityGroupId], clusterSecurityGroupId },
       },
-      loadBalancerSecurityGroupId: albSecurityGroupId,
       // phase changes to an SNS topic (encrypted with the AWS managed key)
       notificationTopic: true,
     });

@@ -13,7 +13,8 @@ import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Chart, Duration } from 'cdk8s';
 import { Annotations } from 'cdktf';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import { AlbRoute, AlbVersion, BorrowedRoute } from './alb-route';
 import * as errors from './errors';
 import { bridgeOf } from './kubernetes-manifests';
 import { CanaryAlarmOptions, EksAccess } from './options';
@@ -21,10 +22,11 @@ import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
 import { writePlanOnSynth } from './private/plan-files';
+import { checkRulePriority } from './private/priorities';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import type { SpecDocument } from '../controller/aws/adapter';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS, stateTableName } from '../core/constants';
+import { controllerFunctionName, DEFAULT_PROGRESS_DEADLINE_SECONDS, stateTableName } from '../core/constants';
 import { AwsTarget } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
@@ -37,33 +39,26 @@ import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spe
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Steps } from '../rollout/steps';
 
-/** A version behind the load balancer. */
-export interface AlbVersion {
-  /** Name of the version. */
-  readonly name: string;
-  /**
-   * Port the targets listen on.
-   * @default 8080
-   */
-  readonly port?: number;
-  /**
-   * Health check path.
-   * @default '/health'
-   */
-  readonly healthPath?: string;
-  /**
-   * GPUs per replica (for the plan's GPU-hours).
-   * @default 0
-   */
-  readonly gpusPerReplica?: number;
-}
-
 /** Props of an `AlbCanaryRollout`. */
 export interface AlbCanaryRolloutProps {
-  /** ARN of the existing ALB listener. */
-  readonly listenerArn: string;
-  /** VPC of the target groups. */
-  readonly vpcId: string;
+  /**
+   * The environment's steady route to borrow: its listener rule and target groups outlive the rollout, so removing
+   * a finished rollout keeps the host routed and the next rollout starts from it. The listener, VPC, priority,
+   * matching, stickiness, deregistration delay and security group then come from the route.
+   * @default - the rollout creates its own rule and target groups (`listenerArn`, `vpcId`, `priority`): removing
+   *   the rollout removes them, and the host falls through to the listener's default action
+   */
+  readonly route?: AlbRoute;
+  /**
+   * ARN of the existing ALB listener (without `route`).
+   * @default - the route's
+   */
+  readonly listenerArn?: string;
+  /**
+   * VPC of the target groups (without `route`).
+   * @default - the route's
+   */
+  readonly vpcId?: string;
   /**
    * The Kubernetes environment serving the versions (through the Terraform bridge). Versions, ports, health
    * paths, GPUs, the stable version, stable replicas and destroy protection come from it, and the controller
@@ -88,8 +83,11 @@ export interface AlbCanaryRolloutProps {
    * @default Steps.equal()
    */
   readonly steps?: Steps;
-  /** Priority of the listener rule. */
-  readonly priority: number;
+  /**
+   * Priority of the listener rule (without `route`).
+   * @default - the route's
+   */
+  readonly priority?: number;
   /**
    * Host headers the rule matches.
    * @default - none (then `pathPatterns` must match)
@@ -258,7 +256,9 @@ export class AlbCanaryRollout extends Construct {
     const protect = props.destroyProtection ?? env?.destroyProtection ?? false;
     const lifecycle = protect ? { preventDestroy: true } : undefined;
 
-    const weighted = this.createRule(props, resolved, spec, lifecycle);
+    const weighted = props.route
+      ? props.route._borrow(p, spec.stable, involved, env)
+      : this.createRule(props, resolved, spec, lifecycle);
     this.targetGroups = weighted.targetGroups;
     this.listenerRule = weighted.rule;
 
@@ -268,14 +268,18 @@ export class AlbCanaryRollout extends Construct {
         ...props.alarms,
         namePrefix: name,
         rolloutName: name,
-        listenerArn: props.listenerArn,
+        listenerArn: weighted.rule.listenerArn,
         targetGroups: canaryGroups,
         stableTargetGroup: weighted.targetGroups[spec.stable],
       }).alarms);
     }
-    const workloads = host ? this.bindWorkloads(host, involved, weighted, props.loadBalancerSecurityGroupId, lifecycle) : undefined;
+    // a route binds its versions' Services itself (its bindings outlive the rollout)
+    const ownBindings = props.route ? undefined : weighted.targetGroupArns;
+    const workloads = host ? this.bindWorkloads(host, involved, ownBindings, props.loadBalancerSecurityGroupId, lifecycle) : undefined;
 
-    const target: TargetWithoutAlarms = { kind: 'aws', listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: stickiness };
+    const target: TargetWithoutAlarms = {
+      kind: 'aws', listenerRuleArn: weighted.ruleArn, targetGroups: weighted.targetGroupArns, stickinessSeconds: props.route ? (weighted as BorrowedRoute).stickinessSeconds : stickiness,
+    };
     const controller = new LambdaStepController(this, 'Controller', {
       name,
       ruleArn: weighted.ruleArn,
@@ -295,7 +299,7 @@ export class AlbCanaryRollout extends Construct {
     if (props.notificationTopic || props.dashboard) {
       const n = new RolloutNotifications(this, 'Notifications', {
         name,
-        listenerArn: props.listenerArn,
+        listenerArn: weighted.rule.listenerArn,
         targetGroups: weighted.targetGroups,
         alarmArns: () => this.alarmArns(),
         controller,
@@ -351,6 +355,7 @@ export class AlbCanaryRollout extends Construct {
 
   /** The weighted listener rule and a target group per version the spec involves. */
   private createRule(props: AlbCanaryRolloutProps, resolved: ResolvedProps, spec: RolloutSpec, lifecycle: Lifecycle): WeightedRule {
+    if (!props.listenerArn || !props.vpcId || props.priority === undefined) throw errors.listenerOrRouteMissing(this.node.path, 'route');
     return new WeightedRule(this, 'Rule', {
       namePrefix: resolved.name,
       listenerArn: props.listenerArn,
@@ -372,14 +377,16 @@ export class AlbCanaryRollout extends Construct {
    * TargetGroupBindings that register their pods in the target groups.
    */
   private bindWorkloads(
-    host: EnvironmentHost, involved: string[], weighted: WeightedRule, loadBalancerSecurityGroupId: string | undefined, lifecycle: Lifecycle,
+    host: EnvironmentHost, involved: string[], targetGroupArns: { [version: string]: string } | undefined,
+    loadBalancerSecurityGroupId: string | undefined, lifecycle: Lifecycle,
   ): AwsWorkloads {
     const backends = Object.fromEntries(involved.map((v) => [v, host.backendOf(v)]));
     for (const v of involved) host.claimFloor(v);
+    if (!targetGroupArns) return { namespace: host.namespace, backends };
     new TargetGroupBindings(this, 'Bindings', {
       namespace: host.namespace,
       backends,
-      targetGroupArns: weighted.targetGroupArns,
+      targetGroupArns,
       lifecycle,
       loadBalancerSecurityGroupId,
     });
@@ -404,6 +411,8 @@ export class AlbCanaryRollout extends Construct {
       spec: { ...base, checks: [...base.checks, ...alarmChecks] },
       target: { ...target, alarmNames: names, workloads } satisfies AwsTarget,
       stateTable: stateTableName(name),
+      // the CLI invokes it after storing a command: the schedule is off once the rollout settled
+      controllerFunction: controllerFunctionName(name),
     };
     return this.specDocumentCache;
   }
@@ -456,7 +465,7 @@ function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedP
   if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
   if (host && !host.active) throw errors.rolloutOnInactiveEnvironment(p, 'environment', host.env.name);
   if (env) checkBridgeOrder(p, env);
-  checkRulePriority(scope, props.listenerArn, props.priority);
+  if (!props.route && props.listenerArn && props.priority !== undefined) checkRulePriority(scope, props.listenerArn, props.priority);
   const stickiness = props.stickiness?.toSeconds();
   if (stickiness !== undefined && (stickiness < 1 || stickiness > 604800)) throw errors.stickinessOutOfRange(p, 'stickiness', stickiness);
   const stable = props.stableVersion ?? env?.currentVersion;
@@ -532,17 +541,3 @@ function checkBridgeOrder(scopePath: string, env: IEnvironment): void {
   if (bridge) throw errors.bridgeBeforeRollout(scopePath, 'environment', bridge);
 }
 
-const PRIORITIES = new WeakMap<IConstruct, Map<string, string>>();
-
-/** Listener rule priorities are 1..50000 and unique per listener (checked within one app). */
-function checkRulePriority(scope: Construct, listenerArn: string, priority: number): void {
-  const p = scope.node.path;
-  if (!Number.isInteger(priority) || priority < 1 || priority > 50000) throw errors.priorityOutOfRange(p, 'priority', priority);
-  const root = scope.node.root;
-  const used = PRIORITIES.get(root) ?? new Map<string, string>();
-  PRIORITIES.set(root, used);
-  const key = `${listenerArn}#${priority}`;
-  const other = used.get(key);
-  if (other) throw errors.priorityTaken(p, 'priority', priority, other);
-  used.set(key, p);
-}

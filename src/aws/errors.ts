@@ -95,3 +95,23 @@ export function prometheusCheckOnAlb(path: string, property: string, metric: str
   return configError(path, property, metric, 'the AWS controller (a Lambda) judges CloudWatch alarms only: it has no address, credentials or network path to Prometheus, so this check would never be measured',
     'alarm on the metric in CloudWatch and check it with `Metric.cloudWatchAlarm(\'<alarm name>\')` (or `rollout.addAlarm(alarm)`), or run the rollout on Kubernetes with `CanaryRollout`');
 }
+
+export function routeBorrowedTwice(path: string, property: string, route: string, other: string) {
+  return configError(path, property, route, `the route is already borrowed by the rollout at ${other}; one rollout at a time moves its weights`,
+    'finish or remove the other rollout first, or give this one its own route');
+}
+
+export function routeServesAnotherVersion(path: string, property: string, serving: string, stable: string) {
+  return configError(path, property, stable, `the route serves ${serving}, and a rollout starts from the version the route serves`,
+    `set the rollout's stable version (or the environment's version) to ${serving}, or the route's \`servingVersion\` to ${stable}`);
+}
+
+export function routeOfAnotherEnvironment(path: string, property: string, routeEnv: string, env: string) {
+  return configError(path, property, env, `the route belongs to environment "${routeEnv}"`,
+    'give the rollout the route of its own environment (or the same `environment` as the route)');
+}
+
+export function listenerOrRouteMissing(path: string, property: string) {
+  return configError(path, property, undefined, 'a rollout needs a listener rule: either a `route` (an `AlbRoute`, which keeps the host routed between releases) or `listenerArn`, `vpcId` and `priority`',
+    'pass `route: new AlbRoute(...)` (recommended), or the three listener props');
+}

@@ -5,6 +5,7 @@
  * constructs a rollout is composed of live in private/, which no index re-exports.
  */
 export * from './alb-canary-rollout';
+export * from './alb-route';
 export * from './gpu-node-group';
 export * from './kubernetes-manifests';
 export * from './options';

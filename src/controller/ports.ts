@@ -63,6 +63,11 @@ export interface Capacity {
   /** Floors in place now, when the adapter can read them. */
   floors?(versions: readonly string[]): Promise<Record<string, number>>;
   /**
+   * The lowest floor each version's workload can hold (`Observations.lowestFloors`), from what the target names:
+   * no read. Absent: 1 for every version.
+   */
+  lowestFloors?(versions: readonly string[]): Record<string, number>;
+  /**
    * Replicas each version's autoscaler wants now (the live load floors are sized from), when the adapter can
    * read them: on Kubernetes the HPA's `status.desiredReplicas` (KEDA's own HPA for a ScaledObject), else the
    * Deployment's `spec.replicas`.

@@ -12,7 +12,8 @@
  */
 import { sinkTimedOut } from './errors';
 import { Ports, StoredRollout } from './ports';
-import { decide } from '../core/decide';
+import { TICK_SECONDS } from '../core/constants';
+import { decide, needsTick } from '../core/decide';
 import { Transition, transitions, withHistory } from '../core/history';
 import { isRuntimeError } from '../core/runtime-errors';
 import { RolloutSpec } from '../core/spec';
@@ -30,6 +31,13 @@ export interface TickResult {
   readonly fenced?: string;
   /** The action that failed, with its error: the next tick repairs. */
   readonly failed?: { readonly action: Action; readonly error: string };
+  /**
+   * The rollout is finished and settled, with no new command and the same spec: nothing was observed, decided or
+   * written (`decision` is the stored state, unchanged).
+   */
+  readonly idle?: boolean;
+  /** The state stored before this tick (its first pass read it). */
+  readonly previous?: ControllerState;
   readonly millis: number;
 }
 
@@ -68,7 +76,7 @@ export async function tick(ports: TickPorts, now: number): Promise<TickResult> {
     applied = [...applied, ...r.applied];
     first = first ?? r;
     if (!(r.conflict || r.fenced) || pass >= PASSES) {
-      return { ...r, applied, conflict: first.conflict ?? r.conflict, fenced: first.fenced ?? r.fenced };
+      return { ...r, applied, conflict: first.conflict ?? r.conflict, fenced: first.fenced ?? r.fenced, previous: first.previous };
     }
   }
 }
@@ -116,6 +124,13 @@ async function tickPass(ports: TickPorts, now: number): Promise<{ result: TickRe
   const stored = await ports.store.read();
   const { spec } = stored;
   const prior = stored.state;
+  if (prior && !needsTick(spec, prior, stored)) {
+    // a finished rollout with nothing left to do: no route, capacity or metric reads, no write (core/decide/settle.ts)
+    const idle: Decision = { state: prior, actions: [], wakeAt: now + (spec.tickSeconds ?? TICK_SECONDS) * 1000, reason: `${prior.phase}: settled, nothing left to do`, verdicts: {} };
+    const result: TickResult = { decision: idle, applied: [], idle: true, previous: prior, millis: Date.now() - started };
+    ports.log(logLine(spec, result, []));
+    return { result };
+  }
   const observed = await observe(ports, stored);
   const decided = decide(spec, prior, observed, now);
   // the trail: phase changes (Events, notifications) and one history entry per change a person cares about
@@ -123,7 +138,7 @@ async function tickPass(ports: TickPorts, now: number): Promise<{ result: TickRe
   const decision: Decision = { ...decided, state: withHistory(prior, decided.state, decided.reason, events) };
   const changed = lastEntry(decision.state) !== lastEntry(prior);
   const { published, ...end } = await writeThenAct(ports, stored, decision, { spec, state: decision.state, events, changed }, observed.routerWeights);
-  const result: TickResult = { decision, ...end, millis: Date.now() - started };
+  const result: TickResult = { decision, ...end, previous: prior, millis: Date.now() - started };
   ports.log(logLine(spec, result, events));
   return { result, published };
 }
@@ -179,11 +194,13 @@ async function observe(ports: TickPorts, stored: StoredRollout): Promise<Observa
     ports.metrics.measure(spec, canaries),
     bestEffort(ports.capacity.desiredReplicas?.bind(ports.capacity), 'live replicas'),
   ]);
+  const lowestFloors = ports.capacity.lowestFloors?.(versions);
   return {
     routerWeights,
     ...(routerMirrors ? { routerMirrors } : {}),
     readyReplicas,
     floors,
+    ...(lowestFloors ? { lowestFloors } : {}),
     metrics,
     command: stored.command,
     commands: stored.commands,

@@ -107,6 +107,11 @@ export function stateTableName(rollout: string): string {
   return `model-rollout-${rollout}`;
 }
 
+/** The controller's Lambda function of a rollout (AWS target); the spec document names it too. */
+export function controllerFunctionName(rollout: string): string {
+  return `${rollout}-rollout-controller`;
+}
+
 /** EventBridge schedule that ticks the Lambda (AWS target): disabled by the controller once the rollout is over. */
 export const ENV_CONTROLLER_SCHEDULE_NAME = 'ROLLOUT_SCHEDULE_NAME';
 

@@ -102,6 +102,14 @@ export interface ControllerState {
    * replicas are the highest recommendation of that window, made at the highest of these shares (live sizing).
    */
   readonly stableShares?: ReadonlyArray<{ readonly at: number; readonly share: number }>;
+  /**
+   * The rollout is finished and the engine verified, at the tick that decided this state, that nothing is left to
+   * do: no command pending, nothing waiting to be scaled down, the router serving the recorded weights (and a re-apply
+   * of the target's manifests unable to move them) and every observable floor as recorded. A tick that finds it with the
+   * same spec and no new command reads nothing else and writes nothing (`needsTick`); any command or spec change
+   * decides again in full.
+   */
+  readonly settled?: boolean;
   /** When this state was decided (ms). */
   readonly updatedAt: number;
   /**
@@ -216,6 +224,13 @@ export interface Observations {
   readonly desiredReplicas?: Record<string, number>;
   /** Replica floors in place now, by version, when the adapter can read them. */
   readonly floors?: Record<string, number>;
+  /**
+   * The lowest floor each version's workload can hold, when the adapter knows it: 0 for a KEDA ScaledObject's
+   * `minReplicaCount` or a Deployment's `replicas`, 1 for an HPA's `minReplicas` (which must be at least 1 unless the
+   * HPAScaleToZero feature gate is on). A version recorded as scaled down and seen above it is scaled down again.
+   * Absent: 1 (the HPA's bound, the conservative one).
+   */
+  readonly lowestFloors?: Record<string, number>;
   /** Measurements by canary version, then by metric name. */
   readonly metrics: Record<string, Record<string, MetricObservation>>;
   /** The pending command (legacy single slot), if any. */

@@ -47,8 +47,8 @@ describe('AlbCanaryRollout', () => {
     expect(rule.priority).toBe(100);
     expect(rule.condition).toEqual([{ host_header: { values: ['llama.example.com'] } }]);
     expect(rule.action[0].forward.target_group.map((t: any) => [t.arn.replace(/_[0-9A-F]{8}\.arn/, '.arn'), t.weight])).toEqual([
+      // the canary's group joins the action when the controller gives it weight
       ['${aws_lb_target_group.Rollout_Rule_TargetGroups_V1.arn}', 100],
-      ['${aws_lb_target_group.Rollout_Rule_TargetGroups_V2.arn}', 0],
     ]);
     expect(rule.action[0].forward.stickiness).toEqual({ enabled: true, duration: 600 });
     // cdktf deploy mid-rollout must not reset the controller's weights

@@ -2,8 +2,9 @@
  * The step controller on AWS: a Lambda (the bundled handler) invoked every minute by EventBridge Scheduler, the
  * rollout's spec in an SSM parameter (Terraform writes it), its state and commands in a DynamoDB table (conditional
  * writes; Terraform creates the table and never writes an item), a log group, and least-privilege IAM for exactly
- * the calls the handler makes. The handler disables its schedule once the rollout is over; every deploy enables it
- * again.
+ * the calls the handler makes. The handler disables its schedule once the rollout is settled (nothing left to do)
+ * and enables it again when a tick finds work (the CLI invokes the function after storing a command); every deploy
+ * enables it too.
  *
  * One table per rollout rather than one shared table keyed by rollout: the Lambda's policy names one table ARN
  * (no `dynamodb:LeadingKeys` condition to get right), the table's deletion protection and point-in-time recovery
@@ -29,9 +30,8 @@ import { AssetType, Lazy, TerraformAsset, TerraformOutput, TerraformStack } from
 import { Construct } from 'constructs';
 import {
   ENV_CONTROLLER_AWS_DNS_SUFFIX, ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT,
-  ENV_CONTROLLER_SCHEDULE_NAME,
-  ENV_CONTROLLER_SSM_SPEC_PARAMETER, LABEL_MANAGED_BY, MANAGED_BY, specParameterName, STATE_TABLE_COMMAND_PARTITION, STATE_TABLE_STATE_PARTITION,
-  stateTableName,
+  ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER, LABEL_MANAGED_BY, MANAGED_BY, controllerFunctionName, specParameterName,
+  STATE_TABLE_COMMAND_PARTITION, STATE_TABLE_STATE_PARTITION, stateTableName,
 } from '../../core/constants';
 import { KubernetesBackend } from '../../core/contract/target';
 import { workloadPolicyRules } from '../../k8s/private/rbac';
@@ -107,7 +107,7 @@ export class LambdaStepController extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaStepControllerProps) {
     super(scope, id);
-    this.functionName = `${props.name}-rollout-controller`;
+    this.functionName = controllerFunctionName(props.name);
     this.scheduleName = `${props.name}-rollout-tick`;
     const specParameter = new SsmParameter(this, 'Spec', {
       name: specParameterName(props.name),

@@ -49,28 +49,13 @@ export class WeightedRule extends Construct {
     super(scope, id);
     const groups = new Construct(this, 'TargetGroups');
     for (const v of props.versions) {
-      const tgName = `${props.namePrefix}-${v.name}`;
-      if (tgName.length > 32) throw errors.targetGroupNameTooLong(this.node.path, 'name', tgName);
-      const tg = new LbTargetGroup(groups, pascalCase(v.name), {
-        name: tgName,
-        port: v.port,
-        protocol: 'HTTP',
-        targetType: 'ip',
-        vpcId: props.vpcId,
-        // in-flight generations finish before a deregistered pod is dropped
-        deregistrationDelay: String(props.deregistrationDelaySeconds),
-        // a long generation keeps a replica busy: send new requests where fewest are outstanding, not round robin
-        // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#modify-routing-algorithm
-        loadBalancingAlgorithmType: 'least_outstanding_requests',
-        healthCheck: { path: v.healthPath, matcher: '200', interval: 15, healthyThreshold: 2, unhealthyThreshold: 3, timeout: 5 },
-        lifecycle: props.lifecycle,
+      const tg = versionTargetGroup(groups, v, {
+        namePrefix: props.namePrefix, vpcId: props.vpcId, deregistrationDelaySeconds: props.deregistrationDelaySeconds, lifecycle: props.lifecycle,
       });
       this.targetGroups[v.name] = tg;
       this.targetGroupArns[v.name] = tg.arn;
     }
-    const conditions: LbListenerRuleCondition[] = [];
-    if (props.hostHeaders?.length) conditions.push({ hostHeader: { values: props.hostHeaders } });
-    if (props.pathPatterns?.length || !props.hostHeaders?.length) conditions.push({ pathPattern: { values: props.pathPatterns ?? ['/*'] } });
+    const conditions = ruleConditions(props.hostHeaders, props.pathPatterns);
     const initial = renderAlbForward(props.spec, {
       kind: 'aws', listenerRuleArn: '', alarmNames: [], stickinessSeconds: props.stickinessSeconds, targetGroups: this.targetGroupArns,
     }, abortWeights(props.spec));
@@ -90,4 +75,41 @@ export class WeightedRule extends Construct {
     });
     this.ruleArn = this.rule.arn;
   }
+}
+
+/** What every version's target group shares. */
+export interface TargetGroupOptions {
+  /** Prefix of the names (`<prefix>-<version>`, 32 characters at most). */
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  readonly deregistrationDelaySeconds: number;
+  readonly lifecycle?: { preventDestroy?: boolean; createBeforeDestroy?: boolean };
+}
+
+/** The target group of one version (`<prefix>-<version>`), as construct `pascalCase(version)` of `scope`. */
+export function versionTargetGroup(scope: Construct, v: WeightedVersion, options: TargetGroupOptions): LbTargetGroup {
+  const tgName = `${options.namePrefix}-${v.name}`;
+  if (tgName.length > 32) throw errors.targetGroupNameTooLong(scope.node.path, 'name', tgName);
+  return new LbTargetGroup(scope, pascalCase(v.name), {
+    name: tgName,
+    port: v.port,
+    protocol: 'HTTP',
+    targetType: 'ip',
+    vpcId: options.vpcId,
+    // in-flight generations finish before a deregistered pod is dropped
+    deregistrationDelay: String(options.deregistrationDelaySeconds),
+    // a long generation keeps a replica busy: send new requests where fewest are outstanding, not round robin
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#modify-routing-algorithm
+    loadBalancingAlgorithmType: 'least_outstanding_requests',
+    healthCheck: { path: v.healthPath, matcher: '200', interval: 15, healthyThreshold: 2, unhealthyThreshold: 3, timeout: 5 },
+    lifecycle: options.lifecycle,
+  });
+}
+
+/** The rule's conditions: the host headers, and the path patterns (`/*` when no host header is given). */
+export function ruleConditions(hostHeaders?: string[], pathPatterns?: string[]): LbListenerRuleCondition[] {
+  const conditions: LbListenerRuleCondition[] = [];
+  if (hostHeaders?.length) conditions.push({ hostHeader: { values: hostHeaders } });
+  if (pathPatterns?.length || !hostHeaders?.length) conditions.push({ pathPattern: { values: pathPatterns ?? ['/*'] } });
+  return conditions;
 }

@@ -24,6 +24,8 @@ export interface SpecDocument {
   readonly target?: AwsTarget;
   /** The DynamoDB table of state and commands (the CLI finds it here). */
   readonly stateTable?: string;
+  /** The controller's Lambda function: the CLI invokes it after storing a command (the schedule may be off). */
+  readonly controllerFunction?: string;
 }
 
 /**
@@ -57,6 +59,8 @@ function versionOf(stateVersion: number, commandSeq: number): string {
 export class DynamoStore implements StateStore {
   public spec?: RolloutSpec;
   public target?: AwsTarget;
+  /** The spec document of the last `readSpec`, used once by the next `read`. */
+  private primed?: Awaited<ReturnType<DynamoStore['readSpec']>>;
 
   constructor(
     private readonly ddb: DynamoDBClient,
@@ -67,7 +71,11 @@ export class DynamoStore implements StateStore {
   ) {}
 
   public async read(): Promise<StoredRollout> {
-    const [spec, stored] = await Promise.all([this.readSpec(), this.readState()]);
+    // the spec document `readSpec` just read (the handler builds the router from it) serves the first read
+    const primed = this.primed;
+    this.primed = undefined;
+    const [spec, stored] = await Promise.all([primed ?? this.readSpec(), this.readState()]);
+    this.primed = undefined;
     this.spec = spec.spec;
     this.target = spec.target;
     const handled = stored.state?.commandSeq ?? 0;
@@ -77,11 +85,13 @@ export class DynamoStore implements StateStore {
   }
 
   /** The spec document (spec, target, table). */
-  public async readSpec(): Promise<{ spec: RolloutSpec; target: AwsTarget; stateTable?: string }> {
+  public async readSpec(): Promise<{ spec: RolloutSpec; target: AwsTarget; stateTable?: string; controllerFunction?: string }> {
     const out = await this.ssm.send(new GetParameterCommand({ Name: this.specParameter }));
     const doc = parseDocument<SpecDocument>(out.Parameter?.Value ?? '{}');
     if (!doc.spec || !doc.target) throw specParameterIncomplete(this.specParameter);
-    return { spec: doc.spec, target: doc.target, stateTable: doc.stateTable };
+    const read = { spec: doc.spec, target: doc.target, stateTable: doc.stateTable, controllerFunction: doc.controllerFunction };
+    this.primed = read;
+    return read;
   }
 
   /**
@@ -164,7 +174,8 @@ export class DynamoStore implements StateStore {
     return out.Item ? commandOf(out.Item) : undefined;
   }
 
-  private async latestCommandSeq(): Promise<number> {
+  /** The highest command seq stored (0: none). */
+  public async latestCommandSeq(): Promise<number> {
     const out = await this.ddb.send(new QueryCommand({
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk',
@@ -230,7 +241,7 @@ export class TargetGroupCapacity implements Capacity {
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
     private readonly target: AwsTarget,
-    private readonly floorsDelegate?: Pick<Capacity, 'setFloor' | 'scaleDown' | 'floors'>,
+    private readonly floorsDelegate?: Pick<Capacity, 'setFloor' | 'scaleDown' | 'floors' | 'lowestFloors'>,
   ) {}
 
   public async readyReplicas(versions: readonly string[]): Promise<Record<string, number>> {
@@ -246,6 +257,10 @@ export class TargetGroupCapacity implements Capacity {
 
   public async floors(versions: readonly string[]): Promise<Record<string, number>> {
     return this.floorsDelegate?.floors ? this.floorsDelegate.floors(versions) : {};
+  }
+
+  public lowestFloors(versions: readonly string[]): Record<string, number> {
+    return this.floorsDelegate?.lowestFloors?.(versions) ?? {};
   }
 
   public async setFloor(version: string, replicas: number): Promise<void> {

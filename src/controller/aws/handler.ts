@@ -5,14 +5,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand, GetScheduleCommandOutput, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   ENV_CONTROLLER_DYNAMODB_TABLE, ENV_CONTROLLER_EKS_CA, ENV_CONTROLLER_EKS_CLUSTER, ENV_CONTROLLER_EKS_ENDPOINT, ENV_CONTROLLER_PROMETHEUS_URL,
   ENV_CONTROLLER_SCHEDULE_NAME, ENV_CONTROLLER_SSM_SPEC_PARAMETER, TICK_SECONDS,
 } from '../../core/constants';
 import { ENV_CONTROLLER_SNS_TOPIC_ARN } from '../../core/notifications';
-import { ControllerState, MetricObservation } from '../../core/state';
+import { MetricObservation } from '../../core/state';
 import { WorkloadCapacity } from '../k8s/adapter';
 import { KubeClient } from '../k8s/kube-client';
 import { SnsSink } from '../notify-sns';
@@ -32,18 +32,16 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly elb: ElasticLoadBalancingV2Client;
   readonly cloudwatch: CloudWatchClient;
-  /** EventBridge Scheduler: the controller disables its own schedule once the rollout is over. */
+  /** EventBridge Scheduler: the controller disables its own schedule once the rollout is settled, enables it on work. */
   readonly scheduler?: SchedulerClient;
 }
 
-/** Nothing left to do: rolled back, holding its final split, or promoted with the previous version scaled down. */
-function rolloutOver(state: ControllerState): boolean {
-  return state.phase === 'aborted' || state.phase === 'completed' || (state.phase === 'promoted' && state.previousScaledDown === true);
-}
-
 /**
- * Disable the schedule that ticks this Lambda: it runs only while a rollout is active. The next `cdktf deploy`
- * enables it again (its state is ENABLED in Terraform), and a new spec starts a new rollout.
+ * The schedule ticks this Lambda only while there is work: it is disabled once the rollout is settled (finished,
+ * verified with nothing left to do, `ControllerState.settled`) and no command is waiting, and enabled again by any
+ * tick that finds work (a command the CLI stored, which also invokes the function at once; a spec change: the next
+ * `cdktf deploy` enables the schedule too, its state is ENABLED in Terraform). A command stored after this tick read
+ * the queue keeps it enabled: nothing stored is left unhandled.
  *
  * UpdateSchedule replaces the whole schedule: "if you do not set an optional field in your request, that field will
  * be set to its system-default value after the update", so every field GetSchedule returns is sent back (time zone,
@@ -52,20 +50,40 @@ function rolloutOver(state: ControllerState): boolean {
  * schedule that has started is the same without it.
  * @see https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html
  */
-export async function disableSchedule(scheduler: SchedulerClient, name: string, now = Date.now()): Promise<boolean> {
-  const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
-  if (current.State === 'DISABLED') return false;
+export async function updateSchedule(scheduler: SchedulerClient, current: GetScheduleCommandOutput, state: 'ENABLED' | 'DISABLED', now = Date.now()): Promise<void> {
   const { Arn: _arn, CreationDate: _created, LastModificationDate: _modified, $metadata: _meta, StartDate: start, ...fields } = current;
   await scheduler.send(new UpdateScheduleCommand({
     ...fields,
-    Name: name,
+    Name: current.Name!,
     ScheduleExpression: current.ScheduleExpression!,
     FlexibleTimeWindow: current.FlexibleTimeWindow!,
     Target: current.Target!,
     ...(start && start.getTime() > now ? { StartDate: start } : {}),
-    State: 'DISABLED',
+    State: state,
   }));
-  return true;
+}
+
+/**
+ * Keep the schedule enabled while the rollout has work, disable it once it has none: settled, and no command stored
+ * after the last one the state handled (one stored after this tick read the queue). A settled rollout whose
+ * schedule is already disabled reads nothing more.
+ */
+async function followWork(scheduler: SchedulerClient, name: string, store: DynamoStore, result: TickResult, now: number): Promise<'ENABLED' | 'DISABLED' | undefined> {
+  const state = result.decision!.state;
+  if (state.settled && !result.conflict && !result.failed) {
+    const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
+    if (current.State === 'DISABLED' || (await store.latestCommandSeq()) > (state.commandSeq ?? 0)) return undefined;
+    await updateSchedule(scheduler, current, 'DISABLED', now);
+    return 'DISABLED';
+  }
+  // disabled only ever once settled (or, before `settled` was recorded, once over: a command wakes those), and every
+  // deploy enables it: a tick with work looks only when the rollout was settled or a command came in
+  const previous = result.previous;
+  if (previous && !previous.settled && (state.commandSeq ?? 0) === (previous.commandSeq ?? 0)) return undefined;
+  const current = await scheduler.send(new GetScheduleCommand({ Name: name }));
+  if (current.State === 'ENABLED') return undefined;
+  await updateSchedule(scheduler, current, 'ENABLED', now);
+  return 'ENABLED';
 }
 
 /** One tick with the given clients and environment. */
@@ -112,10 +130,10 @@ export async function runTick(
       ? [snsSink(env[ENV_CONTROLLER_SNS_TOPIC_ARN]!, env)] : [],
   }, now);
   const schedule = env[ENV_CONTROLLER_SCHEDULE_NAME];
-  if (schedule && clients.scheduler && result.decision && !result.conflict && !result.failed && rolloutOver(result.decision.state)) {
-    if (await disableSchedule(clients.scheduler, schedule, now)) {
-      log({ rollout: spec.name, level: 'info', reason: `rollout over (${result.decision.state.phase}): schedule ${schedule} disabled` });
-    }
+  if (schedule && clients.scheduler && result.decision) {
+    const set = await followWork(clients.scheduler, schedule, store, result, now);
+    const phase = result.decision.state.phase;
+    if (set) log({ rollout: spec.name, level: 'info', reason: set === 'ENABLED' ? `work to do (${phase}): schedule ${schedule} enabled` : `rollout settled (${phase}): schedule ${schedule} disabled` });
   }
   return { ...result, tickSeconds: spec.tickSeconds ?? TICK_SECONDS };
 }

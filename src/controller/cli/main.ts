@@ -2,8 +2,8 @@
  * `model-rollout`: plan, status and commands for rollouts on Kubernetes (kubeconfig) and AWS (SSM).
  *
  *   model-rollout plan <name>.rollout.json
- *   model-rollout status|history|pause|resume|promote|cancel|abort|retry <rollout> --kube [--context C] [-n N]
- *   model-rollout status|history|pause|resume|promote|cancel|abort|retry <rollout> --aws [--region R]
+ *   model-rollout status|history|pause|resume|promote|cancel|abort|rollback|retry <rollout> --kube [--context C] [-n N]
+ *   model-rollout status|history|pause|resume|promote|cancel|abort|rollback|retry <rollout> --aws [--region R]
  *
  * Commands are appended to the rollout's command queue under optimistic concurrency (retried on a conflict) and
  * reported done only once stored; the controller handles every stored command, in order, at its next tick (within
@@ -77,8 +77,13 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string; 
     does: 'Without --full: release the current pause step and go on with the schedule (as `kubectl argo rollouts promote`).\n'
       + 'With --full: skip every remaining step and gate and move all traffic to the canary once its replicas are ready.',
   },
-  cancel: { usage: 'cancel <rollout> (--kube|--aws)', does: 'Roll back: every canary to 0 % at the next tick (the stable floor first). Wins over any other command.' },
+  cancel: {
+    usage: 'cancel <rollout> (--kube|--aws)',
+    does: 'Roll back: every canary to 0 % at the next tick (the stable floor first). Wins over any other command. After\n'
+      + 'promotion, while the previous version is still warm, it takes the traffic back; after that the cancel is refused.',
+  },
   abort: { usage: 'abort <rollout> (--kube|--aws)', does: 'The same as `cancel`.' },
+  rollback: { usage: 'rollback <rollout> (--kube|--aws)', does: 'The same as `cancel`.' },
   retry: {
     usage: 'retry <rollout> (--kube|--aws)',
     summary: 'Restart an aborted rollout from its first step (as `kubectl argo rollouts retry`).',
@@ -407,17 +412,43 @@ export async function main(
     out(renderHistory(stored.spec, stored.state, args.flags.output === 'json'));
     return EXIT.ok;
   }
-  const kind: Command['kind'] = args.verb === 'abort' ? 'cancel' : args.verb === 'promote' && !args.flags.full ? 'resume' : args.verb as Command['kind'];
+  const kind: Command['kind'] = args.verb === 'abort' || args.verb === 'rollback' ? 'cancel' : args.verb === 'promote' && !args.flags.full ? 'resume' : args.verb as Command['kind'];
   const stored = await read();
-  if (kind === 'cancel' && stored.state?.phase === 'promoted') {
-    out(`note: ${stored.spec.name} is promoted: the controller ignores cancel now (traffic stays where it is); deploy the previous version as stable to go back\n`);
-  }
-  if (kind === 'retry' && stored.state?.phase !== 'aborted') {
-    out(`note: ${stored.spec.name} is ${stored.state?.phase ?? 'not started'}, not aborted: the controller will ignore this retry\n`);
-  }
+  const note = commandNote(kind, stored.spec, stored.state);
+  if (note) out(`note: ${note}\n`);
   const stored2 = await backend.appendCommand(kind, randomUUID(), now());
-  out(`${args.verb}${kind !== args.verb ? ` (${kind})` : ''}: stored as #${stored2.seq} (${stored2.id}); the controller handles it at its next tick (within a minute)\n`);
-  return EXIT.ok;
+  const what = `${args.verb}${kind !== args.verb ? ` (${kind})` : ''}: stored as #${stored2.seq} (${stored2.id})`;
+  if (!backend.wake) {
+    out(`${what}; the controller handles it at its next tick (within a minute)\n`);
+    return EXIT.ok;
+  }
+  // AWS: the schedule is off once the rollout settled; the function is invoked so the command is handled now
+  const woke = await backend.wake();
+  if (woke.ok) {
+    out(`${what}; the controller (${woke.target}) was invoked and handles it within seconds\n`);
+    return EXIT.ok;
+  }
+  out(`${what}, but the controller (${woke.target}) could not be invoked: ${woke.error}\n`
+    + 'The command waits for the controller\'s next scheduled tick, and the schedule is off once a rollout is finished. Allow the\n'
+    + `caller lambda:InvokeFunction on ${woke.target}, or run: aws lambda invoke --function-name ${woke.target} --invocation-type Event /dev/null\n`);
+  return EXIT.error;
+}
+
+/** What the controller will do with `kind` in the rollout's phase, when it is not the obvious. */
+function commandNote(kind: Command['kind'], spec: RolloutSpec, state: ControllerState | undefined): string | undefined {
+  const phase = state?.phase ?? 'not started';
+  if (kind === 'cancel' && state?.phase === 'promoted') {
+    const previous = state.previousVersion;
+    if (!previous || state.previousScaledDown) {
+      return `${spec.name} is promoted and ${previous ? `${previous} was scaled down when its keep-warm window ended` : 'no previous version is kept warm'}: `
+        + `the controller will refuse this cancel (traffic stays on ${state.servingVersion ?? 'the promoted version'}). To go back, roll ${previous ?? 'the previous version'} out again as a canary`;
+    }
+    return `${spec.name} is promoted and ${previous} is still warm: the controller rolls back, ${previous} takes the traffic back as its ready replicas carry it`;
+  }
+  if (kind === 'cancel' && state?.phase === 'aborted') return `${spec.name} is already aborted: the controller records the cancel and changes nothing`;
+  if (kind === 'retry' && state?.phase !== 'aborted') return `${spec.name} is ${phase}, not aborted: the controller will ignore this retry`;
+  if (kind === 'retry') return `${spec.name} is aborted: the controller restarts it from the first step; the canary gets traffic again once its replicas are ready`;
+  return undefined;
 }
 
 /** `history`: the state's decision trail, as a table or JSON. */

@@ -221,6 +221,20 @@ export class WorkloadCapacity implements Capacity {
   }
 
   /**
+   * The lowest floor each workload holds: a ScaledObject's `minReplicaCount` and a Deployment's `replicas` go to 0,
+   * an HPA's `minReplicas` is at least 1 (autoscaling/v2 HorizontalPodAutoscalerSpec: 0 only with the alpha
+   * HPAScaleToZero feature gate), which `setFloor` follows.
+   */
+  public lowestFloors(versions: readonly string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const v of versions) {
+      const b = this.target.backends[v];
+      if (b) out[v] = !b.scaledObject && b.hpa ? 1 : 0;
+    }
+    return out;
+  }
+
+  /**
    * What each version's autoscaler wants now: for an HPA its `status.desiredReplicas`, never below the
    * Deployment's `spec.replicas` (what the autoscaler last wrote through the scale subresource). A ScaledObject's
    * HPA is KEDA's own (`status.hpaName`, by default `keda-hpa-<scaledobject>`: kedacore/keda

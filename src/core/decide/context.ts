@@ -284,8 +284,11 @@ export class TickContext {
     }
     if (this.ready(stable) < this.base) {
       const carried = Math.floor((this.ready(stable) * 100) / this.base);
-      const share = Math.max(carried, this.served(stable));
-      const partial = this.obs.routerWeights ? scaleCanaries(this.spec, share, this.obs.routerWeights) : undefined;
+      // a canary without a ready replica answers nothing (a crash loop): its share goes to the stable version now,
+      // which has a ready replica here, rather than waiting for the stable's replicas to carry it
+      const dead = this.spec.canaries.reduce((n, c) => n + (this.ready(c.version) < 1 ? this.served(c.version) : 0), 0);
+      const share = Math.min(100, Math.max(carried, this.served(stable)) + dead);
+      const partial = this.obs.routerWeights ? scaleCanaries(this.spec, share, this.obs.routerWeights, (v) => this.ready(v) >= 1) : undefined;
       if (!partial) {
         this.sendWeights(back);
         return;
@@ -395,20 +398,26 @@ function describeIdle(spec: RolloutSpec, s: ControllerState): string {
  * The weights giving the stable version `stableShare` % and the canaries the rest, split as they share it in
  * `current` (undefined when they have none to split).
  */
-function scaleCanaries(spec: RolloutSpec, stableShare: number, current: Weights): Weights | undefined {
-  const total = spec.canaries.reduce((n, c) => n + (current[c.version] ?? 0), 0);
+function scaleCanaries(
+  spec: RolloutSpec, stableShare: number, current: Weights, serving: (version: string) => boolean = () => true,
+): Weights | undefined {
+  const all = spec.canaries.reduce((n, c) => n + (current[c.version] ?? 0), 0);
   // only over a route the rollout fully knows (a backend outside it: the whole abort weights, as before)
-  if (total <= 0 || total + (current[spec.stable] ?? 0) !== 100) return undefined;
+  if (all <= 0 || all + (current[spec.stable] ?? 0) !== 100) return undefined;
+  // canaries that cannot answer keep nothing; the others split what the stable version does not take yet
+  const live = spec.canaries.filter((c) => serving(c.version));
+  const total = live.reduce((n, c) => n + (current[c.version] ?? 0), 0);
   const out: Weights = { [spec.stable]: 0 };
+  for (const c of spec.canaries) out[c.version] = 0;
   let kept = 0;
-  for (const c of spec.canaries) {
+  for (const c of live) {
     // every canary keeps at most its share, scaled down: none rises on the way back
-    const w = Math.floor(((current[c.version] ?? 0) * (100 - stableShare)) / total);
-    out[c.version] = w;
-    kept += w;
+    const w = total > 0 ? Math.floor(((current[c.version] ?? 0) * (100 - stableShare)) / total) : 0;
+    out[c.version] = Math.min(w, current[c.version] ?? 0);
+    kept += out[c.version];
   }
   // the rounding stays with the canaries (up to what they serve now), so the stable gets no more than asked
-  for (const c of spec.canaries) {
+  for (const c of live) {
     const more = Math.min(100 - stableShare - kept, (current[c.version] ?? 0) - out[c.version]);
     if (more > 0) {
       out[c.version] += more;

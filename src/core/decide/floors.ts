@@ -26,16 +26,18 @@ export function repairFloors(t: TickContext): void {
 }
 
 /**
- * A version recorded at 0 (scaled down) found above 1 (a failed scale-down; an HPA's minReplicas cannot go below
- * 1) is scaled down again, once per tick, when it may go down now (see `mayScaleDown`). Runs last: after the
- * phase decided whether this tick changes the route.
+ * A version recorded at 0 (scaled down) found above the lowest floor its workload can hold (a failed scale-down:
+ * a ScaledObject or a Deployment can go to 0, an HPA's minReplicas not below 1; `Observations.lowestFloors`) is
+ * scaled down again, once per tick, in any phase, when it may go down now (see `mayScaleDown`). Runs last: after
+ * the phase decided whether this tick changes the route.
  */
 function repairScaleDowns(t: TickContext): void {
   const { s, obs } = t;
   if (!obs.floors || !t.tickSince(s.floorsSetAt)) return;
   for (const [version, floor] of Object.entries(s.floors)) {
     const seen = obs.floors[version];
-    if (seen !== undefined && floor === 0 && seen > 1 && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
+    const lowest = obs.lowestFloors?.[version] ?? 1;
+    if (seen !== undefined && floor === 0 && seen > lowest && !(version in (s.lowering ?? {})) && mayScaleDown(t, version)) {
       t.reasons.push(`floor of ${version} is ${seen}, recorded 0 (scaled down): scaling it down again`);
       if (version === s.previousVersion) {
         t.actions.push({ kind: 'scaleDown', version });

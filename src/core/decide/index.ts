@@ -21,7 +21,8 @@
  *    aborted surge rollout releases canary replicas as traffic goes back, a promoted version's floor returns to
  *    the plan's once it serves everything (its autoscaler holds the live load);
  * 6. delayed scale-downs (`floors.ts`): never in a tick that changes the route, never before the router serves
- *    the recorded weights without the version, never before `scaleDownDelaySeconds` after the last route change.
+ *    the recorded weights without the version, never before `scaleDownDelaySeconds` after the last route change;
+ * 7. a finished rollout with nothing left to do is recorded as settled (`settle.ts`): the next ticks skip it.
  *
  * Rules: every weight send passes the capacity gate (`capacity-gate.ts`): a version's share rises only once its
  * replicas are ready, measured against what the router serves; a weight step completes only once the router
@@ -36,10 +37,13 @@ import { checksHold, runContinuousChecks } from './analysis';
 import { applyCommands } from './commands';
 import { copy, Draft, TickContext } from './context';
 import { holdMirrorFloor, lowerFloors, prewarm, releaseAbortedCanaries, releasePromotedFloor, repairFloors, shrinkStable } from './floors';
+import { settle } from './settle';
 import { holdAbort, holdFinal, holdPaused, runSteps } from './steps';
 import { RolloutSpec } from '../spec';
 import { ControllerState, Decision, Observations } from '../state';
 import { abortWeights, Weights } from '../weights';
+
+export { needsTick } from './settle';
 
 /** Decide what to do at `now` (ms since epoch). */
 export function decide(spec: RolloutSpec, previous: ControllerState | undefined, obs: Observations, now: number): Decision {
@@ -77,6 +81,7 @@ export function decide(spec: RolloutSpec, previous: ControllerState | undefined,
   releaseAbortedCanaries(t);
   releasePromotedFloor(t);
   lowerFloors(t);
+  settle(t);
   return t.result();
 }
 

@@ -166,7 +166,11 @@ function afterLastStep(plan: PlanData): string {
   }
   const warm = s.keepPreviousWarmSeconds > 0 ? `stays warm for ${formatSeconds(s.keepPreviousWarmSeconds)} (the rollback window: `
     + '`model-rollout cancel` sends the traffic back to it), then is' : 'is';
-  return `${head}${plan.stable} ${warm} scaled to zero and kept deployed`;
+  // the target that does not keep the previous version (an ALB: the rule ignores the action) routes through the
+  // environment's route once the rollout is removed (aws/alb-route.ts)
+  return `${head}${plan.stable} ${warm} scaled to zero and kept deployed; after that a cancel is refused (going back is a new rollout `
+    + `of ${plan.stable}). Then set the environment's version to ${plan.canaries[0]} and remove the rollout (on AWS the \`AlbRoute\` `
+    + `keeps the host on ${plan.canaries[0]}, and ${plan.stable}'s target group goes once no rule forwards to it)`;
 }
 
 /** Queries longer than this are named in the line and shown in full in the collapsed block below the section. */

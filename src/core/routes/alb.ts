@@ -18,15 +18,25 @@ export interface AlbForwardConfig {
   readonly TargetGroupStickinessConfig: { readonly Enabled: boolean; readonly DurationSeconds?: number };
 }
 
-/** The forward config of the rollout's listener rule at `weights` (stable first, then canaries). */
+/**
+ * The forward config of the rollout's listener rule at `weights` (stable first, then canaries), listing only the
+ * target groups with weight: a group at 0 takes no request either way, and a rule that still names one keeps
+ * Terraform from deleting it once the code drops its version (DeleteTargetGroup answers `ResourceInUse` while "a
+ * listener or a rule" uses it, and terraform-provider-aws retries that for 2 minutes, then fails the apply:
+ * internal/service/elbv2/target_group.go `resourceTargetGroupDelete`). A version that gets weight again is added
+ * back by the send that gives it weight (ModifyRule replaces the whole action).
+ */
 export function renderAlbForward(spec: Pick<RolloutSpec, 'stable' | 'canaries'>, target: AwsTarget, weights: Weights): AlbForwardConfig {
   const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
+  const groups = versions.map((v) => {
+    const arn = target.targetGroups[v];
+    if (!arn) throw noTargetGroupForVersion(v);
+    return { TargetGroupArn: arn, Weight: weights[v] ?? 0 };
+  });
+  const weighted = groups.filter((g) => g.Weight > 0);
   return {
-    TargetGroups: versions.map((v) => {
-      const arn = target.targetGroups[v];
-      if (!arn) throw noTargetGroupForVersion(v);
-      return { TargetGroupArn: arn, Weight: weights[v] ?? 0 };
-    }),
+    // a forward action needs a target group: all at 0 (never sent by the engine) keeps the stable version's
+    TargetGroups: weighted.length > 0 ? weighted : groups.slice(0, 1),
     TargetGroupStickinessConfig: target.stickinessSeconds
       ? { Enabled: true, DurationSeconds: target.stickinessSeconds }
       : { Enabled: false },

@@ -11,7 +11,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
 import { eksToken } from '../../../src/controller/aws/eks-token';
-import { disableSchedule, runTick } from '../../../src/controller/aws/handler';
+import { runTick, updateSchedule } from '../../../src/controller/aws/handler';
 import { dnsSuffix } from '../../../src/controller/aws/partition';
 import { SnsSink } from '../../../src/controller/notify-sns';
 import { AwsTarget } from '../../../src/core/contract/target';
@@ -70,18 +70,24 @@ describe('AWS adapter with mocked SDK clients', () => {
   let forward: Array<{ TargetGroupArn: string; Weight: number }>;
   let healthy: Record<string, number>;
   let alarm: string;
+  let scheduleState: string;
   const quiet = () => undefined;
 
   beforeEach(() => {
     ssm.reset(); elb.reset(); cw.reset(); sched.reset();
-    sched.on(GetScheduleCommand).resolves({
+    scheduleState = 'ENABLED';
+    // GetSchedule answers the state the last UpdateSchedule set
+    sched.on(GetScheduleCommand).callsFake(() => ({
       Name: 'llama-rollout-tick',
-      State: 'ENABLED',
+      State: scheduleState,
       ScheduleExpression: 'rate(1 minute)',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: { Arn: 'arn:aws:lambda:us-east-1:111122223333:function:llama-rollout-controller', RoleArn: 'arn:aws:iam::111122223333:role/tick' },
+    }));
+    sched.on(UpdateScheduleCommand).callsFake((input) => {
+      scheduleState = input.State;
+      return {};
     });
-    sched.on(UpdateScheduleCommand).resolves({});
     ddb = new FakeDynamoDB({ staleReads: true });
     forward = [{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }, { TargetGroupArn: target.targetGroups.v2, Weight: 0 }];
     healthy = { v1: 2, v2: 2 };
@@ -122,8 +128,13 @@ describe('AWS adapter with mocked SDK clients', () => {
     alarm = 'ALARM';
     const r = await runTick(clients, env, 2 * MIN, quiet);
     expect(r.decision!.state.phase).toBe('aborted');
-    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
-    // the rollout is over: the schedule stops ticking (the next deploy enables it again)
+    // the canary's target group leaves the rule (a group at 0 would keep Terraform from deleting it)
+    expect(forward).toEqual([{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }]);
+    // aborted, but not settled: the canary's scale-down is still to come, so the schedule keeps ticking
+    expect(sched.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
+    for (let i = 3; i <= 5; i++) await runTick(clients, env, i * MIN, quiet);
+    // settled (nothing left to do): the schedule stops ticking (a command or the next deploy enables it again)
+    expect(stored().settled).toBe(true);
     const update = sched.commandCalls(UpdateScheduleCommand);
     expect(update).toHaveLength(1);
     expect(update[0].args[0].input).toMatchObject({ Name: 'llama-rollout-tick', State: 'DISABLED', ScheduleExpression: 'rate(1 minute)' });
@@ -148,7 +159,8 @@ describe('AWS adapter with mocked SDK clients', () => {
     await runTick(clients, env, MIN, quiet);
     await ddb.send({ constructor: { name: 'PutItemCommand' }, input: { TableName: TABLE, Item: { pk: { S: 'command' }, sk: { N: '1' }, id: { S: 'c1' }, kind: { S: 'cancel' }, at: { N: String(MIN) } } } });
     await runTick(clients, env, MIN + 5000, quiet);
-    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    // the canary's target group leaves the rule (a group at 0 would keep Terraform from deleting it)
+    expect(forward).toEqual([{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }]);
     expect(stored().phase).toBe('aborted');
     expect(stored().commandSeq).toBe(1);
     expect(ddb.items(TABLE).filter((i) => i.pk.S === 'command')).toHaveLength(1);
@@ -206,7 +218,8 @@ describe('AWS adapter with mocked SDK clients', () => {
     let schedule: Record<string, unknown> = { ...kept, StartDate: new Date(now - 86400_000), Arn: 'arn:aws:scheduler:us-east-1:111122223333:schedule/default/llama-rollout-tick' };
     sched.on(GetScheduleCommand).callsFake(() => schedule);
     sched.on(UpdateScheduleCommand).callsFake((input) => { schedule = { Arn: schedule.Arn, GroupName: 'default', ActionAfterCompletion: 'NONE', ...input }; return {}; });
-    expect(await disableSchedule(new SchedulerClient({}), 'llama-rollout-tick', now)).toBe(true);
+    const client = new SchedulerClient({});
+    await updateSchedule(client, await client.send(new GetScheduleCommand({ Name: 'llama-rollout-tick' })), 'DISABLED', now);
     expect(schedule).toEqual({ ...kept, State: 'DISABLED', Arn: schedule.Arn });
   });
 

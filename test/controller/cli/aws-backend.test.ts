@@ -3,6 +3,7 @@
  * through the real SDK clients the CLI builds (aws-sdk-client-mock forwards each command to the fake).
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStore } from '../../../src/controller/aws/adapter';
@@ -23,6 +24,9 @@ const target: AwsTarget = { kind: 'aws', listenerRuleArn: 'arn:rule', targetGrou
 describe('model-rollout --aws', () => {
   const ddbMock = mockClient(DynamoDBClient);
   const ssmMock = mockClient(SSMClient);
+  // Lambda's Invoke with InvocationType Event answers 202 once the event is queued
+  // (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)
+  const lambdaMock = mockClient(LambdaClient);
   let ddb: FakeDynamoDB;
   let ssm: FakeSsm;
 
@@ -36,6 +40,8 @@ describe('model-rollout --aws', () => {
     ddbMock.on(PutItemCommand).callsFake((input) => ddb.send(new PutItemCommand(input)));
     ddbMock.on(QueryCommand).callsFake((input) => ddb.send(new QueryCommand(input)));
     ssmMock.on(GetParameterCommand).callsFake((input) => ssm.send(new GetParameterCommand(input)));
+    lambdaMock.reset();
+    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
   });
 
   test('cancel stores a command item in the table the spec parameter names, written only if new', async () => {
@@ -104,5 +110,53 @@ describe('model-rollout --aws', () => {
     await main(['cancel', '--help'], {}, (s) => { help += s; });
     expect(help).toContain('--spec-parameter');
     expect(help).not.toContain('--state-parameter');
+  });
+
+  describe('the command wakes the controller (its schedule is off once the rollout settled)', () => {
+    const write = (state: Partial<ControllerState>) => new DynamoStore(ddb as unknown as DynamoDBClient, ssm as unknown as SSMClient, SPEC, TABLE)
+      .writeState({ stepIndex: 10, stepStartedAt: 0, floors: {}, checkFailures: 0, updatedAt: 0, ...state } as ControllerState, '0.0');
+
+    test('after storing, the CLI invokes the function the spec parameter names, asynchronously, and says so', async () => {
+      // GIVEN an aborted, settled rollout whose spec document names its function
+      ssm.parameters.set(SPEC, { value: JSON.stringify({ spec: rolloutSpec({ name: 'llama-production' }), target, stateTable: TABLE, controllerFunction: 'fn-from-spec' }), version: 2 });
+      await write({ phase: 'aborted', weights: { v1: 100, v2: 0 }, settled: true });
+      let text = '';
+      // WHEN
+      const code = await main(['retry', 'llama-production', '--aws'], {}, (s) => { text += s; });
+      // THEN stored first, then one Event invocation of that function
+      expect(code).toBe(0);
+      const invokes = lambdaMock.commandCalls(InvokeCommand);
+      expect(invokes).toHaveLength(1);
+      expect(invokes[0].args[0].input).toMatchObject({ FunctionName: 'fn-from-spec', InvocationType: 'Event' });
+      expect(ddb.items(TABLE).filter((i) => i.pk.S === 'command').map((i) => i.kind.S)).toEqual(['retry']);
+      expect(text).toContain('note: llama-production is aborted: the controller restarts it from the first step');
+      expect(text).toMatch(/retry: stored as #1 \(.*\); the controller \(fn-from-spec\) was invoked and handles it within seconds/);
+    });
+
+    test('an invocation the caller may not make: the command is stored, the CLI says it waits and how to hand it over, exit 1', async () => {
+      lambdaMock.on(InvokeCommand).rejects(Object.assign(new Error('User is not authorized to perform: lambda:InvokeFunction'), { name: 'AccessDeniedException' }));
+      await write({ phase: 'completed', weights: { v1: 50, v2: 50 }, settled: true });
+      let text = '';
+      const code = await main(['cancel', 'llama-production', '--aws'], {}, (s) => { text += s; });
+      expect(code).toBe(1);
+      expect(ddb.items(TABLE).filter((i) => i.pk.S === 'command')).toHaveLength(1);
+      expect(text).toContain('could not be invoked: AccessDeniedException');
+      expect(text).toContain('lambda:InvokeFunction on llama-production-rollout-controller');
+      expect(text).toContain('aws lambda invoke --function-name llama-production-rollout-controller --invocation-type Event');
+    });
+
+    test('cancel after promotion: the note says it rolls back while the previous version is warm, and why not after', async () => {
+      await write({ phase: 'promoted', weights: { v1: 0, v2: 100 }, servingVersion: 'v2', previousVersion: 'v1', previousScaledDown: false });
+      let warm = '';
+      expect(await main(['rollback', 'llama-production', '--aws'], {}, (s) => { warm += s; })).toBe(0);
+      expect(warm).toContain('note: llama-production is promoted and v1 is still warm: the controller rolls back');
+      // `rollback` is `cancel`
+      expect(warm).toMatch(/^note: .*\nrollback \(cancel\): stored as #1/);
+      ddb = new FakeDynamoDB({ staleReads: true });
+      await write({ phase: 'promoted', weights: { v1: 0, v2: 100 }, servingVersion: 'v2', previousVersion: 'v1', previousScaledDown: true });
+      let cold = '';
+      await main(['cancel', 'llama-production', '--aws'], {}, (s) => { cold += s; });
+      expect(cold).toContain('v1 was scaled down when its keep-warm window ended: the controller will refuse this cancel (traffic stays on v2). To go back, roll v1 out again as a canary');
+    });
   });
 });

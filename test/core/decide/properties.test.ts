@@ -208,8 +208,14 @@ function checkDecision(
       const served = model.router[v] ?? 0;
       const ready = o.readyReplicas[v] ?? 0;
       if (x <= served) continue;
+      // an abort moves the share of a canary without a ready replica (it answers nothing) to the stable version at
+      // once; the rest of the stable's rise still follows its ready replicas
+      const dead = next.phase === 'aborted' && v === stable
+        ? spec.canaries.reduce((n, c) => n + ((o.readyReplicas[c.version] ?? 0) < 1 ? (model.router[c.version] ?? 0) : 0), 0) : 0;
       if (isAbort && v === stable) {
         if (ready < 1) return { ok: false, why: `abort sent traffic to ${v} with no ready replica` };
+      } else if (dead > 0 && ready >= 1 && (x - dead <= served || ready >= replicasForWeight(x - dead, spec.stableReplicas))) {
+        continue;
       } else if (ready < replicasForWeight(x, spec.stableReplicas)) {
         return { ok: false, why: `${v} raised ${served} -> ${x} with ${ready} ready (router model)` };
       }

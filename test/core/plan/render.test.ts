@@ -67,6 +67,9 @@ describe('Markdown', () => {
       + '`model-rollout cancel` sends the traffic back to it), then is scaled to zero and kept deployed');
     const cold = computePlan({ ...rolloutSpec(), keepPreviousUntilSpecChanges: false, keepPreviousWarmSeconds: 0 });
     expect(renderPlanMarkdown(cold)).toContain('after the last step: v2 is the stable version; v1 is scaled to zero and kept deployed');
+    // what the code does next, and what a cancel does then
+    expect(renderPlanMarkdown(warm)).toContain('after that a cancel is refused (going back is a new rollout of v1). Then set the environment\'s version '
+      + 'to v2 and remove the rollout (on AWS the `AlbRoute` keeps the host on v2, and v1\'s target group goes once no rule forwards to it)');
   });
 
   test('a bake after the final 100 % is its own span, before the end, and named in the header and the safety section', () => {
