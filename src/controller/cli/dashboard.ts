@@ -93,7 +93,9 @@ export async function rolloutView(name: string, backend: Backend): Promise<Rollo
     queued: queuedCommands(state, stored.commands, stored.command)
       .map((c) => ({ kind: c.kind, ...(c.seq !== undefined ? { seq: c.seq } : {}), at: new Date(c.at).toISOString() })),
     checks: {
-      names: spec.checks.map((m) => m.name), failures: state?.checkFailures ?? 0, limit: spec.checkFailureLimit,
+      names: spec.checks.map((m) => m.name),
+      failures: state?.checkFailures ?? 0,
+      limit: spec.checkFailureLimit,
       failing: state?.checkFailing === true,
     },
     ...(gateStep ? {

@@ -79,6 +79,7 @@ const COMMANDS: Record<string, { readonly usage: string; readonly does: string; 
   },
   cancel: {
     usage: 'cancel <rollout> (--kube|--aws)',
+    summary: 'Roll back: every canary to 0 % at the next tick; after promotion, back to the previous version while it is warm.',
     does: 'Roll back: every canary to 0 % at the next tick (the stable floor first). Wins over any other command. After\n'
       + 'promotion, while the previous version is still warm, it takes the traffic back; after that the cancel is refused.',
   },

@@ -179,7 +179,8 @@ describe('AWS adapter with mocked SDK clients', () => {
     sloState = 'ALARM';
     const r = await runTick(clients, env, 2 * MIN, quiet);
     expect(r.decision!.state.phase).toBe('aborted');
-    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    // the forward action lists only the groups with weight (a group at 0 in a rule cannot be deleted: ResourceInUse)
+    expect(forward).toEqual([{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }]);
     expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input.AlarmTypes).toEqual(['MetricAlarm', 'CompositeAlarm']);
   });
 
@@ -196,7 +197,8 @@ describe('AWS adapter with mocked SDK clients', () => {
     expect(forward.map((t) => t.Weight)).toEqual(weights);
     const r = await runTick(clients, env, 6 * MIN, quiet);
     expect(r.decision!.state.phase).toBe('aborted');
-    expect(forward.map((t) => t.Weight)).toEqual([100, 0]);
+    // the forward action lists only the groups with weight (a group at 0 in a rule cannot be deleted: ResourceInUse)
+    expect(forward).toEqual([{ TargetGroupArn: target.targetGroups.v1, Weight: 100 }]);
   });
 
   test('disabling the schedule sends back every field GetSchedule returned (UpdateSchedule resets what it is not sent)', async () => {
