@@ -36,7 +36,7 @@ async function measure(n: number) {
     for (const ns of [NS, 'gateways']) twin.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     for (const o of objects) twin.seed(o);
     new World(twin).reconcile();
-    const conn = { server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller') };
+    const conn = { server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller-chart') };
     const tick = async (now: number) => {
       const before = twin.requests.length;
       const t0 = process.hrtime.bigint();

@@ -15,6 +15,49 @@ export interface KubeConnection {
   readonly key?: string | Buffer;
   readonly insecureSkipTlsVerify?: boolean;
   readonly timeoutMs?: number;
+  /** Client-side rate limit: requests a second on average. @default KUBE_QPS */
+  readonly qps?: number;
+  /** Client-side rate limit: requests sent at once before the average applies. @default KUBE_BURST */
+  readonly burst?: number;
+}
+
+/**
+ * Default client-side rate limit of one controller process: 50 requests a second, bursts of 100. client-go's
+ * defaults (5 and 10: rest.Config QPS/Burst) are for controllers that watch and read from a cache; this one reads
+ * by name, about 8 requests per progressing rollout per tick, so 5/s would cap a namespace at a few rollouts. 50/s
+ * stays within what API Priority and Fairness gives a service account's flow on a shared API server (the
+ * `workload-low` priority level), and a 429 from it is retried after its Retry-After (http-request.ts).
+ * @see https://kubernetes.io/docs/concepts/cluster-administration/flow-control/
+ */
+export const KUBE_QPS = 50;
+export const KUBE_BURST = 100;
+
+/** A token bucket: `take()` resolves when a request may be sent (FIFO, no busy wait). */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly qps: number, private readonly burst: number, private readonly clock: () => number = Date.now) {
+    this.tokens = burst;
+    this.last = clock();
+  }
+
+  public take(): Promise<void> {
+    const next = this.queue.then(async () => {
+      const now = this.clock();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+      this.last = now;
+      if (this.tokens < 1) {
+        await new Promise((r) => setTimeout(r, ((1 - this.tokens) / this.qps) * 1000));
+        this.tokens = 1;
+        this.last = this.clock();
+      }
+      this.tokens -= 1;
+    });
+    this.queue = next;
+    return next;
+  }
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -66,23 +109,33 @@ export async function movedOn(kube: KubeClient, path: string, e: unknown, versio
 }
 
 export class KubeClient {
-  constructor(private readonly conn: KubeConnection) {}
+  /** Shared by every request of this client (one client per controller process). */
+  private readonly limiter: TokenBucket;
+
+  constructor(private readonly conn: KubeConnection) {
+    this.limiter = new TokenBucket(conn.qps ?? KUBE_QPS, conn.burst ?? KUBE_BURST);
+  }
 
   public async get(path: string): Promise<KubeObject> {
-    return JSON.parse(await request(this.url(path), this.options('GET')));
+    return this.send(this.url(path), this.options('GET'));
   }
 
   public async jsonPatch(path: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
-    return JSON.parse(await request(this.url(managed(path)), { ...this.options('PATCH', 'application/json-patch+json'), body: JSON.stringify(ops) }));
+    return this.send(this.url(managed(path)), { ...this.options('PATCH', 'application/json-patch+json'), body: JSON.stringify(ops) });
   }
 
   public async mergePatch(path: string, patch: unknown): Promise<KubeObject> {
-    return JSON.parse(await request(this.url(managed(path)), { ...this.options('PATCH', 'application/merge-patch+json'), body: JSON.stringify(patch) }));
+    return this.send(this.url(managed(path)), { ...this.options('PATCH', 'application/merge-patch+json'), body: JSON.stringify(patch) });
   }
 
   /** POST an object (a create, or a review such as SelfSubjectRulesReview). */
   public async create(path: string, body: unknown): Promise<KubeObject> {
-    return JSON.parse(await request(this.url(path), { ...this.options('POST', 'application/json'), body: JSON.stringify(body) }));
+    return this.send(this.url(path), { ...this.options('POST', 'application/json'), body: JSON.stringify(body) });
+  }
+
+  private async send(url: string, options: Parameters<typeof request>[1]): Promise<KubeObject> {
+    await this.limiter.take();
+    return JSON.parse(await request(url, options));
   }
 
   private url(path: string): string {

@@ -17,7 +17,7 @@ describe('one controller per namespace', () => {
   });
   afterEach(async () => twin.stop());
 
-  const conn = () => ({ server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller') });
+  const conn = () => ({ server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller-chart') });
   const quiet = () => undefined;
 
   test('ticks every rollout it is granted; a broken one is reported and the others go on; idle rollouts cost no writes', async () => {
