@@ -25,12 +25,12 @@ const NS = 'models';
 const kubectl = findTool('kubectl');
 
 /** One team's app: its own chart (Argo CD Application) with one rollout to v2, no checks, one tick a minute. */
-function synthApp(chartId: string, model: string): any[] {
+function synthApp(chartId: string, model: string, tickSeconds = 60): any[] {
   const chart = new Chart(Testing.app() as App, chartId, { namespace: NS });
   const m = new Model(chart, model, { name: model, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   m.addVersion('v2');
   const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
-  new CanaryRollout(chart, `${model}Rollout`, { environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false, tickInterval: Duration.minutes(1) });
+  new CanaryRollout(chart, `${model}Rollout`, { environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false, tickInterval: Duration.seconds(tickSeconds) });
   return Testing.synth(chart);
 }
 
@@ -66,7 +66,12 @@ if (unavailable.length > 0 && !process.env.CI) {
     let front: TlsFront;
     let dir: string;
     let kubeconfig: string;
-    const apps = { llama: asOtherLibraryVersion(synthApp('llama-app', 'llama')), qwen: synthApp('qwen-app', 'qwen') };
+    const apps = {
+      llama: asOtherLibraryVersion(synthApp('llama-app', 'llama')),
+      qwen: synthApp('qwen-app', 'qwen'),
+      // ticking every 10 s: its pod stays up for the minute
+      gemma: synthApp('gemma-app', 'gemma', 10),
+    };
 
     const kubectlRun = (...args: string[]) => new Promise<void>((resolve, reject) => execFile(kubectl!, [
       '--kubeconfig', kubeconfig, '--cache-dir', kubectlCacheDir(), ...args,
@@ -143,5 +148,22 @@ if (unavailable.length > 0 && !process.env.CI) {
       expect(state('qwen-production')?.phase).toBe('aborted');
       expect(after.stdout.filter((l) => l.level === 'error')).toEqual([]);
     }, 240_000);
+
+    test('SIGTERM (a deadline, a deleted Job, a drained node) ends the controller at once with exit 0', async () => {
+      await sync('gemma');
+      new World(twin).reconcile();
+      const cronJob = twin.object('batch/v1', 'CronJob', NS, apps.gemma.find((o) => o.kind === 'CronJob').metadata.name) as any;
+      const pod = runPod({ twin, apiServer: front, namespace: NS, podSpec: cronJob.spec.jobTemplate.spec.template.spec });
+      // GIVEN its first pass is done (the rollout is progressing: the pod would stay up until 50 s)
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && !pod.stdout.some((l) => l.includes('rollout(s) ticked'))) await new Promise((r) => setTimeout(r, 100));
+      expect(state('gemma-production')?.phase).toBe('progressing');
+      // WHEN the kubelet sends SIGTERM
+      const sent = Date.now();
+      await pod.stop();
+      // THEN it exited by itself (no SIGKILL after the grace period), successfully, within a second or so
+      expect(await pod.exited).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(cronJob.spec.jobTemplate.spec.template.spec.terminationGracePeriodSeconds * 1000);
+    }, 60_000);
   });
 }
