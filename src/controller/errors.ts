@@ -47,6 +47,11 @@ export function rolloutsNotGranted(namespace: string, rollouts: readonly string[
     + 'spec ConfigMaps yet (apply the whole app: each rollout brings its Role and RoleBinding)';
 }
 
+/** Kinds the controller could not list: read object by object (more requests, same result). */
+export function notListed(namespace: string, kinds: readonly string[]) {
+  return `could not list in ${namespace} (reading object by object instead): ${kinds.join('; ')}`;
+}
+
 export function rolloutOverBudget(rollout: string, ms: number) {
   return new RolloutRuntimeError('timeout', `the tick of ${rollout} took over ${ms} ms: the pass moved on (the next tick repairs)`);
 }

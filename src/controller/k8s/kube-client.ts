@@ -108,16 +108,54 @@ export async function movedOn(kube: KubeClient, path: string, e: unknown, versio
   return now !== undefined && now !== version;
 }
 
-export class KubeClient {
-  /** Shared by every request of this client (one client per controller process). */
-  private readonly limiter: TokenBucket;
+/**
+ * Objects listed at the start of a pass, by API path. A client viewing it (`KubeClient.viewing`) answers the first
+ * GET of each listed object from it and every later GET of the same object from the API server: the fence, the
+ * re-read before a guarded write and a second pass after a conflict all read fresh.
+ */
+export interface ListedObjects {
+  readonly byPath: ReadonlyMap<string, KubeObject>;
+  /** When the lists were taken (ms). */
+  readonly at: number;
+}
 
-  constructor(private readonly conn: KubeConnection) {
-    this.limiter = new TokenBucket(conn.qps ?? KUBE_QPS, conn.burst ?? KUBE_BURST);
+/** How long listed objects answer GETs: a tick started later reads from the API server. */
+const LISTED_MAX_AGE_MS = 30_000;
+
+export class KubeClient {
+  /** Shared by every request of this client and its views (one client per controller process). */
+  private readonly limiter: TokenBucket;
+  private readonly consumed = new Set<string>();
+
+  constructor(private readonly conn: KubeConnection, limiter?: TokenBucket, private readonly listed?: ListedObjects) {
+    this.limiter = limiter ?? new TokenBucket(conn.qps ?? KUBE_QPS, conn.burst ?? KUBE_BURST);
+  }
+
+  /** A client with the same connection and rate limit whose first GET of each object in `listed` is answered from it. */
+  public viewing(listed: ListedObjects): KubeClient {
+    return new KubeClient(this.conn, this.limiter, listed);
   }
 
   public async get(path: string): Promise<KubeObject> {
+    const listed = this.listed?.byPath.get(path);
+    if (listed && !this.consumed.has(path) && Date.now() - this.listed!.at <= LISTED_MAX_AGE_MS) {
+      this.consumed.add(path);
+      return JSON.parse(JSON.stringify(listed));
+    }
     return this.send(this.url(path), this.options('GET'));
+  }
+
+  /** Every object of a list path matching `labelSelector`, page by page (`limit` and `continue`). */
+  public async list(path: string, labelSelector: string, pageSize = 500): Promise<KubeObject[]> {
+    const items: KubeObject[] = [];
+    let token: string | undefined;
+    do {
+      const query = new URLSearchParams({ labelSelector, limit: String(pageSize), ...(token ? { continue: token } : {}) });
+      const page = await this.send(this.url(`${path}?${query}`), this.options('GET')) as unknown as { items?: KubeObject[]; metadata?: { continue?: string } };
+      items.push(...(page.items ?? []));
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return items;
   }
 
   public async jsonPatch(path: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {

@@ -32,6 +32,7 @@ import { ConfigMapStore, handled, HttpRouteRouter, WorkloadCapacity } from './ad
 import { KubeEventSink, reportTickFailure } from './events';
 import { inClusterConnection, inClusterNamespace, KubeClient, KubeConnection, paths } from './kube-client';
 import { PrometheusGate } from './prometheus-gate';
+import { listNamespace } from './snapshot';
 import * as errors from '../errors';
 
 /** What a namespace run shares with each rollout's tick: the client (its rate limit), a primed store, the gates. */
@@ -230,6 +231,7 @@ export async function runNamespace(
   const namespace = env[ENV_CONTROLLER_NAMESPACE] || inClusterNamespace();
   if (!namespace) throw errors.environmentUnset([ENV_CONTROLLER_NAMESPACE]);
   const kube = run.kube ?? new KubeClient(conn);
+  const started = Date.now();
   // one rollout named by the environment: the single-rollout mode of earlier versions (and of tests)
   if (env[ENV_CONTROLLER_SPEC_CONFIGMAP]) {
     const r = await runTick(conn, env, now, log, { kube, gates: run.gates });
@@ -239,10 +241,18 @@ export async function runNamespace(
     };
   }
   const names = only ? [...only] : await ownedRollouts(kube, namespace, env, log);
+  const listed = names.length > 0 ? await listNamespace(kube, namespace) : undefined;
+  if (listed?.unlisted.length) log({ level: 'warn', msg: errors.notListed(namespace, listed.unlisted) });
   const open = () => !run.stopping?.() && (run.deadline === undefined || (run.clock ?? Date.now)() <= run.deadline);
   const stores = new Map<string, ConfigMapStore>();
+  const views = new Map<string, KubeClient>();
   const results = new Map<string, RolloutTickResult>();
-  const storeOf = (name: string) => new ConfigMapStore(kube, { namespace, specConfigMap: specConfigMapName(name), stateConfigMap: stateConfigMapName(name) });
+  const storeOf = (name: string) => {
+    // each rollout reads its objects from the pass's lists once, then from the API server
+    const view = listed ? kube.viewing(listed) : kube;
+    views.set(name, view);
+    return new ConfigMapStore(view, { namespace, specConfigMap: specConfigMapName(name), stateConfigMap: stateConfigMapName(name) });
+  };
   const waiting = new Set<string>();
   await inLanes(names, open, async (name) => {
     const store = storeOf(name);
@@ -256,13 +266,17 @@ export async function runNamespace(
   });
   const order = fairOrder([...stores.keys()], waiting, run.reached, now);
   await inLanes(order, open, async (name) => {
-    results.set(name, await tickWithin(conn, env, namespace, name, now, log, { kube, store: stores.get(name), gates: run.gates }));
+    results.set(name, await tickWithin(conn, env, namespace, name, now, log, { kube: views.get(name), store: stores.get(name), gates: run.gates }));
     run.reached.set(name, now);
   });
   const rollouts = names.map((name) => results.get(name) ?? { name, ok: true, skipped: true });
   if (run.reportFailures) await reportFailures(kube, namespace, rollouts, now);
   const skipped = rollouts.filter((r) => r.skipped).length;
-  log({ level: skipped ? 'warn' : 'info', msg: `namespace ${namespace}: ${names.length - skipped} rollout(s) ticked, ${rollouts.filter((r) => !r.ok).length} failed, ${skipped} not reached` });
+  log({
+    level: skipped ? 'warn' : 'info',
+    msg: `namespace ${namespace}: ${names.length - skipped} rollout(s) ticked, ${rollouts.filter((r) => !r.ok).length} failed, ${skipped} not reached`,
+    pass: { rollouts: names.length, ticked: names.length - skipped, failed: rollouts.filter((r) => !r.ok).length, millis: Date.now() - started },
+  });
   return { rollouts, failed: rollouts.some((r) => !r.ok) };
 }
 

@@ -25,6 +25,7 @@ import {
   ANNOTATION_BUNDLE_SHA256, ANNOTATION_SPEC_HASH, CONTROLLER_KEY_ROLLOUTS, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_ROLLOUTS_CONFIGMAP, LABEL_ROLLOUT,
   specConfigMapName, stateConfigMapName, STATE_KEY_SPEC, STATE_KEY_TARGET,
 } from '../../core/constants';
+import { LISTED_KINDS } from '../../core/contract/listed-kinds';
 import { KubernetesTarget } from '../../core/contract/target';
 import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
 import { hashString } from '../../core/hash';
@@ -191,7 +192,13 @@ class NamespaceController extends Construct {
     });
     new k8s.KubeRole(this, 'Role', {
       metadata: { name: list, namespace, labels },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [list], verbs: ['get'] }],
+      rules: [
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [list], verbs: ['get'] },
+        // one list per kind per pass (controller/k8s/snapshot.ts): reads grow with the kinds, not the rollouts. A
+        // list cannot be limited by name, so this reads every ConfigMap, Deployment, HTTPRoute, ScaledObject and HPA
+        // of the namespace (Secrets stay granted by name only); the controller asks for the library's label only.
+        ...LISTED_KINDS.map((k) => ({ apiGroups: [k.group], resources: [k.resource], verbs: ['list'] })),
+      ],
     });
     new k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: { name: list, namespace, labels },
