@@ -5,7 +5,7 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import { CanaryRollout, Model } from '../../src/k8s';
-import { controllerNameOf } from '../../src/k8s/private/step-controller';
+import { controllerNameOf, MAX_ROLLOUTS_PER_CONTROLLER } from '../../src/k8s/private/step-controller';
 
 const gateway = { name: 'inference', namespace: 'gateways' };
 
@@ -82,5 +82,18 @@ describe('the namespace controller', () => {
     new CanaryRollout(chart, 'A', { environment: prod, canaries: [{ version: 'v2' }], controllerImage: 'node:22-alpine' });
     expect(() => new CanaryRollout(chart, 'B', { environment: staging, canaries: [{ version: 'v2' }], controllerImage: 'node:20-alpine' }))
       .toThrow(/controllerImage: the rollouts of namespace "models" share one controller, which already runs node:22-alpine/);
+  });
+});
+
+describe('the stated capacity', () => {
+  test('a chart with more rollouts in one namespace than one controller ticks is a synth error naming the sharding', () => {
+    const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
+    const add = (i: number) => {
+      const m = new Model(chart, `m${i}`, { name: `m${i}`, image: 'vllm/vllm-openai:v0.6.3' });
+      m.addVersion('v2');
+      return () => new CanaryRollout(chart, `R${i}`, { environment: m.addEnvironment('production', { version: 'v1', gateway }), canaries: [{ version: 'v2' }], defaultChecks: false });
+    };
+    for (let i = 0; i < MAX_ROLLOUTS_PER_CONTROLLER; i++) add(i)();
+    expect(add(MAX_ROLLOUTS_PER_CONTROLLER)).toThrow(/Chart\/R1000.*one controller ticks at most 1000 rollouts.*another chart/s);
   });
 });

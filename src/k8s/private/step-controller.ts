@@ -46,6 +46,12 @@ const RUN_DEADLINE_SECONDS = 110;
 /** SIGTERM to SIGKILL: the controller stops starting rollouts at SIGTERM and exits once the ticks under way end. */
 const TERMINATION_GRACE_SECONDS = 10;
 
+/**
+ * The rollouts one controller ticks: a pass of this many, every one progressing, fits a 10 s tick at the pod's
+ * 250m CPU and 128 MiB with the default rate limit (bench/results/namespace.md). Beyond it, another chart shards.
+ */
+export const MAX_ROLLOUTS_PER_CONTROLLER = 1000;
+
 /** Prefix of the controllers' names; the chart's id follows. */
 const CONTROLLER_NAME_PREFIX = 'model-rollout-controller';
 
@@ -104,7 +110,7 @@ export class StepController extends Construct {
     const labels = { [LABEL_ROLLOUT]: name, ...COMPONENT };
     const metadata = (n: string) => ({ name: n, namespace: ns, labels });
     const controller = NamespaceController.of(this, ns, props.image, props.prometheus);
-    controller.own(name);
+    controller.own(name, this.node.path);
     this.bundleBytes = controller.bundleBytes;
     this.controllerName = controller.name;
 
@@ -178,9 +184,12 @@ class NamespaceController extends Construct {
     this.renderCronJob(namespace, labels, codeName);
   }
 
-  /** Enrol rollout `rollout` in this controller's owner list. */
-  public own(rollout: string): void {
+  /** Enrol rollout `rollout` (construct `path`) in this controller's owner list, within its stated capacity. */
+  public own(rollout: string, path: string): void {
     this.owned.add(rollout);
+    if (this.owned.size > MAX_ROLLOUTS_PER_CONTROLLER) {
+      throw errors.tooManyRolloutsPerController(path, 'chart', this.owned.size, MAX_ROLLOUTS_PER_CONTROLLER, this.name);
+    }
   }
 
   /** The owner list (rendered late: every rollout of the chart is in it) and the controller's grant to read it. */
