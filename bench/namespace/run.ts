@@ -126,7 +126,11 @@ async function runJob(twin: KubeTwin, front: TlsFront, prom: { queries: () => nu
   };
 }
 
-async function withCluster<T>(objects: any[], latency: () => number, body: (twin: KubeTwin, front: TlsFront, prom: Awaited<ReturnType<typeof fakePrometheus>>) => Promise<T>, prom: Awaited<ReturnType<typeof fakePrometheus>>): Promise<T> {
+type FakePrometheus = Awaited<ReturnType<typeof fakePrometheus>>;
+
+async function withCluster<T>(
+  objects: any[], latency: () => number, body: (twin: KubeTwin, front: TlsFront, prom: FakePrometheus) => Promise<T>, prom: FakePrometheus,
+): Promise<T> {
   const twin = await KubeTwin.start();
   const front = await startTlsFront(Number(new URL(twin.url).port));
   try {

@@ -19,7 +19,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  CONTROLLER_KEY_ROLLOUTS, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR, ENV_CONTROLLER_ROLLOUTS_CONFIGMAP, ENV_CONTROLLER_PROMETHEUS_CA_FILE, ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE,
+  CONTROLLER_KEY_ROLLOUTS, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_PROMETHEUS_BASIC_AUTH_DIR, ENV_CONTROLLER_ROLLOUTS_CONFIGMAP,
+  ENV_CONTROLLER_PROMETHEUS_CA_FILE, ENV_CONTROLLER_PROMETHEUS_TOKEN_FILE,
   ENV_CONTROLLER_PROMETHEUS_URL, ENV_CONTROLLER_SPEC_CONFIGMAP, ENV_CONTROLLER_STATE_CONFIGMAP,
   rolloutOfSpecConfigMap, specConfigMapName, stateConfigMapName, TICK_SECONDS,
 } from '../../core/constants';
@@ -77,7 +78,8 @@ export async function runTick(
     : 'error' in connection
       // an unreadable CA or token is a measurement error: the checks hold the weights and say why
       ? { measure: async (s, versions) => Object.fromEntries(versions.map((v) => [v, errorObservations(s, connection.error)])) }
-      : gateOf(context.gates, prometheusUrl).wrap(new PrometheusMetrics(prometheusUrl, { ...connection, timeoutMs: PROMETHEUS_TIMEOUT_MS, now: () => now }));
+      : gateOf(context.gates, prometheusUrl)
+        .wrap(new PrometheusMetrics(prometheusUrl, { ...connection, timeoutMs: PROMETHEUS_TIMEOUT_MS, now: () => now }));
   const result = await tick({
     store,
     router: new HttpRouteRouter(kube, spec, target),
@@ -156,7 +158,9 @@ async function discoverRollouts(kube: KubeClient, namespace: string): Promise<st
  * re-applied at every sync). A rollout whose Role is left behind after it left the code (no pruning) is logged with
  * the clean-up, never ticked: ticking it would keep re-asserting weights on a route the app no longer plans.
  */
-async function ownedRollouts(kube: KubeClient, namespace: string, env: NodeJS.ProcessEnv, log: (line: Record<string, unknown>) => void): Promise<string[]> {
+async function ownedRollouts(
+  kube: KubeClient, namespace: string, env: NodeJS.ProcessEnv, log: (line: Record<string, unknown>) => void,
+): Promise<string[]> {
   const granted = await discoverRollouts(kube, namespace);
   const listName = env[ENV_CONTROLLER_ROLLOUTS_CONFIGMAP];
   if (!listName) return granted;
@@ -372,7 +376,11 @@ export async function runMinute(conn: KubeConnection, env: NodeJS.ProcessEnv, op
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const start = options.startedAt ?? clock();
   const run: RunState = {
-    reached: new Map(), gates: new Map(), kube: new KubeClient(conn), clock, stopping: options.stopping,
+    reached: new Map(),
+    gates: new Map(),
+    kube: new KubeClient(conn),
+    clock,
+    stopping: options.stopping,
     deadline: start + LAST_TICK_OFFSET_SECONDS * 1000,
   };
   const logAt = (now: number) => options.log ?? defaultLog(now);

@@ -32,7 +32,9 @@ export class PrometheusGate {
     return this.slow !== undefined;
   }
 
-  private async measure(metrics: Metrics, spec: RolloutSpec, versions: readonly string[]): Promise<Record<string, Record<string, MetricObservation>>> {
+  private async measure(
+    metrics: Metrics, spec: RolloutSpec, versions: readonly string[],
+  ): Promise<Record<string, Record<string, MetricObservation>>> {
     if (this.slow && this.probing) {
       const error = `Prometheus did not answer within ${this.timeoutMs} ms (${this.slow.error}); not queried for this rollout until it answers again`;
       return Object.fromEntries(versions.map((v) => [v, Object.fromEntries(spec.checks.map((c) => [c.name, { error }]))]));

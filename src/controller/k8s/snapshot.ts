@@ -12,7 +12,9 @@ import { KubeClient, KubeObject, ListedObjects } from './kube-client';
 import { LISTED_KINDS, MANAGED_SELECTOR } from '../../core/contract/listed-kinds';
 
 /** List every kind of `namespace` once; the kinds that could not be listed are named in `unlisted`. */
-export async function listNamespace(kube: KubeClient, namespace: string, clock: () => number = Date.now): Promise<ListedObjects & { readonly unlisted: string[] }> {
+export async function listNamespace(
+  kube: KubeClient, namespace: string, clock: () => number = Date.now,
+): Promise<ListedObjects & { readonly unlisted: string[] }> {
   const at = clock();
   const byPath = new Map<string, KubeObject>();
   const unlisted: string[] = [];

@@ -20,6 +20,7 @@
 import { Chart, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
+import { PrometheusConnectionMounts } from './prometheus-connection';
 import { notificationPolicyRules, workloadPolicyRules } from './rbac';
 import {
   ANNOTATION_BUNDLE_SHA256, ANNOTATION_SPEC_HASH, CONTROLLER_KEY_ROLLOUTS, ENV_CONTROLLER_NAMESPACE, ENV_CONTROLLER_ROLLOUTS_CONFIGMAP, LABEL_ROLLOUT,
@@ -27,13 +28,12 @@ import {
 } from '../../core/constants';
 import { LISTED_KINDS } from '../../core/contract/listed-kinds';
 import { KubernetesTarget } from '../../core/contract/target';
-import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
 import { hashString } from '../../core/hash';
+import { NotifierConfig, STATE_KEY_NOTIFY } from '../../core/notifications';
 import { specHash } from '../../core/plan/plan';
 import { RolloutSpec } from '../../core/spec';
 import { readBundle } from '../../private/bundles';
 import * as errors from '../errors';
-import { PrometheusConnectionMounts } from './prometheus-connection';
 
 /**
  * Backstop for a hung run: the Job is ended this long after it started. The controller ends its own run about 55 s
