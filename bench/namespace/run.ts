@@ -161,7 +161,9 @@ async function footprint(n: number, bundle?: string) {
     return await withCluster(synth(n, prom.url, 60, bundle), () => API_LATENCY_MS, async (twin, front) => {
       const progressing = await runJob(twin, front, prom, 180_000);
       const steady = await runJob(twin, front, prom, 180_000);
+      // every rollout over (aborted, as after a cancel): the first run after sends the route back, the next is idle
       markOver(twin, n);
+      await runJob(twin, front, prom, 180_000);
       const idle = await runJob(twin, front, prom, 180_000);
       return { n, progressing, steady, idle };
     }, prom);

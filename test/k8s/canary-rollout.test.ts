@@ -68,7 +68,7 @@ describe('CanaryRollout', () => {
     // pinned by digest, overridable with controllerImage
     expect(c.image).toBe(CanaryRollout.DEFAULT_CONTROLLER_IMAGE);
     expect(c.image).toMatch(/^node:22[.0-9a-z-]*@sha256:[0-9a-f]{64}$/);
-    expect(c.command).toEqual(['node', '/controller/controller.js']);
+    expect(c.command).toEqual(['node', '--max-old-space-size=64', '/controller/controller.js']);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
     expect(c.resources.limits).toEqual({ cpu: '250m', memory: '128Mi' });
     // one controller per namespace: it finds its rollouts through the Roles it is granted; each rollout's target

@@ -20,7 +20,8 @@ export async function listNamespace(
   const unlisted: string[] = [];
   await Promise.all(LISTED_KINDS.map(async (k) => {
     try {
-      for (const o of await kube.list(k.base(namespace), MANAGED_SELECTOR)) byPath.set(`${k.base(namespace)}/${o.metadata.name}`, o);
+      const selector = k.selector ? `${MANAGED_SELECTOR},${k.selector}` : MANAGED_SELECTOR;
+      for (const o of await kube.list(k.base(namespace), selector)) byPath.set(`${k.base(namespace)}/${o.metadata.name}`, o);
     } catch (e) {
       unlisted.push(`${k.resource}: ${(e as Error).message}`);
     }
