@@ -21,10 +21,30 @@ export async function listNamespace(
   await Promise.all(LISTED_KINDS.map(async (k) => {
     try {
       const selector = k.selector ? `${MANAGED_SELECTOR},${k.selector}` : MANAGED_SELECTOR;
-      for (const o of await kube.list(k.base(namespace), selector)) byPath.set(`${k.base(namespace)}/${o.metadata.name}`, o);
+      for (const o of await kube.list(k.base(namespace), selector)) byPath.set(`${k.base(namespace)}/${o.metadata.name}`, slim(o));
     } catch (e) {
       unlisted.push(`${k.resource}: ${(e as Error).message}`);
     }
   }));
   return { byPath, at, unlisted };
+}
+
+/** The last-applied annotation kubectl's client-side apply writes: a copy of the whole object. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * A listed object without what no tick reads (managed fields, kubectl's last-applied copy, a Deployment's pod
+ * template): a pass holds every listed object until its rollout is ticked, and these are most of their bytes. The
+ * ports read `data`, `spec.rules`, replica counts and `status`, and the metadata's name, uid and resourceVersion.
+ */
+function slim(o: KubeObject): KubeObject {
+  const metadata: Record<string, unknown> = { ...o.metadata };
+  delete metadata.managedFields;
+  const annotations = metadata.annotations as Record<string, string> | undefined;
+  if (annotations?.[LAST_APPLIED] !== undefined) {
+    const { [LAST_APPLIED]: _dropped, ...rest } = annotations;
+    metadata.annotations = rest;
+  }
+  const spec = o.spec && typeof o.spec === 'object' && 'template' in o.spec ? (({ template: _t, ...rest }) => rest)(o.spec) : o.spec;
+  return { ...o, metadata: metadata as KubeObject['metadata'], ...(spec !== undefined ? { spec } : {}) };
 }

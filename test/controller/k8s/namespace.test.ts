@@ -66,6 +66,10 @@ describe('one controller per namespace', () => {
     const writes = tick.filter((r) => r.method !== 'GET' && !r.path.includes('selfsubjectrulesreviews'));
     expect(writes).toEqual([]);
     expect(tick.filter((r) => r.method === 'GET').length).toBeGreaterThan(0);
+    // one list per kind per pass, whatever the number of rollouts; no object of a rollout read by name
+    expect(tick.filter((r) => r.method === 'GET' && r.query.includes('labelSelector')).map((r) => r.path.split('/').pop()).sort())
+      .toEqual(['configmaps', 'deployments', 'horizontalpodautoscalers', 'httproutes', 'scaledobjects']);
+    expect(tick.filter((r) => r.method === 'GET' && /-rollout-(spec|state)$|\/deployments\/|\/httproutes\//.test(r.path))).toEqual([]);
     console.log(`namespace controller, 2 idle rollouts: ${tick.length} requests in one tick, ${writes.length} writes`);
   });
 
