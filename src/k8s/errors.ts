@@ -247,7 +247,7 @@ export function prometheusConnectionInvalid(path: string, property: string, valu
 
 export function tooManyRolloutsPerController(path: string, property: string, count: number, max: number, controller: string) {
   return configError(path, property, rendered(`rollout ${count} of controller ${controller}`),
-    `one controller ticks at most ${max} rollouts (bench/results/namespace.md: a pass of ${max} fits a 10 s tick at its 250m CPU limit)`,
+    `one controller ticks at most ${max} rollouts (its stated capacity at 250m CPU and 192Mi: bench/results/namespace.md)`,
     'put the rollouts beyond it in another chart: every chart gets its own controller (CronJob, ServiceAccount, rate limit)');
 }
 

@@ -70,7 +70,7 @@ describe('CanaryRollout', () => {
     expect(c.image).toMatch(/^node:22[.0-9a-z-]*@sha256:[0-9a-f]{64}$/);
     expect(c.command).toEqual(['node', '--max-old-space-size=64', '/controller/controller.js']);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
-    expect(c.resources.limits).toEqual({ cpu: '250m', memory: '128Mi' });
+    expect(c.resources.limits).toEqual({ cpu: '250m', memory: '192Mi' });
     // one controller per namespace: it finds its rollouts through the Roles it is granted; each rollout's target
     // carries its own Prometheus
     expect(c.env).toEqual([{ name: 'ROLLOUT_NAMESPACE', value: 'models' }, { name: 'ROLLOUT_CONTROLLER_ROLLOUTS', value: 'model-rollout-controller-chart-rollouts' }]);
