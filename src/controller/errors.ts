@@ -31,6 +31,32 @@ export function secretKeyMissing(secret: string, key: string) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The namespace controller: which rollouts it ticks, and how long each may take
+// ---------------------------------------------------------------------------------------------
+
+/** Rollouts the controller may read but its app no longer lists: left behind by a sync without pruning. */
+export function rolloutsNotOwned(namespace: string, list: string, rollouts: readonly string[]) {
+  return `not ticking ${rollouts.join(', ')}: ConfigMap ${list} no longer lists them (removed from the code, or another app `
+    + `uses this controller's name). Remove their objects: kubectl -n ${namespace} delete role,rolebinding,configmap `
+    + `-l 'model-rollout.dev/rollout in (${rollouts.join(',')})' (or sync with pruning: Argo CD prune, Flux prune: true, kubectl apply --prune)`;
+}
+
+/** Rollouts the app lists whose Role the controller does not have (yet). */
+export function rolloutsNotGranted(namespace: string, rollouts: readonly string[]) {
+  return `not ticking ${rollouts.join(', ')} in ${namespace}: listed, but this controller's ServiceAccount has no Role on their `
+    + 'spec ConfigMaps yet (apply the whole app: each rollout brings its Role and RoleBinding)';
+}
+
+/** Kinds the controller could not list: read object by object (more requests, same result). */
+export function notListed(namespace: string, kinds: readonly string[]) {
+  return `could not list in ${namespace} (reading object by object instead): ${kinds.join('; ')}`;
+}
+
+export function rolloutOverBudget(rollout: string, ms: number) {
+  return new RolloutRuntimeError('timeout', `the tick of ${rollout} took over ${ms} ms: the pass moved on (the next tick repairs)`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Stores and targets: the documents the constructs wrote
 // ---------------------------------------------------------------------------------------------
 

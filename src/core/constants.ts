@@ -73,6 +73,14 @@ export const ENV_CONTROLLER_NAMESPACE = 'ROLLOUT_NAMESPACE';
 export const ENV_CONTROLLER_SPEC_CONFIGMAP = 'ROLLOUT_SPEC_CONFIGMAP';
 export const ENV_CONTROLLER_STATE_CONFIGMAP = 'ROLLOUT_STATE_CONFIGMAP';
 export const ENV_CONTROLLER_SSM_SPEC_PARAMETER = 'ROLLOUT_SSM_SPEC_PARAMETER';
+/**
+ * The ConfigMap listing the rollouts one namespace controller owns (`rollouts.json`, written by the app that
+ * synthesized the controller): the controller ticks only those, so a rollout removed from the code stops being
+ * ticked at the next sync even when its objects were not pruned.
+ */
+export const ENV_CONTROLLER_ROLLOUTS_CONFIGMAP = 'ROLLOUT_CONTROLLER_ROLLOUTS';
+/** Key of the owned rollouts (a JSON array of names) in that ConfigMap. */
+export const CONTROLLER_KEY_ROLLOUTS = 'rollouts.json';
 /** Conventional names of a rollout's ConfigMaps (Kubernetes) and SSM spec parameter (AWS); the CLI defaults to them. */
 export function specConfigMapName(rollout: string): string {
   return `${rollout}${SPEC_CONFIGMAP_SUFFIX}`;

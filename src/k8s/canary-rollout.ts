@@ -478,8 +478,8 @@ export class CanaryRollout extends Construct {
   }
 
   /**
-   * One controller per namespace ticks every rollout of it (private/step-controller.ts): its CronJob is
-   * `model-rollout-controller`, within the 52 characters CronJob names allow.
+   * One controller per chart and namespace ticks the chart's rollouts there (private/step-controller.ts): its CronJob
+   * is `model-rollout-controller-<chart id>`, within the 52 characters CronJob names allow.
    * @returns the size of its bundle in the manifests
    */
   private renderController(): number {

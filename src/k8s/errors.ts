@@ -251,6 +251,12 @@ export function prometheusConnectionInvalid(path: string, property: string, valu
   return configError(path, property, rendered(value), problem, fix);
 }
 
+export function tooManyRolloutsPerController(path: string, property: string, count: number, max: number, controller: string) {
+  return configError(path, property, rendered(`rollout ${count} of controller ${controller}`),
+    `one controller ticks at most ${max} rollouts (its stated capacity at 250m CPU and 192Mi: bench/results/namespace.md)`,
+    'put the rollouts beyond it in another chart: every chart gets its own controller (CronJob, ServiceAccount, rate limit)');
+}
+
 export function prometheusConnectionConflict(path: string, property: string, namespace: string) {
   return configError(path, property, rendered('a different Prometheus connection'),
     `the rollouts of namespace "${namespace}" share one controller pod, which already mounts another CA or credentials for Prometheus`,

@@ -58,7 +58,7 @@ export interface PrometheusConnectionOptions {
   /**
    * A file in the controller's pod holding a bearer token, read at every tick: typically the pod's own
    * ServiceAccount token `/var/run/secrets/kubernetes.io/serviceaccount/token` for a Prometheus behind
-   * kube-rbac-proxy (grant the ServiceAccount `model-rollout-controller` access there).
+   * kube-rbac-proxy (grant the ServiceAccount `model-rollout-controller-<chart id>` access there).
    * @default - no bearer token
    */
   readonly bearerTokenFile?: string;

@@ -110,7 +110,7 @@ describe('notifications from the controller', () => {
     twin.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'slack-webhook', namespace: NS }, data: { url: Buffer.from(`${rx.url}/services/T000/B000/XXXX\n`).toString('base64') } });
     const world = new World(twin);
     world.reconcile();
-    const conn = { server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller') };
+    const conn = { server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller-chart') };
     const kubeconfig = twin.writeKubeconfig(fs.mkdtempSync(path.join(os.tmpdir(), 'notify-')), twin.adminToken, NS);
     let now = 0;
     const logs: any[] = [];

@@ -50,7 +50,7 @@ describe('CanaryRollout', () => {
       { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
     // bound to the namespace's one controller
-    expect(findObject(Testing.synth(chart), 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'model-rollout-controller', namespace: 'models' }]);
+    expect(findObject(Testing.synth(chart), 'RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'model-rollout-controller-chart', namespace: 'models' }]);
     for (const rule of role.rules.filter((r: any) => r.resources[0] !== 'events')) {
       expect(rule.resourceNames.length).toBeGreaterThan(0);
       expect([...rule.verbs, ...rule.resources, ...rule.apiGroups, ...rule.resourceNames].some((x: string) => x.includes('*'))).toBe(false);
@@ -68,16 +68,16 @@ describe('CanaryRollout', () => {
     // pinned by digest, overridable with controllerImage
     expect(c.image).toBe(CanaryRollout.DEFAULT_CONTROLLER_IMAGE);
     expect(c.image).toMatch(/^node:22[.0-9a-z-]*@sha256:[0-9a-f]{64}$/);
-    expect(c.command).toEqual(['node', '/controller/controller.js']);
+    expect(c.command).toEqual(['node', '--max-old-space-size=64', '/controller/controller.js']);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
-    expect(c.resources.limits).toEqual({ cpu: '250m', memory: '128Mi' });
+    expect(c.resources.limits).toEqual({ cpu: '250m', memory: '192Mi' });
     // one controller per namespace: it finds its rollouts through the Roles it is granted; each rollout's target
     // carries its own Prometheus
-    expect(c.env).toEqual([{ name: 'ROLLOUT_NAMESPACE', value: 'models' }]);
-    expect(cron.metadata.name).toBe('model-rollout-controller');
+    expect(c.env).toEqual([{ name: 'ROLLOUT_NAMESPACE', value: 'models' }, { name: 'ROLLOUT_CONTROLLER_ROLLOUTS', value: 'model-rollout-controller-chart-rollouts' }]);
+    expect(cron.metadata.name).toBe('model-rollout-controller-chart');
     expect(JSON.parse(findObject(objects, 'ConfigMap', 'llm-production-rollout-spec').data['target.json']).prometheusUrl).toBe('http://prometheus.monitoring:9090');
-    const code = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('model-rollout-controller-'));
-    expect(code.metadata.name).toBe(`model-rollout-controller-${code.metadata.annotations['model-rollout.dev/bundle-sha256'].slice(0, 10)}`);
+    const code = objects.find((o) => o.kind === 'ConfigMap' && o.data?.['controller.js']);
+    expect(code.metadata.name).toBe(`model-rollout-controller-chart-${code.metadata.annotations['model-rollout.dev/bundle-sha256'].slice(0, 10)}`);
     expect(pod.volumes[0].configMap.name).toBe(code.metadata.name);
     expect(code.data['controller.js'].length).toBe(rollout.controllerBundleBytes);
     // the state ConfigMap carries no data: re-applying manifests never resets progress

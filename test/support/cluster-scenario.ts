@@ -112,7 +112,7 @@ export class ClusterScenario {
 
   /** The controller's connection: the namespace controller's ServiceAccount, so the synthesized RBAC applies. */
   private get conn() {
-    return { server: this.twin.url, token: this.twin.serviceAccountToken(this.options.namespace, 'model-rollout-controller') };
+    return { server: this.twin.url, token: this.twin.serviceAccountToken(this.options.namespace, 'model-rollout-controller-chart') };
   }
 
   /** Watch a rollout against its plan from now on. */
@@ -181,7 +181,7 @@ export class ClusterScenario {
    * the CLI's exit code.
    */
   public async tickRacing(verb: string, rollout: string, at: number): Promise<{ requests: number; exitCode: number; raced: boolean }> {
-    const controller = `system:serviceaccount:${this.options.namespace}:model-rollout-controller`;
+    const controller = `system:serviceaccount:${this.options.namespace}:model-rollout-controller-chart`;
     let seen = 0;
     let exitCode: number | undefined;
     this.twin.beforeRequest = async (r) => {

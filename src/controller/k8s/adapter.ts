@@ -30,6 +30,8 @@ export class ConfigMapStore implements StateStore {
   /** The notifiers read with the spec (`notify.json`), when the rollout has some. */
   public notifications?: NotifierConfig[];
   private hasData = false;
+  /** A read the next `read()` may reuse (`prime`): one read of spec and state per rollout per tick. */
+  private primed?: { readonly at: number; readonly stored: StoredRollout };
 
   constructor(private readonly kube: KubeClient, private readonly where: KubeRolloutLocation) {}
 
@@ -37,7 +39,21 @@ export class ConfigMapStore implements StateStore {
     return paths.configMap(this.where.namespace, this.where.stateConfigMap);
   }
 
+  /**
+   * Read spec and state now and let the next `read()` reuse them if it comes within `maxAgeMs`. Safe because every
+   * write is guarded by the resourceVersion read: a command that lands in between makes the write conflict and the
+   * tick read again (tick.ts), and an action decided on the older read is fenced.
+   */
+  public async prime(maxAgeMs: number): Promise<StoredRollout> {
+    const stored = await this.read();
+    this.primed = { at: Date.now() + maxAgeMs, stored };
+    return stored;
+  }
+
   public async read(): Promise<StoredRollout> {
+    const primed = this.primed;
+    this.primed = undefined;
+    if (primed && Date.now() <= primed.at) return primed.stored;
     const [specCm, stateCm] = await Promise.all([
       this.kube.get(paths.configMap(this.where.namespace, this.where.specConfigMap)),
       this.kube.get(this.statePath),
@@ -192,16 +208,33 @@ function mirrorsAShare(rules: readonly any[]): boolean {
   return rules.some((r) => (r.filters ?? []).some((f: any) => f.type === 'RequestMirror' && f.requestMirror?.percent !== undefined));
 }
 
-/** Deployments, ScaledObjects and HPAs as the capacity port. */
+/**
+ * Deployments, ScaledObjects and HPAs as the capacity port. One instance serves one tick: each object is read once
+ * (ready replicas, floors and live replicas come from the same Deployment), and a write through this port forgets
+ * what was read, so a tick's later pass reads what it wrote.
+ */
 export class WorkloadCapacity implements Capacity {
+  private readonly reads = new Map<string, Promise<KubeObject>>();
+
   constructor(private readonly kube: KubeClient, private readonly target: KubernetesTarget) {}
+
+  private get(path: string): Promise<KubeObject> {
+    let read = this.reads.get(path);
+    if (!read) {
+      read = this.kube.get(path);
+      // a failed read is not remembered: the next port call tries again
+      read.catch(() => this.reads.delete(path));
+      this.reads.set(path, read);
+    }
+    return read;
+  }
 
   public async readyReplicas(versions: readonly string[]): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     await Promise.all(versions.map(async (v) => {
       const b = this.target.backends[v];
       if (!b) return;
-      const d = await this.kube.get(paths.deployment(this.target.namespace, b.deployment));
+      const d = await this.get(paths.deployment(this.target.namespace, b.deployment));
       out[v] = d.status?.readyReplicas ?? 0;
     }));
     return out;
@@ -213,9 +246,9 @@ export class WorkloadCapacity implements Capacity {
       const b = this.target.backends[v];
       if (!b) return;
       const ns = this.target.namespace;
-      if (b.scaledObject) out[v] = (await this.kube.get(paths.scaledObject(ns, b.scaledObject))).spec?.minReplicaCount ?? 0;
-      else if (b.hpa) out[v] = (await this.kube.get(paths.hpa(ns, b.hpa))).spec?.minReplicas ?? 1;
-      else out[v] = (await this.kube.get(paths.deployment(ns, b.deployment))).spec?.replicas ?? 0;
+      if (b.scaledObject) out[v] = (await this.get(paths.scaledObject(ns, b.scaledObject))).spec?.minReplicaCount ?? 0;
+      else if (b.hpa) out[v] = (await this.get(paths.hpa(ns, b.hpa))).spec?.minReplicas ?? 1;
+      else out[v] = (await this.get(paths.deployment(ns, b.deployment))).spec?.replicas ?? 0;
     }));
     return out;
   }
@@ -249,8 +282,8 @@ export class WorkloadCapacity implements Capacity {
       const b = this.target.backends[v];
       if (!b) return;
       const [d, hpa] = await Promise.all([
-        this.kube.get(paths.deployment(ns, b.deployment)),
-        b.hpa && !b.scaledObject ? this.kube.get(paths.hpa(ns, b.hpa)).catch(() => undefined) : Promise.resolve(undefined),
+        this.get(paths.deployment(ns, b.deployment)),
+        b.hpa && !b.scaledObject ? this.get(paths.hpa(ns, b.hpa)).catch(() => undefined) : Promise.resolve(undefined),
       ]);
       out[v] = Math.max(d.spec?.replicas ?? 0, hpa?.status?.desiredReplicas ?? 0);
     }));
@@ -263,6 +296,7 @@ export class WorkloadCapacity implements Capacity {
     if (!b && replicas === 0) return;
     if (!b) throw errors.noBackendForVersion(version);
     const ns = this.target.namespace;
+    this.reads.clear();
     if (b.scaledObject) {
       const so = await this.kube.get(paths.scaledObject(ns, b.scaledObject));
       const max = so.spec?.maxReplicaCount;

@@ -86,3 +86,28 @@ export class KubeEventSink implements TransitionSink {
     });
   }
 }
+
+/**
+ * A Warning Event `TickFailed` on the rollout's state ConfigMap: a rollout whose tick failed says so on the rollout
+ * (`kubectl describe configmap <rollout>-rollout-state`, `kubectl get events`) while the Job succeeds.
+ */
+export async function reportTickFailure(kube: KubeClient, namespace: string, stateConfigMap: string, error: string, now: number): Promise<void> {
+  const time = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const cm = await kube.get(paths.configMap(namespace, stateConfigMap)).catch(() => undefined);
+  const uid = (cm?.metadata as { uid?: string } | undefined)?.uid;
+  await kube.create(`/api/v1/namespaces/${namespace}/events`, {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${stateConfigMap}.${now.toString(16)}f`, namespace },
+    involvedObject: { apiVersion: 'v1', kind: 'ConfigMap', name: stateConfigMap, namespace, ...(uid ? { uid } : {}) },
+    reason: 'TickFailed',
+    type: 'Warning',
+    message: error.slice(0, 1024),
+    source: { component: EVENT_COMPONENT },
+    reportingComponent: EVENT_COMPONENT,
+    reportingInstance: os.hostname(),
+    firstTimestamp: time,
+    lastTimestamp: time,
+    count: 1,
+  });
+}

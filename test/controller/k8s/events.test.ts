@@ -40,7 +40,7 @@ describe('events and the status annotation', () => {
     for (const o of manifests()) twin.seed(o);
     const world = new World(twin);
     world.reconcile();
-    const conn = { server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller') };
+    const conn = { server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller-chart') };
     const admin = new KubeClient({ server: twin.url, token: twin.adminToken });
     const kubeconfig = twin.writeKubeconfig(fs.mkdtempSync(path.join(os.tmpdir(), 'events-')), twin.adminToken, NS);
     const cli = async (...argv: string[]) => {

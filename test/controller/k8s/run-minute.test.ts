@@ -18,7 +18,7 @@ describe('sub-minute ticks within one CronJob run', () => {
   });
   afterEach(async () => twin.stop());
 
-  const conn = () => ({ server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller') });
+  const conn = () => ({ server: twin.url, token: twin.serviceAccountToken(NS, 'model-rollout-controller-chart') });
 
   function fakeTime() {
     let t = 1_700_000_000_000;
