@@ -74,6 +74,8 @@ export function desiredFloors(spec: RolloutSpec, index: number, elapsed: number,
     for (const c of spec.canaries) floors[c.version] = replicasForWeight(ahead[c.version], base);
   }
   if (spec.mirror) floors[spec.mirror.version] = Math.max(floors[spec.mirror.version] ?? 0, mirrorReplicas(spec));
+  // a pinned version serves its pinned requests at any weight (decide/pins.ts)
+  for (const v of spec.pinned ?? []) floors[v] = Math.max(floors[v] ?? 0, 1);
   return floors;
 }
 

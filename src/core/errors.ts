@@ -262,9 +262,11 @@ export function unknownVersion(path: string, property: string, name: string, kno
 // GPU clusters: canary weight 0, mirror to a canary, GPUs per node
 // ---------------------------------------------------------------------------------------------
 
-export function canaryWeightZero(path: string, property: string, version: string) {
-  return configError(path, property, 0, `canary "${version}" would never receive a request: its weight is 0 (the other canaries take all 100)`,
-    `give it a weight of at least 1, lower the other canaries' weights, or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`);
+export function canaryWeightZero(path: string, property: string, version: string, pinsSupported: boolean) {
+  return configError(path, property, 0, `canary "${version}" would never receive a request: its weight is 0 and no pin leads to it`,
+    pinsSupported
+      ? `give it a weight of at least 1, add a pin that leads to it for a key split (\`Pin.header('x-tier', 'gold', '${version}')\`), or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`
+      : `give it a weight of at least 1, or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`);
 }
 
 export function mirrorToCanary(path: string, property: string, version: string) {

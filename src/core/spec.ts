@@ -203,7 +203,16 @@ export interface RolloutSpec {
    * its replicas until the spec names the new version, because re-applying the manifests routes to it.
    */
   readonly keepPreviousUntilSpecChanges?: boolean;
-  /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
+  /**
+   * Versions pins lead to (requests with a given header or query value, whatever the weights). Each keeps at least
+   * one replica while the rollout runs, so a pinned request never reaches a version scaled to zero; a canary with
+   * weight 0 is accepted only when it is here (a key split: it serves pinned requests only). Absent: no pins.
+   */
+  readonly pinned?: readonly string[];
+  /**
+   * Shadow traffic: a copy of `percent` of the requests of the rollout's route (pinned ones included, except those
+   * pinned to the mirrored version itself) goes to `version`; answers are discarded.
+   */
   readonly mirror?: { readonly version: string; readonly percent: number };
   /**
    * A canary with weight and no data: hold after `holdAfterSeconds`, abort after `abortAfterSeconds`
@@ -231,7 +240,7 @@ export interface RolloutSpec {
  * The versions a rollout involves, each once, in a fixed order: stable, canaries, the mirror, then `extra`
  * (pinned versions). Every target renders, binds and grants exactly these.
  */
-export function rolloutVersions(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'>, extra: readonly string[] = []): string[] {
-  const all = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []), ...extra];
+export function rolloutVersions(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror' | 'pinned'>, extra: readonly string[] = []): string[] {
+  const all = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []), ...(spec.pinned ?? []), ...extra];
   return all.filter((v, i) => all.indexOf(v) === i);
 }

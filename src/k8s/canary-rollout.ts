@@ -245,7 +245,8 @@ export class CanaryRollout extends Construct {
     const endpoint = this.validateEnvironment();
     this.name = props.name ?? `${env.model.name}-${env.name}`;
     this.stable = this.host.servingVersion();
-    this.fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false);
+    // a canary at weight 0 (pinned requests only) has nothing to ramp: a key split alone is a fixed split
+    this.fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false || c.weight === 0);
     const tickSeconds = props.tickInterval?.toSeconds() ?? DEFAULT_TICK_SECONDS;
     this.tickSeconds = this.fixed ? 60 : tickSeconds;
     this.settings = this.resolveSettings(tickSeconds);
@@ -386,6 +387,7 @@ export class CanaryRollout extends Construct {
         stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
         versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
         mirror: props.mirror,
+        pinnedVersions: settings.pins.map((pin) => pin.version),
         checks: this.checks,
         checkFailureLimit: props.checkFailureLimit,
         progressDeadlineSeconds: settings.progressDeadlineSeconds,
@@ -438,6 +440,8 @@ export class CanaryRollout extends Construct {
     const weights = weightsAt(initial, 100);
     for (const c of initial.canaries) this.host.holdFixedFloor(c.version, replicasForWeight(weights[c.version], initial.stableReplicas));
     if (initial.mirror) this.host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
+    // pinned requests reach their version at any weight (core/decide/pins.ts)
+    for (const v of initial.pinned ?? []) this.host.holdFixedFloor(v, Math.max(1, replicasForWeight(weights[v] ?? 0, initial.stableReplicas)));
     return 0;
   }
 

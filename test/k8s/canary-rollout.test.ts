@@ -98,17 +98,19 @@ describe('CanaryRollout', () => {
     });
     const objects = Testing.synth(chart);
     const rules = find(objects, 'HTTPRoute').spec.rules;
-    // the pin outranks bucket rules: tagged requests match two headers, untagged ones the pin alone
+    const mirror = [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'llm-production-v3', port: 8080 }, percent: 5 } }];
+    // the pin outranks bucket rules: tagged requests match two headers, untagged ones the pin alone; pinned
+    // requests are mirrored like the others
     expect(rules[0]).toEqual({
       matches: [
         { headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }, { type: 'RegularExpression', name: BUCKET_HEADER, value: '^[0-9]+$' }] },
         { headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }] },
       ],
       backendRefs: [{ name: 'llm-production-v2', port: 8080, weight: 1 }],
+      filters: mirror,
     });
     // at 0 % the canary has no bucket rule yet; every bucket goes to stable, untagged requests to the weights,
     // 5 % mirrored to v3
-    const mirror = [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'llm-production-v3', port: 8080 }, percent: 5 } }];
     expect(rules.slice(1)).toEqual([{
       matches: [{ headers: [{ type: 'RegularExpression', name: BUCKET_HEADER, value: `^(${Array.from({ length: 100 }, (_, i) => i).join('|')})$` }] }],
       backendRefs: [{ name: 'llm-production-v1', port: 8080, weight: 1 }],

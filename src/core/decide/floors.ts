@@ -179,6 +179,8 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   // traffic at once, so it keeps its replicas until the spec moves on (the ownership model, README "Who owns what").
   if (s.phase === 'promoted' && version === spec.stable && spec.keepPreviousUntilSpecChanges !== false) return false;
   if (spec.mirror?.version === version && s.phase !== 'aborted') return false;
+  // pin rules route to it in every phase (decide/pins.ts)
+  if (spec.pinned?.includes(version)) return false;
   const delayed = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
   if (t.now < delayed) {
     t.wakeAt = Math.min(t.wakeAt, delayed);

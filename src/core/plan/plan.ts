@@ -53,6 +53,8 @@ export interface PlanData {
   readonly stable: string;
   readonly canaries: readonly string[];
   readonly mirror?: { readonly version: string; readonly percent: number };
+  /** Versions pins lead to (`RolloutSpec.pinned`). */
+  readonly pinned?: readonly string[];
   readonly stableReplicas: number;
   readonly rows: readonly PlanRow[];
   /** Nominal duration in seconds, gates passing at once and manual pauses released at once. */
@@ -184,6 +186,7 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
     stable: spec.stable,
     canaries: spec.canaries.map((c) => c.version),
     mirror: spec.mirror,
+    ...(spec.pinned ? { pinned: spec.pinned } : {}),
     stableReplicas: spec.stableReplicas,
     rows,
     totalSeconds: t,

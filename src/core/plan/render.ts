@@ -26,7 +26,12 @@ function summary(plan: PlanData): string[] {
     lines.push(`capacity: surge, at most ${c.maxExtraGpus} GPUs above the stable version's, which keeps its share plus ${c.reserveReplicas} replica(s) ` +
       `(full mode: peak ${c.fullPeakGpus} GPUs, ${c.fullGpuHours} GPU-hours)`);
   }
-  if (plan.mirror) lines.push(`shadow: ${plan.mirror.percent}% of requests mirrored to ${plan.mirror.version} (answers discarded)`);
+  if (plan.pinned && plan.pinned.length > 0) {
+    lines.push(`pins: requests pinned to ${plan.pinned.join(', ')} reach it at any weight (a version at 0 % serves pinned requests only)`);
+  }
+  if (plan.mirror) {
+    lines.push(`shadow: ${plan.mirror.percent}% of the route's requests, pinned ones included, mirrored to ${plan.mirror.version} (answers discarded)`);
+  }
   lines.push(`spec hash ${plan.hash}`);
   return lines;
 }

@@ -16,7 +16,9 @@
  * 3. the default rule: weighted backendRefs at the current weights. With random routing that is the split; with
  *    sticky routing it only serves requests the filter did not tag (another listener or host), which then get
  *    the weights rather than a version that may be scaled to zero after promotion.
- * The mirror filter goes on every non-pin rule, so its percent is a share of all requests.
+ * The mirror filters go on every rule, pin rules included, so a mirror's percent is a share of all the route's
+ * requests; a pin rule leading to the mirrored version itself carries no copy of its own requests (a second copy
+ * to the same backend would double its load and its counts). The pins-only route of a pin endpoint is not mirrored.
  * Limits (HTTPRoute CRD, standard channel): at most 16 rules, 64 matches per rule, fewer than 128 matches in all;
  * `routeLimits()` computes what a layout needs.
  */
@@ -106,7 +108,10 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
 
   const sticky = target.routing.kind !== 'random';
-  const rules: HttpRouteRule[] = renderPinRules(target, sticky);
+  const rules: HttpRouteRule[] = renderPinRules(target, sticky).map((rule) => {
+    const own = mirrors.filter((m) => m.requestMirror.backendRef.name !== rule.backendRefs[0]?.name);
+    return own.length > 0 ? { ...rule, filters: own } : rule;
+  });
 
   const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
   const split = () => withFilters({ matches: [{ ...path }], backendRefs: versions.map((v) => ref(v, weights[v] ?? 0)) });
