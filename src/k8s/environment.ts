@@ -23,6 +23,7 @@ import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { validateDns1123Label, pascalCase } from '../core/names';
 import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
+import { Metric } from '../rollout/analysis';
 import { Step, Steps } from '../rollout/steps';
 
 /** Props of an `Environment`. */
@@ -93,6 +94,19 @@ export interface PromoteOptions {
    * @default - all traffic at once, when the new version's replicas are ready
    */
   readonly steps?: Steps;
+  /**
+   * Metrics checked at every tick of the promotion (as `CanaryRolloutProps.checks`): a failure holds the traffic,
+   * more than the limit sends it back.
+   * @default - none
+   */
+  readonly checks?: Metric[];
+  /**
+   * The serving engine's default checks (as `CanaryRolloutProps.defaultChecks`). A model whose engine is not
+   * recognisable from its image (Truss, BentoML, a custom server) has none: its promotion is refused unless it has
+   * `checks` or `defaultChecks: false`.
+   * @default true
+   */
+  readonly defaultChecks?: boolean;
 }
 
 export class Environment extends Construct implements IEnvironment {
@@ -148,7 +162,7 @@ export class Environment extends Construct implements IEnvironment {
     const p = this.node.path;
     this.name = props.name ?? id.toLowerCase();
     validateDns1123Label(p, 'name', this.name);
-    this.kind = props.kind ?? EnvironmentKind.fromName(this.name);
+    this.kind = validateKind(p, this.name, props.kind);
     this.namespace = props.namespace ?? Chart.of(this).namespace;
     const scaling = resolveAutoscaling(p, props.autoscaling ?? {}, this.kind.isDevelopment);
     this.minReplicas = scaling.minReplicas;
@@ -226,10 +240,17 @@ export class Environment extends Construct implements IEnvironment {
       this.ensureVersion(v);
       return;
     }
+    // refused here, so the fix names this call rather than the promotion rollout's props
+    if (!this.pod.servingEngine && options.defaultChecks !== false && (options.checks ?? []).length === 0) {
+      throw errors.noServingEngine(this.node.path, 'promote(options.defaultChecks)', this.model.name,
+        `\`checks\` of your own (\`promote('${v}', { checks: [...] })\`), or \`promote('${v}', { defaultChecks: false })\``);
+    }
     // the rollout reads the serving version as its stable one: switch current/previous only after it exists
     new CanaryRollout(this, `Promote${pascalCase(v)}`, {
       environment: this,
       canaries: [{ version: v }],
+      checks: options.checks,
+      defaultChecks: options.defaultChecks,
       steps: options.steps ?? Steps.custom([Step.setWeight(100)]),
       name: `${this.model.name}-${this.name}-promote`,
     });
@@ -394,6 +415,19 @@ export class Environment extends Construct implements IEnvironment {
   }
 }
 
+/**
+ * The kind of an environment named `name`, checked against the seed's rules: a reserved name has its own kind, no
+ * custom kind takes a reserved name, and the development environment is named `development`.
+ */
+function validateKind(path: string, name: string, kind: EnvironmentKind | undefined): EnvironmentKind {
+  const implied = EnvironmentKind.fromName(name);
+  if (!kind) return implied;
+  if (kind.isCustom && EnvironmentKind.RESERVED_NAMES.includes(kind.name)) throw errors.reservedKindName(path, 'kind', kind.name);
+  if (!implied.isCustom && implied !== kind) throw errors.reservedEnvironmentName(path, 'kind', name, kind.name);
+  if (kind.isDevelopment && name !== 'development') throw errors.developmentNotNamedDevelopment(path, 'name', name);
+  return kind;
+}
+
 /** The autoscaling settings of an environment, checked; a development environment defaults to 0..1. */
 function resolveAutoscaling(path: string, a: AutoscalingOptions, dev: boolean) {
   const minReplicas = a.minReplicas ?? (dev ? 0 : 1);
@@ -403,6 +437,7 @@ function resolveAutoscaling(path: string, a: AutoscalingOptions, dev: boolean) {
   }
   if (minReplicas > maxReplicas) throw errors.minAboveMax(path, 'autoscaling.minReplicas', minReplicas, maxReplicas);
   if (dev && maxReplicas > 1) throw errors.developmentTooManyReplicas(path, 'autoscaling.maxReplicas', maxReplicas);
+  if (dev && minReplicas > 0) throw errors.developmentNotScalingToZero(path, 'autoscaling.minReplicas', minReplicas);
   if (maxReplicas < 1) throw errors.maxReplicasZero(path, 'autoscaling.maxReplicas', maxReplicas);
   const concurrencyTarget = a.concurrencyTarget ?? 4;
   if (!(concurrencyTarget > 0)) throw errors.concurrencyTargetInvalid(path, 'autoscaling.concurrencyTarget', concurrencyTarget);

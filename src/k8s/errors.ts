@@ -18,9 +18,35 @@ export function secondProduction(path: string, property: string, name: string, e
     'give this environment another kind (EnvironmentKind.STAGING or EnvironmentKind.custom(...)), or promote into the existing production environment');
 }
 
+export function reservedKindName(path: string, property: string, name: string) {
+  return configError(path, property, rendered(`EnvironmentKind.custom('${name}')`),
+    `"${name}" is the name of a built-in kind: a custom kind with it would have none of its rules (production's single environment and destroy protection, development's one replica and scale to zero)`,
+    `use EnvironmentKind.${name.toUpperCase()}, or give the custom kind another name (for example '${name}-eu')`);
+}
+
+export function reservedEnvironmentName(path: string, property: string, name: string, kind: string) {
+  return configError(path, property, name, `an environment named "${name}" is the ${name} environment, but its kind is "${kind}"`,
+    `leave \`kind\` out (the name implies EnvironmentKind.${name.toUpperCase()}), or give the environment another name`);
+}
+
+export function developmentNotNamedDevelopment(path: string, property: string, name: string) {
+  return configError(path, property, name, 'a development environment is always named "development" (one per model, Baseten\'s development deployment)',
+    "name it 'development' (`model.addEnvironment('development', { ... })`), or use EnvironmentKind.STAGING or EnvironmentKind.custom(...) for another environment");
+}
+
+export function secondDevelopment(path: string, property: string, name: string, existing: string) {
+  return configError(path, property, name, `the model already has a development environment ("${existing}"); a model has one at most`,
+    'iterate in the existing development environment, or give this one another kind (EnvironmentKind.STAGING or EnvironmentKind.custom(...))');
+}
+
+export function developmentNotScalingToZero(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a development environment always scales to zero when idle',
+    'leave minReplicas out (development is 0..1), or use EnvironmentKind.STAGING for an environment that keeps a replica');
+}
+
 export function developmentTooManyReplicas(path: string, property: string, value: number) {
   return configError(path, property, value, 'a development environment runs one replica at most',
-    'set maxReplicas (and minReplicas) to 0 or 1, or use EnvironmentKind.STAGING for more');
+    'set maxReplicas to 1 (development scales 0..1), or use EnvironmentKind.STAGING for more');
 }
 
 export function rolloutOnDevelopment(path: string, property: string, env: string) {
@@ -251,10 +277,11 @@ export function prometheusConnectionConflict(path: string, property: string, nam
     'give every rollout of the namespace the same `prometheusConnection` (or none)');
 }
 
-export function noServingEngine(path: string, property: string, model: string) {
+/** `callSite`: how the options are passed where the refusal comes from (a rollout's props, or `promote()`'s options). */
+export function noServingEngine(path: string, property: string, model: string, callSite = '`checks` of your own, or `defaultChecks: false`') {
   return configError(path, property, rendered('default checks on, no serving engine'),
     `the serving engine of model "${model}" is not recognisable from its image, so the rollout would have no check at all and would promote a canary that fails every request`,
-    'set `servingEngine` on the Model (ServingEngine.VLLM, TGI, TRITON or ServingEngine.custom(...)), or pass `checks` of your own, or `defaultChecks: false` to roll out unchecked on purpose');
+    `set \`servingEngine\` on the Model (ServingEngine.VLLM, TGI, TRITON or ServingEngine.custom(...)), or pass ${callSite} to roll out unchecked on purpose`);
 }
 
 export function sequentialWindowFixed(path: string, property: string, metric: string, query: string, tickSeconds: number) {

@@ -423,6 +423,8 @@ export class Model extends Construct implements IModel {
       const existing = this._environments.find((e) => e.kind.isProduction);
       if (existing) throw errors.secondProduction(env.node.path, 'kind', env.name, existing.name);
     }
+    const development = env.kind.isDevelopment ? this._environments.find((e) => e.kind.isDevelopment) : undefined;
+    if (development) throw errors.secondDevelopment(env.node.path, 'kind', env.name, development.name);
     if (this._environments.some((e) => e.name === env.name)) throw errors.duplicateEnvironment(env.node.path, 'name', env.name);
     this._environments.push(env);
   }

@@ -146,7 +146,7 @@ describe('CanaryRollout', () => {
 
   test('rejects a rollout on a development environment', () => {
     const { chart, model } = setup();
-    const dev = model.addEnvironment('dev', { version: 'v1', gateway, kind: EnvironmentKind.DEVELOPMENT, autoscaling: { minReplicas: 1 } });
+    const dev = model.addEnvironment('development', { version: 'v1', gateway, hostnames: ['dev.llm.example.com'] });
     expect(() => new CanaryRollout(chart, 'Rollout', { environment: dev, canaries: [{ version: 'v2' }] }))
       .toThrow(/^\[Chart\/Rollout\] environment: a development environment takes no rollout/);
   });
