@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { BUCKET_HEADER } from '../../src/core/constants';
-import { CanaryRollout, EnvironmentKind, Model, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, Model, Pin, Routing } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 
