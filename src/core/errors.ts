@@ -274,6 +274,27 @@ export function mirrorToCanary(path: string, property: string, version: string) 
     'mirror to a version that is neither stable nor a canary (a shadow build), or drop the mirror');
 }
 
+export function gpuFeatureDiscoveryUnknownProduct(path: string, property: string, product: string) {
+  return configError(path, property, rendered(`GpuNodeSelector.GPU_FEATURE_DISCOVERY for ${product}`),
+    `there is no GPU Feature Discovery preset for "${product}" (presets: T4, A10G, L4, L40S, A100, H100, H200)`,
+    `give the value GFD sets on your nodes (\`kubectl get nodes -L nvidia.com/gpu.product\`): \`withNodeSelector(GpuNodeSelector.label('nvidia.com/gpu.product', ['NVIDIA-...']))\``);
+}
+
+export function nodeLabelKeyInvalid(path: string, property: string, key: string) {
+  return configError(path, property, key, 'a node label key is an optional DNS subdomain prefix and `/`, then a name of at most 63 letters, digits, `-`, `_` or `.`',
+    "use a label key your nodes carry, for example 'nvidia.com/gpu.product'");
+}
+
+export function nodeLabelValuesEmpty(path: string, property: string) {
+  return configError(path, property, [], 'a node selector needs at least one label value, or no node ever matches',
+    "list the values your GPU nodes carry, for example ['NVIDIA-L4']");
+}
+
+export function nodeLabelValueInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'a label value is 1 to 63 letters, digits, `-`, `_` or `.`, beginning and ending with a letter or digit',
+    'copy the value from `kubectl get nodes --show-labels`');
+}
+
 export function gpuCountAboveNode(path: string, property: string, count: number, product: string, maxPerNode: number) {
   return configError(path, property, count, `a replica asks for ${count} ${product} GPUs, but the largest node with ${product} has ${maxPerNode}; a pod cannot span nodes, so it never schedules`,
     `use at most ${maxPerNode} GPUs per replica (tensor parallelism within one node), a product with more memory per GPU, or \`GpuProduct.custom(...)\` with the right maxPerNode`);

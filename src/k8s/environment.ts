@@ -395,7 +395,7 @@ export class Environment extends Construct implements IEnvironment {
     const gpu = this.model.version(this._current).gpu;
     if (!gpu) return [];
     const provided = GpuNodePools.providedProducts(this);
-    return provided.includes(gpu.product.name) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product.name, provided).withoutPath];
+    return provided.includes(gpu.product._providedKey) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product._providedKey, provided).withoutPath];
   }
 
   /** The route rules: the rollout's when one is attached, else everything to the current version. */
