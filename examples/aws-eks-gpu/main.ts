@@ -10,8 +10,9 @@
  *
  * Prerequisites this example assumes (replace the references below with yours):
  * - an EKS cluster whose `authentication_mode` is `API` or `API_AND_CONFIG_MAP` (the rollout creates an access
- *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, and Prometheus at
- *   `http://prometheus-server.monitoring.svc:80` (the KEDA trigger's default);
+ *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, and a prometheus-operator
+ *   Prometheus selecting the model's PodMonitor at `http://prometheus-operated.monitoring.svc:9090` (the model's
+ *   `prometheusUrl`, which the KEDA trigger queries);
  * - the namespace `models`, labelled `elbv2.k8s.aws/pod-readiness-gate-inject=enabled` so that a pod takes
  *   traffic only once the ALB sees it healthy;
  * - an ALB with an HTTPS listener and its security group (the bindings open the pods to it);
@@ -76,6 +77,7 @@ class GpuInference extends TerraformStack {
       args: ['--model', 'meta-llama/Llama-3.1-8B-Instruct', '--port', '8000', '--max-model-len', '8192'],
       memory: Size.gibibytes(24),
       gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
+      prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
     });
     llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
     // no gateway: the ALB routes to the versions' pods through TargetGroupBindings, so no HTTPRoute is rendered

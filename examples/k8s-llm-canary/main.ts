@@ -38,6 +38,8 @@ const llm = new Model(chart, 'Llm', {
   memory: Size.gibibytes(160),
   gpu: Gpu.nvidia({ count: 4, product: GpuProduct.L40S }),
   loadTimeout: Duration.minutes(25),
+  // the prometheus-operator Prometheus that selects the model's PodMonitor (its governing Service)
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
 });
 llm.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
 llm.addVersion('v3', { image: 'vllm/vllm-openai:v0.7.0' });

@@ -6,7 +6,7 @@ import { GpuNodePools } from './gpu-node-pools';
 import { Notifier } from './notifications';
 import { BucketFilter } from './private/bucket-filter';
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
-import { validateHostname } from './private/inputs';
+import { validateHostname, validateHttpUrl } from './private/inputs';
 import { validatePins } from './private/pins';
 import { writePlanOnSynth } from './private/plan-files';
 import { PrometheusConnectionMounts, prometheusConnectionMounts } from './private/prometheus-connection';
@@ -129,8 +129,9 @@ export interface CanaryRolloutProps {
    */
   readonly capacity?: RolloutCapacity;
   /**
-   * Prometheus the metric gates query.
-   * @default - the environment's KEDA Prometheus, if any
+   * Prometheus the checks and metric gates query.
+   * @default - the environment's (its KEDA autoscaler's, else the Model's `prometheusUrl`); required when a check
+   * or gate queries Prometheus
    */
   readonly prometheusUrl?: string;
   /**
@@ -425,7 +426,7 @@ export class CanaryRollout extends Construct {
       // with a pin endpoint, the public route carries no pin: testers reach pinned versions only there
       pins: props.pinEndpoint ? [] : settings.pins,
       // the namespace's controller serves many rollouts: each carries its own Prometheus
-      ...(this.fixed ? {} : { prometheusUrl: props.prometheusUrl ?? host.prometheusUrl }),
+      ...(this.fixed ? {} : { prometheusUrl: this.prometheusUrl(initial) }),
     };
     const limits = routeLimits(initial.canaries.length, target);
     const overLimit = limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE;
@@ -433,6 +434,18 @@ export class CanaryRollout extends Construct {
       throw errors.tooManyRouteRules(this.node.path, 'pins', limits.rules, limits.matches);
     }
     return target;
+  }
+
+  /** The Prometheus the controller queries for this rollout: given, or the environment's; required by Prometheus checks. */
+  private prometheusUrl(spec: RolloutSpec): string | undefined {
+    const p = this.node.path;
+    if (this.props.prometheusUrl !== undefined) validateHttpUrl(p, 'prometheusUrl', this.props.prometheusUrl);
+    const url = this.props.prometheusUrl ?? this.host.prometheusUrl;
+    const metrics = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
+    if (url === undefined && metrics.some((m) => m.provider === 'prometheus')) {
+      throw errors.prometheusUrlMissing(p, 'prometheusUrl', `the checks of rollout "${spec.name}" query Prometheus`);
+    }
+    return url;
   }
 
   /** A fixed split: the manifests hold the split and the replicas it needs, nothing for a controller to do. */

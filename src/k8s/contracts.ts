@@ -57,6 +57,8 @@ export interface IModel extends IConstruct {
   readonly runAsUser: number;
   /** Every version, in the order added. */
   readonly versions: IModelVersion[];
+  /** The Prometheus that scrapes the model's pods, if given. */
+  readonly prometheusUrl?: string;
   /** The version called `name`; throws when there is none. */
   version(name: string): IModelVersion;
 }

@@ -15,8 +15,8 @@ import { GpuNodePools } from './gpu-node-pools';
 import { PodMonitor } from './monitoring';
 import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
-import { validateHostname, validatePathPrefix } from './private/inputs';
-import { ScaleToZero } from './private/scale-to-zero';
+import { validateHostname, validateHttpUrl, validatePathPrefix } from './private/inputs';
+import { KedaHttpAddOn, resolveKedaHttpAddOn, ScaleToZero } from './private/scale-to-zero';
 import { VersionRole, VersionWorkload } from './private/version-workload';
 import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
@@ -130,6 +130,9 @@ export class Environment extends Construct implements IEnvironment {
   public readonly scaleDownDelay: Duration;
   /** What scales the replicas. */
   public readonly autoscaler: Autoscaler;
+  /** The Prometheus its KEDA autoscalers query: the autoscaler's, else the model's. */
+  public readonly prometheusUrl?: string;
+  private readonly kedaHttpAddOn: KedaHttpAddOn;
   /** Whether the environment serves traffic. */
   public readonly active: boolean;
   /** Whether targets that can refuse to destroy the environment's resources. */
@@ -171,6 +174,8 @@ export class Environment extends Construct implements IEnvironment {
     this.scaleUpWindow = scaling.scaleUpWindow;
     this.scaleDownDelay = scaling.scaleDownDelay;
     this.autoscaler = scaling.autoscaler;
+    this.prometheusUrl = this.resolvePrometheusUrl(scope);
+    this.kedaHttpAddOn = resolveKedaHttpAddOn(p, props.autoscaling?.kedaHttpAddOn);
     this.active = props.active ?? true;
     this.destroyProtection = props.destroyProtection ?? this.kind.isProduction;
     this.pathPrefix = props.pathPrefix;
@@ -304,6 +309,7 @@ export class Environment extends Construct implements IEnvironment {
         loadTimeout: () => this.model.version(this._current).loadTimeout,
         responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
         api: props.autoscaling?.scaleToZeroApi ?? ScaleToZeroApi.HTTP_SCALED_OBJECT,
+        addOn: this.kedaHttpAddOn,
         maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
       });
     }
@@ -340,7 +346,7 @@ export class Environment extends Construct implements IEnvironment {
       namespace: this.namespace ?? 'default',
       scalesToZero: this.scalesToZero,
       endpoint: this.endpoint,
-      prometheusUrl: this.autoscaler.prometheusUrl,
+      prometheusUrl: this.prometheusUrl,
       servingVersion: () => this._serving,
       holdFixedFloor: (version, replicas) => {
         this.ensureVersion(version);
@@ -386,8 +392,22 @@ export class Environment extends Construct implements IEnvironment {
   }
 
   private workloadSettings() {
-    const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
+    const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl } = this;
+    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl };
+  }
+
+  /**
+   * The address KEDA's Prometheus trigger queries: the autoscaler's, else the model's. Required when a ScaledObject
+   * with that trigger renders (KEDA, not scaling to zero): no address is guessed.
+   */
+  private resolvePrometheusUrl(model: IModel): string | undefined {
+    const url = this.autoscaler.prometheusUrl ?? model.prometheusUrl;
+    const p = this.node.path;
+    if (this.autoscaler.prometheusUrl !== undefined) validateHttpUrl(p, 'autoscaling.autoscaler.prometheusUrl', this.autoscaler.prometheusUrl);
+    if (url === undefined && this.autoscaler.kind === 'keda' && !this.scalesToZero) {
+      throw errors.prometheusUrlMissing(p, 'autoscaling.autoscaler.prometheusUrl', `the KEDA autoscaler of environment "${this.name}" queries Prometheus`);
+    }
+    return url;
   }
 
   /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */
@@ -401,7 +421,7 @@ export class Environment extends Construct implements IEnvironment {
   /** The route rules: the rollout's when one is attached, else everything to the current version. */
   private routeRules(): HttpRouteRule[] | unknown[] {
     if (this.rollout) return this.rollout.rules();
-    if (this.scalesToZero) return [ScaleToZero.interceptorRule(this.pathPrefix)];
+    if (this.scalesToZero) return [ScaleToZero.interceptorRule(this.pathPrefix, this.kedaHttpAddOn)];
     const target: KubernetesTarget = {
       kind: 'kubernetes',
       namespace: this.namespace ?? 'default',

@@ -44,6 +44,19 @@ export function developmentNotScalingToZero(path: string, property: string, valu
     'leave minReplicas out (development is 0..1), or use EnvironmentKind.STAGING for an environment that keeps a replica');
 }
 
+export function urlInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'an address must be an absolute http:// or https:// URL with a host',
+    "write it in full, for example 'http://prometheus-operated.monitoring.svc:9090'");
+}
+
+/** `what`: who queries, as a clause (`the KEDA autoscaler of environment "x" queries Prometheus`). */
+export function prometheusUrlMissing(path: string, property: string, what: string) {
+  return configError(path, property, undefined, `${what}, and no address is given (none is guessed: a wrong one makes KEDA fall back to every version's maximum replicas, silently)`,
+    "give the Prometheus that scrapes the model's pods: `new Model(..., { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' })` "
+    + "(prometheus-operator; kube-prometheus-stack: 'http://<release>-kube-prometheus-prometheus.monitoring.svc:9090'), or `Autoscaler.keda({ prometheusUrl })`, "
+    + 'or use `Autoscaler.hpa()` with a metrics adapter');
+}
+
 export function developmentTooManyReplicas(path: string, property: string, value: number) {
   return configError(path, property, value, 'a development environment runs one replica at most',
     'set maxReplicas to 1 (development scales 0..1), or use EnvironmentKind.STAGING for more');

@@ -7,7 +7,7 @@ import * as errors from './errors';
 import { PodSettings, registerModel } from './private/hosts';
 import * as coreErrors from '../core/errors';
 import { pascalCase, validateDns1123Label } from '../core/names';
-import { validateDns1123Subdomain, validateDuration, validateImage, validatePort } from './private/inputs';
+import { validateDns1123Subdomain, validateDuration, validateHttpUrl, validateImage, validatePort } from './private/inputs';
 import { Gpu } from '../rollout/gpu';
 import { ServingEngine } from '../rollout/serving-engine';
 
@@ -239,6 +239,15 @@ export interface ModelProps extends ServingOptions {
    * @default - a PodMonitor per environment when the model has a serving engine
    */
   readonly monitoring?: MonitoringOptions;
+  /**
+   * Address of the Prometheus that scrapes this model's pods (through the PodMonitor, so a prometheus-operator
+   * Prometheus: `http://prometheus-operated.<namespace>.svc:9090` for the operator's governing Service, or
+   * kube-prometheus-stack's `http://<release>-kube-prometheus-prometheus.<namespace>.svc:9090`). The environments'
+   * KEDA autoscalers and the rollouts' checks query it.
+   * @default - none: an environment autoscaled by KEDA, or a rollout with Prometheus checks, then needs it from
+   * `Autoscaler.keda({ prometheusUrl })` or `CanaryRollout`'s `prometheusUrl`, and refuses to synthesize without
+   */
+  readonly prometheusUrl?: string;
 }
 
 /** A version of a model: the unit environments point at and rollouts move traffic between. */
@@ -340,6 +349,8 @@ export class Model extends Construct implements IModel {
   public readonly runAsUser: number;
   /** The serving engine (metrics presets), if set or recognised from the image. */
   public readonly servingEngine?: ServingEngine;
+  /** The Prometheus that scrapes the model's pods, if given. */
+  public readonly prometheusUrl?: string;
 
   /** Pod settings shared by every version (internal). */
   private readonly pod: PodSettings;
@@ -365,6 +376,8 @@ export class Model extends Construct implements IModel {
     }
     this.gpu = props.gpu;
     this.gpu?._validate(this.node.path, 'gpu');
+    this.prometheusUrl = props.prometheusUrl;
+    if (props.prometheusUrl !== undefined) validateHttpUrl(p, 'prometheusUrl', props.prometheusUrl);
     this.cpu = props.cpu ?? Cpu.units(4);
     this.memory = props.memory ?? Size.gibibytes(16);
     this.env = { ...(props.env ?? {}) };

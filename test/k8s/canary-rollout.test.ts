@@ -8,7 +8,7 @@ const gateway = { name: 'inference', namespace: 'istio-ingress' };
 
 function setup() {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   model.addVersion('v3');
   const production = model.addEnvironment('production', { version: 'v1', gateway, hostnames: ['llm.example.com'], autoscaling: { minReplicas: 4, maxReplicas: 8 } });

@@ -6,12 +6,14 @@ import { Chart, Testing } from 'cdk8s';
 import { EnvironmentKind, Model } from '../../src/k8s';
 import { Gpu, GpuProduct, Metric } from '../../src/rollout';
 
+const PROMETHEUS = 'http://prometheus-operated.monitoring.svc:9090';
+
 const gateway = { name: 'inference', namespace: 'gateways' };
 const find = (objects: any[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
 
 function setup(image = 'vllm/vllm-openai:v0.6.3') {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { image, gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llama', { prometheusUrl: PROMETHEUS, image, gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   return { chart, model };
 }

@@ -18,7 +18,7 @@ const find = (objects: any[], kind: string, name?: string) => objects.find((o) =
 
 function setup(props: Partial<ModelProps> = {}) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }), ...props });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }), ...props });
   model.addVersion('v2');
   model.addVersion('v3');
   return { chart, model };
@@ -301,7 +301,7 @@ describe('autoscaling and nodes', () => {
 describe('names and bad input', () => {
   test('a CronJob name stays within 52 characters (mistral-small-24b-instruct in production)', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const m = new Model(chart, 'M', { name: 'mistral-small-24b-instruct', image: 'vllm/vllm-openai:v0.6.3' });
+    const m = new Model(chart, 'M', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'mistral-small-24b-instruct', image: 'vllm/vllm-openai:v0.6.3' });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway });
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });

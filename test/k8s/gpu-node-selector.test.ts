@@ -12,6 +12,8 @@ import { Chart, Testing } from 'cdk8s';
 import { GpuNodePools, Model } from '../../src/k8s';
 import { Gpu, GpuNodeSelector, GpuProduct } from '../../src/rollout';
 
+const PROMETHEUS = 'http://prometheus-operated.monitoring.svc:9090';
+
 const gfdNode = {
   'kubernetes.io/arch': 'amd64',
   'node.kubernetes.io/instance-type': 'g6.xlarge',
@@ -33,7 +35,7 @@ function matches(labels: Record<string, string>, terms: Array<{ matchExpressions
 
 function deployment(product: GpuProduct, withPools?: (chart: Chart) => void) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: PROMETHEUS, image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) });
   model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' }, hostnames: ['llm.example.com'] });
   withPools?.(chart);
   const objects = Testing.synth(chart);
@@ -63,7 +65,7 @@ describe('GPU nodes this library did not create', () => {
     const product = GpuProduct.L4.withNodeSelector(GpuNodeSelector.GPU_FEATURE_DISCOVERY);
     const build = (provided: GpuProduct) => {
       const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-      const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) });
+      const model = new Model(chart, 'Llm', { prometheusUrl: PROMETHEUS, image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) });
       model.addEnvironment('staging', { version: 'v1', gateway: { name: 'inference' }, hostnames: ['s.example.com'], autoscaling: { minReplicas: 0 } });
       GpuNodePools.external(chart, [provided]);
       return () => Testing.synth(chart);
@@ -75,7 +77,7 @@ describe('GPU nodes this library did not create', () => {
   test('a Karpenter pool for a GFD-selected product declares the label, so Karpenter provisions for the pods', () => {
     const product = GpuProduct.L4.withNodeSelector(GpuNodeSelector.GPU_FEATURE_DISCOVERY);
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) });
+    const model = new Model(chart, 'Llm', { prometheusUrl: PROMETHEUS, image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) });
     model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
     new GpuNodePools(chart, 'Pools', { models: [model], nodeClass: { role: 'KarpenterNodeRole-inference', discoveryTag: 'inference' } });
     const pool = Testing.synth(chart).find((o) => o.kind === 'NodePool');
@@ -91,6 +93,6 @@ describe('GPU nodes this library did not create', () => {
       /gpu\.product\.nodeSelector\.values\[0\]: a label value is 1 to 63 .*\(received "NVIDIA L4"\)\. Fix: copy the value from `kubectl get nodes --show-labels`/],
   ])('refuses %s with the construct path, property, value and fix', (_name, product, message) => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    expect(() => new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) })).toThrow(message);
+    expect(() => new Model(chart, 'Llm', { prometheusUrl: PROMETHEUS, image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product }) })).toThrow(message);
   });
 });

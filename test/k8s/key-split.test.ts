@@ -15,6 +15,8 @@ import { Gpu, GpuProduct } from '../../src/rollout';
 import { findTool, KubeTwin, World } from '../support/kube-twin';
 import { kubernetesTarget, rolloutSpec } from '../support/spec-fixture';
 
+const PROMETHEUS = 'http://prometheus-operated.monitoring.svc:9090';
+
 const HOST = 'llm.example.com';
 const luajit = findTool('luajit');
 const find = (objects: any[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
@@ -22,7 +24,7 @@ const find = (objects: any[], kind: string, name?: string) => objects.find((o) =
 /** Gold card customers to one model, platinum to another, everyone else on v1: pins only, no weight. */
 function keySplit(routing?: Routing) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: PROMETHEUS, image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('gold');
   model.addVersion('platinum');
   const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'models' }, hostnames: [HOST], autoscaling: { minReplicas: 2, maxReplicas: 4 } });

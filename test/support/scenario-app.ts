@@ -27,7 +27,7 @@ export interface ScenarioAppOptions {
 /** The app's chart and, while the rollout is in the code, its plan. */
 export function scenarioApp(options: ScenarioAppOptions): { chart: Chart; plan?: PlanData } {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: SCENARIO_NAMESPACE });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   const canaries = options.canaries ?? ['v2'];
   for (const v of canaries) model.addVersion(v);
   const production = model.addEnvironment('production', {

@@ -49,6 +49,8 @@ export interface WorkloadEnvironment {
   readonly scaleUpWindow: Duration;
   readonly scaleDownDelay: Duration;
   readonly labels: { [key: string]: string };
+  /** The Prometheus KEDA's trigger queries (checked by the environment where a trigger needs it). */
+  readonly prometheusUrl?: string;
 }
 
 /** Props of a `VersionWorkload`. */
@@ -177,7 +179,7 @@ export class VersionWorkload extends Construct {
       triggers: [{
         type: 'prometheus',
         metadata: {
-          serverAddress: a.prometheusUrl!,
+          serverAddress: env.prometheusUrl!,
           query: this.fillQuery(a.inFlightQuery ?? pod.servingEngine?.inFlightQuery ?? LEGACY_IN_FLIGHT_QUERY),
           threshold: String(env.concurrencyTarget),
           ignoreNullValues: 'false',
