@@ -130,6 +130,13 @@ export interface VersionSpec {
   readonly gpusPerReplica: number;
   /** GPU product, for display (`A10G`), if any. */
   readonly gpuProduct?: string;
+  /**
+   * The version's own fewest replicas while it serves (per-version autoscaling, above or below the environment's):
+   * a share that needs fewer still gets these. Absent: none of its own.
+   */
+  readonly minReplicas?: number;
+  /** The version's own most replicas: a share never asks for more (`replicasOf`). Absent: none of its own. */
+  readonly maxReplicas?: number;
 }
 
 /** A canary of a rollout. */

@@ -157,6 +157,39 @@ export interface KedaHttpAddOnOptions {
   readonly externalScalerPort?: number;
 }
 
+/**
+ * One version's autoscaling, over its environments' (BentoCloud's per-target scaling: main at most 1 replica,
+ * canary a at most 2, b at most 3). Each value replaces the environment's, above or below it. A development
+ * environment keeps its 0..1 and an environment that scales to zero keeps its 0 minimum.
+ */
+export interface VersionAutoscalingOptions {
+  /**
+   * Fewest replicas while the version serves (the stable version's baseline; a canary's floor once it has traffic).
+   * @default - the environment's
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most replicas, also when the environment's maximum is lower. A canary's share never asks for more.
+   * @default - the environment's
+   */
+  readonly maxReplicas?: number;
+  /**
+   * In-flight requests per replica the autoscaler aims at.
+   * @default - the environment's
+   */
+  readonly concurrencyTarget?: number;
+  /**
+   * How long load must stay high before scaling up.
+   * @default - the environment's
+   */
+  readonly scaleUpWindow?: Duration;
+  /**
+   * How long load must stay low before scaling down.
+   * @default - the environment's
+   */
+  readonly scaleDownDelay?: Duration;
+}
+
 /** An environment's autoscaling, carried over to whatever version is promoted into it (Baseten's defaults). */
 export interface AutoscalingOptions {
   /**

@@ -8,13 +8,14 @@ import { BucketFilter } from './private/bucket-filter';
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
 import { validateHostname, validateHttpUrl } from './private/inputs';
 import { validatePins } from './private/pins';
+import { specScaling } from './private/version-scaling';
 import { writePlanOnSynth } from './private/plan-files';
 import { PrometheusConnectionMounts, prometheusConnectionMounts } from './private/prometheus-connection';
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { PrometheusConnectionOptions } from './prometheus-connection';
 import { Pin, Routing } from './routing';
-import { mirrorReplicas, replicasForWeight } from '../core/capacity';
+import { mirrorReplicas, replicasForWeight, replicasOf } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_TICK_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget, PinSpec, RoutingSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
@@ -385,8 +386,9 @@ export class CanaryRollout extends Construct {
         stable: this.stable,
         canaries: props.canaries,
         steps: this.fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
-        stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
-        versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
+        // the stable version's own minimum (per-version autoscaling) over the environment's
+        stableReplicas: props.stableReplicas ?? Math.max(1, env.model.version(this.stable).autoscaling?.minReplicas ?? env.minReplicas),
+        versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name, ...specScaling(v) })),
         mirror: props.mirror,
         pinnedVersions: settings.pins.map((pin) => pin.version),
         checks: this.checks,
@@ -451,7 +453,7 @@ export class CanaryRollout extends Construct {
   /** A fixed split: the manifests hold the split and the replicas it needs, nothing for a controller to do. */
   private holdFixedSplit(initial: RolloutSpec): number {
     const weights = weightsAt(initial, 100);
-    for (const c of initial.canaries) this.host.holdFixedFloor(c.version, replicasForWeight(weights[c.version], initial.stableReplicas));
+    for (const c of initial.canaries) this.host.holdFixedFloor(c.version, replicasOf(initial, c.version, weights[c.version], initial.stableReplicas));
     if (initial.mirror) this.host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
     // pinned requests reach their version at any weight (core/decide/pins.ts)
     for (const v of initial.pinned ?? []) this.host.holdFixedFloor(v, Math.max(1, replicasForWeight(weights[v] ?? 0, initial.stableReplicas)));

@@ -10,6 +10,7 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
+import { VersionAutoscalingOptions } from './autoscaling';
 import { EnvironmentKind } from './environment-kind';
 import { Gpu } from '../rollout/gpu';
 
@@ -41,8 +42,10 @@ export interface IModelVersion {
   readonly args?: string[];
   /** How long loading the model may take. */
   readonly loadTimeout: Duration;
-  /** Cap on replicas in any environment, if any. */
+  /** Its most replicas in every environment, if set (above or below the environment's). */
   readonly maxReplicas?: number;
+  /** Its autoscaling over its environments', if set. */
+  readonly autoscaling?: VersionAutoscalingOptions;
 }
 
 /** A model: its versions and the pod settings every version shares. */

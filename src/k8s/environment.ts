@@ -17,6 +17,7 @@ import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
 import { validateHostname, validateHttpUrl, validatePathPrefix } from './private/inputs';
 import { KedaHttpAddOn, resolveKedaHttpAddOn, ScaleToZero } from './private/scale-to-zero';
+import { scalingOf } from './private/version-scaling';
 import { VersionRole, VersionWorkload } from './private/version-workload';
 import { LABEL_ENVIRONMENT, LABEL_MODEL } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
@@ -310,7 +311,7 @@ export class Environment extends Construct implements IEnvironment {
         responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
         api: props.autoscaling?.scaleToZeroApi ?? ScaleToZeroApi.HTTP_SCALED_OBJECT,
         addOn: this.kedaHttpAddOn,
-        maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
+        maxReplicas: () => scalingOf(this.workloadSettings(), this.model.version(this._current)).maxReplicas,
       });
     }
     return { ...info, route: endpoint.route };
@@ -393,7 +394,7 @@ export class Environment extends Construct implements IEnvironment {
 
   private workloadSettings() {
     const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl } = this;
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl };
+    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl, development: this.kind.isDevelopment };
   }
 
   /**

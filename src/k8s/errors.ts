@@ -44,6 +44,16 @@ export function developmentNotScalingToZero(path: string, property: string, valu
     'leave minReplicas out (development is 0..1), or use EnvironmentKind.STAGING for an environment that keeps a replica');
 }
 
+export function versionMaxTwice(path: string, property: string, maxReplicas: number, autoscalingMax: number) {
+  return configError(path, property, rendered(`maxReplicas ${maxReplicas}, autoscaling.maxReplicas ${autoscalingMax}`), 'the version gives two different maximums',
+    'give it once, in `autoscaling.maxReplicas`');
+}
+
+export function versionMaxInvalid(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a version\'s most replicas is a whole number of at least 1, or it can never serve',
+    'use for example `autoscaling: { maxReplicas: 2 }`, or leave it out for the environment\'s');
+}
+
 export function urlInvalid(path: string, property: string, value: string) {
   return configError(path, property, value, 'an address must be an absolute http:// or https:// URL with a host',
     "write it in full, for example 'http://prometheus-operated.monitoring.svc:9090'");

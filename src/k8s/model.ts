@@ -1,10 +1,12 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
+import { VersionAutoscalingOptions } from './autoscaling';
 import { IEnvironment, IModel, IModelVersion } from './contracts';
 import { Environment, EnvironmentProps } from './environment';
 import * as errors from './errors';
 import { PodSettings, registerModel } from './private/hosts';
+import { versionAutoscaling } from './private/version-scaling';
 import * as coreErrors from '../core/errors';
 import { pascalCase, validateDns1123Label } from '../core/names';
 import { validateDns1123Subdomain, validateDuration, validateHttpUrl, validateImage, validatePort } from './private/inputs';
@@ -128,10 +130,16 @@ export interface VersionOptions extends ServingOptions {
    */
   readonly image?: string;
   /**
-   * Most replicas of this version in any environment (caps the environment's maximum).
+   * Most replicas of this version in every environment, above or below the environment's maximum (the same as
+   * `autoscaling.maxReplicas`).
    * @default - the environment's maximum
    */
   readonly maxReplicas?: number;
+  /**
+   * This version's autoscaling over its environments' (minimum, maximum, target, windows).
+   * @default - the environment's
+   */
+  readonly autoscaling?: VersionAutoscalingOptions;
 }
 
 /** Props of a `Model`. */
@@ -281,8 +289,10 @@ export class ModelVersion implements IModelVersion {
   public readonly args?: string[];
   /** Model load timeout. */
   public readonly loadTimeout: Duration;
-  /** Cap on replicas, if any. */
+  /** Its most replicas in every environment, if set. */
   public readonly maxReplicas?: number;
+  /** Its autoscaling over its environments', checked (`maxReplicas` included). */
+  public readonly autoscaling?: VersionAutoscalingOptions;
 
   private constructor(
     /** The model. */
@@ -302,7 +312,8 @@ export class ModelVersion implements IModelVersion {
     this.command = o.command ?? model.command;
     this.args = o.args ?? model.args;
     this.loadTimeout = o.loadTimeout ?? model.loadTimeout;
-    this.maxReplicas = o.maxReplicas;
+    this.autoscaling = versionAutoscaling(`${model.node.path}`, `versions.${name}`, o);
+    this.maxReplicas = this.autoscaling?.maxReplicas;
   }
 
   /** GPUs per replica (0 when CPU only). */
