@@ -21,7 +21,7 @@ import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Gpu, GpuProduct, Metric, Steps } from '../../src';
-import { CanaryRollout, GpuNodePools, Model, ModelCache, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, GpuNodePools, Model, ModelCache, Pin, Routing } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 export const app = new App({ outdir });
@@ -56,6 +56,8 @@ export const rollout = new CanaryRollout(chart, 'Rollout', {
   canaries: [{ version: 'v2' }],
   steps: Steps.equal({ count: 10, over: Duration.minutes(30) }),
   routing: Routing.headerHash('x-user-id'),
+  // the bucket filter of the sticky split is an Istio EnvoyFilter
+  gatewayImplementation: GatewayImplementation.ISTIO,
   pins: [Pin.header('x-model-version', 'v2', 'v2')],
   mirror: { version: 'v3', percent: 5 },
   checks: [Metric.prometheus({

@@ -4,7 +4,7 @@ import { GatewayRef, IEnvironment } from './contracts';
 import * as errors from './errors';
 import { GpuNodePools } from './gpu-node-pools';
 import { Notifier } from './notifications';
-import { BucketFilter } from './private/bucket-filter';
+import { GatewayBucketFilter, STICKY_IMPLEMENTATIONS } from './private/bucket-filter';
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
 import { validateHostname, validateHttpUrl } from './private/inputs';
 import { validatePins } from './private/pins';
@@ -14,7 +14,7 @@ import { PrometheusConnectionMounts, prometheusConnectionMounts } from './privat
 import { StepController } from './private/step-controller';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { PrometheusConnectionOptions } from './prometheus-connection';
-import { Pin, Routing } from './routing';
+import { GatewayImplementation, Pin, Routing } from './routing';
 import { mirrorReplicas, replicasForWeight, replicasOf } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_TICK_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget, PinSpec, RoutingSpec } from '../core/contract/target';
@@ -166,6 +166,13 @@ export interface CanaryRolloutProps {
    * @default '1.3'
    */
   readonly gatewayApiVersion?: string;
+  /**
+   * The Gateway API implementation of the environment's Gateway. Required by sticky splits (`Routing.headerHash`,
+   * `Routing.queryHash`): their bucket filter is an Istio `EnvoyFilter` or an Envoy Gateway `EnvoyExtensionPolicy`;
+   * other implementations are refused at synth.
+   * @default - undeclared: random splits and pins only
+   */
+  readonly gatewayImplementation?: GatewayImplementation;
   /**
    * Labels of the Istio gateway pods that run the bucket filter (sticky routing only).
    * @default { 'gateway.networking.k8s.io/gateway-name': <the environment's Gateway> }
@@ -498,14 +505,20 @@ export class CanaryRollout extends Construct {
     });
   }
 
-  /** Sticky routing: the gateway pods' filter that assigns each request its bucket. */
+  /** Sticky routing: this rollout's entry in its gateway's one bucket filter (private/bucket-filter.ts). */
   private renderBucketFilter(endpoint: EndpointInfo, routing: Exclude<RoutingSpec, { readonly kind: 'random' }>): void {
-    new BucketFilter(this, 'BucketFilter', {
-      name: `${this.name}-bucket`,
-      namespace: this.props.gatewayNamespace ?? endpoint.gateway.namespace ?? this.props.environment.namespace,
-      gatewayLabels: this.props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
+    const implementation = this.props.gatewayImplementation;
+    if (implementation === undefined) throw errors.stickyWithoutImplementation(this.node.path, 'gatewayImplementation');
+    if (!STICKY_IMPLEMENTATIONS.includes(implementation)) throw errors.stickyUnsupported(this.node.path, 'gatewayImplementation', implementation);
+    const gatewayNamespace = endpoint.gateway.namespace ?? this.host.namespace;
+    GatewayBucketFilter.of(this, {
+      implementation,
+      gateway: { name: endpoint.gateway.name, namespace: gatewayNamespace },
+      podNamespace: this.props.gatewayNamespace ?? gatewayNamespace,
+      podLabels: this.props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
+    }).addEntry({
       key: routing.kind === 'headerHash' ? { header: routing.header } : { query: routing.param },
-      hostnames: endpoint.hostnames ?? [],
+      hosts: endpoint.hostnames ?? [],
       pathPrefix: endpoint.pathPrefix,
     });
   }

@@ -54,6 +54,18 @@ export function versionMaxInvalid(path: string, property: string, value: number)
     'use for example `autoscaling: { maxReplicas: 2 }`, or leave it out for the environment\'s');
 }
 
+export function stickyWithoutImplementation(path: string, property: string) {
+  return configError(path, property, undefined,
+    'a sticky split needs the gateway to run a bucket filter, and which Gateway API implementation serves the Gateway is not declared (on one without the filter, every request would fall through to the random split, silently)',
+    'declare it: `gatewayImplementation: GatewayImplementation.ISTIO` or `GatewayImplementation.ENVOY_GATEWAY`; on another implementation use `Routing.random()` (with pins for testers)');
+}
+
+export function stickyUnsupported(path: string, property: string, implementation: string) {
+  return configError(path, property, implementation,
+    `${implementation} has no API this library can install the sticky split's bucket filter with (an Envoy Lua filter), so every request would be split at random`,
+    'use `Routing.random()` (with pins for testers and key splits), or serve the environment from an Istio or Envoy Gateway Gateway');
+}
+
 export function urlInvalid(path: string, property: string, value: string) {
   return configError(path, property, value, 'an address must be an absolute http:// or https:// URL with a host',
     "write it in full, for example 'http://prometheus-operated.monitoring.svc:9090'");

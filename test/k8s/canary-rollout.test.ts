@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { BUCKET_HEADER } from '../../src/core/constants';
-import { CanaryRollout, Model, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, Model, Pin, Routing } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 
@@ -93,6 +93,7 @@ describe('CanaryRollout', () => {
       environment: production,
       canaries: [{ version: 'v2' }],
       routing: Routing.headerHash('x-user-id'),
+      gatewayImplementation: GatewayImplementation.ISTIO,
       pins: [Pin.header('x-model-version', 'v2', 'v2')],
       mirror: { version: 'v3', percent: 5 },
     });

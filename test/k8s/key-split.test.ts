@@ -9,7 +9,7 @@ import { computePlan, specHash } from '../../src/core/plan/plan';
 import { renderPlanMarkdown } from '../../src/core/plan/render';
 import { renderHttpRouteRules } from '../../src/core/routes/gateway-api';
 import { ControllerState } from '../../src/core/state';
-import { CanaryRollout, Model, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, Model, Pin, Routing } from '../../src/k8s';
 import { buildRolloutSpec } from '../../src/rollout/private/build-spec';
 import { Gpu, GpuProduct } from '../../src/rollout';
 import { findTool, KubeTwin, World } from '../support/kube-twin';
@@ -32,7 +32,7 @@ function keySplit(routing?: Routing) {
     environment: production,
     canaries: [{ version: 'gold', weight: 0 }, { version: 'platinum', weight: 0 }],
     pins: [Pin.header('x-tier', 'gold', 'gold'), Pin.header('x-tier', 'platinum', 'platinum')],
-    ...(routing ? { routing } : {}),
+    ...(routing ? { routing, gatewayImplementation: GatewayImplementation.ISTIO } : {}),
   });
   return Testing.synth(chart);
 }

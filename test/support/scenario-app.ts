@@ -6,7 +6,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Steps } from '../../src';
 import { PlanData } from '../../src/core/plan/plan';
-import { CanaryRollout, Model, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, Model, Routing } from '../../src/k8s';
 
 export const SCENARIO_NAMESPACE = 'models';
 export const SCENARIO_HOST = 'llm.example.com';
@@ -46,6 +46,7 @@ export function scenarioApp(options: ScenarioAppOptions): { chart: Chart; plan?:
       steps: options.steps ?? Steps.equal({ count: 5, over: Duration.minutes(5), shadowFirst: false }),
       defaultChecks: false,
       routing: options.routing,
+      ...(options.routing?.sticky ? { gatewayImplementation: GatewayImplementation.ISTIO } : {}),
     });
   }
   return { chart, plan: rollout?.plan._data() };
