@@ -22,13 +22,16 @@ import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
 import { writePlanOnSynth } from './private/plan-files';
 import { TargetGroupBindings } from './private/target-group-bindings';
+import { PinRules, resolveAlbPins } from './private/pin-rules';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import { stateTableName } from '../core/constants';
 import { AwsTarget } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
+import { PinSpec } from '../core/contract/target';
 import { IEnvironment } from '../k8s/contracts';
 import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
+import { Pin } from '../k8s/routing';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions } from '../rollout/canary';
 import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spec';
@@ -88,6 +91,13 @@ export interface AlbCanaryRolloutProps {
   readonly steps?: Steps;
   /** Priority of the listener rule. */
   readonly priority: number;
+  /**
+   * Requests with a given header or query value that always reach one version, whatever the weights (testers, or a
+   * key split with `weight: 0` canaries): one listener rule per pin with an `http-header` or `query-string`
+   * condition (compared case-insensitively by ALB), at the priorities just below `priority`.
+   * @default - none
+   */
+  readonly pins?: Pin[];
   /**
    * Host headers the rule matches.
    * @default - none (then `pathPatterns` must match)
@@ -229,6 +239,12 @@ export class AlbCanaryRollout extends Construct {
     const lifecycle = protect ? { preventDestroy: true } : undefined;
 
     const weighted = this.createRule(props, resolved, spec, lifecycle);
+    if (resolved.pins.length > 0) {
+      new PinRules(this, 'Pins', {
+        listenerArn: props.listenerArn, priority: props.priority, hostHeaders: props.hostHeaders, pathPatterns: props.pathPatterns, pins: resolved.pins,
+        targetGroupArns: weighted.targetGroupArns, lifecycle, reserve: (priority, property) => reservePriority(this, props.listenerArn, priority, property),
+      });
+    }
     this.targetGroups = weighted.targetGroups;
     this.listenerRule = weighted.rule;
 
@@ -388,6 +404,8 @@ interface ResolvedProps {
   readonly stable: string;
   readonly versions: AlbVersion[];
   readonly stickiness?: number;
+  /** The pins, checked. */
+  readonly pins: PinSpec[];
 }
 
 /** Check the props (each rule's message in `errors.ts`) and resolve what comes from the environment. */
@@ -398,7 +416,7 @@ function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedP
   const host = env ? environmentHost(env, p, 'environment') : undefined;
   if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
   if (env) checkBridgeOrder(p, env);
-  checkRulePriority(scope, props.listenerArn, props.priority);
+  reservePriority(scope, props.listenerArn, props.priority, 'priority');
   const stickiness = props.stickiness?.toSeconds();
   if (stickiness !== undefined && (stickiness < 1 || stickiness > 604800)) throw errors.stickinessOutOfRange(p, 'stickiness', stickiness);
   const stable = props.stableVersion ?? env?.currentVersion;
@@ -406,7 +424,8 @@ function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedP
   const versions = resolveVersions(p, props, env);
   const count = new Set([stable, ...props.canaries.map((c) => c.version)]).size;
   if (count > ALB_MAX_TARGET_GROUPS) throw errors.tooManyTargetGroups(p, 'canaries', count, ALB_MAX_TARGET_GROUPS);
-  return { name, env, host, stable, versions, stickiness };
+  const pins = resolveAlbPins(p, (props.pins ?? []).map((pin) => pin._spec()), versions.map((v) => v.name), props.hostHeaders ?? [], props.pathPatterns ?? []);
+  return { name, env, host, stable, versions, stickiness, pins };
 }
 
 /** What the engine's spec is built from; `checks` is the rollout's list, which `addCheck` extends. */
@@ -416,6 +435,7 @@ function specInput(props: AlbCanaryRolloutProps, resolved: ResolvedProps, checks
     name: resolved.name,
     stable: resolved.stable,
     canaries: props.canaries,
+    pinnedVersions: resolved.pins.map((pin) => pin.version),
     steps: props.steps,
     stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
     versions: resolved.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica ?? 0 })),
@@ -449,15 +469,15 @@ function checkBridgeOrder(scopePath: string, env: IEnvironment): void {
 
 const PRIORITIES = new WeakMap<IConstruct, Map<string, string>>();
 
-/** Listener rule priorities are 1..50000 and unique per listener (checked within one app). */
-function checkRulePriority(scope: Construct, listenerArn: string, priority: number): void {
+/** Listener rule priorities are 1..50000 and unique per listener (checked within one app, pin rules included). */
+function reservePriority(scope: Construct, listenerArn: string, priority: number, property: string): void {
   const p = scope.node.path;
-  if (!Number.isInteger(priority) || priority < 1 || priority > 50000) throw errors.priorityOutOfRange(p, 'priority', priority);
+  if (!Number.isInteger(priority) || priority < 1 || priority > 50000) throw errors.priorityOutOfRange(p, property, priority);
   const root = scope.node.root;
   const used = PRIORITIES.get(root) ?? new Map<string, string>();
   PRIORITIES.set(root, used);
   const key = `${listenerArn}#${priority}`;
   const other = used.get(key);
-  if (other) throw errors.priorityTaken(p, 'priority', priority, other);
-  used.set(key, p);
+  if (other) throw errors.priorityTaken(p, property, priority, other);
+  used.set(key, property === 'priority' ? p : `${p} (${property})`);
 }

@@ -71,6 +71,21 @@ export function priorityTaken(path: string, property: string, value: number, oth
     'give each rollout on a listener its own priority');
 }
 
+export function pinPrioritiesBelowOne(path: string, property: string, priority: number, pins: number) {
+  return configError(path, property, priority, `the ${pins} pin rule(s) take the priorities just below the rollout's rule (evaluated first), and priority ${priority} leaves no room for them above 0`,
+    `use a priority of at least ${pins + 1}, with ${pins} free priorities below it on the listener`);
+}
+
+export function pinWildcard(path: string, property: string, value: string) {
+  return configError(path, property, value, 'an ALB condition treats `*` and `?` as wildcards, so this pin would match other values too',
+    'use a pin name and value without `*` or `?`');
+}
+
+export function pinConditionsOverLimit(path: string, property: string, values: number, limit: number) {
+  return configError(path, property, values, `a pin rule repeats the rollout's host and path conditions and adds its own: ${values} condition values, over ALB's ${limit} per rule`,
+    `use at most ${limit - 1} host headers and path patterns in all`);
+}
+
 export function stickinessOutOfRange(path: string, property: string, seconds: number) {
   return configError(path, property, rendered(`${seconds} s`), 'target-group stickiness lasts from 1 second to 7 days (604800 s)',
     'use for example `stickiness: Duration.hours(1)`, or leave it out');
