@@ -76,6 +76,11 @@ export function pinPrioritiesBelowOne(path: string, property: string, priority: 
     `use a priority of at least ${pins + 1}, with ${pins} free priorities below it on the listener`);
 }
 
+export function pinRegexOnAlb(path: string, property: string, regex: string) {
+  return configError(path, property, regex, 'ALB listener rule conditions have no regular expressions (only `*` and `?` wildcards)',
+    'use exact pins (`Pin.header`, `Pin.query`, `Pin.cookie`) on AWS, one per value');
+}
+
 export function pinWildcard(path: string, property: string, value: string) {
   return configError(path, property, value, 'an ALB condition treats `*` and `?` as wildcards, so this pin would match other values too',
     'use a pin name and value without `*` or `?`');
@@ -83,7 +88,7 @@ export function pinWildcard(path: string, property: string, value: string) {
 
 export function pinConditionsOverLimit(path: string, property: string, values: number, limit: number) {
   return configError(path, property, values, `a pin rule repeats the rollout's host and path conditions and adds its own: ${values} condition values, over ALB's ${limit} per rule`,
-    `use at most ${limit - 1} host headers and path patterns in all`);
+    `use fewer host headers and path patterns (a cookie pin takes 4 condition values, other pins 1), or split the rollout`);
 }
 
 export function stickinessOutOfRange(path: string, property: string, seconds: number) {

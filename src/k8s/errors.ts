@@ -66,6 +66,16 @@ export function stickyUnsupported(path: string, property: string, implementation
     'use `Routing.random()` (with pins for testers and key splits), or serve the environment from an Istio or Envoy Gateway Gateway');
 }
 
+export function pinRegexInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'the gateways match regular expressions with RE2, which has no lookaround or backreferences, and this one does not compile there',
+    'write it in RE2 syntax (https://github.com/google/re2/wiki/Syntax), for example `^(beta|canary)-.*$`');
+}
+
+export function cookieValueInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'a cookie value is printable ASCII without spaces, `"`, `,`, `;` or backslashes (RFC 6265)',
+    'use the value your site sets, for example `Pin.cookie(\'ab\', \'b\', \'v2\')`');
+}
+
 export function urlInvalid(path: string, property: string, value: string) {
   return configError(path, property, value, 'an address must be an absolute http:// or https:// URL with a host',
     "write it in full, for example 'http://prometheus-operated.monitoring.svc:9090'");

@@ -82,6 +82,29 @@ export class Pin {
     return new Pin({ version, query: { name, value } });
   }
 
+  /**
+   * Requests carrying cookie `name=value` reach `version` (browser A/B, Flagger's cookie match): a match on the
+   * `Cookie` header, a Gateway API `RegularExpression` header match (implementation-specific support: Istio and
+   * Envoy Gateway have it); on ALB an `http-header` condition on `Cookie` with wildcards.
+   */
+  public static cookie(name: string, value: string, version: string): Pin {
+    return new Pin({ version, cookie: { name, value } });
+  }
+
+  /**
+   * Requests whose header `name` matches the regular expression `regex` as a whole (RE2 syntax) reach `version`.
+   * Gateway API `RegularExpression` header match: implementation-specific support (Istio and Envoy Gateway have it,
+   * RE2); ALB has no regular expressions and refuses it.
+   */
+  public static headerRegex(name: string, regex: string, version: string): Pin {
+    return new Pin({ version, header: { name: name.toLowerCase(), value: regex, regex: true } });
+  }
+
+  /** Requests whose query parameter `name` matches `regex` as a whole (RE2) reach `version`; support as `headerRegex`. */
+  public static queryRegex(name: string, regex: string, version: string): Pin {
+    return new Pin({ version, query: { name, value: regex, regex: true } });
+  }
+
   private constructor(private readonly spec: PinSpec) {}
 
   /** The version the pin leads to. */

@@ -43,16 +43,32 @@ export function pinPriorities(path: string, priority: number, count: number): nu
   return out;
 }
 
-/** Check pins for ALB: no wildcard characters, room for the pin's condition beside host and path. */
+/**
+ * The values of a cookie pin's `http-header` condition on `Cookie`: the cookie alone, first, last or in the middle of
+ * the header (`; ` separates cookies, RFC 6265 section 4.2.1), so `ab=b` never matches `xab=b` or `ab=bc`.
+ */
+export function cookieConditionValues(name: string, value: string): string[] {
+  const c = `${name}=${value}`;
+  return [c, `${c};*`, `*; ${c}`, `*; ${c};*`];
+}
+
+/** Condition values a pin adds to its rule. */
+function pinValues(pin: PinSpec): number {
+  return pin.cookie ? cookieConditionValues(pin.cookie.name, pin.cookie.value).length : 1;
+}
+
+/** Check pins for ALB: no regular expressions or wildcard characters, room for the pin's condition beside host and path. */
 export function validateAlbPins(path: string, pins: readonly PinSpec[], hostHeaders: readonly string[], pathPatterns: readonly string[]): void {
   pins.forEach((pin, i) => {
-    const m = pin.header ?? pin.query!;
+    if ((pin.header ?? pin.query)?.regex) throw errors.pinRegexOnAlb(path, `pins[${i}]`, (pin.header ?? pin.query)!.value);
+    const m = pin.cookie ?? pin.header ?? pin.query!;
     for (const [prop, value] of [['name', m.name], ['value', m.value]] as const) {
       if (/[*?]/.test(value)) throw errors.pinWildcard(path, `pins[${i}].${prop}`, value);
     }
   });
   const used = hostHeaders.length + (pathPatterns.length || (hostHeaders.length ? 0 : 1));
-  if (pins.length > 0 && used + 1 > ALB_MAX_CONDITION_VALUES) throw errors.pinConditionsOverLimit(path, 'pins', used + 1, ALB_MAX_CONDITION_VALUES);
+  const most = Math.max(0, ...pins.map(pinValues));
+  if (pins.length > 0 && used + most > ALB_MAX_CONDITION_VALUES) throw errors.pinConditionsOverLimit(path, 'pins', used + most, ALB_MAX_CONDITION_VALUES);
 }
 
 export class PinRules extends Construct {
@@ -67,6 +83,7 @@ export class PinRules extends Construct {
       const conditions: LbListenerRuleCondition[] = [];
       if (props.hostHeaders?.length) conditions.push({ hostHeader: { values: props.hostHeaders } });
       if (props.pathPatterns?.length || !props.hostHeaders?.length) conditions.push({ pathPattern: { values: props.pathPatterns ?? ['/*'] } });
+      if (pin.cookie) conditions.push({ httpHeader: { httpHeaderName: 'Cookie', values: cookieConditionValues(pin.cookie.name, pin.cookie.value) } });
       if (pin.header) conditions.push({ httpHeader: { httpHeaderName: pin.header.name, values: [pin.header.value] } });
       if (pin.query) conditions.push({ queryString: [{ key: pin.query.name, value: pin.query.value }] });
       this.rules.push(new LbListenerRule(this, `Pin${i}`, {
