@@ -262,6 +262,21 @@ export function unknownVersion(path: string, property: string, name: string, kno
 // GPU clusters: canary weight 0, mirror to a canary, GPUs per node
 // ---------------------------------------------------------------------------------------------
 
+export function windowCronInvalid(path: string, property: string, cron: string) {
+  return configError(path, property, cron, 'a release window starts where a five-field cron expression (minute hour day-of-month month day-of-week) matches',
+    "use for example '0 9 * * 1-5' (09:00 on weekdays), with numbers, ranges, lists and steps");
+}
+
+export function windowDurationInvalid(path: string, property: string, seconds: number) {
+  return configError(path, property, rendered(`${seconds} s`), 'a release window lasts whole minutes, from 1 minute to 7 days',
+    'use for example `Duration.hours(8)`');
+}
+
+export function windowTimeZoneInvalid(path: string, property: string, zone: string) {
+  return configError(path, property, zone, 'the time zone is not an IANA time zone name',
+    "use a name like 'Europe/Berlin', 'America/New_York' or 'UTC'");
+}
+
 export function canaryWeightZero(path: string, property: string, version: string, pinsSupported: boolean) {
   return configError(path, property, 0, `canary "${version}" would never receive a request: its weight is 0 and no pin leads to it`,
     pinsSupported

@@ -8,6 +8,8 @@
  * Units are always explicit in names (`Seconds`, `Percent`). Nothing here may hold functions or classes.
  */
 
+import type { ReleaseWindowSpec } from './windows';
+
 /** One step of a schedule. Weights are the canary's share of its target, in percent (see `weights.ts`). */
 export type StepSpec =
   | { readonly kind: 'setWeight'; readonly weight: number; readonly note?: string }
@@ -241,6 +243,11 @@ export interface RolloutSpec {
   readonly autoscalerWindowSeconds?: number;
   /** How the rollout uses GPUs. Absent: `full` (see `CapacitySpec`). */
   readonly capacity?: CapacitySpec;
+  /**
+   * Release windows: steps that raise the canaries' share, and the promotion, happen only inside one (`windows.ts`).
+   * Absent: any time.
+   */
+  readonly allowedWindows?: readonly ReleaseWindowSpec[];
 }
 
 /**

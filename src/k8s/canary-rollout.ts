@@ -24,6 +24,7 @@ import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTA
 import { NoDataPolicySpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
+import { ReleaseWindow } from '../rollout/release-window';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { RolloutCapacity } from '../rollout/capacity';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
@@ -166,6 +167,12 @@ export interface CanaryRolloutProps {
    * @default '1.3'
    */
   readonly gatewayApiVersion?: string;
+  /**
+   * When steps may raise the canaries' share (and promote): outside every window the rollout holds where it is;
+   * checks, pauses, cancel and abort always work. The plan lists them.
+   * @default - any time
+   */
+  readonly allowedWindows?: ReleaseWindow[];
   /**
    * The Gateway API implementation of the environment's Gateway. Required by sticky splits (`Routing.headerHash`,
    * `Routing.queryHash`): their bucket filter is an Istio `EnvoyFilter` or an Envoy Gateway `EnvoyExtensionPolicy`;
@@ -398,6 +405,7 @@ export class CanaryRollout extends Construct {
         versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name, ...specScaling(v) })),
         mirror: props.mirror,
         pinnedVersions: settings.pins.map((pin) => pin.version),
+        allowedWindows: props.allowedWindows,
         checks: this.checks,
         checkFailureLimit: props.checkFailureLimit,
         progressDeadlineSeconds: settings.progressDeadlineSeconds,

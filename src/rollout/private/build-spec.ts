@@ -12,6 +12,7 @@ import { resolveCanaries } from '../../core/weights';
 import { Metric } from '../analysis';
 import { CanaryOptions, MirrorOptions } from '../canary';
 import { RolloutCapacity } from '../capacity';
+import { ReleaseWindow } from '../release-window';
 import { validateSurgeBudget } from './capacity-rules';
 import { Steps } from '../steps';
 
@@ -30,6 +31,8 @@ export interface RolloutSpecInput {
    * canary at weight 0 is refused with a fix that does not offer one.
    */
   readonly pinnedVersions?: readonly string[];
+  /** When steps may raise the canaries' share; absent: any time. */
+  readonly allowedWindows?: readonly ReleaseWindow[];
   readonly checks?: readonly Metric[];
   readonly checkFailureLimit?: number;
   readonly progressDeadlineSeconds?: number;
@@ -124,6 +127,7 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     keepPreviousWarmSeconds: input.keepPreviousWarmSeconds ?? 0,
     mirror: input.mirror ? { version: input.mirror.version, percent: input.mirror.percent } : undefined,
     ...(pinned.length > 0 ? { pinned } : {}),
+    ...(input.allowedWindows?.length ? { allowedWindows: input.allowedWindows.map((w, i) => w._spec(path, `allowedWindows[${i}]`)) } : {}),
     ...(input.prewarmSeconds !== undefined ? { prewarmSeconds: input.prewarmSeconds } : {}),
     ...(input.keepPreviousUntilSpecChanges === false ? { keepPreviousUntilSpecChanges: false } : {}),
     ...(capacity ? { capacity } : {}),
