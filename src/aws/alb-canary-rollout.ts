@@ -20,15 +20,14 @@ import { CanaryAlarmOptions, EksAccess } from './options';
 import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
+import { PinRules, resolveAlbPins } from './private/pin-rules';
 import { writePlanOnSynth } from './private/plan-files';
 import { TargetGroupBindings } from './private/target-group-bindings';
-import { PinRules, resolveAlbPins } from './private/pin-rules';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import { stateTableName } from '../core/constants';
-import { AwsTarget } from '../core/contract/target';
+import { AwsTarget, PinSpec } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
-import { PinSpec } from '../core/contract/target';
 import { IEnvironment } from '../k8s/contracts';
 import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
 import { Pin } from '../k8s/routing';
@@ -241,8 +240,14 @@ export class AlbCanaryRollout extends Construct {
     const weighted = this.createRule(props, resolved, spec, lifecycle);
     if (resolved.pins.length > 0) {
       new PinRules(this, 'Pins', {
-        listenerArn: props.listenerArn, priority: props.priority, hostHeaders: props.hostHeaders, pathPatterns: props.pathPatterns, pins: resolved.pins,
-        targetGroupArns: weighted.targetGroupArns, lifecycle, reserve: (priority, property) => reservePriority(this, props.listenerArn, priority, property),
+        listenerArn: props.listenerArn,
+        priority: props.priority,
+        hostHeaders: props.hostHeaders,
+        pathPatterns: props.pathPatterns,
+        pins: resolved.pins,
+        targetGroupArns: weighted.targetGroupArns,
+        lifecycle,
+        reserve: (priority, property) => reservePriority(this, props.listenerArn, priority, property),
       });
     }
     this.targetGroups = weighted.targetGroups;
@@ -424,7 +429,8 @@ function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedP
   const versions = resolveVersions(p, props, env);
   const count = new Set([stable, ...props.canaries.map((c) => c.version)]).size;
   if (count > ALB_MAX_TARGET_GROUPS) throw errors.tooManyTargetGroups(p, 'canaries', count, ALB_MAX_TARGET_GROUPS);
-  const pins = resolveAlbPins(p, (props.pins ?? []).map((pin) => pin._spec()), versions.map((v) => v.name), props.hostHeaders ?? [], props.pathPatterns ?? []);
+  const pinSpecs = (props.pins ?? []).map((pin) => pin._spec());
+  const pins = resolveAlbPins(p, pinSpecs, versions.map((v) => v.name), props.hostHeaders ?? [], props.pathPatterns ?? []);
   return { name, env, host, stable, versions, stickiness, pins };
 }
 

@@ -88,7 +88,7 @@ export function pinWildcard(path: string, property: string, value: string) {
 
 export function pinConditionsOverLimit(path: string, property: string, values: number, limit: number) {
   return configError(path, property, values, `a pin rule repeats the rollout's host and path conditions and adds its own: ${values} condition values, over ALB's ${limit} per rule`,
-    `use fewer host headers and path patterns (a cookie pin takes 4 condition values, other pins 1), or split the rollout`);
+    'use fewer host headers and path patterns (a cookie pin takes 4 condition values, other pins 1), or split the rollout');
 }
 
 export function stickinessOutOfRange(path: string, property: string, seconds: number) {

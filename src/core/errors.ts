@@ -292,7 +292,7 @@ export function mirrorToCanary(path: string, property: string, version: string) 
 export function gpuFeatureDiscoveryUnknownProduct(path: string, property: string, product: string) {
   return configError(path, property, rendered(`GpuNodeSelector.GPU_FEATURE_DISCOVERY for ${product}`),
     `there is no GPU Feature Discovery preset for "${product}" (presets: T4, A10G, L4, L40S, A100, H100, H200)`,
-    `give the value GFD sets on your nodes (\`kubectl get nodes -L nvidia.com/gpu.product\`): \`withNodeSelector(GpuNodeSelector.label('nvidia.com/gpu.product', ['NVIDIA-...']))\``);
+    'give the value GFD sets on your nodes (`kubectl get nodes -L nvidia.com/gpu.product`): `withNodeSelector(GpuNodeSelector.label(\'nvidia.com/gpu.product\', [\'NVIDIA-...\']))`');
 }
 
 export function nodeLabelKeyInvalid(path: string, property: string, key: string) {

@@ -8,10 +8,10 @@ import { GatewayBucketFilter, STICKY_IMPLEMENTATIONS } from './private/bucket-fi
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
 import { validateHostname, validateHttpUrl } from './private/inputs';
 import { validatePins } from './private/pins';
-import { specScaling } from './private/version-scaling';
 import { writePlanOnSynth } from './private/plan-files';
 import { PrometheusConnectionMounts, prometheusConnectionMounts } from './private/prometheus-connection';
 import { StepController } from './private/step-controller';
+import { specScaling } from './private/version-scaling';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { PrometheusConnectionOptions } from './prometheus-connection';
 import { GatewayImplementation, Pin, Routing } from './routing';
@@ -24,10 +24,10 @@ import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTA
 import { NoDataPolicySpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
 import { Metric } from '../rollout/analysis';
-import { ReleaseWindow } from '../rollout/release-window';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { RolloutCapacity } from '../rollout/capacity';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { ReleaseWindow } from '../rollout/release-window';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
 
@@ -402,7 +402,9 @@ export class CanaryRollout extends Construct {
         steps: this.fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
         // the stable version's own minimum (per-version autoscaling) over the environment's
         stableReplicas: props.stableReplicas ?? Math.max(1, env.model.version(this.stable).autoscaling?.minReplicas ?? env.minReplicas),
-        versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name, ...specScaling(v) })),
+        versions: env.model.versions.map((v) => ({
+          name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name, ...specScaling(v),
+        })),
         mirror: props.mirror,
         pinnedVersions: settings.pins.map((pin) => pin.version),
         allowedWindows: props.allowedWindows,

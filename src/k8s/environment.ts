@@ -393,8 +393,21 @@ export class Environment extends Construct implements IEnvironment {
   }
 
   private workloadSettings() {
-    const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl } = this;
-    return { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay, prometheusUrl, development: this.kind.isDevelopment };
+    const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
+    return {
+      name,
+      namespace,
+      active,
+      minReplicas,
+      maxReplicas,
+      scalesToZero,
+      autoscaler,
+      concurrencyTarget,
+      scaleUpWindow,
+      scaleDownDelay,
+      prometheusUrl: this.prometheusUrl,
+      development: this.kind.isDevelopment,
+    };
   }
 
   /**

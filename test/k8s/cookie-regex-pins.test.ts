@@ -5,8 +5,8 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import { Testing as TfTesting } from 'cdktf';
-import { renderHttpRouteRules, weightsFromRules } from '../../src/core/routes/gateway-api';
 import { AlbCanaryRollout } from '../../src/aws';
+import { renderHttpRouteRules, weightsFromRules } from '../../src/core/routes/gateway-api';
 import { CanaryRollout, Model, Pin } from '../../src/k8s';
 import { albRolloutProps } from '../support/alb-fixture';
 import { KubeTwin, World } from '../support/kube-twin';

@@ -10,8 +10,8 @@ import { renderPlanMarkdown } from '../../src/core/plan/render';
 import { renderHttpRouteRules } from '../../src/core/routes/gateway-api';
 import { ControllerState } from '../../src/core/state';
 import { CanaryRollout, GatewayImplementation, Model, Pin, Routing } from '../../src/k8s';
-import { buildRolloutSpec } from '../../src/rollout/private/build-spec';
 import { Gpu, GpuProduct } from '../../src/rollout';
+import { buildRolloutSpec } from '../../src/rollout/private/build-spec';
 import { findTool, KubeTwin, World } from '../support/kube-twin';
 import { kubernetesTarget, rolloutSpec } from '../support/spec-fixture';
 
@@ -116,10 +116,19 @@ describe('key split: versions that receive pinned requests only', () => {
     const first = decide(spec, undefined, { readyReplicas: { v1: 4 }, routerWeights: { v1: 100, v2: 0, gold: 0 }, metrics: {} }, 0);
     expect(first.actions).toContainEqual({ kind: 'setFloor', version: 'gold', replicas: 1 });
     const aborted: ControllerState = {
-      specHash: specHash(spec), phase: 'aborted', stepIndex: 0, stepStartedAt: 0, weights: { v1: 100, v2: 0, gold: 0 },
-      floors: { v1: 4, v2: 0, gold: 1 }, checkFailures: 0, updatedAt: 0, lowering: { gold: 0, v2: 0 }, finishedAt: 0,
+      specHash: specHash(spec),
+      phase: 'aborted',
+      stepIndex: 0,
+      stepStartedAt: 0,
+      weights: { v1: 100, v2: 0, gold: 0 },
+      floors: { v1: 4, v2: 0, gold: 1 },
+      checkFailures: 0,
+      updatedAt: 0,
+      lowering: { gold: 0, v2: 0 },
+      finishedAt: 0,
     };
-    const later = decide(spec, aborted, { readyReplicas: { v1: 4, gold: 1 }, routerWeights: { v1: 100, v2: 0, gold: 0 }, floors: { v1: 4, v2: 1, gold: 1 }, metrics: {} }, 3_600_000);
+    const seen = { readyReplicas: { v1: 4, gold: 1 }, routerWeights: { v1: 100, v2: 0, gold: 0 }, floors: { v1: 4, v2: 1, gold: 1 }, metrics: {} };
+    const later = decide(spec, aborted, seen, 3_600_000);
     expect(later.actions.filter((a) => a.kind === 'setFloor' && a.version === 'gold')).toEqual([]);
     expect(later.state.floors.gold).toBe(1);
   });

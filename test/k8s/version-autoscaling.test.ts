@@ -41,7 +41,8 @@ describe('per-version autoscaling in the manifests', () => {
     const so = find(objects, 'ScaledObject', 'llm-production-big').spec;
     expect(so).toMatchObject({ minReplicaCount: 3, maxReplicaCount: 6, cooldownPeriod: 1200 });
     expect(so.triggers[0].metadata.threshold).toBe('16');
-    expect(so.advanced.horizontalPodAutoscalerConfig.behavior).toMatchObject({ scaleUp: { stabilizationWindowSeconds: 30 }, scaleDown: { stabilizationWindowSeconds: 1200 } });
+    expect(so.advanced.horizontalPodAutoscalerConfig.behavior)
+      .toMatchObject({ scaleUp: { stabilizationWindowSeconds: 30 }, scaleDown: { stabilizationWindowSeconds: 1200 } });
     // the other versions keep the environment's
     expect(find(objects, 'ScaledObject', 'llm-production-v2').spec.maxReplicaCount).toBe(2);
     expect(JSON.parse(find(objects, 'ConfigMap', 'llm-production-rollout-spec').data['spec.json']).stableReplicas).toBe(3);
@@ -86,7 +87,8 @@ describe('per-version autoscaling in the plan and the engine', () => {
   test('the capacity gate waits for the canary\'s maximum, not for what its share would need', () => {
     // the step to 100 % needs 4 replicas of the live 4; v2 may have 2, and 2 are ready: the weight moves
     const spec = rolloutSpec({ ...capped, steps: [{ kind: 'setWeight', weight: 100 }] });
-    const d = decide(spec, undefined, { readyReplicas: { v1: 4, v2: 2 }, routerWeights: { v1: 100, v2: 0 }, floors: { v1: 4, v2: 2 }, metrics: {} }, 0);
+    const seen = { readyReplicas: { v1: 4, v2: 2 }, routerWeights: { v1: 100, v2: 0 }, floors: { v1: 4, v2: 2 }, metrics: {} };
+    const d = decide(spec, undefined, seen, 0);
     expect(d.actions).toContainEqual(expect.objectContaining({ kind: 'setWeights' }));
     expect(d.actions.filter((a) => a.kind === 'setFloor' && a.version === 'v2').map((a: any) => a.replicas)).not.toContain(4);
   });

@@ -98,7 +98,8 @@ export class PinRules extends Construct {
 }
 
 /** The pins' data, checked as on Kubernetes (one version per value, known versions) and for ALB. */
-export function resolveAlbPins(path: string, pins: readonly PinSpec[], known: readonly string[], hostHeaders: readonly string[], pathPatterns: readonly string[]): PinSpec[] {
+export function resolveAlbPins(path: string, pins: readonly PinSpec[], known: readonly string[],
+  hostHeaders: readonly string[], pathPatterns: readonly string[]): PinSpec[] {
   validatePins(path, pins);
   pins.forEach((pin, i) => {
     if (!known.includes(pin.version)) throw coreErrors.unknownVersion(path, `pins[${i}].version`, pin.version, known);

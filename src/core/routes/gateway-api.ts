@@ -150,7 +150,8 @@ export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, ru
   const weights: Weights = Object.fromEntries([spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
   const add = (v: string, n: number) => { weights[v] = (weights[v] ?? 0) + n; };
   // a pin matches a header other than the bucket header (exact, a regular expression, a cookie) or a query parameter
-  const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.name !== BUCKET_HEADER) || (m.queryParams ?? []).length > 0);
+  const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.name !== BUCKET_HEADER)
+    || (m.queryParams ?? []).length > 0);
   const body = rules.filter((r) => !isPin(r));
   if (target.routing.kind === 'random') {
     const split = body.find((r) => r.backendRefs.length > 0);

@@ -21,10 +21,10 @@
  */
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { NODE_PROVISIONING_SECONDS } from './version-workload';
 import { validatePort } from './inputs';
-import { KedaHttpAddOnOptions, ScaleToZeroApi } from '../autoscaling';
+import { NODE_PROVISIONING_SECONDS } from './version-workload';
 import { validateDns1123Label } from '../../core/names';
+import { KedaHttpAddOnOptions, ScaleToZeroApi } from '../autoscaling';
 
 /** The KEDA HTTP add-on's Services, resolved from `KedaHttpAddOnOptions`. */
 export interface KedaHttpAddOn {

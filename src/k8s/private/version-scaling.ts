@@ -21,8 +21,8 @@ export interface ScalableEnvironment {
 }
 
 /** A version's options checked, with `maxReplicas` folded into `autoscaling`; undefined when it overrides nothing. */
-export function versionAutoscaling(path: string, property: string, o: { readonly maxReplicas?: number; readonly autoscaling?: VersionAutoscalingOptions }):
-VersionAutoscalingOptions | undefined {
+export function versionAutoscaling(path: string, property: string,
+  o: { readonly maxReplicas?: number; readonly autoscaling?: VersionAutoscalingOptions }): VersionAutoscalingOptions | undefined {
   const a = o.autoscaling ?? {};
   if (o.maxReplicas !== undefined && a.maxReplicas !== undefined && o.maxReplicas !== a.maxReplicas) {
     throw errors.versionMaxTwice(path, `${property}.maxReplicas`, o.maxReplicas, a.maxReplicas);
