@@ -10,7 +10,7 @@ export class EnvironmentKind {
   public static readonly DEVELOPMENT = new EnvironmentKind('development');
 
   /** The names that mean a kind of their own: an environment with one of them has that kind, and no custom kind takes them. */
-  public static readonly RESERVED_NAMES: readonly string[] = ['production', 'staging', 'development'];
+  public static readonly RESERVED_NAMES: string[] = ['production', 'staging', 'development'];
 
   /**
    * A named environment with staging's rules (`canary-eu`, `shadow`, ...). A reserved name (`production`,
