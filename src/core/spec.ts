@@ -8,8 +8,6 @@
  * Units are always explicit in names (`Seconds`, `Percent`). Nothing here may hold functions or classes.
  */
 
-import type { ReleaseWindowSpec } from './windows';
-
 /** One step of a schedule. Weights are the canary's share of its target, in percent (see `weights.ts`). */
 export type StepSpec =
   | { readonly kind: 'setWeight'; readonly weight: number; readonly note?: string }
@@ -164,6 +162,13 @@ export interface CapacitySpec {
    * back at once for the share they carry while the rest cold-starts. Absent: 1.
    */
   readonly reserveReplicas?: number;
+}
+
+/** A release window (`windows.ts`): starts where `cron` matches in `timeZone` (IANA), lasts `durationSeconds`. */
+export interface ReleaseWindowSpec {
+  readonly cron: string;
+  readonly durationSeconds: number;
+  readonly timeZone: string;
 }
 
 /** Everything one rollout needs, provider-neutral. */

@@ -9,14 +9,9 @@
  * local minute starts no window and a repeated one starts two.
  */
 import * as errors from './errors';
+import { ReleaseWindowSpec } from './spec';
 
-/** One window, as the spec carries it. */
-export interface ReleaseWindowSpec {
-  readonly cron: string;
-  readonly durationSeconds: number;
-  /** IANA time zone (`Europe/Berlin`). */
-  readonly timeZone: string;
-}
+export type { ReleaseWindowSpec };
 
 const FIELDS: ReadonlyArray<{ name: string; min: number; max: number }> = [
   { name: 'minute', min: 0, max: 59 },
