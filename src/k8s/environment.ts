@@ -175,8 +175,6 @@ export class Environment extends Construct implements IEnvironment {
     this.scaleUpWindow = scaling.scaleUpWindow;
     this.scaleDownDelay = scaling.scaleDownDelay;
     this.autoscaler = scaling.autoscaler;
-    this.prometheusUrl = this.resolvePrometheusUrl(scope);
-    this.kedaHttpAddOn = resolveKedaHttpAddOn(p, props.autoscaling?.kedaHttpAddOn);
     this.active = props.active ?? true;
     this.destroyProtection = props.destroyProtection ?? this.kind.isProduction;
     this.pathPrefix = props.pathPrefix;
@@ -199,6 +197,9 @@ export class Environment extends Construct implements IEnvironment {
     // an unknown version is reported here, at the environment's `version`, not inside the model
     this._current = this.versionName(p, 'version', props.version);
     this._serving = this._current;
+    // after the version (a more basic mistake) and before any workload renders with them
+    this.prometheusUrl = this.resolvePrometheusUrl(scope);
+    this.kedaHttpAddOn = resolveKedaHttpAddOn(p, props.autoscaling?.kedaHttpAddOn);
     this.ensureVersion(this._current);
     if (this.scalesToZero) this.node.addValidation({ validate: () => this.checkNodePoolForZero() });
 
