@@ -6,7 +6,7 @@ const { App, Chart } = require('cdk8s');
 const { Gpu, GpuProduct } = require('cdk-model-rollout');
 const app = new App({ outdir: 'dist' });
 const chart = new Chart(app, 'Llama', { namespace: 'models', disableResourceNameHashes: true });
-const model = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
 model.addVersion('v2');
 const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
 new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }] });

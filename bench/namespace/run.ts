@@ -60,7 +60,7 @@ function synth(n: number, prometheusUrl: string, tickSeconds: number, bundle?: s
   const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
   for (let i = 0; i < n; i++) {
     const name = `m${String(i).padStart(4, '0')}`;
-    const m = new Model(chart, name, { name, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+    const m = new Model(chart, name, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
     new CanaryRollout(chart, `R${i}`, { environment: prod, canaries: [{ version: 'v2' }], prometheusUrl, tickInterval: Duration.seconds(tickSeconds) });

@@ -10,9 +10,9 @@
  *
  * Prerequisites this example assumes (replace the references below with yours):
  * - an EKS cluster whose `authentication_mode` is `API` or `API_AND_CONFIG_MAP` (the rollout creates an access
- *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, Prometheus at
- *   `http://prometheus-server.monitoring.svc:80` (the KEDA trigger's default), and the Prometheus Operator's CRDs
- *   (the model's PodMonitor is `monitoring.coreos.com/v1`: without the CRD, Terraform cannot plan it);
+ *   entry for its controller), with KEDA and the AWS Load Balancer Controller installed, and a prometheus-operator
+ *   Prometheus selecting the model's PodMonitor at `http://prometheus-operated.monitoring.svc:9090` (the model's
+ *   `prometheusUrl`, which the KEDA trigger queries);
  * - a private API endpoint: the controller's Lambda runs in the cluster's VPC (`eks.vpc`), in subnets with a route
  *   to the AWS APIs it calls (SSM, DynamoDB, Elastic Load Balancing, CloudWatch, EventBridge Scheduler, STS, SNS)
  *   through VPC endpoints or a NAT gateway, with a security group of its own that the rollout lets into the
@@ -92,6 +92,7 @@ class GpuInference extends TerraformStack {
       args: ['--model', 'meta-llama/Llama-3.1-8B-Instruct', '--port', '8000', '--max-model-len', '8192'],
       memory: Size.gibibytes(24),
       gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
+      prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
     });
     llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
     // no gateway: the ALB routes to the versions' pods through TargetGroupBindings, so no HTTPRoute is rendered

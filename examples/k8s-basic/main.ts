@@ -37,6 +37,8 @@ const llama = new Model(chart, 'Llama', {
   memory: Size.gibibytes(32),
   gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
   loadTimeout: Duration.minutes(20),
+  // the prometheus-operator Prometheus that selects the model's PodMonitor (its governing Service)
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
 });
 llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4', env: { VLLM_ATTENTION_BACKEND: 'FLASHINFER' } });
 

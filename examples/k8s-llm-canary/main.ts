@@ -21,7 +21,7 @@ import * as path from 'path';
 import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Gpu, GpuProduct, Metric, Steps } from '../../src';
-import { CanaryRollout, GpuNodePools, ManifestApplier, Model, ModelCache, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, GpuNodePools, ManifestApplier, Model, ModelCache, Pin, Routing } from '../../src/k8s';
 
 export const outdir = path.join(__dirname, 'dist');
 export const app = new App({ outdir });
@@ -38,6 +38,8 @@ const llm = new Model(chart, 'Llm', {
   memory: Size.gibibytes(160),
   gpu: Gpu.nvidia({ count: 4, product: GpuProduct.L40S }),
   loadTimeout: Duration.minutes(25),
+  // the prometheus-operator Prometheus that selects the model's PodMonitor (its governing Service)
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
 });
 llm.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
 llm.addVersion('v3', { image: 'vllm/vllm-openai:v0.7.0' });
@@ -59,6 +61,8 @@ export const rollout = new CanaryRollout(chart, 'Rollout', {
   canaries: [{ version: 'v2' }],
   steps: Steps.equal({ count: 10, over: Duration.minutes(30) }),
   routing: Routing.headerHash('x-user-id'),
+  // the bucket filter of the sticky split is an Istio EnvoyFilter
+  gatewayImplementation: GatewayImplementation.ISTIO,
   pins: [Pin.header('x-model-version', 'v2', 'v2')],
   mirror: { version: 'v3', percent: 5 },
   checks: [Metric.prometheus({

@@ -21,18 +21,20 @@ import { CanaryAlarmOptions, EksAccess } from './options';
 import { CanaryAlarms } from './private/canary-alarms';
 import { LambdaStepController } from './private/lambda-step-controller';
 import { RolloutNotifications } from './private/notifications';
+import { PinRules, resolveAlbPins } from './private/pin-rules';
 import { writePlanOnSynth } from './private/plan-files';
-import { checkRulePriority } from './private/priorities';
+import { reservePriority } from './private/priorities';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { WeightedRule, WeightedVersion } from './private/weighted-rule';
 import type { SpecDocument } from '../controller/aws/adapter';
 import { controllerFunctionName, DEFAULT_PROGRESS_DEADLINE_SECONDS, stateTableName } from '../core/constants';
-import { AwsTarget } from '../core/contract/target';
+import { AwsTarget, PinSpec } from '../core/contract/target';
 import { ALB_MAX_TARGET_GROUPS } from '../core/routes/alb';
 import { MetricSpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { IEnvironment } from '../k8s/contracts';
 import { EnvironmentHost, environmentHost } from '../k8s/private/hosts';
 import { NODE_PROVISIONING_SECONDS } from '../k8s/private/version-workload';
+import { Pin } from '../k8s/routing';
 import { Metric } from '../rollout/analysis';
 import { CanaryOptions } from '../rollout/canary';
 import { buildRolloutSpec, RolloutSpecInput } from '../rollout/private/build-spec';
@@ -88,6 +90,13 @@ export interface AlbCanaryRolloutProps {
    * @default - the route's
    */
   readonly priority?: number;
+  /**
+   * Requests with a given header or query value that always reach one version, whatever the weights (testers, or a
+   * key split with `weight: 0` canaries): one listener rule per pin with an `http-header` or `query-string`
+   * condition (compared case-insensitively by ALB), at the priorities just below `priority`.
+   * @default - none
+   */
+  readonly pins?: Pin[];
   /**
    * Host headers the rule matches.
    * @default - none (then `pathPatterns` must match)
@@ -259,6 +268,21 @@ export class AlbCanaryRollout extends Construct {
     const weighted = props.route
       ? props.route._borrow(p, spec.stable, involved, env)
       : this.createRule(props, resolved, spec, lifecycle);
+    if (resolved.pins.length > 0) {
+      // pin rules sit just below the weighted rule's priority, on its listener: a borrowed route's rule is the route's
+      if (props.route || !props.listenerArn || props.priority === undefined) throw errors.pinsNeedOwnRule(p, 'pins');
+      const listenerArn = props.listenerArn;
+      new PinRules(this, 'Pins', {
+        listenerArn,
+        priority: props.priority,
+        hostHeaders: props.hostHeaders,
+        pathPatterns: props.pathPatterns,
+        pins: resolved.pins,
+        targetGroupArns: weighted.targetGroupArns,
+        lifecycle,
+        reserve: (priority, property) => reservePriority(this, listenerArn, priority, property),
+      });
+    }
     this.targetGroups = weighted.targetGroups;
     this.listenerRule = weighted.rule;
 
@@ -453,6 +477,8 @@ interface ResolvedProps {
   readonly stable: string;
   readonly versions: AlbVersion[];
   readonly stickiness?: number;
+  /** The pins, checked. */
+  readonly pins: PinSpec[];
 }
 
 /** Check the props (each rule's message in `errors.ts`) and resolve what comes from the environment. */
@@ -465,7 +491,7 @@ function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedP
   if (env && !props.eks) throw errors.environmentWithoutEks(p, 'eks', env.name);
   if (host && !host.active) throw errors.rolloutOnInactiveEnvironment(p, 'environment', host.env.name);
   if (env) checkBridgeOrder(p, env);
-  if (!props.route && props.listenerArn && props.priority !== undefined) checkRulePriority(scope, props.listenerArn, props.priority);
+  if (!props.route && props.listenerArn && props.priority !== undefined) reservePriority(scope, props.listenerArn, props.priority, 'priority');
   const stickiness = props.stickiness?.toSeconds();
   if (stickiness !== undefined && (stickiness < 1 || stickiness > 604800)) throw errors.stickinessOutOfRange(p, 'stickiness', stickiness);
   const stable = props.stableVersion ?? env?.currentVersion;
@@ -473,7 +499,9 @@ function resolveProps(scope: Construct, props: AlbCanaryRolloutProps): ResolvedP
   const versions = resolveVersions(p, props, env);
   const count = new Set([stable, ...props.canaries.map((c) => c.version)]).size;
   if (count > ALB_MAX_TARGET_GROUPS) throw errors.tooManyTargetGroups(p, 'canaries', count, ALB_MAX_TARGET_GROUPS);
-  return { name, env, host, stable, versions, stickiness };
+  const pinSpecs = (props.pins ?? []).map((pin) => pin._spec());
+  const pins = resolveAlbPins(p, pinSpecs, versions.map((v) => v.name), props.hostHeaders ?? [], props.pathPatterns ?? []);
+  return { name, env, host, stable, versions, stickiness, pins };
 }
 
 /** What the engine's spec is built from; `checks` is the rollout's list, which `addCheck` extends. */
@@ -483,6 +511,7 @@ function specInput(props: AlbCanaryRolloutProps, resolved: ResolvedProps, checks
     name: resolved.name,
     stable: resolved.stable,
     canaries: props.canaries,
+    pinnedVersions: resolved.pins.map((pin) => pin.version),
     steps: props.steps,
     stableReplicas: props.stableReplicas ?? Math.max(1, env?.minReplicas ?? 1),
     versions: resolved.versions.map((v) => {

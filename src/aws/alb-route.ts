@@ -9,7 +9,7 @@ import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as errors from './errors';
-import { checkRulePriority } from './private/priorities';
+import { reservePriority } from './private/priorities';
 import { TargetGroupBindings } from './private/target-group-bindings';
 import { ruleConditions, versionTargetGroup } from './private/weighted-rule';
 import { pascalCase } from '../core/names';
@@ -148,7 +148,7 @@ export class AlbRoute extends Construct {
     this.environment = env;
     this.name = env && !props.name.endsWith(`-${env.name}`) ? `${props.name}-${env.name}` : props.name;
     this.host = env ? environmentHost(env, p, 'environment') : undefined;
-    checkRulePriority(this, props.listenerArn, props.priority);
+    reservePriority(this, props.listenerArn, props.priority);
     const serving = props.servingVersion ?? env?.currentVersion;
     if (!serving) throw errors.stableVersionMissing(p, 'servingVersion');
     this.servingVersion = serving;

@@ -71,6 +71,26 @@ export function priorityTaken(path: string, property: string, value: number, oth
     'give each rollout on a listener its own priority');
 }
 
+export function pinPrioritiesBelowOne(path: string, property: string, priority: number, pins: number) {
+  return configError(path, property, priority, `the ${pins} pin rule(s) take the priorities just below the rollout's rule (evaluated first), and priority ${priority} leaves no room for them above 0`,
+    `use a priority of at least ${pins + 1}, with ${pins} free priorities below it on the listener`);
+}
+
+export function pinRegexOnAlb(path: string, property: string, regex: string) {
+  return configError(path, property, regex, 'ALB listener rule conditions have no regular expressions (only `*` and `?` wildcards)',
+    'use exact pins (`Pin.header`, `Pin.query`, `Pin.cookie`) on AWS, one per value');
+}
+
+export function pinWildcard(path: string, property: string, value: string) {
+  return configError(path, property, value, 'an ALB condition treats `*` and `?` as wildcards, so this pin would match other values too',
+    'use a pin name and value without `*` or `?`');
+}
+
+export function pinConditionsOverLimit(path: string, property: string, values: number, limit: number) {
+  return configError(path, property, values, `a pin rule repeats the rollout's host and path conditions and adds its own: ${values} condition values, over ALB's ${limit} per rule`,
+    'use fewer host headers and path patterns (a cookie pin takes 4 condition values, other pins 1), or split the rollout');
+}
+
 export function stickinessOutOfRange(path: string, property: string, seconds: number) {
   return configError(path, property, rendered(`${seconds} s`), 'target-group stickiness lasts from 1 second to 7 days (604800 s)',
     'use for example `stickiness: Duration.hours(1)`, or leave it out');
@@ -114,4 +134,9 @@ export function routeOfAnotherEnvironment(path: string, property: string, routeE
 export function listenerOrRouteMissing(path: string, property: string) {
   return configError(path, property, undefined, 'a rollout needs a listener rule: either a `route` (an `AlbRoute`, which keeps the host routed between releases) or `listenerArn`, `vpcId` and `priority`',
     'pass `route: new AlbRoute(...)` (recommended), or the three listener props');
+}
+
+export function pinsNeedOwnRule(path: string, property: string) {
+  return configError(path, property, undefined, 'pin rules sit just below the rollout\'s own listener rule; a rollout that borrows an `AlbRoute` has none',
+    'drop `pins` from the rollout, or give it `listenerArn`, `vpcId` and `priority` instead of `route`');
 }

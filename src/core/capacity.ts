@@ -25,6 +25,18 @@ export function replicasForWeight(weightPercent: number, stableReplicas: number)
   return Math.max(1, Math.ceil((weightPercent * stableReplicas) / 100));
 }
 
+/**
+ * Replicas `version` needs for `weightPercent` of the load `base` replicas serve at 100 %, within the version's own
+ * autoscaling (`VersionSpec.minReplicas`/`maxReplicas`: BentoCloud's canary a at most 2, b at most 3). 0 without
+ * traffic, as `replicasForWeight`.
+ */
+export function replicasOf(spec: Pick<RolloutSpec, 'versions'>, version: string, weightPercent: number, base: number): number {
+  const n = replicasForWeight(weightPercent, base);
+  if (n === 0) return 0;
+  const v = spec.versions.find((x) => x.name === version);
+  return Math.min(v?.maxReplicas ?? Infinity, Math.max(v?.minReplicas ?? 0, n));
+}
+
 /** The look-ahead window of a spec, in seconds. */
 export function prewarmSeconds(spec: Pick<RolloutSpec, 'prewarmSeconds'>): number {
   return spec.prewarmSeconds ?? DEFAULT_PREWARM_SECONDS;
@@ -66,14 +78,16 @@ export function desiredFloors(spec: RolloutSpec, index: number, elapsed: number,
     const room = surgeRoom(spec, base, floors[spec.stable]);
     for (const c of spec.canaries) {
       // the look-ahead only as far as the budget lets, never below what the canary serves now
-      const now = replicasForWeight(weightsAt(spec, progressAfter(spec.steps, index))[c.version], base);
-      floors[c.version] = Math.max(now, Math.min(replicasForWeight(ahead[c.version], base), Math.floor(room / gpusOf(spec, c.version))));
+      const now = replicasOf(spec, c.version, weightsAt(spec, progressAfter(spec.steps, index))[c.version], base);
+      floors[c.version] = Math.max(now, Math.min(replicasOf(spec, c.version, ahead[c.version], base), Math.floor(room / gpusOf(spec, c.version))));
     }
   } else {
     floors[spec.stable] = base;
-    for (const c of spec.canaries) floors[c.version] = replicasForWeight(ahead[c.version], base);
+    for (const c of spec.canaries) floors[c.version] = replicasOf(spec, c.version, ahead[c.version], base);
   }
   if (spec.mirror) floors[spec.mirror.version] = Math.max(floors[spec.mirror.version] ?? 0, mirrorReplicas(spec));
+  // a pinned version serves its pinned requests at any weight (decide/pins.ts)
+  for (const v of spec.pinned ?? []) floors[v] = Math.max(floors[v] ?? 0, 1);
   return floors;
 }
 

@@ -33,6 +33,8 @@ export const DEFAULT_PREWARM_SECONDS = 300;
 
 /** Node label that GPU node pools set and Model pods select on (Karpenter NodePool / EKS node group labels). */
 export const GPU_PRODUCT_LABEL = 'model-rollout.dev/gpu-product';
+/** The node label NVIDIA GPU Feature Discovery sets to the GPU's product name (`NVIDIA-L4`). */
+export const GPU_FEATURE_DISCOVERY_LABEL = 'nvidia.com/gpu.product';
 /** Extended resource and taint key of the NVIDIA device plugin. */
 export const NVIDIA_GPU_RESOURCE = 'nvidia.com/gpu';
 

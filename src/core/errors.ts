@@ -262,14 +262,52 @@ export function unknownVersion(path: string, property: string, name: string, kno
 // GPU clusters: canary weight 0, mirror to a canary, GPUs per node
 // ---------------------------------------------------------------------------------------------
 
-export function canaryWeightZero(path: string, property: string, version: string) {
-  return configError(path, property, 0, `canary "${version}" would never receive a request: its weight is 0 (the other canaries take all 100)`,
-    `give it a weight of at least 1, lower the other canaries' weights, or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`);
+export function windowCronInvalid(path: string, property: string, cron: string) {
+  return configError(path, property, cron, 'a release window starts where a five-field cron expression (minute hour day-of-month month day-of-week) matches',
+    "use for example '0 9 * * 1-5' (09:00 on weekdays), with numbers, ranges, lists and steps");
+}
+
+export function windowDurationInvalid(path: string, property: string, seconds: number) {
+  return configError(path, property, rendered(`${seconds} s`), 'a release window lasts whole minutes, from 1 minute to 7 days',
+    'use for example `Duration.hours(8)`');
+}
+
+export function windowTimeZoneInvalid(path: string, property: string, zone: string) {
+  return configError(path, property, zone, 'the time zone is not an IANA time zone name',
+    "use a name like 'Europe/Berlin', 'America/New_York' or 'UTC'");
+}
+
+export function canaryWeightZero(path: string, property: string, version: string, pinsSupported: boolean) {
+  return configError(path, property, 0, `canary "${version}" would never receive a request: its weight is 0 and no pin leads to it`,
+    pinsSupported
+      ? `give it a weight of at least 1, add a pin that leads to it for a key split (\`Pin.header('x-tier', 'gold', '${version}')\`), or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`
+      : `give it a weight of at least 1, or remove "${version}" from the canaries (use \`mirror\` for shadow traffic)`);
 }
 
 export function mirrorToCanary(path: string, property: string, version: string) {
   return configError(path, property, version, `"${version}" is already a canary: mirroring to it doubles its requests and skews its checks`,
     'mirror to a version that is neither stable nor a canary (a shadow build), or drop the mirror');
+}
+
+export function gpuFeatureDiscoveryUnknownProduct(path: string, property: string, product: string) {
+  return configError(path, property, rendered(`GpuNodeSelector.GPU_FEATURE_DISCOVERY for ${product}`),
+    `there is no GPU Feature Discovery preset for "${product}" (presets: T4, A10G, L4, L40S, A100, H100, H200)`,
+    'give the value GFD sets on your nodes (`kubectl get nodes -L nvidia.com/gpu.product`): `withNodeSelector(GpuNodeSelector.label(\'nvidia.com/gpu.product\', [\'NVIDIA-...\']))`');
+}
+
+export function nodeLabelKeyInvalid(path: string, property: string, key: string) {
+  return configError(path, property, key, 'a node label key is an optional DNS subdomain prefix and `/`, then a name of at most 63 letters, digits, `-`, `_` or `.`',
+    "use a label key your nodes carry, for example 'nvidia.com/gpu.product'");
+}
+
+export function nodeLabelValuesEmpty(path: string, property: string) {
+  return configError(path, property, [], 'a node selector needs at least one label value, or no node ever matches',
+    "list the values your GPU nodes carry, for example ['NVIDIA-L4']");
+}
+
+export function nodeLabelValueInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'a label value is 1 to 63 letters, digits, `-`, `_` or `.`, beginning and ending with a letter or digit',
+    'copy the value from `kubectl get nodes --show-labels`');
 }
 
 export function gpuCountAboveNode(path: string, property: string, count: number, product: string, maxPerNode: number) {

@@ -130,6 +130,13 @@ export interface VersionSpec {
   readonly gpusPerReplica: number;
   /** GPU product, for display (`A10G`), if any. */
   readonly gpuProduct?: string;
+  /**
+   * The version's own fewest replicas while it serves (per-version autoscaling, above or below the environment's):
+   * a share that needs fewer still gets these. Absent: none of its own.
+   */
+  readonly minReplicas?: number;
+  /** The version's own most replicas: a share never asks for more (`replicasOf`). Absent: none of its own. */
+  readonly maxReplicas?: number;
 }
 
 /** A canary of a rollout. */
@@ -155,6 +162,13 @@ export interface CapacitySpec {
    * back at once for the share they carry while the rest cold-starts. Absent: 1.
    */
   readonly reserveReplicas?: number;
+}
+
+/** A release window (`windows.ts`): starts where `cron` matches in `timeZone` (IANA), lasts `durationSeconds`. */
+export interface ReleaseWindowSpec {
+  readonly cron: string;
+  readonly durationSeconds: number;
+  readonly timeZone: string;
 }
 
 /** Everything one rollout needs, provider-neutral. */
@@ -203,7 +217,16 @@ export interface RolloutSpec {
    * its replicas until the spec names the new version, because re-applying the manifests routes to it.
    */
   readonly keepPreviousUntilSpecChanges?: boolean;
-  /** Shadow traffic: a copy of `percent` of requests goes to `version`; answers are discarded. */
+  /**
+   * Versions pins lead to (requests with a given header or query value, whatever the weights). Each keeps at least
+   * one replica while the rollout runs, so a pinned request never reaches a version scaled to zero; a canary with
+   * weight 0 is accepted only when it is here (a key split: it serves pinned requests only). Absent: no pins.
+   */
+  readonly pinned?: readonly string[];
+  /**
+   * Shadow traffic: a copy of `percent` of the requests of the rollout's route (pinned ones included, except those
+   * pinned to the mirrored version itself) goes to `version`; answers are discarded.
+   */
   readonly mirror?: { readonly version: string; readonly percent: number };
   /**
    * A canary with weight and no data: hold after `holdAfterSeconds`, abort after `abortAfterSeconds`
@@ -225,13 +248,18 @@ export interface RolloutSpec {
   readonly autoscalerWindowSeconds?: number;
   /** How the rollout uses GPUs. Absent: `full` (see `CapacitySpec`). */
   readonly capacity?: CapacitySpec;
+  /**
+   * Release windows: steps that raise the canaries' share, and the promotion, happen only inside one (`windows.ts`).
+   * Absent: any time.
+   */
+  readonly allowedWindows?: readonly ReleaseWindowSpec[];
 }
 
 /**
  * The versions a rollout involves, each once, in a fixed order: stable, canaries, the mirror, then `extra`
  * (pinned versions). Every target renders, binds and grants exactly these.
  */
-export function rolloutVersions(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror'>, extra: readonly string[] = []): string[] {
-  const all = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []), ...extra];
+export function rolloutVersions(spec: Pick<RolloutSpec, 'stable' | 'canaries' | 'mirror' | 'pinned'>, extra: readonly string[] = []): string[] {
+  const all = [spec.stable, ...spec.canaries.map((c) => c.version), ...(spec.mirror ? [spec.mirror.version] : []), ...(spec.pinned ?? []), ...extra];
   return all.filter((v, i) => all.indexOf(v) === i);
 }

@@ -69,6 +69,7 @@ export function resolveCanaries(
       target = share + (remainder > 0 ? 1 : 0);
       if (remainder > 0) remainder--;
     }
-    return { version: c.version, targetWeight: target, ramp: c.ramp ?? true };
+    // a canary at weight 0 (pinned requests only) has nothing to ramp: it holds its 0 from the start
+    return { version: c.version, targetWeight: target, ramp: target === 0 ? false : c.ramp ?? true };
   });
 }

@@ -3,8 +3,8 @@ import { Duration } from 'cdk8s';
 /** Options of `Autoscaler.keda()`. */
 export interface KedaAutoscalerOptions {
   /**
-   * Prometheus the KEDA trigger queries.
-   * @default 'http://prometheus-server.monitoring.svc:80'
+   * Prometheus the KEDA trigger queries (the one that scrapes the model's pods through its PodMonitor).
+   * @default - the Model's `prometheusUrl`; one of them is required (no address is guessed)
    */
   readonly prometheusUrl?: string;
   /**
@@ -64,7 +64,7 @@ export class Autoscaler {
    */
   public static keda(options: KedaAutoscalerOptions = {}): Autoscaler {
     return new Autoscaler('keda',
-      options.prometheusUrl ?? 'http://prometheus-server.monitoring.svc:80',
+      options.prometheusUrl,
       options.inFlightQuery,
       undefined,
       options.fallbackReplicas,
@@ -86,7 +86,7 @@ export class Autoscaler {
   private constructor(
     /** `keda` or `hpa`. */
     public readonly kind: string,
-    /** KEDA: the Prometheus URL. */
+    /** KEDA: the Prometheus URL (undefined: the Model's). */
     public readonly prometheusUrl?: string,
     /** KEDA: the in-flight query template (undefined: the serving engine's). */
     public readonly inFlightQuery?: string,
@@ -121,6 +121,73 @@ export enum ScaleToZeroApi {
    * one for an InterceptorRoute).
    */
   INTERCEPTOR_ROUTE = 'InterceptorRoute',
+}
+
+/**
+ * The KEDA HTTP add-on's Services, which scale to zero routes through: where the add-on is installed. The defaults
+ * are the add-on's Helm chart defaults in the `keda` namespace (kedacore/charts `http-add-on/values.yaml`:
+ * `interceptor.proxy.service` `keda-add-ons-http-interceptor-proxy` port 8080, the external scaler
+ * `keda-add-ons-http-external-scaler` port 9090).
+ */
+export interface KedaHttpAddOnOptions {
+  /**
+   * Namespace the add-on runs in.
+   * @default 'keda'
+   */
+  readonly namespace?: string;
+  /**
+   * The interceptor's proxy Service, which the environment's route sends requests to.
+   * @default 'keda-add-ons-http-interceptor-proxy'
+   */
+  readonly interceptorService?: string;
+  /**
+   * The interceptor proxy Service's port.
+   * @default 8080
+   */
+  readonly interceptorPort?: number;
+  /**
+   * The external scaler's Service (`ScaleToZeroApi.INTERCEPTOR_ROUTE` renders a ScaledObject that calls it).
+   * @default 'keda-add-ons-http-external-scaler'
+   */
+  readonly externalScalerService?: string;
+  /**
+   * The external scaler Service's port.
+   * @default 9090
+   */
+  readonly externalScalerPort?: number;
+}
+
+/**
+ * One version's autoscaling, over its environments' (BentoCloud's per-target scaling: main at most 1 replica,
+ * canary a at most 2, b at most 3). Each value replaces the environment's, above or below it. A development
+ * environment keeps its 0..1 and an environment that scales to zero keeps its 0 minimum.
+ */
+export interface VersionAutoscalingOptions {
+  /**
+   * Fewest replicas while the version serves (the stable version's baseline; a canary's floor once it has traffic).
+   * @default - the environment's
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most replicas, also when the environment's maximum is lower. A canary's share never asks for more.
+   * @default - the environment's
+   */
+  readonly maxReplicas?: number;
+  /**
+   * In-flight requests per replica the autoscaler aims at.
+   * @default - the environment's
+   */
+  readonly concurrencyTarget?: number;
+  /**
+   * How long load must stay high before scaling up.
+   * @default - the environment's
+   */
+  readonly scaleUpWindow?: Duration;
+  /**
+   * How long load must stay low before scaling down.
+   * @default - the environment's
+   */
+  readonly scaleDownDelay?: Duration;
 }
 
 /** An environment's autoscaling, carried over to whatever version is promoted into it (Baseten's defaults). */
@@ -162,4 +229,9 @@ export interface AutoscalingOptions {
    * @default ScaleToZeroApi.HTTP_SCALED_OBJECT
    */
   readonly scaleToZeroApi?: ScaleToZeroApi;
+  /**
+   * Where the KEDA HTTP add-on is installed (scale to zero).
+   * @default - the add-on's Helm chart defaults in the `keda` namespace
+   */
+  readonly kedaHttpAddOn?: KedaHttpAddOnOptions;
 }

@@ -6,17 +6,18 @@ import { GpuNodePools } from './gpu-node-pools';
 import { ManifestApplier } from './manifest-applier';
 import { Notifier } from './notifications';
 import { FLUX_SSA_ANNOTATION, keepsControllerFields } from './private/applier';
-import { BucketFilter } from './private/bucket-filter';
+import { GatewayBucketFilter, STICKY_IMPLEMENTATIONS } from './private/bucket-filter';
 import { EndpointInfo, EnvironmentHost, environmentHost, registerMember } from './private/hosts';
-import { validateHostname } from './private/inputs';
+import { validateHostname, validateHttpUrl } from './private/inputs';
 import { validatePins } from './private/pins';
 import { writePlanOnSynth } from './private/plan-files';
 import { PrometheusConnectionMounts, prometheusConnectionMounts } from './private/prometheus-connection';
 import { StepController } from './private/step-controller';
+import { specScaling } from './private/version-scaling';
 import { NODE_PROVISIONING_SECONDS } from './private/version-workload';
 import { PrometheusConnectionOptions } from './prometheus-connection';
-import { Pin, Routing } from './routing';
-import { mirrorReplicas, replicasForWeight } from '../core/capacity';
+import { GatewayImplementation, Pin, Routing } from './routing';
+import { mirrorReplicas, replicasForWeight, replicasOf } from '../core/capacity';
 import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_TICK_SECONDS } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget, PinSpec, RoutingSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
@@ -28,6 +29,7 @@ import { Metric } from '../rollout/analysis';
 import { CanaryOptions, MirrorOptions } from '../rollout/canary';
 import { RolloutCapacity } from '../rollout/capacity';
 import { buildRolloutSpec } from '../rollout/private/build-spec';
+import { ReleaseWindow } from '../rollout/release-window';
 import { RolloutPlan } from '../rollout/rollout-plan';
 import { Step, Steps } from '../rollout/steps';
 
@@ -131,8 +133,9 @@ export interface CanaryRolloutProps {
    */
   readonly capacity?: RolloutCapacity;
   /**
-   * Prometheus the metric gates query.
-   * @default - the environment's KEDA Prometheus, if any
+   * Prometheus the checks and metric gates query.
+   * @default - the environment's (its KEDA autoscaler's, else the Model's `prometheusUrl`); required when a check
+   * or gate queries Prometheus
    */
   readonly prometheusUrl?: string;
   /**
@@ -166,6 +169,19 @@ export interface CanaryRolloutProps {
    * @default '1.3'
    */
   readonly gatewayApiVersion?: string;
+  /**
+   * When steps may raise the canaries' share (and promote): outside every window the rollout holds where it is;
+   * checks, pauses, cancel and abort always work. The plan lists them.
+   * @default - any time
+   */
+  readonly allowedWindows?: ReleaseWindow[];
+  /**
+   * The Gateway API implementation of the environment's Gateway. Required by sticky splits (`Routing.headerHash`,
+   * `Routing.queryHash`): their bucket filter is an Istio `EnvoyFilter` or an Envoy Gateway `EnvoyExtensionPolicy`;
+   * other implementations are refused at synth.
+   * @default - undeclared: random splits and pins only
+   */
+  readonly gatewayImplementation?: GatewayImplementation;
   /**
    * Labels of the Istio gateway pods that run the bucket filter (sticky routing only).
    * @default { 'gateway.networking.k8s.io/gateway-name': <the environment's Gateway> }
@@ -250,7 +266,8 @@ export class CanaryRollout extends Construct {
     const endpoint = this.validateEnvironment();
     this.name = props.name ?? `${env.model.name}-${env.name}`;
     this.stable = this.host.servingVersion();
-    this.fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false);
+    // a canary at weight 0 (pinned requests only) has nothing to ramp: a key split alone is a fixed split
+    this.fixed = props.canaries.length > 0 && props.canaries.every((c) => c.ramp === false || c.weight === 0);
     const tickSeconds = props.tickInterval?.toSeconds() ?? DEFAULT_TICK_SECONDS;
     this.tickSeconds = this.fixed ? 60 : tickSeconds;
     this.settings = this.resolveSettings(tickSeconds);
@@ -416,9 +433,14 @@ export class CanaryRollout extends Construct {
         stable: this.stable,
         canaries: props.canaries,
         steps: this.fixed ? Steps.custom([Step.setWeight(100)]) : props.steps,
-        stableReplicas: props.stableReplicas ?? Math.max(1, env.minReplicas),
-        versions: env.model.versions.map((v) => ({ name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name })),
+        // the stable version's own minimum (per-version autoscaling) over the environment's
+        stableReplicas: props.stableReplicas ?? Math.max(1, env.model.version(this.stable).autoscaling?.minReplicas ?? env.minReplicas),
+        versions: env.model.versions.map((v) => ({
+          name: v.name, gpusPerReplica: v.gpusPerReplica, gpuProduct: v.gpu?.product.name, ...specScaling(v),
+        })),
         mirror: props.mirror,
+        pinnedVersions: settings.pins.map((pin) => pin.version),
+        allowedWindows: props.allowedWindows,
         checks: this.checks,
         checkFailureLimit: props.checkFailureLimit,
         progressDeadlineSeconds: settings.progressDeadlineSeconds,
@@ -459,7 +481,7 @@ export class CanaryRollout extends Construct {
       // with a pin endpoint, the public route carries no pin: testers reach pinned versions only there
       pins: props.pinEndpoint ? [] : settings.pins,
       // the namespace's controller serves many rollouts: each carries its own Prometheus
-      ...(this.fixed ? {} : { prometheusUrl: props.prometheusUrl ?? host.prometheusUrl }),
+      ...(this.fixed ? {} : { prometheusUrl: this.prometheusUrl(initial) }),
     };
     const limits = routeLimits(initial.canaries.length, target);
     const overLimit = limits.rules > HTTPROUTE_MAX_RULES || limits.maxMatchesPerRule > HTTPROUTE_MAX_MATCHES_PER_RULE;
@@ -469,11 +491,25 @@ export class CanaryRollout extends Construct {
     return target;
   }
 
+  /** The Prometheus the controller queries for this rollout: given, or the environment's; required by Prometheus checks. */
+  private prometheusUrl(spec: RolloutSpec): string | undefined {
+    const p = this.node.path;
+    if (this.props.prometheusUrl !== undefined) validateHttpUrl(p, 'prometheusUrl', this.props.prometheusUrl);
+    const url = this.props.prometheusUrl ?? this.host.prometheusUrl;
+    const metrics = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
+    if (url === undefined && metrics.some((m) => m.provider === 'prometheus')) {
+      throw errors.prometheusUrlMissing(p, 'prometheusUrl', `the checks of rollout "${spec.name}" query Prometheus`);
+    }
+    return url;
+  }
+
   /** A fixed split: the manifests hold the split and the replicas it needs, nothing for a controller to do. */
   private holdFixedSplit(initial: RolloutSpec): number {
     const weights = weightsAt(initial, 100);
-    for (const c of initial.canaries) this.host.holdFixedFloor(c.version, replicasForWeight(weights[c.version], initial.stableReplicas));
+    for (const c of initial.canaries) this.host.holdFixedFloor(c.version, replicasOf(initial, c.version, weights[c.version], initial.stableReplicas));
     if (initial.mirror) this.host.holdFixedFloor(initial.mirror.version, mirrorReplicas(initial));
+    // pinned requests reach their version at any weight (core/decide/pins.ts)
+    for (const v of initial.pinned ?? []) this.host.holdFixedFloor(v, Math.max(1, replicasForWeight(weights[v] ?? 0, initial.stableReplicas)));
     return 0;
   }
 
@@ -515,14 +551,20 @@ export class CanaryRollout extends Construct {
     });
   }
 
-  /** Sticky routing: the gateway pods' filter that assigns each request its bucket. */
+  /** Sticky routing: this rollout's entry in its gateway's one bucket filter (private/bucket-filter.ts). */
   private renderBucketFilter(endpoint: EndpointInfo, routing: Exclude<RoutingSpec, { readonly kind: 'random' }>): void {
-    new BucketFilter(this, 'BucketFilter', {
-      name: `${this.name}-bucket`,
-      namespace: this.props.gatewayNamespace ?? endpoint.gateway.namespace ?? this.props.environment.namespace,
-      gatewayLabels: this.props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
+    const implementation = this.props.gatewayImplementation;
+    if (implementation === undefined) throw errors.stickyWithoutImplementation(this.node.path, 'gatewayImplementation');
+    if (!STICKY_IMPLEMENTATIONS.includes(implementation)) throw errors.stickyUnsupported(this.node.path, 'gatewayImplementation', implementation);
+    const gatewayNamespace = endpoint.gateway.namespace ?? this.host.namespace;
+    GatewayBucketFilter.of(this, {
+      implementation,
+      gateway: { name: endpoint.gateway.name, namespace: gatewayNamespace },
+      podNamespace: this.props.gatewayNamespace ?? gatewayNamespace,
+      podLabels: this.props.gatewayLabels ?? { 'gateway.networking.k8s.io/gateway-name': endpoint.gateway.name },
+    }).addEntry({
       key: routing.kind === 'headerHash' ? { header: routing.header } : { query: routing.param },
-      hostnames: endpoint.hostnames ?? [],
+      hosts: endpoint.hostnames ?? [],
       pathPrefix: endpoint.pathPrefix,
     });
   }

@@ -10,6 +10,7 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { IConstruct } from 'constructs';
+import { VersionAutoscalingOptions } from './autoscaling';
 import { EnvironmentKind } from './environment-kind';
 import { ManifestApplier } from './manifest-applier';
 import { Gpu } from '../rollout/gpu';
@@ -42,8 +43,10 @@ export interface IModelVersion {
   readonly args?: string[];
   /** How long loading the model may take. */
   readonly loadTimeout: Duration;
-  /** Cap on replicas in any environment, if any. */
+  /** Its most replicas in every environment, if set (above or below the environment's). */
   readonly maxReplicas?: number;
+  /** Its autoscaling over its environments', if set. */
+  readonly autoscaling?: VersionAutoscalingOptions;
 }
 
 /** A model: its versions and the pod settings every version shares. */
@@ -58,6 +61,8 @@ export interface IModel extends IConstruct {
   readonly runAsUser: number;
   /** Every version, in the order added. */
   readonly versions: IModelVersion[];
+  /** The Prometheus that scrapes the model's pods, if given. */
+  readonly prometheusUrl?: string;
   /** The version called `name`; throws when there is none. */
   version(name: string): IModelVersion;
 }

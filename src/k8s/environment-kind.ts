@@ -9,7 +9,14 @@ export class EnvironmentKind {
   /** For iteration: at most one replica, scales to zero, takes no rollout (Baseten's development deployments). */
   public static readonly DEVELOPMENT = new EnvironmentKind('development');
 
-  /** A named environment with staging's rules (`canary-eu`, `shadow`, ...). */
+  /** The names that mean a kind of their own: an environment with one of them has that kind, and no custom kind takes them. */
+  public static readonly RESERVED_NAMES: string[] = ['production', 'staging', 'development'];
+
+  /**
+   * A named environment with staging's rules (`canary-eu`, `shadow`, ...). A reserved name (`production`,
+   * `staging`, `development`) is refused where the kind is used: a custom kind called `production` would escape
+   * production's rules.
+   */
   public static custom(name: string): EnvironmentKind {
     return new EnvironmentKind(name);
   }
@@ -30,6 +37,11 @@ export class EnvironmentKind {
   /** Whether this is the production kind. */
   public get isProduction(): boolean {
     return this === EnvironmentKind.PRODUCTION;
+  }
+
+  /** Whether this is a custom kind (not one of the three built-in ones). */
+  public get isCustom(): boolean {
+    return this !== EnvironmentKind.PRODUCTION && this !== EnvironmentKind.STAGING && this !== EnvironmentKind.DEVELOPMENT;
   }
 
   /** Whether this is the development kind. */

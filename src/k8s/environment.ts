@@ -17,14 +17,16 @@ import { PodMonitor } from './monitoring';
 import { keepsReplicas } from './private/applier';
 import { Endpoint } from './private/endpoint';
 import { EndpointInfo, EnvironmentHost, modelRegistry, PodSettings, registerEnvironmentHost, RolloutRouter } from './private/hosts';
-import { validateHostname, validatePathPrefix } from './private/inputs';
-import { ScaleToZero } from './private/scale-to-zero';
+import { validateHostname, validateHttpUrl, validatePathPrefix } from './private/inputs';
+import { KedaHttpAddOn, resolveKedaHttpAddOn, ScaleToZero } from './private/scale-to-zero';
+import { scalingOf } from './private/version-scaling';
 import { VersionRole, VersionWorkload } from './private/version-workload';
 import { LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_MODEL, MANAGED_BY } from '../core/constants';
 import { KubernetesBackend, KubernetesTarget } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { validateDns1123Label, pascalCase } from '../core/names';
 import { HttpRouteRule, renderHttpRouteRules } from '../core/routes/gateway-api';
+import { Metric } from '../rollout/analysis';
 import { Step, Steps } from '../rollout/steps';
 
 /** Props of an `Environment`. */
@@ -103,6 +105,19 @@ export interface PromoteOptions {
    * @default - all traffic at once, when the new version's replicas are ready
    */
   readonly steps?: Steps;
+  /**
+   * Metrics checked at every tick of the promotion (as `CanaryRolloutProps.checks`): a failure holds the traffic,
+   * more than the limit sends it back.
+   * @default - none
+   */
+  readonly checks?: Metric[];
+  /**
+   * The serving engine's default checks (as `CanaryRolloutProps.defaultChecks`). A model whose engine is not
+   * recognisable from its image (Truss, BentoML, a custom server) has none: its promotion is refused unless it has
+   * `checks` or `defaultChecks: false`.
+   * @default true
+   */
+  readonly defaultChecks?: boolean;
 }
 
 export class Environment extends Construct implements IEnvironment {
@@ -126,6 +141,9 @@ export class Environment extends Construct implements IEnvironment {
   public readonly scaleDownDelay: Duration;
   /** What scales the replicas. */
   public readonly autoscaler: Autoscaler;
+  /** The Prometheus its KEDA autoscalers query: the autoscaler's, else the model's. */
+  public readonly prometheusUrl?: string;
+  private readonly kedaHttpAddOn: KedaHttpAddOn;
   /** Whether the environment serves traffic. */
   public readonly active: boolean;
   /** Whether targets that can refuse to destroy the environment's resources. */
@@ -160,7 +178,7 @@ export class Environment extends Construct implements IEnvironment {
     const p = this.node.path;
     this.name = props.name ?? id.toLowerCase();
     validateDns1123Label(p, 'name', this.name);
-    this.kind = props.kind ?? EnvironmentKind.fromName(this.name);
+    this.kind = validateKind(p, this.name, props.kind);
     this.namespace = props.namespace ?? Chart.of(this).namespace;
     const scaling = resolveAutoscaling(p, props.autoscaling ?? {}, this.kind.isDevelopment);
     this.minReplicas = scaling.minReplicas;
@@ -192,6 +210,9 @@ export class Environment extends Construct implements IEnvironment {
     // an unknown version is reported here, at the environment's `version`, not inside the model
     this._current = this.versionName(p, 'version', props.version);
     this._serving = this._current;
+    // after the version (a more basic mistake) and before any workload renders with them
+    this.prometheusUrl = this.resolvePrometheusUrl(scope);
+    this.kedaHttpAddOn = resolveKedaHttpAddOn(p, props.autoscaling?.kedaHttpAddOn);
     this.ensureVersion(this._current);
     if (this.scalesToZero) this.node.addValidation({ validate: () => this.checkNodePoolForZero() });
 
@@ -239,10 +260,17 @@ export class Environment extends Construct implements IEnvironment {
       this.ensureVersion(v);
       return;
     }
+    // refused here, so the fix names this call rather than the promotion rollout's props
+    if (!this.pod.servingEngine && options.defaultChecks !== false && (options.checks ?? []).length === 0) {
+      throw errors.noServingEngine(this.node.path, 'promote(options.defaultChecks)', this.model.name,
+        `\`checks\` of your own (\`promote('${v}', { checks: [...] })\`), or \`promote('${v}', { defaultChecks: false })\``);
+    }
     // the rollout reads the serving version as its stable one: switch current/previous only after it exists
     new CanaryRollout(this, `Promote${pascalCase(v)}`, {
       environment: this,
       canaries: [{ version: v }],
+      checks: options.checks,
+      defaultChecks: options.defaultChecks,
       steps: options.steps ?? Steps.custom([Step.setWeight(100)]),
       name: `${this.model.name}-${this.name}-promote`,
     });
@@ -296,7 +324,8 @@ export class Environment extends Construct implements IEnvironment {
         loadTimeout: () => this.model.version(this._current).loadTimeout,
         responseTimeout: Duration.seconds(this.pod.terminationGracePeriodSeconds),
         api: props.autoscaling?.scaleToZeroApi ?? ScaleToZeroApi.HTTP_SCALED_OBJECT,
-        maxReplicas: () => Math.min(this.maxReplicas, this.model.version(this._current).maxReplicas ?? this.maxReplicas),
+        addOn: this.kedaHttpAddOn,
+        maxReplicas: () => scalingOf(this.workloadSettings(), this.model.version(this._current)).maxReplicas,
       });
     }
     return { ...info, route: endpoint.route };
@@ -332,7 +361,7 @@ export class Environment extends Construct implements IEnvironment {
       namespace: this.namespace ?? 'default',
       scalesToZero: this.scalesToZero,
       endpoint: this.endpoint,
-      prometheusUrl: this.autoscaler.prometheusUrl,
+      prometheusUrl: this.prometheusUrl,
       servingVersion: () => this._serving,
       holdFixedFloor: (version, replicas) => {
         this.ensureVersion(version);
@@ -381,7 +410,21 @@ export class Environment extends Construct implements IEnvironment {
     const { name, namespace, active, minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay } = this;
     const scaling = { minReplicas, maxReplicas, scalesToZero, autoscaler, concurrencyTarget, scaleUpWindow, scaleDownDelay };
     const applied = { replicasKept: keepsReplicas(this.appliedBy), createOnlyFloors: this.appliedBy === ManifestApplier.FLUX };
-    return { name, namespace, active, ...scaling, ...applied };
+    return { name, namespace, active, ...scaling, ...applied, prometheusUrl: this.prometheusUrl, development: this.kind.isDevelopment };
+  }
+
+  /**
+   * The address KEDA's Prometheus trigger queries: the autoscaler's, else the model's. Required when a ScaledObject
+   * with that trigger renders (KEDA, not scaling to zero): no address is guessed.
+   */
+  private resolvePrometheusUrl(model: IModel): string | undefined {
+    const url = this.autoscaler.prometheusUrl ?? model.prometheusUrl;
+    const p = this.node.path;
+    if (this.autoscaler.prometheusUrl !== undefined) validateHttpUrl(p, 'autoscaling.autoscaler.prometheusUrl', this.autoscaler.prometheusUrl);
+    if (url === undefined && this.autoscaler.kind === 'keda' && !this.scalesToZero) {
+      throw errors.prometheusUrlMissing(p, 'autoscaling.autoscaler.prometheusUrl', `the KEDA autoscaler of environment "${this.name}" queries Prometheus`);
+    }
+    return url;
   }
 
   /** Waking from zero needs a node autoscaler able to create the version's GPU nodes from nothing. */
@@ -389,13 +432,13 @@ export class Environment extends Construct implements IEnvironment {
     const gpu = this.model.version(this._current).gpu;
     if (!gpu) return [];
     const provided = GpuNodePools.providedProducts(this);
-    return provided.includes(gpu.product.name) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product.name, provided).withoutPath];
+    return provided.includes(gpu.product._providedKey) ? [] : [errors.scaleToZeroWithoutNodePool(this.node.path, 'autoscaling.minReplicas', gpu.product._providedKey, provided).withoutPath];
   }
 
   /** The route rules: the rollout's when one is attached, else everything to the current version. */
   private routeRules(): HttpRouteRule[] | unknown[] {
     if (this.rollout) return this.rollout.rules();
-    if (this.scalesToZero) return [ScaleToZero.interceptorRule(this.pathPrefix)];
+    if (this.scalesToZero) return [ScaleToZero.interceptorRule(this.pathPrefix, this.kedaHttpAddOn)];
     const target: KubernetesTarget = {
       kind: 'kubernetes',
       namespace: this.namespace ?? 'default',
@@ -409,6 +452,19 @@ export class Environment extends Construct implements IEnvironment {
   }
 }
 
+/**
+ * The kind of an environment named `name`, checked against the seed's rules: a reserved name has its own kind, no
+ * custom kind takes a reserved name, and the development environment is named `development`.
+ */
+function validateKind(path: string, name: string, kind: EnvironmentKind | undefined): EnvironmentKind {
+  const implied = EnvironmentKind.fromName(name);
+  if (!kind) return implied;
+  if (kind.isCustom && EnvironmentKind.RESERVED_NAMES.includes(kind.name)) throw errors.reservedKindName(path, 'kind', kind.name);
+  if (!implied.isCustom && implied !== kind) throw errors.reservedEnvironmentName(path, 'kind', name, kind.name);
+  if (kind.isDevelopment && name !== 'development') throw errors.developmentNotNamedDevelopment(path, 'name', name);
+  return kind;
+}
+
 /** The autoscaling settings of an environment, checked; a development environment defaults to 0..1. */
 function resolveAutoscaling(path: string, a: AutoscalingOptions, dev: boolean) {
   const minReplicas = a.minReplicas ?? (dev ? 0 : 1);
@@ -418,6 +474,7 @@ function resolveAutoscaling(path: string, a: AutoscalingOptions, dev: boolean) {
   }
   if (minReplicas > maxReplicas) throw errors.minAboveMax(path, 'autoscaling.minReplicas', minReplicas, maxReplicas);
   if (dev && maxReplicas > 1) throw errors.developmentTooManyReplicas(path, 'autoscaling.maxReplicas', maxReplicas);
+  if (dev && minReplicas > 0) throw errors.developmentNotScalingToZero(path, 'autoscaling.minReplicas', minReplicas);
   if (maxReplicas < 1) throw errors.maxReplicasZero(path, 'autoscaling.maxReplicas', maxReplicas);
   const concurrencyTarget = a.concurrencyTarget ?? 4;
   if (!(concurrencyTarget > 0)) throw errors.concurrencyTargetInvalid(path, 'autoscaling.concurrencyTarget', concurrencyTarget);

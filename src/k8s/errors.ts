@@ -18,9 +18,80 @@ export function secondProduction(path: string, property: string, name: string, e
     'give this environment another kind (EnvironmentKind.STAGING or EnvironmentKind.custom(...)), or promote into the existing production environment');
 }
 
+export function reservedKindName(path: string, property: string, name: string) {
+  return configError(path, property, rendered(`EnvironmentKind.custom('${name}')`),
+    `"${name}" is the name of a built-in kind: a custom kind with it would have none of its rules (production's single environment and destroy protection, development's one replica and scale to zero)`,
+    `use EnvironmentKind.${name.toUpperCase()}, or give the custom kind another name (for example '${name}-eu')`);
+}
+
+export function reservedEnvironmentName(path: string, property: string, name: string, kind: string) {
+  return configError(path, property, name, `an environment named "${name}" is the ${name} environment, but its kind is "${kind}"`,
+    `leave \`kind\` out (the name implies EnvironmentKind.${name.toUpperCase()}), or give the environment another name`);
+}
+
+export function developmentNotNamedDevelopment(path: string, property: string, name: string) {
+  return configError(path, property, name, 'a development environment is always named "development" (one per model, Baseten\'s development deployment)',
+    "name it 'development' (`model.addEnvironment('development', { ... })`), or use EnvironmentKind.STAGING or EnvironmentKind.custom(...) for another environment");
+}
+
+export function secondDevelopment(path: string, property: string, name: string, existing: string) {
+  return configError(path, property, name, `the model already has a development environment ("${existing}"); a model has one at most`,
+    'iterate in the existing development environment, or give this one another kind (EnvironmentKind.STAGING or EnvironmentKind.custom(...))');
+}
+
+export function developmentNotScalingToZero(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a development environment always scales to zero when idle',
+    'leave minReplicas out (development is 0..1), or use EnvironmentKind.STAGING for an environment that keeps a replica');
+}
+
+export function versionMaxTwice(path: string, property: string, maxReplicas: number, autoscalingMax: number) {
+  return configError(path, property, rendered(`maxReplicas ${maxReplicas}, autoscaling.maxReplicas ${autoscalingMax}`), 'the version gives two different maximums',
+    'give it once, in `autoscaling.maxReplicas`');
+}
+
+export function versionMaxInvalid(path: string, property: string, value: number) {
+  return configError(path, property, value, 'a version\'s most replicas is a whole number of at least 1, or it can never serve',
+    'use for example `autoscaling: { maxReplicas: 2 }`, or leave it out for the environment\'s');
+}
+
+export function stickyWithoutImplementation(path: string, property: string) {
+  return configError(path, property, undefined,
+    'a sticky split needs the gateway to run a bucket filter, and which Gateway API implementation serves the Gateway is not declared (on one without the filter, every request would fall through to the random split, silently)',
+    'declare it: `gatewayImplementation: GatewayImplementation.ISTIO` or `GatewayImplementation.ENVOY_GATEWAY`; on another implementation use `Routing.random()` (with pins for testers)');
+}
+
+export function stickyUnsupported(path: string, property: string, implementation: string) {
+  return configError(path, property, implementation,
+    `${implementation} has no API this library can install the sticky split's bucket filter with (an Envoy Lua filter), so every request would be split at random`,
+    'use `Routing.random()` (with pins for testers and key splits), or serve the environment from an Istio or Envoy Gateway Gateway');
+}
+
+export function pinRegexInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'the gateways match regular expressions with RE2, which has no lookaround or backreferences, and this one does not compile there',
+    'write it in RE2 syntax (https://github.com/google/re2/wiki/Syntax), for example `^(beta|canary)-.*$`');
+}
+
+export function cookieValueInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'a cookie value is printable ASCII without spaces, `"`, `,`, `;` or backslashes (RFC 6265)',
+    'use the value your site sets, for example `Pin.cookie(\'ab\', \'b\', \'v2\')`');
+}
+
+export function urlInvalid(path: string, property: string, value: string) {
+  return configError(path, property, value, 'an address must be an absolute http:// or https:// URL with a host',
+    "write it in full, for example 'http://prometheus-operated.monitoring.svc:9090'");
+}
+
+/** `what`: who queries, as a clause (`the KEDA autoscaler of environment "x" queries Prometheus`). */
+export function prometheusUrlMissing(path: string, property: string, what: string) {
+  return configError(path, property, undefined, `${what}, and no address is given (none is guessed: a wrong one makes KEDA fall back to every version's maximum replicas, silently)`,
+    "give the Prometheus that scrapes the model's pods: `new Model(..., { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' })` "
+    + "(prometheus-operator; kube-prometheus-stack: 'http://<release>-kube-prometheus-prometheus.monitoring.svc:9090'), or `Autoscaler.keda({ prometheusUrl })`, "
+    + 'or use `Autoscaler.hpa()` with a metrics adapter');
+}
+
 export function developmentTooManyReplicas(path: string, property: string, value: number) {
   return configError(path, property, value, 'a development environment runs one replica at most',
-    'set maxReplicas (and minReplicas) to 0 or 1, or use EnvironmentKind.STAGING for more');
+    'set maxReplicas to 1 (development scales 0..1), or use EnvironmentKind.STAGING for more');
 }
 
 export function rolloutOnDevelopment(path: string, property: string, env: string) {
@@ -263,10 +334,11 @@ export function prometheusConnectionConflict(path: string, property: string, nam
     'give every rollout of the namespace the same `prometheusConnection` (or none)');
 }
 
-export function noServingEngine(path: string, property: string, model: string) {
+/** `callSite`: how the options are passed where the refusal comes from (a rollout's props, or `promote()`'s options). */
+export function noServingEngine(path: string, property: string, model: string, callSite = '`checks` of your own, or `defaultChecks: false`') {
   return configError(path, property, rendered('default checks on, no serving engine'),
     `the serving engine of model "${model}" is not recognisable from its image, so the rollout would have no check at all and would promote a canary that fails every request`,
-    'set `servingEngine` on the Model (ServingEngine.VLLM, TGI, TRITON or ServingEngine.custom(...)), or pass `checks` of your own, or `defaultChecks: false` to roll out unchecked on purpose');
+    `set \`servingEngine\` on the Model (ServingEngine.VLLM, TGI, TRITON or ServingEngine.custom(...)), or pass ${callSite} to roll out unchecked on purpose`);
 }
 
 export function sequentialWindowFixed(path: string, property: string, metric: string, query: string, tickSeconds: number) {

@@ -3,7 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { IModel } from './contracts';
 import * as errors from './errors';
 import { GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../core/constants';
-import { GpuProduct } from '../rollout/gpu';
+import { GpuNodeSelector, GpuProduct } from '../rollout/gpu';
 
 /** The EC2NodeClass the GPU NodePools launch with. */
 export interface GpuNodeClassOptions {
@@ -120,7 +120,7 @@ export class GpuNodePools extends Construct {
   /** Declare GPU products whose nodes are provided outside this app (managed node groups, another chart). */
   public static external(scope: Construct, products: GpuProduct[]): void {
     new Construct(scope, `ExternalGpuNodes${products.map((p) => p.name).join('')}`);
-    for (const p of products) registryOf(scope).products.add(p.name);
+    for (const p of products) registryOf(scope).products.add(p._providedKey);
   }
 
   /** The GPU products provided anywhere in the app of `scope`. */
@@ -142,8 +142,8 @@ export class GpuNodePools extends Construct {
   constructor(scope: Construct, id: string, props: GpuNodePoolsProps) {
     super(scope, id);
     const byName = new Map<string, GpuProduct>();
-    for (const m of props.models) for (const v of m.versions) if (v.gpu) byName.set(v.gpu.product.name, v.gpu.product);
-    for (const p of props.extraProducts ?? []) byName.set(p.name, p);
+    for (const m of props.models) for (const v of m.versions) if (v.gpu) byName.set(v.gpu.product._providedKey, v.gpu.product);
+    for (const p of props.extraProducts ?? []) byName.set(p._providedKey, p);
     this.products = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
     const maxGpus = props.maxGpus ?? 16;
     if (!Number.isInteger(maxGpus) || maxGpus < 1) throw errors.maxGpusInvalid(this.node.path, 'maxGpus', maxGpus);
@@ -151,7 +151,7 @@ export class GpuNodePools extends Construct {
     const drift = driftWindow(this.node.path, props.driftWindow);
     const registry = registryOf(this);
     registry.pools.push(this);
-    for (const p of this.products) registry.products.add(p.name);
+    for (const p of this.products) registry.products.add(p._providedKey);
 
     new ClusterScopedObject(this, 'NodeClass', { apiVersion: 'karpenter.k8s.aws/v1', kind: 'EC2NodeClass', metadata: { name: NODE_CLASS_NAME }, spec: nodeClassSpec(props.nodeClass) });
     for (const product of this.products) {
@@ -170,7 +170,7 @@ export class GpuNodePools extends Construct {
     const out: string[] = [];
     for (const m of models) {
       for (const v of m.versions) {
-        if (v.gpu && !provided.has(v.gpu.product.name)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product.name).withoutPath);
+        if (v.gpu && !provided.has(v.gpu.product._providedKey)) out.push(errors.productAddedAfterNodePools(this.node.path, `models.${m.name}.${v.name}`, v.gpu.product._providedKey).withoutPath);
       }
     }
     return out;
@@ -208,6 +208,17 @@ interface DriftHours {
   readonly hours: number;
 }
 
+/**
+ * A product selected by another label than this library's (GPU Feature Discovery's `nvidia.com/gpu.product`): the
+ * pool declares it, so Karpenter provisions for pods that require it and labels the node with the value the pod
+ * needs ("User-Defined Labels", https://karpenter.sh/docs/concepts/scheduling/); GFD later sets the same label from
+ * the hardware, which the instance families pin.
+ */
+function selectorRequirement(product: GpuProduct): Array<{ key: string; operator: string; values: string[] }> {
+  if (product.nodeSelector === GpuNodeSelector.LIBRARY_LABEL) return [];
+  return [{ ...product._nodeRequirement('', 'nodeSelector'), operator: 'In' }];
+}
+
 function nodePoolSpec(product: GpuProduct, maxGpus: number, drift: DriftHours, props: GpuNodePoolsProps): unknown {
   return {
     template: {
@@ -222,6 +233,7 @@ function nodePoolSpec(product: GpuProduct, maxGpus: number, drift: DriftHours, p
           { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: product.instanceFamilies },
           { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
           { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+          ...selectorRequirement(product),
         ],
       },
     },

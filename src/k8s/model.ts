@@ -1,13 +1,15 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
+import { VersionAutoscalingOptions } from './autoscaling';
 import { IEnvironment, IModel, IModelVersion } from './contracts';
 import { Environment, EnvironmentProps } from './environment';
 import * as errors from './errors';
 import { PodSettings, registerModel } from './private/hosts';
+import { versionAutoscaling } from './private/version-scaling';
 import * as coreErrors from '../core/errors';
 import { pascalCase, validateDns1123Label } from '../core/names';
-import { validateDns1123Subdomain, validateDuration, validateImage, validatePort } from './private/inputs';
+import { validateDns1123Subdomain, validateDuration, validateHttpUrl, validateImage, validatePort } from './private/inputs';
 import { Gpu } from '../rollout/gpu';
 import { ServingEngine } from '../rollout/serving-engine';
 
@@ -128,10 +130,16 @@ export interface VersionOptions extends ServingOptions {
    */
   readonly image?: string;
   /**
-   * Most replicas of this version in any environment (caps the environment's maximum).
+   * Most replicas of this version in every environment, above or below the environment's maximum (the same as
+   * `autoscaling.maxReplicas`).
    * @default - the environment's maximum
    */
   readonly maxReplicas?: number;
+  /**
+   * This version's autoscaling over its environments' (minimum, maximum, target, windows).
+   * @default - the environment's
+   */
+  readonly autoscaling?: VersionAutoscalingOptions;
 }
 
 /** Props of a `Model`. */
@@ -239,6 +247,15 @@ export interface ModelProps extends ServingOptions {
    * @default - a PodMonitor per environment when the model has a serving engine
    */
   readonly monitoring?: MonitoringOptions;
+  /**
+   * Address of the Prometheus that scrapes this model's pods (through the PodMonitor, so a prometheus-operator
+   * Prometheus: `http://prometheus-operated.<namespace>.svc:9090` for the operator's governing Service, or
+   * kube-prometheus-stack's `http://<release>-kube-prometheus-prometheus.<namespace>.svc:9090`). The environments'
+   * KEDA autoscalers and the rollouts' checks query it.
+   * @default - none: an environment autoscaled by KEDA, or a rollout with Prometheus checks, then needs it from
+   * `Autoscaler.keda({ prometheusUrl })` or `CanaryRollout`'s `prometheusUrl`, and refuses to synthesize without
+   */
+  readonly prometheusUrl?: string;
 }
 
 /** A version of a model: the unit environments point at and rollouts move traffic between. */
@@ -272,8 +289,10 @@ export class ModelVersion implements IModelVersion {
   public readonly args?: string[];
   /** Model load timeout. */
   public readonly loadTimeout: Duration;
-  /** Cap on replicas, if any. */
+  /** Its most replicas in every environment, if set. */
   public readonly maxReplicas?: number;
+  /** Its autoscaling over its environments', checked (`maxReplicas` included). */
+  public readonly autoscaling?: VersionAutoscalingOptions;
 
   private constructor(
     /** The model. */
@@ -293,7 +312,8 @@ export class ModelVersion implements IModelVersion {
     this.command = o.command ?? model.command;
     this.args = o.args ?? model.args;
     this.loadTimeout = o.loadTimeout ?? model.loadTimeout;
-    this.maxReplicas = o.maxReplicas;
+    this.autoscaling = versionAutoscaling(`${model.node.path}`, `versions.${name}`, o);
+    this.maxReplicas = this.autoscaling?.maxReplicas;
   }
 
   /** GPUs per replica (0 when CPU only). */
@@ -340,6 +360,8 @@ export class Model extends Construct implements IModel {
   public readonly runAsUser: number;
   /** The serving engine (metrics presets), if set or recognised from the image. */
   public readonly servingEngine?: ServingEngine;
+  /** The Prometheus that scrapes the model's pods, if given. */
+  public readonly prometheusUrl?: string;
 
   /** Pod settings shared by every version (internal). */
   private readonly pod: PodSettings;
@@ -365,6 +387,8 @@ export class Model extends Construct implements IModel {
     }
     this.gpu = props.gpu;
     this.gpu?._validate(this.node.path, 'gpu');
+    this.prometheusUrl = props.prometheusUrl;
+    if (props.prometheusUrl !== undefined) validateHttpUrl(p, 'prometheusUrl', props.prometheusUrl);
     this.cpu = props.cpu ?? Cpu.units(4);
     this.memory = props.memory ?? Size.gibibytes(16);
     this.env = { ...(props.env ?? {}) };
@@ -423,6 +447,8 @@ export class Model extends Construct implements IModel {
       const existing = this._environments.find((e) => e.kind.isProduction);
       if (existing) throw errors.secondProduction(env.node.path, 'kind', env.name, existing.name);
     }
+    const development = env.kind.isDevelopment ? this._environments.find((e) => e.kind.isDevelopment) : undefined;
+    if (development) throw errors.secondDevelopment(env.node.path, 'kind', env.name, development.name);
     if (this._environments.some((e) => e.name === env.name)) throw errors.duplicateEnvironment(env.node.path, 'name', env.name);
     this._environments.push(env);
   }

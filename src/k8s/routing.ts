@@ -3,10 +3,33 @@ import { validateHeaderName } from './private/inputs';
 import { PinSpec, RoutingSpec } from '../core/contract/target';
 
 /**
+ * The Gateway API implementation serving the environment's Gateway. Weighted splits and pins are standard Gateway
+ * API and work on every conformant implementation; a sticky split (`Routing.headerHash`, `Routing.queryHash`)
+ * needs an Envoy Lua filter in the gateway, which this library installs where the implementation has an API for it.
+ */
+export enum GatewayImplementation {
+  /** Istio (ingress or Gateway API gateways it deploys): sticky splits through an `EnvoyFilter`. */
+  ISTIO = 'istio',
+  /**
+   * Envoy Gateway v1.4+: sticky splits through an `EnvoyExtensionPolicy` Lua extension on the Gateway (from v1.9 the
+   * EnvoyGateway configuration must set `extensionApis.enableLua: true`).
+   */
+  ENVOY_GATEWAY = 'envoy-gateway',
+  /** Cilium: no Lua or hash-routing extension; sticky splits are refused at synth. */
+  CILIUM = 'cilium',
+  /** GKE Gateway controller: no Lua or hash-routing extension; sticky splits are refused at synth. */
+  GKE = 'gke',
+  /** NGINX Gateway Fabric: no Lua or hash-routing extension; sticky splits are refused at synth. */
+  NGINX_GATEWAY_FABRIC = 'nginx-gateway-fabric',
+  /** Another implementation: sticky splits are refused at synth. */
+  OTHER = 'other',
+}
+
+/**
  * How requests are split between versions.
  *
- * Sticky splits (`headerHash`, `queryHash`) need the gateway's bucket filter, an Envoy Lua filter installed as
- * an Istio `EnvoyFilter` (supported gateways: Istio's ingress or waypoint gateways implementing Gateway API).
+ * Sticky splits (`headerHash`, `queryHash`) need the gateway's bucket filter, an Envoy Lua filter: the rollout must
+ * declare its `gatewayImplementation` (Istio or Envoy Gateway); on other implementations they are refused at synth.
  */
 export class Routing {
   /** Plain weights: each request picks a version at random, in proportion to the weights. */
@@ -57,6 +80,29 @@ export class Pin {
   /** Requests with query parameter `name=value` reach `version`. */
   public static query(name: string, value: string, version: string): Pin {
     return new Pin({ version, query: { name, value } });
+  }
+
+  /**
+   * Requests carrying cookie `name=value` reach `version` (browser A/B, Flagger's cookie match): a match on the
+   * `Cookie` header, a Gateway API `RegularExpression` header match (implementation-specific support: Istio and
+   * Envoy Gateway have it); on ALB an `http-header` condition on `Cookie` with wildcards.
+   */
+  public static cookie(name: string, value: string, version: string): Pin {
+    return new Pin({ version, cookie: { name, value } });
+  }
+
+  /**
+   * Requests whose header `name` matches the regular expression `regex` as a whole (RE2 syntax) reach `version`.
+   * Gateway API `RegularExpression` header match: implementation-specific support (Istio and Envoy Gateway have it,
+   * RE2); ALB has no regular expressions and refuses it.
+   */
+  public static headerRegex(name: string, regex: string, version: string): Pin {
+    return new Pin({ version, header: { name: name.toLowerCase(), value: regex, regex: true } });
+  }
+
+  /** Requests whose query parameter `name` matches `regex` as a whole (RE2) reach `version`; support as `headerRegex`. */
+  public static queryRegex(name: string, regex: string, version: string): Pin {
+    return new Pin({ version, query: { name, value: regex, regex: true } });
   }
 
   private constructor(private readonly spec: PinSpec) {}

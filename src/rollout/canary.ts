@@ -4,7 +4,8 @@ export interface CanaryOptions {
   readonly version: string;
   /**
    * Share of requests the canary reaches at the end of the schedule, in percent. The canaries' weights add up
-   * to 100 at most; the stable version gets the rest (BentoCloud's rule).
+   * to 100 at most; the stable version gets the rest (BentoCloud's rule). 0 is accepted for a version a pin leads to
+   * (Wallaroo's key split: it serves the pinned requests only, holds one replica at least, and does not ramp).
    * @default - 100 for a single canary; several canaries without a weight share what the others leave
    */
   readonly weight?: number;
@@ -19,6 +20,9 @@ export interface CanaryOptions {
 export interface MirrorOptions {
   /** The version that receives the copies. It must not be the stable version. */
   readonly version: string;
-  /** Percent of requests copied, 1..100. */
+  /**
+   * Percent of the requests of the rollout's route copied, 1..100: pinned requests included, except those pinned
+   * to the mirrored version itself (a pin endpoint's separate route is not mirrored).
+   */
   readonly percent: number;
 }

@@ -4,5 +4,6 @@ export * from './canary';
 export * from './capacity';
 export * from './gpu';
 export * from './rollout-plan';
+export * from './release-window';
 export * from './serving-engine';
 export * from './steps';

@@ -19,7 +19,7 @@ const EKS = { clusterName: 'inference', endpoint: 'https://ABC.gr7.us-east-1.eks
 
 function environments() {
   const chart = new Chart(K8sTesting.app(), 'Llama', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', port: 8000, healthPath: '/health', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', port: 8000, healthPath: '/health', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   const production = model.addEnvironment('production', { version: 'v1', autoscaling: { minReplicas: 2 } }) as Environment;
   const staging = model.addEnvironment('staging', { version: 'v1' }) as Environment;

@@ -7,7 +7,7 @@ import { Gpu, GpuProduct } from '../../src/rollout';
 
 function chart() {
   const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
-  const m = new Model(c, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const m = new Model(c, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   m.addVersion('v2');
   const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
   m.addEnvironment('staging', { version: 'v1', gateway: { name: 'inference' } });
@@ -46,7 +46,7 @@ describe('KubernetesManifests', () => {
   test('a rollout added to a chart after the bridge rendered it fails the synth, naming the bridge, the chart and the fix', () => {
     // GIVEN a bridge created before the chart's rollout (its canary floors would not be computed fields)
     const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
-    const m = new Model(c, 'Llama', { image: 'vllm/vllm-openai:v0.6.3' });
+    const m = new Model(c, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3' });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
     const stack = new TerraformStack(Testing.app(), 'stack');
@@ -78,7 +78,7 @@ describe('KubernetesManifests', () => {
     // GIVEN an environment named "prod" of kind production, and a production environment opted out
     const synthOf = (destroyProtection?: boolean) => {
       const c = new Chart(K8sTesting.app(), 'Chart', { namespace: 'models' });
-      const m = new Model(c, 'Llama', { image: 'vllm/vllm-openai:v0.6.3' });
+      const m = new Model(c, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3' });
       m.addEnvironment('prod', { version: 'v1', kind: EnvironmentKind.PRODUCTION, gateway: { name: 'inference' }, destroyProtection });
       const s = JSON.parse(Testing.synthScope((scope) => { new KubernetesManifests(scope, 'Workloads', { charts: [c] }); }));
       return Object.values(s.resource.kubernetes_manifest) as any[];

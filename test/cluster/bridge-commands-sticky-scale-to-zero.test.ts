@@ -263,7 +263,7 @@ describeWithKubectl('more cluster scenarios', kubectl, () => {
     /** A development environment that scales to zero (the HTTP add-on's HTTPScaledObject + interceptor route). */
     const dev = (() => {
       const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-      const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+      const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
       model.addEnvironment('development', { version: 'v1', kind: EnvironmentKind.DEVELOPMENT, gateway: { name: 'inference', namespace: 'gateways' }, hostnames: [HOST] });
       return Testing.synth(chart);
     })();

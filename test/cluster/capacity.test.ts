@@ -26,7 +26,7 @@ const reports: Record<string, ScenarioReport & { peakGpus: number; gpuHours: num
 /** One GPU per replica; 4 replicas minimum, autoscaled at 4 requests/s each (a replica serves 5); 10 steps over 30 minutes. */
 function manifests(capacity?: RolloutCapacity) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   const production = model.addEnvironment('production', {
     version: 'v1',

@@ -46,7 +46,7 @@ async function receiver(): Promise<{ url: string; got: Received[]; close: () => 
 
 function manifests(notifications: Notifier[]): any[] {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  const m = new Model(chart, 'llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const m = new Model(chart, 'llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   m.addVersion('v2');
   const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
   new CanaryRollout(chart, 'LlamaRollout', {

@@ -43,7 +43,7 @@ if (!binary && !process.env.CI) {
       // the PodMonitor exactly as synthesized for a vLLM model
       const app = Testing.app();
       const chart = new Chart(app as App, 'c', { namespace: 'models' });
-      const model = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
+      const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
       model.addVersion('v2');
       const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
       new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }] });

@@ -199,7 +199,7 @@ describe('RolloutCapacity at synth', () => {
 
   test('a budget the GPU node pool can never provide is a synth error naming the pool limit', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G, count: 4 }) });
+    const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G, count: 4 }) });
     model.addVersion('v2');
     const prod = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'istio-ingress' }, autoscaling: { minReplicas: 2 } });
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], capacity: RolloutCapacity.surge({ maxExtraGpus: 12 }) });
@@ -210,7 +210,7 @@ describe('RolloutCapacity at synth', () => {
 
   test('a budget within the node pool synthesizes, and the rollout spec carries it', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+    const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
     model.addVersion('v2');
     const prod = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'istio-ingress' }, autoscaling: { minReplicas: 4 } });
     const r = new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], capacity: RolloutCapacity.surge({ maxExtraGpus: 3 }) });

@@ -22,7 +22,7 @@ const gateway = { name: 'inference', namespace: 'gateways' };
 
 function k8sRollout(checks: Metric[], steps?: Steps) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
+  const model = new Model(chart, 'llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
   model.addVersion('v2');
   const production = model.addEnvironment('production', { version: 'v1', gateway });
   new CanaryRollout(chart, 'Rollout', { environment: production, canaries: [{ version: 'v2' }], checks, ...(steps ? { steps } : {}) });

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { BUCKET_HEADER } from '../../src/core/constants';
-import { CanaryRollout, EnvironmentKind, Model, Pin, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, Model, Pin, Routing } from '../../src/k8s';
 import { Gpu, GpuProduct, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 import { findObject } from '../support/synth';
@@ -9,7 +9,7 @@ const gateway = { name: 'inference', namespace: 'istio-ingress' };
 
 function setup() {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   model.addVersion('v3');
   const production = model.addEnvironment('production', { version: 'v1', gateway, hostnames: ['llm.example.com'], autoscaling: { minReplicas: 4, maxReplicas: 8 } });
@@ -93,22 +93,25 @@ describe('CanaryRollout', () => {
       environment: production,
       canaries: [{ version: 'v2' }],
       routing: Routing.headerHash('x-user-id'),
+      gatewayImplementation: GatewayImplementation.ISTIO,
       pins: [Pin.header('x-model-version', 'v2', 'v2')],
       mirror: { version: 'v3', percent: 5 },
     });
     const objects = Testing.synth(chart);
     const rules = findObject(objects, 'HTTPRoute').spec.rules;
-    // the pin outranks bucket rules: tagged requests match two headers, untagged ones the pin alone
+    const mirror = [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'llm-production-v3', port: 8080 }, percent: 5 } }];
+    // the pin outranks bucket rules: tagged requests match two headers, untagged ones the pin alone; pinned
+    // requests are mirrored like the others
     expect(rules[0]).toEqual({
       matches: [
         { headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }, { type: 'RegularExpression', name: BUCKET_HEADER, value: '^[0-9]+$' }] },
         { headers: [{ type: 'Exact', name: 'x-model-version', value: 'v2' }] },
       ],
       backendRefs: [{ name: 'llm-production-v2', port: 8080, weight: 1 }],
+      filters: mirror,
     });
     // at 0 % the canary has no bucket rule yet; every bucket goes to stable, untagged requests to the weights,
     // 5 % mirrored to v3
-    const mirror = [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'llm-production-v3', port: 8080 }, percent: 5 } }];
     expect(rules.slice(1)).toEqual([{
       matches: [{ headers: [{ type: 'RegularExpression', name: BUCKET_HEADER, value: `^(${Array.from({ length: 100 }, (_, i) => i).join('|')})$` }] }],
       backendRefs: [{ name: 'llm-production-v1', port: 8080, weight: 1 }],
@@ -144,7 +147,7 @@ describe('CanaryRollout', () => {
 
   test('rejects a rollout on a development environment', () => {
     const { chart, model } = setup();
-    const dev = model.addEnvironment('dev', { version: 'v1', gateway, kind: EnvironmentKind.DEVELOPMENT, autoscaling: { minReplicas: 1 } });
+    const dev = model.addEnvironment('development', { version: 'v1', gateway, hostnames: ['dev.llm.example.com'] });
     expect(() => new CanaryRollout(chart, 'Rollout', { environment: dev, canaries: [{ version: 'v2' }] }))
       .toThrow(/^\[Chart\/Rollout\] environment: a development environment takes no rollout/);
   });

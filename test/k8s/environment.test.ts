@@ -9,7 +9,7 @@ const gateway = { name: 'inference', namespace: 'gateways', sectionName: 'https'
 
 function setup() {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   return { chart, model };
 }
@@ -44,7 +44,7 @@ describe('Environment', () => {
       },
     });
     expect(so.spec.triggers[0].metadata).toEqual({
-      serverAddress: 'http://prometheus-server.monitoring.svc:80',
+      serverAddress: 'http://prometheus-operated.monitoring.svc:9090',
       // issue 16: the vLLM image's own metrics (running + waiting), not a metric nothing exports
       query: 'sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",model="llama",environment="production",version="v1"})',
       threshold: '6',

@@ -12,7 +12,7 @@ const gateway = { name: 'inference', namespace: 'gateways' };
 
 function setup() {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   model.addVersion('v2');
   const production = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 4, maxReplicas: 8 } });
   return { chart, model, production };

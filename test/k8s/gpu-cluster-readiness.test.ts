@@ -7,7 +7,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { BUCKET_HEADER } from '../../src/core/constants';
 import { renderHttpRouteRules } from '../../src/core/routes/gateway-api';
 import { bucketOf } from '../../src/core/routes/sticky-bucket';
-import { Autoscaler, CanaryRollout, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing, ScaleToZeroApi } from '../../src/k8s';
+import { Autoscaler, CanaryRollout, GatewayImplementation, GpuNodePools, Model, ModelCache, ModelProps, Pin, Routing, ScaleToZeroApi } from '../../src/k8s';
 import { Gpu, GpuProduct, Step, Steps } from '../../src/rollout';
 import { expectValid } from '../support/k8s-validate';
 import { KubeTwin, World } from '../support/kube-twin';
@@ -18,7 +18,7 @@ const HTTP_SCALED_OBJECT = { 'http.keda.sh/v1alpha1/HTTPScaledObject': 'the KEDA
 
 function setup(props: Partial<ModelProps> = {}) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }), ...props });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }), ...props });
   model.addVersion('v2');
   model.addVersion('v3');
   return { chart, model };
@@ -132,6 +132,7 @@ describe('routing', () => {
       environment: prod,
       canaries: [{ version: 'v2', weight: 30, ramp: false }],
       routing: Routing.headerHash('x-user-id'),
+      gatewayImplementation: GatewayImplementation.ISTIO,
       pins: [Pin.query('tester', 'yes', 'v1'), Pin.header('x-model-version', 'v1', 'v1')],
     });
     const objects = Testing.synth(chart);
@@ -176,7 +177,7 @@ describe('routing', () => {
     const big = setup();
     const prod2 = big.model.addEnvironment('production', { version: 'v1', gateway });
     const many = Array.from({ length: 70 }, (_, i) => Pin.header('x-tester', `t${i}`, 'v2'));
-    expect(() => new CanaryRollout(big.chart, 'Rollout', { environment: prod2, canaries: [{ version: 'v2' }], routing: Routing.headerHash('x-user-id'), pins: many }))
+    expect(() => new CanaryRollout(big.chart, 'Rollout', { environment: prod2, canaries: [{ version: 'v2' }], routing: Routing.headerHash('x-user-id'), gatewayImplementation: GatewayImplementation.ISTIO, pins: many }))
       .toThrow(/\[Chart\/Rollout\] pins: the HTTPRoute would exceed Gateway API limits/);
   });
 
@@ -301,7 +302,7 @@ describe('autoscaling and nodes', () => {
 describe('names and bad input', () => {
   test('a CronJob name stays within 52 characters (mistral-small-24b-instruct in production)', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const m = new Model(chart, 'M', { name: 'mistral-small-24b-instruct', image: 'vllm/vllm-openai:v0.6.3' });
+    const m = new Model(chart, 'M', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'mistral-small-24b-instruct', image: 'vllm/vllm-openai:v0.6.3' });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway });
     new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }] });

@@ -8,7 +8,7 @@ const nodeClass = { role: 'KarpenterNodeRole-inference', discoveryTag: 'inferenc
 const gateway = { name: 'inference' };
 
 function model(chart: Chart) {
-  const m = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
+  const m = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.A10G }) });
   m.addVersion('v2', { gpu: Gpu.nvidia({ count: 4, product: GpuProduct.H100 }) });
   m.addEnvironment('production', { version: 'v1', gateway });
   return m;

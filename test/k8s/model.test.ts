@@ -7,7 +7,7 @@ import { objectsOf } from '../support/synth';
 
 function setup(props: Partial<ConstructorParameters<typeof Model>[2]> = {}) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ count: 2, product: GpuProduct.L40S }), ...props });
+  const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ count: 2, product: GpuProduct.L40S }), ...props });
   return { chart, model };
 }
 const gateway = { name: 'inference', namespace: 'gateways' };

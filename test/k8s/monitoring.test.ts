@@ -14,7 +14,7 @@ const gateway = { name: 'inference', namespace: 'gateways' };
 
 function setup(image = 'vllm/vllm-openai:v0.6.3', extra: Record<string, unknown> = {}) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { name: 'llama', image, ...extra });
+  const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image, ...extra });
   model.addVersion('v2');
   return { chart, model };
 }
@@ -114,7 +114,7 @@ describe('KEDA on the engine\'s metrics', () => {
     const objects = Testing.synth(chart);
     const so = objectsOf(objects, 'ScaledObject', 'llama-production-v1')[0];
     expect(so.spec.triggers[0].metadata).toEqual({
-      serverAddress: 'http://prometheus-server.monitoring.svc:80',
+      serverAddress: 'http://prometheus-operated.monitoring.svc:9090',
       query: 'sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",model="llama",environment="production",version="v1"})',
       threshold: '4',
       ignoreNullValues: 'false',

@@ -12,7 +12,7 @@ const gateway = { name: 'inference', namespace: 'gateways' };
 function app(models: string[], namespace = 'models', chartId = 'Chart') {
   const chart = new Chart(Testing.app(), chartId, { namespace });
   for (const name of models) {
-    const m = new Model(chart, name, { name, image: 'vllm/vllm-openai:v0.6.3' });
+    const m = new Model(chart, name, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name, image: 'vllm/vllm-openai:v0.6.3' });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway });
     new CanaryRollout(chart, `${name}Rollout`, { environment: prod, canaries: [{ version: 'v2' }] });
@@ -65,7 +65,7 @@ describe('the namespace controller', () => {
   test('rollouts of two namespaces in one chart get a controller each', () => {
     const chart = new Chart(Testing.app(), 'Chart');
     for (const ns of ['team-a', 'team-b']) {
-      const m = new Model(chart, `Llama-${ns}`, { name: `llama-${ns}`, image: 'vllm/vllm-openai:v0.6.3' });
+      const m = new Model(chart, `Llama-${ns}`, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: `llama-${ns}`, image: 'vllm/vllm-openai:v0.6.3' });
       m.addVersion('v2');
       const prod = m.addEnvironment('production', { version: 'v1', gateway, namespace: ns });
       new CanaryRollout(chart, `Rollout-${ns}`, { environment: prod, canaries: [{ version: 'v2' }] });
@@ -75,7 +75,7 @@ describe('the namespace controller', () => {
 
   test('rollouts of one namespace must agree on the controller image', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const m = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3' });
+    const m = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3' });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway });
     const staging = m.addEnvironment('staging', { version: 'v1', gateway });

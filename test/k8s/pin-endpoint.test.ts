@@ -11,7 +11,7 @@ import { findObject } from '../support/synth';
 
 function synth(pinEndpoint: boolean) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   model.addVersion('v2');
   const prod = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, hostnames: ['llm.example.com'] });
   new CanaryRollout(chart, 'Rollout', {
@@ -67,7 +67,7 @@ describe('pins restricted to testers', () => {
     ['no host name', { pins: [Pin.header('x-model-version', 'v2', 'v2')], pinEndpoint: { hostnames: [] } }, /pinEndpoint\.hostnames: a pin endpoint needs the host names testers use/],
   ])('refuses a pin endpoint with %s', (_name, props, message) => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-    const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3' });
+    const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3' });
     model.addVersion('v2');
     const prod = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference' } });
     expect(() => new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], ...props })).toThrow(message);

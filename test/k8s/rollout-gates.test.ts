@@ -13,7 +13,7 @@ const gateway = { name: 'inference', namespace: 'gateways' };
 function build(props: Partial<CanaryRolloutProps> = {}, image = 'vllm/vllm-openai:v0.6.3', models = ['llama']) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
   for (const name of models) {
-    const m = new Model(chart, name, { name, image });
+    const m = new Model(chart, name, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name, image });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway });
     new CanaryRollout(chart, `${name}Rollout`, { environment: prod, canaries: [{ version: 'v2' }], ...props });
@@ -112,7 +112,7 @@ describe('Prometheus CA and credentials', () => {
   test('two rollouts of one namespace with different connections are refused (they share the pod)', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
     const rollout = (name: string, token: string) => {
-      const m = new Model(chart, name, { name, image: 'vllm/vllm-openai:v0.6.3' });
+      const m = new Model(chart, name, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name, image: 'vllm/vllm-openai:v0.6.3' });
       m.addVersion('v2');
       const prod = m.addEnvironment('production', { version: 'v1', gateway });
       new CanaryRollout(chart, `${name}Rollout`, { environment: prod, canaries: [{ version: 'v2' }], prometheusConnection: { bearerTokenSecret: { name: token, key: 'token' } } });
@@ -153,7 +153,7 @@ describe('the PodMonitor scrapes at least twice per tick', () => {
   test('a 15 s scrape with the default 10 s tick is refused with the fix; a 30 s tick accepts it', () => {
     const rollout = (tick?: Duration) => {
       const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-      const m = new Model(chart, 'llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3', monitoring: { interval: Duration.seconds(15) } });
+      const m = new Model(chart, 'llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3', monitoring: { interval: Duration.seconds(15) } });
       m.addVersion('v2');
       const prod = m.addEnvironment('production', { version: 'v1', gateway });
       return new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], ...(tick ? { tickInterval: tick } : {}) });

@@ -11,7 +11,7 @@ export const NS = 'models';
 export function namespaceRollouts(rollouts: ReadonlyArray<{ readonly name: string; readonly tick?: number }>): any[] {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
   for (const { name, tick } of rollouts) {
-    const m = new Model(chart, name, { name, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+    const m = new Model(chart, name, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
     m.addVersion('v2');
     const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
     new CanaryRollout(chart, `${name}Rollout`, {

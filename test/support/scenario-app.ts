@@ -6,7 +6,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Steps } from '../../src';
 import { PlanData } from '../../src/core/plan/plan';
-import { CanaryRollout, ManifestApplier, Model, Routing } from '../../src/k8s';
+import { CanaryRollout, GatewayImplementation, ManifestApplier, Model, Routing } from '../../src/k8s';
 
 export const SCENARIO_NAMESPACE = 'models';
 export const SCENARIO_HOST = 'llm.example.com';
@@ -31,7 +31,7 @@ export interface ScenarioAppOptions {
 /** The app's chart and, while the rollout is in the code, its plan. */
 export function scenarioApp(options: ScenarioAppOptions): { chart: Chart; plan?: PlanData } {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: SCENARIO_NAMESPACE });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   const canaries = options.canaries ?? ['v2'];
   for (const v of canaries) model.addVersion(v);
   const production = model.addEnvironment('production', {
@@ -52,6 +52,7 @@ export function scenarioApp(options: ScenarioAppOptions): { chart: Chart; plan?:
       steps: options.steps ?? Steps.equal({ count: 5, over: Duration.minutes(5), shadowFirst: false }),
       defaultChecks: false,
       routing: options.routing,
+      ...(options.routing?.sticky ? { gatewayImplementation: GatewayImplementation.ISTIO } : {}),
     });
   }
   return { chart, plan: rollout?.plan._data() };

@@ -40,6 +40,7 @@ export function synth(outdir: string): void {
     port: 8000,
     memory: Size.gibibytes(24),
     gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
+    prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
   });
   llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
   const production = llama.addEnvironment('production', { version: 'v1', autoscaling: { minReplicas: 2, maxReplicas: 4 } });

@@ -21,6 +21,7 @@ llama = Model(
     image="vllm/vllm-openai:v0.6.3",
     memory=Size.gibibytes(24),
     gpu=Gpu.nvidia(count=1, product=GpuProduct.A10_G),
+    prometheus_url="http://prometheus-operated.monitoring.svc:9090",
 )
 llama.add_version("v2", image="vllm/vllm-openai:v0.6.4")
 

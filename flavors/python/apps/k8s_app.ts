@@ -15,6 +15,7 @@ export function synth(outdir: string): void {
     image: 'vllm/vllm-openai:v0.6.3',
     memory: Size.gibibytes(24),
     gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }),
+    prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
   });
   llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
 

@@ -14,8 +14,12 @@ export type RoutingSpec =
 /** Requests carrying this header or query value always reach `version`, whatever the weights (for testers). */
 export interface PinSpec {
   readonly version: string;
-  readonly header?: { readonly name: string; readonly value: string };
-  readonly query?: { readonly name: string; readonly value: string };
+  /** A header's value: exact, or (`regex`) a regular expression the whole value must match (RE2). */
+  readonly header?: { readonly name: string; readonly value: string; readonly regex?: boolean };
+  /** A query parameter's value: exact, or (`regex`) a regular expression the whole value must match (RE2). */
+  readonly query?: { readonly name: string; readonly value: string; readonly regex?: boolean };
+  /** A cookie's exact value (browser A/B): rendered as a match on the `Cookie` header. */
+  readonly cookie?: { readonly name: string; readonly value: string };
 }
 
 /** One version's Kubernetes objects. */

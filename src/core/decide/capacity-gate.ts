@@ -48,7 +48,7 @@ export function moveTo(t: TickContext, desired: Weights, options: MoveOptions = 
     t.reasons.push('a continuous check fails: no canary share rises, not even to repair the route');
     return false;
   }
-  const need = (version: string) => t.need(desired[version]);
+  const need = (version: string) => t.need(desired[version], version);
   const surge = isSurge(spec);
   let waiting = false;
   for (const v of gaining) {

@@ -3,7 +3,7 @@
  * reasons collected so far, with the few primitives every part uses (set a floor, send weights, abort, pause,
  * advance). Pure: no clock, no I/O.
  */
-import { DEFAULT_AUTOSCALER_WINDOW_SECONDS, liveReplicas, replicasForWeight } from '../capacity';
+import { DEFAULT_AUTOSCALER_WINDOW_SECONDS, liveReplicas, replicasForWeight, replicasOf } from '../capacity';
 import { TICK_SECONDS } from '../constants';
 import { sameData } from '../hash';
 import { specHash } from '../plan/plan';
@@ -97,8 +97,8 @@ export class TickContext {
   }
 
   /** Replicas that carry `weight` % of the live load. */
-  public need(weight: number): number {
-    return replicasForWeight(weight, this.base);
+  public need(weight: number, version?: string): number {
+    return version === undefined ? replicasForWeight(weight, this.base) : replicasOf(this.spec, version, weight, this.base);
   }
 
   /** Whether at least one tick has passed since `at` (or `at` never happened). */
@@ -184,7 +184,7 @@ export class TickContext {
    */
   public shadowNeed(shadow: ShadowRoute): number {
     const share = weightsAt(this.spec, progressAfter(this.spec.steps, this.s.stepIndex))[shadow.version] ?? 0;
-    return this.need(Math.min(100, share + shadow.percent));
+    return this.need(Math.min(100, share + shadow.percent), shadow.version);
   }
 
   /** Whether this tick's mirror is the one last sent. */

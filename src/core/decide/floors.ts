@@ -5,7 +5,7 @@
  * `desiredFloors()`), and the delayed scale-downs (`state.lowering`).
  */
 import { TickContext } from './context';
-import { gpusOf, isSurge, lookAheadWeights, mirrorReplicas, prewarmSeconds, replicasForWeight, stableSurgeFloor, surgeRoom } from '../capacity';
+import { gpusOf, isSurge, lookAheadWeights, mirrorReplicas, prewarmSeconds, replicasOf, stableSurgeFloor, surgeRoom } from '../capacity';
 import { progressAfter } from '../schedule';
 import { weightsAt } from '../weights';
 
@@ -68,7 +68,7 @@ export function prewarm(t: TickContext): void {
   // the look-ahead itself, capped below by the live GPU room (not the plan's surge timeline, which assumes the
   // stable version already shrank to the step's share: a retried tick after the step advanced would differ)
   const ahead = lookAheadWeights(spec, s.stepIndex, Math.max(0, now - s.stepStartedAt) / 1000);
-  const want = Object.fromEntries(spec.canaries.map((c) => [c.version, replicasForWeight(ahead[c.version], t.base)]));
+  const want = Object.fromEntries(spec.canaries.map((c) => [c.version, replicasOf(spec, c.version, ahead[c.version], t.base)]));
   for (const c of spec.canaries) {
     const need = Math.min(want[c.version], canaryFits(t, c.version));
     if ((s.floors[c.version] ?? 0) < need && t.ensureFloor(c.version, need)) {
@@ -86,7 +86,7 @@ export function canaryFits(t: TickContext, version: string): number {
   const { spec } = t;
   const g = version === spec.stable ? 0 : gpusOf(spec, version);
   if (!isSurge(spec) || g <= 0) return Infinity;
-  return Math.max(t.need(t.served(version)), Math.floor(surgeRoom(spec, t.base, stableHolds(t)) / g));
+  return Math.max(t.need(t.served(version), version), Math.floor(surgeRoom(spec, t.base, stableHolds(t)) / g));
 }
 
 /**
@@ -130,7 +130,7 @@ export function releaseAbortedCanaries(t: TickContext): void {
   const { spec, s } = t;
   if (s.phase !== 'aborted' || !settled(t)) return;
   for (const c of spec.canaries) {
-    const target = replicasForWeight(s.weights[c.version] ?? 0, t.base);
+    const target = replicasOf(spec, c.version, s.weights[c.version] ?? 0, t.base);
     if (target > 0 && (s.floors[c.version] ?? 0) > target) {
       t.reasons.push(`${c.version} serves ${s.weights[c.version]} % after the abort: floor ${s.floors[c.version]} -> ${target}`);
       t.setFloor(c.version, target);
@@ -183,6 +183,8 @@ export function mayScaleDown(t: TickContext, version: string): boolean {
   // on (README "Who owns what").
   if (s.phase === 'promoted' && version === spec.stable && spec.keepPreviousUntilSpecChanges !== false) return false;
   if (spec.mirror?.version === version && s.phase !== 'aborted') return false;
+  // pin rules route to it in every phase (decide/pins.ts)
+  if (spec.pinned?.includes(version)) return false;
   const delayed = Math.max(s.routeChangedAt ?? -Infinity, s.weightsSetAt ?? -Infinity) + t.scaleDownDelayMs();
   if (t.now < delayed) {
     t.wakeAt = Math.min(t.wakeAt, delayed);

@@ -37,6 +37,7 @@ import { checksHold, runContinuousChecks } from './analysis';
 import { applyCommands } from './commands';
 import { copy, Draft, TickContext } from './context';
 import { holdMirrorFloor, lowerFloors, prewarm, releaseAbortedCanaries, releasePromotedFloor, repairFloors, shrinkStable } from './floors';
+import { holdPinFloors } from './pins';
 import { settle } from './settle';
 import { holdAbort, holdFinal, holdPaused, runSteps } from './steps';
 import { RolloutSpec } from '../spec';
@@ -53,6 +54,7 @@ export function decide(spec: RolloutSpec, previous: ControllerState | undefined,
   applyCommands(t);
   repairFloors(t);
   holdMirrorFloor(t);
+  holdPinFloors(t);
   switch (t.s.phase) {
     case 'aborted':
       holdAbort(t);

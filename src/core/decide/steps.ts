@@ -6,6 +6,7 @@ import { runGate } from './analysis';
 import { moveTo, sameWeights } from './capacity-gate';
 import { TickContext } from './context';
 import { canaryFits } from './floors';
+import { windowHolds } from './windows';
 import { progressAfter } from '../schedule';
 import { requestsToClimb, sprtBounds } from '../sequential';
 import { SequentialTestSpec } from '../spec';
@@ -17,12 +18,14 @@ export function runSteps(t: TickContext): void {
   const { spec, s, now } = t;
   for (let guard = 0; s.phase === 'progressing' && guard <= spec.steps.length + 1; guard++) {
     if (s.stepIndex >= spec.steps.length) {
+      if (raises(t, 100) && windowHolds(t, 'the last step to the final weights')) break;
       if (!moveTo(t, weightsAt(spec, 100))) break;
       finish(t);
       break;
     }
     const step = spec.steps[s.stepIndex];
     if (step.kind === 'setWeight') {
+      if (raises(t, step.weight) && windowHolds(t, `step ${s.stepIndex} (${step.weight} %)`)) break;
       if (!moveTo(t, weightsAt(spec, step.weight))) break;
       // served since they were sent (verified only now): the next step's clock starts then
       t.advance(s.weightsSetAt ?? now);
@@ -65,6 +68,12 @@ export function runSteps(t: TickContext): void {
     if (!runGate(t, step.gate)) break;
     t.advance(now);
   }
+}
+
+/** Whether moving to `progress` raises a canary's share above what the router was last sent. */
+function raises(t: TickContext, progress: number): boolean {
+  const want = weightsAt(t.spec, progress);
+  return t.spec.canaries.some((c) => (want[c.version] ?? 0) > (t.s.weights[c.version] ?? 0));
 }
 
 /**

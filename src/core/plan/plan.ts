@@ -8,6 +8,7 @@ import { hashOf } from '../hash';
 import { stepSeconds } from '../schedule';
 import { AnalysisGateSpec, MetricSpec, RolloutSpec, StepSpec } from '../spec';
 import { Weights, weightsAt } from '../weights';
+import { describeWindow } from '../windows';
 
 /** One row of the plan: the state of traffic while one step runs. */
 export interface PlanRow {
@@ -53,6 +54,10 @@ export interface PlanData {
   readonly stable: string;
   readonly canaries: readonly string[];
   readonly mirror?: { readonly version: string; readonly percent: number };
+  /** Versions pins lead to (`RolloutSpec.pinned`). */
+  readonly pinned?: readonly string[];
+  /** Release windows, as people read them (`windows.ts`). */
+  readonly windows?: readonly string[];
   readonly stableReplicas: number;
   readonly rows: readonly PlanRow[];
   /** Nominal duration in seconds, gates passing at once and manual pauses released at once. */
@@ -193,6 +198,8 @@ function computeTimeline(spec: RolloutSpec): Omit<PlanData, 'capacity'> {
     stable: spec.stable,
     canaries: spec.canaries.map((c) => c.version),
     mirror: spec.mirror,
+    ...(spec.pinned ? { pinned: spec.pinned } : {}),
+    ...(spec.allowedWindows?.length ? { windows: spec.allowedWindows.map(describeWindow) } : {}),
     stableReplicas: spec.stableReplicas,
     rows,
     totalSeconds: t,

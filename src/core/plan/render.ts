@@ -28,7 +28,16 @@ function summary(plan: PlanData): string[] {
     lines.push(`capacity: surge, at most ${c.maxExtraGpus} GPUs above the stable version's, which keeps its share plus ${c.reserveReplicas} replica(s) ` +
       `(full mode: peak ${c.fullPeakGpus} GPUs, ${c.fullGpuHours} GPU-hours)`);
   }
-  if (plan.mirror) lines.push(`shadow: ${plan.mirror.percent}% of requests mirrored to ${plan.mirror.version} (answers discarded)`);
+  if (plan.windows) {
+    lines.push(`release windows: steps that raise the canaries' share, and the promotion, start only within ${plan.windows.join(' or ')}; `
+      + 'outside them the rollout holds where it is (cancel and abort always work), so the times below assume every such step falls inside one');
+  }
+  if (plan.pinned && plan.pinned.length > 0) {
+    lines.push(`pins: requests pinned to ${plan.pinned.join(', ')} reach it at any weight (a version at 0 % serves pinned requests only)`);
+  }
+  if (plan.mirror) {
+    lines.push(`shadow: ${plan.mirror.percent}% of the route's requests, pinned ones included, mirrored to ${plan.mirror.version} (answers discarded)`);
+  }
   lines.push(`spec hash ${plan.hash}`);
   return lines;
 }

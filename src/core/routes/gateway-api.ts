@@ -16,12 +16,14 @@
  * 3. the default rule: weighted backendRefs at the current weights. With random routing that is the split; with
  *    sticky routing it only serves requests the filter did not tag (another listener or host), which then get
  *    the weights rather than a version that may be scaled to zero after promotion.
- * The mirror filter goes on every non-pin rule, so its percent is a share of all requests.
+ * The mirror filters go on every rule, pin rules included, so a mirror's percent is a share of all the route's
+ * requests; a pin rule leading to the mirrored version itself carries no copy of its own requests (a second copy
+ * to the same backend would double its load and its counts). The pins-only route of a pin endpoint is not mirrored.
  * Limits (HTTPRoute CRD, standard channel): at most 16 rules, 64 matches per rule, fewer than 128 matches in all;
  * `routeLimits()` computes what a layout needs.
  */
 import { BUCKET_COUNT, BUCKET_HEADER } from '../constants';
-import { KubernetesTarget } from '../contract/target';
+import { KubernetesTarget, PinSpec } from '../contract/target';
 import { noBackendForVersion } from '../runtime-errors';
 import { RolloutSpec } from '../spec';
 import { ShadowRoute, UNKNOWN_BACKEND } from '../state';
@@ -32,7 +34,7 @@ export interface HttpRouteRule {
   readonly matches: ReadonlyArray<{
     readonly path?: { readonly type: 'PathPrefix'; readonly value: string };
     readonly headers?: ReadonlyArray<{ readonly type: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }>;
-    readonly queryParams?: ReadonlyArray<{ readonly type: 'Exact'; readonly name: string; readonly value: string }>;
+    readonly queryParams?: ReadonlyArray<{ readonly type: 'Exact' | 'RegularExpression'; readonly name: string; readonly value: string }>;
   }>;
   readonly backendRefs: ReadonlyArray<{ readonly name: string; readonly port: number; readonly weight: number }>;
   readonly filters?: ReadonlyArray<{
@@ -106,7 +108,10 @@ export function renderHttpRouteRules(spec: Pick<RolloutSpec, 'stable' | 'canarie
   const withFilters = (rule: HttpRouteRule): HttpRouteRule => (filters ? { ...rule, filters } : rule);
 
   const sticky = target.routing.kind !== 'random';
-  const rules: HttpRouteRule[] = renderPinRules(target, sticky);
+  const rules: HttpRouteRule[] = renderPinRules(target, sticky).map((rule) => {
+    const own = mirrors.filter((m) => m.requestMirror.backendRef.name !== rule.backendRefs[0]?.name);
+    return own.length > 0 ? { ...rule, filters: own } : rule;
+  });
 
   const versions = [spec.stable, ...spec.canaries.map((c) => c.version)];
   const split = () => withFilters({ matches: [{ ...path }], backendRefs: versions.map((v) => ref(v, weights[v] ?? 0)) });
@@ -144,7 +149,9 @@ export function weightsFromRules(spec: RolloutSpec, target: KubernetesTarget, ru
   const versionOf = (service: string | undefined) => (service !== undefined && byService.get(service)) || UNKNOWN_BACKEND;
   const weights: Weights = Object.fromEntries([spec.stable, ...spec.canaries.map((c) => c.version)].map((v) => [v, 0]));
   const add = (v: string, n: number) => { weights[v] = (weights[v] ?? 0) + n; };
-  const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.type === 'Exact') || (m.queryParams ?? []).length > 0);
+  // a pin matches a header other than the bucket header (exact, a regular expression, a cookie) or a query parameter
+  const isPin = (r: HttpRouteRule) => r.matches.some((m) => (m.headers ?? []).some((h) => h.name !== BUCKET_HEADER)
+    || (m.queryParams ?? []).length > 0);
   const body = rules.filter((r) => !isPin(r));
   if (target.routing.kind === 'random') {
     const split = body.find((r) => r.backendRefs.length > 0);
@@ -192,6 +199,31 @@ export function mirrorsFromRules(target: KubernetesTarget, rules: readonly HttpR
   return [...out.entries()].map(([version, percent]) => ({ version, percent }));
 }
 
+/** `s` with every RE2/JavaScript metacharacter escaped. */
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A pin's match. Regular expressions are anchored (`^(?:...)$`) so they mean the same under the full-match semantics
+ * of Envoy-based implementations (Istio, Envoy Gateway: `safe_regex`) and a partial-match one: Gateway API leaves
+ * `RegularExpression` implementation-specific (HTTPHeaderMatch, HTTPQueryParamMatch). A cookie pin matches the
+ * `Cookie` header (Envoy joins HTTP/2 cookie crumbs with `; `), as Flagger's cookie match does.
+ */
+function pinMatch(pin: PinSpec): Pick<HttpRouteRule['matches'][number], 'headers' | 'queryParams'> {
+  const anchored = (re: string) => `^(?:${re})$`;
+  if (pin.cookie) {
+    const value = `^(?:.*;\\s*)?${escapeRegex(pin.cookie.name)}=${escapeRegex(pin.cookie.value)}(?:;.*)?$`;
+    return { headers: [{ type: 'RegularExpression', name: 'cookie', value }] };
+  }
+  if (pin.header) {
+    const h = pin.header;
+    return { headers: [h.regex ? { type: 'RegularExpression', name: h.name, value: anchored(h.value) } : { type: 'Exact', name: h.name, value: h.value }] };
+  }
+  const q = pin.query!;
+  return { queryParams: [q.regex ? { type: 'RegularExpression', name: q.name, value: anchored(q.value) } : { type: 'Exact', name: q.name, value: q.value }] };
+}
+
 /**
  * The pins' rules: one rule per pinned version, one match per pin value. With `sticky`, each pin also gets a match
  * with "bucket header present", which outranks every bucket rule (see the top of this file). Alone (a rollout's
@@ -202,11 +234,7 @@ export function renderPinRules(target: KubernetesTarget, sticky = false): HttpRo
   const tagged = { type: 'RegularExpression' as const, name: BUCKET_HEADER, value: '^[0-9]+$' };
   const byVersion = new Map<string, Array<HttpRouteRule['matches'][number]>>();
   for (const pin of target.pins) {
-    const exact = {
-      ...path,
-      ...(pin.header ? { headers: [{ type: 'Exact' as const, name: pin.header.name, value: pin.header.value }] } : {}),
-      ...(pin.query ? { queryParams: [{ type: 'Exact' as const, name: pin.query.name, value: pin.query.value }] } : {}),
-    };
+    const exact = { ...path, ...pinMatch(pin) };
     const list = byVersion.get(pin.version) ?? [];
     // sticky: the tagged variant outranks every bucket rule (more header or query matches)
     if (sticky) list.push({ ...exact, headers: [...(exact.headers ?? []), tagged] });

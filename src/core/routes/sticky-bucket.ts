@@ -77,23 +77,47 @@ local function bucket(key)
   return math.floor(h * ${BUCKET_COUNT}.0 / ${MODULUS}.0)
 end`;
 
+/** One rollout's sticky split as the gateway's filter serves it: its hosts, path prefix and key. */
+export interface BucketEntry {
+  readonly key: BucketKeySource;
+  /** Host names of the environment (empty: every host). */
+  readonly hosts: readonly string[];
+  readonly pathPrefix?: string;
+}
+
+/** Dynamic metadata namespace a bucket filter marks its tagged requests with (Envoy `streamInfo():dynamicMetadata()`). */
+export const BUCKET_METADATA_NAMESPACE = 'model-rollout.dev/bucket';
+
+/** The Envoy Lua filter for one rollout (`luaBucketFilterFor` with one entry). */
+export function luaBucketFilter(source: BucketKeySource, hosts: readonly string[], pathPrefix: string | undefined): string {
+  return luaBucketFilterFor([{ key: source, hosts, pathPrefix }]);
+}
+
 /**
- * The Envoy Lua filter. For every request, first remove any client-sent bucket header (so no client can pick a
- * version, whatever host or path it uses); then, for requests of the environment (host, wildcards included, and
- * path prefix), set the bucket header from the key's hash; requests without the key get a random bucket. The
- * route cache is cleared so route matching sees the header.
+ * The Envoy Lua filter of one gateway, serving every sticky rollout on it. For every request:
+ * 1. a request another bucket filter of this library already tagged (dynamic metadata under
+ *    `BUCKET_METADATA_NAMESPACE`, which only filters can write, never a client) is left alone: filters of several
+ *    apps on one gateway chain without undoing each other;
+ * 2. otherwise any client-sent bucket header is removed (no client picks a version);
+ * 3. the first entry whose hosts (wildcards included) and path prefix match (longest prefix first) sets the bucket
+ *    from its key's hash (a random bucket without the key) and marks the request tagged.
+ * The route is re-selected so matching sees the header: `clearRouteCache()` where the Envoy has it (1.34+), and
+ * Envoy's Lua filter clears the route cache on any header change by default (`clear_route_cache`, default true).
  * Query keys are form-decoded (`a%40b` = `a@b`), like `queryParamOf()`.
  * @see https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/lua_filter
  */
-export function luaBucketFilter(source: BucketKeySource, hosts: readonly string[], pathPrefix: string | undefined): string {
-  const hostList = hosts.map((h) => JSON.stringify(h.toLowerCase())).join(', ');
-  const keyExpr = 'header' in source
-    ? `handle:headers():get(${JSON.stringify(source.header.toLowerCase())})`
-    : `query_param(handle:headers():get(":path") or "", ${JSON.stringify(source.query)})`;
+export function luaBucketFilterFor(entries: readonly BucketEntry[]): string {
+  const ordered = [...entries].sort((a, b) => (b.pathPrefix ?? '/').length - (a.pathPrefix ?? '/').length);
+  const entryList = ordered.map((e) => {
+    const key = 'header' in e.key ? `header = ${JSON.stringify(e.key.header.toLowerCase())}` : `query = ${JSON.stringify(e.key.query)}`;
+    return `  { hosts = { ${e.hosts.map((h) => JSON.stringify(h.toLowerCase())).join(', ')} }, prefix = ${JSON.stringify(e.pathPrefix ?? '/')}, ${key} },`;
+  }).join('\n');
   return `${LUA_BUCKET_FUNCTION}
 
-local hosts = { ${hostList} }
-local prefix = ${JSON.stringify(pathPrefix ?? '/')}
+local entries = {
+${entryList}
+}
+local META = ${JSON.stringify(BUCKET_METADATA_NAMESPACE)}
 
 local function form_decode(s)
   s = string.gsub(s, "%+", " ")
@@ -118,25 +142,41 @@ local function host_matches(pattern, host)
   return pattern == host
 end
 
-local function ours(handle)
+local function entry_of(handle)
   local path = handle:headers():get(":path") or "/"
-  if string.sub(path, 1, #prefix) ~= prefix then return false end
-  if #hosts == 0 then return true end
   local authority = string.lower((string.gsub(handle:headers():get(":authority") or "", ":%d+$", "")))
-  for _, h in ipairs(hosts) do
-    if host_matches(h, authority) then return true end
+  for _, e in ipairs(entries) do
+    if string.sub(path, 1, #e.prefix) == e.prefix then
+      if #e.hosts == 0 then return e end
+      for _, h in ipairs(e.hosts) do
+        if host_matches(h, authority) then return e end
+      end
+    end
   end
-  return false
+  return nil
+end
+
+local function reroute(handle)
+  if handle.clearRouteCache ~= nil then handle:clearRouteCache() end
 end
 
 function envoy_on_request(handle)
-  -- unconditionally: a client-sent bucket would otherwise pick the canary on any request we do not tag
+  local meta = handle:streamInfo():dynamicMetadata()
+  local mark = meta:get(META)
+  if type(mark) == "table" and mark.tagged then return end
+  -- a client-sent bucket would otherwise pick the canary on any request no filter tags
   handle:headers():remove(${JSON.stringify(BUCKET_HEADER)})
-  if not ours(handle) then
-    handle:clearRouteCache()
+  local e = entry_of(handle)
+  if e == nil then
+    reroute(handle)
     return
   end
-  local key = ${keyExpr}
+  local key
+  if e.header ~= nil then
+    key = handle:headers():get(e.header)
+  else
+    key = query_param(handle:headers():get(":path") or "", e.query)
+  end
   local b
   if key == nil or key == "" then
     b = math.random(0, ${BUCKET_COUNT - 1})
@@ -144,7 +184,8 @@ function envoy_on_request(handle)
     b = bucket(key)
   end
   handle:headers():replace(${JSON.stringify(BUCKET_HEADER)}, tostring(b))
-  handle:clearRouteCache()
+  meta:set(META, "tagged", true)
+  reroute(handle)
 end
 `;
 }

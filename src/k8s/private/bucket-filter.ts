@@ -1,39 +1,70 @@
-import { ApiObject } from 'cdk8s';
+/**
+ * The gateway's bucket filter for sticky splits: an Envoy Lua filter before the router that sets
+ * `x-model-rollout-bucket` (0..99) from the hash of each rollout's sticky key (`core/routes/sticky-bucket.ts`). One
+ * filter per Gateway (per chart) serves every sticky rollout on it; filters of other apps on the same gateway chain
+ * safely (a request one of them tagged is left alone). Rendered for the gateway implementation the rollout declares:
+ * - Istio: an `EnvoyFilter` inserting `envoy.filters.http.lua` before the router in the gateway pods
+ *   (https://istio.io/latest/docs/reference/config/networking/envoy-filter/);
+ * - Envoy Gateway: an `EnvoyExtensionPolicy` with an inline Lua extension attached to the Gateway (v1.4+; v1.9+
+ *   needs `extensionApis.enableLua: true` in the EnvoyGateway configuration), which Envoy Gateway enables on every
+ *   route of the Gateway (https://gateway.envoyproxy.io/docs/tasks/extensibility/lua/). Its controller validates the
+ *   script against mocks of the stream handle API (internal/gatewayapi/luavalidator/mocks.lua) that have no
+ *   `clearRouteCache()`, so the filter calls it only where the handle has it and otherwise relies on the Lua
+ *   filter's default route cache clearing on header changes.
+ */
+import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { BucketKeySource, luaBucketFilter } from '../../core/routes/sticky-bucket';
+import { BucketEntry, luaBucketFilterFor } from '../../core/routes/sticky-bucket';
+import { GatewayImplementation } from '../routing';
 
-/** Props of a `BucketFilter`. */
-export interface BucketFilterProps {
-  /** Name of the EnvoyFilter. */
-  readonly name: string;
-  /** Namespace of the gateway's pods (EnvoyFilters apply in their own namespace). */
-  readonly namespace?: string;
-  /** Labels of the gateway's pods. */
-  readonly gatewayLabels: { [key: string]: string };
-  /** Where the sticky key comes from. */
-  readonly key: BucketKeySource;
-  /** Host names of the environment (empty: every host). */
-  readonly hostnames: readonly string[];
-  /** Path prefix of the environment. */
-  readonly pathPrefix?: string;
+/** Implementations whose gateway runs the bucket filter. */
+export const STICKY_IMPLEMENTATIONS: readonly GatewayImplementation[] = [GatewayImplementation.ISTIO, GatewayImplementation.ENVOY_GATEWAY];
+
+/** Where one gateway's bucket filter goes. */
+export interface BucketFilterTarget {
+  readonly implementation: GatewayImplementation;
+  /** The Gateway. */
+  readonly gateway: { readonly name: string; readonly namespace: string };
+  /** Istio: namespace of the gateway's pods (EnvoyFilters apply in their own namespace). */
+  readonly podNamespace: string;
+  /** Istio: labels of the gateway's pods. */
+  readonly podLabels: { [key: string]: string };
 }
 
-/**
- * The gateway's bucket filter for sticky splits: an Istio `EnvoyFilter` inserting an Envoy Lua filter before
- * the router, which sets `x-model-rollout-bucket` (0..99) from the hash of the sticky key. The HTTPRoute's rules
- * match bucket ranges that the step controller widens step by step.
- * Supported gateways: Istio gateways (ingress, or Gateway API gateways deployed by Istio).
- * @see https://istio.io/latest/docs/reference/config/networking/envoy-filter/
- */
-export class BucketFilter extends Construct {
-  constructor(scope: Construct, id: string, props: BucketFilterProps) {
+export class GatewayBucketFilter extends Construct {
+  /** The filter of `target` in the chart of `scope`, created at first use. */
+  public static of(scope: Construct, target: BucketFilterTarget): GatewayBucketFilter {
+    const chart = Chart.of(scope);
+    const key = [target.implementation, target.gateway.namespace, target.gateway.name, target.podNamespace, JSON.stringify(target.podLabels)].join('|');
+    const id = `BucketFilter${Buffer.from(key).toString('base64url')}`;
+    return (chart.node.tryFindChild(id) as GatewayBucketFilter | undefined) ?? new GatewayBucketFilter(chart, id, target);
+  }
+
+  private readonly entries: BucketEntry[] = [];
+
+  private constructor(scope: Construct, id: string, target: BucketFilterTarget) {
     super(scope, id);
+    const name = `model-rollout-bucket-${target.gateway.name}`;
+    const source = Lazy.any({ produce: () => luaBucketFilterFor(this.entries) });
+    if (target.implementation === GatewayImplementation.ENVOY_GATEWAY) {
+      new ApiObject(this, 'Resource', {
+        apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+        kind: 'EnvoyExtensionPolicy',
+        // a policy attaches to resources of its own namespace
+        metadata: { name, namespace: target.gateway.namespace },
+        spec: {
+          targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: target.gateway.name }],
+          lua: [{ type: 'Inline', inline: source }],
+        },
+      });
+      return;
+    }
     new ApiObject(this, 'Resource', {
       apiVersion: 'networking.istio.io/v1alpha3',
       kind: 'EnvoyFilter',
-      metadata: { name: props.name, namespace: props.namespace },
+      metadata: { name, namespace: target.podNamespace },
       spec: {
-        workloadSelector: { labels: props.gatewayLabels },
+        workloadSelector: { labels: target.podLabels },
         configPatches: [{
           applyTo: 'HTTP_FILTER',
           match: {
@@ -46,12 +77,17 @@ export class BucketFilter extends Construct {
               name: 'envoy.filters.http.lua',
               typed_config: {
                 '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua',
-                'default_source_code': { inline_string: luaBucketFilter(props.key, props.hostnames, props.pathPrefix) },
+                'default_source_code': { inline_string: source },
               },
             },
           },
         }],
       },
     });
+  }
+
+  /** Serve one more rollout's sticky split. */
+  public addEntry(entry: BucketEntry): void {
+    this.entries.push(entry);
   }
 }

@@ -51,3 +51,14 @@ export function validateHostname(path: string, property: string, host: string): 
 export function validatePathPrefix(path: string, property: string, value: string): void {
   if (!value.startsWith('/') || /[?#\s]/.test(value) || value.includes('//') || value.length > 1024) throw errors.pathInvalid(path, property, value);
 }
+
+/** An absolute http(s) URL with a host (a Prometheus address). */
+export function validateHttpUrl(path: string, property: string, value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !(url.protocol === 'http:' || url.protocol === 'https:') || !url.hostname) throw errors.urlInvalid(path, property, value);
+}

@@ -3,7 +3,7 @@
  * settings: what `VersionWorkload` renders into its Deployment's `spec.template`.
  */
 import { k8s } from 'cdk8s-plus-33';
-import { ENV_MODEL_ENVIRONMENT, GPU_PRODUCT_LABEL, NVIDIA_GPU_RESOURCE } from '../../core/constants';
+import { ENV_MODEL_ENVIRONMENT, NVIDIA_GPU_RESOURCE } from '../../core/constants';
 import { IModel, IModelVersion } from '../contracts';
 import { PodSettings } from './hosts';
 
@@ -65,7 +65,8 @@ export function renderPodTemplate(input: PodTemplateInput): k8s.PodTemplateSpec 
       affinity: gpu ? {
         nodeAffinity: {
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: GPU_PRODUCT_LABEL, operator: 'In', values: [gpu.product.name] }] }],
+            // the product's node selector (this library's label, GPU Feature Discovery's, or the user's), checked at `Gpu._validate`
+            nodeSelectorTerms: [{ matchExpressions: [{ ...gpu.product._nodeRequirement('', 'gpu.product.nodeSelector'), operator: 'In' }] }],
           },
         },
       } : undefined,

@@ -2,7 +2,7 @@
  * Scale to zero through the KEDA HTTP add-on: one HTTPScaledObject per environment scales whichever version is
  * current between 0 and the maximum on concurrent requests, and its interceptor holds requests while a replica
  * starts; a ReferenceGrant lets the environment's HTTPRoute send requests to the interceptor's Service in the
- * `keda` namespace.
+ * add-on's namespace (`keda` by default, `AutoscalingOptions.kedaHttpAddOn`).
  *
  * Supported add-on versions: v0.11 to v0.15 with HTTPScaledObject (the default), v0.14 and later with
  * InterceptorRoute (`ScaleToZeroApi.INTERCEPTOR_ROUTE`). `spec.timeouts` (per-object interceptor timeouts) came
@@ -21,13 +21,37 @@
  */
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { validatePort } from './inputs';
 import { NODE_PROVISIONING_SECONDS } from './version-workload';
-import { ScaleToZeroApi } from '../autoscaling';
+import { validateDns1123Label } from '../../core/names';
+import { KedaHttpAddOnOptions, ScaleToZeroApi } from '../autoscaling';
+
+/** The KEDA HTTP add-on's Services, resolved from `KedaHttpAddOnOptions`. */
+export interface KedaHttpAddOn {
+  /** The interceptor proxy Service the route sends requests to. */
+  readonly interceptor: { readonly name: string; readonly namespace: string; readonly port: number };
+  /** `host:port` of the external scaler, which the `external-push` trigger of an InterceptorRoute calls. */
+  readonly externalScaler: string;
+}
 
 /** The KEDA HTTP add-on's interceptor Service (Helm chart defaults). */
 export const KEDA_INTERCEPTOR = { name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda', port: 8080 };
-/** The add-on's external scaler (Helm chart defaults), which the `external-push` trigger of an InterceptorRoute calls. */
-const KEDA_HTTP_EXTERNAL_SCALER = 'keda-add-ons-http-external-scaler.keda:9090';
+
+/** The add-on's Services from the options, checked (DNS-1123 names, ports 1..65535); absent: the chart's defaults. */
+export function resolveKedaHttpAddOn(path: string, o: KedaHttpAddOnOptions = {}): KedaHttpAddOn {
+  const namespace = o.namespace ?? KEDA_INTERCEPTOR.namespace;
+  const name = o.interceptorService ?? KEDA_INTERCEPTOR.name;
+  const port = o.interceptorPort ?? KEDA_INTERCEPTOR.port;
+  const scaler = o.externalScalerService ?? 'keda-add-ons-http-external-scaler';
+  const scalerPort = o.externalScalerPort ?? 9090;
+  const p = 'autoscaling.kedaHttpAddOn';
+  validateDns1123Label(path, `${p}.namespace`, namespace);
+  validateDns1123Label(path, `${p}.interceptorService`, name);
+  validateDns1123Label(path, `${p}.externalScalerService`, scaler);
+  validatePort(path, `${p}.interceptorPort`, port);
+  validatePort(path, `${p}.externalScalerPort`, scalerPort);
+  return { interceptor: { name, namespace, port }, externalScaler: `${scaler}.${namespace}:${scalerPort}` };
+}
 
 /** Props of `ScaleToZero`. */
 export interface ScaleToZeroProps {
@@ -49,14 +73,17 @@ export interface ScaleToZeroProps {
   readonly responseTimeout: Duration;
   /** Which add-on API to render. */
   readonly api: ScaleToZeroApi;
+  /** Where the add-on runs. */
+  readonly addOn: KedaHttpAddOn;
 }
 
 export class ScaleToZero extends Construct {
   /** The route rule that sends every request to the interceptor. */
-  public static interceptorRule(pathPrefix: string | undefined): unknown {
+  public static interceptorRule(pathPrefix: string | undefined, addOn: KedaHttpAddOn): unknown {
+    const i = addOn.interceptor;
     return {
       matches: [{ path: { type: 'PathPrefix', value: pathPrefix ?? '/' } }],
-      backendRefs: [{ name: KEDA_INTERCEPTOR.name, namespace: KEDA_INTERCEPTOR.namespace, port: KEDA_INTERCEPTOR.port, weight: 1 }],
+      backendRefs: [{ name: i.name, namespace: i.namespace, port: i.port, weight: 1 }],
     };
   }
 
@@ -91,7 +118,7 @@ export class ScaleToZero extends Construct {
           minReplicaCount: 0,
           maxReplicaCount: Lazy.any({ produce: () => props.maxReplicas() }),
           cooldownPeriod: props.scaleDownDelay.toSeconds(),
-          triggers: [{ type: 'external-push', metadata: { interceptorRoute: props.name, scalerAddress: KEDA_HTTP_EXTERNAL_SCALER } }],
+          triggers: [{ type: 'external-push', metadata: { interceptorRoute: props.name, scalerAddress: props.addOn.externalScaler } }],
         },
       });
     } else {
@@ -116,14 +143,14 @@ export class ScaleToZero extends Construct {
         },
       });
     }
-    // the route sends requests to the interceptor in the keda namespace: that namespace must allow it
+    // the route sends requests to the interceptor in the add-on's namespace: that namespace must allow it
     new ApiObject(this, 'InterceptorGrant', {
       apiVersion: 'gateway.networking.k8s.io/v1beta1',
       kind: 'ReferenceGrant',
-      metadata: { name: `${props.name}-to-keda`, namespace: KEDA_INTERCEPTOR.namespace, labels: props.labels },
+      metadata: { name: `${props.name}-to-keda`, namespace: props.addOn.interceptor.namespace, labels: props.labels },
       spec: {
         from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: props.namespace ?? 'default' }],
-        to: [{ group: '', kind: 'Service', name: KEDA_INTERCEPTOR.name }],
+        to: [{ group: '', kind: 'Service', name: props.addOn.interceptor.name }],
       },
     });
   }

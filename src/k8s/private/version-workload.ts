@@ -16,6 +16,7 @@ import * as errors from '../errors';
 import { FLUX_SSA_ANNOTATION } from './applier';
 import { PodSettings } from './hosts';
 import { renderPodTemplate } from './pod-template';
+import { scalingOf } from './version-scaling';
 
 /** The in-flight query of a model with no serving engine: a metric the model server must export itself. */
 const LEGACY_IN_FLIGHT_QUERY = 'sum(model_inflight_requests{model="{{model}}",environment="{{environment}}",version="{{version}}"})';
@@ -62,6 +63,10 @@ export interface WorkloadEnvironment {
    */
   readonly createOnlyFloors: boolean;
   readonly labels: { [key: string]: string };
+  /** A development environment: its 0..1 replicas win over a version's autoscaling. */
+  readonly development: boolean;
+  /** The Prometheus KEDA's trigger queries (checked by the environment where a trigger needs it). */
+  readonly prometheusUrl?: string;
 }
 
 /** Props of a `VersionWorkload`. */
@@ -103,8 +108,9 @@ export class VersionWorkload extends Construct {
 
   constructor(scope: Construct, id: string, props: VersionWorkloadProps) {
     super(scope, id);
-    const { model, version: v, environment: env } = props;
-    this.props = props;
+    // the version's own autoscaling over the environment's (private/version-scaling.ts)
+    this.props = { ...props, environment: scalingOf(props.environment, props.version) };
+    const { model, version: v, environment: env } = this.props;
     this.objectName = `${model.name}-${env.name}-${v.name}`;
     if (this.objectName.length > MAX_OBJECT_NAME) throw errors.nameTooLong(this.node.path, 'name', this.objectName, MAX_OBJECT_NAME);
     this.autoscalerKind = autoscalerKindOf(env, props.role());
@@ -198,7 +204,7 @@ export class VersionWorkload extends Construct {
       triggers: [{
         type: 'prometheus',
         metadata: {
-          serverAddress: a.prometheusUrl!,
+          serverAddress: env.prometheusUrl!,
           query: this.fillQuery(a.inFlightQuery ?? pod.servingEngine?.inFlightQuery ?? LEGACY_IN_FLIGHT_QUERY),
           threshold: String(env.concurrencyTarget),
           ignoreNullValues: 'false',
@@ -262,8 +268,7 @@ export class VersionWorkload extends Construct {
   }
 
   private maxReplicas(): number {
-    const { environment: env, version: v } = this.props;
-    return Math.min(env.maxReplicas, v.maxReplicas ?? env.maxReplicas);
+    return this.props.environment.maxReplicas;
   }
 
   /**

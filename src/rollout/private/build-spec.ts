@@ -12,6 +12,7 @@ import { resolveCanaries } from '../../core/weights';
 import { Metric } from '../analysis';
 import { CanaryOptions, MirrorOptions } from '../canary';
 import { RolloutCapacity } from '../capacity';
+import { ReleaseWindow } from '../release-window';
 import { validateSurgeBudget } from './capacity-rules';
 import { Steps } from '../steps';
 
@@ -25,6 +26,13 @@ export interface RolloutSpecInput {
   /** Versions the rollout may name, with their GPUs. Unknown canary/mirror names are errors. */
   readonly versions: readonly VersionSpec[];
   readonly mirror?: MirrorOptions;
+  /**
+   * Versions the target's pins lead to (already validated as known versions). Absent: the target has no pins, so a
+   * canary at weight 0 is refused with a fix that does not offer one.
+   */
+  readonly pinnedVersions?: readonly string[];
+  /** When steps may raise the canaries' share; absent: any time. */
+  readonly allowedWindows?: readonly ReleaseWindow[];
   readonly checks?: readonly Metric[];
   readonly checkFailureLimit?: number;
   readonly progressDeadlineSeconds?: number;
@@ -67,11 +75,15 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     seen.add(v.name);
   });
   if (!seen.has(input.stable)) throw errors.unknownVersion(path, 'stable', input.stable, known);
+  const pinned = [...new Set(input.pinnedVersions ?? [])];
   const canaries = resolveCanaries(path, input.stable, input.canaries);
   canaries.forEach((c, i) => {
     if (!seen.has(c.version)) throw errors.unknownVersion(path, `canaries[${i}].version`, c.version, known);
-    // a canary at weight 0 never gets a request, so its checks never conclude and its GPUs idle
-    if (c.targetWeight === 0) throw errors.canaryWeightZero(path, `canaries[${i}].weight`, c.version);
+    // a canary at weight 0 and without a pin never gets a request, so its checks never conclude and its GPUs idle;
+    // with a pin it serves the pinned requests only (Wallaroo's key split)
+    if (c.targetWeight === 0 && !pinned.includes(c.version)) {
+      throw errors.canaryWeightZero(path, `canaries[${i}].weight`, c.version, input.pinnedVersions !== undefined);
+    }
   });
   if (input.mirror) {
     const m = input.mirror;
@@ -99,7 +111,7 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     // the same rules as a gate's metrics
     validateGate(path, 'checks', { name: 'checks', metrics: checks, intervalSeconds: 60, count: 1, failureLimit: checkFailureLimit, inconclusiveLimit: 0 });
   }
-  const involved = new Set(rolloutVersions({ stable: input.stable, canaries, mirror: input.mirror }));
+  const involved = new Set(rolloutVersions({ stable: input.stable, canaries, mirror: input.mirror, pinned }));
   const capacity = input.capacity?._spec(path, 'capacity');
   const spec: RolloutSpec = {
     name: input.name,
@@ -114,6 +126,8 @@ export function buildRolloutSpec(path: string, input: RolloutSpecInput): Rollout
     progressDeadlineSeconds: input.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
     keepPreviousWarmSeconds: input.keepPreviousWarmSeconds ?? 0,
     mirror: input.mirror ? { version: input.mirror.version, percent: input.mirror.percent } : undefined,
+    ...(pinned.length > 0 ? { pinned } : {}),
+    ...(input.allowedWindows?.length ? { allowedWindows: input.allowedWindows.map((w, i) => w._spec(path, `allowedWindows[${i}]`)) } : {}),
     ...(input.prewarmSeconds !== undefined ? { prewarmSeconds: input.prewarmSeconds } : {}),
     ...(input.keepPreviousUntilSpecChanges === false ? { keepPreviousUntilSpecChanges: false } : {}),
     ...(capacity ? { capacity } : {}),

@@ -47,7 +47,7 @@ function exposition(engine: string, seconds: number): string {
 function synth(prometheusUrl: string): any[] {
   const chart = new Chart(Testing.app() as App, 'Models', { namespace: NAMESPACE });
   for (const e of ENGINES) {
-    const model = new Model(chart, e.model, { name: e.model, image: e.image });
+    const model = new Model(chart, e.model, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: e.model, image: e.image });
     model.addVersion('v2');
     const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
     new CanaryRollout(chart, `${e.model}Rollout`, { environment: production, canaries: [{ version: 'v2' }], prometheusUrl });

@@ -20,7 +20,7 @@ const MIN = 60_000;
 
 function manifests(): any[] {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  const m = new Model(chart, 'llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const m = new Model(chart, 'llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   m.addVersion('v2');
   const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
   new CanaryRollout(chart, 'LlamaRollout', { environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false });

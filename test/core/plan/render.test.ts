@@ -93,7 +93,7 @@ describe('Markdown', () => {
   test('summarises duration, GPU-hours, the mirror and the spec hash', () => {
     expect(md).toContain('duration 4:00;');
     expect(md).toContain(`spec hash ${plan.hash}`);
-    expect(md).toContain('5% of requests mirrored to v3');
+    expect(md).toContain("5% of the route's requests, pinned ones included, mirrored to v3");
   });
 });
 

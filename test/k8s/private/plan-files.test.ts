@@ -11,7 +11,7 @@ function setup() {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-files-'));
   const app = new App({ outdir });
   const chart = new Chart(app, 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3' });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3' });
   model.addVersion('v2');
   const production = model.addEnvironment('production', { version: 'v1', gateway, hostnames: ['llm.example.com'] });
   return { outdir, app, chart, model, production };

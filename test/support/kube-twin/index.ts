@@ -5,6 +5,6 @@ export { World } from './world';
 export type { WorldOptions, WorldStats } from './world';
 export { GatewayRouter, prng } from './router';
 export type { GatewayRequest, RouteOutcome, Backend } from './router';
-export { runLuaFilter } from './lua';
+export { runLuaFilter, runLuaFilterChain } from './lua';
 export type { LuaRequest, LuaResult } from './lua';
 export { findTool, kubectlCacheDir } from './tools';

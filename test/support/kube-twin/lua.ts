@@ -22,12 +22,23 @@ const HARNESS = path.join(__dirname, 'harness.lua');
 
 /** Runs `envoy_on_request` of `source` on every request (one LuaJIT process); `seed` seeds math.random. */
 export function runLuaFilter(source: string, requests: readonly LuaRequest[], seed = 1, luajit = 'luajit'): LuaResult[] {
+  return runLuaFilterChain([source], requests, seed, luajit);
+}
+
+/**
+ * Runs the filters `sources` in order on every request, as one Envoy filter chain: one stream handle (headers and
+ * dynamic metadata) per request, shared by the filters (one LuaJIT process, each filter in its own environment).
+ */
+export function runLuaFilterChain(sources: readonly string[], requests: readonly LuaRequest[], seed = 1, luajit = 'luajit'): LuaResult[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-twin-lua-'));
   try {
-    const file = path.join(dir, 'filter.lua');
-    fs.writeFileSync(file, source);
+    const files = sources.map((source, i) => {
+      const file = path.join(dir, `filter-${i}.lua`);
+      fs.writeFileSync(file, source);
+      return file;
+    });
     const input = requests.map((r) => Object.entries(r.headers).map(([k, v]) => `${encode(k.toLowerCase())}\t${encode(v)}\t`).join('') + '\n').join('');
-    const run = spawnSync(luajit, [HARNESS, file, String(seed)], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const run = spawnSync(luajit, [HARNESS, files[0], String(seed), ...files.slice(1)], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (run.error) throw run.error;
     const lines = run.stdout.split('\n').filter(Boolean);
     if (run.status !== 0 || lines.length !== requests.length) {

@@ -60,6 +60,7 @@ const ROWS: Row[] = [
   ['keda.sh', 'v1alpha1', 'scaledobjects', 'ScaledObject', true, false, ['so'], ['status']],
   ['http.keda.sh', 'v1alpha1', 'httpscaledobjects', 'HTTPScaledObject', true, false, ['httpso'], ['status']],
   ['networking.istio.io', 'v1alpha3', 'envoyfilters', 'EnvoyFilter', true, false],
+  ['gateway.envoyproxy.io', 'v1alpha1', 'envoyextensionpolicies', 'EnvoyExtensionPolicy', true, false, ['eep'], ['status']],
   ['karpenter.sh', 'v1', 'nodepools', 'NodePool', false, false, [], ['status']],
   ['karpenter.k8s.aws', 'v1', 'ec2nodeclasses', 'EC2NodeClass', false, false, ['ec2nc'], ['status']],
   ['monitoring.coreos.com', 'v1', 'podmonitors', 'PodMonitor', true, false, ['pmon']],

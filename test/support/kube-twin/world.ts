@@ -40,7 +40,7 @@
  *   when no node fits (https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/), here with a
  *   cluster-wide limit like a Karpenter NodePool's `limits` (https://karpenter.sh/docs/concepts/nodepools/#speclimits).
  */
-import { LuaRequest, runLuaFilter } from './lua';
+import { LuaRequest, runLuaFilterChain } from './lua';
 import { isObject, Json, JsonObject } from './patch';
 import { findResource } from './resources';
 import { Backend, GatewayRequest, GatewayRouter, prng, readyReplicas, RouteOutcome } from './router';
@@ -93,6 +93,7 @@ const SCALED_OBJECTS = D('keda.sh', 'v1alpha1', 'scaledobjects');
 const HPAS = D('autoscaling', 'v2', 'horizontalpodautoscalers');
 const HTTP_SCALED = D('http.keda.sh', 'v1alpha1', 'httpscaledobjects');
 const ENVOY_FILTERS = D('networking.istio.io', 'v1alpha3', 'envoyfilters');
+const EXTENSION_POLICIES = D('gateway.envoyproxy.io', 'v1alpha1', 'envoyextensionpolicies');
 const HTTPROUTES = D('gateway.networking.k8s.io', 'v1', 'httproutes');
 const PAUSED = 'autoscaling.keda.sh/paused-replicas';
 
@@ -277,29 +278,35 @@ export class World {
     return b.deployments.reduce((n, d) => n + readyReplicas(this.twin.store.view(DEPLOYMENTS, b.namespace, d)), 0);
   }
 
-  /** The Lua of every EnvoyFilter in a namespace of the routes or of their Gateways, applied in order; a `respond()` ends the request. */
+  /**
+   * The Lua of every EnvoyFilter in a namespace of the routes or of their Gateways, then of every Envoy Gateway
+   * EnvoyExtensionPolicy (`spec.lua[]` of `type: Inline`, https://gateway.envoyproxy.io/docs/api/extension_types/)
+   * whose `targetRefs` name a Gateway the routes attach to (a policy targets resources of its own namespace), run in
+   * order as one filter chain: one stream per request, its dynamic metadata shared; a `respond()` ends the request.
+   */
   private applyFilters(requests: readonly GatewayRequest[]): GatewayRequest[] {
-    const routeNamespaces = new Set(this.twin.store.listView(HTTPROUTES).flatMap((r) => {
+    const routes = this.twin.store.listView(HTTPROUTES);
+    const parentsOf = (r: KubeObject) => {
       const ns = String(r.metadata.namespace);
       const parents = isObject(r.spec) && Array.isArray(r.spec.parentRefs) ? r.spec.parentRefs.filter(isObject) : [];
-      return [ns, ...parents.map((p) => String(p.namespace ?? ns))];
-    }));
-    const sources = this.twin.store.listView(ENVOY_FILTERS)
-      .filter((f) => routeNamespaces.has(String(f.metadata.namespace)))
-      .flatMap(luaSources);
-    let current: GatewayRequest[] = [...requests];
-    if (requests.length === 0) return current;
-    for (const source of sources) {
-      const results = runLuaFilter(source, current.map(toLua), this.seed * 1000 + this.batch++, this.options.luajit);
-      current = current.map((r, i) => {
-        const res = results[i];
-        if (res.error) throw new Error(`Lua filter failed: ${res.error}`);
-        const headers: Record<string, string> = {};
-        for (const [k, vs] of Object.entries(res.headers)) if (!k.startsWith(':')) headers[k] = vs.join(',');
-        return { host: res.headers[':authority']?.[0] ?? r.host, path: res.headers[':path']?.[0] ?? r.path, method: res.headers[':method']?.[0] ?? r.method, headers };
-      });
-    }
-    return current;
+      return parents.map((p) => ({ namespace: String(p.namespace ?? ns), name: String(p.name) }));
+    };
+    const routeNamespaces = new Set(routes.flatMap((r) => [String(r.metadata.namespace), ...parentsOf(r).map((p) => p.namespace)]));
+    const gateways = new Set(routes.flatMap((r) => parentsOf(r).map((p) => `${p.namespace}/${p.name}`)));
+    const sources = [
+      ...this.twin.store.listView(ENVOY_FILTERS).filter((f) => routeNamespaces.has(String(f.metadata.namespace))).flatMap(luaSources),
+      ...this.twin.store.listView(EXTENSION_POLICIES).filter((p) => policyTargets(p).some((g) => gateways.has(g))).flatMap(policyLuaSources),
+    ];
+    const current: GatewayRequest[] = [...requests];
+    if (requests.length === 0 || sources.length === 0) return current;
+    const results = runLuaFilterChain(sources, current.map(toLua), this.seed * 1000 + this.batch++, this.options.luajit);
+    return current.map((r, i) => {
+      const res = results[i];
+      if (res.error) throw new Error(`Lua filter failed: ${res.error}`);
+      const headers: Record<string, string> = {};
+      for (const [k, vs] of Object.entries(res.headers)) if (!k.startsWith(':')) headers[k] = vs.join(',');
+      return { host: res.headers[':authority']?.[0] ?? r.host, path: res.headers[':path']?.[0] ?? r.path, method: res.headers[':method']?.[0] ?? r.method, headers };
+    });
   }
 
   private autoscale(): void {
@@ -422,6 +429,18 @@ function luaSources(filter: KubeObject): string[] {
     const src = isObject(tc.default_source_code) ? tc.default_source_code.inline_string : tc.inline_code;
     return typeof src === 'string' && src.length > 0 ? [src] : [];
   });
+}
+
+/** `namespace/name` of the Gateways an EnvoyExtensionPolicy targets (`targetRefs`, or the older single `targetRef`). */
+function policyTargets(policy: KubeObject): string[] {
+  const spec = isObject(policy.spec) ? policy.spec : {};
+  const refs = [...(Array.isArray(spec.targetRefs) ? spec.targetRefs : []), ...(isObject(spec.targetRef) ? [spec.targetRef] : [])].filter(isObject);
+  return refs.filter((r) => r.kind === 'Gateway').map((r) => `${String(policy.metadata.namespace)}/${String(r.name)}`);
+}
+
+function policyLuaSources(policy: KubeObject): string[] {
+  const lua = isObject(policy.spec) && Array.isArray(policy.spec.lua) ? policy.spec.lua.filter(isObject) : [];
+  return lua.filter((l) => l.type === 'Inline' && typeof l.inline === 'string').map((l) => String(l.inline));
 }
 
 function toLua(r: GatewayRequest): LuaRequest {
