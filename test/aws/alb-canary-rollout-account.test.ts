@@ -32,7 +32,7 @@ const synth = (p: Partial<AlbCanaryRolloutProps> = {}, extra?: (r: AlbCanaryRoll
 
 function environment(options: { active?: boolean; loadTimeout?: Duration } = {}) {
   const chart = new Chart(K8sTesting.app(), 'Llama', { namespace: 'models' });
-  const model = new Model(chart, 'Llama', { image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.A10G }), loadTimeout: options.loadTimeout });
+  const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.A10G }), loadTimeout: options.loadTimeout });
   model.addVersion('v2');
   return model.addEnvironment('production', { version: 'v1', active: options.active }) as Environment;
 }

@@ -66,7 +66,10 @@ describe('ALB pins', () => {
   test('a key split on ALB: a canary at weight 0 with a pin, its target group kept, no un-keyed request on it', () => {
     const stack = synth({ canaries: [{ version: 'gold', weight: 0 }], pins: [Pin.header('x-tier', 'gold', 'gold')] });
     const weighted = Object.values(stack.resource.aws_lb_listener_rule as Record<string, any>).find((r) => r.action[0].forward);
-    expect(weighted.action[0].forward.target_group.map((t: any) => t.weight)).toEqual([100, 0]);
+    // the weighted rule lists only the groups with weight (a group at 0 in a rule cannot be deleted); the pin rule
+    // forwards to gold's group, which is kept
+    expect(weighted.action[0].forward.target_group.map((t: any) => t.weight)).toEqual([100]);
+    expect(Object.values(stack.resource.aws_lb_target_group as Record<string, any>).map((t) => t.name)).toContain('llama-gold');
     expect(evaluate(stack, { host: 'llama.example.com', path: '/', headers: { 'x-tier': 'gold' } })).toBe('llama-gold');
   });
 

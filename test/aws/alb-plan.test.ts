@@ -14,7 +14,7 @@ const EKS = { clusterName: 'inference', endpoint: 'https://ABC.gr7.us-east-1.eks
 
 function synth() {
   const chart = new Chart(K8sTesting.app(), 'Qwen', { namespace: 'models' });
-  const model = new Model(chart, 'Qwen', { image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.L4 }) });
+  const model = new Model(chart, 'Qwen', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.L4 }) });
   model.addVersion('v2');
   const production = model.addEnvironment('production', { version: 'v1', autoscaling: { minReplicas: 2 } }) as Environment;
   let rollout!: AlbCanaryRollout;

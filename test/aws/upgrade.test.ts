@@ -66,7 +66,7 @@ function synthesize(options: { environmentInNames?: boolean }): Resources {
   new KubernetesProvider(stack, 'Kubernetes', { host: cluster.endpoint, clusterCaCertificate: cluster.ca });
   new GpuNodeGroup(stack, 'A10G', { clusterName: cluster.name, subnetIds, instanceTypes: ['g5.2xlarge', 'g5.4xlarge'], minSize: 0, maxSize: 4 });
   const chart = new Chart(new K8sApp(), 'Llama', { namespace: 'models', disableResourceNameHashes: true });
-  const llama = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3', memory: Size.gibibytes(24), gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }) });
+  const llama = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3', memory: Size.gibibytes(24), gpu: Gpu.nvidia({ count: 1, product: GpuProduct.A10G }) });
   llama.addVersion('v2', { image: 'vllm/vllm-openai:v0.6.4' });
   const production = llama.addEnvironment('production', { version: 'v1', autoscaling: { minReplicas: 2, maxReplicas: 4 } });
   new AlbCanaryRollout(stack, 'Rollout', {

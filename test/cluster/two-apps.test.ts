@@ -27,7 +27,7 @@ const kubectl = findTool('kubectl');
 /** One team's app: its own chart (Argo CD Application) with one rollout to v2, no checks, one tick a minute. */
 function synthApp(chartId: string, model: string, tickSeconds = 60): any[] {
   const chart = new Chart(Testing.app() as App, chartId, { namespace: NS });
-  const m = new Model(chart, model, { name: model, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
+  const m = new Model(chart, model, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: model, image: 'vllm/vllm-openai:v0.6.3', port: 8000 });
   m.addVersion('v2');
   const prod = m.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, autoscaling: { minReplicas: 1 } });
   new CanaryRollout(chart, `${model}Rollout`, { environment: prod, canaries: [{ version: 'v2' }], defaultChecks: false, tickInterval: Duration.seconds(tickSeconds) });

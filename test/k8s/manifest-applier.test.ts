@@ -14,7 +14,7 @@ const FLUX = 'kustomize.toolkit.fluxcd.io/ssa';
 
 function synth(appliedBy?: ManifestApplier, keepPreviousWarmFor?: Duration) {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
-  const model = new Model(chart, 'Llm', { image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.L40S, count: 4 }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', image: 'vllm/vllm-openai:v0.6.3', gpu: Gpu.nvidia({ product: GpuProduct.L40S, count: 4 }) });
   model.addVersion('v2');
   model.addVersion('v3');
   const prod = model.addEnvironment('production', { version: 'v1', gateway, autoscaling: { minReplicas: 2 }, appliedBy, keepPreviousWarmFor });

@@ -89,7 +89,7 @@ describe('the stated capacity', () => {
   test('a chart with more rollouts in one namespace than one controller ticks is a synth error naming the sharding', () => {
     const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
     const add = (i: number) => {
-      const m = new Model(chart, `m${i}`, { name: `m${i}`, image: 'vllm/vllm-openai:v0.6.3' });
+      const m = new Model(chart, `m${i}`, { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: `m${i}`, image: 'vllm/vllm-openai:v0.6.3' });
       m.addVersion('v2');
       return () => new CanaryRollout(chart, `R${i}`, { environment: m.addEnvironment('production', { version: 'v1', gateway }), canaries: [{ version: 'v2' }], defaultChecks: false });
     };

@@ -23,7 +23,7 @@ const kubectl = findTool('kubectl');
 
 function manifests() {
   const chart = new Chart(Testing.app(), 'Chart', { namespace: NS });
-  const model = new Model(chart, 'Llm', { name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.L4 }) });
+  const model = new Model(chart, 'Llm', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llm', image: 'vllm/vllm-openai:v0.6.3', port: 8000, gpu: Gpu.nvidia({ product: GpuProduct.L4 }) });
   model.addVersion('v2');
   const production = model.addEnvironment('production', {
     version: 'v1', gateway: { name: 'inference', namespace: 'gateways' }, hostnames: [HOST], autoscaling: { minReplicas: 2, maxReplicas: 4 },
