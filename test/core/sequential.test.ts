@@ -18,8 +18,13 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(lower).toBeCloseTo(Math.log(0.1 / 0.995));
   });
 
-  test('hypotheses: the floor until stable has enough requests, then stable\'s lower bound x (1 + tolerance); H1 = 10 x H0', () => {
-    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.015 });
+  test('hypotheses: stable\'s lower bound (99 % before minStableRequests, 95 % after) x (1 + tolerance), never below the floor; H1 = 10 x H0', () => {
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 0, errors: 0 })).toEqual({ p0: 0.0015, p1: 0.015 });
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 500, errors: 0 })).toEqual({ p0: 0.0015, p1: 0.015 });
+    // 8 errors in 800 (below minStableRequests): the 99 % bound, 0.45 %, not the floor
+    expect(lowerBound(8, 800, 2.326)).toBeLessThan(lowerBound(8, 800));
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 800, errors: 8 }).p0).toBeCloseTo(lowerBound(8, 800, 2.326) * 1.5, 6);
+    expect(lowerBound(8, 800, 2.326)).toBeGreaterThan(0.004);
     // 100 errors in 10,000: Wilson's one-sided 95 % lower bound is 0.849 % (worked by hand: (0.01 + 1.645^2/20,000 -
     // 1.645 * sqrt(0.01 * 0.99 / 10,000 + 1.645^2 / (4 * 10,000^2))) / (1 + 1.645^2 / 10,000))
     expect(lowerBound(100, 10_000)).toBeCloseTo(0.008491, 5);
@@ -62,9 +67,41 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(failed / 400).toBeGreaterThan(0.7);
   });
 
-  test('a 20 % canary fails at once; the failure is sticky', () => {
+  test('a canary erring as often as a 1 % stable is not failed before stable has minStableRequests', () => {
+    // GIVEN stable and canary both at 1 %, window by window, 80 requests each
+    let state: SequentialState | undefined;
+    let worst = -Infinity;
+    for (let w = 1; w <= 10; w++) {
+      const out = sequentialStep(DEFAULT_SEQUENTIAL, state, {
+        canary: { requests: 80, errors: w % 10 === 0 ? 0 : (w % 5 === 0 ? 1 : (w === 3 ? 2 : 1)) },
+        stable: { requests: 80, errors: w % 10 === 0 ? 0 : 1 },
+      });
+      state = out.state;
+      worst = Math.max(worst, state.llr);
+      // THEN it never fails
+      expect(out.verdict).not.toBe('fail');
+    }
+    expect(state!.stable).toEqual({ requests: 800, errors: 9 });
+    expect(worst).toBeLessThan(sprtBounds(0.01, 0.1).upper);
+  });
+
+  test('one window adds at most max(1, floor(2 n p1)) errors: a cluster in a small window counts once', () => {
     const stable = { requests: 5000, errors: 5 };
-    const out = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 10 }, stable });
+    // 50 requests, p1 1.5 %: 2 n p1 = 1.5, so 3 errors (one request tried three times) count as one
+    const clustered = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 3 }, stable });
+    const single = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 1 }, stable });
+    expect(clustered.state.llr).toBeCloseTo(single.state.llr, 9);
+    expect(clustered.verdict).toBe('inconclusive');
+    // 5,000 requests: 2 n p1 = 150, so 100 errors all count
+    const big = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 5000, errors: 100 }, stable });
+    const p = hypotheses(DEFAULT_SEQUENTIAL, { requests: 10_000, errors: 10 });
+    expect(big.state.llr).toBeCloseTo(100 * Math.log(p.p1 / p.p0) + 4900 * Math.log((1 - p.p1) / (1 - p.p0)), 6);
+  });
+
+  test('a 20 % canary fails within three small windows; the failure is sticky', () => {
+    const stable = { requests: 5000, errors: 5 };
+    let out = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 10 }, stable });
+    for (let w = 2; w <= 3 && out.verdict !== 'fail'; w++) out = sequentialStep(DEFAULT_SEQUENTIAL, out.state, { canary: { requests: 50, errors: 10 }, stable });
     expect(out.verdict).toBe('fail');
     expect(out.state.failed).toBe(true);
     const later = sequentialStep(DEFAULT_SEQUENTIAL, out.state, { canary: { requests: 1000, errors: 0 }, stable });
