@@ -6,6 +6,7 @@
 import { request } from './http-request';
 import { Metrics } from './ports';
 import { TICK_SECONDS } from '../core/constants';
+import { seriesKey } from '../core/counters';
 import { fillPlaceholders, placeholdersIn, RuntimePlaceholderValues, runtimeValues } from '../core/placeholders';
 import { MetricSpec, RolloutSpec } from '../core/spec';
 import { MetricObservation } from '../core/state';
@@ -61,6 +62,32 @@ export async function instantQuery(baseUrl: string, query: string, timeoutOrOpti
     return { value: Number(series[0].value[1]) };
   }
   throw new Error(`query returned a ${resultType}; a gate needs a scalar or a one-element vector`);
+}
+
+/**
+ * Run an instant query and return every series' value by series key (`core/counters.ts` `seriesKey`): the raw
+ * counter totals of a sequential test on `totals`. A scalar is one series with no labels.
+ * @see https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries
+ */
+export async function instantVector(baseUrl: string, query: string, o: InstantQueryOptions = {}): Promise<Record<string, number>> {
+  const time = o.time !== undefined ? `&time=${encodeURIComponent(String(o.time))}` : '';
+  const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(query)}${time}`;
+  let text: string;
+  try {
+    text = await request(url, { timeoutMs: o.timeoutMs ?? 5000, headers: o.headers, ca: o.ca });
+  } catch (e) {
+    throw new Error(explainQueryError(baseUrl, e as Error & { status?: number }));
+  }
+  const body = JSON.parse(text) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+  if (body.status !== 'success' || !body.data) throw new Error(`query failed: ${body.error ?? body.status}`);
+  const { resultType, result } = body.data;
+  if (resultType === 'scalar') return { [seriesKey({})]: Number((result as [number, string])[1]) };
+  if (resultType !== 'vector') throw new Error(`query returned a ${resultType}; a counter query needs an instant vector`);
+  const out: Record<string, number> = {};
+  for (const series of result as Array<{ metric: Record<string, string>; value: [number, string] }>) {
+    out[seriesKey(series.metric)] = Number(series.value[1]);
+  }
+  return out;
 }
 
 /**
@@ -144,6 +171,23 @@ export class PrometheusMetrics implements Metrics {
           return instantQuery(this.baseUrl, filled, connection);
         };
         try {
+          if (m.sequential?.totals) {
+            // raw counter totals: the engine takes the differences (core/counters.ts); the ceiling is judged on them
+            const v = (property: string, query: string, values: RuntimePlaceholderValues) => {
+              const filled = fillPlaceholders(query, values);
+              const left = placeholdersIn(filled);
+              if (left.length > 0) return Promise.reject(new UnfilledPlaceholderError(m.name, property, filled, left));
+              return instantVector(this.baseUrl, filled, connection);
+            };
+            const [cr, ce, sr, se] = await Promise.all([
+              v('requestsQuery', m.sequential.requestsQuery, vars), v('errorsQuery', m.sequential.errorsQuery, vars),
+              v('requestsQuery', m.sequential.requestsQuery, stableVars), v('errorsQuery', m.sequential.errorsQuery, stableVars),
+            ]);
+            out[version][m.name] = {
+              totals: { canary: { requests: cr, errors: ce }, stable: { requests: sr, errors: se }, at: (time ?? now / 1000) * 1000 },
+            };
+            return;
+          }
           const [main, samples, baseline, counts] = await Promise.all([
             q('query', m.query, vars),
             m.sampleQuery ? q('sampleQuery', m.sampleQuery, vars) : Promise.resolve(undefined),

@@ -263,7 +263,7 @@ export class CanaryRollout extends Construct {
     this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
     // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
     const scrape = host.scrapeIntervalSeconds;
-    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m))) {
+    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m, 'window'))) {
       throw errors.scrapeSlowerThanTick(p, 'tickInterval', this.tickSeconds, scrape);
     }
     const noData = {
@@ -470,7 +470,8 @@ export class CanaryRollout extends Construct {
    */
   private checkWindow(metric: Metric, property: string): void {
     const m = metric._spec();
-    if (m.provider !== 'prometheus' || !m.sequential || this.tickSeconds >= 60) return;
+    // a test on raw counter totals takes differences, never a range: any tick and any scrape interval count exactly
+    if (m.provider !== 'prometheus' || !m.sequential || m.sequential.totals || this.tickSeconds >= 60) return;
     for (const q of [m.sequential.errorsQuery, m.sequential.requestsQuery]) {
       if (!/\{\{\s*window\s*\}\}/.test(q)) throw errors.sequentialWindowFixed(this.node.path, property, m.name, q, this.tickSeconds);
     }
@@ -484,9 +485,10 @@ export class CanaryRollout extends Construct {
   }
 }
 
-function isSequential(metric: Metric): boolean {
+/** Whether a metric has a sequential test (on window queries only, with `'window'`). */
+function isSequential(metric: Metric, kind?: 'window'): boolean {
   const m = metric._spec();
-  return m.provider === 'prometheus' && m.sequential !== undefined;
+  return m.provider === 'prometheus' && m.sequential !== undefined && (kind !== 'window' || !m.sequential.totals);
 }
 
 /** Whether a `major.minor` version is older than `min`. */

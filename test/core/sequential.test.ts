@@ -8,6 +8,7 @@ import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, wa
 import { DEFAULT_SEQUENTIAL, hypotheses, lowerBound, requestsToClimb, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../../src/core/sequential';
 import { MetricSpec, RolloutSpec } from '../../src/core/spec';
 import { ControllerState } from '../../src/core/state';
+import { Metric } from '../../src/rollout/analysis';
 import { ServingEngine } from '../../src/rollout/serving-engine';
 import { rolloutSpec } from '../support/spec-fixture';
 
@@ -221,11 +222,16 @@ describe('the defaults abort a 2 % canary on its third error (H1 = 10 x H0, alph
 });
 
 describe('decide() takes each window of the sequential test once', () => {
-  const engine = ServingEngine.VLLM;
+  // a test on window queries (`increase()` over `{{window}}`), as a custom check writes them
+  const windowed = Metric.sequentialErrorRate({
+    name: 'vllm-error-rate',
+    errorsQuery: 'sum(increase(errors_total{version="{{version}}"}[{{window}}]))',
+    requestsQuery: 'sum(increase(requests_total{version="{{version}}"}[{{window}}]))',
+  });
   const spec: RolloutSpec = rolloutSpec({
     steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }],
     stableReplicas: 2,
-    checks: [engine.errorCheck()._spec()],
+    checks: [windowed._spec()],
     checkFailureLimit: 0,
     tickSeconds: 10,
   });
@@ -258,5 +264,52 @@ describe('decide() takes each window of the sequential test once', () => {
     expect(state.sequential![key].canary.requests).toBe(n);
     state = decide(spec, state, obs(undefined, state.weights.v2), 10_000).state;
     expect(state.sequential![key].canary.requests).toBe(n + 100);
+  });
+});
+
+describe('decide() on raw counter totals', () => {
+  const check = ServingEngine.VLLM.errorCheck()._spec();
+  const spec: RolloutSpec = rolloutSpec({
+    steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }],
+    stableReplicas: 2,
+    checks: [check],
+    checkFailureLimit: 0,
+    tickSeconds: 10,
+  });
+  const reading = (at: number, canary: [number, number], stable: [number, number], w: number) => ({
+    readyReplicas: { v1: 2, v2: 1 },
+    routerWeights: { v1: 100 - w, v2: w },
+    metrics: {
+      v2: {
+        [check.name]: {
+          totals: {
+            at,
+            canary: { requests: { a: canary[0] }, errors: canary[1] > 0 ? { b: canary[1] } : {} },
+            stable: { requests: { c: stable[0] }, errors: { d: stable[1] } },
+          },
+        },
+      },
+    },
+  });
+
+  test('the first reading is the starting point; each later one adds its exact difference, once; a reset counts from zero', () => {
+    // GIVEN the vLLM preset's check on raw totals
+    expect(check.provider === 'prometheus' && check.sequential?.totals).toBe(true);
+    const key = `v2/${check.name}`;
+    // WHEN the first reading comes (canary at 1,000 requests already, stable at 50,000)
+    let state = decide(spec, undefined, reading(0, [1000, 0], [50_000, 50], 0), 0).state;
+    state = decide(spec, state, reading(10_000, [1000, 0], [50_000, 50], state.weights.v2 ?? 0), 10_000).state;
+    // THEN it adds nothing
+    expect(state.sequential![key].canary).toEqual({ requests: 0, errors: 0 });
+    // WHEN the next slot reads 40 more canary requests and 1 error (a new error series), stable 400 more
+    state = decide(spec, state, reading(20_000, [1040, 1], [50_400, 50], state.weights.v2 ?? 0), 20_000).state;
+    expect(state.sequential![key].canary).toEqual({ requests: 40, errors: 1 });
+    expect(state.sequential![key].stable).toEqual({ requests: 400, errors: 0 });
+    // a second tick in the same slot adds nothing
+    state = decide(spec, state, reading(20_000, [1040, 1], [50_400, 50], state.weights.v2 ?? 0), 27_000).state;
+    expect(state.sequential![key].canary).toEqual({ requests: 40, errors: 1 });
+    // the canary restarts: its counter reads 30, all of them new
+    state = decide(spec, state, reading(30_000, [30, 1], [50_800, 50], state.weights.v2 ?? 0), 30_000).state;
+    expect(state.sequential![key].canary).toEqual({ requests: 70, errors: 1 });
   });
 });
