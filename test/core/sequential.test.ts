@@ -7,7 +7,7 @@ import { decide } from '../../src/core/decide';
 import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../../src/core/gates';
 import { DEFAULT_SEQUENTIAL, hypotheses, lowerBound, requestsToClimb, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../../src/core/sequential';
 import { MetricSpec, RolloutSpec } from '../../src/core/spec';
-import { ControllerState } from '../../src/core/state';
+import { ControllerState, Observations } from '../../src/core/state';
 import { Metric } from '../../src/rollout/analysis';
 import { ServingEngine } from '../../src/rollout/serving-engine';
 import { rolloutSpec } from '../support/spec-fixture';
@@ -276,7 +276,7 @@ describe('decide() on raw counter totals', () => {
     checkFailureLimit: 0,
     tickSeconds: 10,
   });
-  const reading = (at: number, canary: [number, number], stable: [number, number], w: number) => ({
+  const reading = (at: number, canary: [number, number], stable: [number, number], w: number): Observations => ({
     readyReplicas: { v1: 2, v2: 1 },
     routerWeights: { v1: 100 - w, v2: w },
     metrics: {
@@ -284,7 +284,7 @@ describe('decide() on raw counter totals', () => {
         [check.name]: {
           totals: {
             at,
-            canary: { requests: { a: canary[0] }, errors: canary[1] > 0 ? { b: canary[1] } : {} },
+            canary: { requests: { a: canary[0] }, errors: canary[1] > 0 ? { b: canary[1] } : ({} as Record<string, number>) },
             stable: { requests: { c: stable[0] }, errors: { d: stable[1] } },
           },
         },
