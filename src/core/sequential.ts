@@ -41,6 +41,11 @@ export interface SequentialState {
   readonly stable: ErrorCounts;
   /** Set once the test failed: a failed test stays failed. */
   readonly failed?: boolean;
+  /**
+   * Sums over stable's windows for its dispersion (`dispersion()`): errors squared, errors x requests, requests
+   * squared, per window.
+   */
+  readonly spread?: { readonly ee: number; readonly en: number; readonly nn: number };
 }
 
 /** Outcome of one step of the test. */
@@ -98,11 +103,12 @@ export function hypotheses(test: Omit<SequentialTestSpec, 'errorsQuery' | 'reque
  * is the LLR's mean growth per request of a canary at p1. Over a 0.1 % stable with the defaults: about 320.
  * A test that passed by chance on a canary at H1 or worse is, after that many more requests, most likely failed.
  */
-export function requestsToClimb(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts): number {
+export function requestsToClimb(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts, spread?: SequentialState['spread']): number {
   const { upper, lower } = sprtBounds(test.falseAbortRate, test.missRate);
   const { p0, p1 } = hypotheses(test, stable);
   const drift = p1 * Math.log(p1 / p0) + (1 - p1) * Math.log((1 - p1) / (1 - p0));
-  return Math.ceil((upper - lower) / drift);
+  // clustered errors: each request carries 1 / dispersion of the evidence, so as many times more requests
+  return Math.ceil(((upper - lower) / drift) * dispersion(stable, spread));
 }
 
 /**
@@ -140,6 +146,22 @@ export function windowErrorCap(requests: number, p1: number): number {
   return Math.max(1, Math.floor(2 * requests * p1));
 }
 
+/**
+ * How clustered errors are, from stable's windows: the quasi-Poisson dispersion, Pearson's statistic over stable's
+ * errors, sum over windows of (e - n r)^2 over sum of n r, with r stable's rate; never below 1. Independent errors
+ * give about 1; errors in clusters of k (a request and its retries, a batch of aborts) about k, since a window then
+ * holds k errors or none. The test divides each window's evidence by it (a quasi-likelihood ratio): a cluster of k
+ * weighs as one error, as it is one event, and Wald's alpha holds again for the clusters (McCullagh & Nelder,
+ * Generalized Linear Models, 2nd ed., section 4.5, over-dispersion). Stable serves most of the traffic beside the
+ * canary, so it shows the clustering of the requests both versions get.
+ */
+export function dispersion(stable: ErrorCounts, spread: SequentialState['spread']): number {
+  if (!spread || stable.errors <= 0 || stable.requests <= 0) return 1;
+  const r = stable.errors / stable.requests;
+  const pearson = spread.ee - 2 * r * spread.en + r * r * spread.nn;
+  return Math.max(1, pearson / stable.errors);
+}
+
 /** Check a spec's numbers; returns the first problem, or undefined. */
 export function sequentialSpecProblem(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>): string | undefined {
   const unit = (n: number) => Number.isFinite(n) && n > 0 && n < 1;
@@ -175,8 +197,12 @@ export function sequentialStep(
   const stable = { requests: prev.stable.requests + window.stable.requests, errors: prev.stable.errors + window.stable.errors };
   const canary = { requests: prev.canary.requests + window.canary.requests, errors: prev.canary.errors + window.canary.errors };
   const { p0, p1 } = hypotheses(test, stable);
-  const n = window.canary.requests;
-  const e = Math.min(window.canary.errors, windowErrorCap(n, p1));
+  const w = window.stable;
+  const spread = { ee: (prev.spread?.ee ?? 0) + w.errors * w.errors, en: (prev.spread?.en ?? 0) + w.errors * w.requests, nn: (prev.spread?.nn ?? 0) + w.requests * w.requests };
+  const d = dispersion(stable, spread);
+  // independent events: the window's requests and errors over the dispersion, at most `windowErrorCap` error events
+  const n = window.canary.requests / d;
+  const e = Math.min(window.canary.errors / d, windowErrorCap(n, p1));
   let llr = prev.llr + e * Math.log(p1 / p0) + (n - e) * Math.log((1 - p1) / (1 - p0));
   const failed = prev.failed || llr >= upper;
   let verdict: Verdict;
@@ -187,7 +213,7 @@ export function sequentialStep(
   const pct = (x: number) => `${(x * 100).toFixed(3)} %`;
   const reason = `SPRT canary ${canary.errors.toFixed(0)}/${canary.requests.toFixed(0)} errors vs stable ${stable.errors.toFixed(0)}/${stable.requests.toFixed(0)}: `
     + `LLR ${llr.toFixed(2)} in [${lower.toFixed(2)}, ${upper.toFixed(2)}] (H0 ${pct(p0)}, H1 ${pct(p1)}) -> ${verdict}`;
-  return { state: { llr, canary, stable, ...(failed ? { failed: true } : {}) }, verdict, p0, p1, reason };
+  return { state: { llr, canary, stable, spread, ...(failed ? { failed: true } : {}) }, verdict, p0, p1, reason: d > 1.05 ? `${reason} (evidence / ${d.toFixed(1)}: stable's errors cluster)` : reason };
 }
 
 export type { SequentialTestSpec } from './spec';

@@ -114,6 +114,8 @@ export interface ControllerState {
     readonly canary: { readonly requests: number; readonly errors: number };
     readonly stable: { readonly requests: number; readonly errors: number };
     readonly failed?: boolean;
+    /** Sums over stable's windows for its dispersion (`sequential.ts` `dispersion`). */
+    readonly spread?: { readonly ee: number; readonly en: number; readonly nn: number };
     readonly at: number;
     /** End (ms) of the last window taken, when the adapter evaluates on a grid (`MetricObservation.counts.windowEnd`). */
     readonly windowEnd?: number;

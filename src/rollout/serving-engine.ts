@@ -8,7 +8,7 @@
  * `{{version}}` too for KEDA; the controller fills `{{version}}` for checks. The error checks read raw counter
  * totals (every series, no `increase()`), and the controller counts their exact differences from tick to tick
  * (core/counters.ts): no extrapolation, no request between two windows, any scrape interval. Latency quantiles are
- * over two minutes (`histogram_quantile` over `rate(...[2m])`): a canary's series hold only its own requests, so the
+ * over two minutes (`histogram_quantile` over `rate(...[5m])`): a canary's series hold only its own requests, so the
  * range delays its first verdict by two scrapes, not by the range, and needs `minSamples` requests in it.
  */
 import { Comparison, Metric } from './analysis';
@@ -118,8 +118,8 @@ export class ServingEngine {
     errorsQuery: `http_requests_total{${SEL},handler=~"${VLLM_ROUTES}",status=~"4xx|5xx"}`,
     requestsQuery: `http_requests_total{${SEL},handler=~"${VLLM_ROUTES}"}`,
     counterTotals: true,
-    latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{${SEL}}[2m])))`,
-    latencySampleQuery: `sum(increase(vllm:time_to_first_token_seconds_count{${SEL}}[2m]))`,
+    latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{${SEL}}[5m])))`,
+    latencySampleQuery: `sum(increase(vllm:time_to_first_token_seconds_count{${SEL}}[5m]))`,
   });
 
   /**
@@ -134,8 +134,8 @@ export class ServingEngine {
     errorsQuery: `tgi_request_failure{${SEL}}`,
     requestsQuery: `tgi_request_count{${SEL}}`,
     counterTotals: true,
-    latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(tgi_request_duration_bucket{${SEL}}[2m])))`,
-    latencySampleQuery: `sum(increase(tgi_request_duration_count{${SEL}}[2m]))`,
+    latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(tgi_request_duration_bucket{${SEL}}[5m])))`,
+    latencySampleQuery: `sum(increase(tgi_request_duration_count{${SEL}}[5m]))`,
   });
 
   /**
@@ -152,8 +152,8 @@ export class ServingEngine {
     errorsQuery: `nv_inference_request_failure{${SEL}}`,
     requestsQuery: `{__name__=~"nv_inference_request_success|nv_inference_request_failure",${SEL}}`,
     counterTotals: true,
-    latencyQuery: `sum(increase(nv_inference_request_duration_us{${SEL}}[2m])) / sum(increase(nv_inference_request_success{${SEL}}[2m])) / 1000000`,
-    latencySampleQuery: `sum(increase(nv_inference_request_success{${SEL}}[2m]))`,
+    latencyQuery: `sum(increase(nv_inference_request_duration_us{${SEL}}[5m])) / sum(increase(nv_inference_request_success{${SEL}}[5m])) / 1000000`,
+    latencySampleQuery: `sum(increase(nv_inference_request_success{${SEL}}[5m]))`,
     metricsPort: 8002,
   });
 

@@ -65,7 +65,7 @@ describe('Kubernetes: the spec the controller reads', () => {
     expect(queries.length).toBeGreaterThanOrEqual(5);
     for (const q of queries) expect(placeholdersIn(q).filter((n) => !(RUNTIME_PLACEHOLDERS as readonly string[]).includes(n))).toEqual([]);
     expect(queries).toContain('sum(x{namespace="models",model="llama",environment="production",version="{{version}}"})');
-    expect(queries.some((q) => q.includes('vllm:request_success_total{model="llama",environment="production",version="{{version}}"'))).toBe(true);
+    expect(queries.some((q) => q.includes('http_requests_total{model="llama",environment="production",version="{{version}}"'))).toBe(true);
   });
 
   test('a misspelt placeholder in a check is refused at synth with the path, the property, the query and the fix', () => {
