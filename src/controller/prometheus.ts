@@ -183,6 +183,9 @@ export class PrometheusMetrics implements Metrics {
               v('requestsQuery', m.sequential.requestsQuery, vars), v('errorsQuery', m.sequential.errorsQuery, vars),
               v('requestsQuery', m.sequential.requestsQuery, stableVars), v('errorsQuery', m.sequential.errorsQuery, stableVars),
             ]);
+            // stable serves the environment: no series for it is a query that selects nothing (a metric the engine
+            // does not export, a label it lacks), never "no traffic"; a measurement error holds the weights
+            if (Object.keys(sr).length === 0) throw new Error(`check "${m.name}": its requestsQuery matches no series for the stable version ${spec.stable} (${fillPlaceholders(m.sequential.requestsQuery, stableVars)}): the engine does not export that metric, or the labels differ`);
             out[version][m.name] = {
               totals: { canary: { requests: cr, errors: ce }, stable: { requests: sr, errors: se }, at: (time ?? now / 1000) * 1000 },
             };

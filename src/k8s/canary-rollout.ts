@@ -19,6 +19,7 @@ import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT
 import { KubernetesBackend, KubernetesTarget, PinSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { DEFAULT_NO_DATA } from '../core/gates';
+import { environmentNotSelected, queriesWithoutEnvironment } from '../core/placeholders';
 import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, renderPinRules, routeLimits } from '../core/routes/gateway-api';
 import { rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
@@ -261,6 +262,10 @@ export class CanaryRollout extends Construct {
     this.checks.push(...(props.checks ?? []));
     const engineChecks = this.checks.length - (props.checks ?? []).length;
     this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
+    (props.checks ?? []).forEach((m, i) => queriesWithoutEnvironment(m._spec()).forEach((q) => {
+      // constructs' metadata entry of type `warning` (cdk8s has no Annotations class; aws-cdk and cdktf read this type)
+      this.node.addMetadata('warning', environmentNotSelected(p, `checks[${i}].${q.property}`, m._spec().name, q.query));
+    }));
     // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
     const scrape = host.scrapeIntervalSeconds;
     if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m, 'window'))) {

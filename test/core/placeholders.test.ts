@@ -122,3 +122,27 @@ describe('the controller never sends a query with a placeholder left', () => {
     }
   });
 });
+
+describe('queries without {{environment}}', () => {
+  test('GIVEN a custom check summing every environment WHEN a rollout synthesizes THEN it warns with the path, the property, the query and the fix', () => {
+    const { App, Chart } = require('cdk8s');
+    const { CanaryRollout, Model } = require('../../src/k8s');
+    const { Metric } = require('../../src/rollout');
+    const app = new App();
+    const chart = new Chart(app, 'c', { namespace: 'models' });
+    const model = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
+    model.addVersion('v2');
+    const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
+    const rollout = new CanaryRollout(chart, 'Rollout', {
+      environment: production,
+      canaries: [{ version: 'v2' }],
+      checks: [Metric.prometheus({ name: 'p99', query: 'histogram_quantile(0.99, sum by (le) (rate(x_bucket{version="{{version}}"}[5m])))', threshold: 2 })],
+    });
+    const warnings = rollout.node.metadata.filter((m: { type: string }) => m.type === 'warning').map((m: { data: string }) => m.data);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\[c\/Rollout\] checks\[0\]\.query: the p99 query does not select \{\{environment\}\}/);
+    expect(warnings[0]).toMatch(/environment="\{\{environment\}\}"/);
+    // the presets' checks select it: no warning for them
+    expect(warnings.join('\n')).not.toMatch(/vllm-/);
+  });
+});
