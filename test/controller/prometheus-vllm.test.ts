@@ -133,7 +133,12 @@ if (!binary && !process.env.CI) {
       expect(spec.tickSeconds).toBe(10);
       const adapter = new PrometheusMetrics(prom.url);
       // WHEN it reads twice, in two consecutive slots
-      const first = (await adapter.measure(spec, ['v2', 'v3']));
+      // (a grid instant before Prometheus' first scrape of stable has no series yet: a measurement error; wait it out)
+      let first = await adapter.measure(spec, ['v2', 'v3']);
+      for (let i = 0; i < 20 && !(first.v2[errorCheck.name].totals && first.v3[errorCheck.name].totals); i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        first = await adapter.measure(spec, ['v2', 'v3']);
+      }
       let second = first;
       while (second.v2[errorCheck.name].totals!.at === first.v2[errorCheck.name].totals!.at) {
         await new Promise((r) => setTimeout(r, 1000));
@@ -163,6 +168,17 @@ if (!binary && !process.env.CI) {
       for (let i = 0; i < 2 && out.verdict !== 'fail'; i++) out = sequentialStep(DEFAULT_SEQUENTIAL, out.state, broken);
       expect(out.verdict).toBe('fail');
       expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, diff('v3')).verdict).not.toBe('fail');
+    });
+
+    test('a stable version whose requests query matches no series is a measurement error naming the query, never "no traffic"', async () => {
+      // GIVEN the synthesized spec with a stable version nobody scrapes
+      const errorCheck = synthesized.checks[0];
+      const spec = { ...synthesized, steps: [], stable: 'v9' };
+      // WHEN the adapter measures the canary
+      const obs = await new PrometheusMetrics(prom.url).measure(spec, ['v2']);
+      // THEN the check holds on a measurement error that says which query selected nothing
+      expect(obs.v2[errorCheck.name].totals).toBeUndefined();
+      expect(obs.v2[errorCheck.name].error).toMatch(/requestsQuery matches no series for the stable version v9 \(http_requests_total\{model="llama",environment="production",version="v9"/);
     });
   });
 }
