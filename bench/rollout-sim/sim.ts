@@ -250,13 +250,22 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
     return s0 ? pick(s0.c, version) : { requests: 0, errors: 0 };
   };
   const baseTtft = scenario.stableTtftSeconds ?? 0.2;
+  // the estimate's noise per version: a sliding window of `seconds` shares all but one step of its requests with the
+  // previous tick's, so the noise is an AR(1) walk with correlation 1 - DT / seconds, not a fresh draw per tick
+  const noise = { canary: { t: -1, z: normal(u) }, stable: { t: -1, z: normal(u) } };
   const ttft = (t: number) => (version: 'canary' | 'stable', seconds: number) => {
     // the requests behind the quantile: the scraped increase over the range; the estimate's noise is a sample p95's
     // (sd = sqrt(0.95 * 0.05 / n) / density: 2.12 q sigma / sqrt(n) for a lognormal of sigma 0.5)
     const n = Math.round(counts(t)(version, seconds).requests);
+    const z = noise[version];
+    if (z.t !== t) {
+      const rho = Math.max(0, 1 - DT / seconds);
+      for (let k = z.t < 0 ? 1 : Math.round((t - z.t) / DT); k > 0; k--) z.z = rho * z.z + Math.sqrt(1 - rho * rho) * normal(u);
+      z.t = t;
+    }
     if (n <= 0) return { samples: 0 };
     const q = baseTtft * (version === 'canary' ? scenario.canaryTtftRatio ?? 1 : 1);
-    return { value: Math.max(0.001, q + (2.12 * q * 0.5 / Math.sqrt(n)) * normal(u)), samples: n };
+    return { value: Math.max(0.001, q + (2.12 * q * 0.5 / Math.sqrt(n)) * z.z), samples: n };
   };
   // errors: clusters of `cluster` at a cluster rate of rate / cluster, never more than the requests
   const errorsOf = (n: number, rate: number) => Math.min(n, cluster * binomial(u, n, rate / cluster));

@@ -66,7 +66,7 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
       const weight = o.canaryWeight;
       // what the Prometheus adapter observes: the preset's raw totals of canary and stable at this tick (the last
       // scrape at or before it; the engine differences them), or a window's counts for a check on window queries,
-      // and the latency check's p95 time to first token of both over its 2-minute range
+      // and the latency check's p95 time to first token of both over its 5-minute range
       const canary = o.counts('canary', tick);
       const stable = o.counts('stable', tick);
       const observe = (m: MetricSpec) => {
@@ -82,9 +82,9 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
             ...(canary.requests > 0 || weight > 0 ? { counts: { canary, stable } } : {}),
           };
         }
-        const c = o.ttft('canary', 120);
-        const st = o.ttft('stable', 120);
-        return { value: c.value, samples: c.samples, baseline: st.value };
+        const c = o.ttft('canary', 300);
+        const st = o.ttft('stable', 300);
+        return { value: c.value, samples: c.samples, baseline: st.value, baselineSamples: st.samples };
       };
       const metrics = Object.fromEntries(spec.checks.filter((m) => m.provider === 'prometheus').map((m) => [m.name, observe(m)]));
       const d = decide(spec, state, {
@@ -95,7 +95,6 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
         metrics: { v2: metrics },
       }, o.t * 1000);
       state = d.state;
-      if (state.phase === 'aborted' && process.env.SIM_REASONS) process.stderr.write(`${state.reason}\n`);
       for (const a of d.actions) if (a.kind === 'setFloor' && a.version === 'v2') floor = a.replicas;
       for (const a of d.actions) if (a.kind === 'setWeights') mirror = a.shadow?.percent ?? 0;
       const done = state.phase === 'aborted' ? 'aborted' : state.phase === 'promoted' ? 'promoted' : undefined;

@@ -191,16 +191,18 @@ export class PrometheusMetrics implements Metrics {
             };
             return;
           }
-          const [main, samples, baseline, counts] = await Promise.all([
+          const [main, samples, baseline, baselineSamples, counts] = await Promise.all([
             q('query', m.query, vars),
             m.sampleQuery ? q('sampleQuery', m.sampleQuery, vars) : Promise.resolve(undefined),
             m.baseline ? q('baseline query', m.baseline.query ?? m.query, stableVars) : Promise.resolve(undefined),
+            m.baseline && m.sampleQuery ? q('sampleQuery', m.sampleQuery, stableVars) : Promise.resolve(undefined),
             m.sequential ? this.counts(q, m.sequential.errorsQuery, m.sequential.requestsQuery, vars, stableVars) : Promise.resolve(undefined),
           ]);
           out[version][m.name] = {
             value: main.value,
             samples: samples?.value,
             ...(baseline ? { baseline: baseline.value } : {}),
+            ...(baselineSamples ? { baselineSamples: baselineSamples.value } : {}),
             ...(counts ? { counts: time !== undefined ? { ...counts, windowEnd: time * 1000 } : counts } : {}),
           };
         } catch (e) {

@@ -200,6 +200,8 @@ export interface MetricObservation {
   readonly error?: string;
   /** The stable version's value over the same window (metrics with a `baseline`). */
   readonly baseline?: number;
+  /** Samples behind `baseline` (the minimum-sample guard's query for the stable version). */
+  readonly baselineSamples?: number;
   /** Errors and requests of the canary and of stable in this window (metrics with a `sequential` test). */
   readonly counts?: {
     readonly canary: { readonly requests: number; readonly errors: number };
