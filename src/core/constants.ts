@@ -23,7 +23,7 @@ export const DEFAULT_WINDOW_SECONDS = 600;
  * the error test passes a healthy canary after about 250 requests (under a minute) and fails a 2 % one after about
  * 150; the cap only matters for models with little traffic, which then start the ramp after 5 minutes of copies.
  */
-export const DEFAULT_SHADOW_MAX_SECONDS = 1800;
+export const DEFAULT_SHADOW_MAX_SECONDS = 300;
 
 /** GPU cold starts are slow: a canary not ready within this window aborts the rollout. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 15 * 60;

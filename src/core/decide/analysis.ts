@@ -3,10 +3,10 @@
  * data, an error or too few samples is inconclusive, never a failure.
  */
 import { TickContext } from './context';
+import { counterIncrease } from '../counters';
 import { DEFAULT_NO_DATA, judgeWithBaseline, noDataDecision, watchData } from '../gates';
 import { sequentialStep } from '../sequential';
 import { AnalysisGateSpec, MetricSpec } from '../spec';
-import { counterIncrease } from '../counters';
 import { CounterTotalsReading, CounterTotalsState, MetricObservation, Verdict } from '../state';
 
 /** Verdict of one measurement. */
