@@ -310,7 +310,9 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
       const share = 1 / (DT - i);
       const take = {
         cr: i === DT - 1 ? left.cr : binomial(u, left.cr, share),
-        ce: 0, sr: i === DT - 1 ? left.sr : binomial(u, left.sr, share), se: 0,
+        ce: 0,
+        sr: i === DT - 1 ? left.sr : binomial(u, left.sr, share),
+        se: 0,
       };
       take.ce = i === DT - 1 ? left.ce : binomial(u, left.ce, share);
       take.se = i === DT - 1 ? left.se : binomial(u, left.se, share);
