@@ -273,7 +273,9 @@ export function simulate(scenario: Scenario, strategy: Strategy, seed: number): 
   for (let t = 0; t <= scenario.horizonSeconds; t += DT) {
     const ready = canary.filter((c) => t - c >= scenario.coldStartSeconds).length;
     if (t % strategy.intervalSeconds === 0 && !done) {
-      const d = strategy.decide({ t, canaryReady: ready, canaryReplicas: canary.length, canaryWeight: weight, counts: counts(t), totals: totals(t), ttft: ttft(t) });
+      const d = strategy.decide({
+        t, canaryReady: ready, canaryReplicas: canary.length, canaryWeight: weight, counts: counts(t), totals: totals(t), ttft: ttft(t),
+      });
       weight = d.weight;
       mirror = d.mirrorPercent ?? 0;
       wanted = d.canaryReplicas ?? -1;

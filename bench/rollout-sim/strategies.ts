@@ -73,7 +73,13 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
         if (m.provider === 'prometheus' && m.sequential?.totals) {
           const c = o.totals('canary');
           const st = o.totals('stable');
-          return { totals: { at: o.t * 1000, canary: { requests: { r: c.requests }, errors: { e: c.errors } }, stable: { requests: { r: st.requests }, errors: { e: st.errors } } } };
+          return {
+            totals: {
+              at: o.t * 1000,
+              canary: { requests: { r: c.requests }, errors: { e: c.errors } },
+              stable: { requests: { r: st.requests }, errors: { e: st.errors } },
+            },
+          };
         }
         if (m.provider === 'prometheus' && m.sequential) {
           return {
@@ -173,7 +179,9 @@ export function flagger(o: FlaggerOptions): Strategy {
  * every request for `iterations` checks `intervalSeconds` apart (success rate >= 99 % over 1m), then takes all of
  * the traffic at once; `threshold` failed checks roll back.
  */
-export function flaggerBlueGreen(scenario: Scenario, o: { readonly iterations: number; readonly intervalSeconds: number; readonly threshold: number }): Strategy {
+export function flaggerBlueGreen(
+  scenario: Scenario, o: { readonly iterations: number; readonly intervalSeconds: number; readonly threshold: number },
+): Strategy {
   let started: number | undefined;
   let passed = 0;
   let failed = 0;

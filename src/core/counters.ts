@@ -83,10 +83,11 @@ export function counterIncrease(previous: CounterSnapshot | undefined, read: Ser
 export function seriesKey(labels: Readonly<Record<string, string>>): string {
   const text = Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',');
   let h = 0x811c9dc5;
+  /* eslint-disable no-bitwise */
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  // eslint-disable-next-line no-bitwise
   return (h >>> 0).toString(16).padStart(8, '0');
+  /* eslint-enable no-bitwise */
 }

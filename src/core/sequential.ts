@@ -198,7 +198,11 @@ export function sequentialStep(
   const canary = { requests: prev.canary.requests + window.canary.requests, errors: prev.canary.errors + window.canary.errors };
   const { p0, p1 } = hypotheses(test, stable);
   const w = window.stable;
-  const spread = { ee: (prev.spread?.ee ?? 0) + w.errors * w.errors, en: (prev.spread?.en ?? 0) + w.errors * w.requests, nn: (prev.spread?.nn ?? 0) + w.requests * w.requests };
+  const spread = {
+    ee: (prev.spread?.ee ?? 0) + w.errors * w.errors,
+    en: (prev.spread?.en ?? 0) + w.errors * w.requests,
+    nn: (prev.spread?.nn ?? 0) + w.requests * w.requests,
+  };
   const d = dispersion(stable, spread);
   // independent events: the window's requests and errors over the dispersion, at most `windowErrorCap` error events
   const n = window.canary.requests / d;

@@ -101,7 +101,12 @@ if (!binary && !process.env.CI) {
       const fill = (q: string) => q.replace(/\{\{model\}\}/g, 'llama').replace(/\{\{environment\}\}/g, 'production');
       const spec: RolloutSpec = rolloutSpec({
         tickSeconds: 10,
-        checks: [{ ...check, sequential: { ...check.sequential!, errorsQuery: fill(check.sequential!.errorsQuery), requestsQuery: fill(check.sequential!.requestsQuery) } }],
+        checks: [{
+          ...check,
+          sequential: {
+            ...check.sequential!, errorsQuery: fill(check.sequential!.errorsQuery), requestsQuery: fill(check.sequential!.requestsQuery),
+          },
+        }],
       });
       const adapter = new PrometheusMetrics(prom.url);
       // WHEN the adapter reads at every grid slot for a minute, and each reading is differenced as the engine does

@@ -77,7 +77,8 @@ maybe('Prometheus over HTTPS with a private CA and credentials', () => {
     expect(out.v2['vllm-error-rate'].error).toBeUndefined();
     const totals = out.v2['vllm-error-rate'].totals!;
     expect(totals.at).toBe(1_000_000_000_000);
-    expect([totals.canary.requests, totals.canary.errors, totals.stable.requests, totals.stable.errors].map((v) => Object.values(v))).toEqual([[1000], [1], [1000], [1]]);
+    const read = [totals.canary.requests, totals.canary.errors, totals.stable.requests, totals.stable.errors];
+    expect(read.map((v) => Object.values(v))).toEqual([[1000], [1], [1000], [1]]);
   });
 
   test('basic auth from a mounted Secret becomes an Authorization: Basic header', () => {

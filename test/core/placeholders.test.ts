@@ -125,11 +125,7 @@ describe('the controller never sends a query with a placeholder left', () => {
 
 describe('queries without {{environment}}', () => {
   test('GIVEN a custom check summing every environment WHEN a rollout synthesizes THEN it warns with the path, the property, the query and the fix', () => {
-    const { App, Chart } = require('cdk8s');
-    const { CanaryRollout, Model } = require('../../src/k8s');
-    const { Metric } = require('../../src/rollout');
-    const app = new App();
-    const chart = new Chart(app, 'c', { namespace: 'models' });
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'models' });
     const model = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
     model.addVersion('v2');
     const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });

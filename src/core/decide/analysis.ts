@@ -55,7 +55,8 @@ function judgeMetric(t: TickContext, version: string, m: MetricSpec): Verdict {
       let next: NonNullable<typeof s.sequential>[string] = { ...base, at: now, windowEnd: reading.at, totals };
       if (counts) {
         t.windowRequests[key] = counts.canary.requests;
-        ceiling = judge(m, { value: counts.canary.requests > 0 ? counts.canary.errors / counts.canary.requests : undefined, samples: counts.canary.requests });
+        const { requests, errors } = counts.canary;
+        ceiling = judge(m, { value: requests > 0 ? errors / requests : undefined, samples: requests });
         const out = sequentialStep(m.sequential, previous, counts);
         next = { ...out.state, at: now, windowEnd: reading.at, totals };
         verdict = out.verdict;
