@@ -8,7 +8,7 @@
  * `{{version}}` too for KEDA; the controller fills `{{version}}` for checks. The error checks read raw counter
  * totals (every series, no `increase()`), and the controller counts their exact differences from tick to tick
  * (core/counters.ts): no extrapolation, no request between two windows, any scrape interval. Latency quantiles are
- * over two minutes (`histogram_quantile` over `rate(...[5m])`): a canary's series hold only its own requests, so the
+ * over five minutes (`histogram_quantile` over `rate(...[5m])`): a canary's series hold only its own requests, so the
  * range delays its first verdict by two scrapes, not by the range, and needs `minSamples` requests in it.
  */
 import { Comparison, Metric } from './analysis';
