@@ -64,17 +64,34 @@ export function ours(scenario: Scenario, options: OursOptions = {}): Strategy {
     intervalSeconds: tick,
     decide(o: Observation): Decision {
       const weight = o.canaryWeight;
-      // what the Prometheus adapter observes in one window: the preset's error and request counts of canary and
-      // stable, and a latency equal to stable's (the simulated canaries are as fast as stable)
+      // what the Prometheus adapter observes: the preset's raw totals of canary and stable at this tick (the last
+      // scrape at or before it; the engine differences them), or a window's counts for a check on window queries,
+      // and the latency check's p95 time to first token of both over its 5-minute range
       const canary = o.counts('canary', tick);
       const stable = o.counts('stable', tick);
-      const observe = (m: MetricSpec) => (m.provider === 'prometheus' && m.sequential
-        ? {
-          value: canary.requests > 0 ? canary.errors / canary.requests : undefined,
-          samples: canary.requests,
-          ...(canary.requests > 0 || weight > 0 ? { counts: { canary, stable } } : {}),
+      const observe = (m: MetricSpec) => {
+        if (m.provider === 'prometheus' && m.sequential?.totals) {
+          const c = o.totals('canary');
+          const st = o.totals('stable');
+          return {
+            totals: {
+              at: o.t * 1000,
+              canary: { requests: { r: c.requests }, errors: { e: c.errors } },
+              stable: { requests: { r: st.requests }, errors: { e: st.errors } },
+            },
+          };
         }
-        : { value: 0.2, samples: 1000, baseline: 0.2 });
+        if (m.provider === 'prometheus' && m.sequential) {
+          return {
+            value: canary.requests > 0 ? canary.errors / canary.requests : undefined,
+            samples: canary.requests,
+            ...(canary.requests > 0 || weight > 0 ? { counts: { canary, stable } } : {}),
+          };
+        }
+        const c = o.ttft('canary', 300);
+        const st = o.ttft('stable', 300);
+        return { value: c.value, samples: c.samples, baseline: st.value, baselineSamples: st.samples };
+      };
       const metrics = Object.fromEntries(spec.checks.filter((m) => m.provider === 'prometheus').map((m) => [m.name, observe(m)]));
       const d = decide(spec, state, {
         readyReplicas: { v1: scenario.stableReplicas, v2: o.canaryReady },
@@ -156,6 +173,43 @@ export function flagger(o: FlaggerOptions): Strategy {
   };
 }
 
+/**
+ * Flagger Blue/Green with traffic mirroring (docs/gitbook/usage/deployment-strategies.md, "Blue/Green with Traffic
+ * Mirroring": `analysis.iterations`, `mirror: true`, Istio): the canary, scaled like the primary, answers copies of
+ * every request for `iterations` checks `intervalSeconds` apart (success rate >= 99 % over 1m), then takes all of
+ * the traffic at once; `threshold` failed checks roll back.
+ */
+export function flaggerBlueGreen(
+  scenario: Scenario, o: { readonly iterations: number; readonly intervalSeconds: number; readonly threshold: number },
+): Strategy {
+  let started: number | undefined;
+  let passed = 0;
+  let failed = 0;
+  return {
+    name: `Flagger Blue/Green (mirror, iterations ${o.iterations}, interval ${o.intervalSeconds} s, threshold ${o.threshold})`,
+    description: `blue/green with mirroring, iterations ${o.iterations}, interval ${o.intervalSeconds} s, threshold ${o.threshold}, success rate >= 99 % over 1m`,
+    intervalSeconds: o.intervalSeconds,
+    decide(obs: Observation): Decision {
+      const replicas = scenario.stableReplicas;
+      if (started === undefined) {
+        if (obs.canaryReady < replicas) return { weight: 0, canaryReplicas: replicas };
+        started = obs.t;
+        return { weight: 0, canaryReplicas: replicas, mirrorPercent: 100 };
+      }
+      const c = obs.counts('canary', 60);
+      if (c.requests > 0) {
+        if ((1 - c.errors / c.requests) * 100 < 99) {
+          if (++failed >= o.threshold) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
+        } else {
+          passed++;
+        }
+      }
+      if (passed >= o.iterations) return { weight: 100, canaryReplicas: replicas, done: 'promoted' };
+      return { weight: 0, canaryReplicas: replicas, mirrorPercent: 100 };
+    },
+  };
+}
+
 /** Options of `argoRollouts()`. */
 export interface ArgoOptions {
   readonly label: string;
@@ -168,6 +222,18 @@ export interface ArgoOptions {
   readonly failureLimit: number;
   /** `successCondition: result >= minSuccess` (docs example: 0.95). */
   readonly minSuccess: number;
+  /**
+   * A `setMirrorRoute` step (100 % of requests copied to the canary, docs/features/traffic-management/mirroring.md,
+   * Gateway API plugin) held this many seconds before the first weight, with the background analysis measuring the
+   * copies. @default 0 (none)
+   */
+  readonly mirrorSeconds?: number;
+  /**
+   * `consecutiveErrorLimit` (default 4, docs/features/analysis.md "Handling Metric Results"): measurements with no
+   * value (0/0, an empty result) in a row beyond it end the AnalysisRun in Error, which aborts the rollout.
+   * @default 4
+   */
+  readonly consecutiveErrorLimit?: number;
 }
 
 /**
@@ -183,19 +249,36 @@ export function argoRollouts(scenario: Scenario, o: ArgoOptions): Strategy {
   let weight = 0;
   let since = 0;
   let failures = 0;
+  let errors = 0;
   let lastAnalysis = 0;
+  let mirrorFrom: number | undefined;
+  const mirrorSeconds = o.mirrorSeconds ?? 0;
   const replicasFor = (w: number) => Math.ceil((w * scenario.stableReplicas) / 100);
+  const mirroring = (t: number) => mirrorSeconds > 0 && index === 0 && (mirrorFrom === undefined || t - mirrorFrom < mirrorSeconds);
   return {
-    name: `Argo Rollouts ${o.label} (failureLimit ${o.failureLimit}, ${o.intervalSeconds} s)`,
-    description: `setWeight ${o.weights.join('/')} with ${o.pauseSeconds} s pauses, setCanaryScale; success >= ${o.minSuccess * 100} % every ${o.intervalSeconds} s, failureLimit ${o.failureLimit}`,
+    name: `Argo Rollouts ${o.label} (failureLimit ${o.failureLimit}, ${o.intervalSeconds} s${o.minSuccess !== 0.95 ? `, success >= ${o.minSuccess * 100} %` : ''}${mirrorSeconds > 0 ? `, setMirrorRoute ${mirrorSeconds} s` : ''})`,
+    description: `setWeight ${o.weights.join('/')} with ${o.pauseSeconds} s pauses, setCanaryScale; success >= ${o.minSuccess * 100} % every ${o.intervalSeconds} s, failureLimit ${o.failureLimit}${mirrorSeconds > 0 ? `, setMirrorRoute 100 % for ${mirrorSeconds} s first` : ''}`,
     intervalSeconds: 10,
     decide(obs: Observation): Decision {
-      if (weight > 0 && obs.t - lastAnalysis >= o.intervalSeconds) {
+      // the mirror step: the canary at the first weight's scale answers copies of every request
+      if (mirroring(obs.t)) {
+        if (obs.canaryReady < replicasFor(weights[0]) && mirrorFrom === undefined) return { weight: 0, canaryReplicas: replicasFor(weights[0]) };
+        mirrorFrom = mirrorFrom ?? obs.t;
+        if (lastAnalysis === 0) lastAnalysis = obs.t;
+      }
+      const measuring = weight > 0 || (mirrorFrom !== undefined && index === 0);
+      if (measuring && obs.t - lastAnalysis >= o.intervalSeconds) {
         lastAnalysis = obs.t;
         const c = obs.counts('canary', o.intervalSeconds);
-        if (c.requests > 0 && 1 - c.errors / c.requests < o.minSuccess) failures++;
+        if (c.requests > 0) {
+          errors = 0;
+          if (1 - c.errors / c.requests < o.minSuccess) failures++;
+        } else if (++errors > (o.consecutiveErrorLimit ?? 4)) {
+          return { weight: 0, canaryReplicas: 0, done: 'aborted' };
+        }
         if (failures > o.failureLimit) return { weight: 0, canaryReplicas: 0, done: 'aborted' };
       }
+      if (mirroring(obs.t)) return { weight: 0, canaryReplicas: replicasFor(weights[0]), mirrorPercent: 100 };
       const next = weights[index];
       const paused = index > 0 && obs.t - since < o.pauseSeconds;
       if (!paused && obs.canaryReady >= replicasFor(next)) {

@@ -131,6 +131,15 @@ export function queryNotScalar(resultType: string) {
   return rejected(`query returned a ${resultType}; a gate needs a scalar or a one-element vector`);
 }
 
+export function queryNotVector(resultType: string) {
+  return rejected(`query returned a ${resultType}; a counter query needs an instant vector`);
+}
+
+export function noStableSeries(metric: string, stable: string, query: string) {
+  return rejected(`check "${metric}": its requestsQuery matches no series for the stable version ${stable} (${query}): the engine does not `
+    + 'export that metric, or the labels differ');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sinks: phase changes published after a tick (best-effort, logged)
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import * as errors from './errors';
 import { request } from './http-request';
 import { Metrics } from './ports';
 import { TICK_SECONDS } from '../core/constants';
+import { seriesKey } from '../core/counters';
 import { fillPlaceholders, placeholdersIn, RuntimePlaceholderValues, runtimeValues } from '../core/placeholders';
 import { MetricSpec, RolloutSpec } from '../core/spec';
 import { MetricObservation } from '../core/state';
@@ -64,6 +65,32 @@ export async function instantQuery(baseUrl: string, query: string, timeoutOrOpti
   throw errors.queryNotScalar(resultType);
 }
 
+/**
+ * Run an instant query and return every series' value by series key (`core/counters.ts` `seriesKey`): the raw
+ * counter totals of a sequential test on `totals`. A scalar is one series with no labels.
+ * @see https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries
+ */
+export async function instantVector(baseUrl: string, query: string, o: InstantQueryOptions = {}): Promise<Record<string, number>> {
+  const time = o.time !== undefined ? `&time=${encodeURIComponent(String(o.time))}` : '';
+  const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(query)}${time}`;
+  let text: string;
+  try {
+    text = await request(url, { timeoutMs: o.timeoutMs ?? 5000, headers: o.headers, ca: o.ca });
+  } catch (e) {
+    throw errors.prometheusUnreachable(baseUrl, e as Error & { status?: number });
+  }
+  const body = JSON.parse(text) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+  if (body.status !== 'success' || !body.data) throw errors.queryFailed(body.error ?? body.status);
+  const { resultType, result } = body.data;
+  if (resultType === 'scalar') return { [seriesKey({})]: Number((result as [number, string])[1]) };
+  if (resultType !== 'vector') throw errors.queryNotVector(resultType);
+  const out: Record<string, number> = {};
+  for (const series of result as Array<{ metric: Record<string, string>; value: [number, string] }>) {
+    out[seriesKey(series.metric)] = Number(series.value[1]);
+  }
+  return out;
+}
+
 /** Every metric the spec may measure: continuous checks and every analysis gate's. */
 function metricsOf(spec: RolloutSpec): MetricSpec[] {
   const all = [...spec.checks, ...spec.steps.flatMap((s) => (s.kind === 'analysis' ? s.gate.metrics : []))];
@@ -113,16 +140,38 @@ export class PrometheusMetrics implements Metrics {
           return instantQuery(this.baseUrl, filled, connection);
         };
         try {
-          const [main, samples, baseline, counts] = await Promise.all([
+          if (m.sequential?.totals) {
+            // raw counter totals: the engine takes the differences (core/counters.ts); the ceiling is judged on them
+            const v = (property: string, query: string, values: RuntimePlaceholderValues) => {
+              const filled = fillPlaceholders(query, values);
+              const left = placeholdersIn(filled);
+              if (left.length > 0) return Promise.reject(errors.placeholdersLeft(m.name, property, filled, left));
+              return instantVector(this.baseUrl, filled, connection);
+            };
+            const [cr, ce, sr, se] = await Promise.all([
+              v('requestsQuery', m.sequential.requestsQuery, vars), v('errorsQuery', m.sequential.errorsQuery, vars),
+              v('requestsQuery', m.sequential.requestsQuery, stableVars), v('errorsQuery', m.sequential.errorsQuery, stableVars),
+            ]);
+            // stable serves the environment: no series for it is a query that selects nothing (a metric the engine
+            // does not export, a label it lacks), never "no traffic"; a measurement error holds the weights
+            if (Object.keys(sr).length === 0) throw errors.noStableSeries(m.name, spec.stable, fillPlaceholders(m.sequential.requestsQuery, stableVars));
+            out[version][m.name] = {
+              totals: { canary: { requests: cr, errors: ce }, stable: { requests: sr, errors: se }, at: (time ?? now / 1000) * 1000 },
+            };
+            return;
+          }
+          const [main, samples, baseline, baselineSamples, counts] = await Promise.all([
             q('query', m.query, vars),
             m.sampleQuery ? q('sampleQuery', m.sampleQuery, vars) : Promise.resolve(undefined),
             m.baseline ? q('baseline query', m.baseline.query ?? m.query, stableVars) : Promise.resolve(undefined),
+            m.baseline && m.sampleQuery ? q('sampleQuery', m.sampleQuery, stableVars) : Promise.resolve(undefined),
             m.sequential ? this.counts(q, m.sequential.errorsQuery, m.sequential.requestsQuery, vars, stableVars) : Promise.resolve(undefined),
           ]);
           out[version][m.name] = {
             value: main.value,
             samples: samples?.value,
             ...(baseline ? { baseline: baseline.value } : {}),
+            ...(baselineSamples ? { baselineSamples: baselineSamples.value } : {}),
             ...(counts ? { counts: time !== undefined ? { ...counts, windowEnd: time * 1000 } : counts } : {}),
           };
         } catch (e) {

@@ -26,6 +26,8 @@ export interface ComparedObservation {
   readonly samples?: number;
   /** The stable version's value over the same window. */
   readonly baseline?: number;
+  /** Samples behind the stable version's value. */
+  readonly baselineSamples?: number;
   readonly error?: string;
 }
 
@@ -41,6 +43,9 @@ export function judgeWithBaseline(metric: Extract<MetricSpec, { provider: 'prome
   const absolute = metric.comparison === 'lt' ? v < t : metric.comparison === 'lte' ? v <= t : metric.comparison === 'gt' ? v > t : v >= t;
   if (!absolute) return 'fail';
   if (!metric.baseline) return 'pass';
+  // stable's value is an estimate too: over too few samples (stable's share falls as the canary's grows) a noisy
+  // low p95 of stable would fail a healthy canary, so the comparison waits for as many samples as the canary's
+  if (metric.minSamples && m.baselineSamples !== undefined && !(m.baselineSamples >= metric.minSamples)) return 'inconclusive';
   return judgeComparison(metric.baseline, metric.comparison, v, m.baseline);
 }
 

@@ -90,3 +90,20 @@ export function fillSynthPlaceholders<S extends Pick<RolloutSpec, 'checks' | 'st
 export function runtimeValues(spec: Pick<RolloutSpec, 'name' | 'stable'>, version: string, windowSeconds: number): RuntimePlaceholderValues {
   return { version, stable: spec.stable, rollout: spec.name, window: `${windowSeconds}s` };
 }
+
+/**
+ * The queries of a metric that do not select the environment (no `{{environment}}`): a model served in staging and
+ * production exports the same series names in both, so such a query sums both environments' requests and errors
+ * (staging's failures fail production's rollout, or production's volume hides the canary's). A warning, not an
+ * error: a metric can name its environment by a label of its own.
+ */
+export function queriesWithoutEnvironment(metric: MetricSpec): Array<{ readonly property: string; readonly query: string }> {
+  return queriesOf(metric).filter((q) => !placeholdersIn(q.query).includes('environment'));
+}
+
+/** The warning for a query without `{{environment}}`: path, property, query and fix. */
+export function environmentNotSelected(path: string, property: string, metric: string, query: string): string {
+  return `[${path}] ${property}: the ${metric} query does not select {{environment}} (received ${query.length > 160 ? `${query.slice(0, 157)}...` : query}), `
+    + 'so it counts every environment of the model together. Fix: add environment="{{environment}}" to its selectors '
+    + '(the PodMonitor puts the label on every series), or select the environment by a label of your own';
+}

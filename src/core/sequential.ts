@@ -2,9 +2,9 @@
  * Sequential test of the canary's errors against the stable version's: Wald's SPRT on Bernoulli outcomes, pure.
  *
  * Each request of the canary is an independent Bernoulli trial that fails with probability p. The stable version,
- * serving the same traffic over the same windows, gives the baseline error rate b (a 95 % lower confidence bound of its
- * cumulative errors over its cumulative requests, `lowerBound`; never below `baselineFloor`, and the floor alone
- * until stable has `minStableRequests`).
+ * serving the same traffic over the same windows, gives the baseline error rate b (a lower confidence bound of its
+ * cumulative errors over its cumulative requests, `lowerBound`: at 99 % until stable has `minStableRequests`, at
+ * 95 % after; never below `baselineFloor`).
  *
  *   H0: p = p0 = b * (1 + tolerance)        the canary is no worse than stable, within the tolerance
  *   H1: p = p1 = p0 * detectRatio           the canary is clearly worse
@@ -15,10 +15,11 @@
  * pass; the LLR is then held at B (a CUSUM-style floor) instead of stopping, so a canary that degrades later is still
  * caught quickly, and evidence of past health never masks a later failure. In between: no verdict yet.
  *
- * Assumptions (stated in the README, "Metrics and gates"): requests are independent; canary and stable see the same
- * request mix (random routing) over the same windows; the stable rate is the baseline (estimated, not known: taken
- * at its lower confidence bound, which only makes the test stricter, and the `tolerance` absorbs the rest of its
- * noise); error counts come from monotonic counters (`increase()` over a window).
+ * Assumptions (stated in the README, "Metrics and gates"): canary and stable see the same request mix (random
+ * routing) over the same windows; the stable rate is the baseline (estimated, not known: taken at its lower
+ * confidence bound, which only makes the test stricter, and the `tolerance` absorbs the rest of its noise); error
+ * counts come from monotonic counters (exact differences of raw totals, `counters.ts`, or `increase()` over a
+ * window). Errors need not be independent within a window: one window adds at most `windowErrorCap` errors.
  * No I/O, no clock: the caller passes the per-window counts and keeps the returned state.
  */
 import type { SequentialTestSpec } from './spec';
@@ -40,6 +41,11 @@ export interface SequentialState {
   readonly stable: ErrorCounts;
   /** Set once the test failed: a failed test stays failed. */
   readonly failed?: boolean;
+  /**
+   * Sums over stable's windows for its dispersion (`dispersion()`): errors squared, errors x requests, requests
+   * squared, per window.
+   */
+  readonly spread?: { readonly ee: number; readonly en: number; readonly nn: number };
 }
 
 /** Outcome of one step of the test. */
@@ -80,7 +86,11 @@ export function sprtBounds(falseAbortRate: number, missRate: number): { upper: n
 
 /** H0 and H1 error rates given the stable version's counts so far. */
 export function hypotheses(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts): { p0: number; p1: number } {
-  const observed = stable.requests >= test.minStableRequests && stable.requests > 0 ? lowerBound(stable.errors, stable.requests) : 0;
+  // stable's own rate from its first request on: against the floor alone, a canary erring as often as a 1 % stable
+  // (8/801 beside stable's 8/800) would reach LLR 7.65 and fail. Below `minStableRequests` the bound is taken
+  // at 99 % (z = 2.326), so one early stable error does not lift H0 far: 1/50 gives 0.27 %, 8/800 gives 0.45 %.
+  const z = stable.requests >= test.minStableRequests ? Z95 : Z99;
+  const observed = stable.requests > 0 ? lowerBound(stable.errors, stable.requests, z) : 0;
   const baseline = Math.max(test.baselineFloor, observed);
   const p0 = Math.min(0.5, baseline * (1 + test.tolerance));
   const p1 = Math.min(0.99, Math.max(p0 * test.detectRatio, p0 + 1e-9));
@@ -93,11 +103,12 @@ export function hypotheses(test: Omit<SequentialTestSpec, 'errorsQuery' | 'reque
  * is the LLR's mean growth per request of a canary at p1. Over a 0.1 % stable with the defaults: about 320.
  * A test that passed by chance on a canary at H1 or worse is, after that many more requests, most likely failed.
  */
-export function requestsToClimb(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts): number {
+export function requestsToClimb(test: Omit<SequentialTestSpec, 'errorsQuery' | 'requestsQuery'>, stable: ErrorCounts, spread?: SequentialState['spread']): number {
   const { upper, lower } = sprtBounds(test.falseAbortRate, test.missRate);
   const { p0, p1 } = hypotheses(test, stable);
   const drift = p1 * Math.log(p1 / p0) + (1 - p1) * Math.log((1 - p1) / (1 - p0));
-  return Math.ceil((upper - lower) / drift);
+  // clustered errors: each request carries 1 / dispersion of the evidence, so as many times more requests
+  return Math.ceil(((upper - lower) / drift) * dispersion(stable, spread));
 }
 
 /**
@@ -109,13 +120,46 @@ export function requestsToClimb(test: Omit<SequentialTestSpec, 'errorsQuery' | '
  * only makes the test stricter, and the floor still applies; with H1 = 10 x H0 a canary at stable's true rate stays
  * far below the test's indifference point (about 4 x H0), so false aborts stay within alpha (0.4 % at 50 requests/s).
  */
-export function lowerBound(errors: number, requests: number): number {
-  const z = 1.645;
+export function lowerBound(errors: number, requests: number, z: number = Z95): number {
   const p = Math.min(1, Math.max(0, errors / requests));
   const z2 = z * z;
   const centre = p + z2 / (2 * requests);
   const spread = z * Math.sqrt(p * (1 - p) / requests + z2 / (4 * requests * requests));
   return Math.max(0, (centre - spread) / (1 + z2 / requests));
+}
+
+const Z95 = 1.645;
+const Z99 = 2.326;
+
+/**
+ * Most errors one window adds to the test: max(1, floor(2 n p1)) for n canary requests. Errors are not independent:
+ * clients retry a failed request (the OpenAI SDK makes 3 attempts by default, `max_retries` 2) and a batch of client
+ * aborts lands together, so one fault arrives as a cluster of errors in one window, and a cluster of 3 counted as 3
+ * independent errors adds 3 ln 10 = 6.9 to the LLR, above the fail bound (4.5) from a fresh start. With the cap,
+ * while a window holds fewer than one expected H1 error (n p1 < 1: every window of a 2 % canary below about 70
+ * requests) the test counts failing windows, and a cluster inside one window is one; a canary at H1 still adds its
+ * expected errors (n p1 is below the cap). Each window's increment is then no larger than the uncapped one, so
+ * Wald's alpha still bounds false aborts of independent errors, and clusters within a window cannot raise the odds
+ * of a failing window above independent errors at the same mean rate.
+ */
+export function windowErrorCap(requests: number, p1: number): number {
+  return Math.max(1, Math.floor(2 * requests * p1));
+}
+
+/**
+ * How clustered errors are, from stable's windows: the quasi-Poisson dispersion, Pearson's statistic over stable's
+ * errors, sum over windows of (e - n r)^2 over sum of n r, with r stable's rate; never below 1. Independent errors
+ * give about 1; errors in clusters of k (a request and its retries, a batch of aborts) about k, since a window then
+ * holds k errors or none. The test divides each window's evidence by it (a quasi-likelihood ratio): a cluster of k
+ * weighs as one error, as it is one event, and Wald's alpha holds again for the clusters (McCullagh & Nelder,
+ * Generalized Linear Models, 2nd ed., section 4.5, over-dispersion). Stable serves most of the traffic beside the
+ * canary, so it shows the clustering of the requests both versions get.
+ */
+export function dispersion(stable: ErrorCounts, spread: SequentialState['spread']): number {
+  if (!spread || stable.errors <= 0 || stable.requests <= 0) return 1;
+  const r = stable.errors / stable.requests;
+  const pearson = spread.ee - 2 * r * spread.en + r * r * spread.nn;
+  return Math.max(1, pearson / stable.errors);
 }
 
 /** Check a spec's numbers; returns the first problem, or undefined. */
@@ -153,8 +197,16 @@ export function sequentialStep(
   const stable = { requests: prev.stable.requests + window.stable.requests, errors: prev.stable.errors + window.stable.errors };
   const canary = { requests: prev.canary.requests + window.canary.requests, errors: prev.canary.errors + window.canary.errors };
   const { p0, p1 } = hypotheses(test, stable);
-  const e = window.canary.errors;
-  const n = window.canary.requests;
+  const w = window.stable;
+  const spread = {
+    ee: (prev.spread?.ee ?? 0) + w.errors * w.errors,
+    en: (prev.spread?.en ?? 0) + w.errors * w.requests,
+    nn: (prev.spread?.nn ?? 0) + w.requests * w.requests,
+  };
+  const d = dispersion(stable, spread);
+  // independent events: the window's requests and errors over the dispersion, at most `windowErrorCap` error events
+  const n = window.canary.requests / d;
+  const e = Math.min(window.canary.errors / d, windowErrorCap(n, p1));
   let llr = prev.llr + e * Math.log(p1 / p0) + (n - e) * Math.log((1 - p1) / (1 - p0));
   const failed = prev.failed || llr >= upper;
   let verdict: Verdict;
@@ -165,7 +217,7 @@ export function sequentialStep(
   const pct = (x: number) => `${(x * 100).toFixed(3)} %`;
   const reason = `SPRT canary ${canary.errors.toFixed(0)}/${canary.requests.toFixed(0)} errors vs stable ${stable.errors.toFixed(0)}/${stable.requests.toFixed(0)}: `
     + `LLR ${llr.toFixed(2)} in [${lower.toFixed(2)}, ${upper.toFixed(2)}] (H0 ${pct(p0)}, H1 ${pct(p1)}) -> ${verdict}`;
-  return { state: { llr, canary, stable, ...(failed ? { failed: true } : {}) }, verdict, p0, p1, reason };
+  return { state: { llr, canary, stable, spread, ...(failed ? { failed: true } : {}) }, verdict, p0, p1, reason: d > 1.05 ? `${reason} (evidence / ${d.toFixed(1)}: stable's errors cluster)` : reason };
 }
 
 export type { SequentialTestSpec } from './spec';

@@ -94,10 +94,21 @@ export interface NoDataPolicySpec {
 
 /** The sequential error test of a metric (spec data, JSON). */
 export interface SequentialTestSpec {
-  /** PromQL: errors of `{{version}}` over the last `{{window}}` (an `increase()`), one sample. */
+  /**
+   * PromQL: errors of `{{version}}`. With `totals`: the raw counter series (an instant selector, any number of
+   * series), whose differences between ticks the controller takes (`counters.ts`); without: the errors over the
+   * last `{{window}}` (an `increase()`), one sample.
+   */
   readonly errorsQuery: string;
-  /** PromQL: requests of `{{version}}` over the last `{{window}}`, one sample. */
+  /** PromQL: requests of `{{version}}`, as `errorsQuery` (raw counter series with `totals`, else one window's). */
   readonly requestsQuery: string;
+  /**
+   * The queries return raw counter totals (every series), and the counts of a tick are their exact differences
+   * since the previous tick (`counters.ts`); the metric's `query`, `sampleQuery` and `threshold` then apply to those
+   * counts (value = errors / requests, samples = requests) and are not sent. Absent: window queries (`increase()`),
+   * which Prometheus extrapolates.
+   */
+  readonly totals?: boolean;
   /** alpha: probability of aborting a canary whose error rate is at most p0 (Wald's bound). */
   readonly falseAbortRate: number;
   /** beta: probability of passing a canary at p1 (only relevant to the pass bound). */
@@ -108,7 +119,7 @@ export interface SequentialTestSpec {
   readonly tolerance: number;
   /** H1 is `p0 * detectRatio`. */
   readonly detectRatio: number;
-  /** Below this many stable requests, the baseline is the floor alone. */
+  /** Below this many stable requests, stable's rate is taken at a 99 % lower bound (95 % from then on). */
   readonly minStableRequests: number;
 }
 

@@ -2,6 +2,7 @@
  * The step controller's data: its persisted state, what it observes at a tick, and the actions it asks for.
  * Plain JSON; stored in the state ConfigMap (Kubernetes) or the state item of the rollout's DynamoDB table (AWS).
  */
+import type { CounterSnapshot, SeriesValues } from './counters';
 import { Weights } from './weights';
 
 /** Lifecycle of a rollout. */
@@ -121,9 +122,13 @@ export interface ControllerState {
     readonly canary: { readonly requests: number; readonly errors: number };
     readonly stable: { readonly requests: number; readonly errors: number };
     readonly failed?: boolean;
+    /** Sums over stable's windows for its dispersion (`sequential.ts` `dispersion`). */
+    readonly spread?: { readonly ee: number; readonly en: number; readonly nn: number };
     readonly at: number;
     /** End (ms) of the last window taken, when the adapter evaluates on a grid (`MetricObservation.counts.windowEnd`). */
     readonly windowEnd?: number;
+    /** The last counter readings of a test on raw totals (`SequentialTestSpec.totals`, `counters.ts`). */
+    readonly totals?: CounterTotalsState;
   }>;
   /** The canary mirror (shadow step) last sent with the weights; absent: none. */
   readonly shadow?: ShadowRoute;
@@ -177,6 +182,20 @@ export interface ShadowRoute {
 /** Key of `Observations.routerWeights` for the share served by backends outside the rollout's target. */
 export const UNKNOWN_BACKEND = '(unknown backend)';
 
+/** The last readings of a sequential test's four counter queries (`counters.ts`). */
+export interface CounterTotalsState {
+  readonly canary: { readonly requests: CounterSnapshot; readonly errors: CounterSnapshot };
+  readonly stable: { readonly requests: CounterSnapshot; readonly errors: CounterSnapshot };
+}
+
+/** One reading of a sequential test's four counter queries: every series' value, by series key (`seriesKey`). */
+export interface CounterTotalsReading {
+  readonly canary: { readonly requests: SeriesValues; readonly errors: SeriesValues };
+  readonly stable: { readonly requests: SeriesValues; readonly errors: SeriesValues };
+  /** When the values were read (ms: the queries' evaluation time, on the tick grid): a reading is taken once. */
+  readonly at: number;
+}
+
 /** One metric's measurement for one canary. */
 export interface MetricObservation {
   /** The value (Prometheus); absent when the query returned no data. */
@@ -189,6 +208,8 @@ export interface MetricObservation {
   readonly error?: string;
   /** The stable version's value over the same window (metrics with a `baseline`). */
   readonly baseline?: number;
+  /** Samples behind `baseline` (the minimum-sample guard's query for the stable version). */
+  readonly baselineSamples?: number;
   /** Errors and requests of the canary and of stable in this window (metrics with a `sequential` test). */
   readonly counts?: {
     readonly canary: { readonly requests: number; readonly errors: number };
@@ -200,6 +221,11 @@ export interface MetricObservation {
      */
     readonly windowEnd?: number;
   };
+  /**
+   * Raw counter totals of canary and stable (metrics whose sequential test has `totals`): the engine takes the
+   * differences with the previous reading it kept (`counters.ts`).
+   */
+  readonly totals?: CounterTotalsReading;
 }
 
 /** What the adapters saw at this tick. */

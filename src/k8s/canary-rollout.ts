@@ -22,6 +22,7 @@ import { ANNOTATION_CONTROLLER_OWNED, DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT
 import { KubernetesBackend, KubernetesTarget, PinSpec, RoutingSpec } from '../core/contract/target';
 import * as coreErrors from '../core/errors';
 import { DEFAULT_NO_DATA } from '../core/gates';
+import { environmentNotSelected, queriesWithoutEnvironment } from '../core/placeholders';
 import { HTTPROUTE_MAX_MATCHES_PER_RULE, HTTPROUTE_MAX_RULES, HTTPROUTE_MAX_TOTAL_MATCHES, HttpRouteRule, renderHttpRouteRules, renderPinRules, routeLimits } from '../core/routes/gateway-api';
 import { NoDataPolicySpec, rolloutVersions, RolloutSpec } from '../core/spec';
 import { abortWeights, weightsAt } from '../core/weights';
@@ -396,9 +397,15 @@ export class CanaryRollout extends Construct {
     const engineChecks = this.checks.length;
     this.checks.push(...(this.props.checks ?? []));
     this.checks.forEach((m, i) => this.checkWindow(m, i < engineChecks ? 'servingEngine' : `checks[${i - engineChecks}]`));
-    // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick
+    const p = this.node.path;
+    (this.props.checks ?? []).forEach((m, i) => queriesWithoutEnvironment(m._spec()).forEach((q) => {
+      // constructs' metadata entry of type `warning` (cdk8s has no Annotations class; aws-cdk and cdktf read this type)
+      this.node.addMetadata('warning', environmentNotSelected(p, `checks[${i}].${q.property}`, m._spec().name, q.query));
+    }));
+    // increase() over one tick needs two samples in it: the PodMonitor must scrape at least twice per tick (a test on
+    // raw counter totals takes differences and has no such need)
     const scrape = this.host.scrapeIntervalSeconds;
-    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m))) {
+    if (scrape !== undefined && this.tickSeconds < 60 && scrape * 2 > this.tickSeconds && this.checks.some((m) => isSequential(m, 'window'))) {
       throw errors.scrapeSlowerThanTick(this.node.path, 'tickInterval', this.tickSeconds, scrape);
     }
   }
@@ -587,7 +594,8 @@ export class CanaryRollout extends Construct {
    */
   private checkWindow(metric: Metric, property: string): void {
     const m = metric._spec();
-    if (m.provider !== 'prometheus' || !m.sequential || this.tickSeconds >= 60) return;
+    // a test on raw counter totals takes differences, never a range: any tick and any scrape interval count exactly
+    if (m.provider !== 'prometheus' || !m.sequential || m.sequential.totals || this.tickSeconds >= 60) return;
     for (const q of [m.sequential.errorsQuery, m.sequential.requestsQuery]) {
       if (!/\{\{\s*window\s*\}\}/.test(q)) throw errors.sequentialWindowFixed(this.node.path, property, m.name, q, this.tickSeconds);
     }
@@ -611,9 +619,10 @@ interface RolloutSettings {
   readonly partialMirror: boolean;
 }
 
-function isSequential(metric: Metric): boolean {
+/** Whether a metric has a sequential test (on window queries only, with `'window'`). */
+function isSequential(metric: Metric, kind?: 'window'): boolean {
   const m = metric._spec();
-  return m.provider === 'prometheus' && m.sequential !== undefined;
+  return m.provider === 'prometheus' && m.sequential !== undefined && (kind !== 'window' || !m.sequential.totals);
 }
 
 /** Whether a `major.minor` version is older than `min`. */

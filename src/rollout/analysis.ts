@@ -116,6 +116,14 @@ export interface SequentialErrorRateOptions {
    * @default 0.05
    */
   readonly ceiling?: number;
+  /**
+   * `errorsQuery` and `requestsQuery` select raw counter series (an instant selector such as
+   * `http_requests_total{...}`, any number of series, no `increase()` and no `{{window}}`): the controller reads
+   * them at every tick and counts the exact differences, handling counter resets and new series
+   * (core/counters.ts). Without it, the queries count one window with `increase()`, which Prometheus extrapolates.
+   * @default false
+   */
+  readonly totals?: boolean;
 }
 
 /** A metric a gate measures. */
@@ -155,6 +163,7 @@ export class Metric {
       tolerance: options.tolerance ?? DEFAULT_SEQUENTIAL.tolerance,
       detectRatio: options.detectRatio ?? DEFAULT_SEQUENTIAL.detectRatio,
       minStableRequests: DEFAULT_SEQUENTIAL.minStableRequests,
+      ...(options.totals ? { totals: true } : {}),
     };
     const problem = sequentialSpecProblem(test);
     if (problem) {
@@ -164,7 +173,8 @@ export class Metric {
     return new Metric({
       provider: 'prometheus',
       name: options.name,
-      query: `(${options.errorsQuery}) / (${options.requestsQuery})`,
+      // with totals, the ceiling is judged on the tick's exact counts (value = errors / requests); the query is not sent
+      query: options.totals ? `sum(${options.errorsQuery}) / sum(${options.requestsQuery})` : `(${options.errorsQuery}) / (${options.requestsQuery})`,
       threshold: options.ceiling ?? 0.05,
       comparison: 'lt',
       sampleQuery: options.requestsQuery,

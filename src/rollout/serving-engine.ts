@@ -5,14 +5,17 @@
  * synthesizes (`k8s/monitoring.ts`) puts them on every series it scrapes from the pods' `model-rollout.dev/*` labels.
  *
  * Placeholders (core/placeholders.ts): `{{model}}`, `{{environment}}` and `{{namespace}}` are filled at synth time,
- * `{{version}}` too for KEDA; the controller fills `{{version}}` and `{{window}}` for checks. Counts are over
- * `{{window}}`, one controller tick (`tickInterval`, the controller puts
- * e.g. `10s` there and evaluates every tick's window right after the previous one's, so the sequential test never
- * counts a request twice); latency quantiles over five minutes.
+ * `{{version}}` too for KEDA; the controller fills `{{version}}` for checks. The error checks read raw counter
+ * totals (every series, no `increase()`), and the controller counts their exact differences from tick to tick
+ * (core/counters.ts): no extrapolation, no request between two windows, any scrape interval. Latency quantiles are
+ * over five minutes (`histogram_quantile` over `rate(...[5m])`): a canary's series hold only its own requests, so the
+ * range delays its first verdict by two scrapes, not by the range, and needs `minSamples` requests in it.
  */
 import { Comparison, Metric } from './analysis';
 
 const SEL = 'model="{{model}}",environment="{{environment}}",version="{{version}}"';
+/** vLLM's OpenAI routes that answer users (`handler` is the route template). */
+const VLLM_ROUTES = '/v1/chat/completions|/v1/completions|/v1/embeddings|/v1/responses';
 
 /** Options of a preset's error check. */
 export interface ErrorCheckOptions {
@@ -27,8 +30,10 @@ export interface ErrorCheckOptions {
    */
   readonly tolerance?: number;
   /**
-   * Absolute ceiling of the canary's error rate over one window, judged even before the sequential test concludes.
-   * @default 0.05
+   * Absolute ceiling of the canary's error rate over one tick (at least 50 requests), judged even before the
+   * sequential test concludes. The default judges errors relative to stable only: a fixed ceiling is reached by
+   * healthy canaries whose users cancel many streams, or whose stable errs as often.
+   * @default 1 - none: only a tick in which every request failed
    */
   readonly ceiling?: number;
 }
@@ -41,8 +46,9 @@ export interface LatencyCheckOptions {
    */
   readonly maxRatio?: number;
   /**
-   * ... and by this many seconds.
-   * @default 0.25
+   * ... and by this many seconds (the resolution of the engine's histogram buckets, so a tie within one bucket
+   * does not fail).
+   * @default 0.05
    */
   readonly maxIncreaseSeconds?: number;
   /**
@@ -59,12 +65,18 @@ export interface CustomServingEngineOptions {
   /** PromQL of the in-flight requests of `{{version}}` (the autoscaler's load). One sample; empty means no data. */
   readonly inFlightQuery: string;
   /**
-   * PromQL of errors of `{{version}}` over the last tick: `sum(increase(...[{{window}}]))`; the controller substitutes
-   * `{{window}}` with the tick (`10s`). A fixed range (`[1m]`) with sub-minute ticks counts requests twice.
+   * PromQL of errors of `{{version}}`: with `counterTotals`, the raw counter series (`my_errors_total{...}`, every
+   * series; the controller takes the differences); else over the last tick, `sum(increase(...[{{window}}]))` (the
+   * controller substitutes `{{window}}` with the tick, `10s`; a fixed range counts requests twice).
    */
   readonly errorsQuery: string;
-  /** PromQL of requests of `{{version}}` over the last tick (`[{{window}}]`). */
+  /** PromQL of requests of `{{version}}`, as `errorsQuery`. */
   readonly requestsQuery: string;
+  /**
+   * `errorsQuery` and `requestsQuery` select raw counter series (exact counts, `Metric.sequentialErrorRate`'s `totals`).
+   * @default false
+   */
+  readonly counterTotals?: boolean;
   /** PromQL of a latency of `{{version}}`, in seconds (lower is better). */
   readonly latencyQuery: string;
   /**
@@ -90,49 +102,56 @@ export interface CustomServingEngineOptions {
  */
 export class ServingEngine {
   /**
-   * vLLM: scales on `vllm:num_requests_running` + `vllm:num_requests_waiting`; errors are finished requests whose
-   * `finished_reason` is neither `stop` nor `length` (`vllm:request_success_total`); latency is p95 time to first token
-   * (`vllm:time_to_first_token_seconds`).
+   * vLLM: scales on `vllm:num_requests_running` + `vllm:num_requests_waiting`. Errors are what users see: the
+   * OpenAI server's HTTP responses (`http_requests_total` of prometheus-fastapi-instrumentator, which vLLM's
+   * `vllm/entrypoints/openai/api_server.py` mounts; `status` grouped as `2xx`/`4xx`/`5xx`, `handler` the route) on
+   * the completion routes with status 4xx or 5xx, over all of them. This counts what the engine's own
+   * `vllm:request_success_total{finished_reason}` misses (validation, chat template and tokenizer errors, 5xx of
+   * the HTTP layer), and a stream the user cancels keeps the 200 it started with, so cancellations are not errors.
+   * Latency is p95 time to first token (`vllm:time_to_first_token_seconds`).
    * @see https://github.com/vllm-project/vllm/blob/main/docs/design/metrics.md (vllm-project/vllm docs/source/design/v1/metrics.md)
+   * @see https://github.com/trallnag/prometheus-fastapi-instrumentator (`http_requests_total`, `should_group_status_codes`)
    */
   public static readonly VLLM = new ServingEngine({
     name: 'vllm',
     inFlightQuery: `sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",${SEL}})`,
-    errorsQuery: `(sum(increase(vllm:request_success_total{${SEL},finished_reason!~"stop|length"}[{{window}}])) or vector(0))`,
-    requestsQuery: `sum(increase(vllm:request_success_total{${SEL}}[{{window}}]))`,
+    errorsQuery: `http_requests_total{${SEL},handler=~"${VLLM_ROUTES}",status=~"4xx|5xx"}`,
+    requestsQuery: `http_requests_total{${SEL},handler=~"${VLLM_ROUTES}"}`,
+    counterTotals: true,
     latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{${SEL}}[5m])))`,
     latencySampleQuery: `sum(increase(vllm:time_to_first_token_seconds_count{${SEL}}[5m]))`,
   });
 
   /**
-   * Hugging Face TGI: scales on `tgi_queue_size` + `tgi_batch_current_size`; errors are `tgi_request_failure` over
-   * `tgi_request_count`; latency is p95 `tgi_request_duration`.
+   * Hugging Face TGI: scales on `tgi_queue_size` + `tgi_batch_current_size`; errors are `tgi_request_failure` (every
+   * `err`: validation, generation, overloaded, incomplete generation) over `tgi_request_count`, as raw totals; latency
+   * is p95 `tgi_request_duration`.
    * @see https://huggingface.co/docs/text-generation-inference/reference/metrics
    */
   public static readonly TGI = new ServingEngine({
     name: 'tgi',
     inFlightQuery: `sum({__name__=~"tgi_queue_size|tgi_batch_current_size",${SEL}})`,
-    errorsQuery: `(sum(increase(tgi_request_failure{${SEL}}[{{window}}])) or vector(0))`,
-    requestsQuery: `sum(increase(tgi_request_count{${SEL}}[{{window}}]))`,
+    errorsQuery: `tgi_request_failure{${SEL}}`,
+    requestsQuery: `tgi_request_count{${SEL}}`,
+    counterTotals: true,
     latencyQuery: `histogram_quantile(0.95, sum by (le) (rate(tgi_request_duration_bucket{${SEL}}[5m])))`,
     latencySampleQuery: `sum(increase(tgi_request_duration_count{${SEL}}[5m]))`,
   });
 
   /**
    * NVIDIA Triton: scales on `nv_inference_pending_request_count`; errors are `nv_inference_request_failure` over
-   * success + failure; latency is the mean `nv_inference_request_duration_us` per request, in seconds. Metrics are on
-   * port 8002. Triton's own `model`/`version` labels become `exported_model`/`exported_version` (Prometheus keeps the
-   * target's labels when `honor_labels` is false, the default).
+   * success + failure (both counters' series, summed by the controller), as raw totals; latency is the mean
+   * `nv_inference_request_duration_us` per request, in seconds. Metrics are on port 8002. Triton's own
+   * `model`/`version` labels become `exported_model`/`exported_version` (Prometheus keeps the target's labels when
+   * `honor_labels` is false, the default).
    * @see https://github.com/triton-inference-server/server/blob/main/docs/user_guide/metrics.md
    */
   public static readonly TRITON = new ServingEngine({
     name: 'triton',
     inFlightQuery: `sum(nv_inference_pending_request_count{${SEL}})`,
-    errorsQuery: `(sum(increase(nv_inference_request_failure{${SEL}}[{{window}}])) or vector(0))`,
-    // successes plus failures, summed apart: `increase()` drops the metric name, so one selector over both names
-    // yields two series with the same labels and Prometheus refuses the whole query ("vector cannot contain metrics
-    // with the same labelset"). No success series is no data; no failure series is no failure.
-    requestsQuery: `sum(increase(nv_inference_request_success{${SEL}}[{{window}}])) + (sum(increase(nv_inference_request_failure{${SEL}}[{{window}}])) or vector(0))`,
+    errorsQuery: `nv_inference_request_failure{${SEL}}`,
+    requestsQuery: `{__name__=~"nv_inference_request_success|nv_inference_request_failure",${SEL}}`,
+    counterTotals: true,
     latencyQuery: `sum(increase(nv_inference_request_duration_us{${SEL}}[5m])) / sum(increase(nv_inference_request_success{${SEL}}[5m])) / 1000000`,
     latencySampleQuery: `sum(increase(nv_inference_request_success{${SEL}}[5m]))`,
     metricsPort: 8002,
@@ -159,10 +178,12 @@ export class ServingEngine {
   public readonly name: string;
   /** PromQL of in-flight requests of `{{version}}`. */
   public readonly inFlightQuery: string;
-  /** PromQL of errors of `{{version}}` over one tick (`[{{window}}]`). */
+  /** PromQL of errors of `{{version}}` (raw counter series with `counterTotals`, else over one tick). */
   public readonly errorsQuery: string;
-  /** PromQL of requests of `{{version}}` over one tick (`[{{window}}]`). */
+  /** PromQL of requests of `{{version}}` (raw counter series with `counterTotals`, else over one tick). */
   public readonly requestsQuery: string;
+  /** Whether the error and request queries select raw counter series. */
+  public readonly counterTotals: boolean;
   /** PromQL of the latency of `{{version}}`, in seconds. */
   public readonly latencyQuery: string;
   /** PromQL counting the requests behind the latency, if any. */
@@ -177,6 +198,7 @@ export class ServingEngine {
     this.inFlightQuery = o.inFlightQuery;
     this.errorsQuery = o.errorsQuery;
     this.requestsQuery = o.requestsQuery;
+    this.counterTotals = o.counterTotals ?? false;
     this.latencyQuery = o.latencyQuery;
     this.latencySampleQuery = o.latencySampleQuery;
     this.metricsPort = o.metricsPort;
@@ -194,7 +216,8 @@ export class ServingEngine {
       requestsQuery: this.requestsQuery,
       falseAbortRate: options.falseAbortRate,
       tolerance: options.tolerance,
-      ceiling: options.ceiling,
+      ceiling: options.ceiling ?? (this.counterTotals ? 1 : undefined),
+      totals: this.counterTotals,
     });
   }
 
@@ -206,10 +229,12 @@ export class ServingEngine {
       threshold: options.ceilingSeconds ?? 30,
       comparison: Comparison.LESS_THAN,
       sampleQuery: this.latencySampleQuery,
-      minSamples: this.latencySampleQuery ? 20 : undefined,
+      // p95 of 100 requests is within about 10 % of the true p95 (sd of a sample quantile: sqrt(0.95 * 0.05 / n)
+      // / density), well inside the 1.5 ratio
+      minSamples: this.latencySampleQuery ? 100 : undefined,
       compareWithStable: true,
       maxRatio: options.maxRatio ?? 1.5,
-      maxDifference: options.maxIncreaseSeconds ?? 0.25,
+      maxDifference: options.maxIncreaseSeconds ?? 0.05,
     });
   }
 }

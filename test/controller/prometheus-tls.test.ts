@@ -52,7 +52,7 @@ maybe('Prometheus over HTTPS with a private CA and credentials', () => {
       }
       // requests 1000 per window for either version, errors 1: a healthy canary
       const query = new URL(req.url!, 'https://x').searchParams.get('query') ?? '';
-      const value = query.includes(') / (') ? '0.001' : /finished_reason!~/.test(query) ? '1' : '1000';
+      const value = query.includes(') / (') ? '0.001' : /status=~"4xx\|5xx"/.test(query) ? '1' : '1000';
       res.writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, value] }] } }));
     });
@@ -72,10 +72,13 @@ maybe('Prometheus over HTTPS with a private CA and credentials', () => {
     // WHEN the adapter measures the canary
     const metrics = new PrometheusMetrics(url, { ...(connection as object), now: () => 1_000_000_000_000 });
     const out = await metrics.measure(spec, ['v2']);
-    // THEN the token was sent and the sequential test got its counts, for the window ending on the 10 s grid
+    // THEN the token was sent and the sequential test got its counter totals, read at the end of the 10 s grid slot
     expect(seen[seen.length - 1]).toBe('Bearer s3cret');
     expect(out.v2['vllm-error-rate'].error).toBeUndefined();
-    expect(out.v2['vllm-error-rate'].counts).toEqual({ canary: { requests: 1000, errors: 1 }, stable: { requests: 1000, errors: 1 }, windowEnd: 1_000_000_000_000 });
+    const totals = out.v2['vllm-error-rate'].totals!;
+    expect(totals.at).toBe(1_000_000_000_000);
+    const read = [totals.canary.requests, totals.canary.errors, totals.stable.requests, totals.stable.errors];
+    expect(read.map((v) => Object.values(v))).toEqual([[1000], [1], [1000], [1]]);
   });
 
   test('basic auth from a mounted Secret becomes an Authorization: Basic header', () => {

@@ -8,7 +8,7 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { instantQuery, PrometheusMetrics } from '../../src/controller/prometheus';
 import { STATE_KEY_SPEC } from '../../src/core/constants';
-import { judge } from '../../src/core/decide/analysis';
+import { counterIncrease } from '../../src/core/counters';
 import { judgeComparison, judgeWithBaseline } from '../../src/core/gates';
 import { fillPlaceholders } from '../../src/core/placeholders';
 import { DEFAULT_SEQUENTIAL, sequentialStep } from '../../src/core/sequential';
@@ -92,10 +92,12 @@ if (!binary && !process.env.CI) {
       expect(await q(ServingEngine.VLLM.inFlightQuery, 'v9')).toBeUndefined();
     });
 
-    test('error and request counts; the sequential test fails the broken canary and not the healthy one', async () => {
+    test('error and request counts: the preset selects the HTTP layer\'s completion responses, 4xx/5xx as errors', async () => {
+      // the preset's queries are raw counter series: over the last minute, as the controller's differences add up
+      const minute = (query: string) => `sum(increase(${query}[60s]))`;
       const counts = async (version: string) => ({
-        requests: (await q(ServingEngine.VLLM.requestsQuery, version))!,
-        errors: (await q(ServingEngine.VLLM.errorsQuery, version))!,
+        requests: (await q(minute(ServingEngine.VLLM.requestsQuery), version))!,
+        errors: (await q(minute(ServingEngine.VLLM.errorsQuery), version))!,
       });
       const stable = await counts('v1');
       const broken = await counts('v2');
@@ -104,8 +106,7 @@ if (!binary && !process.env.CI) {
       expect(broken.errors / broken.requests).toBeGreaterThan(0.15);
       expect(broken.errors / broken.requests).toBeLessThan(0.25);
       expect(healthy.errors / healthy.requests).toBeLessThan(0.01);
-      expect(await q(ServingEngine.VLLM.errorsQuery, 'v9')).toBe(0); // `or vector(0)`: no error series is 0 errors
-      expect(await q(ServingEngine.VLLM.requestsQuery, 'v9')).toBeUndefined(); // but no requests is no data
+      expect(await q(minute(ServingEngine.VLLM.requestsQuery), 'v9')).toBeUndefined(); // no series: no data
       expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: broken, stable }).verdict).toBe('fail');
       expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: healthy, stable }).verdict).not.toBe('fail');
     });
@@ -125,44 +126,60 @@ if (!binary && !process.env.CI) {
       expect(judgeWithBaseline(metric, { value: slow, samples, baseline: stable })).toBe('fail');
     });
 
-    test('today\'s adapter and judge() already fail the broken canary on the default error check\'s ceiling', async () => {
+    test('sub-minute ticks: the adapter reads raw totals at the end of the grid slot; two readings a slot apart, differenced, fail the broken canary', async () => {
+      // GIVEN the synthesized spec, ticking every 10 s, its error check on raw totals
       const errorCheck = synthesized.checks[0];
-      const spec = { ...synthesized, steps: [], tickSeconds: undefined };
-      const adapter = new PrometheusMetrics(prom.url);
-      const obs = await adapter.measure(spec, ['v2', 'v3']);
-      expect(obs.v2[errorCheck.name].value).toBeGreaterThan(0.15);
-      expect(judge(errorCheck, obs.v2[errorCheck.name])).toBe('fail');
-      expect(judge(errorCheck, obs.v3[errorCheck.name])).toBe('pass');
-    });
-
-    test('sub-minute ticks: the counts of one 10 s window on the grid, {{window}} = 10s, evaluated at its end', async () => {
-      // GIVEN a spec ticking every 10 s, and a clock just past a grid point
-      const errorCheck = synthesized.checks[0];
+      expect(errorCheck.provider === 'prometheus' && errorCheck.sequential?.totals).toBe(true);
       const spec = { ...synthesized, steps: [] };
       expect(spec.tickSeconds).toBe(10);
-      let now = Date.now();
-      const adapter = new PrometheusMetrics(prom.url, { now: () => now });
-      // WHEN it measures the broken canary (a window that began before Prometheus' first scrapes has no increase
-      // yet: measure again, a second later, until the grid's latest window lies within the scraped time)
-      let obs = await adapter.measure(spec, ['v2']);
-      for (let i = 0; i < 20 && !obs.v2[errorCheck.name].counts; i++) {
+      const adapter = new PrometheusMetrics(prom.url);
+      // WHEN it reads twice, in two consecutive slots
+      // (a grid instant before Prometheus' first scrape of stable has no series yet: a measurement error; wait it out)
+      let first = await adapter.measure(spec, ['v2', 'v3']);
+      for (let i = 0; i < 20 && !(first.v2[errorCheck.name].totals && first.v3[errorCheck.name].totals); i++) {
         await new Promise((r) => setTimeout(r, 1000));
-        now = Date.now();
-        obs = await adapter.measure(spec, ['v2']);
+        first = await adapter.measure(spec, ['v2', 'v3']);
       }
-      // THEN the window ends on the 10 s grid at or before now; its counts are Prometheus' `increase(...[10s])` at
-      // that instant (not a minute's, not now's), at most 10 s of the exporter's 200 requests/s, 20 % of them aborted
-      const counts = obs.v2[errorCheck.name].counts!;
-      expect(counts.windowEnd! % 10_000).toBe(0);
-      expect(now - counts.windowEnd!).toBeLessThan(10_000);
-      const at = { time: counts.windowEnd! / 1000 };
-      const tick = { ...vars('v2'), window: '10s' };
-      expect(counts.canary.requests).toBe((await instantQuery(prom.url, fillPlaceholders(ServingEngine.VLLM.requestsQuery, tick), at)).value);
-      expect(counts.canary.errors).toBe((await instantQuery(prom.url, fillPlaceholders(ServingEngine.VLLM.errorsQuery, tick), at)).value);
-      expect(counts.canary.requests).toBeGreaterThan(0);
-      expect(counts.canary.requests).toBeLessThan(pods.v2.rps * 10 * 1.4);
-      expect(counts.canary.errors / counts.canary.requests).toBeGreaterThan(0.15);
-      expect(counts.canary.errors / counts.canary.requests).toBeLessThan(0.25);
+      let second = first;
+      while (second.v2[errorCheck.name].totals!.at === first.v2[errorCheck.name].totals!.at) {
+        await new Promise((r) => setTimeout(r, 1000));
+        second = await adapter.measure(spec, ['v2', 'v3']);
+      }
+      // THEN each reading is on the 10 s grid, and holds what `sum()` of the same query returns at that instant
+      const reading = second.v2[errorCheck.name].totals!;
+      expect(reading.at % 10_000).toBe(0);
+      const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+      const at = { time: reading.at / 1000 };
+      const filled = (query: string, version: string) => fillPlaceholders(`sum(${query})`, vars(version));
+      expect(sum(reading.canary.requests)).toBe((await instantQuery(prom.url, filled(ServingEngine.VLLM.requestsQuery, 'v2'), at)).value);
+      expect(sum(reading.canary.errors)).toBe((await instantQuery(prom.url, filled(ServingEngine.VLLM.errorsQuery, 'v2'), at)).value);
+      expect(sum(reading.stable.requests)).toBe((await instantQuery(prom.url, filled(ServingEngine.VLLM.requestsQuery, 'v1'), at)).value);
+      // and the differences, as the engine takes them, fail the broken canary and not the healthy one
+      const diff = (version: 'v2' | 'v3') => {
+        const a = first[version][errorCheck.name].totals!;
+        const b = second[version][errorCheck.name].totals!;
+        const inc = (side: 'canary' | 'stable', kind: 'requests' | 'errors') =>
+          counterIncrease(counterIncrease(undefined, a[side][kind], a.at).snapshot, b[side][kind], b.at).increase!;
+        return { canary: { requests: inc('canary', 'requests'), errors: inc('canary', 'errors') }, stable: { requests: inc('stable', 'requests'), errors: inc('stable', 'errors') } };
+      };
+      const broken = diff('v2');
+      expect(broken.canary.requests).toBeGreaterThan(0);
+      expect(broken.canary.errors / broken.canary.requests).toBeGreaterThan(0.15);
+      let out = sequentialStep(DEFAULT_SEQUENTIAL, undefined, broken);
+      for (let i = 0; i < 2 && out.verdict !== 'fail'; i++) out = sequentialStep(DEFAULT_SEQUENTIAL, out.state, broken);
+      expect(out.verdict).toBe('fail');
+      expect(sequentialStep(DEFAULT_SEQUENTIAL, undefined, diff('v3')).verdict).not.toBe('fail');
+    });
+
+    test('a stable version whose requests query matches no series is a measurement error naming the query, never "no traffic"', async () => {
+      // GIVEN the synthesized spec with a stable version nobody scrapes
+      const errorCheck = synthesized.checks[0];
+      const spec = { ...synthesized, steps: [], stable: 'v9' };
+      // WHEN the adapter measures the canary
+      const obs = await new PrometheusMetrics(prom.url).measure(spec, ['v2']);
+      // THEN the check holds on a measurement error that says which query selected nothing
+      expect(obs.v2[errorCheck.name].totals).toBeUndefined();
+      expect(obs.v2[errorCheck.name].error).toMatch(/requestsQuery matches no series for the stable version v9 \(http_requests_total\{model="llama",environment="production",version="v9"/);
     });
   });
 }

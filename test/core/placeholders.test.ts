@@ -65,7 +65,7 @@ describe('Kubernetes: the spec the controller reads', () => {
     expect(queries.length).toBeGreaterThanOrEqual(5);
     for (const q of queries) expect(placeholdersIn(q).filter((n) => !(RUNTIME_PLACEHOLDERS as readonly string[]).includes(n))).toEqual([]);
     expect(queries).toContain('sum(x{namespace="models",model="llama",environment="production",version="{{version}}"})');
-    expect(queries.some((q) => q.includes('vllm:request_success_total{model="llama",environment="production",version="{{version}}"'))).toBe(true);
+    expect(queries.some((q) => q.includes('http_requests_total{model="llama",environment="production",version="{{version}}"'))).toBe(true);
   });
 
   test('a misspelt placeholder in a check is refused at synth with the path, the property, the query and the fix', () => {
@@ -120,5 +120,25 @@ describe('the controller never sends a query with a placeholder left', () => {
     } finally {
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('queries without {{environment}}', () => {
+  test('GIVEN a custom check summing every environment WHEN a rollout synthesizes THEN it warns with the path, the property, the query and the fix', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'models' });
+    const model = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
+    model.addVersion('v2');
+    const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
+    const rollout = new CanaryRollout(chart, 'Rollout', {
+      environment: production,
+      canaries: [{ version: 'v2' }],
+      checks: [Metric.prometheus({ name: 'p99', query: 'histogram_quantile(0.99, sum by (le) (rate(x_bucket{version="{{version}}"}[5m])))', threshold: 2 })],
+    });
+    const warnings = rollout.node.metadata.filter((m: { type: string }) => m.type === 'warning').map((m: { data: string }) => m.data);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\[c\/Rollout\] checks\[0\]\.query: the p99 query does not select \{\{environment\}\}/);
+    expect(warnings[0]).toMatch(/environment="\{\{environment\}\}"/);
+    // the presets' checks select it: no warning for them
+    expect(warnings.join('\n')).not.toMatch(/vllm-/);
   });
 });

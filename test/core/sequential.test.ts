@@ -7,7 +7,8 @@ import { decide } from '../../src/core/decide';
 import { DEFAULT_NO_DATA, judgeComparison, judgeWithBaseline, noDataDecision, watchData } from '../../src/core/gates';
 import { DEFAULT_SEQUENTIAL, hypotheses, lowerBound, requestsToClimb, sequentialSpecProblem, sequentialStep, SequentialState, sprtBounds } from '../../src/core/sequential';
 import { MetricSpec, RolloutSpec } from '../../src/core/spec';
-import { ControllerState } from '../../src/core/state';
+import { ControllerState, Observations } from '../../src/core/state';
+import { Metric } from '../../src/rollout/analysis';
 import { ServingEngine } from '../../src/rollout/serving-engine';
 import { rolloutSpec } from '../support/spec-fixture';
 
@@ -18,8 +19,13 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(lower).toBeCloseTo(Math.log(0.1 / 0.995));
   });
 
-  test('hypotheses: the floor until stable has enough requests, then stable\'s lower bound x (1 + tolerance); H1 = 10 x H0', () => {
-    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 10, errors: 5 })).toEqual({ p0: 0.0015, p1: 0.015 });
+  test('hypotheses: stable\'s lower bound (99 % before minStableRequests, 95 % after) x (1 + tolerance), never below the floor; H1 = 10 x H0', () => {
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 0, errors: 0 })).toEqual({ p0: 0.0015, p1: 0.015 });
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 500, errors: 0 })).toEqual({ p0: 0.0015, p1: 0.015 });
+    // 8 errors in 800 (below minStableRequests): the 99 % bound, 0.45 %, not the floor
+    expect(lowerBound(8, 800, 2.326)).toBeLessThan(lowerBound(8, 800));
+    expect(hypotheses(DEFAULT_SEQUENTIAL, { requests: 800, errors: 8 }).p0).toBeCloseTo(lowerBound(8, 800, 2.326) * 1.5, 6);
+    expect(lowerBound(8, 800, 2.326)).toBeGreaterThan(0.004);
     // 100 errors in 10,000: Wilson's one-sided 95 % lower bound is 0.849 % (worked by hand: (0.01 + 1.645^2/20,000 -
     // 1.645 * sqrt(0.01 * 0.99 / 10,000 + 1.645^2 / (4 * 10,000^2))) / (1 + 1.645^2 / 10,000))
     expect(lowerBound(100, 10_000)).toBeCloseTo(0.008491, 5);
@@ -62,9 +68,41 @@ describe('sequential test (SPRT, canary vs stable errors)', () => {
     expect(failed / 400).toBeGreaterThan(0.7);
   });
 
-  test('a 20 % canary fails at once; the failure is sticky', () => {
+  test('a canary erring as often as a 1 % stable is not failed before stable has minStableRequests', () => {
+    // GIVEN stable and canary both at 1 %, window by window, 80 requests each
+    let state: SequentialState | undefined;
+    let worst = -Infinity;
+    for (let w = 1; w <= 10; w++) {
+      const out = sequentialStep(DEFAULT_SEQUENTIAL, state, {
+        canary: { requests: 80, errors: w % 10 === 0 ? 0 : (w % 5 === 0 ? 1 : (w === 3 ? 2 : 1)) },
+        stable: { requests: 80, errors: w % 10 === 0 ? 0 : 1 },
+      });
+      state = out.state;
+      worst = Math.max(worst, state.llr);
+      // THEN it never fails
+      expect(out.verdict).not.toBe('fail');
+    }
+    expect(state!.stable).toEqual({ requests: 800, errors: 9 });
+    expect(worst).toBeLessThan(sprtBounds(0.01, 0.1).upper);
+  });
+
+  test('one window adds at most max(1, floor(2 n p1)) errors: a cluster in a small window counts once', () => {
     const stable = { requests: 5000, errors: 5 };
-    const out = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 10 }, stable });
+    // 50 requests, p1 1.5 %: 2 n p1 = 1.5, so 3 errors (one request tried three times) count as one
+    const clustered = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 3 }, stable });
+    const single = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 1 }, stable });
+    expect(clustered.state.llr).toBeCloseTo(single.state.llr, 9);
+    expect(clustered.verdict).toBe('inconclusive');
+    // 5,000 requests: 2 n p1 = 150, so 100 errors all count
+    const big = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 5000, errors: 100 }, stable });
+    const p = hypotheses(DEFAULT_SEQUENTIAL, { requests: 10_000, errors: 10 });
+    expect(big.state.llr).toBeCloseTo(100 * Math.log(p.p1 / p.p0) + 4900 * Math.log((1 - p.p1) / (1 - p.p0)), 6);
+  });
+
+  test('a 20 % canary fails within three small windows; the failure is sticky', () => {
+    const stable = { requests: 5000, errors: 5 };
+    let out = sequentialStep(DEFAULT_SEQUENTIAL, undefined, { canary: { requests: 50, errors: 10 }, stable });
+    for (let w = 2; w <= 3 && out.verdict !== 'fail'; w++) out = sequentialStep(DEFAULT_SEQUENTIAL, out.state, { canary: { requests: 50, errors: 10 }, stable });
     expect(out.verdict).toBe('fail');
     expect(out.state.failed).toBe(true);
     const later = sequentialStep(DEFAULT_SEQUENTIAL, out.state, { canary: { requests: 1000, errors: 0 }, stable });
@@ -184,11 +222,16 @@ describe('the defaults abort a 2 % canary on its third error (H1 = 10 x H0, alph
 });
 
 describe('decide() takes each window of the sequential test once', () => {
-  const engine = ServingEngine.VLLM;
+  // a test on window queries (`increase()` over `{{window}}`), as a custom check writes them
+  const windowed = Metric.sequentialErrorRate({
+    name: 'vllm-error-rate',
+    errorsQuery: 'sum(increase(errors_total{version="{{version}}"}[{{window}}]))',
+    requestsQuery: 'sum(increase(requests_total{version="{{version}}"}[{{window}}]))',
+  });
   const spec: RolloutSpec = rolloutSpec({
     steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }],
     stableReplicas: 2,
-    checks: [engine.errorCheck()._spec()],
+    checks: [windowed._spec()],
     checkFailureLimit: 0,
     tickSeconds: 10,
   });
@@ -221,5 +264,52 @@ describe('decide() takes each window of the sequential test once', () => {
     expect(state.sequential![key].canary.requests).toBe(n);
     state = decide(spec, state, obs(undefined, state.weights.v2), 10_000).state;
     expect(state.sequential![key].canary.requests).toBe(n + 100);
+  });
+});
+
+describe('decide() on raw counter totals', () => {
+  const check = ServingEngine.VLLM.errorCheck()._spec();
+  const spec: RolloutSpec = rolloutSpec({
+    steps: [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', seconds: 600 }],
+    stableReplicas: 2,
+    checks: [check],
+    checkFailureLimit: 0,
+    tickSeconds: 10,
+  });
+  const reading = (at: number, canary: [number, number], stable: [number, number], w: number): Observations => ({
+    readyReplicas: { v1: 2, v2: 1 },
+    routerWeights: { v1: 100 - w, v2: w },
+    metrics: {
+      v2: {
+        [check.name]: {
+          totals: {
+            at,
+            canary: { requests: { a: canary[0] }, errors: canary[1] > 0 ? { b: canary[1] } : ({} as Record<string, number>) },
+            stable: { requests: { c: stable[0] }, errors: { d: stable[1] } },
+          },
+        },
+      },
+    },
+  });
+
+  test('the first reading is the starting point; each later one adds its exact difference, once; a reset counts from zero', () => {
+    // GIVEN the vLLM preset's check on raw totals
+    expect(check.provider === 'prometheus' && check.sequential?.totals).toBe(true);
+    const key = `v2/${check.name}`;
+    // WHEN the first reading comes (canary at 1,000 requests already, stable at 50,000)
+    let state = decide(spec, undefined, reading(0, [1000, 0], [50_000, 50], 0), 0).state;
+    state = decide(spec, state, reading(10_000, [1000, 0], [50_000, 50], state.weights.v2 ?? 0), 10_000).state;
+    // THEN it adds nothing
+    expect(state.sequential![key].canary).toEqual({ requests: 0, errors: 0 });
+    // WHEN the next slot reads 40 more canary requests and 1 error (a new error series), stable 400 more
+    state = decide(spec, state, reading(20_000, [1040, 1], [50_400, 50], state.weights.v2 ?? 0), 20_000).state;
+    expect(state.sequential![key].canary).toEqual({ requests: 40, errors: 1 });
+    expect(state.sequential![key].stable).toEqual({ requests: 400, errors: 0 });
+    // a second tick in the same slot adds nothing
+    state = decide(spec, state, reading(20_000, [1040, 1], [50_400, 50], state.weights.v2 ?? 0), 27_000).state;
+    expect(state.sequential![key].canary).toEqual({ requests: 40, errors: 1 });
+    // the canary restarts: its counter reads 30, all of them new
+    state = decide(spec, state, reading(30_000, [30, 1], [50_800, 50], state.weights.v2 ?? 0), 30_000).state;
+    expect(state.sequential![key].canary).toEqual({ requests: 70, errors: 1 });
   });
 });

@@ -92,12 +92,12 @@ describe('serving engine presets', () => {
   test('vLLM queries use vLLM\'s metric names and our labels', () => {
     const v = ServingEngine.VLLM;
     expect(v.inFlightQuery).toBe('sum({__name__=~"vllm:num_requests_running|vllm:num_requests_waiting",model="{{model}}",environment="{{environment}}",version="{{version}}"})');
-    expect(v.errorsQuery).toContain('vllm:request_success_total{model="{{model}}",environment="{{environment}}",version="{{version}}",finished_reason!~"stop|length"}[{{window}}]');
+    expect(v.errorsQuery).toBe('http_requests_total{model="{{model}}",environment="{{environment}}",version="{{version}}",handler=~"/v1/chat/completions|/v1/completions|/v1/embeddings|/v1/responses",status=~"4xx|5xx"}');
     expect(v.latencyQuery).toContain('vllm:time_to_first_token_seconds_bucket');
     const error = v.errorCheck()._spec();
-    expect(error).toMatchObject({ provider: 'prometheus', name: 'vllm-error-rate', comparison: 'lt', threshold: 0.05, minSamples: 50, sequential: { falseAbortRate: 0.01, tolerance: 0.5, detectRatio: 10 } });
+    expect(error).toMatchObject({ provider: 'prometheus', name: 'vllm-error-rate', comparison: 'lt', threshold: 1, minSamples: 50, sequential: { falseAbortRate: 0.01, tolerance: 0.5, detectRatio: 10, totals: true } });
     const latency = v.latencyCheck()._spec();
-    expect(latency).toMatchObject({ name: 'vllm-latency', threshold: 30, baseline: { maxRatio: 1.5, maxDifference: 0.25 } });
+    expect(latency).toMatchObject({ name: 'vllm-latency', threshold: 30, baseline: { maxRatio: 1.5, maxDifference: 0.05 }, minSamples: 100 });
   });
 
   test('Metric.sequentialErrorRate refuses impossible rates; Metric.prometheus compares with stable on request', () => {

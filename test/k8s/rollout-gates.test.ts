@@ -39,11 +39,11 @@ describe('tick interval', () => {
     expect(cron.spec.startingDeadlineSeconds).toBeLessThanOrEqual(58);
   });
 
-  test('the preset error check counts over one tick ({{window}}), not a fixed minute', () => {
+  test('the preset error check reads raw counter totals (no range, no extrapolation), differenced by the controller', () => {
     const check = specOf(build()).checks.find((c: any) => c.sequential);
-    expect(check.sequential.errorsQuery).toContain('[{{window}}]');
-    expect(check.sequential.requestsQuery).toContain('[{{window}}]');
-    expect(check.sequential).toMatchObject({ falseAbortRate: 0.01, detectRatio: 10 });
+    expect(check.sequential.errorsQuery).not.toMatch(/increase|\[/);
+    expect(check.sequential.requestsQuery).not.toMatch(/increase|\[/);
+    expect(check.sequential).toMatchObject({ falseAbortRate: 0.01, detectRatio: 10, totals: true });
   });
 
   test.each([30, 15, 60])('tickInterval of %i s is taken', (seconds) => {
@@ -150,15 +150,21 @@ describe('sequential tests read one tick', () => {
 });
 
 describe('the PodMonitor scrapes at least twice per tick', () => {
-  test('a 15 s scrape with the default 10 s tick is refused with the fix; a 30 s tick accepts it', () => {
-    const rollout = (tick?: Duration) => {
+  test('a 15 s scrape with the default 10 s tick is refused with the fix for a check on window queries; a 30 s tick accepts it; the presets\' totals accept any scrape', () => {
+    const windowed = Metric.sequentialErrorRate({
+      name: 'errors',
+      errorsQuery: 'sum(increase(errors_total{version="{{version}}"}[{{window}}]))',
+      requestsQuery: 'sum(increase(requests_total{version="{{version}}"}[{{window}}]))',
+    });
+    const rollout = (tick?: Duration, checks?: Metric[]) => {
       const chart = new Chart(Testing.app(), 'Chart', { namespace: 'models' });
       const m = new Model(chart, 'llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3', monitoring: { interval: Duration.seconds(15) } });
       m.addVersion('v2');
       const prod = m.addEnvironment('production', { version: 'v1', gateway });
-      return new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], ...(tick ? { tickInterval: tick } : {}) });
+      return new CanaryRollout(chart, 'Rollout', { environment: prod, canaries: [{ version: 'v2' }], ...(checks ? { checks } : {}), ...(tick ? { tickInterval: tick } : {}) });
     };
-    expect(() => rollout()).toThrow(/^\[Chart\/Rollout\] tickInterval: .*two samples within the window.*\(received 10 s \(the PodMonitor scrapes every 15 s\)\)\. Fix: scrape at least twice per tick .*Duration\.seconds\(5\).*tickInterval: Duration\.seconds\(30\)/);
-    expect(() => rollout(Duration.seconds(30))).not.toThrow();
+    expect(() => rollout()).not.toThrow();
+    expect(() => rollout(undefined, [windowed])).toThrow(/^\[Chart\/Rollout\] tickInterval: .*two samples within the window.*\(received 10 s \(the PodMonitor scrapes every 15 s\)\)\. Fix: scrape at least twice per tick .*Duration\.seconds\(5\).*tickInterval: Duration\.seconds\(30\)/);
+    expect(() => rollout(Duration.seconds(30), [windowed])).not.toThrow();
   });
 });

@@ -37,6 +37,10 @@ export function vllmExposition(pod: VllmPod, seconds: number): string {
     `vllm:request_success_total{finished_reason="stop",${m}} ${stop}`,
     `vllm:request_success_total{finished_reason="length",${m}} ${ok - stop}`,
     `vllm:request_success_total{finished_reason="abort",${m}} ${aborted}`,
+    // the OpenAI server's HTTP layer (prometheus-fastapi-instrumentator, status grouped): the aborted requests as 5xx
+    '# TYPE http_requests_total counter',
+    `http_requests_total{handler="/v1/chat/completions",method="POST",status="2xx"} ${ok}`,
+    `http_requests_total{handler="/v1/chat/completions",method="POST",status="5xx"} ${aborted}`,
   ];
   for (const [name, value] of [['vllm:time_to_first_token_seconds', pod.ttftSeconds], ['vllm:e2e_request_latency_seconds', pod.ttftSeconds * 20]] as const) {
     lines.push(`# TYPE ${name} histogram`);

@@ -3,10 +3,11 @@
  * data, an error or too few samples is inconclusive, never a failure.
  */
 import { TickContext } from './context';
+import { counterIncrease } from '../counters';
 import { DEFAULT_NO_DATA, judgeWithBaseline, noDataDecision, watchData } from '../gates';
 import { sequentialStep } from '../sequential';
 import { AnalysisGateSpec, MetricSpec } from '../spec';
-import { MetricObservation, Verdict } from '../state';
+import { CounterTotalsReading, CounterTotalsState, MetricObservation, Verdict } from '../state';
 
 /** Verdict of one measurement. */
 export function judge(metric: MetricSpec, m: MetricObservation | undefined): Verdict {
@@ -32,29 +33,75 @@ export function judge(metric: MetricSpec, m: MetricObservation | undefined): Ver
  *   and the metric's absolute ceiling: either failing fails; a test still collecting evidence defers to the ceiling;
  * - with a `baseline`, the ceiling and the comparison with stable over the same window (`gates.ts`);
  * - otherwise the threshold alone (`judge()`).
- * The sequential test takes each window once per tick: a retried tick adds no evidence twice.
+ * The sequential test takes each window once per tick: a retried tick adds no evidence twice. A test on raw
+ * counter totals (`totals`) takes each reading once, by its time, and counts the exact differences since the
+ * reading it kept (`counters.ts`); its ceiling is judged on those counts.
  */
 function judgeMetric(t: TickContext, version: string, m: MetricSpec): Verdict {
   const { s, obs, now } = t;
   const o = obs.metrics[version]?.[m.name];
   if (m.provider !== 'prometheus') return judge(m, o);
-  const ceiling = m.baseline ? judgeWithBaseline(m, o) : judge(m, o);
-  if (!m.sequential) return ceiling;
+  if (!m.sequential) return m.baseline ? judgeWithBaseline(m, o) : judge(m, o);
   const key = `${version}/${m.name}`;
   const previous = s.sequential?.[key];
   let verdict: Verdict = previous?.failed ? 'fail' : 'inconclusive';
-  const windowEnd = o?.counts?.windowEnd;
-  // a window is taken once: by its end when the adapter evaluates on a grid, else once per tick by the clock
-  const fresh = previous === undefined
-    || (windowEnd !== undefined ? windowEnd > (previous.windowEnd ?? -Infinity) : now - previous.at >= t.oncePerTickMs);
-  if (o?.counts && !o.error && fresh) {
-    const out = sequentialStep(m.sequential, previous, o.counts);
-    s.sequential = { ...s.sequential, [key]: { ...out.state, at: now, ...(windowEnd !== undefined ? { windowEnd } : {}) } };
-    verdict = out.verdict;
-    if (out.verdict === 'fail') t.reasons.push(`${m.name} of ${version}: ${out.reason}`);
+  let ceiling: Verdict;
+  if (m.sequential.totals) {
+    const reading = o?.totals;
+    ceiling = 'inconclusive';
+    if (reading && !o?.error && (previous?.windowEnd === undefined || reading.at > previous.windowEnd)) {
+      const { counts, totals } = countsFromTotals(previous?.totals, reading);
+      const base = previous ?? { llr: 0, canary: { requests: 0, errors: 0 }, stable: { requests: 0, errors: 0 } };
+      let next: NonNullable<typeof s.sequential>[string] = { ...base, at: now, windowEnd: reading.at, totals };
+      if (counts) {
+        t.windowRequests[key] = counts.canary.requests;
+        const { requests, errors } = counts.canary;
+        ceiling = judge(m, { value: requests > 0 ? errors / requests : undefined, samples: requests });
+        const out = sequentialStep(m.sequential, previous, counts);
+        next = { ...out.state, at: now, windowEnd: reading.at, totals };
+        verdict = out.verdict;
+        if (out.verdict === 'fail') t.reasons.push(`${m.name} of ${version}: ${out.reason}`);
+      }
+      s.sequential = { ...s.sequential, [key]: next };
+    }
+  } else {
+    ceiling = judge(m, o);
+    const windowEnd = o?.counts?.windowEnd;
+    // a window is taken once: by its end when the adapter evaluates on a grid, else once per tick by the clock
+    const fresh = previous === undefined
+      || (windowEnd !== undefined ? windowEnd > (previous.windowEnd ?? -Infinity) : now - previous.at >= t.oncePerTickMs);
+    if (o?.counts) t.windowRequests[key] = o.counts.canary.requests;
+    if (o?.counts && !o.error && fresh) {
+      const out = sequentialStep(m.sequential, previous, o.counts);
+      s.sequential = { ...s.sequential, [key]: { ...out.state, at: now, ...(windowEnd !== undefined ? { windowEnd } : {}) } };
+      verdict = out.verdict;
+      if (out.verdict === 'fail') t.reasons.push(`${m.name} of ${version}: ${out.reason}`);
+    }
   }
   if (verdict === 'fail') t.sequentialFailed = `${m.name} of ${version}: the sequential test found the canary's errors above stable's`;
   return verdict === 'fail' || ceiling === 'fail' ? 'fail' : ceiling;
+}
+
+/** The counts of canary and stable since the kept readings (undefined at the first reading) and the new readings. */
+function countsFromTotals(kept: CounterTotalsState | undefined, reading: CounterTotalsReading) {
+  const cr = counterIncrease(kept?.canary.requests, reading.canary.requests, reading.at);
+  const ce = counterIncrease(kept?.canary.errors, reading.canary.errors, reading.at);
+  const sr = counterIncrease(kept?.stable.requests, reading.stable.requests, reading.at);
+  const se = counterIncrease(kept?.stable.errors, reading.stable.errors, reading.at);
+  const totals: CounterTotalsState = {
+    canary: { requests: cr.snapshot, errors: ce.snapshot },
+    stable: { requests: sr.snapshot, errors: se.snapshot },
+  };
+  if (cr.increase === undefined || ce.increase === undefined || sr.increase === undefined || se.increase === undefined) return { totals };
+  // an errors series may appear before its requests series is scraped (or reset apart from it): never more errors
+  // than requests in one window
+  return {
+    totals,
+    counts: {
+      canary: { requests: cr.increase, errors: Math.min(ce.increase, cr.increase) },
+      stable: { requests: sr.increase, errors: Math.min(se.increase, sr.increase) },
+    },
+  };
 }
 
 /** Measure `metrics` for every canary with traffic (all canaries when none has any); the worst verdict wins. */
@@ -165,7 +212,9 @@ function noData(t: TickContext): boolean {
   // a shadow step's copies are traffic too: a mirrored canary that reports nothing is as silent as a weighted one
   const weight = spec.canaries.reduce((sum, c) => sum + (s.weights[c.version] ?? 0), 0) + (t.mirroring()?.percent ?? 0);
   const observations = spec.canaries.flatMap((c) => counted.map((m) => obs.metrics[c.version]?.[m.name]));
-  const requests = observations.reduce((sum, o) => sum + (o?.counts?.canary.requests ?? 0), 0);
+  // the canary requests of this tick's windows, as the tests took them (differences of totals, or window counts)
+  const requests = spec.canaries.flatMap((c) => counted.map((m) => t.windowRequests[`${c.version}/${m.name}`] ?? 0))
+    .reduce((sum, n) => sum + n, 0);
   s.dataWatch = watchData(s.dataWatch, { now, canaryWeight: weight, canaryRequests: requests });
   const decision = noDataDecision(spec.noData ?? DEFAULT_NO_DATA, s.dataWatch, {
     now, canaryWeight: weight, measurementError: observations.some((o) => o?.error !== undefined),

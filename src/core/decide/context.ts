@@ -34,6 +34,8 @@ export class TickContext {
   public readonly verdicts: Record<string, Verdict> = {};
   /** Set when a sequential test failed at this tick: the rollout aborts (the test bounds its own false aborts). */
   public sequentialFailed?: string;
+  /** Canary requests of the window each sequential test measured at this tick, by `version/metric`. */
+  public readonly windowRequests: Record<string, number> = {};
   public wakeAt: number;
   /** One tick of this rollout, in ms (`spec.tickSeconds`, else `TICK_MS`). */
   public readonly tickMs: number;

@@ -127,7 +127,7 @@ function shadowVerdict(t: TickContext): string | undefined {
   // added (core/sequential.ts `lowerBound`), in none with this as well)
   const copies = keys.reduce((n, k) => n + (t.s.sequential?.[k.key]?.canary.requests ?? 0), 0);
   t.s.shadowPassCopies = t.s.shadowPassCopies ?? copies;
-  const climb = Math.max(...keys.map((k) => requestsToClimb(k.test, t.s.sequential![k.key].stable)));
+  const climb = Math.max(...keys.map((k) => requestsToClimb(k.test, t.s.sequential![k.key].stable, t.s.sequential![k.key].spread)));
   const until = t.s.shadowPassCopies + Math.max(t.s.shadowPassCopies, climb);
   if (copies < until) {
     t.reasons.push(`shadow step: the error test passed after ${t.s.shadowPassCopies} copies; mirroring until ${until} (${copies} so far)`);
