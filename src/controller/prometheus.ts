@@ -154,7 +154,9 @@ export class PrometheusMetrics implements Metrics {
             ]);
             // stable serves the environment: no series for it is a query that selects nothing (a metric the engine
             // does not export, a label it lacks), never "no traffic"; a measurement error holds the weights
-            if (Object.keys(sr).length === 0) throw errors.noStableSeries(m.name, spec.stable, fillPlaceholders(m.sequential.requestsQuery, stableVars));
+            if (Object.keys(sr).length === 0) {
+              throw errors.noStableSeries(m.name, spec.stable, fillPlaceholders(m.sequential.requestsQuery, stableVars));
+            }
             out[version][m.name] = {
               totals: { canary: { requests: cr, errors: ce }, stable: { requests: sr, errors: se }, at: (time ?? now / 1000) * 1000 },
             };

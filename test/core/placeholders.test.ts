@@ -126,7 +126,7 @@ describe('the controller never sends a query with a placeholder left', () => {
 describe('queries without {{environment}}', () => {
   test('GIVEN a custom check summing every environment WHEN a rollout synthesizes THEN it warns with the path, the property, the query and the fix', () => {
     const chart = new Chart(Testing.app(), 'c', { namespace: 'models' });
-    const model = new Model(chart, 'Llama', { name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
+    const model = new Model(chart, 'Llama', { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090', name: 'llama', image: 'vllm/vllm-openai:v0.6.3' });
     model.addVersion('v2');
     const production = model.addEnvironment('production', { version: 'v1', gateway: { name: 'inference', namespace: 'gateways' } });
     const rollout = new CanaryRollout(chart, 'Rollout', {
