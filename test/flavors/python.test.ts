@@ -89,6 +89,21 @@ describe('docs/other-languages.md (linked from the README)', () => {
   });
 });
 
+describe('the README\'s "Other languages" section', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Other languages\n'), readme.indexOf('\n## More\n'));
+
+  test('its install names the versions CI installs, and the app it runs is the one CI runs', () => {
+    const pinned = (text: string) => [...text.matchAll(/([a-z0-9-]+)==([\d.]+)/g)].map((m) => `${m[1]}==${m[2]}`).filter((p) => !p.startsWith('pytest=='));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(pinned(block).sort()).toEqual(pinned(fs.readFileSync(path.join(PY, 'requirements.txt'), 'utf8')).filter((p) => !p.startsWith('publication==')).sort());
+    const app = /python (\S+\.py)\s+# (\S+\.py)/.exec(block);
+    expect(app?.[2]).toBe('flavors/python/apps/k8s_app.py');
+    expect(fs.existsSync(path.join(ROOT, app![2]))).toBe(true);
+    expect(path.basename(app![2])).toBe(app![1]);
+  });
+});
+
 if (!toolchain.ok && !inCi) {
   describe('the Python package', () => {
     test('is SKIPPED: no Python toolchain on this machine', () => {
