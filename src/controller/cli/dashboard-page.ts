@@ -4,13 +4,8 @@
  * draws each rollout as a card; text from the cluster is set with `textContent`, never as HTML.
  */
 
-/** The page, with the server's command token and poll interval in it. */
-export function dashboardPage(options: { readonly namespace: string; readonly token: string; readonly pollMs: number }): string {
-  const config = JSON.stringify(options).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>model-rollout: ${escapeHtml(options.namespace)}</title>
-<style>
-body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #111; background: #fafafa; }
+/** The page's style sheet. */
+const STYLE = `body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #111; background: #fafafa; }
 h1 { font-size: 1.3em; } .muted { color: #666; }
 .card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 1em; margin-bottom: 1em; max-width: 900px; }
 .card h2 { font-size: 1.1em; margin: 0 0 .4em; } .phase { font-weight: 600; padding: 0 .4em; border-radius: 4px; }
@@ -19,14 +14,10 @@ h1 { font-size: 1.3em; } .muted { color: #666; }
 table { border-collapse: collapse; margin: .4em 0; } td, th { padding: 2px 8px; text-align: left; border-bottom: 1px solid #eee; }
 button { margin-right: .4em; } .queued { color: #92400e; } .failing { color: #b91c1c; font-weight: 600; }
 svg { background: #fff; border: 1px solid #eee; }
-</style></head>
-<body>
-<h1>Rollouts in <code id="namespace"></code></h1>
-<p class="muted">Read with your kubeconfig. Commands are stored for the controller, which handles them at its next tick (within a minute). <span id="updated"></span></p>
-<div id="rollouts"></div>
-<script>
-const CONFIG = ${config};
-document.getElementById('namespace').textContent = CONFIG.namespace;
+`;
+
+/** The page's script: polls the API, draws each rollout as a card, sends confirmed commands (after `CONFIG`). */
+const SCRIPT = `document.getElementById('namespace').textContent = CONFIG.namespace;
 const COMMANDS = [['pause', 'Hold the weights where they are until resume'], ['resume', 'Go on from a pause'],
   ['promote', 'Release the current pause step'], ['promote-full', 'Skip every remaining step and gate: all traffic to the canary'],
   ['cancel', 'Roll back: every canary to 0 % at the next tick'], ['retry', 'Restart an aborted rollout from its first step']];
@@ -119,7 +110,22 @@ async function refresh() {
 }
 refresh();
 setInterval(refresh, CONFIG.pollMs);
-</script>
+`;
+
+/** The page, with the server's command token and poll interval in it. */
+export function dashboardPage(options: { readonly namespace: string; readonly token: string; readonly pollMs: number }): string {
+  const config = JSON.stringify(options).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>model-rollout: ${escapeHtml(options.namespace)}</title>
+<style>
+${STYLE}</style></head>
+<body>
+<h1>Rollouts in <code id="namespace"></code></h1>
+<p class="muted">Read with your kubeconfig. Commands are stored for the controller, which handles them at its next tick (within a minute). <span id="updated"></span></p>
+<div id="rollouts"></div>
+<script>
+const CONFIG = ${config};
+${SCRIPT}</script>
 </body></html>
 `;
 }
