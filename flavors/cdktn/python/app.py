@@ -51,7 +51,8 @@ class GpuInference(TerraformStack):
 
         chart = Chart(K8sApp(), "Llama", namespace="models", disable_resource_name_hashes=True)
         llama = Model(
-            chart, "Llama", name="llama", image="vllm/vllm-openai:v0.6.3", port=8000,
+            chart, "Llama", name="llama", prometheus_url="http://prometheus-operated.monitoring.svc:9090",
+            image="vllm/vllm-openai:v0.6.3", port=8000,
             args=["--model", "meta-llama/Llama-3.1-8B-Instruct", "--port", "8000", "--max-model-len", "8192"],
             memory=Size.gibibytes(24), gpu=Gpu.nvidia(count=1, product=GpuProduct.A10_G),
         )

@@ -30,6 +30,8 @@ export function synth(outdir: string): void {
   const chart = new Chart(new K8sApp(), 'Llama', { namespace: 'models', disableResourceNameHashes: true });
   const llama = new Model(chart, 'Llama', {
     name: 'llama',
+    // the prometheus-operator Prometheus that scrapes the PodMonitor; KEDA's trigger queries it
+    prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
     image: 'vllm/vllm-openai:v0.6.3',
     port: 8000,
     args: ['--model', 'meta-llama/Llama-3.1-8B-Instruct', '--port', '8000', '--max-model-len', '8192'],
