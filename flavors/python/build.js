@@ -99,15 +99,19 @@ async function buildWheel() {
   return { wheel: path.join(DIST, 'python', wheel), seconds: { jsii, pacmak } };
 }
 
-/** 3: the venv with the third-party packages, reused while requirements.txt is the same. */
-async function buildVenv() {
-  const want = crypto.createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).update(findPython().version ?? '').digest('hex');
-  const stamp = path.join(VENV, '.requirements-hash');
-  if (fs.existsSync(VENV_PYTHON) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return { reused: true, seconds: 0 };
-  fs.rmSync(VENV, { recursive: true, force: true });
+/**
+ * 3: a venv with the third-party packages of `requirements`, reused while that file (and the system Python) is the
+ * same: a stamp in the venv holds their hash. `name` prefixes the logs.
+ */
+async function buildVenv(venv = VENV, requirements = REQUIREMENTS, name = '') {
+  const python = path.join(venv, 'bin', 'python');
+  const want = crypto.createHash('sha256').update(fs.readFileSync(requirements)).update(findPython().version ?? '').digest('hex');
+  const stamp = path.join(venv, '.requirements-hash');
+  if (fs.existsSync(python) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return { reused: true, seconds: 0 };
+  fs.rmSync(venv, { recursive: true, force: true });
   const started = Date.now();
-  await run('venv', 'python3', ['-m', 'venv', VENV]);
-  await run('pip-requirements', VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', '-r', REQUIREMENTS]);
+  await run(`${name}venv`, 'python3', ['-m', 'venv', venv]);
+  await run(`${name}pip-requirements`, python, ['-m', 'pip', 'install', '--quiet', '-r', requirements]);
   fs.writeFileSync(stamp, want);
   return { reused: false, seconds: (Date.now() - started) / 1000 };
 }
@@ -128,7 +132,7 @@ async function buildPython() {
   };
 }
 
-module.exports = { buildPython, findPython, pythonEnv, run, VENV_PYTHON, BUILD };
+module.exports = { buildPython, buildVenv, findPython, pythonEnv, run, VENV_PYTHON, BUILD };
 
 if (require.main === module) {
   buildPython().then((r) => {

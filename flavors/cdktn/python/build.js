@@ -15,10 +15,9 @@
  *
  * Usage: node flavors/cdktn/python/build.js   (prints the wheel's path and size)
  */
-const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { findPython, run } = require('../../python/build');
+const { buildVenv, findPython, run } = require('../../python/build');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const HERE = __dirname;
@@ -38,24 +37,12 @@ async function buildWheel() {
   return { wheel: path.join(DIST, 'python', wheel), seconds: { package: pkg, pacmak } };
 }
 
-async function buildVenv() {
-  const want = crypto.createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).update(findPython().version ?? '').digest('hex');
-  const stamp = path.join(VENV, '.requirements-hash');
-  if (fs.existsSync(VENV_PYTHON) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return { reused: true, seconds: 0 };
-  fs.rmSync(VENV, { recursive: true, force: true });
-  const started = Date.now();
-  await run('cdktn-venv', 'python3', ['-m', 'venv', VENV]);
-  await run('cdktn-pip-requirements', VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', '-r', REQUIREMENTS]);
-  fs.writeFileSync(stamp, want);
-  return { reused: false, seconds: (Date.now() - started) / 1000 };
-}
-
 /** Builds the wheel and the venv; resolves to where they are and how long each part took. */
 async function buildCdktnPython() {
   const python = findPython();
   if (!python.ok) throw new Error(python.reason);
   const started = Date.now();
-  const [built, venv] = await Promise.all([buildWheel(), buildVenv()]);
+  const [built, venv] = await Promise.all([buildWheel(), buildVenv(VENV, REQUIREMENTS, 'cdktn-')]);
   const install = await run('cdktn-pip-wheel', VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', '--no-deps', '--force-reinstall', built.wheel]);
   return {
     python: VENV_PYTHON,
