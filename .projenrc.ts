@@ -280,7 +280,7 @@ project.addTask('package:python', {
   description: 'Build the Python wheel with jsii-pacmak (flavors/python/.build/dist/python/) and a venv with it and its PyPI dependencies',
   steps: [{ exec: 'node flavors/python/build.js' }],
 });
-project.gitignore.exclude('/flavors/.build/', '/flavors/cdktn/.build/', '/flavors/cdktn/.build-package/', '/flavors/cdktn/.build-python/', '/flavors/python/.build/');
+project.gitignore.exclude('/flavors/.build/', '/flavors/cdktn/.build/', '/flavors/cdktn/.build-package/', '/flavors/cdktn/.build-python/', '/flavors/cdktn/.install-lock/', '/flavors/python/.build/');
 project.npmignore?.addPatterns('/flavors/');
 // the flavors' build folders hold package.json files and node_modules jest must not index
 project.package.file.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/flavors/']);

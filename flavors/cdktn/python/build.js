@@ -29,6 +29,8 @@ const REQUIREMENTS = path.join(HERE, 'requirements.txt');
 const PACKAGE_BUILD = path.join(HERE, '..', '.build-package');
 
 async function buildWheel() {
+  // the flavor's own node_modules (cdktn, @cdktn/provider-aws, constructs 10.7), as `npx projen package:cdktn` does
+  await run('cdktn-deps', process.execPath, [path.join(HERE, '..', 'deps.js')]);
   const pkg = await run('cdktn-package', process.execPath, [path.join(HERE, '..', 'build.js'), '--package']);
   fs.rmSync(DIST, { recursive: true, force: true });
   const pacmak = await run('cdktn-pacmak', path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'), ['--targets', 'python', '--outdir', DIST], { cwd: PACKAGE_BUILD });
