@@ -40,6 +40,16 @@ test('the README is a first screen: under 25 KB, the rest under docs/, every rel
   expect(broken).toEqual([]);
 });
 
+test('the README opens with the repository\'s two commands: the main job and the tests, as CI runs them', () => {
+  const first = /```sh\n([\s\S]*?)```/.exec(README)?.[1] ?? '';
+  expect(README.indexOf(first)).toBeLessThan(README.indexOf('\n## '));
+  expect(commands(first)).toEqual(['npm ci && npm run synth', 'npm ci && npm test']);
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  expect(pkg.scripts.synth).toMatch(/projen synth|examples/);
+  const ci = fs.readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8');
+  expect(ci).toMatch(/^npm ci .*\nnpm test$/m);
+});
+
 describe('the README\'s CLI blocks, against the kube twin', () => {
   let twin: KubeTwin;
   let kubeconfig: string;
