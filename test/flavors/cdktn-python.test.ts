@@ -12,7 +12,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { synth } from '../../flavors/python/apps/cdktn_twin';
+// the twin: the main package's Python AWS app's TypeScript twin (cdktf), the same stack
+import { synth } from '../../flavors/python/apps/aws_app';
 import { REPO_ROOT } from '../support/paths';
 
 /* eslint-disable @typescript-eslint/no-require-imports */

@@ -1,8 +1,9 @@
 """
-The cdktn flavor from Python (cdk_model_rollout_cdktn): the aws-eks-gpu example (examples/aws-eks-gpu/main.ts) with
-cdktn and its AWS provider's Python packages. cdktn publishes no Kubernetes provider package, so the stack declares the
+The cdktn flavor from Python (cdk_model_rollout_cdktn): the stack of flavors/python/apps/aws_app.py (same input,
+same construct ids) with cdktn and its AWS provider's Python packages. cdktn publishes no Kubernetes provider package, so the stack declares the
 provider with a small TerraformProvider subclass, as the TypeScript flavor does (flavors/cdktn/kubernetes-provider.ts).
-test/flavors/cdktn.test.ts compares its `resource` blocks with the TypeScript cdktn build's, byte for byte.
+test/flavors/cdktn-python.test.ts compares its `resource` blocks and plans with aws_app.ts's (the cdktn flavor
+synthesizes the cdktf build's `resource` blocks: test/flavors/cdktn.test.ts).
 
 Run: python app.py [outdir]
 """
@@ -47,13 +48,12 @@ class GpuInference(TerraformStack):
         }])
 
         GpuNodeGroup(self, "A10G", cluster_name=cluster_name, subnet_ids=["subnet-0aa11bb22cc33dd44", "subnet-0ee55ff66aa77bb88"],
-                     instance_types=["g5.2xlarge", "g5.4xlarge"], min_size=0, max_size=4)
+                     instance_types=["g5.2xlarge"], min_size=0, max_size=4)
 
         chart = Chart(K8sApp(), "Llama", namespace="models", disable_resource_name_hashes=True)
         llama = Model(
             chart, "Llama", name="llama", prometheus_url="http://prometheus-operated.monitoring.svc:9090",
             image="vllm/vllm-openai:v0.6.3", port=8000,
-            args=["--model", "meta-llama/Llama-3.1-8B-Instruct", "--port", "8000", "--max-model-len", "8192"],
             memory=Size.gibibytes(24), gpu=Gpu.nvidia(count=1, product=GpuProduct.A10_G),
         )
         llama.add_version("v2", image="vllm/vllm-openai:v0.6.4")
